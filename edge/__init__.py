@@ -1,0 +1,1 @@
+"""Edge: the software that runs on a sorting station (a Raspberry Pi at a site)."""

@@ -1,0 +1,350 @@
+"""The station agent: scale + buttons -> state machine -> journal -> publisher, plus status and heartbeat.
+
+States (docs/station.md has the diagram)::
+
+    IDLE --weight above minimum--> WEIGHING --stable--> READY (suggestion lit)
+    READY --category or confirm key--> DONE (event journaled) --plate empty--> IDLE
+    WEIGHING --plate empty before stable--> IDLE;  READY --plate empty without a press--> IDLE (nothing recorded)
+    any state --undo key--> an undo event for the last event, within the undo window
+
+One thread runs the machine. It waits on the button queue between scale polls, so a press is handled as
+soon as it arrives, not at the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from uuid6 import uuid7
+
+from edge.stations.buttons import ButtonEvent, Buttons
+from edge.stations.clock import clock_synced
+from edge.stations.config import Category, StationConfig
+from edge.stations.journal import Journal
+from edge.stations.publisher import Publisher
+from edge.stations.scales import Reading, Scale, ScaleError
+from edge.stations.scales.mt_sics import MtSicsScale
+from edge.stations.weighing import StableWeight, WeightState
+from sortcentre import __version__
+from sortcentre.mqtt import MqttClient, Will
+from sortcentre.wire import (
+    DeviceHealth,
+    EventType,
+    Heartbeat,
+    SortingEvent,
+    StationState,
+    StationStatus,
+    Suggestion,
+    TopicKind,
+    now_utc_ms,
+    topic,
+)
+
+logger = logging.getLogger(__name__)
+
+SCALE_RETRY_S = 1.0
+
+
+class Phase(StrEnum):
+    IDLE = "idle"
+    WEIGHING = "weighing"
+    READY = "ready"
+    DONE = "done"
+
+
+@dataclass
+class LastEvent:
+    event: SortingEvent
+    monotonic: float
+    undone: bool = False
+
+
+class ScaleFactory:
+    """Opens the scale again after it went away (USB unplugged, pty closed)."""
+
+    def __init__(self, config: StationConfig) -> None:
+        self._config = config
+
+    def open(self) -> Scale:
+        return MtSicsScale(self._config.scale.port, self._config.scale.baudrate)
+
+
+class StationAgent:
+    def __init__(
+        self,
+        config: StationConfig,
+        scales: ScaleFactory,
+        buttons: Buttons,
+        journal: Journal,
+        mqtt: MqttClient,
+        suggest: Callable[[], Suggestion | None] | None = None,
+    ) -> None:
+        self.config = config
+        self._suggest = suggest
+        self._ident = config.station
+        self._scales = scales
+        self._scale: Scale | None = None
+        self._scale_health = DeviceHealth.ABSENT
+        self._buttons = buttons
+        self._journal = journal
+        self._mqtt = mqtt
+        self._publisher = Publisher(
+            journal, mqtt, topic(self._ident.site, self._ident.id, TopicKind.EVENT), config.journal.publish_window
+        )
+        self._weigher = StableWeight(
+            config.scale.stable_band_kg, config.scale.stable_time_s, config.scale.min_weight_kg
+        )
+        self._boot_id = uuid.uuid4()
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self.phase = Phase.IDLE
+        self.weight = WeightState(0.0, False, False)
+        self.suggestion: Suggestion | None = None
+        self.last: LastEvent | None = None
+        self._next_heartbeat = 0.0
+        self._mqtt.on_connected = self._on_connected
+
+    # -- wiring ----------------------------------------------------------------------------------------
+    @staticmethod
+    def will(config: StationConfig) -> Will:
+        """Last will: the broker marks the station offline when it vanishes without a goodbye."""
+        ident = config.station
+        status = StationStatus(
+            site=ident.site,
+            station=ident.id,
+            state=StationState.OFFLINE,
+            since=now_utc_ms(),
+            software_version=__version__,
+        )
+        return Will(topic(ident.site, ident.id, TopicKind.STATUS), status.to_json())
+
+    def _publish_status(self, state: StationState) -> None:
+        status = StationStatus(
+            site=self._ident.site, station=self._ident.id, state=state, since=now_utc_ms(), software_version=__version__
+        )
+        self._mqtt.publish(topic(self._ident.site, self._ident.id, TopicKind.STATUS), status.to_json(), 1, True)
+
+    def _on_connected(self) -> None:
+        self._publish_status(StationState.ONLINE)
+        self._publisher.wake()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run until stop(); then say goodbye (status ``stopped``) and close."""
+        self._mqtt.start()
+        self._publisher.start()
+        logger.info("station %s/%s started (boot %s)", self._ident.site, self._ident.id, self._boot_id)
+        try:
+            while not self._stop.is_set():
+                self._step()
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _shutdown(self) -> None:
+        self._buttons.all_off()
+        self._publisher.stop(drain_s=2.0)
+        self._send_heartbeat(final=True)
+        self._publish_status(StationState.STOPPED)
+        time.sleep(0.2)  # let paho flush the goodbye before the socket closes
+        self._mqtt.stop()
+        counters = self._journal.counters()
+        logger.info(
+            "station %s stopped: %d events made, %d sent (acknowledged by the broker), %d waiting",
+            self._ident.id,
+            counters["made"],
+            counters["sent"],
+            self._journal.depth(),
+        )
+        if self._scale is not None:
+            self._scale.close()
+        self._buttons.close()
+        self._journal.close()
+
+    # -- the loop --------------------------------------------------------------------------------------
+    def _step(self) -> None:
+        poll = self.config.scale.poll_interval_s
+        reading = self._read_scale()
+        if reading is not None:
+            self._on_weight(self._weigher.update(reading, time.monotonic()))
+        deadline = time.monotonic() + (poll if reading is not None else SCALE_RETRY_S)
+        while (remaining := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+            try:
+                press = self._buttons.events.get(timeout=remaining)
+            except queue.Empty:
+                break
+            self._on_press(press)
+        if time.monotonic() >= self._next_heartbeat:
+            self._send_heartbeat()
+
+    def _read_scale(self) -> Reading | None:
+        try:
+            if self._scale is None:
+                self._scale = self._scales.open()
+                if self.config.scale.zero_on_start:
+                    self._scale.zero()
+                logger.info("scale on %s", self.config.scale.port)
+            reading = self._scale.read()
+        except ScaleError as exc:
+            if self._scale_health is not DeviceHealth.FAULT:
+                logger.warning("scale fault: %s", exc)
+            self._scale_health = DeviceHealth.FAULT
+            if self._scale is not None:
+                self._scale.close()
+                self._scale = None
+            return None
+        if self._scale_health is not DeviceHealth.OK:
+            logger.info("scale ok")
+        self._scale_health = DeviceHealth.OK
+        return reading
+
+    def _on_weight(self, state: WeightState) -> None:
+        self.weight = state
+        if self.phase is Phase.IDLE and state.loaded:
+            self.phase = Phase.WEIGHING
+        elif self.phase is Phase.WEIGHING and not state.loaded:
+            # Never settled: a swing of the plate or an item put down and picked up at once.
+            self._to_idle()
+        elif self.phase is Phase.WEIGHING and state.stable:
+            self.phase = Phase.READY
+            self._show_suggestion()
+        elif self.phase is Phase.READY and not state.loaded:
+            logger.info("item taken off without a press; nothing recorded")
+            self._to_idle()
+        elif self.phase is Phase.DONE and not state.loaded:
+            self._to_idle()
+
+    def _to_idle(self) -> None:
+        self.phase = Phase.IDLE
+        self.suggestion = None
+        self._buttons.all_off()
+
+    def _show_suggestion(self) -> None:
+        """Light the suggested category. Without a suggester (no model yet) the sorter just chooses."""
+        self.suggestion = self._suggest() if self._suggest is not None else None
+        if self.suggestion is None:
+            return
+        category = next((c for c in self.config.categories if c.id == self.suggestion.label), None)
+        if category is None:
+            logger.warning("suggestion %s is not a category of this station; not shown", self.suggestion.label)
+            self.suggestion = None
+            return
+        self._buttons.set_led(category.key, True)
+
+    def _on_press(self, press: ButtonEvent) -> None:
+        if press.key == self.config.buttons.undo_key:
+            self._undo()
+            return
+        if self.phase is not Phase.READY:
+            logger.info("key %s pressed while %s: ignored", press.key, self.phase.value)
+            return
+        if press.key == self.config.buttons.confirm_key:
+            if self.suggestion is None:
+                logger.info("confirm pressed with no suggestion: choose a category key")
+                return
+            category = next(c for c in self.config.categories if c.id == self.suggestion.label)
+        else:
+            found = self.config.category_for_key(press.key)
+            if found is None:
+                logger.info("key %s is not a category here: ignored", press.key)
+                return
+            category = found
+        self._record(category, press)
+
+    # -- events ----------------------------------------------------------------------------------------
+    def _record(self, category: Category, press: ButtonEvent) -> None:
+        suggestion = self.suggestion
+        accepted = None if suggestion is None else suggestion.label == category.id
+        weight = round(self.weight.weight_kg, 3)
+
+        def build(seq: int) -> tuple[str, bytes]:
+            event = SortingEvent(
+                type=EventType.SORTED,
+                event_id=uuid7(),
+                site=self._ident.site,
+                station=self._ident.id,
+                stream=self._ident.stream,
+                category=category.id,
+                weight_kg=weight,
+                suggestion=suggestion,
+                accepted=accepted,
+                seq=seq,
+                boot_id=self._boot_id,
+                station_time=now_utc_ms(),
+                undoes=None,
+            )
+            built.append(event)
+            return str(event.event_id), event.to_json()
+
+        built: list[SortingEvent] = []
+        self._journal.append(build)
+        self.last = LastEvent(built[0], time.monotonic())
+        self.phase = Phase.DONE
+        self._buttons.all_off()
+        self._publisher.wake()
+        logger.info(
+            "sorted %s %.3f kg (seq %d, %.1f ms after the press)",
+            category.id,
+            weight,
+            built[0].seq,
+            (time.monotonic() - press.at) * 1000,
+        )
+
+    def _undo(self) -> None:
+        last = self.last
+        if last is None or last.undone or time.monotonic() - last.monotonic > self.config.undo_window_s:
+            logger.info("undo pressed with nothing to take back")
+            return
+        original = last.event
+
+        def build(seq: int) -> tuple[str, bytes]:
+            event = original.model_copy(
+                update={
+                    "type": EventType.UNDO,
+                    "event_id": uuid7(),
+                    "seq": seq,
+                    "boot_id": self._boot_id,
+                    "station_time": now_utc_ms(),
+                    "undoes": original.event_id,
+                }
+            )
+            return str(event.event_id), SortingEvent.model_validate(event.model_dump()).to_json()
+
+        self._journal.append(build)
+        last.undone = True
+        self._publisher.wake()
+        logger.info("undid %s %.3f kg (seq %d)", original.category, original.weight_kg, original.seq)
+
+    # -- health ----------------------------------------------------------------------------------------
+    def _send_heartbeat(self, final: bool = False) -> None:
+        self._next_heartbeat = time.monotonic() + self.config.heartbeat_s
+        counters = self._journal.counters()
+        heartbeat = Heartbeat(
+            site=self._ident.site,
+            station=self._ident.id,
+            boot_id=self._boot_id,
+            station_time=now_utc_ms(),
+            uptime_s=round(time.monotonic() - self._started, 1),
+            scale=self._scale_health,
+            camera=DeviceHealth.ABSENT,
+            model_version=None,
+            journal_depth=self._journal.depth(),
+            oldest_unsent_age_s=self._journal.oldest_age_s(),
+            clock_synced=clock_synced(),
+            events_made=counters["made"],
+            events_sent=counters["sent"],
+            software_version=__version__,
+        )
+        # QoS 0: the next heartbeat replaces a lost one. The last one before a clean exit goes QoS 1.
+        self._mqtt.publish(
+            topic(self._ident.site, self._ident.id, TopicKind.HEARTBEAT), heartbeat.to_json(), qos=1 if final else 0
+        )

@@ -1,0 +1,98 @@
+"""A USB/serial button board (protocol in docs/hardware.md): ``P <key>`` press, ``R <key>`` release,
+``L <key> 0|1`` LED. Presses of one key closer together than the debounce time count once."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+import serial
+
+from edge.stations.buttons.base import ButtonEvent
+
+logger = logging.getLogger(__name__)
+
+RETRY_S = 1.0
+
+
+class SerialButtonBoard:
+    def __init__(self, port: str, baudrate: int = 115200, debounce_s: float = 0.15) -> None:
+        self.events: queue.Queue[ButtonEvent] = queue.Queue()
+        self.garbage_lines = 0
+        self._port_name = port
+        self._baudrate = baudrate
+        self._debounce_s = debounce_s
+        self._last_press: dict[str, float] = {}
+        self._serial: serial.Serial | None = None
+        self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="button-board", daemon=True)
+        self._thread.start()
+
+    @property
+    def healthy(self) -> bool:
+        return self._serial is not None
+
+    def set_led(self, key: str, on: bool) -> None:
+        self._send(f"L {key} {1 if on else 0}\r\n")
+
+    def all_off(self) -> None:
+        self._send("L * 0\r\n")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        if self._serial is not None:
+            self._serial.close()
+
+    def _send(self, text: str) -> None:
+        with self._write_lock:
+            if self._serial is None:
+                return
+            try:
+                self._serial.write(text.encode("ascii"))
+            except (serial.SerialException, OSError) as exc:
+                logger.warning("button board write failed: %s", exc)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self._serial is None and not self._open():
+                self._stop.wait(RETRY_S)
+                continue
+            assert self._serial is not None
+            try:
+                raw = self._serial.readline()
+            except (serial.SerialException, OSError) as exc:
+                logger.warning("button board %s lost: %s", self._port_name, exc)
+                with self._write_lock:
+                    self._serial.close()
+                    self._serial = None
+                continue
+            if raw:
+                self._handle(raw)
+
+    def _open(self) -> bool:
+        try:
+            port = serial.Serial(self._port_name, baudrate=self._baudrate, timeout=0.2)
+        except (serial.SerialException, OSError) as exc:
+            logger.debug("button board %s not available: %s", self._port_name, exc)
+            return False
+        with self._write_lock:
+            self._serial = port
+        logger.info("button board on %s", self._port_name)
+        return True
+
+    def _handle(self, raw: bytes) -> None:
+        parts = raw.decode("ascii", errors="replace").split()
+        if len(parts) != 2 or parts[0] not in ("P", "R"):
+            self.garbage_lines += 1
+            return
+        if parts[0] == "R":
+            return
+        key, now = parts[1], time.monotonic()
+        if now - self._last_press.get(key, float("-inf")) < self._debounce_s:
+            return
+        self._last_press[key] = now
+        self.events.put(ButtonEvent(key, now))

@@ -1,0 +1,87 @@
+"""Mettler Toledo MT-SICS (Standard Interface Command Set), level 0 commands over a serial line.
+
+Commands end with CR LF. Replies used here (MT-SICS reference manual, level 0):
+
+* ``SI`` -> ``S S <value> <unit>`` (stable) or ``S D <value> <unit>`` (dynamic), ``S I`` (cannot execute now),
+  ``S +`` (overload), ``S -`` (underload);
+* ``S`` -> the same, but only once stable;
+* ``Z`` -> ``Z A`` (zeroed), ``Z I``, ``Z +``, ``Z -``;  ``T`` -> ``T S <value> <unit>``, ``T I``, ``T +``, ``T -``;
+* any command may get ``ES`` (syntax error), ``ET`` (transmission error) or ``EL`` (logical error).
+
+A line that fits none of these (line noise on a long RS-232 cable) is counted and skipped: the driver asks
+again rather than trusting a garbled value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import serial
+
+from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+
+logger = logging.getLogger(__name__)
+
+_WEIGHT = re.compile(r"^S ([SD]) +(-?\d+(?:\.\d+)?) +(g|kg|lb|oz)$")
+# Replies a command may get that mean "no weight now" rather than "garbage".
+_NO_WEIGHT = {"S I": ReadingStatus.BUSY, "S +": ReadingStatus.OVERLOAD, "S -": ReadingStatus.UNDERLOAD}
+_ERRORS = {"ES": "syntax error", "ET": "transmission error", "EL": "logical error"}
+
+
+class MtSicsScale:
+    """A scale speaking MT-SICS on a serial port. Not thread-safe: one owner polls it."""
+
+    def __init__(self, port: str, baudrate: int = 9600, timeout_s: float = 0.5, max_garbage: int = 5) -> None:
+        self.garbage_lines = 0
+        self._max_garbage = max_garbage
+        try:
+            self._serial = serial.Serial(port, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
+        except (serial.SerialException, OSError) as exc:
+            raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
+        self._serial.reset_input_buffer()
+
+    def close(self) -> None:
+        self._serial.close()
+
+    def read(self) -> Reading:
+        return self._weigh("SI")
+
+    def read_stable(self) -> Reading:
+        return self._weigh("S")
+
+    def zero(self) -> bool:
+        return self._command("Z", "Z") == "Z A"
+
+    def tare(self) -> bool:
+        return self._command("T", "T").startswith("T S")
+
+    def _weigh(self, command: str) -> Reading:
+        reply = self._command(command, "S")
+        if reply in _NO_WEIGHT:
+            return Reading(0.0, False, _NO_WEIGHT[reply])
+        match = _WEIGHT.match(reply)
+        if match is None:
+            self.garbage_lines += 1
+            raise ScaleError(f"unexpected weight reply {reply!r}")
+        flag, value, unit = match.groups()
+        return Reading(to_kg(float(value), unit), flag == "S")
+
+    def _command(self, command: str, reply_head: str) -> str:
+        """Send one command, return the first reply line that belongs to it (skipping noise)."""
+        try:
+            self._serial.write(f"{command}\r\n".encode("ascii"))
+            for _ in range(self._max_garbage):
+                raw = self._serial.readline()
+                if not raw:
+                    raise ScaleError(f"no reply to {command} within {self._serial.timeout} s")
+                line = raw.decode("ascii", errors="replace").strip()
+                if line in _ERRORS:
+                    raise ScaleError(f"scale answered {line} ({_ERRORS[line]}) to {command}")
+                if line.startswith(reply_head + " ") or line == reply_head:
+                    return line
+                self.garbage_lines += 1
+                logger.debug("skipped noise from scale: %r", raw[:40])
+        except (serial.SerialException, OSError) as exc:
+            raise ScaleError(f"scale port failed: {exc}") from exc
+        raise ScaleError(f"no valid reply to {command} in {self._max_garbage} lines")

@@ -1,0 +1,1 @@
+"""Simulated hardware that speaks the real device protocols over real pseudo-terminals."""

@@ -1,0 +1,1 @@
+"""Simulated button boards."""

@@ -1,0 +1,69 @@
+"""A USB button board with one LED per button, as the station's serial-board driver expects it.
+
+Protocol (docs/hardware.md): the board sends ``P <key>`` on press and ``R <key>`` on release; the host sends
+``L <key> 1`` / ``L <key> 0`` to switch an LED and ``L * 0`` for all off. Lines end with CR LF.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from firmware_mocks.pty_port import PtyPort
+
+
+class ButtonBoardMock:
+    def __init__(self, link: Path | None = None) -> None:
+        self.port = PtyPort(link)
+        self.leds: dict[str, bool] = {}
+        self._leds_changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="button-board-mock", daemon=True)
+
+    @property
+    def path(self) -> str:
+        return self.port.path
+
+    def start(self) -> ButtonBoardMock:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.port.close()
+
+    def press(self, key: str, hold_s: float = 0.08) -> None:
+        self.port.write(f"P {key}\r\n".encode("ascii"))
+        time.sleep(hold_s)
+        self.port.write(f"R {key}\r\n".encode("ascii"))
+
+    def lit(self) -> list[str]:
+        with self._leds_changed:
+            return sorted(k for k, on in self.leds.items() if on)
+
+    def wait_for_led(self, timeout: float) -> list[str]:
+        """Wait until some LED is lit (the station shows a suggestion); return the lit keys."""
+        deadline = time.monotonic() + timeout
+        with self._leds_changed:
+            while not any(self.leds.values()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._leds_changed.wait(remaining)
+            return sorted(k for k, on in self.leds.items() if on)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            raw = self.port.readline(timeout=0.2)
+            if raw is None:
+                continue
+            parts = raw.decode("ascii", errors="replace").split()
+            if len(parts) == 3 and parts[0] == "L" and parts[2] in ("0", "1"):
+                with self._leds_changed:
+                    if parts[1] == "*":
+                        self.leds = dict.fromkeys(self.leds, parts[2] == "1")
+                    else:
+                        self.leds[parts[1]] = parts[2] == "1"
+                    self._leds_changed.notify_all()

@@ -1,0 +1,104 @@
+"""A Mettler Toledo scale answering MT-SICS level-0 commands on a pseudo-terminal.
+
+Faults to test the driver with: ``garbage_rate`` sends a line of random bytes before a reply with that
+probability; ``force_reply`` makes the next replies an error (``ES``, ``ET``, ``EL``) or a state (``S I``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+
+from firmware_mocks.pty_port import PtyPort
+from firmware_mocks.scales.load import SimulatedLoad
+
+logger = logging.getLogger(__name__)
+
+
+class MtSicsScaleMock:
+    def __init__(
+        self,
+        load: SimulatedLoad,
+        link: Path | None = None,
+        unit: str = "kg",
+        garbage_rate: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        self.load = load
+        self.port = PtyPort(link)
+        self.unit = unit
+        self.garbage_rate = garbage_rate
+        self.force_reply: list[str] = []
+        self.commands_seen = 0
+        self._random = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="mt-sics-mock", daemon=True)
+
+    @property
+    def path(self) -> str:
+        return self.port.path
+
+    def start(self) -> MtSicsScaleMock:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.port.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            raw = self.port.readline(timeout=0.2)
+            if raw is None:
+                continue
+            command = raw.decode("ascii", errors="replace").strip()
+            self.commands_seen += 1
+            if self.garbage_rate and self._random.random() < self.garbage_rate:
+                self.port.write(
+                    bytes(self._random.randrange(256) for _ in range(self._random.randint(1, 30))) + b"\r\n"
+                )
+            self.port.write((self.reply(command) + "\r\n").encode("ascii"))
+
+    def _weight_text(self, kg: float) -> str:
+        if self.unit == "g":
+            return f"{kg * 1000:10.1f} g"
+        return f"{kg:10.3f} kg"
+
+    def reply(self, command: str) -> str:
+        if self.force_reply:
+            return self.force_reply.pop(0)
+        if command == "SI":
+            return self._weight_reply()
+        if command == "S":
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline and not self.load.sample()[1]:
+                time.sleep(0.05)
+            return self._weight_reply(require_stable=True)
+        if command == "Z":
+            if self.load.overloaded():
+                return "Z +"
+            return "Z A" if self.load.zero() else "Z I"
+        if command == "T":
+            if self.load.overloaded():
+                return "T +"
+            tare = self.load.tare()
+            return "T I" if tare is None else f"T S {self._weight_text(tare)}"
+        if command == "@":
+            return 'I4 A "SIM0000001"'
+        if command == "I4":
+            return 'I4 A "SIM0000001"'
+        return "ES"
+
+    def _weight_reply(self, require_stable: bool = False) -> str:
+        if self.load.overloaded():
+            return "S +"
+        if self.load.underloaded():
+            return "S -"
+        value, stable = self.load.sample()
+        if require_stable and not stable:
+            return "S I"
+        return f"S {'S' if stable else 'D'} {self._weight_text(value)}"

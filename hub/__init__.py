@@ -1,0 +1,1 @@
+"""Hub: consumes station events, stores them in InfluxDB, serves supervisors and partners."""

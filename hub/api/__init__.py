@@ -1,0 +1,1 @@
+"""HTTP API of the hub (FastAPI), one router per resource."""

@@ -1,0 +1,77 @@
+"""GET /api/v1/throughput: kg and items per station and category over a time range, from InfluxDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from hub.api.deps import StateDep
+from hub.storage.influx_v1 import InfluxError
+from hub.storage.throughput import throughput
+from sortcentre.wire.topics import SLUG_PATTERN
+
+router = APIRouter(prefix="/api/v1", tags=["throughput"])
+
+MAX_RANGE = timedelta(days=366)
+
+
+class ThroughputRowOut(BaseModel):
+    site: str
+    station: str
+    stream: str
+    category: str
+    kg: float
+    items: int
+
+
+class StationTotalOut(BaseModel):
+    site: str
+    station: str
+    kg: float
+    items: int
+
+
+class ThroughputOut(BaseModel):
+    start: datetime
+    end: datetime
+    rows: list[ThroughputRowOut]
+    stations: list[StationTotalOut]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.get("/throughput", response_model=ThroughputOut)
+def get_throughput(
+    state: StateDep,
+    start: Annotated[datetime | None, Query(alias="from", description="start (ISO 8601; default: 24 h ago)")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="end, exclusive (ISO 8601; default: now)")] = None,
+    site: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="only this site")] = None,
+) -> ThroughputOut:
+    end_utc = _utc(end) if end else datetime.now(UTC)
+    start_utc = _utc(start) if start else end_utc - timedelta(hours=24)
+    if start_utc >= end_utc:
+        raise HTTPException(400, "'from' must be before 'to'")
+    if end_utc - start_utc > MAX_RANGE:
+        raise HTTPException(400, f"range longer than {MAX_RANGE.days} days; ask for a shorter one")
+    try:
+        rows = throughput(state.store, start_utc, end_utc, site)
+    except InfluxError as exc:
+        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+    totals: dict[tuple[str, str], StationTotalOut] = {}
+    for row in rows:
+        total = totals.setdefault(
+            (row.site, row.station), StationTotalOut(site=row.site, station=row.station, kg=0.0, items=0)
+        )
+        total.kg = round(total.kg + row.kg, 3)
+        total.items += row.items
+    return ThroughputOut(
+        start=start_utc,
+        end=end_utc,
+        rows=[ThroughputRowOut.model_validate(r, from_attributes=True) for r in rows],
+        stations=list(totals.values()),
+    )

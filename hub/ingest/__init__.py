@@ -1,0 +1,1 @@
+"""Ingest: from MQTT messages to stored points, acknowledged after storing."""

@@ -1,0 +1,26 @@
+"""Prometheus metrics of the ingest path (served on /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class IngestMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events_stored = Counter("sortcentre_events_stored", "events written to InfluxDB", registry=r)
+        self.messages_rejected = Counter(
+            "sortcentre_messages_rejected", "messages refused by contract validation", ["reason"], registry=r
+        )
+        self.influx_errors = Counter("sortcentre_influx_write_errors", "failed InfluxDB writes", registry=r)
+        self.batch_size = Histogram(
+            "sortcentre_batch_size",
+            "events per InfluxDB write",
+            buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000),
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "sortcentre_batch_write_seconds", "time to write one batch to InfluxDB", registry=r
+        )
+        self.queue_depth = Gauge("sortcentre_ingest_queue_depth", "messages received, not yet stored", registry=r)

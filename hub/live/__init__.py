@@ -1,0 +1,1 @@
+"""Live state held in memory: what each station said last (status, heartbeat, events)."""

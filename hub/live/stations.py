@@ -1,0 +1,95 @@
+"""What the hub knows right now about each station, from retained status, heartbeats and events."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hub.ingest.dead_letters import DeadLetters
+from sortcentre.mqtt import InboundMessage, MqttClient
+from sortcentre.wire import (
+    ContractError,
+    Heartbeat,
+    SortingEvent,
+    StationStatus,
+    TopicKind,
+    decode,
+    subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StationView:
+    site: str
+    station: str
+    state: str = "unknown"
+    state_since: datetime | None = None
+    heartbeat: Heartbeat | None = None
+    heartbeat_received: datetime | None = None
+    last_event: SortingEvent | None = None
+    events_stored: int = 0
+    kg_stored: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        hb = self.heartbeat
+        return {
+            "site": self.site,
+            "station": self.station,
+            "state": self.state,
+            "state_since": self.state_since.isoformat() if self.state_since else None,
+            "heartbeat_received": self.heartbeat_received.isoformat() if self.heartbeat_received else None,
+            "health": hb.model_dump(mode="json", exclude={"schema_version", "site", "station"}) if hb else None,
+            "last_event": self.last_event.model_dump(mode="json") if self.last_event else None,
+            "events_stored_since_hub_start": self.events_stored,
+        }
+
+
+@dataclass
+class LiveStations:
+    """Fed by a plain (auto-ack) MQTT client for status/heartbeat and by the ingest for stored events."""
+
+    dead_letters: DeadLetters
+    _views: dict[tuple[str, str], StationView] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, mqtt: MqttClient) -> None:
+        mqtt.subscribe(subscription(TopicKind.STATUS), self._on_message, qos=1)
+        mqtt.subscribe(subscription(TopicKind.HEARTBEAT), self._on_message, qos=0)
+
+    def _view(self, site: str, station: str) -> StationView:
+        key = (site, station)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = StationView(site, station)
+        return view
+
+    def _on_message(self, message: InboundMessage) -> None:
+        try:
+            ref, payload = decode(message.topic, message.payload)
+        except ContractError as exc:
+            self.dead_letters.add(message.topic, message.payload, exc.reason, exc.detail)
+            return
+        with self._lock:
+            view = self._view(ref.site, ref.station)
+            if isinstance(payload, StationStatus):
+                view.state, view.state_since = payload.state.value, payload.since
+                logger.info("station %s/%s is %s", ref.site, ref.station, payload.state.value)
+            elif isinstance(payload, Heartbeat):
+                view.heartbeat, view.heartbeat_received = payload, datetime.now(UTC)
+
+    def on_events_stored(self, events: list[SortingEvent]) -> None:
+        with self._lock:
+            for event in events:
+                view = self._view(event.site, event.station)
+                view.events_stored += 1
+                if view.last_event is None or event.seq >= view.last_event.seq:
+                    view.last_event = event
+
+    def snapshot(self, site: str | None = None) -> list[dict[str, object]]:
+        with self._lock:
+            views = sorted(self._views.values(), key=lambda v: (v.site, v.station))
+            return [v.as_dict() for v in views if site is None or v.site == site]

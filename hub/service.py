@@ -1,0 +1,70 @@
+"""The hub process: ingest (MQTT -> InfluxDB), live station state, and the web server."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from hub.api.app import create_app
+from hub.api.deps import HubState
+from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.metrics import IngestMetrics
+from hub.ingest.pipeline import Ingest
+from hub.live.stations import LiveStations
+from hub.settings import HubSettings
+from hub.storage.influx_v1 import InfluxV1
+from sortcentre.mqtt import MqttClient
+
+logger = logging.getLogger(__name__)
+
+
+class Hub:
+    """Everything but the web server, so tests can run the ingest without uvicorn."""
+
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.store = InfluxV1(settings.influx)
+        self.metrics = IngestMetrics()
+        self.dead_letters = DeadLetters()
+        self.live = LiveStations(self.dead_letters)
+        # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
+        # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
+        self._ingest_mqtt = MqttClient(
+            settings.mqtt, f"{settings.client_id}-ingest", clean_session=False, manual_ack=True
+        )
+        self._live_mqtt = MqttClient(settings.mqtt, f"{settings.client_id}-live")
+        self.ingest = Ingest(self._ingest_mqtt, self.store, settings.ingest, self.metrics, self.dead_letters)
+        self.ingest.listeners.append(self.live.on_events_stored)
+        self.live.attach(self._live_mqtt)
+
+    @property
+    def state(self) -> HubState:
+        return HubState(self.store, self.live, self.dead_letters, self.metrics)
+
+    def start(self) -> None:
+        self.store.ensure_database()
+        self.ingest.start()
+        self._live_mqtt.start()
+
+    def stop(self) -> None:
+        self._live_mqtt.stop()
+        self.ingest.stop()
+        self.store.close()
+
+
+def run_hub(settings: HubSettings) -> None:
+    hub = Hub(settings)
+    hub.start()
+    logger.info("hub serving on http://%s:%s/", settings.http_host, settings.http_port)
+    try:
+        uvicorn.run(
+            create_app(hub.state),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        hub.stop()
+        logger.info("hub stopped")

@@ -1,0 +1,112 @@
+"""The InfluxDB v1 HTTP API: ``/write`` with line protocol and ``/query`` with InfluxQL.
+
+InfluxDB 1.x serves these natively, 2.x and 3.x through their v1 compatibility endpoints, so this one client
+reaches all three. 1.x authenticates with a user name and password, 2.x/3.x with a token
+(``Authorization: Token ...``). influxdb-client's v2 write API is not used: 1.x has no ``/api/v2/write``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+logger = logging.getLogger(__name__)
+
+
+class InfluxSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field("http://127.0.0.1:8086", description="base URL of the InfluxDB HTTP API")
+    database: str = Field("sortcentre", description="1.x database, or the bucket's DBRP database on 2.x/3.x")
+    retention_policy: str | None = Field(None, description="write into this retention policy (default: the DB's)")
+    username: str | None = Field(None, description="InfluxDB 1.x user")
+    password: SecretStr | None = Field(None, description="InfluxDB 1.x password")
+    token: SecretStr | None = Field(None, description="InfluxDB 2.x/3.x API token (v1 compatibility API)")
+    timeout_s: float = Field(10.0, gt=0, description="HTTP timeout for one write or query")
+
+
+class InfluxError(RuntimeError):
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Server errors and network trouble are worth retrying; a 400 (bad data) is not."""
+        return self.status is None or self.status >= 500 or self.status == 429
+
+
+Series = dict[str, Any]
+
+
+class InfluxV1:
+    def __init__(self, settings: InfluxSettings) -> None:
+        self.settings = settings
+        headers = {}
+        auth: tuple[str, str] | None = None
+        if settings.token is not None:
+            headers["Authorization"] = f"Token {settings.token.get_secret_value()}"
+        elif settings.username:
+            auth = (settings.username, settings.password.get_secret_value() if settings.password else "")
+        self._http = httpx.Client(base_url=settings.url, headers=headers, auth=auth, timeout=settings.timeout_s)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def ping(self) -> bool:
+        try:
+            return self._http.get("/ping").status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def ensure_database(self) -> None:
+        """CREATE DATABASE (idempotent on 1.x). On 2.x/3.x the bucket and its DBRP mapping are made by an admin."""
+        try:
+            self._post_query(f'CREATE DATABASE "{self.settings.database}"')
+        except InfluxError as exc:
+            logger.warning("could not create database %s (%s); assuming it exists", self.settings.database, exc)
+
+    def write(self, lines: Iterable[str]) -> None:
+        body = "\n".join(lines).encode()
+        if not body:
+            return
+        params = {"db": self.settings.database, "precision": "ns"}
+        if self.settings.retention_policy:
+            params["rp"] = self.settings.retention_policy
+        try:
+            response = self._http.post("/write", params=params, content=body)
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"write failed: {exc}") from exc
+        if response.status_code != 204:
+            raise InfluxError(f"write returned {response.status_code}: {response.text[:300]}", response.status_code)
+
+    def query(self, influxql: str) -> list[Series]:
+        """Run one read statement; return its series (each with name, tags, columns, values)."""
+        params = {"db": self.settings.database, "q": influxql, "epoch": "ms"}
+        try:
+            response = self._http.get("/query", params=params)
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"query failed: {exc}") from exc
+        series: list[Series] = self._results(response)[0].get("series", [])
+        return series
+
+    def _post_query(self, influxql: str) -> None:
+        try:
+            response = self._http.post("/query", data={"q": influxql})
+        except httpx.HTTPError as exc:
+            raise InfluxError(f"query failed: {exc}") from exc
+        self._results(response)
+
+    @staticmethod
+    def _results(response: httpx.Response) -> list[dict[str, Any]]:
+        if response.status_code != 200:
+            raise InfluxError(f"query returned {response.status_code}: {response.text[:300]}", response.status_code)
+        results: list[dict[str, Any]] = response.json().get("results", [])
+        for result in results:
+            if "error" in result:
+                raise InfluxError(f"query error: {result['error']}", response.status_code)
+        return results or [{}]

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what `make demo` and `make test` need and this machine lacks:
+#   1. Debian packages for the real servers: mosquitto, influxdb (influxd) and influxdb-client (influx CLI),
+#      with apt-get when we are root or have password-less sudo; otherwise it says what to install.
+#   2. A virtual environment in .venv with the project and its development tools.
+# Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+
+missing=()
+have mosquitto || missing+=(mosquitto)
+have influxd || missing+=(influxdb)
+have influx || missing+=(influxdb-client)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo)
+  else
+    echo "Sortcentre needs these Debian packages: ${missing[*]}" >&2
+    echo "Install them with:  sudo apt-get install ${missing[*]}   (then run make again)" >&2
+    exit 1
+  fi
+  echo "Installing ${missing[*]} with apt-get"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages may start system-wide services on the default ports; ours run as our own children on
+  # free ports, so those services are not used (and not touched).
+fi
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "Sortcentre needs Python 3.11 or newer; $python is $("$python" --version 2>&1)" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv"
+  "$python" -m venv .venv
+fi
+echo "Installing Python dependencies into .venv"
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'

@@ -1,0 +1,3 @@
+from sortcentre.cli import app
+
+app()

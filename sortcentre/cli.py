@@ -1,0 +1,140 @@
+"""The ``sortcentre`` command: demo, hub, station and sim."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sortcentre import __version__, logs
+from sortcentre.config_files import ConfigError
+
+app = typer.Typer(
+    help="Sortcentre: sorting stations, their simulated hardware, and the hub that collects the volumes.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_role = {"name": "sortcentre"}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    if log_level.lower() not in logs.LEVELS:
+        raise typer.BadParameter(f"{log_level!r}: choose one of {', '.join(logs.LEVELS)}", param_hint="--log-level")
+    _role["level"] = log_level
+
+
+def _logs(role: str) -> None:
+    logs.setup(_role.get("level", "info"), role)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(str(exc), err=True)
+    return typer.Exit(2)
+
+
+@app.command()
+def hub(
+    config: Annotated[Path | None, typer.Option(help="hub TOML file (environment SORTCENTRE_HUB_* overrides)")] = None,
+    check: Annotated[bool, typer.Option("--check", help="only validate the configuration")] = False,
+) -> None:
+    """Run the hub: MQTT ingest into InfluxDB, the API and the status page."""
+    from hub.settings import HubSettings
+
+    _logs("hub")
+    try:
+        settings = HubSettings.load(config)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    if check:
+        typer.echo(f"{config or 'environment'}: ok")
+        return
+    from hub.service import run_hub
+
+    run_hub(settings)
+
+
+@app.command()
+def station(
+    config: Annotated[Path, typer.Option(help="the station's TOML file")],
+    check: Annotated[bool, typer.Option("--check", help="only validate the configuration")] = False,
+) -> None:
+    """Run a sorting station: scale, buttons, journal and publisher."""
+    from edge.stations.config import load_station_config
+
+    try:
+        station_config = load_station_config(config)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    _logs(f"station[{station_config.station.id}]")
+    if check:
+        typer.echo(f"{config}: ok ({station_config.station.id}, {len(station_config.categories)} categories)")
+        return
+    from edge.stations.service import run_station
+
+    run_station(station_config)
+
+
+@app.command()
+def sim(
+    config: Annotated[Path, typer.Option(help="the TOML file of the station to simulate hardware for")],
+    seed: Annotated[int | None, typer.Option(help="random seed for weights and choices")] = None,
+    garbage_rate: Annotated[float, typer.Option(help="share of scale replies preceded by line noise")] = 0.0,
+    sorter: Annotated[bool, typer.Option(help="run a simulated sorter (off: hardware only)")] = True,
+) -> None:
+    """Simulate a station's hardware on pseudo-terminals (MT-SICS scale, button board) and a sorter."""
+    from edge.stations.config import load_station_config
+    from firmware_mocks.sorter import SimulatedSorter, StationRig
+
+    try:
+        station_config = load_station_config(config)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    _logs(f"sim[{station_config.station.id}]")
+    rig = StationRig(station_config, seed=seed, garbage_rate=garbage_rate).start()
+    person = SimulatedSorter(rig, seed=seed).start() if sorter else None
+    typer.echo(f"scale on {rig.scale.path} -> {rig.scale.port.device}; buttons on {rig.buttons.path}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    if person is not None:
+        person.stop()
+    rig.stop()
+
+
+@app.command()
+def demo(
+    var: Annotated[Path, typer.Option(help="where servers and stations keep their data")] = Path("var"),
+    http_port: Annotated[int, typer.Option(help="port of the hub's web page")] = 8080,
+    mqtt_port: Annotated[int, typer.Option(help="Mosquitto port (0: a free one)")] = 0,
+    influx_port: Annotated[int, typer.Option(help="InfluxDB port (0: a free one)")] = 0,
+    duration: Annotated[float, typer.Option(help="stop after this many seconds (0: run until Ctrl-C)")] = 0,
+) -> None:
+    """Run everything on this machine: Mosquitto, InfluxDB, the hub and three simulated stations."""
+    from sortcentre.demo.runner import Demo, DemoSettings
+
+    _logs("demo")
+    settings = DemoSettings(
+        var=var.resolve(),
+        http_port=http_port,
+        mqtt_port=mqtt_port or None,
+        influx_port=influx_port or None,
+        duration_s=duration,
+    )
+    raise typer.Exit(Demo(settings).run())

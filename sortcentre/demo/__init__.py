@@ -1,0 +1,1 @@
+"""``sortcentre demo``: the whole system on one machine with simulated hardware."""

@@ -1,0 +1,268 @@
+"""Starts Mosquitto, InfluxDB, the hub, and per station a hardware rig (sim) plus the station agent.
+
+Everything lives under ``var/``: broker persistence, InfluxDB files, station journals, generated configs and
+one log file per child. A second run finds the earlier data there. Ctrl-C (or ``--duration``) stops the
+children in dependency order: sorters first, then stations (which drain their journals), then the hub once
+it has stored every event the stations report as sent, then InfluxDB and Mosquitto.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomli_w
+from rich.console import Console
+from rich.table import Table
+
+from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
+from sortcentre.infra.process import port_open
+
+logger = logging.getLogger(__name__)
+console = Console(stderr=False, highlight=False)
+
+REPORT_EVERY_S = 10.0
+COUNT_QUERY = 'SELECT count("weight_g") FROM "sorting_event" GROUP BY "station"'
+
+
+@dataclass
+class DemoSettings:
+    var: Path
+    http_port: int = 8080
+    mqtt_port: int | None = None
+    influx_port: int | None = None
+    duration_s: float = 0.0
+    log_level: str = "info"
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
+    """The demo's station configs, with this run's ports and paths filled in."""
+    spec = tomllib.loads(resources.files("sortcentre.demo").joinpath("stations.toml").read_text())
+    configs = []
+    for entry in spec["station"]:
+        home = var / "stations" / entry["id"]
+        configs.append(
+            {
+                "station": {"id": entry["id"], "site": entry["site"], "stream": entry["stream"]},
+                "categories": spec["categories"][entry["categories"]],
+                "scale": {"driver": "mt-sics", "port": str(home / "scale")},
+                "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
+                "mqtt": {"host": "127.0.0.1", "port": mqtt_port},
+                "journal": {"path": str(home / "journal.sqlite")},
+                "heartbeat_s": 2.0,
+            }
+        )
+    return configs
+
+
+class Demo:
+    def __init__(self, settings: DemoSettings) -> None:
+        self.s = settings
+        self.var = settings.var
+        self.children: list[Child] = []
+        self.mosquitto = MosquittoServer(self.var / "mosquitto", settings.mqtt_port)
+        self.influx = InfluxServer(self.var / "influxdb", settings.influx_port)
+        self.hub_url = f"http://127.0.0.1:{settings.http_port}"
+        self._stop = threading.Event()
+
+    # -- children --------------------------------------------------------------------------------------
+    def _spawn(self, name: str, *args: str) -> Child:
+        log = self.var / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as handle:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sortcentre", "--log-level", self.s.log_level, *args],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            )
+        child = Child(name, proc, log)
+        self.children.append(child)
+        return child
+
+    def _terminate(self, names: list[str], timeout: float = 15.0) -> None:
+        chosen = [c for c in self.children if c.name in names and c.proc.poll() is None]
+        for child in chosen:
+            child.proc.send_signal(signal.SIGTERM)
+        for child in chosen:
+            try:
+                child.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop; killing it", child.name)
+                child.proc.kill()
+                child.proc.wait()
+
+    # -- run -------------------------------------------------------------------------------------------
+    def run(self) -> int:
+        self.var.mkdir(parents=True, exist_ok=True)
+        if port_open("127.0.0.1", self.s.http_port):
+            console.print(f"[red]port {self.s.http_port} is taken[/]: pass --http-port to choose another")
+            return 2
+        try:
+            self.mosquitto.start()
+            self.influx.start()
+        except ServerError as exc:
+            console.print(f"[red]{exc}[/]")
+            self.mosquitto.stop()
+            return 2
+        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        try:
+            return self._run_children()
+        finally:
+            self._terminate([c.name for c in self.children])
+            self.influx.stop()
+            self.mosquitto.stop()
+
+    def _run_children(self) -> int:
+        configs_dir = self.var / "demo"
+        configs_dir.mkdir(parents=True, exist_ok=True)
+        hub_config = configs_dir / "hub.toml"
+        hub_config.write_text(
+            tomli_w.dumps(
+                {
+                    "http_port": self.s.http_port,
+                    "mqtt": {"host": "127.0.0.1", "port": self.mosquitto.port},
+                    "influx": {"url": self.influx.url, "database": self.influx.database},
+                }
+            )
+        )
+        self._spawn("hub", "hub", "--config", str(hub_config))
+        stations = []
+        for config in station_configs(self.var, self.mosquitto.port):
+            path = configs_dir / f"{config['station']['id']}.toml"
+            path.write_text(tomli_w.dumps(config))
+            stations.append(config["station"]["id"])
+            self._spawn(f"sim-{config['station']['id']}", "sim", "--config", str(path))
+            self._spawn(f"station-{config['station']['id']}", "station", "--config", str(path))
+        if not self._wait_for_hub(60):
+            console.print(f"[red]the hub did not come up; see {self.var / 'logs' / 'hub.log'}[/]")
+            return 1
+        console.print(f"\n[bold]Sortcentre demo running.[/] Status page: [bold cyan]{self.hub_url}/[/]")
+        console.print(
+            f"  API: {self.hub_url}/api/v1/throughput   broker: 127.0.0.1:{self.mosquitto.port}   "
+            f"InfluxDB: {self.influx.url}   logs: {self.var / 'logs'}"
+        )
+        console.print(f"  count stored events: {shlex.join(self.influx_cli())}")
+        console.print("  Ctrl-C stops everything; the data stays in var/ for the next run.\n")
+        started = time.monotonic()
+        next_report = started + REPORT_EVERY_S
+        while not self._stop.wait(0.5):
+            dead = [c for c in self.children if c.proc.poll() is not None]
+            if dead:
+                console.print(f"[red]{dead[0].name} exited ({dead[0].proc.returncode}); see {dead[0].log}[/]")
+                return 1
+            if self.s.duration_s and time.monotonic() - started >= self.s.duration_s:
+                break
+            if time.monotonic() >= next_report:
+                self._report(stations, final=False)
+                next_report += REPORT_EVERY_S
+        return self._finish(stations)
+
+    def _finish(self, stations: list[str]) -> int:
+        console.print("stopping: stations (each drains its journal), simulated hardware, then the hub")
+        self._terminate([f"station-{s}" for s in stations])
+        self._terminate([f"sim-{s}" for s in stations])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            sent, stored = self._counts(stations)
+            if sent and all(sent.get(s) is not None and sent[s] == stored.get(s, 0) for s in stations):
+                break
+            time.sleep(0.5)
+        ok = self._report(stations, final=True)
+        self._terminate(["hub"])
+        return 0 if ok else 1
+
+    def influx_cli(self) -> list[str]:
+        return [
+            "influx",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(self.influx.port),
+            "-database",
+            self.influx.database,
+            "-execute",
+            COUNT_QUERY,
+        ]
+
+    def _influx_cli_count(self) -> str:
+        try:
+            done = subprocess.run(self.influx_cli(), capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"(could not run influx: {exc})"
+        return done.stdout.strip() or done.stderr.strip()
+
+    # -- figures ---------------------------------------------------------------------------------------
+    def _wait_for_hub(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._stop.is_set():
+            try:
+                if httpx.get(f"{self.hub_url}/api/v1/health", timeout=1).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        return False
+
+    def _counts(self, stations: list[str]) -> tuple[dict[str, int | None], dict[str, int]]:
+        """(events each station reports as sent, events stored in InfluxDB per station)."""
+        sent: dict[str, int | None] = dict.fromkeys(stations)
+        try:
+            for view in httpx.get(f"{self.hub_url}/api/v1/stations", timeout=5).json():
+                if view["station"] in sent and view["health"]:
+                    sent[view["station"]] = view["health"]["events_sent"]
+        except (httpx.HTTPError, ValueError):
+            pass
+        stored: dict[str, int] = {}
+        response = httpx.get(
+            f"{self.influx.url}/query",
+            params={
+                "db": self.influx.database,
+                "q": COUNT_QUERY,
+            },
+        )
+        for series in response.json()["results"][0].get("series", []):
+            stored[series["tags"]["station"]] = series["values"][0][1]
+        return sent, stored
+
+    def _report(self, stations: list[str], final: bool) -> bool:
+        sent, stored = self._counts(stations)
+        try:
+            rows = httpx.get(f"{self.hub_url}/api/v1/throughput", timeout=5).json()["stations"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            rows = []
+        kg = {r["station"]: r["kg"] for r in rows}
+        table = Table(title="final counts" if final else None, show_edge=False)
+        for column in ("station", "sent (station)", "stored (InfluxDB)", "kg last 24 h"):
+            table.add_column(column, justify="left" if column == "station" else "right")
+        for station in stations:
+            table.add_row(station, str(sent.get(station)), str(stored.get(station, 0)), f"{kg.get(station, 0):.3f}")
+        console.print(table)
+        ok = all(sent.get(s) == stored.get(s, 0) for s in stations)
+        if final:
+            console.print(f"InfluxDB's own client says:\n{self._influx_cli_count()}")
+            console.print(
+                "[green]every event the stations sent is stored, once[/]" if ok else "[red]sent and stored differ[/]"
+            )
+        return ok

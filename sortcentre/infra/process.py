@@ -1,0 +1,127 @@
+"""Starting and stopping a server binary as a child process, with its log in a file."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+logger = logging.getLogger(__name__)
+
+
+class ServerError(RuntimeError):
+    """A server binary is missing, failed to start or did not become ready."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def find_binary(name: str, package: str) -> str:
+    for candidate in (shutil.which(name), f"/usr/sbin/{name}", f"/usr/bin/{name}"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise ServerError(f"{name} not found: install the Debian package '{package}' (make demo/test do it as root)")
+
+
+class ChildServer:
+    """A server process we own: start() waits until it is ready, stop() ends it (SIGTERM, then SIGKILL)."""
+
+    name = "server"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.log_path = data_dir / f"{self.name}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Write config files before start."""
+
+    def is_ready(self) -> bool:
+        raise NotImplementedError
+
+    def after_ready(self) -> None:
+        """One-time setup once the server answers."""
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 30.0) -> Self:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.prepare()
+        with self.log_path.open("ab") as log:
+            # A new session: Ctrl-C in the terminal reaches the demo, which stops us in order.
+            self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait(self.is_ready, timeout)
+        self.after_ready()
+        logger.info("%s ready (pid %s, data in %s)", self.name, self.pid, self.data_dir)
+        return self
+
+    def _wait(self, check: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise ServerError(
+                    f"{self.name} exited with {self._proc.returncode}; see {self.log_path}:\n{self._log_tail()}"
+                )
+            if check():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise ServerError(f"{self.name} not ready after {timeout:.0f} s; see {self.log_path}:\n{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-15:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("%s did not stop in %.0f s; killing it", self.name, timeout)
+            self._proc.kill()
+            self._proc.wait()
+        logger.info("%s stopped", self.name)
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut or an OOM kill would: for failure tests."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False

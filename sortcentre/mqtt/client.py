@@ -1,0 +1,198 @@
+"""A small MQTT client interface over paho-mqtt 2.x: connect, publish, subscribe, ack, stop.
+
+Stations and the hub talk MQTT only through :class:`MqttClient`, so the library could be swapped and the
+reconnect/subscription rules live in one place. Reconnects happen in paho's network thread; subscriptions
+are restored in ``on_connect`` because a clean session forgets them (MQTT 3.1.1 §3.1.2.4).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+logger = logging.getLogger(__name__)
+
+
+class MqttSettings(BaseModel):
+    """Where the broker is and who we are to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="broker host name or address")
+    port: int = Field(1883, ge=1, le=65535, description="broker port")
+    username: str | None = Field(None, description="broker user name (one per station in production)")
+    password: SecretStr | None = Field(None, description="broker password; prefer an environment variable")
+    keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive; the last will fires after 1.5x this")
+    tls: bool = Field(False, description="connect with TLS using the system's CA certificates")
+    ca_file: str | None = Field(None, description="CA bundle for a private broker certificate")
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    retain: bool
+
+
+MessageHandler = Callable[[InboundMessage], None]
+ConnectHandler = Callable[[], None]
+
+
+class MqttClient:
+    """One broker connection. Thread-safe for publish/ack; callbacks run in paho's network thread."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        client_id: str,
+        *,
+        clean_session: bool = True,
+        will: Will | None = None,
+        manual_ack: bool = False,
+        max_inflight: int = 100,
+    ) -> None:
+        self._settings = settings
+        self._client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean_session,
+            protocol=paho.MQTTv311,
+            manual_ack=manual_ack,
+        )
+        if settings.username:
+            password = settings.password.get_secret_value() if settings.password else None
+            self._client.username_pw_set(settings.username, password)
+        if settings.tls:
+            self._client.tls_set(ca_certs=settings.ca_file)
+        if will is not None:
+            self._client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        # paho holds at most this many unacknowledged QoS>0 messages on the wire; more wait in its queue.
+        self._client.max_inflight_messages_set(max_inflight)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+        self._subscriptions: dict[str, tuple[int, MessageHandler]] = {}
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        self.on_connected: ConnectHandler | None = None
+        self.on_disconnected: ConnectHandler | None = None
+        self.on_published: Callable[[int], None] | None = None
+        self.client_id = client_id
+        self.connect_count = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting until stop()."""
+        self._client.connect_async(self._settings.host, self._settings.port, keepalive=self._settings.keepalive_s)
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
+    def stop(self) -> None:
+        """Disconnect cleanly (no last will) and stop the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected.clear()
+
+    # -- traffic ---------------------------------------------------------------------------------------
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int | None:
+        """Hand a message to paho; returns its message id, or None when paho refused it (queue full).
+
+        A QoS>0 message published while disconnected comes back as NO_CONN but paho has queued it and sends
+        it after the reconnect, so it counts as handed over: publishing it again would send it twice."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        queued = info.rc == paho.MQTT_ERR_NO_CONN and qos > 0
+        if info.rc != paho.MQTT_ERR_SUCCESS and not queued:
+            logger.debug("publish to %s not sent: %s", topic, paho.error_string(info.rc))
+            return None
+        return int(info.mid)
+
+    def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> Callable[[], None]:
+        """Subscribe now and on every reconnect; returns a function that unsubscribes."""
+        with self._lock:
+            self._subscriptions[topic_filter] = (qos, handler)
+        if self.connected.is_set():
+            self._client.subscribe(topic_filter, qos)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscriptions.pop(topic_filter, None)
+            self._client.unsubscribe(topic_filter)
+
+        return unsubscribe
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a received QoS 1 message (only with manual_ack=True)."""
+        self._client.ack(mid, qos)
+
+    # -- paho callbacks (network thread) ---------------------------------------------------------------
+    def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            # A refused connection is not a connection: stay "disconnected" and let paho retry.
+            logger.warning(
+                "broker %s:%s refused %s: %s", self._settings.host, self._settings.port, self.client_id, reason
+            )
+            return
+        self.connect_count += 1
+        with self._lock:
+            subs = list(self._subscriptions.items())
+        for topic_filter, (qos, _handler) in subs:
+            client.subscribe(topic_filter, qos)
+        logger.info("connected to broker %s:%s as %s", self._settings.host, self._settings.port, self.client_id)
+        self.connected.set()
+        if self.on_connected is not None:
+            self.on_connected()
+
+    def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        was_connected = self.connected.is_set()
+        self.connected.clear()
+        if was_connected:
+            logger.warning("disconnected from broker (%s); reconnecting in the background", reason)
+        if self.on_disconnected is not None:
+            self.on_disconnected()
+
+    def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
+        handler = self._handler_for(msg.topic)
+        if handler is None:
+            logger.debug("message on %s matches no subscription", msg.topic)
+            return
+        handler(InboundMessage(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain)))
+
+    def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
+        if self.on_published is not None:
+            self.on_published(mid)
+
+    def _handler_for(self, topic: str) -> MessageHandler | None:
+        with self._lock:
+            subs = list(self._subscriptions.items())
+        for topic_filter, (_qos, handler) in subs:
+            if paho.topic_matches_sub(_strip_share(topic_filter), topic):
+                return handler
+        return None
+
+
+def _strip_share(topic_filter: str) -> str:
+    """``$share/group/a/b`` matches topics as ``a/b`` does (MQTT 5 §4.8.2)."""
+    if topic_filter.startswith("$share/"):
+        return topic_filter.split("/", 2)[2]
+    return topic_filter
