@@ -30,7 +30,6 @@ from edge.stations.config import Category, StationConfig
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from edge.stations.scales import Reading, Scale, ScaleError
-from edge.stations.scales.mt_sics import MtSicsScale
 from edge.stations.weighing import StableWeight, WeightState
 from sortcentre import __version__
 from sortcentre.mqtt import MqttClient, Will
@@ -66,21 +65,11 @@ class LastEvent:
     undone: bool = False
 
 
-class ScaleFactory:
-    """Opens the scale again after it went away (USB unplugged, pty closed)."""
-
-    def __init__(self, config: StationConfig) -> None:
-        self._config = config
-
-    def open(self) -> Scale:
-        return MtSicsScale(self._config.scale.port, self._config.scale.baudrate)
-
-
 class StationAgent:
     def __init__(
         self,
         config: StationConfig,
-        scales: ScaleFactory,
+        open_scale: Callable[[], Scale],
         buttons: Buttons,
         journal: Journal,
         mqtt: MqttClient,
@@ -89,7 +78,7 @@ class StationAgent:
         self.config = config
         self._suggest = suggest
         self._ident = config.station
-        self._scales = scales
+        self._open_scale = open_scale  # called again after the scale went away (unplugged, pty closed)
         self._scale: Scale | None = None
         self._scale_health = DeviceHealth.ABSENT
         self._buttons = buttons
@@ -189,7 +178,7 @@ class StationAgent:
     def _read_scale(self) -> Reading | None:
         try:
             if self._scale is None:
-                self._scale = self._scales.open()
+                self._scale = self._open_scale()
                 if self.config.scale.zero_on_start:
                     self._scale.zero()
                 logger.info("scale on %s", self.config.scale.port)

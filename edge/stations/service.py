@@ -6,10 +6,12 @@ import logging
 import signal
 from types import FrameType
 
-from edge.stations.agent import ScaleFactory, StationAgent
+from edge.stations.agent import StationAgent
 from edge.stations.buttons.serial_board import SerialButtonBoard
 from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
+from edge.stations.scales import Scale
+from edge.stations.scales.mt_sics import MtSicsScale
 from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
@@ -24,7 +26,12 @@ def build_agent(config: StationConfig) -> StationAgent:
         max_inflight=config.journal.publish_window,
     )
     buttons = SerialButtonBoard(config.buttons.port, config.buttons.baudrate, config.buttons.debounce_s)
-    return StationAgent(config, ScaleFactory(config), buttons, Journal(config.journal.path), mqtt)
+    scale = config.scale
+
+    def open_scale() -> Scale:
+        return MtSicsScale(scale.port, scale.baudrate)
+
+    return StationAgent(config, open_scale, buttons, Journal(config.journal.path), mqtt)
 
 
 def run_station(config: StationConfig) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from edge.stations.scales import Reading
+from edge.stations.scales import Reading, ReadingStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +25,17 @@ class StableWeight:
         self._time = stable_time_s
         self._min = min_weight_kg
         self._window: deque[tuple[float, float]] = deque()
+        self._loaded = False
 
     def update(self, reading: Reading, now: float) -> WeightState:
         if not reading.usable:
             self._window.clear()
-            return WeightState(0.0, False, loaded=reading.weight_kg >= self._min)
+            # Overload: something heavy is on the plate. Underload: the plate is off or empty. Busy: no news.
+            if reading.status is ReadingStatus.OVERLOAD:
+                self._loaded = True
+            elif reading.status is ReadingStatus.UNDERLOAD:
+                self._loaded = False
+            return WeightState(0.0, False, loaded=self._loaded)
         self._window.append((now, reading.weight_kg))
         # Keep one reading at or before the start of the window, so the window can be shown to span it.
         while len(self._window) > 1 and now - self._window[1][0] >= self._time:
@@ -37,4 +43,5 @@ class StableWeight:
         values = [w for _t, w in self._window]
         spans_window = now - self._window[0][0] >= self._time
         settled = reading.stable and spans_window and max(values) - min(values) <= self._band
-        return WeightState(reading.weight_kg, settled, loaded=reading.weight_kg >= self._min)
+        self._loaded = reading.weight_kg >= self._min
+        return WeightState(reading.weight_kg, settled, loaded=self._loaded)

@@ -98,6 +98,7 @@ class MqttClient:
         self.on_published: Callable[[int], None] | None = None
         self.client_id = client_id
         self.connect_count = 0
+        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -110,6 +111,7 @@ class MqttClient:
 
     def stop(self) -> None:
         """Disconnect cleanly (no last will) and stop the network thread."""
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
@@ -166,7 +168,7 @@ class MqttClient:
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
-        if was_connected:
+        if was_connected and not self._stopping:
             logger.warning("disconnected from broker (%s); reconnecting in the background", reason)
         if self.on_disconnected is not None:
             self.on_disconnected()

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from sortcentre.wire.topics import SLUG_PATTERN, StationTopic, TopicError, TopicKind, parse_topic
 
@@ -27,6 +27,14 @@ MAX_PAYLOAD_BYTES = 8 * 1024
 MAX_WEIGHT_KG = 1000.0
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+
+
+def _utc_millis(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# On the wire: ISO 8601 in UTC with milliseconds, e.g. "2026-11-27T09:41:07.123Z". A timezone is required.
+UtcTime = Annotated[AwareDatetime, PlainSerializer(_utc_millis, return_type=str, when_used="json")]
 Text = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -87,7 +95,7 @@ class SortingEvent(_Payload):
     accepted: bool | None = Field(description="sorter took the suggestion; null when there was none")
     seq: int = Field(ge=1, le=2**53, description="per-station sequence number, never reused")
     boot_id: UUID
-    station_time: AwareDatetime = Field(description="station clock, UTC, millisecond precision")
+    station_time: UtcTime = Field(description="station clock, UTC, millisecond precision")
     undoes: UUID | None = Field(description="for type=undo: the event_id taken back, else null")
 
     @model_validator(mode="after")
@@ -113,7 +121,7 @@ class StationStatus(_Payload):
     site: Slug
     station: Slug
     state: StationState
-    since: AwareDatetime
+    since: UtcTime
     software_version: Text
 
 
@@ -129,7 +137,7 @@ class Heartbeat(_Payload):
     site: Slug
     station: Slug
     boot_id: UUID
-    station_time: AwareDatetime
+    station_time: UtcTime
     uptime_s: float = Field(ge=0)
     scale: DeviceHealth
     camera: DeviceHealth

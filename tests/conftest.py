@@ -1,0 +1,79 @@
+"""Shared fixtures. Mosquitto and InfluxDB are the real servers, started once per test session on free ports
+with their data in a temporary folder, and stopped at the end. Nothing here is mocked."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sortcentre.infra import InfluxServer, MosquittoServer
+from sortcentre.wire import EventType, SortingEvent, Suggestion
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    with MosquittoServer(tmp_path_factory.mktemp("mosquitto")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    with InfluxServer(tmp_path_factory.mktemp("influxdb")) as server:
+        yield server
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 20.0, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_event(
+    seq: int,
+    *,
+    station: str = "zwolle-plastic-1",
+    site: str = "zwolle",
+    stream: str = "plastic",
+    category: str = "pp",
+    weight_kg: float = 0.25,
+    when: datetime | None = None,
+    boot_id: uuid.UUID | None = None,
+    suggestion: Suggestion | None = None,
+    accepted: bool | None = None,
+    undoes: uuid.UUID | None = None,
+) -> SortingEvent:
+    return SortingEvent(
+        type=EventType.UNDO if undoes else EventType.SORTED,
+        event_id=uuid.uuid4(),
+        site=site,
+        station=station,
+        stream=stream,
+        category=category,
+        weight_kg=weight_kg,
+        suggestion=suggestion,
+        accepted=accepted,
+        seq=seq,
+        boot_id=boot_id or uuid.UUID(int=1),
+        station_time=when or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1),
+        undoes=undoes,
+    )
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests leave things for a person to look at (screenshots, logs)."""
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path

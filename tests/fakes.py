@@ -1,0 +1,100 @@
+"""Test doubles for the station's collaborators that are not under test. The broker itself is never faked
+in a test that claims to test delivery: those tests use the real Mosquitto (tests/integration)."""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Callable
+
+from edge.stations.buttons import ButtonEvent
+from edge.stations.scales import Reading
+
+
+class FakeMqtt:
+    """Records publishes; acknowledges them when told to (like a broker that is up or down)."""
+
+    def __init__(self, auto_ack: bool = True) -> None:
+        self.connected = threading.Event()
+        self.connected.set()
+        self.auto_ack = auto_ack
+        self.published: list[tuple[str, bytes, int, bool]] = []
+        self.unacked: list[int] = []
+        self.on_connected: Callable[[], None] | None = None
+        self.on_published: Callable[[int], None] | None = None
+        self._mids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self.on_connected:
+            self.on_connected()
+
+    def stop(self) -> None:
+        self.connected.clear()
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int | None:
+        mid = next(self._mids)
+        with self._lock:
+            self.published.append((topic, payload, qos, retain))
+            if qos and not self.auto_ack:
+                self.unacked.append(mid)
+        if qos and self.auto_ack and self.on_published:
+            self.on_published(mid)
+        return mid
+
+    def ack_all(self) -> None:
+        with self._lock:
+            pending, self.unacked = self.unacked, []
+        for mid in pending:
+            if self.on_published:
+                self.on_published(mid)
+
+    def payloads(self, suffix: str) -> list[bytes]:
+        with self._lock:
+            return [p for t, p, _q, _r in self.published if t.endswith(suffix)]
+
+
+class ScriptedScale:
+    """A scale whose readings a test sets directly."""
+
+    def __init__(self) -> None:
+        self.reading = Reading(0.0, True)
+        self.zeroed = 0
+
+    def read(self) -> Reading:
+        return self.reading
+
+    def zero(self) -> bool:
+        self.zeroed += 1
+        return True
+
+    def tare(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class FakeButtons:
+    def __init__(self) -> None:
+        self.events: queue.Queue[ButtonEvent] = queue.Queue()
+        self.lit: set[str] = set()
+
+    def press(self, key: str) -> None:
+        import time
+
+        self.events.put(ButtonEvent(key, time.monotonic()))
+
+    def set_led(self, key: str, on: bool) -> None:
+        (self.lit.add if on else self.lit.discard)(key)
+
+    def all_off(self) -> None:
+        self.lit.clear()
+
+    @property
+    def healthy(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,49 @@
+"""Integration fixtures: a hub (ingest + live state) against the session's real Mosquitto and InfluxDB, with
+its own database and MQTT identities per test so tests cannot see each other's data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from hub.ingest.pipeline import IngestSettings
+from hub.service import Hub
+from hub.settings import HubSettings
+from hub.storage.influx_v1 import InfluxSettings
+from sortcentre.infra import InfluxServer, MosquittoServer
+from sortcentre.mqtt import MqttSettings
+from tests.conftest import unique
+
+
+def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSettings:
+    name = unique("t").replace("-", "_")
+    return HubSettings(
+        client_id=unique("hub"),
+        mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port),
+        influx=InfluxSettings(url=influx.url, database=name),
+        ingest=IngestSettings(share_group=unique("g"), batch_max_delay_s=0.05),
+    )
+
+
+@pytest.fixture
+def hub(mosquitto: MosquittoServer, influx: InfluxServer) -> Iterator[Hub]:
+    instance = Hub(hub_settings(mosquitto, influx))
+    instance.start()
+    assert instance._ingest_mqtt.wait_connected(10) and instance._live_mqtt.wait_connected(10)
+    yield instance
+    instance.stop()
+
+
+def influx_query(hub: Hub, query: str) -> list[list[object]]:
+    settings = hub.settings.influx
+    response = httpx.get(f"{settings.url}/query", params={"db": settings.database, "q": query}, timeout=10)
+    response.raise_for_status()
+    series = response.json()["results"][0].get("series", [])
+    return [row for s in series for row in s["values"]]
+
+
+def stored_count(hub: Hub) -> int:
+    rows = influx_query(hub, 'SELECT count("weight_g") FROM "sorting_event"')
+    return int(rows[0][1]) if rows else 0  # type: ignore[call-overload]

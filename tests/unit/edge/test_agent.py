@@ -1,0 +1,154 @@
+"""The station state machine with scripted hardware and a recording MQTT client (no broker here: delivery
+through the real Mosquitto is tested in tests/integration)."""
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.stations.agent import Phase, StationAgent
+from edge.stations.config import StationConfig, load_station_config
+from edge.stations.journal import Journal
+from edge.stations.scales import Reading, ScaleError
+from sortcentre.wire import Heartbeat, StationStatus, Suggestion
+from tests.conftest import wait_until
+from tests.fakes import FakeButtons, FakeMqtt, ScriptedScale
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, suggestion: Suggestion | None = None) -> None:
+        base = load_station_config(EXAMPLE)
+        self.config = StationConfig.model_validate(
+            base.model_dump()
+            | {
+                "scale": base.scale.model_dump() | {"poll_interval_s": 0.02, "stable_time_s": 0.1},
+                "journal": {"path": tmp_path / "journal.sqlite"},
+                "heartbeat_s": 0.2,
+            }
+        )
+        self.scale = ScriptedScale()
+        self.scale_fails = False
+        self.buttons = FakeButtons()
+        self.mqtt = FakeMqtt()
+        self.journal = Journal(self.config.journal.path)
+        self.suggestion = suggestion
+        self.agent = StationAgent(
+            self.config,
+            self._open,
+            self.buttons,
+            self.journal,
+            self.mqtt,  # type: ignore[arg-type]
+            suggest=lambda: self.suggestion,
+        )
+        self.thread = threading.Thread(target=self.agent.run, daemon=True)
+
+    def _open(self) -> ScriptedScale:
+        if self.scale_fails:
+            raise ScaleError("port gone")
+        return self.scale
+
+    def place(self, kg: float) -> None:
+        self.scale.reading = Reading(kg, True)
+
+    def events(self) -> list[dict[str, object]]:
+        return [json.loads(p) for p in self.mqtt.payloads("/event")]
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    rig = Rig(tmp_path)
+    rig.thread.start()
+    yield rig
+    rig.agent.stop()
+    rig.thread.join(5)
+
+
+def test_place_press_remove_records_one_event(rig: Rig) -> None:
+    rig.place(0.25)
+    assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+    rig.buttons.press("2")
+    assert wait_until(lambda: len(rig.events()) == 1, 3)
+    event = rig.events()[0]
+    assert (event["category"], event["weight_kg"], event["suggestion"], event["accepted"]) == ("pet", 0.25, None, None)
+    assert event["seq"] == 1 and event["type"] == "sorted"
+    assert rig.agent.phase is Phase.DONE
+    rig.buttons.press("1")  # a second press on the same item is ignored
+    rig.place(0.0)
+    assert wait_until(lambda: rig.agent.phase is Phase.IDLE, 3)
+    assert len(rig.events()) == 1
+
+
+def test_presses_without_an_item_and_unknown_keys_are_ignored(rig: Rig) -> None:
+    rig.buttons.press("1")
+    rig.place(0.3)
+    assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+    rig.buttons.press("7")  # not a category key
+    rig.buttons.press("C")  # confirm without a suggestion
+    rig.place(0.0)  # taken off without a press
+    assert wait_until(lambda: rig.agent.phase is Phase.IDLE, 3)
+    assert rig.journal.counters()["made"] == 0
+
+
+def test_undo_takes_back_the_last_event_once(rig: Rig) -> None:
+    rig.place(0.4)
+    assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+    rig.buttons.press("1")
+    assert wait_until(lambda: len(rig.events()) == 1, 3)
+    rig.buttons.press("U")
+    assert wait_until(lambda: len(rig.events()) == 2, 3)
+    rig.buttons.press("U")
+    original, undo = rig.events()
+    assert undo["type"] == "undo" and undo["undoes"] == original["event_id"]
+    assert (undo["category"], undo["weight_kg"], undo["seq"]) == ("pp", 0.4, 2)
+    import time
+
+    time.sleep(0.2)
+    assert len(rig.events()) == 2
+
+
+def test_suggestion_lights_its_key_and_confirm_accepts_it(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, Suggestion(label="pet", confidence=0.9, model_version="m1"))
+    rig.thread.start()
+    try:
+        rig.place(0.1)
+        assert wait_until(lambda: rig.buttons.lit == {"2"}, 3)
+        rig.buttons.press("C")
+        assert wait_until(lambda: len(rig.events()) == 1, 3)
+        event = rig.events()[0]
+        assert (event["category"], event["accepted"]) == ("pet", True)
+        assert rig.buttons.lit == set()
+        rig.place(0.0)
+        assert wait_until(lambda: rig.agent.phase is Phase.IDLE, 3)
+        rig.place(0.2)
+        assert wait_until(lambda: rig.buttons.lit == {"2"}, 3)
+        rig.buttons.press("9")  # corrected
+        assert wait_until(lambda: len(rig.events()) == 2, 3)
+        assert (rig.events()[1]["category"], rig.events()[1]["accepted"]) == ("residual", False)
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
+
+
+def test_status_heartbeat_and_scale_fault(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.scale_fails = True
+    rig.thread.start()
+    try:
+
+        def last_heartbeat() -> Heartbeat:
+            return Heartbeat.model_validate_json(rig.mqtt.payloads("/heartbeat")[-1])
+
+        assert wait_until(lambda: len(rig.mqtt.payloads("/heartbeat")) > 0, 3)
+        assert StationStatus.model_validate_json(rig.mqtt.payloads("/status")[0]).state.value == "online"
+        assert wait_until(lambda: last_heartbeat().scale.value == "fault", 3)
+        rig.scale_fails = False
+        assert wait_until(lambda: last_heartbeat().scale.value == "ok", 5)
+        assert rig.scale.zeroed == 1  # zero on start, once the scale is there
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
+    assert StationStatus.model_validate_json(rig.mqtt.payloads("/status")[-1]).state.value == "stopped"

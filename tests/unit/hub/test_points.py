@@ -1,0 +1,36 @@
+import uuid
+from datetime import UTC, datetime
+
+from hub.storage.points import event_line, timestamp_ns
+from sortcentre.wire import Suggestion
+from tests.conftest import make_event
+
+
+def test_identity_comes_from_the_event_alone() -> None:
+    event = make_event(42, when=datetime(2026, 11, 27, 9, 41, 7, 123000, tzinfo=UTC))
+    assert timestamp_ns(event) == 1_795_772_467_123_000_042
+    # A redelivery is the same event: the same line, so the same point.
+    assert event_line(event) == event_line(event.model_copy())
+
+
+def test_same_millisecond_different_seq_are_different_points() -> None:
+    when = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert timestamp_ns(make_event(1, when=when)) != timestamp_ns(make_event(2, when=when))
+
+
+def test_sorted_and_undo_lines() -> None:
+    original = make_event(
+        5, weight_kg=0.2145, suggestion=Suggestion(label="pp", confidence=0.8, model_version="m"), accepted=True
+    )
+    sorted_line = event_line(original)
+    assert sorted_line.startswith(
+        "sorting_event,category=pp,site=zwolle,station=zwolle-plastic-1,stream=plastic,type=sorted "
+    )
+    assert "weight_g=214i" in sorted_line or "weight_g=215i" in sorted_line
+    assert "items=1i" in sorted_line and "accepted=true" in sorted_line and 'suggested="pp"' in sorted_line
+    undo = make_event(6, weight_kg=0.5, undoes=uuid.uuid4())
+    undo_line = event_line(undo)
+    assert "type=undo" in undo_line and "weight_g=-500i" in undo_line and "items=-1i" in undo_line
+    # No event id or sequence number among the tags (bounded cardinality).
+    tag_part = undo_line.split(" ", 1)[0]
+    assert "event_id" not in tag_part and "seq" not in tag_part
