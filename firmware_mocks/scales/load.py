@@ -14,7 +14,7 @@ class LoadSettings:
     resolution_kg: float = 0.001
     settle_s: float = 0.6  # how long the reading swings after the load changes
     swing_share: float = 0.3  # size of that swing, as a share of the change (an item dropped on the plate)
-    noise_kg: float = 0.0004  # jitter while stable, below one division most of the time
+    noise_kg: float = 0.0001  # jitter while stable: a fifth of a division, so the display rarely flickers
     drift_kg_per_min: float = 0.0
 
 
@@ -40,7 +40,8 @@ class SimulatedLoad:
 
     def clear(self) -> None:
         with self._lock:
-            self._swing = self._load * self.settings.swing_share
+            # Lifting an item off hardly makes the plate swing; dropping one on does.
+            self._swing = 0.0
             self._load = 0.0
             self._changed = time.monotonic()
 

@@ -8,6 +8,7 @@ it has stored every event the stations report as sent, then InfluxDB and Mosquit
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shlex
@@ -260,6 +261,8 @@ class Demo:
             table.add_row(station, str(sent.get(station)), str(stored.get(station, 0)), f"{kg.get(station, 0):.3f}")
         console.print(table)
         ok = all(sent.get(s) == stored.get(s, 0) for s in stations)
+        summary = {s: {"sent": sent.get(s), "stored": stored.get(s, 0), "kg_24h": kg.get(s, 0.0)} for s in stations}
+        (self.var / "demo" / "summary.json").write_text(json.dumps({"final": final, "stations": summary}, indent=2))
         if final:
             console.print(f"InfluxDB's own client says:\n{self._influx_cli_count()}")
             console.print(

@@ -1,0 +1,59 @@
+"""`sortcentre demo` as a user runs it (what `make demo` starts): events flow within 30 s, every event the
+stations report as sent is stored once, a second run keeps the data, and Ctrl-C stops every child."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sortcentre.infra import free_port
+
+
+def run_demo(var: Path, *extra: str, interrupt_after: float | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "sortcentre", "demo", "--var", str(var), "--http-port", str(free_port()), *extra]
+    env = os.environ | {"COLUMNS": "200"}
+    if interrupt_after is None:
+        return subprocess.run(command, capture_output=True, text=True, timeout=150, env=env, check=False)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    time.sleep(interrupt_after)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
+    out, _ = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, proc.returncode, out, "")
+
+
+def summary(var: Path) -> dict[str, dict[str, float]]:
+    data = json.loads((var / "demo" / "summary.json").read_text())
+    assert data["final"] is True
+    return data["stations"]  # type: ignore[no-any-return]
+
+
+def processes_using(var: Path) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", str(var)], capture_output=True, text=True, check=False).stdout
+    return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def test_demo_runs_counts_and_keeps_data(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    first = run_demo(var, "--duration", "30")
+    assert first.returncode == 0, first.stdout + first.stderr
+    stations = summary(var)
+    assert set(stations) == {"zwolle-plastic-1", "dalfsen-plastic-1", "ommen-textile-1"}
+    for name, figures in stations.items():
+        assert figures["kg_24h"] > 0, f"{name}: no kg within 30 s"
+        assert figures["sent"] == figures["stored"] > 0, f"{name}: {figures}"
+    # The InfluxDB command-line client's own count is printed, station by station.
+    assert "tags: station=ommen-textile-1" in first.stdout
+    assert "every event the stations sent is stored, once" in first.stdout
+
+    second = run_demo(var, interrupt_after=25)
+    assert second.returncode == 0, second.stdout
+    again = summary(var)
+    for name, figures in again.items():
+        assert figures["stored"] > stations[name]["stored"], "the second run lost or did not add data"
+        assert figures["sent"] == figures["stored"]
+    assert processes_using(var) == [], "children left running after Ctrl-C"

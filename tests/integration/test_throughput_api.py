@@ -1,0 +1,78 @@
+"""GET /api/v1/throughput reads back from the real InfluxDB what the ingest stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.service import Hub
+from sortcentre.infra import MosquittoServer
+from sortcentre.mqtt import MqttClient, MqttSettings
+from sortcentre.wire import TopicKind, topic
+from tests.conftest import make_event, unique, wait_until
+from tests.integration.conftest import stored_count
+
+
+def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hub) -> None:
+    client = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), unique("station"))
+    client.start()
+    assert client.wait_connected(10)
+    now = datetime.now(UTC).replace(microsecond=0)
+    zwolle = [
+        make_event(1, category="pp", weight_kg=0.250, when=now - timedelta(minutes=5)),
+        make_event(2, category="pp", weight_kg=0.125, when=now - timedelta(minutes=4)),
+        make_event(3, category="pet", weight_kg=1.0, when=now - timedelta(minutes=3)),
+        make_event(4, category="pet", weight_kg=0.333, when=now - timedelta(days=3)),  # outside the range
+    ]
+    undo = make_event(5, category="pp", weight_kg=0.125, when=now - timedelta(minutes=2), undoes=zwolle[1].event_id)
+    ommen = [
+        make_event(1, station="ommen-textile-1", site="ommen", stream="textile", category="creme", weight_kg=0.8,
+                   when=now - timedelta(minutes=1)),
+    ]
+    for event in [*zwolle, undo, *ommen]:
+        client.publish(topic(event.site, event.station, TopicKind.EVENT), event.to_json(), qos=1)
+    assert wait_until(lambda: stored_count(hub) == 6, 20)
+    client.stop()
+
+    api = TestClient(create_app(hub.state))
+    body = api.get("/api/v1/throughput", params={"from": (now - timedelta(hours=1)).isoformat(),
+                                                  "to": (now + timedelta(minutes=1)).isoformat()}).json()
+    rows = {(r["station"], r["category"]): (r["kg"], r["items"]) for r in body["rows"]}
+    assert rows == {
+        ("zwolle-plastic-1", "pp"): (0.25, 1),  # 0.250 + 0.125 - 0.125 (undone)
+        ("zwolle-plastic-1", "pet"): (1.0, 1),
+        ("ommen-textile-1", "creme"): (0.8, 1),
+    }
+    stations = {s["station"]: (s["kg"], s["items"]) for s in body["stations"]}
+    assert stations == {"zwolle-plastic-1": (1.25, 2), "ommen-textile-1": (0.8, 1)}
+
+    only_ommen = api.get("/api/v1/throughput", params={"site": "ommen"}).json()
+    assert [r["station"] for r in only_ommen["rows"]] == ["ommen-textile-1"]
+    default_range = api.get("/api/v1/throughput").json()  # the last 24 hours
+    assert {s["station"] for s in default_range["stations"]} == {"zwolle-plastic-1", "ommen-textile-1"}
+    week = api.get("/api/v1/throughput", params={"from": (now - timedelta(days=7)).isoformat()}).json()
+    assert {r["category"]: r["kg"] for r in week["rows"] if r["station"] == "zwolle-plastic-1"}["pet"] == 1.333
+
+
+def test_bad_parameters_get_clear_errors(hub: Hub) -> None:
+    api = TestClient(create_app(hub.state))
+    backwards = api.get("/api/v1/throughput", params={"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"})
+    assert backwards.status_code == 400 and "before" in backwards.json()["detail"]
+    too_long = api.get("/api/v1/throughput", params={"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
+    assert too_long.status_code == 400 and "366 days" in too_long.json()["detail"]
+    assert api.get("/api/v1/throughput", params={"from": "yesterday"}).status_code == 422
+    injection = api.get("/api/v1/throughput", params={"site": "x' OR 1=1 --"})
+    assert injection.status_code == 422
+
+
+def test_status_page_and_operations_endpoints(hub: Hub) -> None:
+    api = TestClient(create_app(hub.state))
+    page = api.get("/")
+    assert page.status_code == 200 and "Sortcentre" in page.text and "/static/status.js" in page.text
+    assert api.get("/static/status.js").status_code == 200
+    assert api.get("/api/v1/health").json() == {"status": "ok", "influx": True}
+    metrics = api.get("/metrics").text
+    assert "sortcentre_events_stored_total" in metrics
+    assert api.get("/api/v1/admin/dead-letters").json() == {"counts": {}, "latest": []}
