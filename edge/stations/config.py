@@ -48,7 +48,7 @@ class ScaleConfig(_Strict):
 class ButtonsConfig(_Strict):
     driver: Literal["serial-board"] = Field("serial-board", description="button backend")
     port: str = Field(description="serial device of the button board")
-    baudrate: int = Field(115200)
+    baudrate: int = Field(115200, description="serial speed")
     debounce_s: float = Field(0.15, ge=0, le=1, description="presses of one key closer than this count once")
     confirm_key: Key = Field("C", description="accepts the lit suggestion")
     undo_key: Key = Field("U", description="takes back the last event")

@@ -50,7 +50,9 @@ class StationProcess:
         with self.log.open("ab") as handle:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "sortcentre", "station", "--config", str(self.config)],
-                stdout=handle, stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"},
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                env=os.environ | {"PYTHONUNBUFFERED": "1"},
             )
 
     def signal(self, signum: int) -> None:

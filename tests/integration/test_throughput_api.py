@@ -28,8 +28,15 @@ def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hu
     ]
     undo = make_event(5, category="pp", weight_kg=0.125, when=now - timedelta(minutes=2), undoes=zwolle[1].event_id)
     ommen = [
-        make_event(1, station="ommen-textile-1", site="ommen", stream="textile", category="creme", weight_kg=0.8,
-                   when=now - timedelta(minutes=1)),
+        make_event(
+            1,
+            station="ommen-textile-1",
+            site="ommen",
+            stream="textile",
+            category="creme",
+            weight_kg=0.8,
+            when=now - timedelta(minutes=1),
+        ),
     ]
     for event in [*zwolle, undo, *ommen]:
         client.publish(topic(event.site, event.station, TopicKind.EVENT), event.to_json(), qos=1)
@@ -37,8 +44,10 @@ def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hu
     client.stop()
 
     api = TestClient(create_app(hub.state))
-    body = api.get("/api/v1/throughput", params={"from": (now - timedelta(hours=1)).isoformat(),
-                                                  "to": (now + timedelta(minutes=1)).isoformat()}).json()
+    body = api.get(
+        "/api/v1/throughput",
+        params={"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(minutes=1)).isoformat()},
+    ).json()
     rows = {(r["station"], r["category"]): (r["kg"], r["items"]) for r in body["rows"]}
     assert rows == {
         ("zwolle-plastic-1", "pp"): (0.25, 1),  # 0.250 + 0.125 - 0.125 (undone)

@@ -1,0 +1,82 @@
+"""Writes docs/configuration.md from the config models, so the reference cannot drift from the code.
+
+Run ``python -m sortcentre.config_reference > docs/configuration.md``; a test checks the committed file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+INTRO = """# Configuration reference
+
+Generated from the config models by `python -m sortcentre.config_reference`; a test keeps it in step.
+Unknown keys are errors that name the key. Validate a file without running anything:
+`sortcentre station --config FILE --check`, `sortcentre hub --config FILE --check`.
+"""
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    if info.default_factory is not None:
+        return "(section)"
+    if info.default is PydanticUndefined or info.default is None:
+        return "none"
+    if isinstance(info.default, bool):
+        return f"`{str(info.default).lower()}`"
+    return f"`{info.default!r}`".replace("'", '"')
+
+
+def _nested(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _nested(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
+    lines = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        nested = _nested(info.annotation)
+        if nested is not None and name != "categories":
+            lines.extend(rows(nested, f"{key}."))
+            continue
+        if nested is not None:
+            lines.extend(rows(nested, f"{key}[]."))
+            continue
+        description = (info.description or "").replace("|", "\\|")
+        lines.append(f"| `{key}` | {_default(info)} | {description} |")
+    return lines
+
+
+def reference() -> str:
+    from edge.stations.config import StationConfig
+    from hub.settings import HubSettings
+
+    parts = [INTRO]
+    for title, model, note in (
+        (
+            "Station (one TOML file per station)",
+            StationConfig,
+            "The MQTT password may come from the environment variable `SORTCENTRE_MQTT_PASSWORD`.",
+        ),
+        (
+            "Hub",
+            HubSettings,
+            "Every key can also be set as `SORTCENTRE_HUB_<KEY>`, nested with `__`: `SORTCENTRE_HUB_INFLUX__TOKEN`.",
+        ),
+    ):
+        parts.append(f"\n## {title}\n\n{note}\n\n| key | default | meaning |\n|---|---|---|")
+        parts.extend(rows(model))
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference(), end="")  # noqa: T201
