@@ -8,14 +8,16 @@ Commands end with CR LF. Replies used here (MT-SICS reference manual, level 0):
 * ``Z`` -> ``Z A`` (zeroed), ``Z I``, ``Z +``, ``Z -``;  ``T`` -> ``T S <value> <unit>``, ``T I``, ``T +``, ``T -``;
 * any command may get ``ES`` (syntax error), ``ET`` (transmission error) or ``EL`` (logical error).
 
-A line that fits none of these (line noise on a long RS-232 cable) is counted and skipped: the driver asks
-again rather than trusting a garbled value.
+A line that fits none of these in full (line noise on a long RS-232 cable) is counted and skipped: a noise
+line that merely starts like the reply (``S`` and a space) must not be taken for it, or the real reply would
+stay in the buffer and pass for the answer to the next command.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import termios
 
 import serial
 
@@ -23,7 +25,17 @@ from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
 
 logger = logging.getLogger(__name__)
 
+# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
+# buffer flush before each command and is no OSError.
+_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+
 _WEIGHT = re.compile(r"^S ([SD]) +(-?\d+(?:\.\d+)?) +(g|kg|lb|oz)$")
+# Every well-formed reply to the commands used, by the head the reply starts with.
+_REPLIES = {
+    "S": re.compile(r"S (?:[SD] +-?\d+(?:\.\d+)? +(?:g|kg|lb|oz)|[I+-])"),
+    "Z": re.compile(r"Z [AI+-]"),
+    "T": re.compile(r"T (?:S +-?\d+(?:\.\d+)? +(?:g|kg|lb|oz)|[I+-])"),
+}
 # Replies a command may get that mean "no weight now" rather than "garbage".
 _NO_WEIGHT = {"S I": ReadingStatus.BUSY, "S +": ReadingStatus.OVERLOAD, "S -": ReadingStatus.UNDERLOAD}
 _ERRORS = {"ES": "syntax error", "ET": "transmission error", "EL": "logical error"}
@@ -37,7 +49,7 @@ class MtSicsScale:
         self._max_garbage = max_garbage
         try:
             self._serial = serial.Serial(port, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
         self._serial.reset_input_buffer()
 
@@ -70,6 +82,8 @@ class MtSicsScale:
     def _command(self, command: str, reply_head: str) -> str:
         """Send one command, return the first reply line that belongs to it (skipping noise)."""
         try:
+            # Whatever is waiting is a late reply to an earlier command; it must not pass for this one.
+            self._serial.reset_input_buffer()
             self._serial.write(f"{command}\r\n".encode("ascii"))
             for _ in range(self._max_garbage):
                 raw = self._serial.readline()
@@ -78,10 +92,10 @@ class MtSicsScale:
                 line = raw.decode("ascii", errors="replace").strip()
                 if line in _ERRORS:
                     raise ScaleError(f"scale answered {line} ({_ERRORS[line]}) to {command}")
-                if line.startswith(reply_head + " ") or line == reply_head:
+                if _REPLIES[reply_head].fullmatch(line):
                     return line
                 self.garbage_lines += 1
                 logger.debug("skipped noise from scale: %r", raw[:40])
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
         raise ScaleError(f"no valid reply to {command} in {self._max_garbage} lines")

@@ -1,0 +1,118 @@
+"""A Dini Argeo DFW indicator (ASCII protocol, RS-485 addressing, PC port on demand) on a pseudo-terminal.
+
+The layout it sends is described in :mod:`edge.stations.scales.dini_argeo`. Like an indicator on an RS-485
+bus it stays silent for commands without its own address (``address=None``: the RS-232 form, no address at
+all). It answers ``READ``, ``ZERO``/``Z`` and ``TARE``/``T``: ``OK``, or ``ERR03`` when the load is not
+stable or over capacity (this mock's choice: the real indicator may say OK and then not act); ``ERR01`` for
+a known command followed by stray letters and ``ERR04`` for anything else.
+
+Faults to test the driver with: ``garbage_rate`` sends ``garbage_burst`` lines of random bytes before a
+reply with that probability; ``force_reply`` makes the next replies chosen lines (sent after the address,
+e.g. ``"ERR03"`` goes out as ``01ERR03``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from pathlib import Path
+
+from firmware_mocks.pty_port import PtyPort
+from firmware_mocks.scales.load import SimulatedLoad
+
+logger = logging.getLogger(__name__)
+
+# How often the serving thread looks at its stop flag: stop() takes at most this long.
+_POLL_S = 0.05
+
+# Displayed units per kilogram, and the decimals that keep the weight at 8 characters up to 60 kg.
+_PER_KG = {"g": 1000.0, "kg": 1.0, "lb": 1 / 0.45359237}
+_DECIMALS = {"g": 1, "kg": 3, "lb": 3}
+_COMMANDS = ("READ", "ZERO", "TARE", "Z", "T")
+
+
+class DiniArgeoScaleMock:
+    def __init__(
+        self,
+        load: SimulatedLoad,
+        link: Path | None = None,
+        unit: str = "kg",
+        address: int | None = 1,
+        garbage_rate: float = 0.0,
+        garbage_burst: int = 1,
+        seed: int | None = None,
+    ) -> None:
+        if unit not in _PER_KG:
+            raise ValueError(f"unit must be one of {sorted(_PER_KG)}")
+        self.load = load
+        self.port = PtyPort(link)
+        self.unit = unit
+        self.address = "" if address is None else f"{address:02d}"
+        self.garbage_rate = garbage_rate
+        self.garbage_burst = garbage_burst
+        self.net = False  # the display shows gross until a tare is taken
+        self.force_reply: list[str] = []
+        self.commands_seen = 0
+        self.garbage_sent = 0  # lines of random bytes sent so far
+        self._random = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="dini-argeo-mock", daemon=True)
+
+    @property
+    def path(self) -> str:
+        return self.port.path
+
+    def start(self) -> DiniArgeoScaleMock:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.port.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            raw = self.port.readline(timeout=_POLL_S)
+            if raw is None:
+                continue
+            line = raw.decode("ascii", errors="replace").strip()
+            if not line.startswith(self.address):
+                continue  # for another instrument on the bus
+            self.commands_seen += 1
+            reply = self.reply(line.removeprefix(self.address))
+            garbage = b""
+            if self.garbage_rate and self._random.random() < self.garbage_rate:
+                garbage = b"".join(
+                    self._random.randbytes(self._random.randint(1, 30)) + b"\r\n" for _ in range(self.garbage_burst)
+                )
+                self.garbage_sent += self.garbage_burst
+            self.port.write(garbage + (self.address + reply + "\r\n").encode("ascii"))
+
+    def reply(self, command: str) -> str:
+        if self.force_reply:
+            return self.force_reply.pop(0)
+        if command == "READ":
+            return self._weight_string()
+        if command in ("ZERO", "Z"):
+            return "OK" if not self.load.overloaded() and self.load.zero() else "ERR03"
+        if command in ("TARE", "T"):
+            if self.load.overloaded() or self.load.tare() is None:
+                return "ERR03"
+            self.net = True
+            return "OK"
+        if any(command.startswith(known) for known in _COMMANDS):
+            return "ERR01"
+        return "ERR04"
+
+    def _weight_string(self) -> str:
+        kind = "NT" if self.net else "GS"
+        unit = f"{self.unit:>2}"
+        if self.load.overloaded():
+            return f"OL,{kind},{'':8},{unit}"
+        if self.load.underloaded():
+            return f"UL,{kind},{'':8},{unit}"
+        kg, stable = self.load.sample()
+        value = kg * _PER_KG[self.unit]
+        return f"{'ST' if stable else 'US'},{kind},{value:8.{_DECIMALS[self.unit]}f},{unit}"
