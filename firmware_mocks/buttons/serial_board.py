@@ -39,6 +39,10 @@ class ButtonBoardMock:
         time.sleep(hold_s)
         self.port.write(f"R {key}\r\n".encode("ascii"))
 
+    def hold(self, key: str, seconds: float) -> None:
+        """Hold a key down for ``seconds`` (a long press when that is past the station's long-press time)."""
+        self.press(key, hold_s=seconds)
+
     def lit(self) -> list[str]:
         with self._leds_changed:
             return sorted(k for k, on in self.leds.items() if on)

@@ -1,5 +1,11 @@
 """A USB/serial button board (protocol in docs/hardware.md): ``P <key>`` press, ``R <key>`` release,
-``L <key> 0|1`` LED. Presses of one key closer together than the debounce time count once."""
+``L <key> 0|1`` LED. Presses of one key closer together than the debounce time count once.
+
+Long press (the same rule as the GPIO and keyboard backends): keys in ``long_press_keys`` are decided at
+release, ``<key>:long`` when held at least ``long_press_s``, else ``<key>``. Every other key is emitted at
+press time, because waiting for the release would add the whole press duration to the latency of the
+keys a sorter presses hundreds of times a day.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +21,28 @@ from edge.stations.buttons.base import ButtonEvent
 logger = logging.getLogger(__name__)
 
 RETRY_S = 1.0
+LONG_SUFFIX = ":long"
 
 
 class SerialButtonBoard:
-    def __init__(self, port: str, baudrate: int = 115200, debounce_s: float = 0.15) -> None:
+    def __init__(
+        self,
+        port: str,
+        baudrate: int = 115200,
+        debounce_s: float = 0.15,
+        long_press_s: float = 1.5,
+        long_press_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self.events: queue.Queue[ButtonEvent] = queue.Queue()
         self.garbage_lines = 0
         self._port_name = port
         self._baudrate = baudrate
         self._debounce_s = debounce_s
+        self._long_press_s = long_press_s
+        self._long_press_keys = frozenset(long_press_keys)
         self._last_press: dict[str, float] = {}
+        # Long-press keys held down right now: key -> monotonic time of the press.
+        self._held: dict[str, float] = {}
         self._serial: serial.Serial | None = None
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
@@ -69,6 +87,9 @@ class SerialButtonBoard:
                 with self._write_lock:
                     self._serial.close()
                     self._serial = None
+                # The releases of keys held at the moment of the loss will never come: forget those presses
+                # rather than turn a later, unrelated release into a long press.
+                self._held.clear()
                 continue
             if raw:
                 self._handle(raw)
@@ -89,10 +110,17 @@ class SerialButtonBoard:
         if len(parts) != 2 or parts[0] not in ("P", "R"):
             self.garbage_lines += 1
             return
-        if parts[0] == "R":
+        kind, key, now = parts[0], parts[1], time.monotonic()
+        if kind == "R":
+            pressed_at = self._held.pop(key, None)
+            if pressed_at is not None:
+                long = now - pressed_at >= self._long_press_s
+                self.events.put(ButtonEvent(key + LONG_SUFFIX if long else key, now))
             return
-        key, now = parts[1], time.monotonic()
         if now - self._last_press.get(key, float("-inf")) < self._debounce_s:
             return
         self._last_press[key] = now
-        self.events.put(ButtonEvent(key, now))
+        if key in self._long_press_keys:
+            self._held[key] = now
+        else:
+            self.events.put(ButtonEvent(key, now))
