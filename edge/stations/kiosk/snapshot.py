@@ -1,0 +1,107 @@
+"""What the kiosk page shows: one snapshot of the station, produced by the station agent and sent as JSON.
+
+Producers annotate their snapshot function as returning :class:`KioskSnapshot` so mypy checks the shape; the server
+itself accepts any mapping with these keys. Everything in it is plain JSON (str, int, float, bool, None, list, dict).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+Phase = Literal["idle", "weighing", "ready", "done"]
+"""idle: scale empty; weighing: weight not yet stable; ready: choose a category; done: take the item off."""
+
+Health = Literal["ok", "fault", "absent"]
+"""A device that is configured and answers (ok), configured and failing (fault), or not fitted (absent)."""
+
+WarningCode = str
+"""A code such as ``journal_full``, ``clock_unsynced``, ``scale_fault``; the page knows the texts of the common ones
+and shows any other code as it is."""
+
+
+class StationInfo(TypedDict):
+    id: str
+    site: str
+    stream: str
+
+
+class SuggestionInfo(TypedDict):
+    label: str
+    """The category id the vision model suggests."""
+    confidence: float
+    """0..1; the page shows it as a percentage."""
+    model_version: str
+
+
+class CategoryTile(TypedDict):
+    id: str
+    nl: str
+    en: str
+    pictogram: str
+    """A name from ``static/pictograms`` without ``.svg``; an unknown or empty name shows a generic pictogram."""
+    key: str
+    """The label of the physical button for this category, e.g. ``1``."""
+    lit: bool
+    """Whether that button's LED is on."""
+
+
+class LastEvent(TypedDict):
+    type: str
+    """``sorted`` (the wire event type)."""
+    category: str
+    weight_kg: float
+    seq: int
+    station_time: str
+    """ISO 8601 in UTC, e.g. ``2026-11-27T09:41:07.123Z``; the page shows it in the kiosk's local time."""
+    undone: bool
+
+
+class KioskSnapshot(TypedDict):
+    station: StationInfo
+    phase: Phase
+    weight_kg: float | None
+    """None while the scale gives no reading (the page shows a dash instead of a misleading 0)."""
+    stable: bool
+    suggestion: SuggestionInfo | None
+    categories: list[CategoryTile]
+    confirm_key: str
+    undo_key: str
+    last_event: LastEvent | None
+    connected: bool
+    """Whether the MQTT connection to the hub is up."""
+    scale: Health
+    camera: Health
+    journal_depth: int
+    """Events stored on the station and not yet acknowledged by the hub."""
+    warnings: list[WarningCode]
+
+
+def example() -> KioskSnapshot:
+    """The contract by example: a plastic station, idle, with nothing wrong. Tests and previews start from this."""
+    return {
+        "station": {"id": "zwolle-plastic-1", "site": "zwolle", "stream": "plastic"},
+        "phase": "idle",
+        "weight_kg": 0.0,
+        "stable": True,
+        "suggestion": None,
+        "categories": [
+            _tile("pp", "PP (polypropeen)", "PP (polypropylene)", "resin-5", "1"),
+            _tile("ps", "PS (polystyreen)", "PS (polystyrene)", "resin-6", "2"),
+            _tile("pet", "PET (flessen, bakjes)", "PET (bottles, trays)", "resin-1", "3"),
+            _tile("hdpe", "HDPE (harde flacons)", "HDPE (rigid bottles)", "resin-2", "4"),
+            _tile("ldpe", "LDPE (folie)", "LDPE (film)", "resin-4", "5"),
+            _tile("residual", "Restafval", "Residual", "bin", "9"),
+        ],
+        "confirm_key": "C",
+        "undo_key": "U",
+        "last_event": None,
+        "connected": True,
+        "scale": "ok",
+        "camera": "ok",
+        "journal_depth": 0,
+        "warnings": [],
+    }
+
+
+def _tile(id_: str, nl: str, en: str, pictogram: str, key: str) -> CategoryTile:
+    return {"id": id_, "nl": nl, "en": en, "pictogram": pictogram, "key": key, "lit": False}
