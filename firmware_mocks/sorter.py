@@ -35,10 +35,19 @@ class SorterPace:
 class StationRig:
     """Scale and button board for one station, at the paths its config names."""
 
-    def __init__(self, config: StationConfig, seed: int | None = None, garbage_rate: float = 0.0) -> None:
+    def __init__(
+        self,
+        config: StationConfig,
+        seed: int | None = None,
+        garbage_rate: float = 0.0,
+        settle_s: float | None = None,
+    ) -> None:
+        """``settle_s``: how long a dropped item swings (default: a little longer than the station's window)."""
         self.config = config
-        self.load = SimulatedLoad(LoadSettings(settle_s=config.scale.stable_time_s + 0.3), seed)
+        swing = config.scale.stable_time_s + 0.3 if settle_s is None else settle_s
+        self.load = SimulatedLoad(LoadSettings(settle_s=swing), seed)
         self.scale = MtSicsScaleMock(self.load, Path(config.scale.port), garbage_rate=garbage_rate, seed=seed)
+        assert config.buttons.port, "the rig simulates a serial button board"
         self.buttons = ButtonBoardMock(Path(config.buttons.port))
 
     def start(self) -> StationRig:

@@ -4,8 +4,10 @@ States (docs/station.md has the diagram)::
 
     IDLE --weight above minimum--> WEIGHING --stable--> READY (suggestion lit)
     READY --category or confirm key--> DONE (event journaled) --plate empty--> IDLE
-    WEIGHING --plate empty before stable--> IDLE;  READY --plate empty without a press--> IDLE (nothing recorded)
+    WEIGHING --plate empty before stable--> IDLE;  READY --plate empty without a press--> IDLE
+        (nothing recorded, or an 'unsorted' event when ``unpressed = "unsorted"``)
     any state --undo key--> an undo event for the last event, within the undo window
+    confirm held long: tare;  undo held long: zero (both only with an empty or steady plate)
 
 One thread runs the machine. It waits on the button queue between scale polls, so a press is handled as
 soon as it arrives, not at the next poll.
@@ -18,15 +20,18 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from uuid6 import uuid7
 
 from edge.stations.buttons import ButtonEvent, Buttons
+from edge.stations.camera import Camera
 from edge.stations.clock import clock_synced
-from edge.stations.config import Category, StationConfig
+from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from edge.stations.scales import Reading, Scale, ScaleError
@@ -49,6 +54,10 @@ from sortcentre.wire import (
 logger = logging.getLogger(__name__)
 
 SCALE_RETRY_S = 1.0
+# Zero on start only below this many minimum weights: drift, not an item left on the plate.
+ZERO_ON_START_LIMIT = 4
+UNSORTED = "unsorted"
+LONG = ":long"
 
 
 class Phase(StrEnum):
@@ -65,6 +74,9 @@ class LastEvent:
     undone: bool = False
 
 
+Suggest = Callable[[], Suggestion | None]
+
+
 class StationAgent:
     def __init__(
         self,
@@ -73,10 +85,10 @@ class StationAgent:
         buttons: Buttons,
         journal: Journal,
         mqtt: MqttClient,
-        suggest: Callable[[], Suggestion | None] | None = None,
+        suggest: Suggest | None = None,
+        camera: Camera | None = None,
     ) -> None:
         self.config = config
-        self._suggest = suggest
         self._ident = config.station
         self._open_scale = open_scale  # called again after the scale went away (unplugged, pty closed)
         self._scale: Scale | None = None
@@ -84,19 +96,24 @@ class StationAgent:
         self._buttons = buttons
         self._journal = journal
         self._mqtt = mqtt
+        self._suggest = suggest
+        self._camera = camera
         self._publisher = Publisher(
             journal, mqtt, topic(self._ident.site, self._ident.id, TopicKind.EVENT), config.journal.publish_window
         )
-        self._weigher = StableWeight(
-            config.scale.stable_band_kg, config.scale.stable_time_s, config.scale.min_weight_kg
-        )
+        scale = config.scale
+        self._weigher = StableWeight(scale.stable_band_kg, scale.stable_time_s, scale.min_weight_kg)
         self._boot_id = uuid.uuid4()
         self._started = time.monotonic()
         self._stop = threading.Event()
         self.phase = Phase.IDLE
         self.weight = WeightState(0.0, False, False)
         self.suggestion: Suggestion | None = None
+        self._stable_weight_kg = 0.0
         self.last: LastEvent | None = None
+        self.journal_full = False
+        # Press-to-committed times of the latest events, for benchmarks and the log.
+        self.latencies: deque[float] = deque(maxlen=100_000)
         self._next_heartbeat = 0.0
         self._mqtt.on_connected = self._on_connected
 
@@ -129,6 +146,7 @@ class StationAgent:
         """Run until stop(); then say goodbye (status ``stopped``) and close."""
         self._mqtt.start()
         self._publisher.start()
+        self._check_journal_space()
         logger.info("station %s/%s started (boot %s)", self._ident.site, self._ident.id, self._boot_id)
         try:
             while not self._stop.is_set():
@@ -156,16 +174,18 @@ class StationAgent:
         )
         if self._scale is not None:
             self._scale.close()
+        if self._camera is not None:
+            self._camera.close()
         self._buttons.close()
         self._journal.close()
 
     # -- the loop --------------------------------------------------------------------------------------
     def _step(self) -> None:
-        poll = self.config.scale.poll_interval_s
         reading = self._read_scale()
         if reading is not None:
             self._on_weight(self._weigher.update(reading, time.monotonic()))
-        deadline = time.monotonic() + (poll if reading is not None else SCALE_RETRY_S)
+        wait = self.config.scale.poll_interval_s if reading is not None else SCALE_RETRY_S
+        deadline = time.monotonic() + wait
         while (remaining := deadline - time.monotonic()) > 0 and not self._stop.is_set():
             try:
                 press = self._buttons.events.get(timeout=remaining)
@@ -173,15 +193,16 @@ class StationAgent:
                 break
             self._on_press(press)
         if time.monotonic() >= self._next_heartbeat:
+            self._check_journal_space()
             self._send_heartbeat()
 
     def _read_scale(self) -> Reading | None:
         try:
             if self._scale is None:
                 self._scale = self._open_scale()
-                if self.config.scale.zero_on_start:
-                    self._scale.zero()
                 logger.info("scale on %s", self.config.scale.port)
+                if self.config.scale.zero_on_start:
+                    self._zero_if_empty(self._scale)
             reading = self._scale.read()
         except ScaleError as exc:
             if self._scale_health is not DeviceHealth.FAULT:
@@ -196,6 +217,15 @@ class StationAgent:
         self._scale_health = DeviceHealth.OK
         return reading
 
+    def _zero_if_empty(self, scale: Scale) -> None:
+        """Zero away drift, never an item: after a restart the sorter's item may still be on the plate."""
+        first = scale.read()
+        limit = ZERO_ON_START_LIMIT * self.config.scale.min_weight_kg
+        if first.usable and first.stable and abs(first.weight_kg) <= limit:
+            scale.zero()
+        else:
+            logger.info("not zeroing on start: %.3f kg on the plate (limit %.3f kg)", first.weight_kg, limit)
+
     def _on_weight(self, state: WeightState) -> None:
         self.weight = state
         if self.phase is Phase.IDLE and state.loaded:
@@ -207,8 +237,7 @@ class StationAgent:
             self.phase = Phase.READY
             self._show_suggestion()
         elif self.phase is Phase.READY and not state.loaded:
-            logger.info("item taken off without a press; nothing recorded")
-            self._to_idle()
+            self._taken_off_unpressed()
         elif self.phase is Phase.DONE and not state.loaded:
             self._to_idle()
 
@@ -217,8 +246,17 @@ class StationAgent:
         self.suggestion = None
         self._buttons.all_off()
 
+    def _taken_off_unpressed(self) -> None:
+        if self.config.unpressed == "unsorted" and self._stable_weight_kg > 0:
+            logger.info("item taken off without a press: recorded as %s", UNSORTED)
+            self._record(UNSORTED, self._stable_weight_kg, None)
+        else:
+            logger.info("item taken off without a press; nothing recorded")
+        self._to_idle()
+
     def _show_suggestion(self) -> None:
-        """Light the suggested category. Without a suggester (no model yet) the sorter just chooses."""
+        """Remember the stable weight and light the suggested category (no suggester: the sorter chooses)."""
+        self._stable_weight_kg = round(self.weight.weight_kg, 3)
         self.suggestion = self._suggest() if self._suggest is not None else None
         if self.suggestion is None:
             return
@@ -230,30 +268,45 @@ class StationAgent:
         self._buttons.set_led(category.key, True)
 
     def _on_press(self, press: ButtonEvent) -> None:
-        if press.key == self.config.buttons.undo_key:
+        keys = self.config.buttons
+        if press.key == keys.undo_key:
             self._undo()
-            return
-        if self.phase is not Phase.READY:
+        elif press.key == keys.confirm_key + LONG:
+            self._scale_command("tare")
+        elif press.key == keys.undo_key + LONG:
+            self._scale_command("zero")
+        elif self.phase is not Phase.READY:
             logger.info("key %s pressed while %s: ignored", press.key, self.phase.value)
-            return
-        if press.key == self.config.buttons.confirm_key:
+        elif self.journal_full:
+            logger.warning("journal full: item refused; free disk space or reconnect the station")
+        elif press.key == keys.confirm_key:
             if self.suggestion is None:
                 logger.info("confirm pressed with no suggestion: choose a category key")
                 return
-            category = next(c for c in self.config.categories if c.id == self.suggestion.label)
+            self._record(self.suggestion.label, self._stable_weight_kg, press)
         else:
-            found = self.config.category_for_key(press.key)
+            found = self.config.category_for_key(press.key.removesuffix(LONG))
             if found is None:
                 logger.info("key %s is not a category here: ignored", press.key)
                 return
-            category = found
-        self._record(category, press)
+            self._record(found.id, self._stable_weight_kg, press)
+
+    def _scale_command(self, command: str) -> None:
+        if self._scale is None or self.phase in (Phase.READY, Phase.DONE):
+            logger.info("%s refused: no scale, or an item is being sorted", command)
+            return
+        try:
+            done = self._scale.tare() if command == "tare" else self._scale.zero()
+        except ScaleError as exc:
+            logger.warning("%s failed: %s", command, exc)
+            return
+        logger.info("%s %s", command, "done" if done else "refused by the scale (unsteady?)")
 
     # -- events ----------------------------------------------------------------------------------------
-    def _record(self, category: Category, press: ButtonEvent) -> None:
+    def _record(self, category: str, weight_kg: float, press: ButtonEvent | None) -> None:
         suggestion = self.suggestion
-        accepted = None if suggestion is None else suggestion.label == category.id
-        weight = round(self.weight.weight_kg, 3)
+        accepted = None if suggestion is None else suggestion.label == category
+        built: list[SortingEvent] = []
 
         def build(seq: int) -> tuple[str, bytes]:
             event = SortingEvent(
@@ -262,8 +315,8 @@ class StationAgent:
                 site=self._ident.site,
                 station=self._ident.id,
                 stream=self._ident.stream,
-                category=category.id,
-                weight_kg=weight,
+                category=category,
+                weight_kg=weight_kg,
                 suggestion=suggestion,
                 accepted=accepted,
                 seq=seq,
@@ -274,19 +327,16 @@ class StationAgent:
             built.append(event)
             return str(event.event_id), event.to_json()
 
-        built: list[SortingEvent] = []
         self._journal.append(build)
         self.last = LastEvent(built[0], time.monotonic())
         self.phase = Phase.DONE
         self._buttons.all_off()
         self._publisher.wake()
-        logger.info(
-            "sorted %s %.3f kg (seq %d, %.1f ms after the press)",
-            category.id,
-            weight,
-            built[0].seq,
-            (time.monotonic() - press.at) * 1000,
-        )
+        after = ""
+        if press is not None:
+            self.latencies.append(time.monotonic() - press.at)
+            after = f", {self.latencies[-1] * 1000:.1f} ms after the press"
+        logger.info("sorted %s %.3f kg (seq %d%s)", category, weight_kg, built[0].seq, after)
 
     def _undo(self) -> None:
         last = self.last
@@ -296,8 +346,9 @@ class StationAgent:
         original = last.event
 
         def build(seq: int) -> tuple[str, bytes]:
-            event = original.model_copy(
-                update={
+            event = SortingEvent.model_validate(
+                original.model_dump()
+                | {
                     "type": EventType.UNDO,
                     "event_id": uuid7(),
                     "seq": seq,
@@ -306,7 +357,7 @@ class StationAgent:
                     "undoes": original.event_id,
                 }
             )
-            return str(event.event_id), SortingEvent.model_validate(event.model_dump()).to_json()
+            return str(event.event_id), event.to_json()
 
         self._journal.append(build)
         last.undone = True
@@ -314,6 +365,34 @@ class StationAgent:
         logger.info("undid %s %.3f kg (seq %d)", original.category, original.weight_kg, original.seq)
 
     # -- health ----------------------------------------------------------------------------------------
+    def _check_journal_space(self) -> None:
+        full = self._journal.size_bytes() >= self.config.journal.max_bytes
+        if full and not self.journal_full:
+            logger.error(
+                "journal at its limit (%d bytes): the station refuses new items", self.config.journal.max_bytes
+            )
+        elif self.journal_full and not full:
+            logger.info("journal has room again")
+        self.journal_full = full
+
+    @property
+    def camera_health(self) -> DeviceHealth:
+        return self._camera.health if self._camera is not None else DeviceHealth.ABSENT
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.journal_full:
+            found.append("journal_full")
+        if self._scale_health is DeviceHealth.FAULT:
+            found.append("scale_fault")
+        if self.camera_health is DeviceHealth.FAULT:
+            found.append("camera_fault")
+        if not self._buttons.healthy:
+            found.append("buttons_fault")
+        if not clock_synced():
+            found.append("clock_unsynced")
+        return found
+
     def _send_heartbeat(self, final: bool = False) -> None:
         self._next_heartbeat = time.monotonic() + self.config.heartbeat_s
         counters = self._journal.counters()
@@ -324,16 +403,48 @@ class StationAgent:
             station_time=now_utc_ms(),
             uptime_s=round(time.monotonic() - self._started, 1),
             scale=self._scale_health,
-            camera=DeviceHealth.ABSENT,
-            model_version=None,
+            camera=self.camera_health,
+            model_version=self.suggestion.model_version if self.suggestion else None,
             journal_depth=self._journal.depth(),
             oldest_unsent_age_s=self._journal.oldest_age_s(),
             clock_synced=clock_synced(),
             events_made=counters["made"],
             events_sent=counters["sent"],
+            warnings=self.warnings(),
             software_version=__version__,
         )
         # QoS 0: the next heartbeat replaces a lost one. The last one before a clean exit goes QoS 1.
         self._mqtt.publish(
             topic(self._ident.site, self._ident.id, TopicKind.HEARTBEAT), heartbeat.to_json(), qos=1 if final else 0
         )
+
+    # -- what the sorter's screen shows ------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The kiosk page's view of the station (edge/stations/kiosk/snapshot.py has the shape)."""
+        lit = self.suggestion.label if self.suggestion else None
+        last = self.last
+        return {
+            "station": {"id": self._ident.id, "site": self._ident.site, "stream": self._ident.stream},
+            "phase": self.phase.value,
+            "weight_kg": round(self.weight.weight_kg, 3),
+            "stable": self.weight.stable,
+            "suggestion": self.suggestion.model_dump(mode="json") if self.suggestion else None,
+            "categories": [c.model_dump() | {"lit": c.id == lit} for c in self.config.categories],
+            "confirm_key": self.config.buttons.confirm_key,
+            "undo_key": self.config.buttons.undo_key,
+            "last_event": None
+            if last is None
+            else {
+                "type": last.event.type.value,
+                "category": last.event.category,
+                "weight_kg": last.event.weight_kg,
+                "seq": last.event.seq,
+                "station_time": last.event.model_dump(mode="json")["station_time"],
+                "undone": last.undone,
+            },
+            "connected": self._mqtt.connected.is_set(),
+            "scale": self._scale_health.value,
+            "camera": self.camera_health.value,
+            "journal_depth": self._journal.depth(),
+            "warnings": self.warnings(),
+        }

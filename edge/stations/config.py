@@ -34,29 +34,62 @@ class Category(_Strict):
     key: Key = Field(description="the button on the board for this category")
 
 
+ScaleDriver = Literal["mt-sics", "and", "dini-argeo", "cas", "auto"]
+ButtonDriver = Literal["serial-board", "gpio", "keyboard"]
+
+
 class ScaleConfig(_Strict):
-    driver: Literal["mt-sics"] = Field("mt-sics", description="scale protocol")
+    driver: ScaleDriver = Field("mt-sics", description="scale protocol: mt-sics, and, dini-argeo, cas, or auto (probe)")
     port: str = Field(description="serial device, e.g. /dev/ttyUSB0")
     baudrate: int = Field(9600, description="serial speed")
+    address: int | None = Field(None, ge=0, le=99, description="dini-argeo: instrument address (none: RS-232 form)")
+    continuous: bool = Field(False, description="and: the scale streams frames by itself (no polling)")
     poll_interval_s: float = Field(0.1, gt=0, le=2, description="how often the weight is read")
     stable_band_kg: float = Field(0.005, ge=0, description="readings within this band count as one weight")
     stable_time_s: float = Field(0.4, ge=0, description="...for at least this long")
     min_weight_kg: float = Field(0.005, gt=0, description="below this the plate counts as empty")
-    zero_on_start: bool = Field(True, description="zero the scale when the station starts")
+    zero_on_start: bool = Field(True, description="zero the scale at start if the plate reads under 4x min weight")
 
 
 class ButtonsConfig(_Strict):
-    driver: Literal["serial-board"] = Field("serial-board", description="button backend")
-    port: str = Field(description="serial device of the button board")
-    baudrate: int = Field(115200, description="serial speed")
+    driver: ButtonDriver = Field("serial-board", description="button backend: serial-board, gpio or keyboard")
+    port: str | None = Field(None, description="serial-board: serial device of the button board")
+    baudrate: int = Field(115200, description="serial-board: serial speed")
+    pins: dict[str, int] = Field(default_factory=dict, description="gpio: key -> BCM pin of its button")
+    led_pins: dict[str, int] = Field(default_factory=dict, description="gpio: key -> BCM pin of its LED")
+    keymap: dict[str, str] = Field(default_factory=dict, description="keyboard: typed character -> key")
     debounce_s: float = Field(0.15, ge=0, le=1, description="presses of one key closer than this count once")
-    confirm_key: Key = Field("C", description="accepts the lit suggestion")
-    undo_key: Key = Field("U", description="takes back the last event")
+    long_press_s: float = Field(1.5, gt=0, le=10, description="a press held this long is a long press")
+    confirm_key: Key = Field("C", description="accepts the lit suggestion; held long: tare the scale")
+    undo_key: Key = Field("U", description="takes back the last event; held long: zero the scale")
+
+    @model_validator(mode="after")
+    def _driver_settings(self) -> Self:
+        if self.driver == "serial-board" and not self.port:
+            raise ValueError("buttons.port is required for the serial-board driver")
+        if self.driver == "gpio" and not self.pins:
+            raise ValueError("buttons.pins is required for the gpio driver")
+        return self
+
+
+class CameraConfig(_Strict):
+    source: str | None = Field(None, description="device index (0), video file, image folder or rtsp:// URL")
+    crop: tuple[int, int, int, int] | None = Field(None, description="scale plate region x, y, w, h (no faces)")
+    max_age_s: float = Field(1.0, gt=0, description="a frame older than this is not used for a suggestion")
+
+
+class KioskConfig(_Strict):
+    enabled: bool = Field(True, description="serve the sorter's screen (a local web page)")
+    host: str = Field("127.0.0.1", description="address of the kiosk page")
+    port: int = Field(8090, ge=1, le=65535, description="port of the kiosk page")
 
 
 class JournalConfig(_Strict):
     path: Path = Field(description="SQLite file; keep it on the station's own disk")
     publish_window: int = Field(100, ge=1, le=10_000, description="events sent but not yet acknowledged, at most")
+    max_bytes: int = Field(
+        2 * 1024**3, ge=1024**2, description="journal size at which the station refuses new items (about 4M events)"
+    )
 
 
 class StationConfig(_Strict):
@@ -66,8 +99,13 @@ class StationConfig(_Strict):
     buttons: ButtonsConfig
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     journal: JournalConfig
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    kiosk: KioskConfig = Field(default_factory=KioskConfig)
     heartbeat_s: float = Field(10.0, gt=0, le=3600, description="seconds between heartbeats")
     undo_window_s: float = Field(120.0, ge=0, description="how long after an event the undo key takes it back")
+    unpressed: Literal["discard", "unsorted"] = Field(
+        "discard", description="item taken off without a press: forget it, or record it as category 'unsorted'"
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

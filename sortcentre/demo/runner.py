@@ -28,8 +28,9 @@ import tomli_w
 from rich.console import Console
 from rich.table import Table
 
+from firmware_mocks.camera import make_frames_folder
 from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
-from sortcentre.infra.process import port_open
+from sortcentre.infra.process import free_port, port_open
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
@@ -69,6 +70,8 @@ def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
                 "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
                 "mqtt": {"host": "127.0.0.1", "port": mqtt_port},
                 "journal": {"path": str(home / "journal.sqlite")},
+                "kiosk": {"port": free_port()},
+                "camera": {"source": str(home / "camera"), "crop": [120, 60, 400, 360]},
                 "heartbeat_s": 2.0,
             }
         )
@@ -149,8 +152,13 @@ class Demo:
             )
         )
         self._spawn("hub", "hub", "--config", str(hub_config))
-        stations = []
+        stations: list[str] = []
+        kiosks = []
         for config in station_configs(self.var, self.mosquitto.port):
+            camera = Path(config["camera"]["source"])
+            if not camera.exists():  # a stand-in camera: a folder of generated frames
+                make_frames_folder(camera, 20, seed=len(stations))
+            kiosks.append(f"{config['station']['id']}: http://127.0.0.1:{config['kiosk']['port']}/")
             path = configs_dir / f"{config['station']['id']}.toml"
             path.write_text(tomli_w.dumps(config))
             stations.append(config["station"]["id"])
@@ -164,6 +172,7 @@ class Demo:
             f"  API: {self.hub_url}/api/v1/throughput   broker: 127.0.0.1:{self.mosquitto.port}   "
             f"InfluxDB: {self.influx.url}   logs: {self.var / 'logs'}"
         )
+        console.print(f"  sorters' screens: {'   '.join(kiosks)}")
         console.print(f"  count stored events: {shlex.join(self.influx_cli())}")
         console.print("  Ctrl-C stops everything; the data stays in var/ for the next run.\n")
         started = time.monotonic()

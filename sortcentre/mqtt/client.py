@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -29,6 +30,7 @@ class MqttSettings(BaseModel):
     port: int = Field(1883, ge=1, le=65535, description="broker port")
     username: str | None = Field(None, description="broker user name (one per station in production)")
     password: SecretStr | None = Field(None, description="broker password; prefer an environment variable")
+    password_file: str | None = Field(None, description="read the broker password from this file (e.g. a secret)")
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive; the last will fires after 1.5x this")
     tls: bool = Field(False, description="connect with TLS using the system's CA certificates")
     ca_file: str | None = Field(None, description="CA bundle for a private broker certificate")
@@ -77,8 +79,7 @@ class MqttClient:
             manual_ack=manual_ack,
         )
         if settings.username:
-            password = settings.password.get_secret_value() if settings.password else None
-            self._client.username_pw_set(settings.username, password)
+            self._client.username_pw_set(settings.username, _password(settings))
         if settings.tls:
             self._client.tls_set(ca_certs=settings.ca_file)
         if will is not None:
@@ -191,6 +192,14 @@ class MqttClient:
             if paho.topic_matches_sub(_strip_share(topic_filter), topic):
                 return handler
         return None
+
+
+def _password(settings: MqttSettings) -> str | None:
+    if settings.password is not None:
+        return settings.password.get_secret_value()
+    if settings.password_file:
+        return Path(settings.password_file).read_text().strip()
+    return None
 
 
 def _strip_share(topic_filter: str) -> str:

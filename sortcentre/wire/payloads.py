@@ -36,6 +36,7 @@ def _utc_millis(moment: datetime) -> str:
 # On the wire: ISO 8601 in UTC with milliseconds, e.g. "2026-11-27T09:41:07.123Z". A timezone is required.
 UtcTime = Annotated[AwareDatetime, PlainSerializer(_utc_millis, return_type=str, when_used="json")]
 Text = Annotated[str, Field(min_length=1, max_length=64)]
+WarningCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
 class RejectReason(StrEnum):
@@ -147,6 +148,9 @@ class Heartbeat(_Payload):
     clock_synced: bool
     events_made: int = Field(ge=0, description="events journaled since the journal was created")
     events_sent: int = Field(ge=0, description="events the broker acknowledged (PUBACK) since then")
+    warnings: list[WarningCode] = Field(
+        max_length=16, description="what needs a person: journal_full, scale_fault, ..."
+    )
     software_version: Text
 
 

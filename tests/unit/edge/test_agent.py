@@ -152,3 +152,75 @@ def test_status_heartbeat_and_scale_fault(tmp_path: Path) -> None:
         rig.agent.stop()
         rig.thread.join(5)
     assert StationStatus.model_validate_json(rig.mqtt.payloads("/status")[-1]).state.value == "stopped"
+
+
+def test_long_presses_tare_and_zero_only_with_an_empty_plate(rig: Rig) -> None:
+    tares = []
+    rig.scale.tare = lambda: tares.append(1) or True  # type: ignore[method-assign]
+    rig.buttons.press("C:long")
+    assert wait_until(lambda: tares == [1], 3)
+    zeroed = rig.scale.zeroed
+    rig.buttons.press("U:long")
+    assert wait_until(lambda: rig.scale.zeroed == zeroed + 1, 3)
+    rig.place(0.5)
+    assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+    rig.buttons.press("U:long")  # with an item being sorted: refused
+    rig.buttons.press("1")
+    assert wait_until(lambda: len(rig.events()) == 1, 3)
+    assert rig.scale.zeroed == zeroed + 1
+
+
+def test_unpressed_items_can_be_recorded_as_unsorted(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.agent.config = rig.config.model_copy(update={"unpressed": "unsorted"})
+    rig.thread.start()
+    try:
+        rig.place(0.7)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        rig.place(0.0)
+        assert wait_until(lambda: len(rig.events()) == 1, 3)
+        assert (rig.events()[0]["category"], rig.events()[0]["weight_kg"]) == ("unsorted", 0.7)
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
+
+
+def test_a_full_journal_refuses_items_visibly(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.agent.config = rig.config.model_copy(
+        update={"journal": rig.config.journal.model_copy(update={"max_bytes": 1024**2})}
+    )
+    # Fill the journal past its limit, as a day-long outage would.
+    for _ in range(3000):
+        rig.journal.append(lambda seq: (f"id-{seq}", b"x" * 400))
+    rig.mqtt.connected.clear()  # the broker is away: nothing drains
+    rig.thread.start()
+    try:
+        assert wait_until(lambda: "journal_full" in rig.agent.snapshot()["warnings"], 3)
+        rig.place(0.3)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        rig.buttons.press("1")
+        import time
+
+        time.sleep(0.3)
+        assert rig.journal.counters()["made"] == 3000  # refused, and nothing silently dropped
+        heartbeat = Heartbeat.model_validate_json(rig.mqtt.payloads("/heartbeat")[-1])
+        assert "journal_full" in heartbeat.warnings
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
+
+
+def test_snapshot_for_the_sorters_screen(rig: Rig) -> None:
+    from edge.stations.kiosk.snapshot import KioskSnapshot  # the shape the kiosk page renders
+
+    rig.place(0.25)
+    assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+    rig.buttons.press("2")
+    assert wait_until(lambda: rig.agent.snapshot()["phase"] == "done", 3)
+    snap = rig.agent.snapshot()
+    assert set(snap) == set(KioskSnapshot.__annotations__)
+    assert snap["station"]["id"] == "zwolle-plastic-1" and snap["weight_kg"] == 0.25
+    assert [c["key"] for c in snap["categories"]] == ["1", "2", "9"]
+    assert snap["last_event"]["category"] == "pet" and snap["last_event"]["undone"] is False
+    assert snap["connected"] is True and snap["scale"] == "ok" and snap["camera"] == "absent"

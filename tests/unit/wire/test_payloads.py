@@ -40,13 +40,14 @@ def test_event_round_trip_is_lossless() -> None:
     assert decode_event(EVENT_TOPIC, event.to_json()) == event
 
 
-def test_example_payload_in_docs_is_valid() -> None:
-    """docs/mqtt.md shows this payload; keep the doc and the contract in step."""
+@pytest.mark.parametrize("kind", [TopicKind.EVENT, TopicKind.STATUS, TopicKind.HEARTBEAT])
+def test_example_payloads_in_docs_are_valid(kind: TopicKind) -> None:
+    """docs/mqtt.md shows these payloads; keep the doc and the contract in step."""
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[3] / "docs" / "mqtt.md").read_text()
-    block = text.split("```json event\n", 1)[1].split("```", 1)[0]
-    decode_event(EVENT_TOPIC, block.encode())
+    block = text.split(f"```json {kind.value}\n", 1)[1].split("```", 1)[0]
+    decode(topic("zwolle", "zwolle-plastic-1", kind), block.encode())
 
 
 @pytest.mark.parametrize(
@@ -135,6 +136,7 @@ def test_status_and_heartbeat_decode() -> None:
         clock_synced=True,
         events_made=4,
         events_sent=4,
+        warnings=["clock_unsynced"],
         software_version="0.1.0",
     )
     assert decode(topic("ommen", "ommen-textile-1", TopicKind.HEARTBEAT), heartbeat.to_json())[1] == heartbeat
