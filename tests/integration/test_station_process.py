@@ -18,24 +18,35 @@ from edge.stations.config import load_station_config
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock
 from firmware_mocks.sorter import StationRig
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer
+from sortcentre.infra import MosquittoServer, free_port
 from tests.conftest import unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "station.toml"
 
 
-def write_config(tmp_path: Path, mosquitto: MosquittoServer) -> Path:
+def write_config(
+    tmp_path: Path,
+    mosquitto: MosquittoServer,
+    poll_interval_s: float = 0.1,
+    stable_time_s: float = 0.3,
+    kiosk: bool = True,
+) -> Path:
     import tomllib
 
     data = tomllib.loads(EXAMPLE.read_text())
     station_id = unique("station")
     data["station"]["id"] = station_id
-    data["scale"] |= {"port": str(tmp_path / "scale"), "stable_time_s": 0.3}
+    data["scale"] |= {
+        "port": str(tmp_path / "scale"),
+        "stable_time_s": stable_time_s,
+        "poll_interval_s": poll_interval_s,
+    }
     data["buttons"]["port"] = str(tmp_path / "buttons")
     data["mqtt"] = {"host": mosquitto.host, "port": mosquitto.port, "keepalive_s": 5}
     data["journal"] = {"path": str(tmp_path / "journal.sqlite")}
     data["heartbeat_s"] = 0.5
+    data["kiosk"] = {"port": free_port(), "enabled": kiosk}
     path = tmp_path / "station.toml"
     path.write_text(tomli_w.dumps(data))
     return path
