@@ -10,29 +10,15 @@ import threading
 import time
 from pathlib import Path
 
+from firmware_mocks.device import POLL_S, PtyDevice
 from firmware_mocks.pty_port import PtyPort
 
 
-class ButtonBoardMock:
+class ButtonBoardMock(PtyDevice):
     def __init__(self, link: Path | None = None) -> None:
-        self.port = PtyPort(link)
+        super().__init__(PtyPort(link), "button-board-mock")
         self.leds: dict[str, bool] = {}
         self._leds_changed = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="button-board-mock", daemon=True)
-
-    @property
-    def path(self) -> str:
-        return self.port.path
-
-    def start(self) -> ButtonBoardMock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.port.close()
 
     def press(self, key: str, hold_s: float = 0.08) -> None:
         self.port.write(f"P {key}\r\n".encode("ascii"))
@@ -60,7 +46,7 @@ class ButtonBoardMock:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            raw = self.port.readline(timeout=0.2)
+            raw = self.port.readline(timeout=POLL_S)
             if raw is None:
                 continue
             parts = raw.decode("ascii", errors="replace").split()

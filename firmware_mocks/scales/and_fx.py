@@ -15,28 +15,25 @@ counting mode (``QT`` frames in ``PC``).
 from __future__ import annotations
 
 import logging
-import random
 import re
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from firmware_mocks.device import POLL_S
 from firmware_mocks.pty_port import PtyPort
+from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
-# How often the serving thread looks at its stop flag: stop() takes at most this long.
-_POLL_S = 0.05
 
 AK = "\x06"
 # Displayed units per kilogram, and the decimals that keep the number at 8 characters up to 60 kg.
-_PER_KG = {"g": 1000.0, "kg": 1.0, "lb": 1 / 0.45359237}
 _DECIMALS = {"g": 1, "kg": 3, "lb": 3}
 
 
-class AndScaleMock:
+class AndScaleMock(ScaleMock):
     def __init__(
         self,
         load: SimulatedLoad,
@@ -49,42 +46,18 @@ class AndScaleMock:
         settle_wait_s: float = 1.0,
         seed: int | None = None,
     ) -> None:
-        if unit not in _PER_KG:
-            raise ValueError(f"unit must be one of {sorted(_PER_KG)}")
-        self.load = load
-        self.port = PtyPort(link)
-        self.unit = unit
-        self.garbage_rate = garbage_rate
-        self.garbage_burst = garbage_burst
+        super().__init__(load, PtyPort(link), "and-fx-mock", unit, garbage_rate, garbage_burst, seed)
         self.continuous = continuous
         self.stream_interval_s = stream_interval_s
         self.settle_wait_s = settle_wait_s
         self.pieces_kg: float | None = None
         self.force_reply: list[str] = []
-        self.commands_seen = 0
-        self.garbage_sent = 0  # lines of random bytes sent so far
         self.frames_sent = 0
-        self._random = random.Random(seed)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="and-fx-mock", daemon=True)
-
-    @property
-    def path(self) -> str:
-        return self.port.path
-
-    def start(self) -> AndScaleMock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.port.close()
 
     def _serve(self) -> None:
         next_frame = 0.0
         while not self._stop.is_set():
-            raw = self.port.readline(timeout=self.stream_interval_s if self.continuous else _POLL_S)
+            raw = self.port.readline(timeout=self.stream_interval_s if self.continuous else POLL_S)
             if raw is not None:
                 self.commands_seen += 1
                 self._handle(raw.decode("ascii", errors="replace").strip())
@@ -94,13 +67,7 @@ class AndScaleMock:
                 next_frame = time.monotonic() + self.stream_interval_s
 
     def _send(self, text: str) -> None:
-        out = b""
-        if self.garbage_rate and self._random.random() < self.garbage_rate:
-            out = b"".join(
-                self._random.randbytes(self._random.randint(1, 30)) + b"\r\n" for _ in range(self.garbage_burst)
-            )
-            self.garbage_sent += self.garbage_burst
-        self.port.write(out + text.encode("ascii") + b"\r\n")
+        self.port.write(self.noise() + text.encode("ascii") + b"\r\n")
 
     def _handle(self, command: str) -> None:
         if self.force_reply:
@@ -155,5 +122,5 @@ class AndScaleMock:
         head = "ST" if stable else "US"
         if self.pieces_kg:
             return f"{'QT' if stable else 'US'},{'-' if kg < 0 else '+'}{round(abs(kg) / self.pieces_kg):08d} PC"
-        value = kg * _PER_KG[self.unit]
+        value = self.displayed(kg)
         return f"{head},{'-' if value < 0 else '+'}{self._number(value)}{unit}"

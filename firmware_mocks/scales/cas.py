@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import select
-import threading
 from pathlib import Path
 
+from firmware_mocks.device import POLL_S
 from firmware_mocks.pty_port import PtyPort
+from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
-# How often the serving thread looks at its stop flag: stop() takes at most this long.
-_POLL_S = 0.05
 
 SOH, STX, ETX, EOT, ENQ, ACK, DC1, NAK = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x11, 0x15
 # Displayed units per kilogram, and the decimals that keep the weight at 6 characters up to 60 kg.
-_PER_KG = {"g": 1000.0, "kg": 1.0, "lb": 1 / 0.45359237}
 _DECIMALS = {"g": 0, "kg": 3, "lb": 2}
 
 
@@ -59,7 +56,7 @@ class _BytePort(PtyPort):
         return data
 
 
-class CasScaleMock:
+class CasScaleMock(ScaleMock):
     def __init__(
         self,
         load: SimulatedLoad,
@@ -69,47 +66,18 @@ class CasScaleMock:
         garbage_burst: int = 1,
         seed: int | None = None,
     ) -> None:
-        if unit not in _PER_KG:
-            raise ValueError(f"unit must be one of {sorted(_PER_KG)}")
-        self.load = load
-        self.port = _BytePort(link)
-        self.unit = unit
-        self.garbage_rate = garbage_rate
-        self.garbage_burst = garbage_burst
+        self.byte_port = _BytePort(link)
+        super().__init__(load, self.byte_port, "cas-mock", unit, garbage_rate, garbage_burst, seed)
         self.force_reply: list[bytes] = []
-        self.commands_seen = 0
-        self.garbage_sent = 0  # bursts of random bytes sent so far
-        self._random = random.Random(seed)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="cas-mock", daemon=True)
-
-    @property
-    def path(self) -> str:
-        return self.port.path
-
-    def start(self) -> CasScaleMock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.port.close()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            data = self.port.read_bytes(timeout=_POLL_S)
+            data = self.byte_port.read_bytes(timeout=POLL_S)
             for byte in data or b"":
                 if byte not in (ENQ, DC1):
                     continue
                 self.commands_seen += 1
-                garbage = b""
-                if self.garbage_rate and self._random.random() < self.garbage_rate:
-                    garbage = b"".join(
-                        self._random.randbytes(self._random.randint(1, 30)) for _ in range(self.garbage_burst)
-                    )
-                    self.garbage_sent += 1
-                self.port.write(garbage + self.reply(byte))
+                self.port.write(self.noise(line_end=b"") + self.reply(byte))
 
     def reply(self, command: int) -> bytes:
         if self.force_reply:
@@ -120,6 +88,6 @@ class CasScaleMock:
         if self.load.overloaded():
             return frame("U", "F", "999999", unit)
         kg, stable = self.load.sample()
-        value = kg * _PER_KG[self.unit]
+        value = self.displayed(kg)
         digits = f"{abs(value):06.{_DECIMALS[self.unit]}f}"
         return frame("S" if stable else "U", "-" if value < 0 else " ", digits, unit)

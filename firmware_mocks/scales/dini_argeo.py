@@ -14,25 +14,22 @@ e.g. ``"ERR03"`` goes out as ``01ERR03``).
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from pathlib import Path
 
+from firmware_mocks.device import POLL_S
 from firmware_mocks.pty_port import PtyPort
+from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
-# How often the serving thread looks at its stop flag: stop() takes at most this long.
-_POLL_S = 0.05
 
 # Displayed units per kilogram, and the decimals that keep the weight at 8 characters up to 60 kg.
-_PER_KG = {"g": 1000.0, "kg": 1.0, "lb": 1 / 0.45359237}
 _DECIMALS = {"g": 1, "kg": 3, "lb": 3}
 _COMMANDS = ("READ", "ZERO", "TARE", "Z", "T")
 
 
-class DiniArgeoScaleMock:
+class DiniArgeoScaleMock(ScaleMock):
     def __init__(
         self,
         load: SimulatedLoad,
@@ -43,38 +40,14 @@ class DiniArgeoScaleMock:
         garbage_burst: int = 1,
         seed: int | None = None,
     ) -> None:
-        if unit not in _PER_KG:
-            raise ValueError(f"unit must be one of {sorted(_PER_KG)}")
-        self.load = load
-        self.port = PtyPort(link)
-        self.unit = unit
+        super().__init__(load, PtyPort(link), "dini-argeo-mock", unit, garbage_rate, garbage_burst, seed)
         self.address = "" if address is None else f"{address:02d}"
-        self.garbage_rate = garbage_rate
-        self.garbage_burst = garbage_burst
         self.net = False  # the display shows gross until a tare is taken
         self.force_reply: list[str] = []
-        self.commands_seen = 0
-        self.garbage_sent = 0  # lines of random bytes sent so far
-        self._random = random.Random(seed)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="dini-argeo-mock", daemon=True)
-
-    @property
-    def path(self) -> str:
-        return self.port.path
-
-    def start(self) -> DiniArgeoScaleMock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.port.close()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            raw = self.port.readline(timeout=_POLL_S)
+            raw = self.port.readline(timeout=POLL_S)
             if raw is None:
                 continue
             line = raw.decode("ascii", errors="replace").strip()
@@ -82,13 +55,7 @@ class DiniArgeoScaleMock:
                 continue  # for another instrument on the bus
             self.commands_seen += 1
             reply = self.reply(line.removeprefix(self.address))
-            garbage = b""
-            if self.garbage_rate and self._random.random() < self.garbage_rate:
-                garbage = b"".join(
-                    self._random.randbytes(self._random.randint(1, 30)) + b"\r\n" for _ in range(self.garbage_burst)
-                )
-                self.garbage_sent += self.garbage_burst
-            self.port.write(garbage + (self.address + reply + "\r\n").encode("ascii"))
+            self.port.write(self.noise() + (self.address + reply + "\r\n").encode("ascii"))
 
     def reply(self, command: str) -> str:
         if self.force_reply:
@@ -114,5 +81,5 @@ class DiniArgeoScaleMock:
         if self.load.underloaded():
             return f"UL,{kind},{'':8},{unit}"
         kg, stable = self.load.sample()
-        value = kg * _PER_KG[self.unit]
+        value = self.displayed(kg)
         return f"{'ST' if stable else 'US'},{kind},{value:8.{_DECIMALS[self.unit]}f},{unit}"

@@ -7,18 +7,18 @@ probability; ``force_reply`` makes the next replies an error (``ES``, ``ET``, ``
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
 from pathlib import Path
 
+from firmware_mocks.device import POLL_S
 from firmware_mocks.pty_port import PtyPort
+from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
 
-class MtSicsScaleMock:
+class MtSicsScaleMock(ScaleMock):
     def __init__(
         self,
         load: SimulatedLoad,
@@ -27,41 +27,17 @@ class MtSicsScaleMock:
         garbage_rate: float = 0.0,
         seed: int | None = None,
     ) -> None:
-        self.load = load
-        self.port = PtyPort(link)
-        self.unit = unit
-        self.garbage_rate = garbage_rate
+        super().__init__(load, PtyPort(link), "mt-sics-mock", unit, garbage_rate, seed=seed)
         self.force_reply: list[str] = []
-        self.commands_seen = 0
-        self._random = random.Random(seed)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="mt-sics-mock", daemon=True)
-
-    @property
-    def path(self) -> str:
-        return self.port.path
-
-    def start(self) -> MtSicsScaleMock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.port.close()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            raw = self.port.readline(timeout=0.2)
+            raw = self.port.readline(timeout=POLL_S)
             if raw is None:
                 continue
             command = raw.decode("ascii", errors="replace").strip()
             self.commands_seen += 1
-            if self.garbage_rate and self._random.random() < self.garbage_rate:
-                self.port.write(
-                    bytes(self._random.randrange(256) for _ in range(self._random.randint(1, 30))) + b"\r\n"
-                )
-            self.port.write((self.reply(command) + "\r\n").encode("ascii"))
+            self.port.write(self.noise() + (self.reply(command) + "\r\n").encode("ascii"))
 
     def _weight_text(self, kg: float) -> str:
         if self.unit == "g":
