@@ -26,7 +26,15 @@ from hub.ingest.metrics import IngestMetrics
 from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import event_line
 from sortcentre.mqtt import InboundMessage, MqttClient
-from sortcentre.wire import ContractError, RejectReason, SortingEvent, TopicKind, decode_event, shared_subscription
+from sortcentre.wire import (
+    ContractError,
+    RejectReason,
+    SortingEvent,
+    TopicKind,
+    decode_event,
+    shared_subscription,
+    subscription,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +46,10 @@ class IngestSettings(BaseModel):
     batch_max_delay_s: float = Field(0.2, gt=0, le=10, description="...or when its oldest event waited this long")
     retry_initial_s: float = Field(0.2, gt=0, description="first backoff after a failed write")
     retry_max_s: float = Field(10.0, gt=0, description="longest backoff between write attempts")
-    share_group: str = Field("hub", description="MQTT shared-subscription group of the ingest workers")
+    share_group: str | None = Field(
+        None,
+        description="shared-subscription group, to split the load over several ingest workers (none: one worker)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +82,12 @@ class Ingest:
 
     def start(self) -> None:
         self._thread.start()
-        self._mqtt.subscribe(shared_subscription(self._settings.share_group, TopicKind.EVENT), self._on_message)
+        group = self._settings.share_group
+        # A plain subscription in a persistent session survives a Mosquitto restart; a shared one does not
+        # (Mosquitto 2.0 restores no shared subscription from its persistence file, so events published
+        # between the restart and the workers' reconnect would be dropped). See docs/broker.md.
+        filter_ = shared_subscription(group, TopicKind.EVENT) if group else subscription(TopicKind.EVENT)
+        self._mqtt.subscribe(filter_, self._on_message)
         self._mqtt.start()
 
     def stop(self, timeout: float = 15.0) -> None:

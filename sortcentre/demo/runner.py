@@ -30,6 +30,7 @@ from rich.table import Table
 
 from firmware_mocks.camera import make_frames_folder
 from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
+from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
 from sortcentre.infra.process import free_port, port_open
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,29 @@ class Child:
     log: Path
 
 
+def _spec() -> dict[str, Any]:
+    return tomllib.loads(resources.files("sortcentre.demo").joinpath("stations.toml").read_text())
+
+
+def demo_accounts(var: Path) -> BrokerAccounts:
+    """A broker account per station and one for the hub. Passwords are made once and kept in
+    var/broker/secrets/ (one file each, readable by the owner only), so a second run uses the same ones."""
+    accounts = BrokerAccounts(var / "broker")
+    secrets_dir = var / "broker" / "secrets"
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    for user in [HUB_USER, *(entry["id"] for entry in _spec()["station"])]:
+        secret = secrets_dir / user
+        if secret.exists():
+            accounts.add(user, secret.read_text().strip())
+        else:
+            secret.write_text(accounts.add(user))
+            secret.chmod(0o600)
+    return accounts
+
+
 def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
     """The demo's station configs, with this run's ports and paths filled in."""
-    spec = tomllib.loads(resources.files("sortcentre.demo").joinpath("stations.toml").read_text())
+    spec = _spec()
     configs = []
     for entry in spec["station"]:
         home = var / "stations" / entry["id"]
@@ -68,7 +89,12 @@ def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
                 "categories": spec["categories"][entry["categories"]],
                 "scale": {"driver": "mt-sics", "port": str(home / "scale")},
                 "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
-                "mqtt": {"host": "127.0.0.1", "port": mqtt_port},
+                "mqtt": {
+                    "host": "127.0.0.1",
+                    "port": mqtt_port,
+                    "username": entry["id"],
+                    "password_file": str(var / "broker" / "secrets" / entry["id"]),
+                },
                 "journal": {"path": str(home / "journal.sqlite")},
                 "kiosk": {"port": free_port()},
                 "camera": {"source": str(home / "camera"), "crop": [120, 60, 400, 360]},
@@ -83,7 +109,7 @@ class Demo:
         self.s = settings
         self.var = settings.var
         self.children: list[Child] = []
-        self.mosquitto = MosquittoServer(self.var / "mosquitto", settings.mqtt_port)
+        self.mosquitto = MosquittoServer(self.var / "mosquitto", settings.mqtt_port, accounts=demo_accounts(self.var))
         self.influx = InfluxServer(self.var / "influxdb", settings.influx_port)
         self.hub_url = f"http://127.0.0.1:{settings.http_port}"
         self._stop = threading.Event()
@@ -146,7 +172,12 @@ class Demo:
             tomli_w.dumps(
                 {
                     "http_port": self.s.http_port,
-                    "mqtt": {"host": "127.0.0.1", "port": self.mosquitto.port},
+                    "mqtt": {
+                        "host": "127.0.0.1",
+                        "port": self.mosquitto.port,
+                        "username": HUB_USER,
+                        "password_file": str(self.var / "broker" / "secrets" / HUB_USER),
+                    },
                     "influx": {"url": self.influx.url, "database": self.influx.database},
                 }
             )

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from sortcentre.infra.broker_auth import BrokerAccounts
 from sortcentre.infra.process import ChildServer, find_binary, free_port, port_open
 
 
 class MosquittoServer(ChildServer):
     name = "mosquitto"
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        accounts: BrokerAccounts | None = None,
+    ) -> None:
+        """Without ``accounts`` anyone may connect (tests of other things); with them, only those users,
+        each limited by the ACL (sortcentre/infra/broker_auth.py)."""
         super().__init__(data_dir)
         self.host = host
         self.port = port or free_port(host)
+        self.accounts = accounts
         self.config_path = data_dir / "mosquitto.conf"
 
     def prepare(self) -> None:
@@ -24,7 +35,11 @@ class MosquittoServer(ChildServer):
                 [
                     "per_listener_settings false",
                     f"listener {self.port} {self.host}",
-                    "allow_anonymous true",
+                    *self._auth_lines(),
+                    # Started as root, Mosquitto drops to the user "mosquitto", which cannot write our
+                    # data folder (its persistence file would silently never be saved). It is our child
+                    # process on loopback: keep it as the user who started it.
+                    *(["user root"] if os.geteuid() == 0 else []),
                     "persistence true",
                     f"persistence_location {self.data_dir}/",
                     "autosave_interval 1",
@@ -38,6 +53,16 @@ class MosquittoServer(ChildServer):
                 ]
             )
         )
+
+    def _auth_lines(self) -> list[str]:
+        if self.accounts is None:
+            return ["allow_anonymous true"]
+        self.accounts.write()
+        return [
+            "allow_anonymous false",
+            f"password_file {self.accounts.password_file}",
+            f"acl_file {self.accounts.acl_file}",
+        ]
 
     def command(self) -> list[str]:
         return [find_binary("mosquitto", "mosquitto"), "-c", str(self.config_path)]

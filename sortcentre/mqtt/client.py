@@ -194,6 +194,14 @@ class MqttClient:
         return None
 
 
+def end_session(settings: MqttSettings, client_id: str, timeout: float = 5.0) -> None:
+    """Connect once with a clean session and leave: the broker drops what it kept for ``client_id``."""
+    client = MqttClient(settings, client_id, clean_session=True)
+    client.start()
+    client.wait_connected(timeout)
+    client.stop()
+
+
 def _password(settings: MqttSettings) -> str | None:
     if settings.password is not None:
         return settings.password.get_secret_value()

@@ -13,7 +13,7 @@ from hub.service import Hub
 from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.mqtt import MqttSettings
+from sortcentre.mqtt import MqttSettings, end_session
 from tests.conftest import unique
 
 
@@ -23,7 +23,7 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         client_id=unique("hub"),
         mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port),
         influx=InfluxSettings(url=influx.url, database=name),
-        ingest=IngestSettings(share_group=unique("g"), batch_max_delay_s=0.05),
+        ingest=IngestSettings(batch_max_delay_s=0.05),
     )
 
 
@@ -34,6 +34,12 @@ def hub(mosquitto: MosquittoServer, influx: InfluxServer) -> Iterator[Hub]:
     assert instance._ingest_mqtt.wait_connected(10) and instance._live_mqtt.wait_connected(10)
     yield instance
     instance.stop()
+    forget_sessions(instance)
+
+
+def forget_sessions(hub: Hub) -> None:
+    """A test hub's persistent session would queue every later test's events at the broker: end it."""
+    end_session(hub.settings.mqtt, f"{hub.settings.client_id}-ingest")
 
 
 def influx_query(hub: Hub, query: str) -> list[list[object]]:

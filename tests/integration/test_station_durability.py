@@ -22,7 +22,7 @@ from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.mqtt import MqttClient, MqttSettings
 from sortcentre.wire import SortingEvent, TopicKind, topic
 from tests.conftest import make_event, unique, wait_until
-from tests.integration.conftest import hub_settings, influx_query, stored_count
+from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
 from tests.integration.test_station_process import StationProcess, write_config
 
 
@@ -133,3 +133,4 @@ def test_station_killed_20_times_during_1000_events(
     process.signal(signal.SIGTERM)
     rig.stop()
     hub.stop()
+    forget_sessions(hub)

@@ -1,0 +1,87 @@
+"""The broker as the hub relies on it: per-station accounts with an ACL, and queued messages for the hub's
+persistent session that survive a broker restart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.service import Hub
+from sortcentre.infra import InfluxServer, MosquittoServer
+from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
+from sortcentre.mqtt import MqttClient, MqttSettings
+from sortcentre.wire import TopicKind, topic
+from tests.conftest import make_event, wait_until
+from tests.integration.conftest import hub_settings, stored_count
+
+
+def client(broker: MosquittoServer, user: str | None, password: str | None, name: str) -> MqttClient:
+    settings = MqttSettings(host=broker.host, port=broker.port, username=user, password=password)
+    connection = MqttClient(settings, name)
+    connection.start()
+    return connection
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[tuple[MosquittoServer, BrokerAccounts]]:
+    accounts = BrokerAccounts(tmp_path / "auth")
+    for user in (HUB_USER, "zwolle-plastic-1", "ommen-textile-1"):
+        accounts.add(user)
+    with MosquittoServer(tmp_path / "broker", accounts=accounts) as broker:
+        yield broker, accounts
+
+
+def test_a_station_cannot_publish_as_another(
+    secured: tuple[MosquittoServer, BrokerAccounts], influx: InfluxServer
+) -> None:
+    broker, accounts = secured
+    settings = hub_settings(broker, influx)
+    settings.mqtt = MqttSettings(
+        host=broker.host, port=broker.port, username=HUB_USER, password=accounts.passwords[HUB_USER]
+    )
+    hub = Hub(settings)
+    hub.start()
+    zwolle = client(broker, "zwolle-plastic-1", accounts.passwords["zwolle-plastic-1"], "station-zwolle")
+    assert zwolle.wait_connected(10) and hub._ingest_mqtt.wait_connected(10)
+    own = make_event(1, station="zwolle-plastic-1")
+    spoofed = make_event(1, station="ommen-textile-1", site="ommen", stream="textile", category="creme")
+    zwolle.publish(topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT), own.to_json())
+    zwolle.publish(topic("ommen", "ommen-textile-1", TopicKind.EVENT), spoofed.to_json())
+    assert wait_until(lambda: stored_count(hub) >= 1, 10)
+    time.sleep(1.0)  # give a wrongly allowed message every chance to arrive
+    assert stored_count(hub) == 1, "the broker let a station publish under another station's topic"
+    assert hub.live.snapshot() == [] or all(v["station"] != "ommen-textile-1" for v in hub.live.snapshot())
+
+    wrong_password = client(broker, "zwolle-plastic-1", "not-the-password", "station-intruder")
+    anonymous = client(broker, None, None, "anonymous")
+    time.sleep(1.5)
+    assert not wrong_password.connected.is_set() and not anonymous.connected.is_set()
+    for connection in (zwolle, wrong_password, anonymous):
+        connection.stop()
+    hub.stop()
+
+
+def test_queued_messages_for_the_hub_survive_a_broker_restart(tmp_path: Path, influx: InfluxServer) -> None:
+    with MosquittoServer(tmp_path / "broker") as broker:
+        settings = hub_settings(broker, influx)
+        hub = Hub(settings)
+        hub.start()  # registers the hub's persistent session and shared subscription
+        assert hub._ingest_mqtt.wait_connected(10)
+        hub.stop()  # the hub is away ...
+        station = client(broker, None, None, "station-zwolle")
+        assert station.wait_connected(10)
+        acked: list[int] = []
+        station.on_published = acked.append
+        for seq in range(1, 301):  # ... while a station publishes; the broker acknowledges and queues
+            station.publish(topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT), make_event(seq).to_json())
+        assert wait_until(lambda: len(acked) == 300, 10)
+        station.stop()
+        broker.stop()  # a clean broker restart writes its persistence file
+        broker.start()
+        hub = Hub(settings)
+        hub.start()
+        assert wait_until(lambda: stored_count(hub) == 300, 30), f"stored {stored_count(hub)} of 300"
+        hub.stop()
