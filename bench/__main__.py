@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ingest, journal
+from bench import capacity, ingest, journal, station
 from sortcentre.infra import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -36,7 +36,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         sections += journal.run(root / "journal")
+        sections += capacity.run(root / "capacity")
         with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
+            sections += station.run(root / "station", broker)
             sections += ingest.run(broker, influx)
     header = [
         "# Benchmarks",

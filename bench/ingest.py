@@ -80,7 +80,7 @@ def hub_rate(broker: MosquittoServer, influx: InfluxServer, payloads: list[tuple
             client_id=f"bench-hub-{uuid.uuid4().hex[:6]}",
             mqtt=MqttSettings(host=broker.host, port=broker.port),
             influx=InfluxSettings(url=influx.url, database=database),
-            ingest=IngestSettings(share_group=f"bench{uuid.uuid4().hex[:6]}"),
+            ingest=IngestSettings(),
         )
     )
     hub.start()

@@ -224,3 +224,28 @@ def test_snapshot_for_the_sorters_screen(rig: Rig) -> None:
     assert [c["key"] for c in snap["categories"]] == ["1", "2", "9"]
     assert snap["last_event"]["category"] == "pet" and snap["last_event"]["undone"] is False
     assert snap["connected"] is True and snap["scale"] == "ok" and snap["camera"] == "absent"
+
+
+def test_a_failed_camera_shows_in_status_and_never_blocks_weighing(tmp_path: Path) -> None:
+    from edge.stations.camera import Camera
+
+    rig = Rig(tmp_path)
+    camera = Camera(str(tmp_path / "no-such-camera"), fault_after_s=0.3, retry_min_s=0.1, retry_max_s=0.2)
+    rig.agent._camera = camera
+    rig.thread.start()
+    try:
+        assert wait_until(lambda: rig.agent.snapshot()["camera"] == "fault", 5)
+        def heartbeat_camera() -> str | None:
+            sent = rig.mqtt.payloads("/heartbeat")
+            return Heartbeat.model_validate_json(sent[-1]).camera.value if sent else None
+
+        assert wait_until(lambda: heartbeat_camera() == "fault", 3)
+        assert "camera_fault" in rig.agent.warnings()
+        rig.place(0.4)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        rig.buttons.press("1")
+        assert wait_until(lambda: len(rig.events()) == 1, 3)
+        assert rig.events()[0]["suggestion"] is None
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
