@@ -27,7 +27,7 @@ class Hub:
         self.store = InfluxV1(settings.influx)
         self.metrics = IngestMetrics()
         self.dead_letters = DeadLetters()
-        self.live = LiveStations(self.dead_letters)
+        self.live = LiveStations(self.dead_letters, self.metrics)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(

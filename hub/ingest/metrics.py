@@ -24,3 +24,18 @@ class IngestMetrics:
             "sortcentre_batch_write_seconds", "time to write one batch to InfluxDB", registry=r
         )
         self.queue_depth = Gauge("sortcentre_ingest_queue_depth", "messages received, not yet stored", registry=r)
+        self.missing_events = Gauge(
+            "sortcentre_station_missing_events",
+            "sequence numbers skipped and not (yet) arrived",
+            ["station"],
+            registry=r,
+        )
+        self.duplicate_events = Gauge(
+            "sortcentre_station_duplicate_events", "events delivered again (stored once)", ["station"], registry=r
+        )
+        self.clock_offset = Gauge(
+            "sortcentre_station_clock_offset_seconds",
+            "hub time minus station time, from heartbeats",
+            ["station"],
+            registry=r,
+        )

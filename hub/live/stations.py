@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.metrics import IngestMetrics
+from hub.live.sequence import SequenceTracker
 from sortcentre.mqtt import InboundMessage, MqttClient
 from sortcentre.wire import (
     ContractError,
@@ -21,6 +23,10 @@ from sortcentre.wire import (
 
 logger = logging.getLogger(__name__)
 
+# A station clock further off than this is flagged (events are filed under the station's time).
+CLOCK_TOLERANCE_S = 5.0
+CLOCK_SMOOTHING = 0.2
+
 
 @dataclass
 class StationView:
@@ -32,7 +38,8 @@ class StationView:
     heartbeat_received: datetime | None = None
     last_event: SortingEvent | None = None
     events_stored: int = 0
-    kg_stored: float = 0.0
+    sequence: SequenceTracker = field(default_factory=SequenceTracker)
+    clock_offset_s: float | None = None  # receive time minus station time of heartbeats (smoothed)
 
     def as_dict(self) -> dict[str, object]:
         hb = self.heartbeat
@@ -45,7 +52,16 @@ class StationView:
             "health": hb.model_dump(mode="json", exclude={"schema_version", "site", "station"}) if hb else None,
             "last_event": self.last_event.model_dump(mode="json") if self.last_event else None,
             "events_stored_since_hub_start": self.events_stored,
+            "delivery": self.sequence.as_dict(),
+            "clock_offset_s": None if self.clock_offset_s is None else round(self.clock_offset_s, 3),
+            "clock_suspect": self.clock_suspect,
         }
+
+    @property
+    def clock_suspect(self) -> bool:
+        """The station's clock is off by more than CLOCK_TOLERANCE_S (or it says NTP has not synced)."""
+        unsynced = self.heartbeat is not None and not self.heartbeat.clock_synced
+        return unsynced or (self.clock_offset_s is not None and abs(self.clock_offset_s) > CLOCK_TOLERANCE_S)
 
 
 @dataclass
@@ -53,6 +69,7 @@ class LiveStations:
     """Fed by a plain (auto-ack) MQTT client for status/heartbeat and by the ingest for stored events."""
 
     dead_letters: DeadLetters
+    metrics: IngestMetrics | None = None
     _views: dict[tuple[str, str], StationView] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,15 +96,30 @@ class LiveStations:
                 view.state, view.state_since = payload.state.value, payload.since
                 logger.info("station %s/%s is %s", ref.site, ref.station, payload.state.value)
             elif isinstance(payload, Heartbeat):
-                view.heartbeat, view.heartbeat_received = payload, datetime.now(UTC)
+                received = datetime.now(UTC)
+                view.heartbeat, view.heartbeat_received = payload, received
+                # Heartbeats travel live (QoS 0, never replayed), so their delay is the clock offset plus
+                # a few milliseconds of network; smoothed so one slow message does not raise a flag.
+                offset = (received - payload.station_time).total_seconds()
+                previous = view.clock_offset_s
+                view.clock_offset_s = offset if previous is None else previous + CLOCK_SMOOTHING * (offset - previous)
+                if self.metrics is not None:
+                    self.metrics.clock_offset.labels(ref.station).set(view.clock_offset_s)
 
     def on_events_stored(self, events: list[SortingEvent]) -> None:
         with self._lock:
             for event in events:
                 view = self._view(event.site, event.station)
                 view.events_stored += 1
+                view.sequence.observe(event.seq)
                 if view.last_event is None or event.seq >= view.last_event.seq:
                     view.last_event = event
+            if self.metrics is not None:
+                for view in {
+                    self._view(e.site, e.station).station: self._view(e.site, e.station) for e in events
+                }.values():
+                    self.metrics.missing_events.labels(view.station).set(view.sequence.missing)
+                    self.metrics.duplicate_events.labels(view.station).set(view.sequence.duplicates)
 
     def snapshot(self, site: str | None = None) -> list[dict[str, object]]:
         with self._lock:

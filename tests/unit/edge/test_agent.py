@@ -235,6 +235,7 @@ def test_a_failed_camera_shows_in_status_and_never_blocks_weighing(tmp_path: Pat
     rig.thread.start()
     try:
         assert wait_until(lambda: rig.agent.snapshot()["camera"] == "fault", 5)
+
         def heartbeat_camera() -> str | None:
             sent = rig.mqtt.payloads("/heartbeat")
             return Heartbeat.model_validate_json(sent[-1]).camera.value if sent else None
