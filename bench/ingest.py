@@ -15,40 +15,11 @@ from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, subscription, topic
-from tests.conftest import make_event
+from sortcentre.wire import TopicKind, subscription
+from tests.integration.fleet import fleet_payloads, publish_all
 
 EVENTS = 20_000
 STATIONS = 10
-
-
-def _payloads() -> list[tuple[str, bytes]]:
-    out = []
-    for i in range(EVENTS):
-        station = f"bench-station-{i % STATIONS}"
-        event = make_event(i // STATIONS + 1, station=station, site="bench")
-        out.append((topic("bench", station, TopicKind.EVENT), event.to_json()))
-    return out
-
-
-def _publish_all(broker: MosquittoServer, payloads: list[tuple[str, bytes]]) -> float:
-    publisher = MqttClient(
-        MqttSettings(host=broker.host, port=broker.port), f"bench-pub-{uuid.uuid4().hex[:6]}", max_inflight=1000
-    )
-    acked = threading.Semaphore(0)
-    publisher.on_published = lambda _mid: acked.release()
-    publisher.start()
-    publisher.wait_connected(10)
-    started = time.perf_counter()
-    for i, (where, payload) in enumerate(payloads):
-        while publisher.publish(where, payload, qos=1) is None:
-            time.sleep(0.001)
-        if i >= 1000:
-            acked.acquire()
-    for _ in range(min(1000, len(payloads))):  # every publish acknowledged before we disconnect
-        acked.acquire()
-    publisher.stop()
-    return started
 
 
 def bare_subscriber_rate(broker: MosquittoServer, payloads: list[tuple[str, bytes]]) -> float:
@@ -66,7 +37,7 @@ def bare_subscriber_rate(broker: MosquittoServer, payloads: list[tuple[str, byte
     subscriber.start()
     subscriber.wait_connected(10)
     time.sleep(0.3)
-    started = _publish_all(broker, payloads)
+    started = publish_all(broker, payloads)
     done.wait(120)
     elapsed = time.perf_counter() - started
     subscriber.stop()
@@ -86,7 +57,7 @@ def hub_rate(broker: MosquittoServer, influx: InfluxServer, payloads: list[tuple
     hub.start()
     hub._ingest_mqtt.wait_connected(10)
     time.sleep(0.3)
-    started = _publish_all(broker, payloads)
+    started = publish_all(broker, payloads)
     deadline = time.monotonic() + 300
     stored = 0
     while time.monotonic() < deadline:
@@ -106,7 +77,7 @@ def hub_rate(broker: MosquittoServer, influx: InfluxServer, payloads: list[tuple
 
 
 def run(broker: MosquittoServer, influx: InfluxServer) -> list[str]:
-    payloads = _payloads()
+    payloads = fleet_payloads(EVENTS, STATIONS, site="bench")
     bare = bare_subscriber_rate(broker, payloads)
     stored = hub_rate(broker, influx, payloads)
     return [
