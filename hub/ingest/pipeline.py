@@ -25,6 +25,7 @@ from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import event_line
+from hub.storage.rollups import refresh as refresh_rollups
 from sortcentre.mqtt import InboundMessage, MqttClient
 from sortcentre.wire import (
     ContractError,
@@ -46,6 +47,7 @@ class IngestSettings(BaseModel):
     batch_max_delay_s: float = Field(0.2, gt=0, le=10, description="...or when its oldest event waited this long")
     retry_initial_s: float = Field(0.2, gt=0, description="first backoff after a failed write")
     retry_max_s: float = Field(10.0, gt=0, description="longest backoff between write attempts")
+    rollups: bool = Field(True, description="keep the minute/hour/day rollups (docs/storage.md) up to date")
     share_group: str | None = Field(
         None,
         description="shared-subscription group, to split the load over several ingest workers (none: one worker)",
@@ -150,30 +152,44 @@ class Ingest:
                 listener(events)
 
     def _write_with_retry(self, batch: list[Received]) -> bool:
-        """Retry with jittered exponential backoff until stored; False only when asked to stop first.
+        """Store the batch and refresh the rollup buckets it touched; retry with jittered exponential backoff
+        until both succeeded. False only when asked to stop first.
 
         While we wait nothing is acknowledged, so the broker stops sending once its in-flight window is
-        full: that is the backpressure, and the hub's memory stays bounded by that window."""
+        full: that is the backpressure, and the hub's memory stays bounded by that window. The rollups are
+        refreshed before the acknowledgement too, so a hub killed in between leaves no stale bucket: the
+        broker redelivers and the refresh runs again."""
         lines = [event_line(r.event) for r in batch if r.event is not None]
+        moments = [r.event.station_time for r in batch if r.event is not None]
         delay = self._settings.retry_initial_s
+        written = False
         while True:
             started = time.perf_counter()
             try:
-                self._store.write(lines)
+                if not written:
+                    self._store.write(lines)
+                    written = True
+                    self._metrics.batch_seconds.observe(time.perf_counter() - started)
+                if self._settings.rollups:
+                    refresh_rollups(self._store, moments)
+                return True
             except InfluxError as exc:
                 self._metrics.influx_errors.inc()
-                if not exc.retryable:
+                if not written and not exc.retryable:
                     # A 400 for the whole batch: InfluxDB will never take some point (a field type conflict,
                     # say). Write one by one so that one bad point cannot hold the others back.
                     self._write_one_by_one(batch)
-                    return True
-                logger.warning("InfluxDB write of %d points failed (%s); retrying in %.1f s", len(lines), exc, delay)
+                    written = True
+                    continue
+                logger.warning(
+                    "InfluxDB %s failed (%s); retrying in %.1f s",
+                    "rollup refresh" if written else f"write of {len(lines)} points",
+                    exc,
+                    delay,
+                )
                 if self._stop.wait(delay * random.uniform(0.5, 1.0)):
                     return False
                 delay = min(delay * 2, self._settings.retry_max_s)
-                continue
-            self._metrics.batch_seconds.observe(time.perf_counter() - started)
-            return True
 
     def _write_one_by_one(self, batch: list[Received]) -> None:
         for received in batch:

@@ -94,9 +94,13 @@ class InfluxV1:
         series: list[Series] = self._results(response)[0].get("series", [])
         return series
 
-    def _post_query(self, influxql: str) -> None:
+    def execute(self, influxql: str) -> None:
+        """Run a statement that changes something (SELECT ... INTO, CREATE ...): a POST, as 1.x requires."""
+        self._post_query(influxql, {"db": self.settings.database})
+
+    def _post_query(self, influxql: str, params: dict[str, str] | None = None) -> None:
         try:
-            response = self._http.post("/query", data={"q": influxql})
+            response = self._http.post("/query", params=params, data={"q": influxql})
         except httpx.HTTPError as exc:
             raise InfluxError(f"query failed: {exc}") from exc
         self._results(response)

@@ -1,13 +1,23 @@
-"""Throughput read back from InfluxDB with InfluxQL: kg and items per station and category."""
+"""Throughput read back from InfluxDB with InfluxQL: kg and items per station and category over [start, end).
+
+Long ranges are summed from the rollups (hub/storage/rollups.py): whole local days from the day layer, the
+hours at either end from the hour layer, then minutes, and the seconds at the very edges from the events
+themselves. Every piece is an exact integer sum of grams, so the answer equals a sum over the raw events,
+whatever the range, in a handful of queries.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.points import MEASUREMENT
+from hub.storage.rollups import DAYS, HOURS, MINUTES, Layer, rfc3339
 from sortcentre.wire.topics import check_slug
+
+Key = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,34 +30,46 @@ class ThroughputRow:
     items: int
 
 
-def _rfc3339(moment: datetime) -> str:
-    """InfluxQL time literal; a naive datetime is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _utc(moment: datetime) -> datetime:
+    """A naive datetime is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def plan(
+    start: datetime, end: datetime, layers: tuple[Layer, ...] = (DAYS, HOURS, MINUTES)
+) -> list[tuple[str, datetime, datetime]]:
+    """Which measurement answers which part of [start, end): coarse layers inside, finer ones at the edges."""
+    if start >= end:
+        return []
+    if not layers:
+        return [(MEASUREMENT, start, end)]
+    layer, finer = layers[0], layers[1:]
+    first_bucket = layer.bucket(start)
+    inner_start = start if first_bucket[0] == start else first_bucket[1]
+    inner_end = layer.bucket(end)[0]
+    if inner_start >= inner_end:
+        return plan(start, end, finer)
+    return [*plan(start, inner_start, finer), (layer.measurement, inner_start, inner_end), *plan(inner_end, end, finer)]
 
 
 def throughput(store: InfluxV1, start: datetime, end: datetime, site: str | None = None) -> list[ThroughputRow]:
     """Sums over [start, end); undo points carry negative weight and items, so these are corrected totals."""
-    where = f"time >= '{_rfc3339(start)}' AND time < '{_rfc3339(end)}'"
-    if site is not None:
-        where += f" AND \"site\" = '{check_slug(site, 'site')}'"  # a slug cannot break out of the quotes
-    query = (
-        f'SELECT sum("weight_g") AS g, sum("items") AS items FROM "{MEASUREMENT}" WHERE {where} '  # noqa: S608
-        'GROUP BY "site", "station", "stream", "category"'
-    )
-    rows = []
-    for series in store.query(query):
-        tags = series.get("tags", {})
-        _time, g, items = series["values"][0]
-        rows.append(
-            ThroughputRow(
-                site=tags.get("site", ""),
-                station=tags.get("station", ""),
-                stream=tags.get("stream", ""),
-                category=tags.get("category", ""),
-                kg=round((g or 0) / 1000, 3),
-                items=int(items or 0),
-            )
+    grams: dict[Key, int] = defaultdict(int)
+    items: dict[Key, int] = defaultdict(int)
+    site_filter = f" AND \"site\" = '{check_slug(site, 'site')}'" if site is not None else ""  # a slug cannot escape
+    for measurement, piece_start, piece_end in plan(_utc(start), _utc(end)):
+        query = (
+            f'SELECT sum("weight_g") AS g, sum("items") AS items FROM "{measurement}" '  # noqa: S608
+            f"WHERE time >= '{rfc3339(piece_start)}' AND time < '{rfc3339(piece_end)}'{site_filter} "
+            'GROUP BY "site", "station", "stream", "category"'
         )
-    return sorted(rows, key=lambda r: (r.site, r.station, r.stream, r.category))
+        for series in store.query(query):
+            tags = series.get("tags", {})
+            key = (tags.get("site", ""), tags.get("station", ""), tags.get("stream", ""), tags.get("category", ""))
+            _time, g, n = series["values"][0]
+            grams[key] += int(g or 0)
+            items[key] += int(n or 0)
+    return [
+        ThroughputRow(site=k[0], station=k[1], stream=k[2], category=k[3], kg=grams[k] / 1000, items=items[k])
+        for k in sorted(grams)
+    ]

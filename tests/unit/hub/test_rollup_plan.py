@@ -1,0 +1,42 @@
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hub.storage.points import MEASUREMENT
+from hub.storage.rollups import DAYS, LOCAL
+from hub.storage.throughput import plan
+
+
+def covers_exactly(pieces: list[tuple[str, datetime, datetime]], start: datetime, end: datetime) -> None:
+    assert pieces[0][1] == start and pieces[-1][2] == end
+    for (_m, _s, a_end), (_n, b_start, _e) in itertools.pairwise(pieces):
+        assert a_end == b_start  # no gap, no overlap
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(2026, 12, 31, 13, 5, 2, tzinfo=UTC)),
+        (datetime(2026, 11, 27, 8, 0, tzinfo=UTC), datetime(2026, 11, 27, 9, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 27, 8, 0, 1, tzinfo=UTC), datetime(2026, 11, 27, 8, 0, 59, tzinfo=UTC)),
+        (datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 31, 12, tzinfo=UTC)),  # over the DST change
+    ],
+)
+def test_pieces_cover_the_range_exactly(start: datetime, end: datetime) -> None:
+    pieces = plan(start, end)
+    covers_exactly(pieces, start, end)
+
+
+def test_a_year_uses_days_and_few_queries() -> None:
+    start, end = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(2026, 12, 31, 13, 5, 2, tzinfo=UTC)
+    pieces = plan(start, end)
+    assert len(pieces) <= 7
+    assert any(m == DAYS.measurement and e - s > timedelta(days=300) for m, s, e in pieces)
+    assert [m for m, _s, _e in pieces].count(MEASUREMENT) == 2  # only the seconds at either edge
+
+
+def test_local_days_follow_dutch_time() -> None:
+    start, end = DAYS.bucket(datetime(2026, 3, 29, 12, tzinfo=UTC))  # the day summer time starts
+    assert start.astimezone(LOCAL).hour == 0 and end.astimezone(LOCAL).hour == 0
+    assert end - start == timedelta(hours=23)
