@@ -37,19 +37,15 @@ from __future__ import annotations
 
 import logging
 import re
-import termios
 import time
 from dataclasses import dataclass
 
 import serial
 
-from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
 
 logger = logging.getLogger(__name__)
 
-# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
-# buffer flush before each command and is no OSError.
-_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 AK = "\x06"
 _FRAME = re.compile(r"(?P<head>ST|US|QT),(?P<sign>[+-])(?P<number>[0-9.]{8})(?P<unit>[ A-Za-z]{3})")
@@ -132,13 +128,7 @@ class AndScale:
         self._continuous = continuous
         self._settle_timeout_s = settle_timeout_s
         self._pending = b""
-        try:
-            self._serial = serial.Serial(
-                port, baudrate=baudrate, bytesize=bytesize, parity=parity, timeout=timeout_s, write_timeout=timeout_s
-            )
-        except _PORT_ERRORS as exc:
-            raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
-        self._serial.reset_input_buffer()
+        self._serial = open_port(port, baudrate, timeout_s, bytesize=bytesize, parity=parity)
         if continuous:
             self._write("SIR")
 
@@ -193,7 +183,7 @@ class AndScale:
         try:
             waiting = self._serial.in_waiting
             chunk = self._serial.read(waiting) if waiting else b""
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
         *lines, self._pending = (self._pending + chunk).split(b"\n")
         if len(self._pending) > _MAX_LINE:
@@ -219,14 +209,14 @@ class AndScale:
             self._pending = b""
             try:
                 self._serial.reset_input_buffer()
-            except _PORT_ERRORS as exc:
+            except PORT_ERRORS as exc:
                 raise ScaleError(f"scale port failed: {exc}") from exc
         self._write(command)
 
     def _write(self, command: str) -> None:
         try:
             self._serial.write(f"{command}\r\n".encode("ascii"))
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
 
     def _await(self, command: str, deadline: float, want_frame: bool) -> _Reply:
@@ -250,7 +240,7 @@ class AndScale:
         while b"\n" not in self._pending:
             try:
                 chunk = self._serial.read(self._serial.in_waiting or 1)
-            except _PORT_ERRORS as exc:
+            except PORT_ERRORS as exc:
                 raise ScaleError(f"scale port failed: {exc}") from exc
             self._pending += chunk
             if len(self._pending) > _MAX_LINE and b"\n" not in self._pending:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import termios
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
+
+import serial
 
 UNIT_TO_KG = {"g": 0.001, "kg": 1.0, "lb": 0.45359237, "oz": 0.028349523125}
 
@@ -49,3 +52,18 @@ def to_kg(value: float, unit: str) -> float:
         return value * UNIT_TO_KG[unit]
     except KeyError:
         raise ScaleError(f"unknown weight unit {unit!r}") from None
+
+
+# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
+# buffer flush before a command and is no OSError.
+PORT_ERRORS = (serial.SerialException, OSError, termios.error)
+
+
+def open_port(port: str, baudrate: int, timeout_s: float, **settings: Any) -> serial.Serial:
+    """Open a scale's serial port with nothing stale in its input buffer; ScaleError when it cannot be."""
+    try:
+        opened = serial.Serial(port, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s, **settings)
+        opened.reset_input_buffer()
+    except PORT_ERRORS as exc:
+        raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
+    return opened

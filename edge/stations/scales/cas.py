@@ -29,19 +29,13 @@ from __future__ import annotations
 
 import logging
 import re
-import termios
 import time
 from enum import Enum
 
-import serial
-
-from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
 
 logger = logging.getLogger(__name__)
 
-# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
-# buffer flush before each command and is no OSError.
-_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 SOH, STX, ETX, EOT, ENQ, ACK, DC1, NAK = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x11, 0x15
 FRAME_LENGTH = 15
@@ -103,11 +97,7 @@ class CasScale:
         self._attempts = attempts
         self._buffer = bytearray()
         self._noise = b""  # the run of noise skipped since the last answer
-        try:
-            self._serial = serial.Serial(port, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
-        except _PORT_ERRORS as exc:
-            raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
-        self._serial.reset_input_buffer()
+        self._serial = open_port(port, baudrate, timeout_s)
 
     def close(self) -> None:
         self._serial.close()
@@ -144,20 +134,20 @@ class CasScale:
         self._buffer.clear()
         try:
             self._serial.reset_input_buffer()
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
 
     def _write(self, byte: int) -> None:
         try:
             self._serial.write(bytes([byte]))
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
 
     def _receive(self, deadline: float) -> None:
         """Add what has arrived to the buffer, waiting for at least one byte until the deadline."""
         try:
             chunk = self._serial.read(self._serial.in_waiting or 1)
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
         if not chunk and time.monotonic() >= deadline:
             raise ScaleError("no answer from the CAS scale in time")
@@ -168,7 +158,7 @@ class CasScale:
         time.sleep(_NAK_SILENCE_S)
         try:
             return not self._serial.in_waiting
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
 
     def _await_answer(self, deadline: float) -> int:

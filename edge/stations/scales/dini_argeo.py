@@ -29,18 +29,12 @@ from __future__ import annotations
 
 import logging
 import re
-import termios
 import time
 
-import serial
-
-from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
 
 logger = logging.getLogger(__name__)
 
-# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
-# buffer flush before each command and is no OSError.
-_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 ERROR_TEXT = {
     1: "command followed by stray characters",
@@ -80,11 +74,7 @@ class DiniArgeoScale:
         self._max_garbage = max_garbage
         self._address = None if address is None else f"{address:02d}"
         self._pending = b""
-        try:
-            self._serial = serial.Serial(port, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
-        except _PORT_ERRORS as exc:
-            raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
-        self._serial.reset_input_buffer()
+        self._serial = open_port(port, baudrate, timeout_s)
 
     def close(self) -> None:
         self._serial.close()
@@ -120,7 +110,7 @@ class DiniArgeoScale:
         try:
             self._serial.reset_input_buffer()
             self._serial.write(f"{prefixed}\r\n".encode("ascii"))
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
         deadline = time.monotonic() + self._timeout_s
         garbage = 0
@@ -143,7 +133,7 @@ class DiniArgeoScale:
         while b"\n" not in self._pending:
             try:
                 chunk = self._serial.read(self._serial.in_waiting or 1)
-            except _PORT_ERRORS as exc:
+            except PORT_ERRORS as exc:
                 raise ScaleError(f"scale port failed: {exc}") from exc
             self._pending += chunk
             if len(self._pending) > _MAX_LINE and b"\n" not in self._pending:

@@ -17,17 +17,11 @@ from __future__ import annotations
 
 import logging
 import re
-import termios
 
-import serial
-
-from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
 
 logger = logging.getLogger(__name__)
 
-# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
-# buffer flush before each command and is no OSError.
-_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 _WEIGHT = re.compile(r"^S ([SD]) +(-?\d+(?:\.\d+)?) +(g|kg|lb|oz)$")
 # Every well-formed reply to the commands used, by the head the reply starts with.
@@ -47,11 +41,7 @@ class MtSicsScale:
     def __init__(self, port: str, baudrate: int = 9600, timeout_s: float = 0.5, max_garbage: int = 5) -> None:
         self.garbage_lines = 0
         self._max_garbage = max_garbage
-        try:
-            self._serial = serial.Serial(port, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
-        except _PORT_ERRORS as exc:
-            raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
-        self._serial.reset_input_buffer()
+        self._serial = open_port(port, baudrate, timeout_s)
 
     def close(self) -> None:
         self._serial.close()
@@ -96,6 +86,6 @@ class MtSicsScale:
                     return line
                 self.garbage_lines += 1
                 logger.debug("skipped noise from scale: %r", raw[:40])
-        except _PORT_ERRORS as exc:
+        except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
         raise ScaleError(f"no valid reply to {command} in {self._max_garbage} lines")

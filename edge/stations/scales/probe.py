@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import logging
 import re
-import termios
 import time
 from collections.abc import Callable
 
 import serial
 
 from edge.stations.scales import cas
-from edge.stations.scales.base import ScaleError
+from edge.stations.scales.base import PORT_ERRORS, ScaleError
 
 logger = logging.getLogger(__name__)
 
-# A port that went away (USB unplugged, pty closed) fails with any of these; termios.error comes from the
-# buffer flush before each command and is no OSError.
-_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 _MT_SICS = re.compile(rb"S (?:[SD] +-?\d+(?:\.\d+)? +[a-z]+|[I+-])")
 _AND = re.compile(rb"(?:ST|US|QT|OL),[+-][0-9.E+ ]{1,12}[ A-Za-z]{0,3}|EC,E\d{1,2}")
@@ -79,7 +75,7 @@ def probe(port: str, baudrate: int, timeout_s: float = 0.3, dini_address: int | 
     """
     try:
         serial_port = serial.Serial(port, baudrate=baudrate, timeout=0.05, write_timeout=timeout_s)
-    except _PORT_ERRORS as exc:
+    except PORT_ERRORS as exc:
         raise ScaleError(f"cannot open scale port {port}: {exc}") from exc
     probes: list[tuple[str, bytes, Callable[[bytes], bool]]] = [
         ("mt-sics", b"SI\r\n", _lines_match(_MT_SICS)),
@@ -93,7 +89,7 @@ def probe(port: str, baudrate: int, timeout_s: float = 0.3, dini_address: int | 
                 if _ask(serial_port, request, answered, timeout_s):
                     logger.info("scale on %s answered the %s probe", port, name)
                     return name
-            except _PORT_ERRORS as exc:
+            except PORT_ERRORS as exc:
                 raise ScaleError(f"scale port failed while probing: {exc}") from exc
     raise ScaleError(f"no scale protocol answered on {port} at {baudrate} bps")
 
