@@ -14,6 +14,7 @@ from hub.ingest.pipeline import Ingest
 from hub.live.stations import LiveStations
 from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
+from hub.storage.rollups import CREATE_RETENTION_POLICY
 from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Hub:
 
     def start(self) -> None:
         self.store.ensure_database()
+        self.store.ensure(CREATE_RETENTION_POLICY)
         self.ingest.start()
         self._live_mqtt.start()
 

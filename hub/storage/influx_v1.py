@@ -70,6 +70,14 @@ class InfluxV1:
         except InfluxError as exc:
             logger.warning("could not create database %s (%s); assuming it exists", self.settings.database, exc)
 
+    def ensure(self, statement: str) -> None:
+        """Run a CREATE statement, accepting that the thing may exist already or be made by an admin
+        (InfluxDB 2.x/3.x: retention policies are buckets mapped with DBRP, not InfluxQL)."""
+        try:
+            self._post_query(statement.format(database=self.settings.database))
+        except InfluxError as exc:
+            logger.warning("%s: %s; assuming it exists", statement.split(" ON ", maxsplit=1)[0], exc)
+
     def write(self, lines: Iterable[str]) -> None:
         body = "\n".join(lines).encode()
         if not body:

@@ -42,14 +42,14 @@ def plan(
     if start >= end:
         return []
     if not layers:
-        return [(MEASUREMENT, start, end)]
+        return [(f'"{MEASUREMENT}"', start, end)]
     layer, finer = layers[0], layers[1:]
     first_bucket = layer.bucket(start)
     inner_start = start if first_bucket[0] == start else first_bucket[1]
     inner_end = layer.bucket(end)[0]
     if inner_start >= inner_end:
         return plan(start, end, finer)
-    return [*plan(start, inner_start, finer), (layer.measurement, inner_start, inner_end), *plan(inner_end, end, finer)]
+    return [*plan(start, inner_start, finer), (layer.qualified, inner_start, inner_end), *plan(inner_end, end, finer)]
 
 
 def throughput(store: InfluxV1, start: datetime, end: datetime, site: str | None = None) -> list[ThroughputRow]:
@@ -57,9 +57,9 @@ def throughput(store: InfluxV1, start: datetime, end: datetime, site: str | None
     grams: dict[Key, int] = defaultdict(int)
     items: dict[Key, int] = defaultdict(int)
     site_filter = f" AND \"site\" = '{check_slug(site, 'site')}'" if site is not None else ""  # a slug cannot escape
-    for measurement, piece_start, piece_end in plan(_utc(start), _utc(end)):
+    for source, piece_start, piece_end in plan(_utc(start), _utc(end)):
         query = (
-            f'SELECT sum("weight_g") AS g, sum("items") AS items FROM "{measurement}" '  # noqa: S608
+            f'SELECT sum("weight_g") AS g, sum("items") AS items FROM {source} '  # noqa: S608
             f"WHERE time >= '{rfc3339(piece_start)}' AND time < '{rfc3339(piece_end)}'{site_filter} "
             'GROUP BY "site", "station", "stream", "category"'
         )

@@ -32,11 +32,29 @@ def test_a_year_uses_days_and_few_queries() -> None:
     start, end = datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(2026, 12, 31, 13, 5, 2, tzinfo=UTC)
     pieces = plan(start, end)
     assert len(pieces) <= 7
-    assert any(m == DAYS.measurement and e - s > timedelta(days=300) for m, s, e in pieces)
-    assert [m for m, _s, _e in pieces].count(MEASUREMENT) == 2  # only the seconds at either edge
+    assert any(m == DAYS.qualified and e - s > timedelta(days=300) for m, s, e in pieces)
+    assert [m for m, _s, _e in pieces].count(f'"{MEASUREMENT}"') == 2  # only the seconds at either edge
 
 
 def test_local_days_follow_dutch_time() -> None:
     start, end = DAYS.bucket(datetime(2026, 3, 29, 12, tzinfo=UTC))  # the day summer time starts
     assert start.astimezone(LOCAL).hour == 0 and end.astimezone(LOCAL).hour == 0
     assert end - start == timedelta(hours=23)
+
+
+def test_rebuild_walks_whole_buckets_over_dst_days() -> None:
+    from hub.storage.rollups import rebuild
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.queries: list[str] = []
+
+        def execute(self, influxql: str) -> None:
+            self.queries.append(influxql)
+
+    store = Recorder()
+    # October 25th 2026 has 25 hours in Amsterdam; March 29th 23.
+    count = rebuild(store, datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 28, tzinfo=UTC))  # type: ignore[arg-type]
+    assert count == len(store.queries) < 3 * 220
+    days = [q for q in store.queries if 'INTO "rollups"."throughput_1d"' in q]
+    assert 210 <= len(days) <= 218
