@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, ingest, journal, station
+from bench import capacity, ingest, journal, station, year
 from sortcentre.infra import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -40,6 +40,7 @@ def main() -> None:
         with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
             sections += station.run(root / "station", broker)
             sections += ingest.run(broker, influx)
+        sections += year.run(root / "year")
     header = [
         "# Benchmarks",
         "",
