@@ -42,7 +42,16 @@ from dataclasses import dataclass
 
 import serial
 
-from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
+from edge.stations.scales.base import (
+    MAX_LINE,
+    PORT_ERRORS,
+    Reading,
+    ReadingStatus,
+    ScaleError,
+    open_port,
+    read_line,
+    to_kg,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +73,6 @@ ERROR_TEXT = {
 }
 # "Not now" rather than "broken": the balance was busy or could not settle.
 _REFUSALS = frozenset({2, 11})
-# A partial line longer than any reply is noise without a line end; drop it rather than grow forever.
-_MAX_LINE = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +193,7 @@ class AndScale:
         except PORT_ERRORS as exc:
             raise ScaleError(f"scale port failed: {exc}") from exc
         *lines, self._pending = (self._pending + chunk).split(b"\n")
-        if len(self._pending) > _MAX_LINE:
+        if len(self._pending) > MAX_LINE:
             lines.append(self._pending)
             self._pending = b""
         newest: Reading | None = None
@@ -235,20 +242,10 @@ class AndScale:
             # else: a stream frame while waiting for <AK>, or a stray <AK> while waiting for a frame.
 
     def _readline(self, command: str, deadline: float) -> bytes:
-        # Read what has arrived in one go rather than byte by byte (pyserial's readline): a noisy line
-        # can carry thousands of bytes between two polls.
-        while b"\n" not in self._pending:
-            try:
-                chunk = self._serial.read(self._serial.in_waiting or 1)
-            except PORT_ERRORS as exc:
-                raise ScaleError(f"scale port failed: {exc}") from exc
-            self._pending += chunk
-            if len(self._pending) > _MAX_LINE and b"\n" not in self._pending:
-                self._count_garbage(self._pending)
-                self._pending = b""
-            if not chunk and time.monotonic() >= deadline:
-                raise ScaleError(f"no reply to {command} from the A&D balance in time")
-        line, _, self._pending = self._pending.partition(b"\n")
+        line, self._pending, dropped = read_line(
+            self._serial, self._pending, deadline, f"to {command} from the A&D balance"
+        )
+        self.garbage_lines += dropped
         return line
 
     def _classify(self, raw: bytes) -> _Reply | None:

@@ -31,7 +31,15 @@ import logging
 import re
 import time
 
-from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
+from edge.stations.scales.base import (
+    PORT_ERRORS,
+    Reading,
+    ReadingStatus,
+    ScaleError,
+    open_port,
+    read_line,
+    to_kg,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +56,6 @@ _ERROR = re.compile(r"(?P<addr>\d\d)?ERR0(?P<code>[1-4])")
 _OK = re.compile(r"(?P<addr>\d\d)?OK")
 _NUMBER = re.compile(r" *[-+]? *\d*\.?\d+ *")
 OK = "OK"
-# A partial line longer than any reply is noise without a line end; drop it rather than grow forever.
-_MAX_LINE = 128
 
 
 def _describe(reply: Reading | str | int) -> str:
@@ -128,20 +134,10 @@ class DiniArgeoScale:
             # else: an OK while waiting for a weight, or a weight while waiting for OK: not this reply.
 
     def _readline(self, command: str, deadline: float) -> bytes:
-        # Read what has arrived in one go rather than byte by byte (pyserial's readline): a noisy line
-        # can carry thousands of bytes between two polls.
-        while b"\n" not in self._pending:
-            try:
-                chunk = self._serial.read(self._serial.in_waiting or 1)
-            except PORT_ERRORS as exc:
-                raise ScaleError(f"scale port failed: {exc}") from exc
-            self._pending += chunk
-            if len(self._pending) > _MAX_LINE and b"\n" not in self._pending:
-                self.garbage_lines += 1
-                self._pending = b""
-            if not chunk and time.monotonic() >= deadline:
-                raise ScaleError(f"no reply to {command} from the Dini Argeo indicator in time")
-        line, _, self._pending = self._pending.partition(b"\n")
+        line, self._pending, dropped = read_line(
+            self._serial, self._pending, deadline, f"to {command} from the Dini Argeo indicator"
+        )
+        self.garbage_lines += dropped
         return line
 
     def _classify(self, raw: bytes) -> Reading | str | int | None:
