@@ -31,6 +31,7 @@ from rich.table import Table
 from firmware_mocks.camera import make_frames_folder
 from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
 from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
+from sortcentre.infra.children import die_with_parent
 from sortcentre.infra.process import free_port, port_open
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class Demo:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - it only calls prctl before exec
                 env=os.environ | {"PYTHONUNBUFFERED": "1"},
             )
         child = Child(name, proc, log)

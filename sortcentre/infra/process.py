@@ -13,6 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from sortcentre.infra.children import die_with_parent
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,7 +71,13 @@ class ChildServer:
         self.prepare()
         with self.log_path.open("ab") as log:
             # A new session: Ctrl-C in the terminal reaches the demo, which stops us in order.
-            self._proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self._proc = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - it only calls prctl before exec
+            )
         self._wait(self.is_ready, timeout)
         self.after_ready()
         logger.info("%s ready (pid %s, data in %s)", self.name, self.pid, self.data_dir)
