@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
+# The C library of this process, loaded once: the kiosk asks for the warnings ten times a second, and
+# ctypes.util.find_library runs ldconfig in a subprocess on every call.
+_LIBC = ctypes.CDLL(None, use_errno=True)
 _TIME_ERROR = 5  # adjtimex(2) return value: the clock is not synchronised (STA_UNSYNC)
 
 
@@ -15,8 +17,7 @@ class _Timex(ctypes.Structure):
 
 def clock_synced() -> bool:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        state = libc.adjtimex(ctypes.byref(_Timex()))
-    except (OSError, AttributeError):
+        state = _LIBC.adjtimex(ctypes.byref(_Timex()))
+    except AttributeError:  # no adjtimex: not Linux
         return False
     return bool(state >= 0 and state != _TIME_ERROR)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import signal
 
+# Loaded once in the parent: the child only calls into it between fork and exec, where starting ldconfig
+# (what ctypes.util.find_library does) has no business.
+_LIBC = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
@@ -14,5 +16,4 @@ def die_with_parent() -> None:
 
     Linux delivers the signal when the thread that started the child ends, so start children from a thread
     that lives as long as they should (the main thread, here)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
