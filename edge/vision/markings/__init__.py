@@ -1,0 +1,1 @@
+"""Reading markings: OCR text to a polymer (plastics) or a fibre composition (textile care labels)."""
