@@ -30,29 +30,64 @@ def machine() -> str:
     )
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING)
+NAMES = ("journal", "capacity", "station", "ingest", "year")
+
+
+def run(names: set[str]) -> list[str]:
     sections: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        sections += journal.run(root / "journal")
-        sections += capacity.run(root / "capacity")
-        with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
-            sections += station.run(root / "station", broker)
-            sections += ingest.run(broker, influx)
-        sections += year.run(root / "year")
+        if "journal" in names:
+            sections += journal.run(root / "journal")
+        if "capacity" in names:
+            sections += capacity.run(root / "capacity")
+        if names & {"station", "ingest"}:
+            with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
+                if "station" in names:
+                    sections += station.run(root / "station", broker)
+                if "ingest" in names:
+                    sections += ingest.run(root / "ingest", broker, influx)
+        if "year" in names:
+            sections += year.run(root / "year")
+    return sections
+
+
+def split_sections(lines: list[str]) -> dict[str, list[str]]:
+    """Markdown lines by their "## " heading, in order."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in lines:
+        if line.startswith("## "):
+            current = out.setdefault(line, [])
+        if current is not None:
+            current.append(line)
+    return out
+
+
+def main(argv: list[str]) -> None:
+    """``python -m bench`` runs everything; ``python -m bench ingest year`` re-runs those and keeps the other
+    sections of docs/benchmarks.md as they were (each section says how it was measured)."""
+    logging.basicConfig(level=logging.WARNING)
+    unknown = set(argv) - set(NAMES)
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {sorted(unknown)}; choose from {', '.join(NAMES)}")
+    names = set(argv) or set(NAMES)
+    fresh = split_sections(run(names))
+    kept = split_sections(OUT.read_text().splitlines()) if argv and OUT.exists() else {}
+    merged = {title: fresh.get(title, lines) for title, lines in kept.items()} | fresh
     header = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        + (f" (this time only: {', '.join(sorted(names))})." if argv else "."),
         f"Machine: {machine()}.",
         "Servers: Debian's Mosquitto and InfluxDB 1.6, started by the benchmark on free ports.",
         "",
     ]
-    OUT.write_text("\n".join(header + sections) + "\n")
+    body = [line for lines in merged.values() for line in lines]
+    OUT.write_text("\n".join(header + body).rstrip() + "\n")
     print(OUT.read_text())
-    sys.exit(0)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

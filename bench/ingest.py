@@ -1,35 +1,47 @@
-"""End-to-end ingest rate: events published to Mosquitto until readable in InfluxDB, beside the rate at
-which a bare paho subscriber receives the same stream in the same run (the broker's own ceiling here)."""
+"""End-to-end ingest: 50 stations' events from several publisher processes through Mosquitto into InfluxDB.
+
+Three figures, each against real servers started by the benchmark:
+* the rate of a bare paho subscriber that only receives (the broker and client library's ceiling here);
+* the hub's end-to-end rate: first publish until the last event is readable in InfluxDB (`SELECT count`),
+  with `sortcentre hub` running as its own process with its default ingest workers;
+* the publish-to-readable latency at a steady 1,000 events/s: every publish is time-stamped, the stored
+  count is sampled every 20 ms, and the k-th event counts as readable when the count first reaches k.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 
-from hub.ingest.pipeline import IngestSettings
-from hub.service import Hub
-from hub.settings import HubSettings
-from hub.storage.influx_v1 import InfluxSettings
+from bench.stats import percentile
 from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
 from sortcentre.wire import TopicKind, subscription
-from tests.integration.fleet import fleet_payloads, publish_all
+from tests.integration.fleet import HubProcess, fleet_payloads, publish_parallel
 
-EVENTS = 20_000
-STATIONS = 10
+EVENTS = int(os.environ.get("SORTCENTRE_BENCH_INGEST_EVENTS", "200000"))
+STATIONS = 50
+PUBLISHERS = 4
+STEADY_RATE = 1000
+STEADY_SECONDS = 30
+SAMPLE_EVERY_S = 0.02
 
 
 def bare_subscriber_rate(broker: MosquittoServer, payloads: list[tuple[str, bytes]]) -> float:
     received = 0
     done = threading.Event()
+    last = 0.0
 
     def on_message(_m: InboundMessage) -> None:
-        nonlocal received
+        nonlocal received, last
         received += 1
         if received == len(payloads):
+            last = time.perf_counter()
             done.set()
 
     subscriber = MqttClient(MqttSettings(host=broker.host, port=broker.port), "bench-bare")
@@ -37,59 +49,121 @@ def bare_subscriber_rate(broker: MosquittoServer, payloads: list[tuple[str, byte
     subscriber.start()
     subscriber.wait_connected(10)
     time.sleep(0.3)
-    started = publish_all(broker, payloads)
-    done.wait(120)
-    elapsed = time.perf_counter() - started
+    run = publish_parallel(broker, payloads, PUBLISHERS)
+    done.wait(300)
     subscriber.stop()
-    return received / elapsed
+    if received != len(payloads):
+        raise RuntimeError(f"bare subscriber got {received} of {len(payloads)}")
+    return received / (last - run.first)
 
 
-def hub_rate(broker: MosquittoServer, influx: InfluxServer, payloads: list[tuple[str, bytes]]) -> float:
-    database = f"bench_{uuid.uuid4().hex[:6]}"
-    hub = Hub(
-        HubSettings(
-            client_id=f"bench-hub-{uuid.uuid4().hex[:6]}",
-            mqtt=MqttSettings(host=broker.host, port=broker.port),
-            influx=InfluxSettings(url=influx.url, database=database),
-            ingest=IngestSettings(),
-        )
-    )
-    hub.start()
-    hub._ingest_mqtt.wait_connected(10)
-    time.sleep(0.3)
-    started = publish_all(broker, payloads)
-    deadline = time.monotonic() + 300
-    stored = 0
-    while time.monotonic() < deadline:
-        response = httpx.get(
-            f"{influx.url}/query", params={"db": database, "q": 'SELECT count("weight_g") FROM "sorting_event"'}
-        )
+class StoredCount:
+    def __init__(self, influx: InfluxServer, database: str) -> None:
+        self._http = httpx.Client(base_url=influx.url, timeout=10)
+        self._params = {"db": database, "q": 'SELECT count("weight_g") FROM "sorting_event"'}
+
+    def __call__(self) -> int:
+        response = self._http.get("/query", params=self._params)
+        response.raise_for_status()
         series = response.json()["results"][0].get("series")
-        stored = series[0]["values"][0][1] if series else 0
-        if stored >= len(payloads):
-            break
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    hub.stop()
+        return int(series[0]["values"][0][1]) if series else 0
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _start_hub(folder: Path, broker: MosquittoServer, influx: InfluxServer, database: str) -> HubProcess:
+    hub = HubProcess(folder, broker, influx, database)
+    hub.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # ready when its API answers (workers started, MQTT subscribed)
+        try:
+            if httpx.get(f"http://127.0.0.1:{hub.http_port}/api/v1/health", timeout=1).status_code == 200:
+                time.sleep(1)
+                return hub
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"hub did not start; see {hub.log}")
+
+
+def hub_rate(folder: Path, broker: MosquittoServer, influx: InfluxServer, payloads: list[tuple[str, bytes]]) -> float:
+    database = f"bench_{uuid.uuid4().hex[:6]}"
+    hub = _start_hub(folder, broker, influx, database)
+    count = StoredCount(influx, database)
+    try:
+        run = publish_parallel(broker, payloads, PUBLISHERS)
+        deadline = time.monotonic() + 600
+        while (stored := count()) < len(payloads) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        readable = time.perf_counter()
+    finally:
+        hub.stop()
+        count.close()
     if stored != len(payloads):
         raise RuntimeError(f"hub stored {stored} of {len(payloads)}")
-    return stored / elapsed
+    return stored / (readable - run.first)
 
 
-def run(broker: MosquittoServer, influx: InfluxServer) -> list[str]:
-    payloads = fleet_payloads(EVENTS, STATIONS, site="bench")
+def steady_latencies(folder: Path, broker: MosquittoServer, influx: InfluxServer) -> list[float]:
+    total = STEADY_RATE * STEADY_SECONDS
+    payloads = fleet_payloads(total, STATIONS, site="steady", spacing_s=1)
+    database = f"steady_{uuid.uuid4().hex[:6]}"
+    hub = _start_hub(folder, broker, influx, database)
+    count = StoredCount(influx, database)
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append((time.perf_counter(), count()))
+            if samples[-1][1] >= total:
+                return
+            time.sleep(SAMPLE_EVERY_S)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        run = publish_parallel(broker, payloads, PUBLISHERS, pace_per_s=STEADY_RATE)
+        sampler.join(120)
+    finally:
+        stop.set()
+        hub.stop()
+        count.close()
+    latencies = []
+    position = 0
+    for k, published in enumerate(run.published_at, start=1):
+        while position < len(samples) and samples[position][1] < k:
+            position += 1
+        if position == len(samples):
+            raise RuntimeError(f"only {samples[-1][1]} of {total} events became readable")
+        latencies.append(samples[position][0] - published)
+    return latencies
+
+
+def run(folder: Path, broker: MosquittoServer, influx: InfluxServer) -> list[str]:
+    payloads = fleet_payloads(EVENTS, STATIONS, site="bench", spacing_s=1)
     bare = bare_subscriber_rate(broker, payloads)
-    stored = hub_rate(broker, influx, payloads)
+    stored = hub_rate(folder / "rate", broker, influx, payloads)
+    latencies = steady_latencies(folder / "steady", broker, influx)
+    ms = [v * 1000 for v in latencies]
     return [
         "## Hub ingest, end to end",
         "",
-        f"{EVENTS:,} events from {STATIONS} stations, QoS 1, published as fast as the broker acknowledges",
-        "(1,000 in flight); timed from the first publish until the last is readable in InfluxDB, counted with",
-        "`SELECT count(...)`.",
+        f"{EVENTS:,} events from {STATIONS} stations, QoS 1, published by {PUBLISHERS} processes (each owns",
+        "whole stations, 1,000 in flight each) as fast as the broker acknowledges. Each station's events are one",
+        "second apart in station time: a backlog replayed after an outage. Timed from the first publish until the",
+        "last is readable in InfluxDB (`SELECT count`). The hub is `sortcentre hub` in its own process with its",
+        "default settings (2 ingest worker processes, batches of up to 5,000 or 200 ms, rollups refreshed before",
+        "each acknowledgement). Everything shares the machine's cores: publishers, Mosquitto, InfluxDB and hub.",
         "",
         "| path | events/s | ratio |",
         "|---|---|---|",
         f"| bare paho subscriber (receive only, same run) | {bare:,.0f} | 1.00 |",
-        f"| hub: validate, batch, write to InfluxDB, then PUBACK | {stored:,.0f} | {stored / bare:.2f} |",
+        f"| hub: validate, batch, write, rollups, then PUBACK | {stored:,.0f} | {stored / bare:.2f} |",
+        "",
+        f"Publish-to-readable latency at a steady {STEADY_RATE:,} events/s ({STEADY_SECONDS} s, {len(ms):,} events,",
+        f"readability sampled every {SAMPLE_EVERY_S * 1000:.0f} ms): p50 {percentile(ms, 50):.0f} ms,",
+        f"p99 {percentile(ms, 99):.0f} ms, max {max(ms):.0f} ms.",
         "",
     ]

@@ -11,6 +11,7 @@ from hub.api.deps import HubState
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import Ingest
+from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers, WriterOptions
 from hub.live.stations import LiveStations
 from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
@@ -35,9 +36,16 @@ class Hub:
             settings.mqtt, f"{settings.client_id}-ingest", clean_session=False, manual_ack=True
         )
         self._live_mqtt = MqttClient(settings.mqtt, f"{settings.client_id}-live")
-        self.ingest = Ingest(self._ingest_mqtt, self.store, settings.ingest, self.metrics, self.dead_letters)
-        self.ingest.listeners.append(self.live.on_events_stored)
+        self.ingest = Ingest(self._ingest_mqtt, settings.ingest, self.metrics, self.dead_letters, self._workers_factory)
+        self.ingest.listeners.append(self.live.on_batch_stored)
         self.live.attach(self._live_mqtt)
+
+    def _workers_factory(self, on_result: OnResult) -> Workers:
+        ingest = self.settings.ingest
+        options = WriterOptions(self.settings.influx, ingest.rollups, ingest.retry_initial_s, ingest.retry_max_s)
+        if ingest.workers == 0:
+            return ThreadWorkers(options, on_result)
+        return ProcessWorkers(options, on_result, ingest.workers)
 
     @property
     def state(self) -> HubState:

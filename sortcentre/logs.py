@@ -19,3 +19,8 @@ def setup(level: str, role: str) -> None:
     # paho and httpx are chatty at INFO; their trouble surfaces through our own warnings.
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def current_level() -> str:
+    """The level the root logger runs at, for child processes to log at the same level."""
+    return logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()

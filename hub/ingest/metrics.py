@@ -23,6 +23,17 @@ class IngestMetrics:
         self.batch_seconds = Histogram(
             "sortcentre_batch_write_seconds", "time to write one batch to InfluxDB", registry=r
         )
+        self.batch_latency = Histogram(
+            "sortcentre_batch_ack_seconds",
+            "from a batch leaving the receiver to its acknowledgement (workers' queue, write, rollups)",
+            registry=r,
+        )
+        self.ingest_lag = Gauge(
+            "sortcentre_ingest_lag_seconds",
+            "hub time minus the station time of the newest event in the last stored batch (broker backlog, "
+            "plus a station clock's offset)",
+            registry=r,
+        )
         self.queue_depth = Gauge("sortcentre_ingest_queue_depth", "messages received, not yet stored", registry=r)
         self.missing_events = Gauge(
             "sortcentre_station_missing_events",

@@ -1,41 +1,34 @@
-"""Ingest: MQTT event messages -> validate -> batch -> InfluxDB ``/write`` -> MQTT acknowledgement.
+"""Ingest: MQTT event messages -> batch -> worker (validate, InfluxDB ``/write``, rollups) -> MQTT acknowledgement.
 
 A message is acknowledged (PUBACK) only after the batch that holds it was stored, so a hub killed mid-batch
 loses nothing: the broker redelivers what was never acknowledged, and redelivered events overwrite their
 own points (hub/storage/points.py). Acks go out in the order the messages came in (MQTT 3.1.1 §4.6),
-rejected messages included, which is why they travel through the same queue as good ones.
+rejected messages included, which is why batches finish in order even when a later one was stored first.
 
-Memory stays bounded without a bounded queue: the broker sends at most its ``max_inflight_messages``
-unacknowledged QoS 1 messages to one client, and we hold on to exactly those.
+This process holds the one MQTT session and does little per message; batches are validated and written by
+worker processes (hub/ingest/workers.py). Memory stays bounded without a bounded queue: the broker sends at
+most its ``max_inflight_messages`` unacknowledged QoS 1 messages to one client, and we hold on to exactly
+those (docs/broker.md gives the bound).
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.ingest.batch import BatchResult, Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
-from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.points import event_line
-from hub.storage.rollups import refresh as refresh_rollups
+from hub.ingest.workers import Workers
 from sortcentre.mqtt import InboundMessage, MqttClient
-from sortcentre.wire import (
-    ContractError,
-    RejectReason,
-    SortingEvent,
-    TopicKind,
-    decode_event,
-    shared_subscription,
-    subscription,
-)
+from sortcentre.wire import SortingEvent, TopicKind, decode_event, shared_subscription, subscription
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +41,12 @@ class IngestSettings(BaseModel):
     retry_initial_s: float = Field(0.2, gt=0, description="first backoff after a failed write")
     retry_max_s: float = Field(10.0, gt=0, description="longest backoff between write attempts")
     rollups: bool = Field(True, description="keep the minute/hour/day rollups (docs/storage.md) up to date")
+    workers: int = Field(
+        2,
+        ge=0,
+        le=16,
+        description="worker processes that validate and store batches (0: a thread in the hub process)",
+    )
     share_group: str | None = Field(
         None,
         description="shared-subscription group, to split the load over several ingest workers (none: one worker)",
@@ -55,149 +54,155 @@ class IngestSettings(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class Received:
-    message: InboundMessage
-    event: SortingEvent | None  # None: rejected; the message is still acknowledged in order
+class StoredBatch:
+    """What one batch stored, for the live views: by index into its messages, decoded only on demand."""
+
+    messages: list[InboundMessage]
+    stored: list[Stored]
+
+    def events(self) -> list[SortingEvent]:
+        return [self._event(s) for s in self.stored]
+
+    def latest_per_station(self) -> list[SortingEvent]:
+        """Each station's event with the highest sequence number in this batch."""
+        latest: dict[tuple[str, str], Stored] = {}
+        for s in self.stored:
+            key = (s.site, s.station)
+            if key not in latest or s.seq >= latest[key].seq:
+                latest[key] = s
+        return [self._event(s) for s in latest.values()]
+
+    def _event(self, stored: Stored) -> SortingEvent:
+        message = self.messages[stored.index]
+        return decode_event(message.topic, message.payload)
 
 
-EventListener = Callable[[list[SortingEvent]], None]
+StoredListener = Callable[[StoredBatch], None]
+WorkersFactory = Callable[[Callable[[int, BatchResult], None]], Workers]
+
+
+@dataclass(slots=True)
+class _Pending:
+    messages: list[InboundMessage]
+    result: BatchResult | None = None
+    submitted: float = field(default_factory=time.monotonic)
 
 
 class Ingest:
     def __init__(
         self,
         mqtt: MqttClient,
-        store: InfluxV1,
         settings: IngestSettings,
         metrics: IngestMetrics,
         dead_letters: DeadLetters,
+        workers: WorkersFactory,
     ) -> None:
         self._mqtt = mqtt
-        self._store = store
         self._settings = settings
         self._metrics = metrics
         self._dead_letters = dead_letters
-        self._queue: queue.Queue[InboundMessage] = queue.Queue()
+        self._workers = workers(self._on_result)
+        self._inbox: queue.Queue[InboundMessage] = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
-        self.listeners: list[EventListener] = []
+        self._collector = threading.Thread(target=self._collect_loop, name="ingest-collect", daemon=True)
+        self._pending: dict[int, _Pending] = {}  # insertion order = receive order
+        self._pending_lock = threading.Lock()
+        self._next_id = 0
+        self._halted = False  # a batch could not be stored before stopping: acknowledge nothing after it
+        self.listeners: list[StoredListener] = []
 
     def start(self) -> None:
-        self._thread.start()
+        self._workers.start()
+        self._collector.start()
         group = self._settings.share_group
         # A plain subscription in a persistent session survives a Mosquitto restart; a shared one does not
         # (Mosquitto 2.0 restores no shared subscription from its persistence file, so events published
-        # between the restart and the workers' reconnect would be dropped). See docs/broker.md.
+        # between the restart and the hub's reconnect would be dropped). See docs/broker.md.
         filter_ = shared_subscription(group, TopicKind.EVENT) if group else subscription(TopicKind.EVENT)
         self._mqtt.subscribe(filter_, self._on_message)
         self._mqtt.start()
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Store and acknowledge what was received, then disconnect."""
+        """Store and acknowledge what was received, then disconnect. While InfluxDB is down, give up after
+        ``timeout``: what was not stored stays unacknowledged at the broker."""
         self._stop.set()
-        self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        self._collector.join(timeout / 2)
+        while self._pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._workers.stop(timeout / 2)
+        self._collector.join(1)
         self._mqtt.stop()
 
     def _on_message(self, message: InboundMessage) -> None:
         # paho's network thread: only hand over, never block here.
-        self._queue.put(message)
+        self._inbox.put(message)
 
-    # -- writer thread ---------------------------------------------------------------------------------
-    def _run(self) -> None:
-        while not (self._stop.is_set() and self._queue.empty()):
+    # -- collector thread --------------------------------------------------------------------------------
+    def _collect_loop(self) -> None:
+        while not (self._stop.is_set() and self._inbox.empty()):
             batch = self._collect()
-            if batch:
-                self._store_and_ack(batch)
+            if not batch:
+                continue
+            with self._pending_lock:
+                batch_id = self._next_id
+                self._next_id += 1
+                self._pending[batch_id] = _Pending(batch)
+            if not self._workers.submit(batch_id, [(m.topic, m.payload) for m in batch]):
+                return  # stopping while every worker is stuck on InfluxDB: leave it to the broker
 
-    def _collect(self) -> list[Received]:
-        batch: list[Received] = []
+    def _collect(self) -> list[InboundMessage]:
         try:
-            first = self._queue.get(timeout=0.1)
+            first = self._inbox.get(timeout=0.1)
         except queue.Empty:
-            return batch
-        batch.append(self._validate(first))
+            return []
+        batch = [first]
         deadline = time.monotonic() + self._settings.batch_max_delay_s
         while len(batch) < self._settings.batch_max_events:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             try:
-                message = self._queue.get(timeout=remaining)
+                batch.append(self._inbox.get(timeout=remaining))
             except queue.Empty:
                 break
-            batch.append(self._validate(message))
-        self._metrics.queue_depth.set(self._queue.qsize())
+        self._metrics.queue_depth.set(self._inbox.qsize())
         return batch
 
-    def _validate(self, message: InboundMessage) -> Received:
-        try:
-            return Received(message, decode_event(message.topic, message.payload))
-        except ContractError as exc:
-            self._dead_letters.add(message.topic, message.payload, exc.reason, exc.detail)
-            self._metrics.messages_rejected.labels(exc.reason.value).inc()
-            return Received(message, None)
+    # -- results, from the workers' threads ------------------------------------------------------------------
+    def _on_result(self, batch_id: int, result: BatchResult) -> None:
+        with self._pending_lock:
+            self._pending[batch_id].result = result
+            # Finish batches strictly in order, so acknowledgements leave in receive order.
+            while self._pending:
+                head_id, head = next(iter(self._pending.items()))
+                if head.result is None:
+                    break
+                del self._pending[head_id]
+                self._finish(head, head.result)
 
-    def _store_and_ack(self, batch: list[Received]) -> None:
-        events = [r.event for r in batch if r.event is not None]
-        if events and not self._write_with_retry(batch):
-            logger.error("stopping while InfluxDB is down: %d events stay unacknowledged at the broker", len(events))
+    def _finish(self, pending: _Pending, result: BatchResult) -> None:
+        messages = pending.messages
+        for refused in result.refused:
+            message = messages[refused.index]
+            self._dead_letters.add(message.topic, message.payload, refused.reason, refused.detail)
+            self._metrics.messages_rejected.labels(refused.reason.value).inc()
+        self._metrics.influx_errors.inc(result.influx_errors)
+        if not result.completed or self._halted:
+            if not self._halted:
+                logger.error("stopping while InfluxDB is down: %d events stay unacknowledged", len(result.stored))
+            self._halted = True
             return
-        for received in batch:
-            if received.message.qos > 0:
-                self._mqtt.ack(received.message.mid, received.message.qos)
-        if events:
-            self._metrics.events_stored.inc(len(events))
-            self._metrics.batch_size.observe(len(events))
+        for message in messages:
+            if message.qos > 0:
+                self._mqtt.ack(message.mid, message.qos)
+        if result.stored:
+            self._metrics.events_stored.inc(len(result.stored))
+            self._metrics.batch_size.observe(len(result.stored))
+            self._metrics.batch_seconds.observe(result.write_seconds)
+            self._metrics.batch_latency.observe(time.monotonic() - pending.submitted)
+            if result.newest is not None:
+                self._metrics.ingest_lag.set((datetime.now(UTC) - result.newest).total_seconds())
+            batch = StoredBatch(messages, result.stored)
             for listener in self.listeners:
-                listener(events)
-
-    def _write_with_retry(self, batch: list[Received]) -> bool:
-        """Store the batch and refresh the rollup buckets it touched; retry with jittered exponential backoff
-        until both succeeded. False only when asked to stop first.
-
-        While we wait nothing is acknowledged, so the broker stops sending once its in-flight window is
-        full: that is the backpressure, and the hub's memory stays bounded by that window. The rollups are
-        refreshed before the acknowledgement too, so a hub killed in between leaves no stale bucket: the
-        broker redelivers and the refresh runs again."""
-        lines = [event_line(r.event) for r in batch if r.event is not None]
-        moments = [r.event.station_time for r in batch if r.event is not None]
-        delay = self._settings.retry_initial_s
-        written = False
-        while True:
-            started = time.perf_counter()
-            try:
-                if not written:
-                    self._store.write(lines)
-                    written = True
-                    self._metrics.batch_seconds.observe(time.perf_counter() - started)
-                if self._settings.rollups:
-                    refresh_rollups(self._store, moments)
-                return True
-            except InfluxError as exc:
-                self._metrics.influx_errors.inc()
-                if not written and not exc.retryable:
-                    # A 400 for the whole batch: InfluxDB will never take some point (a field type conflict,
-                    # say). Write one by one so that one bad point cannot hold the others back.
-                    self._write_one_by_one(batch)
-                    written = True
-                    continue
-                logger.warning(
-                    "InfluxDB %s failed (%s); retrying in %.1f s",
-                    "rollup refresh" if written else f"write of {len(lines)} points",
-                    exc,
-                    delay,
-                )
-                if self._stop.wait(delay * random.uniform(0.5, 1.0)):
-                    return False
-                delay = min(delay * 2, self._settings.retry_max_s)
-
-    def _write_one_by_one(self, batch: list[Received]) -> None:
-        for received in batch:
-            if received.event is None:
-                continue
-            try:
-                self._store.write([event_line(received.event)])
-            except InfluxError as exc:
-                message = received.message
-                self._dead_letters.add(message.topic, message.payload, RejectReason.STORE_REFUSED, str(exc))
-                self._metrics.messages_rejected.labels(RejectReason.STORE_REFUSED.value).inc()
+                listener(batch)

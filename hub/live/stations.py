@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
+from hub.ingest.pipeline import StoredBatch
 from hub.live.sequence import SequenceTracker
 from sortcentre.mqtt import InboundMessage, MqttClient
 from sortcentre.wire import (
@@ -106,18 +107,21 @@ class LiveStations:
                 if self.metrics is not None:
                     self.metrics.clock_offset.labels(ref.station).set(view.clock_offset_s)
 
-    def on_events_stored(self, events: list[SortingEvent]) -> None:
+    def on_batch_stored(self, batch: StoredBatch) -> None:
+        latest = batch.latest_per_station()  # decoded outside the lock: the API reads meanwhile
         with self._lock:
-            for event in events:
-                view = self._view(event.site, event.station)
+            touched: dict[tuple[str, str], StationView] = {}
+            for stored in batch.stored:
+                view = touched.get((stored.site, stored.station)) or self._view(stored.site, stored.station)
+                touched[(stored.site, stored.station)] = view
                 view.events_stored += 1
-                view.sequence.observe(event.seq)
+                view.sequence.observe(stored.seq)
+            for event in latest:
+                view = self._view(event.site, event.station)
                 if view.last_event is None or event.seq >= view.last_event.seq:
                     view.last_event = event
             if self.metrics is not None:
-                for view in {
-                    self._view(e.site, e.station).station: self._view(e.site, e.station) for e in events
-                }.values():
+                for view in touched.values():
                     self.metrics.missing_events.labels(view.station).set(view.sequence.missing)
                     self.metrics.duplicate_events.labels(view.station).set(view.sequence.duplicates)
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ "})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
-_STRING = str.maketrans({'"': r"\"", "\\": "\\\\"})
+STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": "\\\\"})
+_STRING = STRING_ESCAPES
 
 FieldValue = int | float | str | bool
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hub.storage.line_protocol import STRING_ESCAPES as _STRING
 from hub.storage.line_protocol import FieldValue, line
 from sortcentre.wire import EventType, SortingEvent
 
@@ -35,7 +36,8 @@ def grams(weight_kg: float) -> int:
     return round(weight_kg * 1000)
 
 
-def event_line(event: SortingEvent) -> str:
+def event_fields(event: SortingEvent) -> tuple[dict[str, str], dict[str, FieldValue]]:
+    """Tags and fields of an event's point: the schema in one place (docs/storage.md)."""
     sign = -1 if event.type is EventType.UNDO else 1
     fields: dict[str, FieldValue] = {
         "weight_g": sign * grams(event.weight_kg),
@@ -58,4 +60,36 @@ def event_line(event: SortingEvent) -> str:
         "category": event.category,
         "type": event.type.value,
     }
+    return tags, fields
+
+
+def event_line_generic(event: SortingEvent) -> str:
+    """The point through the general serializer: the reference that ``event_line`` must equal."""
+    tags, fields = event_fields(event)
     return line(MEASUREMENT, tags, fields, timestamp_ns(event))
+
+
+def event_line(event: SortingEvent) -> str:
+    """The same line as ``event_line_generic``, about three times faster: this runs once per event.
+
+    Tags and the keys are slugs or fixed names (the wire contract's pattern has no comma, space or equals
+    sign), and ids are UUIDs, so only the free-text ``model_version`` needs escaping. Keys are written in
+    sorted order, as the generic serializer does; tests/unit/hub/test_points.py checks both agree."""
+    sign = -1 if event.type is EventType.UNDO else 1
+    suggestion = event.suggestion
+    if suggestion is None:
+        mid = ""
+        tail = ""
+    else:
+        mid = f"accepted={'true' if event.accepted else 'false'},"
+        tail = f'model_version="{suggestion.model_version.translate(_STRING)}",'
+    undoes = "" if event.undoes is None else f',undoes="{event.undoes}"'
+    confidence = "" if suggestion is None else f"confidence={suggestion.confidence!r},"
+    suggested = "" if suggestion is None else f',suggested="{suggestion.label}"'
+    return (
+        f"{MEASUREMENT},category={event.category},site={event.site},station={event.station},"
+        f"stream={event.stream},type={event.type.value} "
+        f'{mid}boot_id="{event.boot_id}",{confidence}event_id="{event.event_id}",items={sign}i,'
+        f"{tail}seq={event.seq}i{suggested}{undoes},weight_g={sign * grams(event.weight_kg)}i "
+        f"{timestamp_ns(event)}"
+    )

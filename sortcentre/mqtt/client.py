@@ -92,6 +92,9 @@ class MqttClient:
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
         self._subscriptions: dict[str, tuple[int, MessageHandler]] = {}
+        # topic -> handler: a fleet has a few hundred topics, and matching every message against every
+        # filter cost more than the rest of receiving it. Cleared when the subscriptions change.
+        self._handler_cache: dict[str, MessageHandler | None] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.on_connected: ConnectHandler | None = None
@@ -134,12 +137,14 @@ class MqttClient:
         """Subscribe now and on every reconnect; returns a function that unsubscribes."""
         with self._lock:
             self._subscriptions[topic_filter] = (qos, handler)
+            self._handler_cache.clear()
         if self.connected.is_set():
             self._client.subscribe(topic_filter, qos)
 
         def unsubscribe() -> None:
             with self._lock:
                 self._subscriptions.pop(topic_filter, None)
+                self._handler_cache.clear()
             self._client.unsubscribe(topic_filter)
 
         return unsubscribe
@@ -186,12 +191,22 @@ class MqttClient:
             self.on_published(mid)
 
     def _handler_for(self, topic: str) -> MessageHandler | None:
-        with self._lock:
-            subs = list(self._subscriptions.items())
-        for topic_filter, (_qos, handler) in subs:
-            if paho.topic_matches_sub(_strip_share(topic_filter), topic):
-                return handler
-        return None
+        try:
+            return self._handler_cache[topic]
+        except KeyError:
+            pass
+        with self._lock:  # under the lock, so a subscribe() in between cannot leave a stale entry
+            found = next(
+                (h for f, (_qos, h) in self._subscriptions.items() if paho.topic_matches_sub(_strip_share(f), topic)),
+                None,
+            )
+            if len(self._handler_cache) >= _HANDLER_CACHE_SIZE:
+                self._handler_cache.clear()  # a flood of odd topics must not grow memory
+            self._handler_cache[topic] = found
+        return found
+
+
+_HANDLER_CACHE_SIZE = 10_000
 
 
 def end_session(settings: MqttSettings, client_id: str, timeout: float = 5.0) -> None:

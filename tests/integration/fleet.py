@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -9,7 +10,10 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import tomli_w
 
@@ -19,21 +23,39 @@ from sortcentre.wire import TopicKind, topic
 from tests.conftest import make_event
 
 
-def fleet_payloads(count: int, stations: int, site: str = "fleet") -> list[tuple[str, bytes]]:
-    """``count`` events spread round-robin over ``stations`` stations, each station's in sequence order."""
+def fleet_payloads(count: int, stations: int, site: str = "fleet", spacing_s: float = 0) -> list[tuple[str, bytes]]:
+    """``count`` events spread round-robin over ``stations`` stations, each station's in sequence order.
+
+    ``spacing_s`` > 0: each station's events are that far apart in station time, ending now, as a backlog
+    replayed after an outage would be (a sorter weighs at most about one item a second); 0: all events
+    carry (about) the current time."""
     out = []
+    per_station = -(-count // stations)
+    first = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=spacing_s * per_station)
     for i in range(count):
         station = f"{site}-station-{i % stations}"
-        event = make_event(i // stations + 1, station=station, site=site)
+        seq = i // stations + 1
+        when = first + timedelta(seconds=spacing_s * seq) if spacing_s else None
+        event = make_event(seq, station=station, site=site, when=when)
         out.append((topic(site, station, TopicKind.EVENT), event.to_json()))
     return out
 
 
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
 def publish_all(
-    broker: MosquittoServer, payloads: list[tuple[str, bytes]], in_flight: int = 1000, pace_per_s: float = 0
+    broker: MosquittoServer | Address,
+    payloads: list[tuple[str, bytes]],
+    in_flight: int = 1000,
+    pace_per_s: float = 0,
+    stamps: list[float] | None = None,
 ) -> float:
     """Publish with QoS 1, at most ``in_flight`` unacknowledged; returns perf_counter() at the first publish.
-    Returns once the broker acknowledged every message. ``pace_per_s`` > 0 spaces the publishes evenly."""
+    Returns once the broker acknowledged every message. ``pace_per_s`` > 0 spaces the publishes evenly.
+    ``stamps`` gets the perf_counter() of each publish."""
     publisher = MqttClient(
         MqttSettings(host=broker.host, port=broker.port), f"fleet-{uuid.uuid4().hex[:6]}", max_inflight=in_flight
     )
@@ -49,6 +71,8 @@ def publish_all(
                 time.sleep(delay)
         while publisher.publish(where, payload, qos=1) is None:
             time.sleep(0.001)
+        if stamps is not None:
+            stamps.append(time.perf_counter())
         if i >= in_flight:
             acked.acquire()
     for _ in range(min(in_flight, len(payloads))):
@@ -96,3 +120,35 @@ class HubProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(30)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishRun:
+    first: float  # perf_counter() of the first publish (CLOCK_MONOTONIC: comparable across processes)
+    last_acked: float  # when the broker had acknowledged the last message
+    published_at: list[float]  # every publish, in time order
+
+
+def _publish_share(args: tuple[str, int, list[tuple[str, bytes]], float]) -> list[float]:
+    host, port, payloads, pace_per_s = args
+    stamps: list[float] = []
+    publish_all(Address(host, port), payloads, pace_per_s=pace_per_s, stamps=stamps)
+    stamps.append(time.perf_counter())  # the last entry: all acknowledged
+    return stamps
+
+
+def publish_parallel(
+    broker: MosquittoServer, payloads: list[tuple[str, bytes]], processes: int = 4, pace_per_s: float = 0
+) -> PublishRun:
+    """Publish from ``processes`` processes, as a fleet does: each process takes whole stations (so each
+    station's events leave in sequence order). ``pace_per_s`` is the total rate, 0 for as fast as acked."""
+    shares: dict[int, list[tuple[str, bytes]]] = {i: [] for i in range(processes)}
+    owner: dict[str, int] = {}
+    for where, payload in payloads:
+        shares[owner.setdefault(where, len(owner) % processes)].append((where, payload))
+    context = multiprocessing.get_context("spawn")
+    jobs = [(broker.host, broker.port, share, pace_per_s / processes) for share in shares.values() if share]
+    with context.Pool(len(jobs)) as pool:
+        results = pool.map(_publish_share, jobs)
+    published = sorted(t for stamps in results for t in stamps[:-1])
+    return PublishRun(published[0], max(stamps[-1] for stamps in results), published)

@@ -38,7 +38,7 @@ def test_broker_down_while_5000_events_are_made(
 ) -> None:
     hub = Hub(hub_settings(own_broker, influx))
     arrivals: list[SortingEvent] = []
-    hub.ingest.listeners.append(arrivals.extend)
+    hub.ingest.listeners.append(lambda batch: arrivals.extend(batch.events()))
     hub.start()
     journal = Journal(tmp_path / "journal.sqlite")
     station = MqttClient(MqttSettings(host=own_broker.host, port=own_broker.port), unique("station"))

@@ -1,7 +1,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from hub.storage.points import event_line, timestamp_ns
+from hub.storage.points import event_line, event_line_generic, timestamp_ns
 from sortcentre.wire import Suggestion
 from tests.conftest import make_event
 
@@ -34,3 +34,20 @@ def test_sorted_and_undo_lines() -> None:
     # No event id or sequence number among the tags (bounded cardinality).
     tag_part = undo_line.split(" ", 1)[0]
     assert "event_id" not in tag_part and "seq" not in tag_part
+
+
+def test_fast_line_equals_the_generic_serializer() -> None:
+    events = [
+        make_event(1),
+        make_event(2, weight_kg=999.9994, category="residual"),
+        make_event(
+            3,
+            suggestion=Suggestion(label="pet", confidence=0.123456789, model_version='v1 "quoted" \\ path'),
+            accepted=False,
+        ),
+        make_event(4, suggestion=Suggestion(label="pp", confidence=1.0, model_version="m"), accepted=True),
+        make_event(5, undoes=uuid.uuid4(), stream="textile", category="creme"),
+        make_event(1_000_007, when=datetime(2026, 1, 1, tzinfo=UTC)),
+    ]
+    for event in events:
+        assert event_line(event) == event_line_generic(event)
