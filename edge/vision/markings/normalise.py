@@ -1,0 +1,35 @@
+"""Clean-up of OCR text shared by the marking parsers: Unicode forms, accents, dashes and whitespace.
+
+OCR returns the same printed character under several code points (a hyphen as an en dash, ``>`` as a full-width ``＞``)
+and drops or mangles accents, so both parsers compare text only after these steps.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Every dash-like character OCR returns for a printed hyphen; ISO 1043 codes and care labels both use the hyphen.
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−⁃﹣－", "-"))
+_SPACES = re.compile(r"\s+")
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without diacritics (``algodón`` -> ``algodon``): OCR drops accents often, so match without them."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def unify_dashes(text: str) -> str:
+    """Every dash-like character as a plain hyphen."""
+    return text.translate(_DASHES)
+
+
+def squeeze_spaces(text: str) -> str:
+    """Runs of whitespace as one space, trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_line(text: str) -> str:
+    """One OCR line in compatibility form, without accents, with plain hyphens and single spaces (case kept)."""
+    return squeeze_spaces(unify_dashes(fold_accents(unicodedata.normalize("NFKC", text))))
