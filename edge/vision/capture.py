@@ -1,0 +1,264 @@
+"""Capture for learning: keep the scale-plate crop of each sorted item, with what the sorter chose, for retraining.
+
+Only with the site's consent (``CaptureConfig.enabled``; off by default), and only the crop to the scale plate
+(``plate_roi``), which keeps faces and bystanders out of what is stored. Samples land in the labelled-image layout of
+:mod:`edge.vision.dataset`, so ``sortcentre vision train/eval`` read them with :func:`edge.vision.dataset.iter_samples`.
+
+Writes are atomic per file (a ``.tmp`` file, fsync, rename) and ordered: the image first, the sidecar last. Readers list
+sidecars, so a crash between the two leaves an image without a sidecar, which no reader sees and the next start
+deletes. A file's modification time is set to its capture time, so the index built at start needs only ``stat``.
+
+Retention (``max_items``, ``max_bytes``, ``max_age_days``) removes the oldest samples first, sidecar before image, after
+every store; an in-memory heap makes that check O(1) when nothing is due. Nothing here raises into the station: disk
+full, an unwritable folder or a bad frame is logged and counted (``CaptureStore.counters``), and the item is skipped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from edge.vision.dataset import IMAGE_SUFFIX, META_SUFFIX, CaptureMeta, sample_paths
+from sortcentre.wire.topics import SLUG_PATTERN
+
+logger = logging.getLogger(__name__)
+
+TMP_SUFFIX = ".tmp"
+_SLUG = re.compile(SLUG_PATTERN)
+# A full disk fails every store; one warning per this many errors keeps the log readable.
+LOG_EVERY_N_ERRORS = 100
+SECONDS_PER_DAY = 86_400
+
+
+class CaptureConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        False,
+        title="Consent",
+        description="the site agreed to keep photos of sorted items for learning; off: nothing is written",
+    )
+    folder: Path | None = Field(
+        None, description="root of the labelled-image folder (layout of edge.vision.dataset); required when enabled"
+    )
+    plate_roi: tuple[int, int, int, int] | None = Field(
+        None,
+        description="x, y, w, h in pixels of the scale plate; only this crop is kept, which keeps faces out; "
+        "required when enabled",
+    )
+    max_items: int = Field(20_000, ge=1, description="samples kept at most; the oldest go first")
+    max_bytes: int = Field(2 * 1024**3, ge=1, description="bytes kept at most (images and sidecars)")
+    max_age_days: float = Field(180.0, gt=0, description="samples older than this are deleted")
+    jpeg_quality: int = Field(90, ge=1, le=100, description="JPEG quality of the stored crops")
+
+    @model_validator(mode="after")
+    def _required_when_enabled(self) -> Self:
+        if self.enabled and self.folder is None:
+            raise ValueError("capture.folder is required when capture is enabled")
+        if self.enabled and self.plate_roi is None:
+            raise ValueError("capture.plate_roi is required when capture is enabled (the crop keeps faces out)")
+        if self.plate_roi is not None:
+            x, y, w, h = self.plate_roi
+            if x < 0 or y < 0 or w <= 0 or h <= 0:
+                raise ValueError(f"capture.plate_roi must be x, y >= 0 and w, h > 0, got {self.plate_roi}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureCounters:
+    stored: int  # samples written since start
+    errors: int  # stores or deletions that failed (logged)
+    pruned: int  # samples deleted by retention since start
+    items: int  # samples in the folder now
+    bytes: int  # their size now
+
+
+@dataclass(order=True, slots=True)
+class _Entry:
+    timestamp: float
+    capture_id: str
+    image: Path = field(compare=False)
+    meta: Path = field(compare=False)
+    size: int = field(compare=False)
+
+
+class CaptureStore:
+    """Writes captures and enforces retention; safe to call from several threads."""
+
+    def __init__(self, config: CaptureConfig, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._config = config
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._heap: list[_Entry] = []
+        self._bytes = 0
+        self._stored = 0
+        self._errors = 0
+        self._pruned = 0
+        if config.enabled and config.folder is not None:
+            self._load_index(config.folder)
+
+    @property
+    def counters(self) -> CaptureCounters:
+        with self._lock:
+            return CaptureCounters(self._stored, self._errors, self._pruned, len(self._heap), self._bytes)
+
+    def store(
+        self,
+        frame_bgr: npt.NDArray[np.uint8],
+        *,
+        stream: str,
+        label: str,
+        suggested: str | None,
+        accepted: bool | None,
+        model_version: str | None,
+        site: str | None,
+        station: str | None,
+        captured_at: datetime,
+    ) -> Path | None:
+        """Keep the plate crop of ``frame_bgr`` under ``stream/label``; returns the image path, or None if nothing was
+        kept (consent off, or an error that was logged and counted)."""
+        config = self._config
+        if not config.enabled or config.folder is None or config.plate_roi is None:
+            return None
+        if not (_SLUG.match(stream) and _SLUG.match(label)):
+            # These become folder names: never let one climb out of the capture folder.
+            self._error("stream %r or label %r is not a slug; not captured", stream, label)
+            return None
+        crop = _crop(frame_bgr, config.plate_roi)
+        if crop is None:
+            self._error("plate_roi %s lies outside the %s frame; not captured", config.plate_roi, frame_bgr.shape)
+            return None
+        ok, encoded = cv2.imencode(IMAGE_SUFFIX, crop, [cv2.IMWRITE_JPEG_QUALITY, config.jpeg_quality])
+        if not ok:
+            self._error("could not encode a %s frame as JPEG; not captured", crop.shape)
+            return None
+
+        when = captured_at if captured_at.tzinfo else captured_at.astimezone()
+        capture_id = f"{when.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+        meta = CaptureMeta(
+            capture_id=capture_id,
+            stream=stream,
+            label=label,
+            suggested=suggested,
+            accepted=accepted,
+            model_version=model_version,
+            site=site,
+            station=station,
+            captured_at=when,
+        )
+        image_path, meta_path = sample_paths(config.folder, stream, label, capture_id)
+        image_bytes = encoded.tobytes()
+        meta_bytes = meta.model_dump_json().encode()
+        timestamp = when.timestamp()
+        try:
+            image_path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(image_path, image_bytes, timestamp)
+        except OSError as exc:
+            self._error("could not write capture %s: %s", image_path, exc)
+            return None
+        try:
+            _write_atomic(meta_path, meta_bytes, timestamp)
+        except OSError as exc:
+            image_path.unlink(missing_ok=True)  # no sidecar: the image alone is not a sample
+            self._error("could not write capture sidecar %s: %s", meta_path, exc)
+            return None
+
+        with self._lock:
+            heapq.heappush(
+                self._heap, _Entry(timestamp, capture_id, image_path, meta_path, len(image_bytes) + len(meta_bytes))
+            )
+            self._bytes += len(image_bytes) + len(meta_bytes)
+            self._stored += 1
+        self.prune()
+        return image_path
+
+    def prune(self) -> int:
+        """Delete the oldest samples until count, bytes and age are within limits; returns how many went."""
+        config = self._config
+        cutoff = self._clock().timestamp() - config.max_age_days * SECONDS_PER_DAY
+        removed = 0
+        with self._lock:
+            while self._heap and (
+                len(self._heap) > config.max_items or self._bytes > config.max_bytes or self._heap[0].timestamp < cutoff
+            ):
+                entry = heapq.heappop(self._heap)
+                self._bytes -= entry.size
+                removed += 1
+                try:
+                    # Sidecar first: from then on no reader sees the sample, even if the image stays behind.
+                    entry.meta.unlink(missing_ok=True)
+                    entry.image.unlink(missing_ok=True)
+                except OSError as exc:
+                    self._error_locked("could not delete capture %s: %s", entry.image, exc)
+            self._pruned += removed
+        return removed
+
+    def _load_index(self, root: Path) -> None:
+        """Index the samples already in the folder; delete what a crash left behind (tmp files, lone images)."""
+        try:
+            files = sorted(root.glob("*/*/*")) if root.is_dir() else []
+        except OSError as exc:
+            self._error("could not list capture folder %s: %s", root, exc)
+            return
+        present = set(files)
+        for path in files:
+            try:
+                half_written = path.name.endswith(TMP_SUFFIX)
+                lone_image = path.suffix == IMAGE_SUFFIX and path.with_suffix(META_SUFFIX) not in present
+                if half_written or lone_image:
+                    path.unlink()
+                elif path.suffix == META_SUFFIX and path.with_suffix(IMAGE_SUFFIX) in present:
+                    image = path.with_suffix(IMAGE_SUFFIX)
+                    meta_stat = path.stat()
+                    size = meta_stat.st_size + image.stat().st_size
+                    self._heap.append(_Entry(meta_stat.st_mtime, path.stem, image, path, size))
+                    self._bytes += size
+            except OSError as exc:
+                self._error("could not index capture file %s: %s", path, exc)
+        heapq.heapify(self._heap)
+        logger.info("capture folder %s: %d samples, %d bytes", root, len(self._heap), self._bytes)
+
+    def _error(self, message: str, *args: object) -> None:
+        with self._lock:
+            self._error_locked(message, *args)
+
+    def _error_locked(self, message: str, *args: object) -> None:
+        self._errors += 1
+        if self._errors % LOG_EVERY_N_ERRORS == 1:
+            logger.warning(message + " (capture errors so far: %d)", *args, self._errors)
+
+
+def _crop(frame: npt.NDArray[np.uint8], roi: tuple[int, int, int, int]) -> npt.NDArray[np.uint8] | None:
+    x, y, w, h = roi
+    if frame.ndim != 3 or y + h > frame.shape[0] or x + w > frame.shape[1]:
+        return None
+    return frame[y : y + h, x : x + w]
+
+
+def _write_atomic(path: Path, data: bytes, timestamp: float) -> None:
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    try:
+        with tmp.open("wb") as file:
+            file.write(data)
+            file.flush()
+            # Without fsync a power cut after the rename can leave an empty file under the final name.
+            os.fsync(file.fileno())
+        os.utime(tmp, (timestamp, timestamp))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
