@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from hub.api.deps import StateDep
 from hub.storage.influx_v1 import InfluxError
-from hub.storage.throughput import throughput
+from hub.storage.throughput import Period, throughput
 from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["throughput"])
@@ -51,9 +51,20 @@ def get_throughput(
     start: Annotated[datetime | None, Query(alias="from", description="start (ISO 8601; default: 24 h ago)")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="end, exclusive (ISO 8601; default: now)")] = None,
     site: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="only this site")] = None,
+    period: Annotated[
+        Period | None,
+        Query(
+            description="whole local days ending with today (day, week = 7, month = 30, year = 365); not with from/to"
+        ),
+    ] = None,
 ) -> ThroughputOut:
-    end_utc = _utc(end) if end else datetime.now(UTC)
-    start_utc = _utc(start) if start else end_utc - timedelta(hours=24)
+    if period is not None:
+        if start is not None or end is not None:
+            raise HTTPException(400, "give either 'period' or 'from'/'to', not both")
+        start_utc, end_utc = period.range(datetime.now(UTC))
+    else:
+        end_utc = _utc(end) if end else datetime.now(UTC)
+        start_utc = _utc(start) if start else end_utc - timedelta(hours=24)
     if start_utc >= end_utc:
         raise HTTPException(400, "'from' must be before 'to'")
     if end_utc - start_utc > MAX_RANGE:

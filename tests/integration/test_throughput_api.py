@@ -64,6 +64,16 @@ def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hu
     week = api.get("/api/v1/throughput", params={"from": (now - timedelta(days=7)).isoformat()}).json()
     assert {r["category"]: r["kg"] for r in week["rows"] if r["station"] == "zwolle-plastic-1"}["pet"] == 1.333
 
+    # Periods are whole local days answered from the day rollups; the same range through from/to agrees.
+    by_period = api.get("/api/v1/throughput", params={"period": "week"}).json()
+    same_range = api.get("/api/v1/throughput", params={"from": by_period["start"], "to": by_period["end"]}).json()
+    assert by_period["rows"] == same_range["rows"]
+    assert {r["category"]: r["kg"] for r in by_period["rows"] if r["station"] == "zwolle-plastic-1"}["pet"] == 1.333
+    today = api.get("/api/v1/throughput", params={"period": "day"}).json()
+    assert all(r["kg"] <= 1.0 for r in today["rows"])  # the item of three days ago is not today's
+    both = api.get("/api/v1/throughput", params={"period": "day", "from": now.isoformat()})
+    assert both.status_code == 400 and "either" in both.json()["detail"]
+
 
 def test_bad_parameters_get_clear_errors(hub: Hub) -> None:
     api = TestClient(create_app(hub.state))

@@ -5,7 +5,7 @@ import pytest
 
 from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import DAYS, LOCAL
-from hub.storage.throughput import plan
+from hub.storage.throughput import Period, plan
 
 
 def covers_exactly(pieces: list[tuple[str, datetime, datetime]], start: datetime, end: datetime) -> None:
@@ -58,3 +58,16 @@ def test_rebuild_walks_whole_buckets_over_dst_days() -> None:
     assert count == len(store.queries) < 3 * 220
     days = [q for q in store.queries if 'INTO "rollups"."throughput_1d"' in q]
     assert 210 <= len(days) <= 218
+
+
+def test_periods_are_whole_local_days_answered_by_one_day_query() -> None:
+    now = datetime(2026, 3, 29, 22, 30, tzinfo=UTC)  # 00:30 on March 30th in Amsterdam, after the DST change
+    start, end = Period.WEEK.range(now)
+    assert start.astimezone(LOCAL).isoformat() == "2026-03-24T00:00:00+01:00"
+    assert end.astimezone(LOCAL).isoformat() == "2026-03-31T00:00:00+02:00"
+    assert end - start == timedelta(days=7, hours=-1)  # one day had 23 hours
+    assert plan(start, end) == [(DAYS.qualified, start, end)]
+    day_start, day_end = Period.DAY.range(now)
+    assert day_start.astimezone(LOCAL).day == 30 and day_end - day_start == timedelta(hours=24)
+    year_start, year_end = Period.YEAR.range(now)
+    assert plan(year_start, year_end) == [(DAYS.qualified, year_start, year_end)]
