@@ -1,0 +1,435 @@
+"""Reads the text of plastic markings and care labels with PP-OCRv4 (the ONNX files inside rapidocr-onnxruntime).
+
+The models are rapidocr's; the pipeline around them is ours. rapidocr's defaults cost about 620 ms a 640x480 frame on
+the station's 2-core CPU, mostly in detection: it scales the frame up to a 736 px short side (981x736, 2.4x the
+pixels). What this reader does instead, each step measured on the rendered evaluation set (tests/data/vision_eval)
+with ``bench/vision_ocr_probe.py``:
+
+* detection at the frame's own size (640x480), which finds text down to about 14 px;
+* no direction classifier: lines that read weakly are read once more turned 180°, the frame's lines vote on which
+  way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
+* recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
+* decoding restricted to Latin script, so a blurred glyph or a triangle does not come out as a CJK character;
+* a recycling triangle, which the detector boxes as one square with its digit, gets its middle read on its own, and a
+  confident digit 1-7 is returned as the Unicode resin symbol (♳..♹), so a parser can tell it from other digits;
+* only when nothing plausible was read (typically an embossed marking), a second pass on a high-pass "relief" image.
+
+Sessions run with a fixed thread count and no thread spinning, so a station keeps cores for capture and its kiosk.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+logger = logging.getLogger(__name__)
+
+DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
+REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
+REC_HEIGHT = 48  # the PP-OCRv4 recogniser's input height
+# The relief image: blur radius about a stroke width of 20-60 px text, gain that brings 10-20 grey levels of relief
+# to full contrast (tried 2-4 px and 4-8x on the embossed misses of the evaluation set; 4 px and 4x read most).
+RELIEF_SIGMA = 4.0
+RELIEF_GAIN = 4.0
+# A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
+TRIANGLE_MAX_ASPECT = 1.6
+TRIANGLE_MIN_SIDE = 40
+TRIANGLE_DIGIT_SCORE = 0.85  # a lone digit is a strong claim (it names the polymer): ask for a confident reading
+MIN_BOX_SIDE = 3  # px in the probability map; smaller blobs are specks, not characters
+
+
+class OcrUnavailable(RuntimeError):  # noqa: N818 -- the name the vision module's interface settled on
+    """The OCR models are missing or do not load; the suggester must fall back to appearance alone."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    text: str
+    score: float  # mean per-character confidence of the recogniser, 0..1
+    box: tuple[tuple[float, float], ...]  # 4 corners in frame pixels, starting at the text's top-left, clockwise
+
+
+def default_model_dir() -> Path:
+    """The models folder of the installed rapidocr-onnxruntime wheel (nothing is downloaded)."""
+    # Found, not imported: importing rapidocr pulls in its own pipeline (shapely, pyclipper, yaml) that we do not use.
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    if spec is None or not spec.submodule_search_locations:
+        msg = "rapidocr-onnxruntime is not installed, so the PP-OCRv4 models are missing"
+        raise OcrUnavailable(msg)
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def _session(path: Path, threads: int) -> ort.InferenceSession:
+    if not path.is_file():
+        msg = f"OCR model file {path} is missing; reinstall rapidocr-onnxruntime==1.4.4 or pass its models folder"
+        raise OcrUnavailable(msg)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    # Spinning worker threads win a few ms on an idle machine and lose badly on a shared one (the station also
+    # captures and serves its kiosk); measured 2x slower with spinning on this 2-core VM under load.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several private exception types for a damaged file
+        msg = f"OCR model file {path} does not load ({exc.__class__.__name__}: {exc}); the file is probably corrupt"
+        raise OcrUnavailable(msg) from exc
+
+
+class MarkingOcr:
+    """PP-OCRv4 detection and recognition tuned for markings in 640x480 frames.
+
+    Args:
+        threads: onnxruntime intra-op threads for each model (the station has 2-4 cores).
+        model_dir: folder with the PP-OCRv4 ONNX files; default: the rapidocr-onnxruntime wheel's ``models``.
+        det_max_side: the frame is scaled so its longer side is at most this (multiple of 32) for detection. 640 keeps
+            a 640x480 frame at its own size: text down to about 14 px high is still found, at 2.4x fewer pixels
+            than rapidocr's default.
+        det_thresh: probability above which a pixel counts as text (PaddleOCR's 0.3).
+        box_thresh: mean probability a box needs to be kept. 0.5 is PaddleOCR's; lower keeps faint embossed text.
+        unclip_ratio: how far a detected kernel is grown into a text box (area * ratio / perimeter). PaddleOCR uses
+            1.6 for its frames; 1.8 keeps the ``>`` and ``<`` of ISO codes and descenders inside the crop.
+        min_score: lines the recogniser scores below this are dropped (rapidocr's ``text_score`` 0.5).
+        flip_below: lines scoring below this are read again turned 180° and vote on the frame's orientation; this
+            is what reads upside-down labels without the direction classifier. 0 turns it off.
+        clahe: equalise local contrast before detection (helps embossed and faded text, costs about 3 ms).
+        rec_batch: crops per recognition batch; crops are sorted by width so a batch pads little.
+        rec_min_width: recogniser input width a short crop is padded to. PaddleOCR pads to 320; recognition costs
+            about linearly in width, and 160 read the same on the evaluation set while ``>PP<``-sized crops got
+            faster.
+        relief_retry: when the first pass reads nothing plausible, read a high-pass "relief" image once more (for
+            embossed markings; costs a second pass on those frames only).
+        plausible_score: a line with at least two letters or digits at this score counts as something read.
+    """
+
+    def __init__(
+        self,
+        threads: int = 2,
+        model_dir: Path | None = None,
+        det_max_side: int = 640,
+        det_thresh: float = 0.3,
+        box_thresh: float = 0.5,
+        unclip_ratio: float = 1.8,
+        min_score: float = 0.5,
+        flip_below: float = 0.9,
+        clahe: bool = False,
+        rec_batch: int = 8,
+        rec_min_width: int = 160,
+        relief_retry: bool = True,
+        plausible_score: float = 0.8,
+        latin_only: bool = True,
+        resin_symbols: bool = True,
+    ) -> None:
+        if det_max_side % 32 or det_max_side < 64:
+            msg = f"det_max_side must be a multiple of 32 and at least 64, not {det_max_side}"
+            raise ValueError(msg)
+        folder = model_dir if model_dir is not None else default_model_dir()
+        self.det_max_side = det_max_side
+        self.det_thresh = det_thresh
+        self.box_thresh = box_thresh
+        self.unclip_ratio = unclip_ratio
+        self.min_score = min_score
+        self.flip_below = flip_below
+        self.rec_batch = max(1, rec_batch)
+        self.rec_min_width = rec_min_width
+        self.relief_retry = relief_retry
+        self.plausible_score = plausible_score
+        self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if clahe else None
+        self._det = _session(folder / DET_MODEL, threads)
+        self._rec = _session(folder / REC_MODEL, threads)
+        metadata = self._rec.get_modelmeta().custom_metadata_map
+        if "character" not in metadata:
+            msg = f"{folder / REC_MODEL} carries no character list; it is not the PP-OCRv4 recogniser rapidocr ships"
+            raise OcrUnavailable(msg)
+        # CTC: index 0 is the blank, then the dictionary, then the space PaddleOCR appends.
+        self._charset = ["", *metadata["character"].splitlines(), " "]
+        self.latin_only = latin_only
+        self.resin_symbols = resin_symbols
+        # Markings and care labels here are in Latin script; the recogniser's dictionary is mostly Chinese, and a
+        # triangle or a blurred glyph would otherwise come out as a CJK character. Masking those classes makes the
+        # decoder pick the best Latin reading instead.
+        self._allowed = (
+            np.array([i == 0 or _is_latin(ch) for i, ch in enumerate(self._charset)]) if latin_only else None
+        )
+        self._det_input = self._det.get_inputs()[0].name
+        self._rec_input = self._rec.get_inputs()[0].name
+        logger.info("MarkingOcr loaded from %s (%s threads, det side %s)", folder, threads, det_max_side)
+
+    # -- public ---------------------------------------------------------------------------------------------------
+
+    def read(self, frame: np.ndarray) -> list[OcrLine]:
+        """The text lines in ``frame`` (BGR uint8), in reading order; empty when nothing readable is there."""
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        lines = self._read_once(frame)
+        if not self.relief_retry or self._plausibility(lines, self.plausible_score) > 0:
+            return lines
+        # Nothing plausible: often an embossed marking, same colour as the plastic, that shows only as a light and a
+        # shadow edge. A strong local-contrast image (high-pass around mid-grey) turns those edges into strokes the
+        # recogniser knows. Only frames that read nothing pay for this second pass.
+        again = self._read_once(_relief(frame))
+        return again if self._plausibility(again, 0.0) > self._plausibility(lines, 0.0) else lines
+
+    @staticmethod
+    def _plausibility(lines: list[OcrLine], min_score: float) -> float:
+        """Letters and digits read, weighted by confidence, on lines with at least two of them at ``min_score``."""
+        total = 0.0
+        for line in lines:
+            # A resin symbol (a triangle with its digit) names a polymer on its own: worth a word.
+            letters = sum(ch.isalnum() + 2 * _is_resin_symbol(ch) for ch in line.text)
+            if letters >= 2 and line.score >= min_score:
+                total += letters * line.score
+        return total
+
+    def _read_once(self, frame: np.ndarray) -> list[OcrLine]:
+        boxes = self._detect(frame)
+        if not boxes:
+            return []
+        crops = [_crop(frame, box) for box in boxes]
+        readings = self._recognise(crops)
+        flipped = [False] * len(crops)
+        if self.flip_below > 0:
+            readings, flipped = self._orient(crops, readings)
+        if self.resin_symbols:
+            readings = self._read_triangles(crops, readings)
+        lines = []
+        for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
+            if score < self.min_score or not text.strip():
+                continue
+            corners = np.roll(box, -2, axis=0) if turned else box  # the text's own top-left comes first
+            lines.append((OcrLine(text.strip(), score, tuple((float(x), float(y)) for x, y in corners)), turned))
+        return _reading_order(lines)
+
+    def _orient(
+        self, crops: list[np.ndarray], readings: list[tuple[str, float]]
+    ) -> tuple[list[tuple[str, float]], list[bool]]:
+        """Decide once per frame whether the text is upside down, and read every line that way.
+
+        Weak lines are read again turned 180°. Deciding line by line let short upright lines such as ``100%`` or
+        ``90% wool`` win as upside-down nonsense (``%00T``, ``100M%06``): 0, 8, % and l look alike both ways up. A
+        frame shows one label, so its lines vote, weighted by characters times confidence; a line that read well
+        upright votes upright only.
+        """
+        weak = [i for i, (_, score) in enumerate(readings) if score < self.flip_below]
+        if not weak:
+            return readings, [False] * len(crops)
+        turned = dict(zip(weak, self._recognise([cv2.rotate(crops[i], cv2.ROTATE_180) for i in weak]), strict=True))
+        upright_votes = sum(len(text) * score for text, score in readings)
+        flipped_votes = sum(len(text) * score for text, score in turned.values())
+        if flipped_votes <= upright_votes:
+            return readings, [False] * len(crops)
+        # Upside down: every line is read turned, the strong ones too (``80%`` reads confidently as ``%08`` upright).
+        rest = [i for i in range(len(crops)) if i not in turned]
+        if rest:
+            turned |= dict(
+                zip(rest, self._recognise([cv2.rotate(crops[i], cv2.ROTATE_180) for i in rest]), strict=True)
+            )
+        return [turned[i] for i in range(len(crops))], [True] * len(crops)
+
+    def _read_triangles(self, crops: list[np.ndarray], readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Square boxes that read as nothing are often a recycling triangle: read the digit in its middle.
+
+        The detector takes the chasing-arrows triangle and its digit as one square box, and the recogniser, trained
+        on lines, reads the whole as a CJK glyph or nothing. The digit alone, cut from the middle, reads well. It is
+        returned as the Unicode resin-identification symbol (U+2673..U+2679, ♳ for 1 .. ♹ for 7), so a parser can
+        tell a triangle's digit from any other digit in the frame.
+        """
+        candidates = []
+        for i, (crop, (text, score)) in enumerate(zip(crops, readings, strict=True)):
+            h, w = crop.shape[:2]
+            square = max(h, w) <= TRIANGLE_MAX_ASPECT * min(h, w) and min(h, w) >= TRIANGLE_MIN_SIDE
+            if square and (score < self.plausible_score or not any(ch.isalnum() for ch in text)):
+                candidates.append(i)
+        if not candidates:
+            return readings
+        middles = []
+        for i in candidates:
+            h, w = crops[i].shape[:2]
+            # The digit sits a little below the triangle's centre; the box also holds the arrows around it.
+            middles.append(crops[i][int(0.2 * h) : int(0.7 * h), int(0.27 * w) : int(0.73 * w)])
+        out = list(readings)
+        for i, (text, score) in zip(candidates, self._recognise(middles), strict=True):
+            digit = text.strip()
+            if len(digit) == 1 and "1" <= digit <= "7" and score >= TRIANGLE_DIGIT_SCORE:
+                out[i] = (chr(0x2672 + int(digit)), score)
+        return out
+
+    # -- detection ------------------------------------------------------------------------------------------------
+
+    def _detect(self, frame: np.ndarray) -> list[np.ndarray]:
+        h, w = frame.shape[:2]
+        ratio = min(1.0, self.det_max_side / max(h, w))
+        # The network needs sides that are multiples of 32.
+        det_h, det_w = max(32, round(h * ratio / 32) * 32), max(32, round(w * ratio / 32) * 32)
+        image = frame
+        if self._clahe is not None:
+            lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)
+            lab[..., 0] = self._clahe.apply(lab[..., 0])
+            image = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+        resized = cv2.resize(image, (det_w, det_h)) if (det_w, det_h) != (w, h) else image
+        blob = (resized.astype(np.float32) * (2 / 255.0) - 1.0).transpose(2, 0, 1)[None]
+        prob = self._det.run(None, {self._det_input: blob})[0][0, 0]
+        bitmap = cv2.dilate((prob > self.det_thresh).astype(np.uint8), np.ones((2, 2), np.uint8))
+        contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        scale_x, scale_y = w / det_w, h / det_h
+        boxes = []
+        for contour in contours[:1000]:
+            rect = cv2.minAreaRect(contour)
+            if min(rect[1]) < MIN_BOX_SIDE:
+                continue
+            if _box_score(prob, cv2.boxPoints(rect)) < self.box_thresh:
+                continue
+            (cx, cy), (rw, rh), angle = rect
+            # Growing a rectangle by d on every side is what PaddleOCR's polygon offset does to a rectangle.
+            grow = rw * rh * self.unclip_ratio / (2 * (rw + rh))
+            grown = ((cx, cy), (rw + 2 * grow, rh + 2 * grow), angle)
+            if min(grown[1]) < MIN_BOX_SIDE + 2:
+                continue
+            points = cv2.boxPoints(grown)
+            points[:, 0] = np.clip(points[:, 0] * scale_x, 0, w - 1)
+            points[:, 1] = np.clip(points[:, 1] * scale_y, 0, h - 1)
+            box = _order_corners(points)
+            if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
+                continue
+            boxes.append(box)
+        return boxes
+
+    # -- recognition ----------------------------------------------------------------------------------------------
+
+    def _recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+        for start in range(0, len(order), self.rec_batch):
+            batch = order[start : start + self.rec_batch]
+            widths = [math.ceil(REC_HEIGHT * crops[i].shape[1] / crops[i].shape[0]) for i in batch]
+            width = max(self.rec_min_width, *widths)
+            blob = np.zeros((len(batch), 3, REC_HEIGHT, width), np.float32)
+            for row, (i, crop_width) in enumerate(zip(batch, widths, strict=True)):
+                resized = cv2.resize(crops[i], (min(crop_width, width), REC_HEIGHT)).astype(np.float32)
+                blob[row, :, :, : resized.shape[1]] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
+            probs = self._rec.run(None, {self._rec_input: blob})[0]
+            for row, i in enumerate(batch):
+                results[i] = self._decode(probs[row])
+        return results
+
+    def _decode(self, probs: np.ndarray) -> tuple[str, float]:
+        """Greedy CTC: best class per step, repeats merged, blanks dropped."""
+        if self._allowed is not None:
+            probs = np.where(self._allowed, probs, 0.0)
+        best = probs.argmax(axis=1)
+        conf = probs.max(axis=1)
+        keep = best != 0
+        keep[1:] &= best[1:] != best[:-1]
+        if not keep.any():
+            return "", 0.0
+        text = "".join(self._charset[int(k)] for k in best[keep] if int(k) < len(self._charset))
+        return text, float(conf[keep].mean())
+
+    def describe(self) -> dict[str, Any]:
+        """The settings in effect, for logs and the benchmark report."""
+        return {
+            "det_max_side": self.det_max_side,
+            "det_thresh": self.det_thresh,
+            "box_thresh": self.box_thresh,
+            "unclip_ratio": self.unclip_ratio,
+            "min_score": self.min_score,
+            "flip_below": self.flip_below,
+            "clahe": self._clahe is not None,
+            "rec_batch": self.rec_batch,
+            "rec_min_width": self.rec_min_width,
+            "relief_retry": self.relief_retry,
+            "plausible_score": self.plausible_score,
+            "latin_only": self.latin_only,
+            "resin_symbols": self.resin_symbols,
+        }
+
+
+def _is_resin_symbol(ch: str) -> bool:
+    return "\u2673" <= ch <= "\u2679"
+
+
+def _is_latin(ch: str) -> bool:
+    """ASCII and the Latin-1/Latin Extended-A letters and signs of Dutch, German, French and Spanish labels."""
+    return len(ch) == 1 and (" " <= ch <= "~" or "\u00a0" <= ch <= "\u017f")
+
+
+def _relief(frame: np.ndarray) -> np.ndarray:
+    """Grey high-pass around mid-grey, amplified: relief edges of embossed text become dark and light strokes."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    high = grey - cv2.GaussianBlur(grey, (0, 0), RELIEF_SIGMA)
+    enhanced = np.clip(128 + high * RELIEF_GAIN, 0, 255).astype(np.uint8)
+    return np.asarray(cv2.cvtColor(enhanced, cv2.COLOR_GRAY2BGR))
+
+
+def _box_score(prob: np.ndarray, points: np.ndarray) -> float:
+    """Mean text probability inside the box (PaddleOCR's "fast" score)."""
+    h, w = prob.shape
+    x0 = int(np.clip(np.floor(points[:, 0].min()), 0, w - 1))
+    x1 = int(np.clip(np.ceil(points[:, 0].max()), 0, w - 1))
+    y0 = int(np.clip(np.floor(points[:, 1].min()), 0, h - 1))
+    y1 = int(np.clip(np.ceil(points[:, 1].max()), 0, h - 1))
+    mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+    cv2.fillPoly(mask, [(points - [x0, y0]).astype(np.int32)], 1)
+    return float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
+
+
+def _order_corners(points: np.ndarray) -> np.ndarray:
+    """Top-left, top-right, bottom-right, bottom-left for a box whose long side is the text line."""
+    by_x = points[np.argsort(points[:, 0])]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1])]
+    tr, br = right[np.argsort(right[:, 1])]
+    return np.array([tl, tr, br, bl], np.float32)
+
+
+def _crop(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+    width = max(1, round(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))))
+    height = max(1, round(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))))
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(box.astype(np.float32), target)
+    crop = cv2.warpPerspective(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+    if height / width >= 1.5:  # a tall box is a line standing on its side
+        crop = np.rot90(crop)
+    contiguous: np.ndarray = np.ascontiguousarray(crop)
+    return contiguous
+
+
+def _reading_order(lines: list[tuple[OcrLine, bool]]) -> list[OcrLine]:
+    """Lines top to bottom, left to right, in the text's own frame: tilted and upside-down labels read in order."""
+    if not lines:
+        return []
+    flipped = sum(len(line.text) for line, turned in lines if turned)
+    upright = sum(len(line.text) for line, turned in lines if not turned)
+    # The text direction, from the top edges (box[0] -> box[1]) of the lines that agree with the majority; a circular
+    # mean because an upside-down label's direction sits near ±180°, where plain averages wrap.
+    majority = flipped > upright
+    edges = [(line.box[1][0] - line.box[0][0], line.box[1][1] - line.box[0][1]) for line, t in lines if t == majority]
+    angle = math.atan2(sum(dy for _, dy in edges), sum(dx for dx, _ in edges))
+    cos_a, sin_a = math.cos(-angle), math.sin(-angle)
+
+    def along_across(line: OcrLine) -> tuple[float, float, float]:
+        cx = sum(p[0] for p in line.box) / 4
+        cy = sum(p[1] for p in line.box) / 4
+        height = math.dist(line.box[0], line.box[3])
+        return cx * cos_a - cy * sin_a, cx * sin_a + cy * cos_a, height
+
+    placed = [(along_across(line), line) for line, _ in lines]
+    placed.sort(key=lambda item: item[0][1])
+    rows: list[list[tuple[tuple[float, float, float], OcrLine]]] = []
+    for item in placed:
+        if rows and abs(item[0][1] - rows[-1][0][0][1]) < 0.5 * max(item[0][2], rows[-1][0][0][2]):
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return [line for row in rows for _, line in sorted(row, key=lambda item: item[0][0])]

@@ -1,0 +1,121 @@
+"""MarkingOcr on a handful of frames of the committed, rendered evaluation set (tests/data/vision_eval)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.vision.dataset import CaptureMeta, sample_paths
+from edge.vision.ocr import DET_MODEL, REC_MODEL, MarkingOcr, OcrLine, OcrUnavailable, default_model_dir
+
+EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
+
+
+@pytest.fixture(scope="module")
+def ocr() -> MarkingOcr:
+    return MarkingOcr(threads=1)
+
+
+def _frame(stream: str, label: str, capture_id: str) -> tuple[np.ndarray, CaptureMeta]:
+    image, meta = sample_paths(EVAL_ROOT, stream, label, capture_id)
+    frame = cv2.imread(str(image))
+    assert frame is not None, image
+    return frame, CaptureMeta.model_validate_json(meta.read_bytes())
+
+
+def _joined(lines: list[OcrLine]) -> str:
+    return re.sub(r"\s+", "", " ".join(line.text for line in lines)).upper()
+
+
+@pytest.mark.parametrize(
+    ("label", "capture_id", "key"),
+    [
+        ("pp", "pla-0000", ">PP<"),  # embossed ISO code
+        ("hdpe", "pla-0003", "PE-HD"),  # recycling triangle, abbreviation below it
+        ("abs", "pla-0012", ">ABS<"),  # ISO code with a distractor line
+    ],
+)
+def test_reads_plastic_markings(ocr: MarkingOcr, label: str, capture_id: str, key: str) -> None:
+    frame, meta = _frame("plastic", label, capture_id)
+    assert meta.truth is not None and key.strip("><") in meta.truth.text
+
+    lines = ocr.read(frame)
+
+    assert key in _joined(lines)
+    for line in lines:
+        assert 0.0 < line.score <= 1.0
+        assert len(line.box) == 4
+        assert all(0 <= x < frame.shape[1] and 0 <= y < frame.shape[0] for x, y in line.box)
+
+
+def test_reads_a_triangle_digit_as_its_resin_symbol(ocr: MarkingOcr) -> None:
+    frame, meta = _frame("plastic", "pvc", "pla-0117")  # a printed triangle with 3 inside and a thin "V" below
+    assert meta.truth is not None and meta.truth.text.startswith("3")
+
+    texts = [line.text for line in ocr.read(frame)]
+
+    assert "\u2675" in texts  # ♵, resin identification code 3
+
+
+def test_a_triangle_digit_is_left_alone_when_switched_off() -> None:
+    frame, _ = _frame("plastic", "pvc", "pla-0117")
+    plain = MarkingOcr(threads=1, resin_symbols=False)
+
+    assert not any("\u2673" <= ch <= "\u2679" for line in plain.read(frame) for ch in line.text)
+
+
+def test_reads_a_care_label_line_by_line(ocr: MarkingOcr) -> None:
+    frame, meta = _frame("textile", "cotton", "tex-0304")
+    assert meta.truth is not None and meta.truth.text.replace("  ", " ") == "50% coton\n50% polyester"
+
+    texts = [re.sub(r"\s+", "", line.text).upper() for line in ocr.read(frame)]
+
+    assert texts == ["50%COTON", "50%POLYESTER"]
+
+
+def test_reads_an_upside_down_label_in_reading_order(ocr: MarkingOcr) -> None:
+    frame, _ = _frame("textile", "cotton", "tex-0404")  # "60% katoen" over "40% modal"
+    upside_down = cv2.rotate(frame, cv2.ROTATE_180)
+
+    lines = ocr.read(upside_down)
+
+    texts = [re.sub(r"\s+", "", line.text).upper() for line in lines]
+    assert texts == ["60%KATOEN", "40%MODAL"]
+    # The box starts at the text's own top-left, which in an upside-down frame is lower right of its bottom-right.
+    first = lines[0].box
+    assert first[0][0] > first[2][0] and first[0][1] > first[2][1]
+
+
+def test_upside_down_reading_can_be_switched_off() -> None:
+    frame, _ = _frame("textile", "cotton", "tex-0404")
+    plain = MarkingOcr(threads=1, flip_below=0.0, relief_retry=False)
+
+    texts = _joined(plain.read(cv2.rotate(frame, cv2.ROTATE_180)))
+
+    assert "KATOEN" not in texts
+
+
+def test_blank_frame_reads_nothing(ocr: MarkingOcr) -> None:
+    assert ocr.read(np.full((480, 640, 3), 128, np.uint8)) == []
+
+
+def test_missing_model_files_raise_ocr_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(OcrUnavailable, match=r"ch_PP-OCRv4_det_infer\.onnx is missing"):
+        MarkingOcr(model_dir=tmp_path)
+
+
+def test_corrupt_model_file_raises_ocr_unavailable(tmp_path: Path) -> None:
+    (tmp_path / DET_MODEL).write_bytes(b"not an onnx model")
+    (tmp_path / REC_MODEL).write_bytes((default_model_dir() / REC_MODEL).read_bytes())
+
+    with pytest.raises(OcrUnavailable, match="does not load"):
+        MarkingOcr(model_dir=tmp_path)
+
+
+def test_det_side_must_suit_the_network() -> None:
+    with pytest.raises(ValueError, match="multiple of 32"):
+        MarkingOcr(det_max_side=500)
