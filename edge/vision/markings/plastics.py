@@ -153,7 +153,8 @@ _FORMS: tuple[_CodeForm, ...] = (
     _form(r"PA", "pa", _DIGIT),
     *(_form(code, code, _DIGIT, frozenset({"other"})) for code in OTHER_CODES),
     _form(r"PE", "pe", _DIGIT, PE_FAMILY),
-    _form(r"[O0]THER|O", _CATEGORY_SEVEN_IDENTITY, _DIGIT, CATEGORY_SEVEN),
+    _form(r"[O0]THER", _CATEGORY_SEVEN_IDENTITY, _LINE, CATEGORY_SEVEN),  # under a triangle, alone on its line
+    _form(r"O", _CATEGORY_SEVEN_IDENTITY, _DIGIT, CATEGORY_SEVEN),
     _form(r"V", "pvc", _DIGIT),
 )
 # ISO 1043-2 filler/reinforcement: material and form letters, then the mass percentage; or a flame retardant code.
@@ -191,7 +192,28 @@ _SPACED_LETTERS = re.compile(r"(?<![A-Z0-9])[A-Z](?: [A-Z](?![A-Z0-9]))+")
 def _normalise(line: str) -> str:
     text = clean_line(line.translate(_SYMBOLS)).upper()
     text = _LETTER_O_AS_ZERO.sub("0", text)  # "O5 PP": a resin digit with a leading zero, not the "O" of OTHER
-    return _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), text)  # "P E T" -> "PET"
+    text = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), text)  # "P E T" -> "PET"
+    return _restore_brackets(text)
+
+
+# The recogniser often reads the thin angle brackets of a moulded marking as S, C, E, A or a dash: ">PVC<" comes out
+# as "SPVCE", ">PET<" as ">PETS", ">PP<" as "SPPS". Only a line that is nothing but such a token is restored, and only
+# when both ends are a bracket or a substitute and what lies between is a whole code: "SPPS" -> ">PP<", while "CAPS",
+# "SPACE" or "ESPRESSO" stay as they are.
+_SUBSTITUTE = rf"[SCEA{_ANGLE}]"
+# A dash counts only on both sides ("-ABS-"): a trailing dash alone is a marking split over two lines (">PE-").
+_MISREAD_BRACKETS = re.compile(
+    rf"^(?:{_SUBSTITUTE}(?P<code>[A-Z0-9+\-]{{2,14}}?){_SUBSTITUTE}|-(?P<dashed>[A-Z0-9+]{{2,14}})-)$"
+)
+_WHOLE_CODE = re.compile(rf"{_CODE}")
+
+
+def _restore_brackets(text: str) -> str:
+    found = _MISREAD_BRACKETS.match(text)
+    code = None if found is None else found.group("code") or found.group("dashed")
+    if code is None or _WHOLE_CODE.fullmatch(code) is None:
+        return text
+    return f">{code}<"
 
 
 def _form_of(match: re.Match[str]) -> _CodeForm:
