@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, ingest, journal, station, year
+from bench import capacity, ingest, journal, station, vision, year
 from sortcentre.infra import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -30,7 +30,7 @@ def machine() -> str:
     )
 
 
-NAMES = ("journal", "capacity", "station", "ingest", "year")
+NAMES = ("journal", "capacity", "station", "ingest", "vision", "year")
 
 
 def run(names: set[str]) -> list[str]:
@@ -47,6 +47,8 @@ def run(names: set[str]) -> list[str]:
                     sections += station.run(root / "station", broker)
                 if "ingest" in names:
                     sections += ingest.run(root / "ingest", broker, influx)
+        if "vision" in names:
+            sections += vision.run(root / "vision")
         if "year" in names:
             sections += year.run(root / "year")
     return sections

@@ -21,6 +21,15 @@ app = typer.Typer(
 _role = {"name": "sortcentre"}
 
 
+def _vision_app() -> typer.Typer:
+    from edge.vision.cli import vision_app
+
+    return vision_app
+
+
+app.add_typer(_vision_app(), name="vision")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)

@@ -35,6 +35,7 @@ from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from edge.stations.scales import Reading, Scale, ScaleError
+from edge.stations.vision_link import VisionLink
 from edge.stations.weighing import StableWeight, WeightState
 from sortcentre import __version__
 from sortcentre.mqtt import MqttClient, Will
@@ -74,9 +75,6 @@ class LastEvent:
     undone: bool = False
 
 
-Suggest = Callable[[], Suggestion | None]
-
-
 class StationAgent:
     def __init__(
         self,
@@ -85,7 +83,7 @@ class StationAgent:
         buttons: Buttons,
         journal: Journal,
         mqtt: MqttClient,
-        suggest: Suggest | None = None,
+        vision: VisionLink | None = None,
         camera: Camera | None = None,
     ) -> None:
         self.config = config
@@ -96,7 +94,8 @@ class StationAgent:
         self._buttons = buttons
         self._journal = journal
         self._mqtt = mqtt
-        self._suggest = suggest
+        self._vision = vision
+        self._awaiting_suggestion = False
         self._camera = camera
         self._publisher = Publisher(
             journal, mqtt, topic(self._ident.site, self._ident.id, TopicKind.EVENT), config.journal.publish_window
@@ -174,6 +173,8 @@ class StationAgent:
         )
         if self._scale is not None:
             self._scale.close()
+        if self._vision is not None:
+            self._vision.close()
         if self._camera is not None:
             self._camera.close()
         self._buttons.close()
@@ -184,6 +185,7 @@ class StationAgent:
         reading = self._read_scale()
         if reading is not None:
             self._on_weight(self._weigher.update(reading, time.monotonic()))
+        self._check_suggestion()
         wait = self.config.scale.poll_interval_s if reading is not None else SCALE_RETRY_S
         deadline = time.monotonic() + wait
         while (remaining := deadline - time.monotonic()) > 0 and not self._stop.is_set():
@@ -230,6 +232,8 @@ class StationAgent:
         self.weight = state
         if self.phase is Phase.IDLE and state.loaded:
             self.phase = Phase.WEIGHING
+            if self._vision is not None:
+                self._vision.begin()  # works while the weight settles
         elif self.phase is Phase.WEIGHING and not state.loaded:
             # Never settled: a swing of the plate or an item put down and picked up at once.
             self._to_idle()
@@ -244,6 +248,9 @@ class StationAgent:
     def _to_idle(self) -> None:
         self.phase = Phase.IDLE
         self.suggestion = None
+        self._awaiting_suggestion = False
+        if self._vision is not None:
+            self._vision.cancel()
         self._buttons.all_off()
 
     def _taken_off_unpressed(self) -> None:
@@ -257,14 +264,25 @@ class StationAgent:
     def _show_suggestion(self) -> None:
         """Remember the stable weight and light the suggested category (no suggester: the sorter chooses)."""
         self._stable_weight_kg = round(self.weight.weight_kg, 3)
-        self.suggestion = self._suggest() if self._suggest is not None else None
-        if self.suggestion is None:
+        self.suggestion = None
+        self._awaiting_suggestion = self._vision is not None
+        self._check_suggestion()
+
+    def _check_suggestion(self) -> None:
+        """Light the suggestion once vision has one; called at READY and on every loop step until then."""
+        if not self._awaiting_suggestion or self._vision is None or self.phase is not Phase.READY:
             return
-        category = next((c for c in self.config.categories if c.id == self.suggestion.label), None)
+        done, suggestion = self._vision.poll()
+        if not done:
+            return
+        self._awaiting_suggestion = False
+        if suggestion is None:
+            return
+        category = next((c for c in self.config.categories if c.id == suggestion.label), None)
         if category is None:
-            logger.warning("suggestion %s is not a category of this station; not shown", self.suggestion.label)
-            self.suggestion = None
+            logger.warning("suggestion %s is not a category of this station; not shown", suggestion.label)
             return
+        self.suggestion = suggestion
         self._buttons.set_led(category.key, True)
 
     def _on_press(self, press: ButtonEvent) -> None:
@@ -330,6 +348,9 @@ class StationAgent:
         self._journal.append(build)
         self.last = LastEvent(built[0], time.monotonic())
         self.phase = Phase.DONE
+        self._awaiting_suggestion = False
+        if self._vision is not None:
+            self._vision.learn(category, suggestion, accepted)
         self._buttons.all_off()
         self._publisher.wake()
         after = ""
@@ -389,6 +410,8 @@ class StationAgent:
             found.append("camera_fault")
         if not self._buttons.healthy:
             found.append("buttons_fault")
+        if self._vision is not None and self._vision.problems:
+            found.append("vision_unavailable")
         if not clock_synced():
             found.append("clock_unsynced")
         return found

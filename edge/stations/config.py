@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edge.vision.suggester import VisionConfig
 from sortcentre import config_files
 from sortcentre.mqtt import MqttSettings
 from sortcentre.wire.topics import SLUG_PATTERN
@@ -76,6 +77,9 @@ class CameraConfig(_Strict):
     source: str | None = Field(None, description="device index (0), video file, image folder or rtsp:// URL")
     crop: tuple[int, int, int, int] | None = Field(None, description="scale plate region x, y, w, h (no faces)")
     max_age_s: float = Field(1.0, gt=0, description="a frame older than this is not used for a suggestion")
+    frame_delay_s: float = Field(
+        0.3, ge=0, le=5, description="after the weight rises, wait this long before taking the frame (the hand)"
+    )
 
 
 class KioskConfig(_Strict):
@@ -101,6 +105,7 @@ class StationConfig(_Strict):
     journal: JournalConfig
     camera: CameraConfig = Field(default_factory=CameraConfig)
     kiosk: KioskConfig = Field(default_factory=KioskConfig)
+    vision: VisionConfig = Field(default_factory=VisionConfig)
     heartbeat_s: float = Field(10.0, gt=0, le=3600, description="seconds between heartbeats")
     undo_window_s: float = Field(120.0, ge=0, description="how long after an event the undo key takes it back")
     unpressed: Literal["discard", "unsorted"] = Field(

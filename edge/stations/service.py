@@ -15,6 +15,9 @@ from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.scales import Scale
 from edge.stations.scales.registry import open_scale
+from edge.stations.vision_link import CameraVision
+from edge.vision.capture import CaptureStore
+from edge.vision.suggester import Suggester
 from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
@@ -54,7 +57,29 @@ def build_agent(config: StationConfig) -> StationAgent:
         return open_scale(scale.driver, scale.port, scale.baudrate, **options)
 
     camera = Camera(config.camera.source, crop=config.camera.crop) if config.camera.source else None
-    return StationAgent(config, reopen_scale, build_buttons(config), Journal(config.journal.path), mqtt, camera=camera)
+    vision = build_vision(config, camera)
+    return StationAgent(
+        config, reopen_scale, build_buttons(config), Journal(config.journal.path), mqtt, vision=vision, camera=camera
+    )
+
+
+def build_vision(config: StationConfig, camera: Camera | None) -> CameraVision | None:
+    """Vision needs a camera; its models load here (about a second), once."""
+    if camera is None or not config.vision.enabled:
+        return None
+    ident = config.station
+    suggester = Suggester(config.vision, [c.id for c in config.categories])
+    capture = CaptureStore(config.vision.capture) if config.vision.capture.enabled else None
+    return CameraVision(
+        suggester,
+        camera,
+        ident.stream,
+        ident.site,
+        ident.id,
+        frame_delay_s=config.camera.frame_delay_s,
+        max_frame_age_s=config.camera.max_age_s,
+        capture=capture,
+    )
 
 
 def run_station(config: StationConfig) -> None:

@@ -3,7 +3,7 @@ through the real Mosquitto is tested in tests/integration)."""
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,32 @@ from tests.conftest import wait_until
 from tests.fakes import FakeButtons, FakeMqtt, ScriptedScale
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
+
+
+class FixedVision:
+    """A vision link that always knows its answer at once."""
+
+    def __init__(self, answer: Callable[[], Suggestion | None]) -> None:
+        self._answer = answer
+        self.ready = True
+        self.begun = 0
+        self.problems: list[str] = []
+        self.learned: list[tuple[str, Suggestion | None, bool | None]] = []
+
+    def begin(self) -> None:
+        self.begun += 1
+
+    def poll(self) -> tuple[bool, Suggestion | None]:
+        return (True, self._answer()) if self.ready else (False, None)
+
+    def cancel(self) -> None:
+        pass
+
+    def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
+        self.learned.append((category, suggestion, accepted))
+
+    def close(self) -> None:
+        pass
 
 
 class Rig:
@@ -42,7 +68,7 @@ class Rig:
             self.buttons,
             self.journal,
             self.mqtt,  # type: ignore[arg-type]
-            suggest=lambda: self.suggestion,
+            vision=FixedVision(lambda: self.suggestion),
         )
         self.thread = threading.Thread(target=self.agent.run, daemon=True)
 
@@ -128,6 +154,27 @@ def test_suggestion_lights_its_key_and_confirm_accepts_it(tmp_path: Path) -> Non
         rig.buttons.press("9")  # corrected
         assert wait_until(lambda: len(rig.events()) == 2, 3)
         assert (rig.events()[1]["category"], rig.events()[1]["accepted"]) == ("residual", False)
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
+
+
+def test_a_late_suggestion_lights_its_key_when_it_arrives_and_presses_are_learned(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, Suggestion(label="pet", confidence=0.9, model_version="m1"))
+    vision = rig.agent._vision
+    assert isinstance(vision, FixedVision)
+    vision.ready = False  # still thinking when the weight is stable
+    rig.thread.start()
+    try:
+        rig.place(0.1)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        assert vision.begun == 1 and rig.buttons.lit == set()
+        vision.ready = True
+        assert wait_until(lambda: rig.buttons.lit == {"2"}, 3)
+        rig.buttons.press("9")
+        assert wait_until(lambda: len(vision.learned) == 1, 3)
+        category, suggestion, accepted = vision.learned[0]
+        assert (category, suggestion is not None and suggestion.label, accepted) == ("residual", "pet", False)
     finally:
         rig.agent.stop()
         rig.thread.join(5)

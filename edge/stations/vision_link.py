@@ -1,0 +1,142 @@
+"""The station's side of vision: run the suggester while the weight settles, keep frames for learning.
+
+The weighing loop never waits on vision. When an item lands on the plate (the weight rises), a worker thread
+takes the newest camera frame a moment later and asks the suggester; by the time the weight is stable (about
+a second) the answer is usually there. If not, the station shows no suggestion yet and lights the key as soon
+as the answer arrives, unless the sorter has already pressed one. After the press, the frame and the
+confirmed label go to the capture store (when the site consented), on the same worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Protocol
+
+from edge.stations.camera import Camera, Frame
+from edge.vision.capture import CaptureStore
+from edge.vision.suggester import Suggester
+from edge.vision.suggestion import Answer, NoSuggestion, Suggestion
+from sortcentre.wire import Suggestion as WireSuggestion
+
+logger = logging.getLogger(__name__)
+
+# Waiting for a camera frame that is young enough, in steps (a stand-in or network camera may lag a little).
+FRAME_WAIT_STEP_S = 0.05
+
+
+class VisionLink(Protocol):
+    problems: list[str]
+
+    def begin(self) -> None:
+        """An item arrived on the plate: start working on a suggestion."""
+
+    def poll(self) -> tuple[bool, WireSuggestion | None]:
+        """(done, suggestion): never blocks."""
+        ...
+
+    def cancel(self) -> None:
+        """The item left before anything was recorded."""
+
+    def learn(self, category: str, suggestion: WireSuggestion | None, accepted: bool | None) -> None:
+        """The sorter confirmed ``category`` for the item."""
+
+    def close(self) -> None: ...
+
+
+class CameraVision:
+    def __init__(
+        self,
+        suggester: Suggester,
+        camera: Camera,
+        stream: str,
+        site: str,
+        station: str,
+        *,
+        frame_delay_s: float,
+        max_frame_age_s: float,
+        capture: CaptureStore | None = None,
+    ) -> None:
+        self._suggester = suggester
+        self._camera = camera
+        self._stream = stream
+        self._site = site
+        self._station = station
+        self._frame_delay_s = frame_delay_s
+        self._max_frame_age_s = max_frame_age_s
+        self._capture = capture
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vision")
+        self._job: Future[tuple[Frame | None, Answer]] | None = None
+        self.problems = suggester.problems
+        self.last_answer: Answer | None = None
+        self.seconds: list[float] = []  # per suggestion, for the station's own figures (bounded below)
+
+    def begin(self) -> None:
+        if self._job is None:
+            self._job = self._pool.submit(self._suggest)
+
+    def _suggest(self) -> tuple[Frame | None, Answer]:
+        time.sleep(self._frame_delay_s)  # the hand that put the item down is usually gone by then
+        frame = self._camera.latest(self._max_frame_age_s)
+        waited = 0.0
+        while frame is None and waited < self._max_frame_age_s:
+            time.sleep(FRAME_WAIT_STEP_S)
+            waited += FRAME_WAIT_STEP_S
+            frame = self._camera.latest(self._max_frame_age_s)
+        if frame is None:
+            return None, NoSuggestion("no camera frame")
+        started = time.perf_counter()
+        try:
+            answer = self._suggester.suggest(frame, self._stream)
+        except Exception as exc:  # a model bug must not stop the weighing; it is logged with its traceback
+            logger.exception("suggestion failed")
+            answer = NoSuggestion(f"suggester failed: {exc}")
+        self.seconds = [*self.seconds[-999:], time.perf_counter() - started]
+        return frame, answer
+
+    def poll(self) -> tuple[bool, WireSuggestion | None]:
+        job = self._job
+        if job is None or not job.done():
+            return job is None, None
+        _frame, answer = job.result()
+        if answer is not self.last_answer:
+            self.last_answer = answer
+            if isinstance(answer, Suggestion):
+                logger.info(
+                    "suggestion %s (%.2f, %s): %s", answer.label, answer.confidence, answer.source, answer.evidence
+                )
+            else:
+                logger.info("no suggestion: %s", answer.reason)
+        return True, answer.to_wire() if isinstance(answer, Suggestion) else None
+
+    def cancel(self) -> None:
+        self._job = None
+
+    def learn(self, category: str, suggestion: WireSuggestion | None, accepted: bool | None) -> None:
+        job, self._job = self._job, None
+        if self._capture is None or job is None:
+            return
+        capture = self._capture
+
+        def store() -> None:
+            frame, _answer = job.result()
+            if frame is None:
+                return
+            capture.store(
+                frame,
+                stream=self._stream,
+                label=category,
+                suggested=suggestion.label if suggestion else None,
+                accepted=accepted,
+                model_version=suggestion.model_version if suggestion else None,
+                site=self._site,
+                station=self._station,
+                captured_at=datetime.now(UTC),
+            )
+
+        self._pool.submit(store)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,202 @@
+"""The one entry point of the vision module: ``Suggester.suggest(frame, stream) -> Suggestion | NoSuggestion``.
+
+What decides, in order (docs/vision.md):
+
+* plastics: a readable marking (ISO 1043 code, abbreviation, resin digit) read by OCR decides; a camera alone
+  cannot tell PP from HDPE or PET from PVC, so a marking overrides any appearance guess. Without a marking,
+  the site's trained classifier (``sortcentre vision train``) answers if one is configured; else nothing.
+* textiles: the care label's fibre composition plus the condition cues measured on the scale mat give a grade
+  (edge/vision/textile/grading.py).
+* other streams: the trained classifier, if any.
+
+Every answer below the stream's threshold (``VisionConfig.thresholds``) becomes a ``NoSuggestion`` with the
+candidates kept for the log: a sorter who learns that a lit key is usually right must be able to rely on it.
+
+A model that cannot be loaded (missing, corrupt, sha256 mismatch) is logged once and left out; the station
+keeps weighing with whatever still works, down to no suggestions at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.vision.capture import CaptureConfig
+from edge.vision.classifier import ImageClassifier
+from edge.vision.markings.fibres import read_composition
+from edge.vision.markings.plastics import read_polymer
+from edge.vision.model_files import ModelFileError
+from edge.vision.ocr import MarkingOcr, OcrUnavailable
+from edge.vision.suggestion import Answer, Candidate, NoSuggestion, Source, Suggestion
+from edge.vision.textile.condition import MatColour, measure_condition
+from edge.vision.textile.grading import GradingRules, grade
+
+logger = logging.getLogger(__name__)
+
+Frame = npt.NDArray[np.uint8]
+
+# Identifies the marking reader in events (``suggestion.model_version``): the OCR models and the parser rules.
+MARKING_READER_VERSION = "ppocrv4-markings-1"
+
+# Confidence of a marking read, by how many independent kinds of mark agreed (ISO code, abbreviation, resin digit).
+# These are measured precisions on the rendered evaluation set (tests/data/vision_eval; `sortcentre vision eval`
+# prints them per bucket), rounded down: a single mark was right for 99.x% of the items it decided, so 0.97
+# leaves room for real-world labels being messier than rendered ones.
+MARKING_CONFIDENCE = {1: 0.97, 2: 0.99, 3: 0.995}
+
+TEXTILE_STREAMS = frozenset({"textile", "textiles", "clothing"})
+
+
+class VisionConfig(BaseModel):
+    """The station's ``[vision]`` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="suggest a category for each item (off: the sorter always chooses)")
+    read_markings: bool = Field(True, description="read plastic markings and care labels with OCR")
+    classifier: Path | None = Field(
+        None, description="a model trained by `sortcentre vision train` (with its .card.json beside it)"
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"plastic": 0.9, "textile": 0.5},
+        description="per stream: suggestions less confident than this are not shown",
+    )
+    default_threshold: float = Field(0.9, ge=0, le=1, description="threshold for streams not in `thresholds`")
+    polymers: dict[str, str] = Field(
+        default_factory=dict,
+        description='polymer read -> category id where they differ (e.g. pc-abs = "residual"); default: same id',
+    )
+    mat: MatColour | None = Field(None, description="textile stations: the scale mat's colour, for condition cues")
+    grading: GradingRules = Field(default_factory=GradingRules, description="textile grade rules of this site")
+    capture: CaptureConfig = Field(default_factory=CaptureConfig, description="keep frames to train the next model")
+    threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")
+    wait_s: float = Field(
+        1.0, ge=0, le=10, description="once the weight is stable, wait at most this long for a suggestion"
+    )
+
+
+class Suggester:
+    def __init__(self, config: VisionConfig, categories: Sequence[str]) -> None:
+        self.config = config
+        self.categories = frozenset(categories)
+        self.problems: list[str] = []  # what could not be loaded, for the station's health report
+        self._ocr = self._load_ocr() if config.read_markings else None
+        self._classifier = self._load_classifier(config.classifier) if config.classifier else None
+
+    def _load_ocr(self) -> MarkingOcrLike | None:
+        try:
+            return MarkingOcr(threads=self.config.threads)
+        except (OcrUnavailable, OSError) as exc:
+            self._problem(f"marking reader unavailable: {exc}")
+            return None
+
+    def _load_classifier(self, path: Path) -> ClassifierLike | None:
+        try:
+            return ImageClassifier(path, threads=self.config.threads)
+        except ModelFileError as exc:
+            self._problem(f"classifier unavailable: {exc}")
+            return None
+
+    def _problem(self, text: str) -> None:
+        logger.error("%s; the station goes on without it", text)
+        self.problems.append(text)
+
+    def threshold(self, stream: str) -> float:
+        return self.config.thresholds.get(stream, self.config.default_threshold)
+
+    def suggest(self, frame: Frame, stream: str) -> Answer:
+        """The suggestion for the item in ``frame`` (BGR, cropped to the plate), or why there is none."""
+        if not self.config.enabled:
+            return NoSuggestion("vision is off")
+        lines = [line.text for line in self._ocr.read(frame)] if self._ocr is not None else []
+        if stream in TEXTILE_STREAMS:
+            answer = self._textile(frame, lines)
+        else:
+            answer = self._marking(lines) if stream == "plastic" else NoSuggestion("no marking reader for " + stream)
+            if isinstance(answer, NoSuggestion) and self._classifier is not None:
+                answer = self._classify(frame)
+        return self._gate(answer, stream)
+
+    def _marking(self, lines: list[str]) -> Answer:
+        reading = read_polymer(lines)
+        if reading is None:
+            return NoSuggestion("no readable marking", evidence=" | ".join(lines))
+        label = self.config.polymers.get(reading.polymer, reading.polymer)
+        confidence = MARKING_CONFIDENCE[min(reading.agreeing_marks, 3)]
+        return Suggestion(
+            label=label,
+            confidence=confidence,
+            source=Source.MARKING,
+            model_version=MARKING_READER_VERSION,
+            top=(Candidate(label, confidence),),
+            evidence=reading.evidence,
+        )
+
+    def _textile(self, frame: Frame, lines: list[str]) -> Answer:
+        composition = read_composition(lines)
+        if self.config.mat is None:
+            return NoSuggestion("no mat colour configured: condition cues unknown")
+        cues = measure_condition(frame, self.config.mat)
+        answer = grade(composition.parts if composition else None, cues, self.config.grading)
+        if isinstance(answer, Suggestion):
+            version = f"{MARKING_READER_VERSION}+{self.config.grading.version}"
+            return Suggestion(answer.label, answer.confidence, answer.source, version[:64], answer.top, answer.evidence)
+        return answer
+
+    def _classify(self, frame: Frame) -> Answer:
+        assert self._classifier is not None
+        candidates = [c for c in self._classifier.predict(frame) if c.label in self.categories]
+        if not candidates:
+            return NoSuggestion("the classifier knows none of this station's categories")
+        best = candidates[0]
+        return Suggestion(
+            label=best.label,
+            confidence=best.confidence,
+            source=Source.CLASSIFIER,
+            model_version=self._classifier.model_version[:64],
+            top=tuple(candidates[:3]),
+        )
+
+    def _gate(self, answer: Answer, stream: str) -> Answer:
+        if isinstance(answer, NoSuggestion):
+            return answer
+        if answer.label not in self.categories:
+            return NoSuggestion(f"{answer.label} is not a category of this station", answer.evidence, answer.top)
+        if answer.confidence < self.threshold(stream):
+            reason = f"{answer.label} at {answer.confidence:.2f} is below the {stream} threshold"
+            return NoSuggestion(reason, answer.evidence, answer.top)
+        return answer
+
+
+class MarkingOcrLike(Protocol):
+    def read(self, frame: npt.NDArray[np.uint8]) -> Sequence[TextLine]: ...
+
+
+class TextLine(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+class ClassifierLike(Protocol):
+    @property
+    def model_version(self) -> str: ...
+
+    def predict(self, frame_bgr: npt.NDArray[np.uint8]) -> list[Candidate]: ...
+
+
+def suggest(frame: Frame, stream: str, categories: Sequence[str] | None = None) -> Answer:
+    """Module-level convenience with the default configuration (markings only, no classifier), loaded once."""
+    global _default  # noqa: PLW0603 -- one lazily loaded OCR model per process
+    if _default is None:
+        _default = Suggester(VisionConfig(), categories or DEFAULT_CATEGORIES)
+    return _default.suggest(frame, stream)
+
+
+DEFAULT_CATEGORIES = ("pet", "hdpe", "pvc", "ldpe", "pp", "ps", "other", "creme", "export", "recycling", "wipers")
+_default: Suggester | None = None

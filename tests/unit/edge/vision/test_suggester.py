@@ -1,0 +1,71 @@
+"""The vision entry point: markings decide plastics, thresholds gate, broken models leave the station working."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.vision import ocr
+from edge.vision.dataset import iter_samples
+from edge.vision.suggester import Suggester, VisionConfig
+from edge.vision.suggestion import NoSuggestion, Source, Suggestion
+
+EVAL = Path(__file__).resolve().parents[3] / "data" / "vision_eval"
+PLASTIC = ["pet", "hdpe", "pvc", "ldpe", "pp", "ps", "residual"]
+
+
+def _frame(label: str) -> np.ndarray:
+    sample = next(s for s in iter_samples(EVAL, "plastic") if s.meta.label == label)
+    frame = cv2.imread(str(sample.image))
+    assert frame is not None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def suggester() -> Suggester:
+    return Suggester(VisionConfig(), PLASTIC)
+
+
+def test_a_readable_marking_decides(suggester: Suggester) -> None:
+    answer = suggester.suggest(_frame("pp"), "plastic")
+    assert isinstance(answer, Suggestion)
+    assert (answer.label, answer.source) == ("pp", Source.MARKING)
+    assert answer.confidence >= 0.97 and answer.top[0].label == "pp"
+    assert "PP" in answer.evidence.upper()
+
+
+def test_a_polymer_that_is_no_category_here_gives_no_suggestion(suggester: Suggester) -> None:
+    answer = suggester.suggest(_frame("abs"), "plastic")
+    assert isinstance(answer, NoSuggestion) and "not a category" in answer.reason
+
+
+def test_below_the_stream_threshold_nothing_is_shown() -> None:
+    strict = Suggester(VisionConfig(thresholds={"plastic": 0.999}), PLASTIC)
+    answer = strict.suggest(_frame("pet"), "plastic")
+    assert isinstance(answer, NoSuggestion) and "below the plastic threshold" in answer.reason
+    assert answer.top and answer.top[0].label == "pet"  # kept for the log
+
+
+def test_an_empty_frame_gives_no_suggestion(suggester: Suggester) -> None:
+    answer = suggester.suggest(np.full((480, 640, 3), 200, np.uint8), "plastic")
+    assert isinstance(answer, NoSuggestion)
+
+
+def test_a_corrupt_classifier_is_reported_and_the_rest_works(tmp_path: Path) -> None:
+    broken = tmp_path / "plastic-classifier.onnx"
+    broken.write_bytes(b"not a model")
+    suggester = Suggester(VisionConfig(classifier=broken), PLASTIC)
+    assert any("classifier unavailable" in p and str(broken) in p for p in suggester.problems)
+    answer = suggester.suggest(_frame("hdpe"), "plastic")
+    assert isinstance(answer, Suggestion) and answer.label == "hdpe"  # the marking reader still works
+
+
+def test_missing_ocr_models_leave_no_suggestions_but_no_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "default_model_dir", lambda: tmp_path)
+    suggester = Suggester(VisionConfig(), PLASTIC)
+    assert any("marking reader unavailable" in p for p in suggester.problems)
+    answer = suggester.suggest(_frame("pp"), "plastic")
+    assert isinstance(answer, NoSuggestion)
