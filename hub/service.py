@@ -36,13 +36,15 @@ class Hub:
             settings.mqtt, f"{settings.client_id}-ingest", clean_session=False, manual_ack=True
         )
         self._live_mqtt = MqttClient(settings.mqtt, f"{settings.client_id}-live")
-        self.ingest = Ingest(self._ingest_mqtt, settings.ingest, self.metrics, self.dead_letters, self._workers_factory)
+        self.ingest = Ingest(
+            self._ingest_mqtt, self.store, settings.ingest, self.metrics, self.dead_letters, self._workers_factory
+        )
         self.ingest.listeners.append(self.live.on_batch_stored)
         self.live.attach(self._live_mqtt)
 
     def _workers_factory(self, on_result: OnResult) -> Workers:
         ingest = self.settings.ingest
-        options = WriterOptions(self.settings.influx, ingest.rollups, ingest.retry_initial_s, ingest.retry_max_s)
+        options = WriterOptions(self.settings.influx, ingest.retry_initial_s, ingest.retry_max_s)
         if ingest.workers == 0:
             return ThreadWorkers(options, on_result)
         return ProcessWorkers(options, on_result, ingest.workers)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make demo` and `make test` need and this machine lacks:
 #   1. Debian packages for the real servers: mosquitto, influxdb (influxd) and influxdb-client (influx CLI),
-#      and chromium for the browser tests,
+#      mosquitto-clients for the ingest benchmark, and chromium for the browser tests,
 #      with apt-get when we are root or have password-less sudo; otherwise it says what to install.
 #   2. A virtual environment in .venv with the project and its development tools.
 # Safe to run again: it only does what is missing.
@@ -14,6 +14,9 @@ missing=()
 have mosquitto || missing+=(mosquitto)
 have influxd || missing+=(influxdb)
 have influx || missing+=(influxdb-client)
+# mosquitto_pub: the benchmark's 50 simulated stations publish with it (a C client, so the load generator
+# does not eat the CPU that the hub is being measured on).
+have mosquitto_pub || missing+=(mosquitto-clients)
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 have chromium || missing+=(chromium)
 

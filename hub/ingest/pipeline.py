@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from hub.ingest.batch import BatchResult, Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.workers import Workers
+from hub.storage.influx_v1 import InfluxError, InfluxV1
+from hub.storage.rollups import refresh as refresh_rollups
 from sortcentre.mqtt import InboundMessage, MqttClient
 from sortcentre.wire import SortingEvent, TopicKind, decode_event, shared_subscription, subscription
 
@@ -73,7 +76,7 @@ class StoredBatch:
         return [self._event(s) for s in latest.values()]
 
     def _event(self, stored: Stored) -> SortingEvent:
-        message = self.messages[stored.index]
+        message = self.messages[stored.position]
         return decode_event(message.topic, message.payload)
 
 
@@ -85,6 +88,7 @@ WorkersFactory = Callable[[Callable[[int, BatchResult], None]], Workers]
 class _Pending:
     messages: list[InboundMessage]
     result: BatchResult | None = None
+    refreshed: bool = False  # the rollup buckets it touched were recomputed after it was written
     submitted: float = field(default_factory=time.monotonic)
 
 
@@ -92,28 +96,34 @@ class Ingest:
     def __init__(
         self,
         mqtt: MqttClient,
+        store: InfluxV1,
         settings: IngestSettings,
         metrics: IngestMetrics,
         dead_letters: DeadLetters,
         workers: WorkersFactory,
     ) -> None:
         self._mqtt = mqtt
+        self._store = store
         self._settings = settings
         self._metrics = metrics
         self._dead_letters = dead_letters
         self._workers = workers(self._on_result)
         self._inbox: queue.Queue[InboundMessage] = queue.Queue()
         self._stop = threading.Event()
+        self._workers_stopped = threading.Event()  # stopping: give up retrying InfluxDB
         self._collector = threading.Thread(target=self._collect_loop, name="ingest-collect", daemon=True)
         self._pending: dict[int, _Pending] = {}  # insertion order = receive order
         self._pending_lock = threading.Lock()
         self._next_id = 0
         self._halted = False  # a batch could not be stored before stopping: acknowledge nothing after it
+        self._to_refresh: queue.Queue[int] = queue.Queue()
+        self._refresher = threading.Thread(target=self._refresh_loop, name="ingest-rollups", daemon=True)
         self.listeners: list[StoredListener] = []
 
     def start(self) -> None:
         self._workers.start()
         self._collector.start()
+        self._refresher.start()
         group = self._settings.share_group
         # A plain subscription in a persistent session survives a Mosquitto restart; a shared one does not
         # (Mosquitto 2.0 restores no shared subscription from its persistence file, so events published
@@ -130,8 +140,10 @@ class Ingest:
         self._collector.join(timeout / 2)
         while self._pending and time.monotonic() < deadline:
             time.sleep(0.05)
+        self._workers_stopped.set()
         self._workers.stop(timeout / 2)
         self._collector.join(1)
+        self._refresher.join(1)
         self._mqtt.stop()
 
     def _on_message(self, message: InboundMessage) -> None:
@@ -171,20 +183,70 @@ class Ingest:
 
     # -- results, from the workers' threads ------------------------------------------------------------------
     def _on_result(self, batch_id: int, result: BatchResult) -> None:
+        needs_refresh = self._settings.rollups and result.completed and bool(result.minutes)
         with self._pending_lock:
-            self._pending[batch_id].result = result
-            # Finish batches strictly in order, so acknowledgements leave in receive order.
-            while self._pending:
-                head_id, head = next(iter(self._pending.items()))
-                if head.result is None:
+            pending = self._pending[batch_id]
+            pending.result = result
+            pending.refreshed = not needs_refresh
+            self._advance()
+        if needs_refresh:
+            self._to_refresh.put(batch_id)
+
+    def _advance(self) -> None:
+        """Finish batches strictly in order, so acknowledgements leave in receive order. Holds the lock."""
+        while self._pending:
+            head_id, head = next(iter(self._pending.items()))
+            if head.result is None or not head.refreshed:
+                break
+            del self._pending[head_id]
+            self._finish(head, head.result)
+
+    # -- rollups: one refresher for all workers ------------------------------------------------------------
+    def _refresh_loop(self) -> None:
+        """Recompute the rollup buckets of stored batches before they are acknowledged (docs/storage.md).
+
+        Group commit: every batch written while a refresh ran is refreshed by the next one, so at high rates
+        one refresh serves several batches. One refresher also means two refreshes of a bucket never overlap
+        (an overlap could let the older read land last and drop the other's events from the rollup). A hub
+        killed between writing and refreshing never acknowledged the batch: the broker redelivers it."""
+        while not self._workers_stopped.is_set():
+            try:
+                batch_ids = [self._to_refresh.get(timeout=0.1)]
+            except queue.Empty:
+                continue
+            while True:
+                try:
+                    batch_ids.append(self._to_refresh.get_nowait())
+                except queue.Empty:
                     break
-                del self._pending[head_id]
-                self._finish(head, head.result)
+            with self._pending_lock:
+                minutes = {m for b in batch_ids if (r := self._pending[b].result) is not None for m in r.minutes}
+            if not self._refresh_with_retry(sorted(minutes)):
+                return
+            with self._pending_lock:
+                for batch_id in batch_ids:
+                    self._pending[batch_id].refreshed = True
+                self._advance()
+
+    def _refresh_with_retry(self, minutes: list[datetime]) -> bool:
+        delay = self._settings.retry_initial_s
+        while True:
+            try:
+                refresh_rollups(self._store, minutes)
+            except InfluxError as exc:
+                self._metrics.influx_errors.inc()
+                logger.warning("rollup refresh failed (%s); retrying in %.1f s", exc, delay)
+                if self._workers_stopped.wait(delay * random.uniform(0.5, 1.0)):
+                    logger.error("stopping while InfluxDB is down: refreshed batches stay unacknowledged")
+                    return False
+                delay = min(delay * 2, self._settings.retry_max_s)
+            else:
+                return True
 
     def _finish(self, pending: _Pending, result: BatchResult) -> None:
         messages = pending.messages
         for refused in result.refused:
-            message = messages[refused.index]
+            message = messages[refused.position]
             self._dead_letters.add(message.topic, message.payload, refused.reason, refused.detail)
             self._metrics.messages_rejected.labels(refused.reason.value).inc()
         self._metrics.influx_errors.inc(result.influx_errors)

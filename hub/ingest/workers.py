@@ -37,7 +37,6 @@ OnResult = Callable[[int, BatchResult], None]
 @dataclass(frozen=True, slots=True)
 class WriterOptions:
     influx: InfluxSettings
-    rollups: bool
     retry_initial_s: float
     retry_max_s: float
 
@@ -65,11 +64,9 @@ class ThreadWorkers:
         self._store = InfluxV1(options.influx)
         self._writer = BatchWriter(
             self._store,
-            rollups=options.rollups,
             retry_initial_s=options.retry_initial_s,
             retry_max_s=options.retry_max_s,
             stop_wait=self._stop.wait,
-            rollup_lock=threading.Lock(),
         )
         self._threads = [
             threading.Thread(target=self._run, name=f"ingest-batch-{i}", daemon=True) for i in range(count)
@@ -103,9 +100,7 @@ class ThreadWorkers:
         self._store.close()
 
 
-def _worker_main(
-    conn: Connection, options: WriterOptions, stop: Any, rollup_lock: Any, log_level: str, name: str
-) -> None:
+def _worker_main(conn: Connection, options: WriterOptions, stop: Any, log_level: str, name: str) -> None:
     """A worker process: batches in, results out, until the pipe closes or says None."""
     die_with_parent()  # a hub killed with SIGKILL leaves no worker writing behind it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the hub stops us itself
@@ -113,11 +108,9 @@ def _worker_main(
     store = InfluxV1(options.influx)
     writer = BatchWriter(
         store,
-        rollups=options.rollups,
         retry_initial_s=options.retry_initial_s,
         retry_max_s=options.retry_max_s,
         stop_wait=stop.wait,
-        rollup_lock=rollup_lock,
     )
     try:
         while True:
@@ -152,7 +145,6 @@ class ProcessWorkers:
         self._on_result = on_result
         self._count = count
         self._stop = self._ctx.Event()
-        self._rollup_lock = self._ctx.Lock()
         self._free: queue.Queue[int] = queue.Queue()
         self._workers: list[_Worker] = []
         self._readers: list[threading.Thread] = []
@@ -164,7 +156,7 @@ class ProcessWorkers:
         name = f"hub-ingest-{index}"
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self._options, self._stop, self._rollup_lock, logs.current_level(), name),
+            args=(child, self._options, self._stop, logs.current_level(), name),
             name=name,
             daemon=True,
         )

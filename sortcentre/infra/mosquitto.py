@@ -44,7 +44,7 @@ class MosquittoServer(ChildServer):
                     f"persistence_location {self.data_dir}/",
                     "autosave_interval 1",
                     "max_queued_messages 1000000",
-                    "max_inflight_messages 10000",
+                    "max_inflight_messages 30000",
                     "log_dest stdout",
                     "log_type error",
                     "log_type warning",

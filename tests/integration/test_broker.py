@@ -12,7 +12,7 @@ import pytest
 from hub.service import Hub
 from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
-from sortcentre.mqtt import MqttClient, MqttSettings
+from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
 from sortcentre.wire import TopicKind, topic
 from tests.conftest import make_event, wait_until
 from tests.integration.conftest import hub_settings, stored_count
@@ -85,3 +85,37 @@ def test_queued_messages_for_the_hub_survive_a_broker_restart(tmp_path: Path, in
         hub.start()
         assert wait_until(lambda: stored_count(hub) == 300, 30), f"stored {stored_count(hub)} of 300"
         hub.stop()
+
+
+def test_every_message_arrives_whole_and_in_order_across_read_chunks(mosquitto: MosquittoServer) -> None:
+    """The client reads the socket in 64 KiB chunks: messages of every size, many packed into one chunk and
+    some spread over several, must come out exactly as sent."""
+    import random
+    import threading
+
+    rng = random.Random(5)
+    sizes = [rng.choice([1, 7, 300, 2_000, 9_000, 70_000, 200_000]) for _ in range(1_500)]
+    sent = [bytes([i % 251]) * size for i, size in enumerate(sizes)]
+    received: list[bytes] = []
+    done = threading.Event()
+
+    def on_message(message: InboundMessage) -> None:
+        received.append(message.payload)
+        if len(received) == len(sent):
+            done.set()
+
+    settings = MqttSettings(host=mosquitto.host, port=mosquitto.port)
+    subscriber = MqttClient(settings, "chunked-reader")
+    subscriber.subscribe("chunks/test", on_message)
+    subscriber.start()
+    publisher = MqttClient(settings, "chunked-writer")
+    publisher.start()
+    assert subscriber.wait_connected(10) and publisher.wait_connected(10)
+    time.sleep(0.3)
+    for payload in sent:
+        while publisher.publish("chunks/test", payload, qos=1) is None:
+            time.sleep(0.001)
+    assert done.wait(60), f"received {len(received)} of {len(sent)}"
+    assert received == sent
+    publisher.stop()
+    subscriber.stop()

@@ -32,7 +32,7 @@ def test_gaps_late_arrivals_duplicates_and_clock(mosquitto: MosquittoServer, hub
         return api.get("/api/v1/stations").json()[0]["delivery"]  # type: ignore[no-any-return]
 
     # Readable in InfluxDB comes a moment before the live view hears of it (after the rollups and the ack).
-    assert wait_until(lambda: delivery()["missing"] == 1, 5)
+    assert wait_until(lambda: delivery()["missing"] == 1, 20)
     assert delivery()["missing_sample"] == [4]
     assert 'sortcentre_station_missing_events{station="zwolle-plastic-1"} 1.0' in api.get("/metrics").text
     station.publish(where, events[4].to_json())  # the late one
