@@ -45,9 +45,9 @@ Frame = npt.NDArray[np.uint8]
 MARKING_READER_VERSION = "ppocrv4-markings-1"
 
 # Confidence of a marking read, by how many independent kinds of mark agreed (ISO code, abbreviation, resin digit).
-# These are measured precisions on the rendered evaluation set (tests/data/vision_eval; `sortcentre vision eval`
-# prints them per bucket), rounded down: a single mark was right for 99.x% of the items it decided, so 0.97
-# leaves room for real-world labels being messier than rendered ones.
+# On the rendered evaluation set the marking reader was right for 253 of the 254 items it answered (99.6%;
+# `sortcentre vision eval tests/data/vision_eval`), most of them on one mark. A single mark gets 0.97, below that
+# figure, because real labels are messier than rendered ones; each further agreeing kind of mark raises it.
 MARKING_CONFIDENCE = {1: 0.97, 2: 0.99, 3: 0.995}
 
 TEXTILE_STREAMS = frozenset({"textile", "textiles", "clothing"})

@@ -193,7 +193,12 @@ def _normalise(line: str) -> str:
     text = clean_line(line.translate(_SYMBOLS)).upper()
     text = _LETTER_O_AS_ZERO.sub("0", text)  # "O5 PP": a resin digit with a leading zero, not the "O" of OTHER
     text = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), text)  # "P E T" -> "PET"
+    text = _SMEARED_HYPHEN.sub("-", text)  # "PE:--HD" -> "PE-HD"
     return _restore_brackets(text)
+
+
+# A moulded hyphen read as a colon, a dot or several dashes between two letters.
+_SMEARED_HYPHEN = re.compile(r"(?<=[A-Z])(?:[:.]-*|-{2,}|[:.]{2,})(?=[A-Z])")
 
 
 # The recogniser often reads the thin angle brackets of a moulded marking as S, C, E, A or a dash: ">PVC<" comes out

@@ -91,6 +91,7 @@ READ = [
     case("both-brackets-read-as-s", ["SPPS"], "pp", 1, None),
     case("closing-bracket-read-as-a", [">PE-LDA"], "ldpe", 1, None),
     case("brackets-read-as-dashes", ["-ABS-"], "abs", 1, None),
+    case("hyphen-read-as-colon-and-dashes", [">PE:--HD<"], "hdpe", 1, None),
     case("o-line-beside-7", ["7", "O"], "other", 2, 7),
     case("pc-7", ["7", "PC"], "pc", 2, 7),
     case("pe-iso-with-2", [">PE<", "2"], "hdpe", 2, 2),
