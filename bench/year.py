@@ -129,7 +129,7 @@ def run(folder: Path) -> list[str]:
         f"hub's own code in {rollup_s:.0f} s ({queries} queries). `/api/v1/throughput`'s query, {RUNS} runs each",
         "(ms; target <= 300 ms). The day, week and year views are whole local days ending with today, answered",
         "from the day rollups in one query; an arbitrary range also reads hours, minutes and raw seconds at its",
-        "edges (pieces queried in parallel).",
+        "edges (pieces queried in parallel). Scale it with `SORTCENTRE_BENCH_YEAR_EVENTS`.",
         "",
         "| view | p50 | max | mean | kg in the view |",
         "|---|---|---|---|---|",
