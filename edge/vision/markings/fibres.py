@@ -283,8 +283,33 @@ _O_IN_NUMBER = re.compile(r"(?<![a-z0-9])\d[\do]*(?![a-z0-9])")
 _TOKEN = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)|(?P<percent>%)|(?P<degree>°)|(?P<word>[a-zß]+)|(?P<other>\S)")
 
 
+_WORD_WITH_EDGE_ONE = re.compile(r"(?<![a-z0-9])1?[a-z]{2,}1?(?![a-z0-9])")
+_LONG_WORD = re.compile(r"[a-z]{7,}")
+
+
+def _edge_one_as_l(match: re.Match[str]) -> str:
+    """``1innen``, ``woo1``, ``1aine``: an l read as 1 at a word's edge, only where that makes a fibre name."""
+    word = match.group(0)
+    fixed = word.replace("1", "l")
+    return fixed if fixed != word and _key(fixed) in _FIBRE_BY_KEY else word
+
+
+def _split_joined_names(match: re.Match[str]) -> str:
+    """``poliesterlpolyester``, ``wollelwol``: the slash between two names of one fibre read as an l (or i)."""
+    word = match.group(0)
+    if _key(word) in _FIBRE_BY_KEY:
+        return word
+    for at in range(3, len(word) - 2):
+        left, right = _FIBRE_BY_KEY.get(_key(word[:at])), _FIBRE_BY_KEY.get(_key(word[at + 1 :]))
+        if word[at] in "li" and left is not None and left == right:  # one fibre in two languages, as labels list
+            return f"{word[:at]} / {word[at + 1 :]}"
+    return word
+
+
 def _clean(line: str) -> str:
     text = clean_line(line).casefold().replace("º", "o")
+    text = _WORD_WITH_EDGE_ONE.sub(_edge_one_as_l, text)
+    text = _LONG_WORD.sub(_split_joined_names, text)
     text = _PERCENT_WORDS.sub("%", text)
     text = _PERCENT_LOOKALIKES.sub(" % ", text)
     text = _ZERO_IN_WORD.sub(lambda m: "o" * len(m.group(0)), text)  # "c0tton"

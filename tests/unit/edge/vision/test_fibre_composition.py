@@ -232,3 +232,25 @@ def test_every_listed_name_reads_as_its_fibre(fibre: str) -> None:
 def test_names_cover_the_five_languages() -> None:
     for fibre, languages in FIBRE_NAMES.items():
         assert {"nl", "en", "de", "fr", "es"} <= set(languages), fibre
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        pytest.param(
+            ["80% poliesterlpolyester", "20% algodón/cotton"], {"polyester": 80, "cotton": 20}, id="slash-as-l"
+        ),
+        pytest.param(["50% Wollelwol 50% acrylic"], {"wool": 50, "acrylic": 50}, id="slash-as-l-german-dutch"),
+        pytest.param(["100% 1innen"], {"linen": 100}, id="leading-l-as-1"),
+        pytest.param(["100% woo1"], {"wool": 100}, id="trailing-l-as-1"),
+        pytest.param(["100% 1aine"], {"wool": 100}, id="french-l-as-1"),
+    ],
+)
+def test_slashes_and_ls_misread(lines: list[str], expected: dict[str, int]) -> None:
+    reading = read_composition(lines)
+    assert reading is not None
+    assert {f.fibre: f.percent for part in reading.parts for f in part.fibres} == expected
+
+
+def test_two_different_fibres_glued_by_an_l_are_not_split() -> None:
+    assert read_composition(["100% cottonlpolyester"]) is None
