@@ -74,14 +74,15 @@ def main(argv: list[str]) -> None:
     if unknown:
         sys.exit(f"unknown benchmark(s) {sorted(unknown)}; choose from {', '.join(NAMES)}")
     names = set(argv) or set(NAMES)
-    fresh = split_sections(run(names))
+    stamp = f"_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC._"
+    fresh = {title: [*lines, stamp, ""] for title, lines in split_sections(run(names)).items()}
     kept = split_sections(OUT.read_text().splitlines()) if argv and OUT.exists() else {}
     merged = {title: fresh.get(title, lines) for title, lines in kept.items()} | fresh
     header = [
         "# Benchmarks",
         "",
         f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-        + (f" (this time only: {', '.join(sorted(names))})." if argv else "."),
+        + (f" (this time only: {', '.join(sorted(names))}; each section says when it was measured)." if argv else "."),
         f"Machine: {machine()}.",
         "Servers: Debian's Mosquitto and InfluxDB 1.6, started by the benchmark on free ports.",
         "",
