@@ -77,23 +77,23 @@ def run(folder: Path) -> list[str]:
         loaded = time.perf_counter()
         batch: list[str] = []
         count = 0
-        for text in _events(total, start, rng):
-            batch.append(text)
-            if len(batch) == BATCH:
-                http.post(
-                    f"{influx.url}/write",
-                    params={"db": influx.database, "precision": "ns"},
-                    content="\n".join(batch).encode(),
-                ).raise_for_status()
-                count += len(batch)
-                batch = []
-        if batch:
+
+        def flush() -> None:
+            nonlocal count
             http.post(
                 f"{influx.url}/write",
                 params={"db": influx.database, "precision": "ns"},
                 content="\n".join(batch).encode(),
             ).raise_for_status()
             count += len(batch)
+            batch.clear()
+
+        for text in _events(total, start, rng):
+            batch.append(text)
+            if len(batch) == BATCH:
+                flush()
+        if batch:
+            flush()
         load_s = time.perf_counter() - loaded
         store.ensure(CREATE_RETENTION_POLICY)
         built = time.perf_counter()
