@@ -40,6 +40,11 @@ class WriterOptions:
     retry_initial_s: float
     retry_max_s: float
 
+    def writer(self, store: InfluxV1, stop_wait: Callable[[float], bool]) -> BatchWriter:
+        return BatchWriter(
+            store, retry_initial_s=self.retry_initial_s, retry_max_s=self.retry_max_s, stop_wait=stop_wait
+        )
+
 
 class Workers(Protocol):
     def start(self) -> None: ...
@@ -62,12 +67,7 @@ class ThreadWorkers:
         self._stop = threading.Event()
         self._jobs: queue.Queue[tuple[int, list[RawMessage]]] = queue.Queue(maxsize=count)
         self._store = InfluxV1(options.influx)
-        self._writer = BatchWriter(
-            self._store,
-            retry_initial_s=options.retry_initial_s,
-            retry_max_s=options.retry_max_s,
-            stop_wait=self._stop.wait,
-        )
+        self._writer = options.writer(self._store, self._stop.wait)
         self._threads = [
             threading.Thread(target=self._run, name=f"ingest-batch-{i}", daemon=True) for i in range(count)
         ]
@@ -106,12 +106,7 @@ def _worker_main(conn: Connection, options: WriterOptions, stop: Any, log_level:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the hub stops us itself
     logs.setup(log_level, name)
     store = InfluxV1(options.influx)
-    writer = BatchWriter(
-        store,
-        retry_initial_s=options.retry_initial_s,
-        retry_max_s=options.retry_max_s,
-        stop_wait=stop.wait,
-    )
+    writer = options.writer(store, stop.wait)
     try:
         while True:
             try:
