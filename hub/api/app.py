@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import stations, throughput
+from hub.api import auth, dashboard, history, stations, throughput, vision
 from hub.api.deps import HubState
 from sortcentre import __version__
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+PICTOGRAMS = Path(__file__).resolve().parents[2] / "edge" / "stations" / "kiosk" / "static" / "pictograms"
 
 
 def create_app(state: HubState) -> FastAPI:
@@ -20,6 +21,12 @@ def create_app(state: HubState) -> FastAPI:
     app.state.hub = state
     app.include_router(throughput.router)
     app.include_router(stations.router)
+    app.include_router(auth.router)
+    app.include_router(dashboard.router)
+    app.include_router(history.router)
+    app.include_router(vision.router)
+    # The stations' pictograms, one copy for the kiosk and the dashboard.
+    app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

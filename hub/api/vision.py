@@ -1,0 +1,7 @@
+"""Placeholder: filled in by the dashboard work (issue 6)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Logins: users, password hashes, sessions and the login rate limit (issue 6)."""
