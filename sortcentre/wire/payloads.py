@@ -13,7 +13,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sortcentre.wire.topics import SLUG_PATTERN, StationTopic, TopicError, TopicKind, parse_topic
 
@@ -64,6 +73,14 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     schema_version: Literal[1] = 1
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _exactly_an_integer(cls, value: object) -> object:
+        # Literal[1] alone would take true and 1.0 (both equal 1 in Python).
+        if type(value) is not int:
+            raise ValueError(f"schema_version {value!r} is not the integer {SCHEMA_VERSION}")
+        return value
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
@@ -179,20 +196,13 @@ def decode(topic: str, payload: bytes) -> tuple[StationTopic, _Payload]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError(RejectReason.TOO_LARGE, f"{len(payload)} bytes > limit {MAX_PAYLOAD_BYTES}")
     try:
-        raw: Any = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ContractError(RejectReason.NOT_JSON, f"not JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ContractError(RejectReason.NOT_AN_OBJECT, f"JSON {type(raw).__name__}, expected an object")
-    version = raw.get("schema_version")
-    if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise ContractError(
-            RejectReason.UNKNOWN_SCHEMA_VERSION, f"schema_version {version!r}; this side speaks {SCHEMA_VERSION}"
-        )
-    try:
+        # The common case first: one parse that validates everything. Only a message that fails it (or leaves
+        # the version out) is parsed again, to say exactly what is wrong with it.
         message = model.model_validate_json(payload)
-    except ValidationError as exc:
-        raise ContractError(RejectReason.INVALID_FIELDS, _short(exc)) from None
+    except ValidationError:
+        message = _classify_rejection(model, payload)
+    if "schema_version" not in message.model_fields_set:
+        message = _classify_rejection(model, payload)
     site, station = getattr(message, "site", None), getattr(message, "station", None)
     if (site, station) != (ref.site, ref.station):
         raise ContractError(
@@ -200,6 +210,26 @@ def decode(topic: str, payload: bytes) -> tuple[StationTopic, _Payload]:
             f"payload says {site}/{station}, topic says {ref.site}/{ref.station}",
         )
     return ref, message
+
+
+def _classify_rejection(model: type[_Payload], payload: bytes) -> _Payload:
+    """Why a message does not validate, as a ContractError with the most telling reason."""
+    try:
+        raw: Any = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ContractError(RejectReason.NOT_JSON, f"not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ContractError(RejectReason.NOT_AN_OBJECT, f"JSON {type(raw).__name__}, expected an object")
+    version = raw.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise ContractError(
+            RejectReason.UNKNOWN_SCHEMA_VERSION, f"schema_version {version!r}; this side speaks {SCHEMA_VERSION}"
+        )
+    try:
+        message = model.model_validate_json(payload)
+    except ValidationError as exc:
+        raise ContractError(RejectReason.INVALID_FIELDS, _short(exc)) from None
+    return message
 
 
 def decode_event(topic: str, payload: bytes) -> SortingEvent:

@@ -59,6 +59,7 @@ def test_example_payloads_in_docs_are_valid(kind: TopicKind) -> None:
         (json.dumps(event_dict(schema_version=2)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
         (json.dumps(event_dict(schema_version="1")).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
         (json.dumps(event_dict(schema_version=True)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
+        (json.dumps(event_dict(schema_version=1.0)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
         (
             json.dumps({k: v for k, v in event_dict().items() if k != "schema_version"}).encode(),
             RejectReason.UNKNOWN_SCHEMA_VERSION,
