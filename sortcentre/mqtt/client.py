@@ -8,8 +8,9 @@ are restored in ``on_connect`` because a clean session forgets them (MQTT 3.1.1 
 from __future__ import annotations
 
 import logging
+import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,14 @@ class MqttClient:
         """Acknowledge a received QoS 1 message (only with manual_ack=True)."""
         self._client.ack(mid, qos)
 
+    def ack_in_order(self, mids: Iterable[int]) -> None:
+        """Acknowledge received QoS 1 messages (manual_ack=True) in this order, with one write to the socket.
+
+        ``ack()`` per message queued a packet, woke the network thread and made a send() call each time: for a
+        batch of 5,000 that was a tenth of the hub's receive thread. MQTT 3.1.1 §4.6 asks for PUBACKs in the
+        order the PUBLISHes arrived; the caller gives them in that order."""
+        self._client.queue_pubacks(mids)
+
     # -- paho callbacks (network thread) ---------------------------------------------------------------
     def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
@@ -218,6 +227,31 @@ class _BufferedReadClient(paho.Client):
     every packet. tests/integration/test_broker.py sends it messages split across and packed into chunks."""
 
     READ_SIZE = 65536
+    _PUBACK = struct.Struct("!BBH")  # fixed header (type, remaining length 2) and the message id
+
+    def queue_pubacks(self, mids: Iterable[int]) -> None:
+        """All these PUBACKs as one queued packet: paho writes it with as few send() calls as the socket allows
+        (a partial write continues where it stopped), and nothing in paho looks at a PUBACK after sending it."""
+        packet = b"".join([self._PUBACK.pack(paho.PUBACK, 2, mid) for mid in mids])
+        if packet:
+            self._packet_queue(paho.PUBACK, packet, 0, 1)
+
+    def message_callback_add(self, sub: str, callback: Any) -> None:
+        raise TypeError("route topics with MqttClient.subscribe(): this client skips paho's per-topic callbacks")
+
+    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
+        # paho walks its per-topic callback tree for every message, although we register none (MqttClient
+        # routes topics itself, with a cache): that walk was 7% of the hub's receive thread.
+        on_message = self.on_message
+        if on_message is None:
+            return
+        with self._in_callback_mutex:
+            try:
+                on_message(self, self._userdata, message)
+            except Exception as err:
+                self._easy_log(paho.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

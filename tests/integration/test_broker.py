@@ -14,7 +14,7 @@ from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
 from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
 from sortcentre.wire import TopicKind, topic
-from tests.conftest import make_event, wait_until
+from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import hub_settings, stored_count
 
 
@@ -119,3 +119,48 @@ def test_every_message_arrives_whole_and_in_order_across_read_chunks(mosquitto: 
     assert received == sent
     publisher.stop()
     subscriber.stop()
+
+
+def test_acknowledged_in_one_write_means_the_broker_forgets_them(mosquitto: MosquittoServer) -> None:
+    """ack_in_order() sends a batch's PUBACKs as one packet: the broker must take every one of them, so a
+    persistent session that reconnects gets back exactly the messages left unacknowledged, and nothing else."""
+    import threading
+
+    settings = MqttSettings(host=mosquitto.host, port=mosquitto.port)
+    client_id = unique("batch-acker")
+    received: list[InboundMessage] = []
+    all_in = threading.Event()
+    total, left_unacknowledged = 3_000, 250
+
+    def on_message(message: InboundMessage) -> None:
+        received.append(message)
+        if len(received) == total:
+            all_in.set()
+
+    receiver = MqttClient(settings, client_id, clean_session=False, manual_ack=True, max_inflight=total)
+    receiver.subscribe("acks/test", on_message)
+    receiver.start()
+    publisher = MqttClient(settings, unique("acks-publisher"))
+    publisher.start()
+    assert receiver.wait_connected(10) and publisher.wait_connected(10)
+    time.sleep(0.3)
+    for n in range(total):
+        while publisher.publish("acks/test", str(n).encode(), qos=1) is None:
+            time.sleep(0.001)
+    assert all_in.wait(60), f"received {len(received)} of {total}"
+    acknowledged = received[: total - left_unacknowledged]
+    half = len(acknowledged) // 2
+    receiver.ack_in_order([m.mid for m in acknowledged[:half]])
+    receiver.ack_in_order([m.mid for m in acknowledged[half:]])
+    time.sleep(0.5)
+    receiver.stop()
+
+    redelivered: list[bytes] = []
+    again = MqttClient(settings, client_id, clean_session=False)
+    again.subscribe("acks/test", lambda m: redelivered.append(m.payload))
+    again.start()
+    assert wait_until(lambda: len(redelivered) >= left_unacknowledged, 20)
+    time.sleep(0.5)  # anything wrongly kept would arrive together with the rest
+    again.stop()
+    publisher.stop()
+    assert sorted(redelivered) == sorted(m.payload for m in received[total - left_unacknowledged :])
