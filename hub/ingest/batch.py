@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from hub.storage.influx_v1 import InfluxError, InfluxV1
@@ -49,7 +49,8 @@ class BatchResult:
     write_seconds: float = 0.0
     influx_errors: int = 0
     newest: datetime | None = None  # the latest station time among the stored events
-    minutes: list[datetime] = field(default_factory=list)  # the minute buckets the stored events fall in
+    # (site, station, minute) of the stored events: the rollup buckets this batch changed
+    touched: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -71,7 +72,8 @@ class BatchWriter:
     def process(self, messages: list[RawMessage]) -> BatchResult:
         result = BatchResult()
         lines: list[str] = []
-        moments: list[datetime] = []
+        newest: datetime | None = None
+        touched: set[tuple[str, str, int]] = set()
         for index, (topic, payload) in enumerate(messages):
             try:
                 event = decode_event(topic, payload)
@@ -79,11 +81,14 @@ class BatchWriter:
                 result.refused.append(Refused(index, exc.reason, exc.detail))
                 continue
             lines.append(event_line(event))
-            moments.append(event.station_time)
+            moment = event.station_time
+            if newest is None or moment > newest:
+                newest = moment
+            # Whole seconds are exact in a float timestamp, so this floors to the minute without rounding.
+            touched.add((event.site, event.station, int(moment.timestamp()) // 60))
             result.stored.append(Stored(index, event.site, event.station, event.seq))
-        if moments:
-            result.newest = max(moments)
-            result.minutes = sorted({m.replace(second=0, microsecond=0) for m in moments})
+        result.newest = newest
+        result.touched = [(site, station, _minute(m)) for site, station, m in sorted(touched)]
         if lines:
             result.completed = self._write_with_retry(lines, result)
         return result
@@ -124,3 +129,7 @@ class BatchWriter:
             else:
                 kept.append(stored)
         result.stored = kept
+
+
+def _minute(minutes_since_epoch: int) -> datetime:
+    return datetime.fromtimestamp(minutes_since_epoch * 60, UTC)

@@ -183,7 +183,7 @@ class Ingest:
 
     # -- results, from the workers' threads ------------------------------------------------------------------
     def _on_result(self, batch_id: int, result: BatchResult) -> None:
-        needs_refresh = self._settings.rollups and result.completed and bool(result.minutes)
+        needs_refresh = self._settings.rollups and result.completed and bool(result.touched)
         with self._pending_lock:
             pending = self._pending[batch_id]
             pending.result = result
@@ -220,19 +220,19 @@ class Ingest:
                 except queue.Empty:
                     break
             with self._pending_lock:
-                minutes = {m for b in batch_ids if (r := self._pending[b].result) is not None for m in r.minutes}
-            if not self._refresh_with_retry(sorted(minutes)):
+                touched = {t for b in batch_ids if (r := self._pending[b].result) is not None for t in r.touched}
+            if not self._refresh_with_retry(sorted(touched)):
                 return
             with self._pending_lock:
                 for batch_id in batch_ids:
                     self._pending[batch_id].refreshed = True
                 self._advance()
 
-    def _refresh_with_retry(self, minutes: list[datetime]) -> bool:
+    def _refresh_with_retry(self, touched: list[tuple[str, str, datetime]]) -> bool:
         delay = self._settings.retry_initial_s
         while True:
             try:
-                refresh_rollups(self._store, minutes)
+                refresh_rollups(self._store, touched)
             except InfluxError as exc:
                 self._metrics.influx_errors.inc()
                 logger.warning("rollup refresh failed (%s); retrying in %.1f s", exc, delay)
@@ -255,9 +255,7 @@ class Ingest:
                 logger.error("stopping while InfluxDB is down: %d events stay unacknowledged", len(result.stored))
             self._halted = True
             return
-        for message in messages:
-            if message.qos > 0:
-                self._mqtt.ack(message.mid, message.qos)
+        self._mqtt.ack_in_order([message.mid for message in messages if message.qos > 0])
         if result.stored:
             self._metrics.events_stored.inc(len(result.stored))
             self._metrics.batch_size.observe(len(result.stored))
