@@ -1,4 +1,4 @@
-"""The ``sortcentre`` command: demo, hub, station and sim."""
+"""The ``sortcentre`` command: demo, hub, station, sim, and the vision and users subcommands."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ def _vision_app() -> typer.Typer:
 
 
 app.add_typer(_vision_app(), name="vision")
+
+
+def _users_app() -> typer.Typer:
+    from hub.auth.cli import users_app
+
+    return users_app
+
+
+app.add_typer(_users_app(), name="users")
 
 
 def _version(value: bool) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from hub.api.deps import StateDep
+from hub.api.deps import AdminDep, StateDep, UserDep
+from hub.auth.web import metrics_reader
 from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter()
@@ -16,24 +17,30 @@ router = APIRouter()
 
 @router.get("/api/v1/stations", tags=["stations"])
 def list_stations(
-    state: StateDep, site: Annotated[str | None, Query(pattern=SLUG_PATTERN)] = None
+    state: StateDep, user: UserDep, site: Annotated[str | None, Query(pattern=SLUG_PATTERN)] = None
 ) -> list[dict[str, Any]]:
-    return state.live.snapshot(site)
+    sites = user.scope(site)
+    if site is not None:
+        return state.live.snapshot(site)
+    return [view for view in state.live.snapshot() if sites is None or view["site"] in sites]
 
 
 @router.get("/api/v1/health", tags=["operations"])
 def health(state: StateDep) -> dict[str, Any]:
+    """The one endpoint without a login: load balancers and `make demo` ask it whether the hub is up."""
     return {"status": "ok", "influx": state.store.ping()}
 
 
 @router.get("/api/v1/admin/dead-letters", tags=["operations"])
-def dead_letters(state: StateDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+def dead_letters(
+    state: StateDep, _admin: AdminDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
     return {
         "counts": state.dead_letters.counts(),
         "latest": [letter.as_dict() for letter in state.dead_letters.latest(limit)],
     }
 
 
-@router.get("/metrics", tags=["operations"])
+@router.get("/metrics", tags=["operations"], dependencies=[Depends(metrics_reader)])
 def metrics(state: StateDep) -> Response:
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from hub.api.deps import StateDep
+from hub.api.deps import StateDep, UserDep
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.throughput import Period, throughput
 from sortcentre.wire.topics import SLUG_PATTERN
@@ -48,9 +48,12 @@ def _utc(moment: datetime) -> datetime:
 @router.get("/throughput", response_model=ThroughputOut)
 def get_throughput(
     state: StateDep,
+    user: UserDep,
     start: Annotated[datetime | None, Query(alias="from", description="start (ISO 8601; default: 24 h ago)")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="end, exclusive (ISO 8601; default: now)")] = None,
-    site: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="only this site")] = None,
+    site: Annotated[
+        str | None, Query(pattern=SLUG_PATTERN, description="only this site (default: every site you may see)")
+    ] = None,
     period: Annotated[
         Period | None,
         Query(
@@ -58,6 +61,7 @@ def get_throughput(
         ),
     ] = None,
 ) -> ThroughputOut:
+    sites = user.scope(site)
     if period is not None:
         if start is not None or end is not None:
             raise HTTPException(400, "give either 'period' or 'from'/'to', not both")
@@ -70,7 +74,7 @@ def get_throughput(
     if end_utc - start_utc > MAX_RANGE:
         raise HTTPException(400, f"range longer than {MAX_RANGE.days} days; ask for a shorter one")
     try:
-        rows = throughput(state.store, start_utc, end_utc, site)
+        rows = throughput(state.store, start_utc, end_utc, sites)
     except InfluxError as exc:
         raise HTTPException(503, f"time-series store unavailable: {exc}") from None
     totals: dict[tuple[str, str], StationTotalOut] = {}

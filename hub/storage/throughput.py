@@ -9,6 +9,7 @@ whatever the range, in a handful of queries.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,14 +86,31 @@ def plan(
     return [*plan(start, inner_start, finer), (layer.qualified, inner_start, inner_end), *plan(inner_end, end, finer)]
 
 
-def throughput(store: InfluxV1, start: datetime, end: datetime, site: str | None = None) -> list[ThroughputRow]:
-    """Sums over [start, end); undo points carry negative weight and items, so these are corrected totals."""
+def site_filter(site: str | Collection[str] | None) -> str:
+    """An InfluxQL condition (with its leading AND) for one site or any of several; "" for every site."""
+    if site is None:
+        return ""
+    sites = [site] if isinstance(site, str) else sorted(site)
+    # Every name is checked as a slug, so none can close the quote and write InfluxQL of its own.
+    either = " OR ".join(f"\"site\" = '{check_slug(s, 'site')}'" for s in sites)
+    return f" AND ({either})"
+
+
+def throughput(
+    store: InfluxV1, start: datetime, end: datetime, site: str | Collection[str] | None = None
+) -> list[ThroughputRow]:
+    """Sums over [start, end); undo points carry negative weight and items, so these are corrected totals.
+
+    ``site`` is one site, a collection of sites (a supervisor's), or None for every site; an empty collection
+    means no site at all, so no rows."""
+    if site is not None and not isinstance(site, str) and not site:
+        return []
     grams: dict[Key, int] = defaultdict(int)
     items: dict[Key, int] = defaultdict(int)
-    site_filter = f" AND \"site\" = '{check_slug(site, 'site')}'" if site is not None else ""  # a slug cannot escape
+    where_site = site_filter(site)
     queries = [
         f'SELECT sum("weight_g") AS g, sum("items") AS items FROM {source} '  # noqa: S608
-        f"WHERE time >= '{rfc3339(piece_start)}' AND time < '{rfc3339(piece_end)}'{site_filter} "
+        f"WHERE time >= '{rfc3339(piece_start)}' AND time < '{rfc3339(piece_end)}'{where_site} "
         'GROUP BY "site", "station", "stream", "category"'
         for source, piece_start, piece_end in plan(_utc(start), _utc(end))
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shlex
 import signal
 import subprocess
@@ -78,6 +79,49 @@ def demo_accounts(var: Path) -> BrokerAccounts:
     return accounts
 
 
+DEMO_ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    sites: tuple[str, ...]  # empty: the admin, every site
+
+
+def demo_logins(var: Path) -> list[DemoLogin]:
+    """The dashboard's demo users: ``admin`` and one supervisor per demo site (``supervisor-zwolle``, ...).
+
+    Made once, like the broker accounts: passwords are kept in var/hub/secrets/ (one file each, readable by the
+    owner only) and the users in var/hub/users.sqlite, the file the demo's hub reads."""
+    from hub.api.deps import Role
+    from hub.auth.store import UserStore
+
+    store = UserStore(users_file(var))
+    secrets_dir = var / "hub" / "secrets"
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    sites = sorted({entry["site"] for entry in _spec()["station"]})
+    wanted = [(DEMO_ADMIN, Role.ADMIN, ()), *((f"supervisor-{site}", Role.SUPERVISOR, (site,)) for site in sites)]
+    logins = []
+    for username, role, user_sites in wanted:
+        secret = secrets_dir / username
+        if not secret.exists():
+            secret.write_text(secrets.token_urlsafe(12))
+            secret.chmod(0o600)
+        password = secret.read_text().strip()
+        if store.get(username) is None:
+            store.add(username, password, role, user_sites)
+        elif store.authenticate(username, password) is None:  # the file was replaced or edited: it wins
+            store.set_password(username, password)
+            store.set_disabled(username, False)
+        logins.append(DemoLogin(username, password, user_sites))
+    return logins
+
+
+def users_file(var: Path) -> Path:
+    return var / "hub" / "users.sqlite"
+
+
 def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
     """The demo's station configs, with this run's ports and paths filled in."""
     spec = _spec()
@@ -113,6 +157,9 @@ class Demo:
         self.mosquitto = MosquittoServer(self.var / "mosquitto", settings.mqtt_port, accounts=demo_accounts(self.var))
         self.influx = InfluxServer(self.var / "influxdb", settings.influx_port)
         self.hub_url = f"http://127.0.0.1:{settings.http_port}"
+        self.logins = demo_logins(self.var)
+        # The demo reads its own hub's API for the counts it prints, logged in as the admin.
+        self.api = httpx.Client(base_url=self.hub_url, timeout=5)
         self._stop = threading.Event()
 
     # -- children --------------------------------------------------------------------------------------
@@ -162,6 +209,7 @@ class Demo:
         try:
             return self._run_children()
         finally:
+            self.api.close()
             self._terminate([c.name for c in self.children])
             self.influx.stop()
             self.mosquitto.stop()
@@ -181,6 +229,7 @@ class Demo:
                         "password_file": str(self.var / "broker" / "secrets" / HUB_USER),
                     },
                     "influx": {"url": self.influx.url, "database": self.influx.database},
+                    "auth": {"users_file": str(users_file(self.var))},
                 }
             )
         )
@@ -200,7 +249,16 @@ class Demo:
         if not self._wait_for_hub(60):
             console.print(f"[red]the hub did not come up; see {self.var / 'logs' / 'hub.log'}[/]")
             return 1
-        console.print(f"\n[bold]Sortcentre demo running.[/] Status page: [bold cyan]{self.hub_url}/[/]")
+        if not self._log_in():
+            console.print(f"[red]the demo could not log in to its hub; see {self.var / 'logs' / 'hub.log'}[/]")
+            return 1
+        admin = self.logins[0]
+        console.print(f"\n[bold]Sortcentre demo running.[/] Dashboard: [bold cyan]{self.hub_url}/[/]")
+        console.print(f"  log in as [bold]{admin.username}[/] with password [bold]{admin.password}[/]")
+        console.print(
+            f"  supervisors, one per site ({', '.join(login.username for login in self.logins[1:])}): "
+            f"passwords in {self.var / 'hub' / 'secrets'}/"
+        )
         console.print(
             f"  API: {self.hub_url}/api/v1/throughput   broker: 127.0.0.1:{self.mosquitto.port}   "
             f"InfluxDB: {self.influx.url}   logs: {self.var / 'logs'}"
@@ -268,11 +326,20 @@ class Demo:
             time.sleep(0.3)
         return False
 
+    def _log_in(self) -> bool:
+        admin = self.logins[0]
+        try:
+            answer = self.api.post("/api/v1/login", json={"username": admin.username, "password": admin.password})
+        except httpx.HTTPError as exc:
+            logger.warning("logging in to the hub failed: %s", exc)
+            return False
+        return answer.status_code == 200
+
     def _counts(self, stations: list[str]) -> tuple[dict[str, int | None], dict[str, int]]:
         """(events each station reports as sent, events stored in InfluxDB per station)."""
         sent: dict[str, int | None] = dict.fromkeys(stations)
         try:
-            for view in httpx.get(f"{self.hub_url}/api/v1/stations", timeout=5).json():
+            for view in self.api.get("/api/v1/stations").json():
                 if view["station"] in sent and view["health"]:
                     sent[view["station"]] = view["health"]["events_sent"]
         except (httpx.HTTPError, ValueError):
@@ -292,7 +359,7 @@ class Demo:
     def _report(self, stations: list[str], final: bool) -> bool:
         sent, stored = self._counts(stations)
         try:
-            rows = httpx.get(f"{self.hub_url}/api/v1/throughput", timeout=5).json()["stations"]
+            rows = self.api.get("/api/v1/throughput").json()["stations"]
         except (httpx.HTTPError, ValueError, KeyError):
             rows = []
         kg = {r["station"]: r["kg"] for r in rows}

@@ -3,14 +3,18 @@ its own database and MQTT identities per test so tests cannot see each other's d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from hub.api.app import create_app
+from hub.api.deps import Role
 from hub.ingest.pipeline import IngestSettings
 from hub.service import Hub
-from hub.settings import HubSettings
+from hub.settings import AuthSettings, HubSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.mqtt import MqttSettings, end_session
@@ -24,6 +28,8 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         mqtt=MqttSettings(host=mosquitto.host, port=mosquitto.port),
         influx=InfluxSettings(url=influx.url, database=name),
         ingest=IngestSettings(batch_max_delay_s=0.05),
+        # Each test hub has its own users; the file lies in the session's temporary folder.
+        auth=AuthSettings(users_file=influx.data_dir.parent / "hub-users" / f"{name}.sqlite"),
     )
 
 
@@ -53,3 +59,16 @@ def influx_query(hub: Hub, query: str) -> list[list[object]]:
 def stored_count(hub: Hub) -> int:
     rows = influx_query(hub, 'SELECT count("weight_g") FROM "sorting_event"')
     return int(rows[0][1]) if rows else 0  # type: ignore[call-overload]
+
+
+def logged_in(
+    hub: Hub, role: Role = Role.ADMIN, sites: Iterable[str] = (), client: TestClient | None = None
+) -> TestClient:
+    """A client of the hub's web app (a new one unless given), logged in as a new user of this role and sites."""
+    username = unique("user")
+    password = secrets.token_urlsafe(12)
+    hub.logins.users.add(username, password, role, sites)
+    api = client or TestClient(create_app(hub.state))
+    answer = api.post("/api/v1/login", json={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    return api

@@ -96,6 +96,7 @@ class HubProcess:
                     "client_id": self.client_id,
                     "mqtt": {"host": broker.host, "port": broker.port},
                     "influx": {"url": influx.url, "database": database},
+                    "auth": {"users_file": str(folder / "users.sqlite")},
                 }
             )
         )

@@ -6,15 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi.testclient import TestClient
-
-from hub.api.app import create_app
 from hub.service import Hub
 from sortcentre.infra import MosquittoServer
 from sortcentre.mqtt import MqttClient, MqttSettings
 from sortcentre.wire import DeviceHealth, Heartbeat, TopicKind, topic
 from tests.conftest import make_event, unique, wait_until
-from tests.integration.conftest import stored_count
+from tests.integration.conftest import logged_in, stored_count
 
 
 def test_gaps_late_arrivals_duplicates_and_clock(mosquitto: MosquittoServer, hub: Hub) -> None:
@@ -26,7 +23,7 @@ def test_gaps_late_arrivals_duplicates_and_clock(mosquitto: MosquittoServer, hub
     for seq in (1, 2, 3, 5, 6):
         station.publish(where, events[seq].to_json())
     assert wait_until(lambda: stored_count(hub) == 5, 10)
-    api = TestClient(create_app(hub.state))
+    api = logged_in(hub)
 
     def delivery() -> dict[str, object]:
         return api.get("/api/v1/stations").json()[0]["delivery"]  # type: ignore[no-any-return]

@@ -49,9 +49,20 @@ def test_demo_runs_counts_and_keeps_data(tmp_path: Path) -> None:
     # The InfluxDB command-line client's own count is printed, station by station.
     assert "tags: station=ommen-textile-1" in first.stdout
     assert "every event the stations sent is stored, once" in first.stdout
+    # The dashboard's demo users: made once, their passwords kept like the broker's.
+    secrets_dir = var / "hub" / "secrets"
+    assert sorted(p.name for p in secrets_dir.iterdir()) == [
+        "admin",
+        "supervisor-dalfsen",
+        "supervisor-ommen",
+        "supervisor-zwolle",
+    ]
+    admin_password = (secrets_dir / "admin").read_text().strip()
+    assert f"log in as admin with password {admin_password}" in first.stdout
 
     second = run_demo(var, interrupt_after=25)
     assert second.returncode == 0, second.stdout
+    assert f"log in as admin with password {admin_password}" in second.stdout  # the same as the first time
     again = summary(var)
     for name, figures in again.items():
         assert figures["stored"] > stations[name]["stored"], "the second run lost or did not add data"

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi.testclient import TestClient
-
-from hub.api.app import create_app
 from hub.service import Hub
 from sortcentre.infra import MosquittoServer
 from sortcentre.mqtt import MqttClient, MqttSettings
 from sortcentre.wire import TopicKind, topic
 from tests.conftest import make_event, unique, wait_until
-from tests.integration.conftest import stored_count
+from tests.integration.conftest import logged_in, stored_count
 
 
 def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hub) -> None:
@@ -43,7 +40,7 @@ def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hu
     assert wait_until(lambda: stored_count(hub) == 6, 20)
     client.stop()
 
-    api = TestClient(create_app(hub.state))
+    api = logged_in(hub)
     body = api.get(
         "/api/v1/throughput",
         params={"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(minutes=1)).isoformat()},
@@ -76,7 +73,7 @@ def test_throughput_per_station_and_category(mosquitto: MosquittoServer, hub: Hu
 
 
 def test_bad_parameters_get_clear_errors(hub: Hub) -> None:
-    api = TestClient(create_app(hub.state))
+    api = logged_in(hub)
     backwards = api.get("/api/v1/throughput", params={"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"})
     assert backwards.status_code == 400 and "before" in backwards.json()["detail"]
     too_long = api.get("/api/v1/throughput", params={"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
@@ -87,10 +84,10 @@ def test_bad_parameters_get_clear_errors(hub: Hub) -> None:
 
 
 def test_status_page_and_operations_endpoints(hub: Hub) -> None:
-    api = TestClient(create_app(hub.state))
+    api = logged_in(hub)
     page = api.get("/")
-    assert page.status_code == 200 and "Sortcentre" in page.text and "/static/status.js" in page.text
-    assert api.get("/static/status.js").status_code == 200
+    assert page.status_code == 200 and "Sortcentre" in page.text and "/static/dashboard.js" in page.text
+    assert api.get("/static/dashboard.js").status_code == 200
     assert api.get("/api/v1/health").json() == {"status": "ok", "influx": True}
     metrics = api.get("/metrics").text
     assert "sortcentre_events_stored_total" in metrics
