@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import uvicorn
 
 from hub.api.app import create_app
 from hub.api.deps import HubState
+from hub.auth.logins import Logins
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import Ingest
 from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers, WriterOptions
+from hub.live.activity import Activity
+from hub.live.broadcast import Broadcaster
+from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
 from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
@@ -30,6 +35,7 @@ class Hub:
         self.metrics = IngestMetrics()
         self.dead_letters = DeadLetters()
         self.live = LiveStations(self.dead_letters, self.metrics)
+        self.logins = Logins.from_settings(settings.auth)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -39,7 +45,15 @@ class Hub:
         self.ingest = Ingest(
             self._ingest_mqtt, self.store, settings.ingest, self.metrics, self.dead_letters, self._workers_factory
         )
+        # The dashboard: activity first, so that when the live view announces a change the numbers are in.
+        self.dashboard: DashboardSettings = settings.dashboard
+        self.activity = Activity(self.store, resync_interval_s=self.dashboard.resync_interval_s)
+        self.broadcaster = Broadcaster()
+        self.started = datetime.now(UTC)
+        self.ingest.listeners.append(self.activity.on_batch_stored)
         self.ingest.listeners.append(self.live.on_batch_stored)
+        self.live.listeners.append(self.broadcaster.publish)
+        self.activity.listeners.append(self.broadcaster.publish)
         self.live.attach(self._live_mqtt)
 
     def _workers_factory(self, on_result: OnResult) -> Workers:
@@ -51,15 +65,29 @@ class Hub:
 
     @property
     def state(self) -> HubState:
-        return HubState(self.store, self.live, self.dead_letters, self.metrics)
+        return HubState(
+            self.store,
+            self.live,
+            self.dead_letters,
+            self.metrics,
+            self.logins,
+            activity=self.activity,
+            broadcaster=self.broadcaster,
+            dashboard=self.dashboard,
+            started=self.started,
+        )
 
     def start(self) -> None:
         self.store.ensure_database()
         self.store.ensure(CREATE_RETENTION_POLICY)
+        self.started = datetime.now(UTC)
         self.ingest.start()
         self._live_mqtt.start()
+        self.activity.start()
 
     def stop(self) -> None:
+        self.broadcaster.close()
+        self.activity.stop()
         self._live_mqtt.stop()
         self.ingest.stop()
         self.store.close()
@@ -68,6 +96,11 @@ class Hub:
 def run_hub(settings: HubSettings) -> None:
     hub = Hub(settings)
     hub.start()
+    if not hub.logins.users.users():
+        logger.warning(
+            "no users in %s: nobody can log in; add one with 'sortcentre users add NAME --role admin'",
+            settings.auth.users_file,
+        )
     logger.info("hub serving on http://%s:%s/", settings.http_host, settings.http_port)
     try:
         uvicorn.run(

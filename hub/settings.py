@@ -5,13 +5,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.ingest.pipeline import IngestSettings
+from hub.live.settings import DashboardSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.config_files import ConfigError, describe, read_toml
 from sortcentre.mqtt import MqttSettings
+
+
+class AuthSettings(BaseModel):
+    """Logins to the dashboard and API (docs/users.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users_file: Path = Field(
+        "var/hub/users.sqlite",  # a str, not a Path: it reads better in docs/configuration.md
+        validate_default=True,
+        description="SQLite file with the users and their sessions (`sortcentre users ...` manages it)",
+    )
+    # A week: a wall screen that is switched off over a long weekend still shows the page on Monday.
+    session_idle_days: float = Field(
+        7.0, gt=0, le=400, description="a session ends after this many days without a request"
+    )
+    secure_cookies: bool = Field(
+        False, description="mark the session cookie Secure (only sent over HTTPS): turn on behind a TLS proxy"
+    )
+    login_failures_allowed: int = Field(
+        5, ge=1, le=1000, description="failed logins per user name and per client address before 429"
+    )
+    login_window_s: float = Field(900.0, gt=0, le=86_400, description="...counted over this many seconds")
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="bearer token that lets Prometheus read /metrics without a login; prefer an environment variable",
+    )
 
 
 class HubSettings(BaseSettings):
@@ -25,6 +53,8 @@ class HubSettings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> HubSettings:

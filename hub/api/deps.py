@@ -7,16 +7,23 @@ router alone may replace it with ``app.dependency_overrides[current_user] = lamb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
+from hub.live.activity import Activity
+from hub.live.broadcast import Broadcaster
+from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
 from hub.storage.influx_v1 import InfluxV1
+
+if TYPE_CHECKING:
+    from hub.auth.logins import Logins  # hub.auth imports this module
 
 
 @dataclass
@@ -25,6 +32,12 @@ class HubState:
     live: LiveStations
     dead_letters: DeadLetters
     metrics: IngestMetrics
+    logins: Logins | None = None  # users, sessions and the login rate limit; None: nobody can log in
+    # The dashboard (hub/live/); the defaults serve an app built without a running Hub: live views, no numbers.
+    activity: Activity = field(default_factory=lambda: Activity(None))
+    broadcaster: Broadcaster = field(default_factory=Broadcaster)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))  # when the hub began listening
 
 
 def _state(request: Request) -> HubState:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,6 +28,11 @@ logger = logging.getLogger(__name__)
 # A station clock further off than this is flagged (events are filed under the station's time).
 CLOCK_TOLERANCE_S = 5.0
 CLOCK_SMOOTHING = 0.2
+
+StationKey = tuple[str, str]  # (site, station)
+# Told which stations changed (status, heartbeat or stored events); runs in the MQTT or ingest thread, so it
+# must only hand over (hub/live/broadcast.py).
+ChangeListener = Callable[[frozenset[StationKey]], None]
 
 
 @dataclass
@@ -64,6 +70,42 @@ class StationView:
         unsynced = self.heartbeat is not None and not self.heartbeat.clock_synced
         return unsynced or (self.clock_offset_s is not None and abs(self.clock_offset_s) > CLOCK_TOLERANCE_S)
 
+    def frozen(self) -> StationSnapshot:
+        return StationSnapshot(
+            site=self.site,
+            station=self.station,
+            state=self.state,
+            state_since=self.state_since,
+            heartbeat=self.heartbeat,
+            heartbeat_received=self.heartbeat_received,
+            last_event=self.last_event,
+            missing_events=self.sequence.missing,
+            highest_seq=self.sequence.highest,
+            clock_offset_s=self.clock_offset_s,
+            clock_suspect=self.clock_suspect,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StationSnapshot:
+    """A station's view at one moment, safe to read outside the lock (the payload models are frozen)."""
+
+    site: str
+    station: str
+    state: str = "unknown"
+    state_since: datetime | None = None
+    heartbeat: Heartbeat | None = None
+    heartbeat_received: datetime | None = None
+    last_event: SortingEvent | None = None
+    missing_events: int = 0
+    highest_seq: int = 0
+    clock_offset_s: float | None = None
+    clock_suspect: bool = False
+
+    @property
+    def key(self) -> StationKey:
+        return (self.site, self.station)
+
 
 @dataclass
 class LiveStations:
@@ -73,6 +115,7 @@ class LiveStations:
     metrics: IngestMetrics | None = None
     _views: dict[tuple[str, str], StationView] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    listeners: list[ChangeListener] = field(default_factory=list)
 
     def attach(self, mqtt: MqttClient) -> None:
         mqtt.subscribe(subscription(TopicKind.STATUS), self._on_message, qos=1)
@@ -106,6 +149,7 @@ class LiveStations:
                 view.clock_offset_s = offset if previous is None else previous + CLOCK_SMOOTHING * (offset - previous)
                 if self.metrics is not None:
                     self.metrics.clock_offset.labels(ref.station).set(view.clock_offset_s)
+        self._notify(frozenset({(ref.site, ref.station)}))
 
     def on_batch_stored(self, batch: StoredBatch) -> None:
         latest = batch.latest_per_station()  # decoded outside the lock: the API reads meanwhile
@@ -124,6 +168,23 @@ class LiveStations:
                 for view in touched.values():
                     self.metrics.missing_events.labels(view.station).set(view.sequence.missing)
                     self.metrics.duplicate_events.labels(view.station).set(view.sequence.duplicates)
+        self._notify(frozenset(touched))
+
+    def _notify(self, keys: frozenset[StationKey]) -> None:
+        """Outside the lock: a listener may read the views back."""
+        if not keys:
+            return
+        for listener in self.listeners:
+            try:
+                listener(keys)
+            except Exception:  # a broken listener must not stop the ingest or the MQTT thread
+                logger.exception("station change listener failed")
+
+    def views(self, sites: Collection[str] | None = None) -> list[StationSnapshot]:
+        """Frozen copies of the stations of ``sites`` (None: every site), sorted by site and station."""
+        with self._lock:
+            found = [v.frozen() for v in self._views.values() if sites is None or v.site in sites]
+        return sorted(found, key=lambda v: v.key)
 
     def snapshot(self, site: str | None = None) -> list[dict[str, object]]:
         with self._lock:

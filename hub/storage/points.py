@@ -4,7 +4,9 @@ A point's identity in InfluxDB is measurement + tag set + timestamp; a second wr
 overwrites the first. Everything in that identity comes from the event itself, so a redelivered event lands
 on the same point instead of adding one:
 
-* tags: site, station, stream, category, type (bounded sets: no event id or sequence number as a tag);
+* tags: site, station, stream, category, type (bounded sets: no event id or sequence number as a tag), and
+  for an event with a vision suggestion also model_version and suggested (so agreement can be counted with
+  GROUP BY: InfluxQL cannot group by fields). They come from the event too, so identity still holds;
 * timestamp: the station time in whole milliseconds, times 10^6, plus ``seq mod 10^6`` in the nanosecond
   digits. The sequence number is unique per station, so two events of one station in the same millisecond
   still get two points (unless a station made a million events in one millisecond).
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.storage.line_protocol import STRING_ESCAPES as _STRING
 from hub.storage.line_protocol import FieldValue, line
 from sortcentre.wire import EventType, SortingEvent
 
@@ -36,6 +37,22 @@ def grams(weight_kg: float) -> int:
     return round(weight_kg * 1000)
 
 
+# InfluxDB 1.x keeps a backslash in a tag value as it is (``\\`` stays two characters) and reads one before the
+# separator as escaping it, so a tag value ending in a backslash cannot be written at all; control characters
+# would end the line. Both become "_" in the model_version tag (the wire allows any text there; real versions
+# are plain names such as "ppocrv4-markings-1"). Same version, same tag: identity is unchanged.
+_TAG_UNSAFE = str.maketrans({c: "_" for c in ["\\", *map(chr, range(32)), chr(127)]})
+
+
+# Line protocol's escapes for a tag value, as hub/storage/line_protocol.py writes them.
+_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+
+
+def tag_value(text: str) -> str:
+    """Free text made safe as a tag value (before line protocol's escaping of comma, space and equals sign)."""
+    return text.translate(_TAG_UNSAFE)
+
+
 def event_fields(event: SortingEvent) -> tuple[dict[str, str], dict[str, FieldValue]]:
     """Tags and fields of an event's point: the schema in one place (docs/storage.md)."""
     sign = -1 if event.type is EventType.UNDO else 1
@@ -47,9 +64,7 @@ def event_fields(event: SortingEvent) -> tuple[dict[str, str], dict[str, FieldVa
         "boot_id": str(event.boot_id),
     }
     if event.suggestion is not None:
-        fields["suggested"] = event.suggestion.label
         fields["confidence"] = event.suggestion.confidence
-        fields["model_version"] = event.suggestion.model_version
         fields["accepted"] = bool(event.accepted)
     if event.undoes is not None:
         fields["undoes"] = str(event.undoes)
@@ -60,6 +75,9 @@ def event_fields(event: SortingEvent) -> tuple[dict[str, str], dict[str, FieldVa
         "category": event.category,
         "type": event.type.value,
     }
+    if event.suggestion is not None:
+        tags["model_version"] = tag_value(event.suggestion.model_version)
+        tags["suggested"] = event.suggestion.label
     return tags, fields
 
 
@@ -73,23 +91,25 @@ def event_line(event: SortingEvent) -> str:
     """The same line as ``event_line_generic``, about three times faster: this runs once per event.
 
     Tags and the keys are slugs or fixed names (the wire contract's pattern has no comma, space or equals
-    sign), and ids are UUIDs, so only the free-text ``model_version`` needs escaping. Keys are written in
+    sign), and ids are UUIDs, so only the free-text ``model_version`` tag needs escaping. Keys are written in
     sorted order, as the generic serializer does; tests/unit/hub/test_points.py checks both agree."""
     sign = -1 if event.type is EventType.UNDO else 1
     suggestion = event.suggestion
     if suggestion is None:
-        mid = ""
-        tail = ""
+        version = ""
+        suggested = ""
+        accepted = ""
+        confidence = ""
     else:
-        mid = f"accepted={'true' if event.accepted else 'false'},"
-        tail = f'model_version="{suggestion.model_version.translate(_STRING)}",'
+        version = f",model_version={tag_value(suggestion.model_version).translate(_KEY)}"
+        suggested = f",suggested={suggestion.label}"
+        accepted = f"accepted={'true' if event.accepted else 'false'},"
+        confidence = f"confidence={suggestion.confidence!r},"
     undoes = "" if event.undoes is None else f',undoes="{event.undoes}"'
-    confidence = "" if suggestion is None else f"confidence={suggestion.confidence!r},"
-    suggested = "" if suggestion is None else f',suggested="{suggestion.label}"'
     return (
-        f"{MEASUREMENT},category={event.category},site={event.site},station={event.station},"
-        f"stream={event.stream},type={event.type.value} "
-        f'{mid}boot_id="{event.boot_id}",{confidence}event_id="{event.event_id}",items={sign}i,'
-        f"{tail}seq={event.seq}i{suggested}{undoes},weight_g={sign * grams(event.weight_kg)}i "
+        f"{MEASUREMENT},category={event.category}{version},site={event.site},station={event.station},"
+        f"stream={event.stream}{suggested},type={event.type.value} "
+        f'{accepted}boot_id="{event.boot_id}",{confidence}event_id="{event.event_id}",items={sign}i,'
+        f"seq={event.seq}i{undoes},weight_g={sign * grams(event.weight_kg)}i "
         f"{timestamp_ns(event)}"
     )

@@ -23,11 +23,13 @@ def test_sorted_and_undo_lines() -> None:
         5, weight_kg=0.2145, suggestion=Suggestion(label="pp", confidence=0.8, model_version="m"), accepted=True
     )
     sorted_line = event_line(original)
+    # The suggestion's model and label are tags (agreement is counted with GROUP BY), in sorted key order.
     assert sorted_line.startswith(
-        "sorting_event,category=pp,site=zwolle,station=zwolle-plastic-1,stream=plastic,type=sorted "
+        "sorting_event,category=pp,model_version=m,site=zwolle,station=zwolle-plastic-1,stream=plastic,"
+        "suggested=pp,type=sorted "
     )
     assert "weight_g=214i" in sorted_line or "weight_g=215i" in sorted_line
-    assert "items=1i" in sorted_line and "accepted=true" in sorted_line and 'suggested="pp"' in sorted_line
+    assert "items=1i" in sorted_line and "accepted=true" in sorted_line
     undo = make_event(6, weight_kg=0.5, undoes=uuid.uuid4())
     undo_line = event_line(undo)
     assert "type=undo" in undo_line and "weight_g=-500i" in undo_line and "items=-1i" in undo_line
@@ -48,6 +50,25 @@ def test_fast_line_equals_the_generic_serializer() -> None:
         make_event(4, suggestion=Suggestion(label="pp", confidence=1.0, model_version="m"), accepted=True),
         make_event(5, undoes=uuid.uuid4(), stream="textile", category="creme"),
         make_event(1_000_007, when=datetime(2026, 1, 1, tzinfo=UTC)),
+        make_event(
+            8,
+            suggestion=Suggestion(label="pp", confidence=0.5, model_version="a,b c=d\\e\ttail\\"),
+            accepted=False,
+            category="pet",
+            undoes=uuid.uuid4(),
+        ),
     ]
     for event in events:
         assert event_line(event) == event_line_generic(event)
+
+
+def test_suggestion_tags_are_safe_line_protocol() -> None:
+    event = make_event(9, suggestion=Suggestion(label="pp", confidence=0.5, model_version="v 1,x=2\\\n"), accepted=True)
+    tags = event_line(event)
+    # Comma, space and equals sign escaped; a backslash (InfluxDB 1.x cannot write one at a tag's end) and a
+    # control character become "_".
+    assert ",model_version=v\\ 1\\,x\\=2__," in tags
+    assert ",suggested=pp,type=sorted " in tags
+    assert "model_version=" not in tags.split(",type=sorted ", 1)[1]  # a tag, no longer a field
+    no_suggestion = event_line(make_event(10)).split(" ", 1)[0]
+    assert "model_version" not in no_suggestion and "suggested" not in no_suggestion

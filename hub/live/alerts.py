@@ -1,0 +1,137 @@
+"""Alerts on the dashboard, derived from the station views: pure functions of a view, the time and the settings,
+so every rule is tested with a fixed clock (rules and thresholds: docs/dashboard.md).
+
+An alert's id (``<kind>:<site>/<station>``) stays the same while the condition lasts, so a page can tell a new
+alert from one it already shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from hub.live.settings import DashboardSettings
+from hub.live.stations import StationSnapshot
+from sortcentre.wire import DeviceHealth
+
+
+class AlertKind(StrEnum):
+    OFFLINE = "offline"
+    JOURNAL_BACKLOG = "journal_backlog"
+    SEQUENCE_GAP = "sequence_gap"
+    CLOCK_SKEW = "clock_skew"
+    SCALE_FAULT = "scale_fault"
+    CAMERA_FAULT = "camera_fault"
+
+
+class Severity(StrEnum):
+    WARNING = "warning"  # look at it today
+    CRITICAL = "critical"  # the station cannot do its work (offline, no weighing, journal full)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: AlertKind
+    site: str
+    station: str
+    since: datetime | None
+    detail: str
+    severity: Severity
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind.value}:{self.site}/{self.station}"
+
+
+def _duration(span: timedelta) -> str:
+    seconds = max(int(span.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def _offline(view: StationSnapshot, now: datetime, limit: timedelta, watching_since: datetime) -> Alert | None:
+    if view.state == "stopped":
+        return None  # a clean exit: somebody stopped the station on purpose (the tile still shows it offline)
+    if view.state == "offline":
+        # The broker's last will: the station went away without saying goodbye.
+        since = view.state_since or watching_since
+        if now - since < limit:
+            return None
+        detail = f"offline for {_duration(now - since)}"
+    else:
+        # Online (or no status seen) but silent: a hung agent or a broken network keeps the will from firing
+        # for a while. Without any heartbeat yet, the clock starts when the hub started listening.
+        since = view.heartbeat_received or max(view.state_since or watching_since, watching_since)
+        if now - since < limit:
+            return None
+        detail = f"no heartbeat for {_duration(now - since)}"
+    return Alert(AlertKind.OFFLINE, view.site, view.station, since, detail, Severity.CRITICAL)
+
+
+def _from_heartbeat(view: StationSnapshot, settings: DashboardSettings) -> list[Alert]:
+    hb, received = view.heartbeat, view.heartbeat_received
+    if hb is None or received is None:
+        return []
+    found = []
+    site, station = view.site, view.station
+    age = hb.oldest_unsent_age_s
+    if hb.journal_depth >= settings.journal_depth_alert or (age is not None and age >= settings.journal_age_alert_s):
+        full = "journal_full" in hb.warnings
+        detail = f"{hb.journal_depth} events not yet delivered"
+        if age is not None:
+            detail += f", oldest {_duration(timedelta(seconds=age))}"
+        if full:
+            detail = f"journal full: {detail}"
+        since = received - timedelta(seconds=age) if age is not None else None
+        severity = Severity.CRITICAL if full else Severity.WARNING
+        found.append(Alert(AlertKind.JOURNAL_BACKLOG, site, station, since, detail, severity))
+    if view.clock_suspect:
+        if not hb.clock_synced:
+            detail = "clock not synchronised (NTP)"
+        else:
+            detail = f"clock off by {abs(view.clock_offset_s or 0.0):.1f} s"
+        found.append(Alert(AlertKind.CLOCK_SKEW, site, station, None, detail, Severity.WARNING))
+    # ABSENT is not a fault: no camera configured, or a scale not opened yet (the agent says FAULT once a
+    # read failed).
+    if hb.scale is DeviceHealth.FAULT:
+        found.append(Alert(AlertKind.SCALE_FAULT, site, station, None, "scale not answering", Severity.CRITICAL))
+    if hb.camera is DeviceHealth.FAULT:
+        found.append(Alert(AlertKind.CAMERA_FAULT, site, station, None, "camera gives no images", Severity.WARNING))
+    return found
+
+
+def station_alerts(
+    view: StationSnapshot, now: datetime, settings: DashboardSettings, watching_since: datetime
+) -> list[Alert]:
+    """``watching_since``: when the hub began listening; silence before that is not the station's."""
+    limit = timedelta(minutes=settings.offline_after_min)
+    found: list[Alert] = []
+    offline = _offline(view, now, limit, watching_since)
+    if offline is not None:
+        found.append(offline)
+    if view.missing_events > 0:
+        detail = f"{view.missing_events} events missing (highest seq {view.highest_seq})"
+        found.append(Alert(AlertKind.SEQUENCE_GAP, view.site, view.station, None, detail, Severity.WARNING))
+    # A heartbeat older than the offline limit describes a station that may have changed since: the offline
+    # alert speaks for it instead.
+    fresh = view.heartbeat_received is not None and now - view.heartbeat_received < limit
+    if fresh:
+        found.extend(_from_heartbeat(view, settings))
+    return found
+
+
+_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1}
+
+
+def alerts(
+    views: Iterable[StationSnapshot], now: datetime, settings: DashboardSettings, watching_since: datetime
+) -> list[Alert]:
+    """Every current alert, critical first, then by site, station and kind."""
+    found = [a for view in views for a in station_alerts(view, now, settings, watching_since)]
+    return sorted(found, key=lambda a: (_ORDER[a.severity], a.site, a.station, a.kind.value))

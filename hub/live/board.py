@@ -1,0 +1,211 @@
+"""The dashboard's data: one tile per station (live view joined with its activity) and the current alerts.
+
+The JSON shapes are the API contract of issue 6 (docs/dashboard.md); both ``GET /api/v1/dashboard`` and the
+event stream ``GET /api/v1/live`` are built here, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from hub.live.activity import Activity, StationActivity
+from hub.live.alerts import Alert, alerts
+from hub.live.settings import DashboardSettings
+from hub.live.stations import LiveStations, StationKey, StationSnapshot
+
+Sites = frozenset[str] | None  # None: every site
+
+
+class Rate(BaseModel):
+    kg_per_h: float
+    items_per_h: float
+
+
+class CategoryOut(BaseModel):
+    stream: str
+    category: str
+    kg: float
+    items: int
+
+
+class Today(BaseModel):
+    kg: float
+    items: int
+    by_category: list[CategoryOut]
+
+
+class SuggestionOut(BaseModel):
+    label: str
+    confidence: float
+    model_version: str
+
+
+class LastEvent(BaseModel):
+    time: datetime
+    type: str
+    stream: str
+    category: str
+    weight_kg: float
+    suggestion: SuggestionOut | None
+    accepted: bool | None
+    seq: int  # the station's sequence number: tells a repeated event from a new one of the same weight
+
+
+class Tile(BaseModel):
+    site: str
+    station: str
+    state: str  # online | offline | unknown
+    state_since: datetime | None
+    last_15min: Rate
+    today: Today
+    last_event: LastEvent | None
+    journal_depth: int | None
+    oldest_unsent_age_s: float | None
+    scale: str | None
+    camera: str | None
+    model_version: str | None
+    clock_offset_s: float | None
+    clock_suspect: bool
+    missing_events: int
+    heartbeat_received: datetime | None
+
+
+class AlertOut(BaseModel):
+    id: str
+    kind: str
+    site: str
+    station: str
+    since: datetime | None
+    detail: str
+    severity: str
+
+
+class DashboardOut(BaseModel):
+    generated: datetime
+    sites: list[str]
+    stations: list[Tile]
+    alerts: list[AlertOut]
+
+
+class UpdateOut(BaseModel):
+    generated: datetime
+    stations: list[Tile]
+    alerts: list[AlertOut]
+
+
+# A station that exited cleanly ("stopped") is offline to a supervisor; the alerts tell the two apart.
+_STATES = {"online": "online", "offline": "offline", "stopped": "offline"}
+
+
+def tile(site: str, station: str, view: StationSnapshot | None, activity: StationActivity) -> Tile:
+    view = view or StationSnapshot(site, station)  # known only from today's events in InfluxDB
+    hb, event = view.heartbeat, view.last_event
+    last_event = None
+    if event is not None:
+        suggestion = event.suggestion
+        last_event = LastEvent(
+            time=event.station_time,
+            type=event.type.value,
+            stream=event.stream,
+            category=event.category,
+            weight_kg=event.weight_kg,
+            suggestion=None if suggestion is None else SuggestionOut(**suggestion.model_dump()),
+            accepted=event.accepted,
+            seq=event.seq,
+        )
+    return Tile(
+        site=site,
+        station=station,
+        state=_STATES.get(view.state, "unknown"),
+        state_since=view.state_since,
+        last_15min=Rate(kg_per_h=activity.kg_per_h, items_per_h=activity.items_per_h),
+        today=Today(
+            kg=activity.today_kg,
+            items=activity.today_items,
+            by_category=[
+                CategoryOut(stream=c.stream, category=c.category, kg=c.kg, items=c.items) for c in activity.by_category
+            ],
+        ),
+        last_event=last_event,
+        journal_depth=None if hb is None else hb.journal_depth,
+        oldest_unsent_age_s=None if hb is None else hb.oldest_unsent_age_s,
+        scale=None if hb is None else hb.scale.value,
+        camera=None if hb is None else hb.camera.value,
+        model_version=None if hb is None else hb.model_version,
+        clock_offset_s=None if view.clock_offset_s is None else round(view.clock_offset_s, 3),
+        clock_suspect=view.clock_suspect,
+        missing_events=view.missing_events,
+        heartbeat_received=view.heartbeat_received,
+    )
+
+
+def alert_out(alert: Alert) -> AlertOut:
+    return AlertOut(
+        id=alert.id,
+        kind=alert.kind.value,
+        site=alert.site,
+        station=alert.station,
+        since=alert.since,
+        detail=alert.detail,
+        severity=alert.severity.value,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Board:
+    live: LiveStations
+    activity: Activity
+    settings: DashboardSettings
+    watching_since: datetime  # when the hub began listening (alerts: silence before is not the station's)
+    clock: Callable[[], datetime] = field(default=_now)
+
+    def _views(self, scope: Sites) -> dict[StationKey, StationSnapshot]:
+        return {v.key: v for v in self.live.views(scope)}
+
+    def _tiles(
+        self, views: dict[StationKey, StationSnapshot], scope: Sites, only: Collection[StationKey] | None = None
+    ) -> list[Tile]:
+        keys = set(views) | set(self.activity.keys(scope))
+        if only is not None:
+            keys &= set(only)
+        return [
+            tile(site, name, views.get((site, name)), self.activity.station(site, name)) for site, name in sorted(keys)
+        ]
+
+    def alerts(self, views: dict[StationKey, StationSnapshot], now: datetime) -> list[AlertOut]:
+        return [alert_out(a) for a in alerts(views.values(), now, self.settings, self.watching_since)]
+
+    def sites(self, visible: Sites) -> list[str]:
+        """The sites the person may see that the hub knows of (live or from today's numbers)."""
+        known = {v.site for v in self.live.views(visible)} | {k[0] for k in self.activity.keys(visible)}
+        return sorted(known)
+
+    def dashboard(self, visible: Sites, scope: Sites) -> DashboardOut:
+        """``visible``: every site the person may see (for the site list); ``scope``: the ones asked for."""
+        now = self.clock()
+        views = self._views(scope)
+        return DashboardOut(
+            generated=now,
+            sites=self.sites(visible),
+            stations=self._tiles(views, scope),
+            alerts=self.alerts(views, now),
+        )
+
+    def update(self, scope: Sites, changed: Collection[StationKey]) -> UpdateOut:
+        """The tiles of ``changed`` stations within ``scope``, and all alerts of ``scope``."""
+        now = self.clock()
+        views = self._views(scope)
+        in_scope = [k for k in changed if scope is None or k[0] in scope]
+        return UpdateOut(
+            generated=now,
+            stations=self._tiles(views, scope, in_scope) if in_scope else [],
+            alerts=self.alerts(views, now),
+        )

@@ -1,0 +1,140 @@
+"""The alert rules, each against a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hub.live.alerts import Alert, AlertKind, Severity, alerts, station_alerts
+from hub.live.settings import DashboardSettings
+from hub.live.stations import StationSnapshot
+from sortcentre.wire import DeviceHealth, Heartbeat
+from tests.unit.hub.live.conftest import heartbeat
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+HUB_STARTED = NOW - timedelta(hours=2)
+SETTINGS = DashboardSettings()  # offline after 5 min, journal alert at 50 events or 120 s
+
+
+def view(
+    *,
+    state: str = "online",
+    state_since: datetime | None = NOW - timedelta(hours=1),
+    hb: Heartbeat | None = None,
+    received_ago: timedelta | None = timedelta(seconds=3),
+    missing: int = 0,
+    offset: float | None = 0.02,
+    suspect: bool = False,
+    station: str = "zwolle-plastic-1",
+) -> StationSnapshot:
+    received = None if received_ago is None else NOW - received_ago
+    return StationSnapshot(
+        site="zwolle",
+        station=station,
+        state=state,
+        state_since=state_since,
+        heartbeat=hb if hb is not None or received is None else heartbeat(),
+        heartbeat_received=received,
+        missing_events=missing,
+        highest_seq=120,
+        clock_offset_s=offset,
+        clock_suspect=suspect,
+    )
+
+
+def kinds(found: list[Alert]) -> list[AlertKind]:
+    return [a.kind for a in found]
+
+
+def test_a_healthy_station_has_no_alerts() -> None:
+    assert station_alerts(view(), NOW, SETTINGS, HUB_STARTED) == []
+
+
+def test_offline_alert_only_after_the_limit() -> None:
+    four = view(state="offline", state_since=NOW - timedelta(minutes=4, seconds=59), received_ago=None)
+    assert station_alerts(four, NOW, SETTINGS, HUB_STARTED) == []
+    since = NOW - timedelta(minutes=6)
+    [alert] = station_alerts(view(state="offline", state_since=since, received_ago=None), NOW, SETTINGS, HUB_STARTED)
+    assert alert == Alert(
+        AlertKind.OFFLINE, "zwolle", "zwolle-plastic-1", since, "offline for 6 min", Severity.CRITICAL
+    )
+    assert alert.id == "offline:zwolle/zwolle-plastic-1"
+    # The limit is a setting.
+    quick = DashboardSettings(offline_after_min=1)
+    assert kinds(station_alerts(four, NOW, quick, HUB_STARTED)) == [AlertKind.OFFLINE]
+
+
+def test_a_cleanly_stopped_station_is_no_alert() -> None:
+    stopped = view(state="stopped", state_since=NOW - timedelta(hours=3), received_ago=timedelta(hours=3))
+    assert station_alerts(stopped, NOW, SETTINGS, HUB_STARTED) == []
+
+
+def test_silence_while_online_is_offline_and_hides_the_old_heartbeat() -> None:
+    silent = view(hb=heartbeat(scale=DeviceHealth.FAULT, journal_depth=500), received_ago=timedelta(minutes=7))
+    [alert] = station_alerts(silent, NOW, SETTINGS, HUB_STARTED)
+    assert alert.kind is AlertKind.OFFLINE and alert.detail == "no heartbeat for 7 min"
+    assert alert.since == NOW - timedelta(minutes=7)
+
+
+def test_no_heartbeat_yet_counts_from_when_the_hub_started_listening() -> None:
+    never = view(received_ago=None, state_since=NOW - timedelta(days=2))
+    assert station_alerts(never, NOW, SETTINGS, NOW - timedelta(minutes=2)) == []
+    [alert] = station_alerts(never, NOW, SETTINGS, NOW - timedelta(minutes=10))
+    assert alert.detail == "no heartbeat for 10 min" and alert.since == NOW - timedelta(minutes=10)
+
+
+def test_journal_backlog_by_depth_by_age_and_when_full() -> None:
+    assert station_alerts(view(hb=heartbeat(journal_depth=49)), NOW, SETTINGS, HUB_STARTED) == []
+    [deep] = station_alerts(view(hb=heartbeat(journal_depth=50)), NOW, SETTINGS, HUB_STARTED)
+    assert deep.kind is AlertKind.JOURNAL_BACKLOG and deep.severity is Severity.WARNING
+    assert deep.detail == "50 events not yet delivered" and deep.since is None
+    [old] = station_alerts(view(hb=heartbeat(journal_depth=3, oldest_unsent_age_s=180.0)), NOW, SETTINGS, HUB_STARTED)
+    assert old.detail == "3 events not yet delivered, oldest 3 min"
+    assert old.since == NOW - timedelta(seconds=3) - timedelta(seconds=180)
+    [full] = station_alerts(
+        view(hb=heartbeat(journal_depth=9000, oldest_unsent_age_s=7200.0, warnings=["journal_full"])),
+        NOW,
+        SETTINGS,
+        HUB_STARTED,
+    )
+    assert full.severity is Severity.CRITICAL and full.detail.startswith("journal full: 9000 events")
+
+
+def test_sequence_gap() -> None:
+    [gap] = station_alerts(view(missing=4), NOW, SETTINGS, HUB_STARTED)
+    assert gap.kind is AlertKind.SEQUENCE_GAP and gap.detail == "4 events missing (highest seq 120)"
+    assert gap.id == "sequence_gap:zwolle/zwolle-plastic-1"
+
+
+def test_clock_skew_by_offset_or_unsynced() -> None:
+    [off] = station_alerts(view(offset=-7.46, suspect=True), NOW, SETTINGS, HUB_STARTED)
+    assert off.kind is AlertKind.CLOCK_SKEW and off.detail == "clock off by 7.5 s"
+    [unsynced] = station_alerts(view(hb=heartbeat(clock_synced=False), suspect=True), NOW, SETTINGS, HUB_STARTED)
+    assert unsynced.detail == "clock not synchronised (NTP)"
+
+
+def test_device_faults_but_not_absent_devices() -> None:
+    found = station_alerts(
+        view(hb=heartbeat(scale=DeviceHealth.FAULT, camera=DeviceHealth.FAULT)), NOW, SETTINGS, HUB_STARTED
+    )
+    assert [(a.kind, a.severity) for a in found] == [
+        (AlertKind.SCALE_FAULT, Severity.CRITICAL),
+        (AlertKind.CAMERA_FAULT, Severity.WARNING),
+    ]
+    # No camera configured (or a scale not opened yet) is not a fault.
+    absent = view(hb=heartbeat(scale=DeviceHealth.ABSENT, camera=DeviceHealth.ABSENT))
+    assert station_alerts(absent, NOW, SETTINGS, HUB_STARTED) == []
+
+
+def test_all_alerts_critical_first_then_by_station() -> None:
+    views = [
+        view(station="zwolle-plastic-2", missing=1),
+        view(station="zwolle-plastic-3", hb=heartbeat(scale=DeviceHealth.FAULT)),
+        view(station="zwolle-plastic-1", missing=2, hb=heartbeat(camera=DeviceHealth.FAULT)),
+    ]
+    found = alerts(views, NOW, SETTINGS, HUB_STARTED)
+    assert [a.id for a in found] == [
+        "scale_fault:zwolle/zwolle-plastic-3",
+        "camera_fault:zwolle/zwolle-plastic-1",
+        "sequence_gap:zwolle/zwolle-plastic-1",
+        "sequence_gap:zwolle/zwolle-plastic-2",
+    ]

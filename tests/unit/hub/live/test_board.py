@@ -1,0 +1,162 @@
+"""The dashboard's JSON: tiles joined from the live views and the activity, alerts, and site scoping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hub.ingest.batch import Stored
+from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.pipeline import StoredBatch
+from hub.live.activity import Activity, Increment
+from hub.live.board import Board
+from hub.live.settings import DashboardSettings
+from hub.live.stations import LiveStations
+from sortcentre.mqtt import InboundMessage
+from sortcentre.wire import DeviceHealth, SortingEvent, StationState, StationStatus, Suggestion, TopicKind, topic
+from tests.conftest import make_event
+from tests.unit.hub.live.conftest import FakeClock, heartbeat
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def message(site: str, station: str, kind: TopicKind, payload: bytes, position: int = 0) -> InboundMessage:
+    return InboundMessage(topic(site, station, kind), payload, position + 1, 1, False)
+
+
+def feed_event_batch(live: LiveStations, activity: Activity, events: list[SortingEvent]) -> None:
+    messages = [message(e.site, e.station, TopicKind.EVENT, e.to_json(), i) for i, e in enumerate(events)]
+    stored = [Stored(i, e.site, e.station, e.seq) for i, e in enumerate(events)]
+    batch = StoredBatch(messages, stored)
+    activity.on_batch_stored(batch)
+    live.on_batch_stored(batch)
+
+
+def setup(clock: FakeClock) -> tuple[LiveStations, Activity, Board, list[frozenset[tuple[str, str]]]]:
+    live = LiveStations(DeadLetters())
+    changes: list[frozenset[tuple[str, str]]] = []
+    live.listeners.append(changes.append)
+    activity = Activity(None, clock=clock)
+    board = Board(live, activity, DashboardSettings(), NOW - timedelta(hours=1), clock=clock)
+    return live, activity, board, changes
+
+
+def test_tile_and_alert_json(clock: FakeClock) -> None:
+    live, activity, board, changes = setup(clock)
+    status = StationStatus(
+        site="zwolle",
+        station="zwolle-plastic-1",
+        state=StationState.ONLINE,
+        since=NOW - timedelta(hours=2),
+        software_version="0.6.0",
+    )
+    live._on_message(message("zwolle", "zwolle-plastic-1", TopicKind.STATUS, status.to_json()))
+    # The hub stamps a heartbeat with its real receive time: give it the real station time too (no clock skew).
+    hb = heartbeat(scale=DeviceHealth.FAULT, journal_depth=2, oldest_unsent_age_s=1.5, station_time=datetime.now(UTC))
+    live._on_message(message("zwolle", "zwolle-plastic-1", TopicKind.HEARTBEAT, hb.to_json()))
+    suggestion = Suggestion(label="pp", confidence=0.91, model_version="ppocrv4-markings-1")
+    events = [
+        make_event(41, category="pp", weight_kg=0.5, when=NOW - timedelta(seconds=30)),
+        make_event(
+            42, category="pet", weight_kg=0.25, when=NOW - timedelta(seconds=2), suggestion=suggestion, accepted=False
+        ),
+    ]
+    feed_event_batch(live, activity, events)
+    assert changes == [frozenset({("zwolle", "zwolle-plastic-1")})] * 3  # status, heartbeat, batch
+
+    dashboard = board.dashboard(None, None).model_dump(mode="json")
+    [tile] = dashboard["stations"]
+    received = tile.pop("heartbeat_received")
+    offset = tile.pop("clock_offset_s")
+    assert received.endswith("Z") and abs(offset) < 1.0
+    assert tile == {
+        "site": "zwolle",
+        "station": "zwolle-plastic-1",
+        "state": "online",
+        "state_since": "2026-11-24T07:00:00Z",
+        "last_15min": {"kg_per_h": 3.0, "items_per_h": 8.0},
+        "today": {
+            "kg": 0.75,
+            "items": 2,
+            "by_category": [
+                {"stream": "plastic", "category": "pet", "kg": 0.25, "items": 1},
+                {"stream": "plastic", "category": "pp", "kg": 0.5, "items": 1},
+            ],
+        },
+        "last_event": {
+            "time": "2026-11-24T08:59:58Z",
+            "type": "sorted",
+            "stream": "plastic",
+            "category": "pet",
+            "weight_kg": 0.25,
+            "suggestion": {"label": "pp", "confidence": 0.91, "model_version": "ppocrv4-markings-1"},
+            "accepted": False,
+            "seq": 42,
+        },
+        "journal_depth": 2,
+        "oldest_unsent_age_s": 1.5,
+        "scale": "fault",
+        "camera": "ok",
+        "model_version": "ppocrv4-markings-1",
+        "clock_suspect": False,
+        "missing_events": 0,
+    }
+    assert dashboard["sites"] == ["zwolle"]
+    assert dashboard["alerts"] == [
+        {
+            "id": "scale_fault:zwolle/zwolle-plastic-1",
+            "kind": "scale_fault",
+            "site": "zwolle",
+            "station": "zwolle-plastic-1",
+            "since": None,
+            "detail": "scale not answering",
+            "severity": "critical",
+        }
+    ]
+
+
+def test_alert_json(clock: FakeClock) -> None:
+    live, _activity, board, _ = setup(clock)
+    status = StationStatus(
+        site="zwolle",
+        station="zwolle-plastic-1",
+        state=StationState.OFFLINE,
+        since=NOW - timedelta(minutes=12, seconds=30),
+        software_version="0.6.0",
+    )
+    live._on_message(message("zwolle", "zwolle-plastic-1", TopicKind.STATUS, status.to_json()))
+    [alert] = board.dashboard(None, None).model_dump(mode="json")["alerts"]
+    assert alert == {
+        "id": "offline:zwolle/zwolle-plastic-1",
+        "kind": "offline",
+        "site": "zwolle",
+        "station": "zwolle-plastic-1",
+        "since": "2026-11-24T08:47:30Z",
+        "detail": "offline for 12 min",
+        "severity": "critical",
+    }
+
+
+def test_scoping_and_stations_known_only_from_today(clock: FakeClock) -> None:
+    live, activity, board, _ = setup(clock)
+    feed_event_batch(
+        live,
+        activity,
+        [
+            make_event(1, when=NOW - timedelta(minutes=1)),
+            make_event(1, site="ommen", station="ommen-textile-1", stream="textile", category="creme"),
+        ],
+    )
+    # A station that only InfluxDB remembers (sorted today, not heard since the hub started).
+    activity.add([Increment("ommen", "ommen-textile-2", "textile", "wool", 1200, 1, NOW, 7)])
+    zwolle_only = frozenset({"zwolle"})
+    mine = board.dashboard(zwolle_only, zwolle_only)
+    assert mine.sites == ["zwolle"] and [t.station for t in mine.stations] == ["zwolle-plastic-1"]
+    everything = board.dashboard(None, None)
+    assert everything.sites == ["ommen", "zwolle"]
+    assert [t.station for t in everything.stations] == ["ommen-textile-1", "ommen-textile-2", "zwolle-plastic-1"]
+    quiet = next(t for t in everything.stations if t.station == "ommen-textile-2")
+    assert (quiet.state, quiet.last_event, quiet.today.kg, quiet.scale) == ("unknown", None, 1.2, None)
+    # An update names only the changed stations of the scope.
+    update = board.update(zwolle_only, [("ommen", "ommen-textile-1"), ("zwolle", "zwolle-plastic-1")])
+    assert [t.station for t in update.stations] == ["zwolle-plastic-1"]
+    assert board.update(zwolle_only, [("ommen", "ommen-textile-1")]).stations == []
