@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, ingest, journal, station, vision, year
+from bench import capacity, dashboard, ingest, journal, station, vision, year
 from sortcentre.infra import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -30,7 +30,7 @@ def machine() -> str:
     )
 
 
-NAMES = ("journal", "capacity", "station", "ingest", "vision", "year")
+NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "vision", "year")
 
 
 def run(names: set[str]) -> list[str]:
@@ -41,12 +41,14 @@ def run(names: set[str]) -> list[str]:
             sections += journal.run(root / "journal")
         if "capacity" in names:
             sections += capacity.run(root / "capacity")
-        if names & {"station", "ingest"}:
+        if names & {"station", "ingest", "dashboard"}:
             with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
                 if "station" in names:
                     sections += station.run(root / "station", broker)
                 if "ingest" in names:
                     sections += ingest.run(root / "ingest", broker, influx)
+                if "dashboard" in names:
+                    sections += dashboard.run(root / "dashboard", broker, influx)
         if "vision" in names:
             sections += vision.run(root / "vision")
         if "year" in names:

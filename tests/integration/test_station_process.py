@@ -31,12 +31,14 @@ def write_config(
     poll_interval_s: float = 0.1,
     stable_time_s: float = 0.3,
     kiosk: bool = True,
+    site: str = "zwolle",
 ) -> Path:
     import tomllib
 
     data = tomllib.loads(EXAMPLE.read_text())
     station_id = unique("station")
     data["station"]["id"] = station_id
+    data["station"]["site"] = site
     data["scale"] |= {
         "port": str(tmp_path / "scale"),
         "stable_time_s": stable_time_s,

@@ -13,6 +13,7 @@ const REFRESH_MS = 60_000;
 const TICK_MS = 15_000;
 // An EventSource that the hub refused (not 200, not an event stream) stops for good; open a new one this soon.
 const REOPEN_MS = 3_000;
+const CLOCK_TOLERANCE_S = 5; // hub/live/stations.py CLOCK_TOLERANCE_S: beyond this the offset itself is the problem
 // The sites' own time zone: an hour bucket is "08:00" in Zwolle, whatever the browser's clock is set to.
 const TIME_ZONE = "Europe/Amsterdam";
 // Resin identification codes (ISO 1043 / the recycling triangle), as on the stations' category pictograms.
@@ -263,8 +264,10 @@ function renderTile(tile) {
     tile.camera != null && tile.camera !== "ok" && tile.camera !== "absent"));
   if (tile.clock_suspect) {
     const offset = Math.abs(tile.clock_offset_s ?? 0);
+    // Suspect with a small offset: the station itself says its clock has not synchronised yet.
+    const why = offset >= CLOCK_TOLERANCE_S ? t("clockOff", { t: `${number(offset, 1)} s` }) : t("clockUnsynced");
     health.push(el("li", { class: "bad", "data-field": "clock" }, pictogram("hourglass", "picto small"),
-      el("span", {}, `${t("clock")}: `), el("strong", {}, t("clockOff", { t: `${number(offset, 1)} s` }))));
+      el("span", {}, `${t("clock")}: `), el("strong", {}, why)));
   }
   if (tile.missing_events > 0) {
     health.push(el("li", { class: "bad", "data-field": "missing" }, pictogram("warning", "picto small"),
