@@ -36,6 +36,7 @@ from sortcentre.wire import (
 )
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import forget_sessions, stored_count
+from tests.sse import read_event
 
 # Sites and stations of their own per test run: the session's broker may hold retained statuses of other
 # tests' stations, which every hub's live view picks up.
@@ -186,22 +187,6 @@ def test_dashboard_tiles_alerts_and_site_scoping(hub: Hub, station: MqttClient) 
     finally:
         again.stop()
         forget_sessions(again)
-
-
-def read_event(lines: Iterator[str]) -> dict[str, str] | None:
-    """The next event's fields (comments such as pings skipped), per the SSE format; None when the stream ends."""
-    fields: dict[str, str] = {}
-    for line in lines:
-        if not line:
-            if fields:
-                return fields
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        fields[name] = value.removeprefix(" ")
-    assert not fields, f"stream ended inside an event: {fields}"
-    return None
 
 
 class LiveReader:

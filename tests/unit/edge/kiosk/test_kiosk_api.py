@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from edge.stations.kiosk.server import KioskServer, create_kiosk_app
 from edge.stations.kiosk.snapshot import KioskSnapshot, example
+from tests.sse import next_event
 
 PICTOGRAMS = [
     *(f"resin-{n}" for n in range(1, 8)),
@@ -59,21 +60,6 @@ class Station:
     def update(self, **changes: Any) -> None:
         with self._lock:
             self.state.update(changes)
-
-
-def read_event(lines: Iterator[str]) -> dict[str, str]:
-    """The next event's fields (comments skipped), per the SSE format: field lines up to a blank line."""
-    fields: dict[str, str] = {}
-    for line in lines:
-        if not line:
-            if fields:
-                return fields
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        fields[name] = value.removeprefix(" ")
-    raise AssertionError(f"stream ended inside an event: {fields}")
 
 
 @pytest.fixture
@@ -129,7 +115,7 @@ def test_events_start_with_the_snapshot_and_send_changes_only(client: TestClient
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = response.iter_lines()
-        first = read_event(lines)
+        first = next_event(lines)
         assert first["event"] == "state"
         assert json.loads(first["data"]) == station.state
         assert first["retry"] == "1000"
@@ -137,7 +123,7 @@ def test_events_start_with_the_snapshot_and_send_changes_only(client: TestClient
         # Let several polls see the same snapshot, then change it: the next event is the change, not a repeat.
         time.sleep(0.1)
         station.update(phase="weighing", weight_kg=0.214, stable=False)
-        second = read_event(lines)
+        second = next_event(lines)
         assert json.loads(second["data"])["phase"] == "weighing"
         assert json.loads(second["data"])["weight_kg"] == 0.214
     assert len(station.read_on_loop) > 3
@@ -152,7 +138,7 @@ def test_server_starts_serves_and_stops_with_a_stream_open() -> None:
         assert server.port != 0
         assert httpx.get(f"{server.url}/api/state", timeout=5).json() == snapshot
         with httpx.stream("GET", f"{server.url}/api/events", timeout=5) as response:
-            first = read_event(response.iter_lines())
+            first = next_event(response.iter_lines())
             assert json.loads(first["data"]) == snapshot
             started = time.monotonic()
             server.stop()
