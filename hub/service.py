@@ -14,10 +14,12 @@ from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import Ingest
 from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers, WriterOptions
+from hub.keys.store import KeyStore
 from hub.live.activity import Activity
 from hub.live.broadcast import Broadcaster
 from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
+from hub.reference import load_reference
 from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.rollups import CREATE_RETENTION_POLICY
@@ -36,6 +38,8 @@ class Hub:
         self.dead_letters = DeadLetters()
         self.live = LiveStations(self.dead_letters, self.metrics)
         self.logins = Logins.from_settings(settings.auth)
+        self.reference = load_reference(settings.reference_file)
+        self.keys = KeyStore.from_settings(settings.keys)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -75,6 +79,8 @@ class Hub:
             broadcaster=self.broadcaster,
             dashboard=self.dashboard,
             started=self.started,
+            reference=self.reference,
+            keys=self.keys,
         )
 
     def start(self) -> None:

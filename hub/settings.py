@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.feeds.settings import FeedSettings
 from hub.ingest.pipeline import IngestSettings
+from hub.keys.settings import KeySettings
 from hub.live.settings import DashboardSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.config_files import ConfigError, describe, read_toml
@@ -54,6 +56,11 @@ class HubSettings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
+    reference_file: Path | None = Field(
+        None, description="reference data (municipalities, R-ladder destinations, CO2e factors); none: the packaged one"
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @classmethod

@@ -39,6 +39,15 @@ def _users_app() -> typer.Typer:
 app.add_typer(_users_app(), name="users")
 
 
+def _keys_app() -> typer.Typer:
+    from hub.keys.cli import keys_app
+
+    return keys_app
+
+
+app.add_typer(_keys_app(), name="keys")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)
@@ -71,12 +80,14 @@ def hub(
     config: Annotated[Path | None, typer.Option(help="hub TOML file (environment SORTCENTRE_HUB_* overrides)")] = None,
     check: Annotated[bool, typer.Option("--check", help="only validate the configuration")] = False,
 ) -> None:
-    """Run the hub: MQTT ingest into InfluxDB, the API and the status page."""
+    """Run the hub: MQTT ingest into InfluxDB, the API and the dashboard."""
+    from hub.reference import load_reference
     from hub.settings import HubSettings
 
     _logs("hub")
     try:
         settings = HubSettings.load(config)
+        load_reference(settings.reference_file)  # a bad reference file stops the hub here, not at the first report
     except ConfigError as exc:
         raise _fail(exc) from None
     if check:

@@ -29,6 +29,8 @@ def create_app(state: HubState) -> FastAPI:
     app.state.hub = state
     app.state.logins = state.logins
     app.state.users = state.logins.users if state.logins else None
+    app.state.reference = state.reference
+    app.state.keys = state.keys
     if state.logins is not None:
         app.add_middleware(SessionCookieRenewal, logins=state.logins)
     app.include_router(throughput.router)

@@ -20,10 +20,12 @@ from hub.live.activity import Activity
 from hub.live.broadcast import Broadcaster
 from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
+from hub.reference import ReferenceData, load_reference
 from hub.storage.influx_v1 import InfluxV1
 
 if TYPE_CHECKING:
     from hub.auth.logins import Logins  # hub.auth imports this module
+    from hub.keys.store import KeyStore
 
 
 @dataclass
@@ -38,6 +40,9 @@ class HubState:
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))  # when the hub began listening
+    # Feeds and reports (docs/feeds.md): reference data, partners' API keys; None: no key is accepted.
+    reference: ReferenceData = field(default_factory=lambda: load_reference(None))
+    keys: KeyStore | None = None
 
 
 def _state(request: Request) -> HubState:

@@ -12,11 +12,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "station.t
 def test_help_lists_the_subcommands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("demo", "hub", "station", "sim", "users", "vision"):
+    for command in ("demo", "hub", "station", "sim", "users", "vision", "keys"):
         assert command in result.output
 
 
-@pytest.mark.parametrize("command", ["demo", "hub", "station", "sim", "users", "vision"])
+@pytest.mark.parametrize("command", ["demo", "hub", "station", "sim", "users", "vision", "keys"])
 def test_each_subcommand_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "--" in result.output
