@@ -10,6 +10,7 @@ import uvicorn
 from hub.api.app import create_app
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
+from hub.feeds.periods import PeriodStore
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import Ingest
@@ -40,6 +41,7 @@ class Hub:
         self.logins = Logins.from_settings(settings.auth)
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
+        self.periods = PeriodStore.from_settings(settings.feeds)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -81,6 +83,8 @@ class Hub:
             started=self.started,
             reference=self.reference,
             keys=self.keys,
+            periods=self.periods,
+            feeds=self.settings.feeds,
         )
 
     def start(self) -> None:

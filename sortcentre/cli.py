@@ -48,6 +48,15 @@ def _keys_app() -> typer.Typer:
 app.add_typer(_keys_app(), name="keys")
 
 
+def _periods_app() -> typer.Typer:
+    from hub.feeds.cli import periods_app
+
+    return periods_app
+
+
+app.add_typer(_periods_app(), name="periods")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from hub.feeds.settings import FeedSettings
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.live.activity import Activity
@@ -25,6 +26,7 @@ from hub.storage.influx_v1 import InfluxV1
 
 if TYPE_CHECKING:
     from hub.auth.logins import Logins  # hub.auth imports this module
+    from hub.feeds.periods import PeriodStore
     from hub.keys.store import KeyStore
 
 
@@ -43,6 +45,8 @@ class HubState:
     # Feeds and reports (docs/feeds.md): reference data, partners' API keys; None: no key is accepted.
     reference: ReferenceData = field(default_factory=lambda: load_reference(None))
     keys: KeyStore | None = None
+    periods: PeriodStore | None = None  # closed months and their frozen figures; None: the feed answers 503
+    feeds: FeedSettings = field(default_factory=FeedSettings)
 
 
 def _state(request: Request) -> HubState:

@@ -10,13 +10,13 @@ every stored batch, so the current bucket is as current as the events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from hub.storage.influx_v1 import InfluxV1
-from hub.storage.rollups import DAYS, HOURS, LOCAL, rfc3339
+from hub.storage.rollups import DAYS, HOURS, LOCAL, Layer, rfc3339
 from hub.storage.throughput import Period, site_filter
 
 
@@ -114,14 +114,20 @@ def _slot(bucket: Bucket, moment: datetime) -> object:
 
 
 def query(period: Period, group: Group, start: datetime, end: datetime, sites: Collection[str] | None) -> str:
-    layer = HOURS if period is Period.DAY else DAYS
-    every = "1h" if period is Period.DAY else "1d"
-    tz = "" if period is Period.DAY else " tz('Europe/Amsterdam')"  # local days, 23 or 25 hours on DST days
-    tags = ", ".join(f'"{t}"' for t in _TAGS[group])
+    return grouped_query(HOURS if period is Period.DAY else DAYS, _TAGS[group], start, end, sites)
+
+
+def grouped_query(
+    layer: Layer, tags: Sequence[str], start: datetime, end: datetime, sites: Collection[str] | None
+) -> str:
+    """Grams (``g``) and items (``n``) per bucket of ``layer`` and per combination of ``tags`` over [start, end),
+    empty buckets left out; also the volume feed's query (hub/feeds/volumes.py)."""
+    tz = " tz('Europe/Amsterdam')" if layer.local_days else ""  # local days, 23 or 25 hours on DST days
+    by = ", ".join(f'"{t}"' for t in tags)
     return (
         f'SELECT sum("weight_g") AS g, sum("items") AS n FROM {layer.qualified} '  # noqa: S608
         f"WHERE time >= '{rfc3339(start)}' AND time < '{rfc3339(end)}'{site_filter(sites)} "
-        f"GROUP BY time({every}), {tags} fill(none){tz}"
+        f"GROUP BY time({layer.every}), {by} fill(none){tz}"
     )
 
 

@@ -34,7 +34,14 @@ from tests.unit.hub.auth.conftest import Clock
 PASSWORD = "correct horse battery"
 # What a request without a session may reach (the contract); every other route must answer 401 or, for the
 # page, send the browser to /login.
-ANONYMOUS = {("GET", "/api/v1/health"), ("GET", "/login"), ("POST", "/api/v1/login")}
+ANONYMOUS = {
+    ("GET", "/api/v1/health"),
+    ("GET", "/login"),
+    ("POST", "/api/v1/login"),
+    # The feed's documentation: no data in it (its answers need a key; tests/integration/test_feeds.py).
+    ("GET", "/api/v1/feeds/openapi.json"),
+    ("GET", "/api/v1/feeds/docs"),
+}
 
 
 def cookie_of(response: httpx.Response) -> SimpleCookie:

@@ -1,0 +1,90 @@
+"""``sortcentre periods ...``: close a month of the volume feed (freeze its figures), and list the closed ones.
+
+Works on the hub's periods file (``feeds.periods_file``) and reads the month's figures from the hub's InfluxDB,
+while the hub runs: the feed looks the closed months up on every request. Heavy modules are imported inside
+the commands: a station's ``sortcentre`` must not load them.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+periods_app = typer.Typer(
+    help="Closed periods of the volume feed: months whose figures are frozen.", no_args_is_help=True
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="hub TOML file, for feeds.periods_file and influx (environment SORTCENTRE_HUB_* overrides)"
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+@periods_app.command("close")
+def close_command(
+    month: Annotated[str, typer.Argument(help="the month to close, YYYY-MM (it must have ended)")],
+    by: Annotated[str | None, typer.Option("--by", help="who closes it, for the record (default: your login)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Freeze a month's figures: later events for it show in the feed as an adjustment."""
+    from hub.feeds.periods import PeriodError, PeriodStore, close_month
+    from hub.settings import HubSettings
+    from hub.storage.influx_v1 import InfluxError, InfluxV1
+    from sortcentre.config_files import ConfigError
+
+    try:
+        settings = HubSettings.load(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    store = InfluxV1(settings.influx)
+    try:
+        closed = close_month(store, PeriodStore.from_settings(settings.feeds), month, by or getpass.getuser())
+    except PeriodError as exc:
+        raise _fail(str(exc)) from None
+    except InfluxError as exc:
+        raise _fail(f"InfluxDB at {settings.influx.url}: {exc}") from None
+    finally:
+        store.close()
+    typer.echo(f"closed {closed.month}: {closed.kg:.3f} kg, {closed.items} items frozen")
+
+
+@periods_app.command("list")
+def list_command(config: ConfigOption = None) -> None:
+    """Show the closed months: when, by whom, and their frozen totals."""
+    from hub.feeds.periods import PeriodStore
+    from hub.settings import HubSettings
+    from sortcentre.config_files import ConfigError
+
+    try:
+        settings = HubSettings.load(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    periods = PeriodStore.from_settings(settings.feeds)
+    closed = periods.closed()
+    if not closed:
+        typer.echo(f"no closed months in {periods.path}: every month is open")
+        return
+    table = Table(title=f"closed months in {periods.path}", title_justify="left")
+    for column in ("month", "closed (UTC)", "by", "kg", "items"):
+        table.add_column(column, justify="right" if column in {"kg", "items"} else "left")
+    for period in closed:
+        table.add_row(
+            period.month,
+            period.closed_at.strftime("%Y-%m-%d %H:%M"),
+            period.closed_by,
+            f"{period.kg:.3f}",
+            str(period.items),
+        )
+    Console(highlight=False).print(table)
