@@ -16,7 +16,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import auth, dashboard, feeds, history, stations, throughput, vision
+from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
 from hub.auth.web import SessionCookieRenewal, principal_from_request
 from sortcentre import __version__
@@ -44,6 +44,7 @@ def create_app(state: HubState) -> FastAPI:
     app.include_router(vision.router)
     app.include_router(feeds.router)
     app.include_router(feeds.admin_router)
+    app.include_router(reports.router)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
