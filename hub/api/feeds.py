@@ -39,8 +39,8 @@ from hub.feeds.volumes import (
     page,
     parse_group_by,
 )
-from hub.keys import Caller, CallerDep, Scope
-from hub.reference import ReferenceData
+from hub.keys import CallerDep, Scope
+from hub.keys.web import reference_of, requested_sites
 from hub.storage.influx_v1 import InfluxError
 from sortcentre.wire.topics import SLUG_PATTERN
 
@@ -157,11 +157,6 @@ def _example(summary: str, value: Any) -> dict[str, dict[str, Any]]:
     return {"example": {"summary": summary, "value": value}}
 
 
-def _reference(request: Request) -> ReferenceData:
-    reference: ReferenceData = request.app.state.reference
-    return reference
-
-
 def _periods(request: Request) -> PeriodStore:
     periods: PeriodStore | None = getattr(request.app.state, "periods", None)
     if periods is None:  # an app made without a Hub: better no answer than "open" for a month that is closed
@@ -173,23 +168,6 @@ def _settings(request: Request) -> FeedSettings:
     """``app.state.feeds`` when the app sets it (the hub's ``[feeds]`` settings), else the defaults."""
     settings: FeedSettings | None = getattr(request.app.state, "feeds", None)
     return settings or FeedSettings()
-
-
-def _scope(
-    caller: Caller, reference: ReferenceData, site: str | None, municipality: str | None
-) -> frozenset[str] | None:
-    """The sites this request reads: the caller's, narrowed by ``site`` and ``municipality``; 403 outside."""
-    requested: frozenset[str] | None = None
-    if municipality is not None:
-        try:
-            requested = reference.sites_of(municipality)
-        except KeyError:
-            raise HTTPException(400, f"municipality: unknown municipality {municipality!r}") from None
-    if site is not None:
-        if requested is not None and site not in requested:
-            raise HTTPException(400, f"site {site!r} does not lie in municipality {municipality!r}")
-        requested = frozenset({site})
-    return caller.allowed_sites(requested)
 
 
 def _row(row: VolumeRow, group_by: Sequence[GroupField]) -> dict[str, Any]:
@@ -306,7 +284,7 @@ def get_volumes(
 ) -> Response:
     caller.require(Scope.VOLUMES_READ)
     settings = _settings(request)
-    reference = _reference(request)
+    reference = reference_of(request)
     try:
         check_range(first, last, settings.max_range_days)
         fields = parse_group_by(group_by)
@@ -315,7 +293,7 @@ def get_volumes(
         raise HTTPException(400, str(exc)) from None
     if limit is not None and limit > settings.page_size:
         raise HTTPException(400, f"limit: at most {settings.page_size} rows per page")
-    sites = _scope(caller, reference, site, municipality)
+    sites = caller.allowed_sites(requested_sites(reference, site, municipality))
 
     def municipality_of(name: str) -> str | None:
         found = reference.municipality_of(name)

@@ -16,8 +16,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from hub.api.deps import StateDep
+from hub.feeds.settings import FeedSettings
+from hub.feeds.volumes import FeedError, check_range
 from hub.keys import CallerDep, Scope
-from hub.reference import ReferenceData
+from hub.keys.web import reference_of, requested_sites
 from hub.reports.build import Meta, ReportKind, build, describe_scope, month_status
 from hub.reports.fetch import month_volumes
 from hub.reports.render import Format, filename, to_csv, to_html
@@ -30,10 +32,6 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
-MAX_DAYS = 366
-# The day rollup and the InfluxQL time literals cover these years comfortably; outside them is a typo.
-FIRST_DAY = date(1970, 1, 2)
-LAST_DAY = date(2199, 12, 31)
 # The page is self-contained: no script, no image, no request of its own. The policy says so to the browser,
 # so even a name that escaped escaping could not run or fetch anything.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -51,41 +49,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _reference(request: Request) -> ReferenceData:
-    reference: ReferenceData | None = getattr(request.app.state, "reference", None)
-    if reference is None:
-        raise HTTPException(503, "the hub has no reference data loaded")
-    return reference
-
-
-def check_range(first: date, last: date) -> None:
-    if first > last:
-        raise HTTPException(400, f"'from' ({first}) is after 'to' ({last})")
-    if first < FIRST_DAY or last > LAST_DAY:
-        raise HTTPException(400, f"'from' and 'to' must lie between {FIRST_DAY} and {LAST_DAY}")
-    days = (last - first).days + 1
-    if days > MAX_DAYS:
-        raise HTTPException(
-            400, f"at most {MAX_DAYS} days per report (this one covers {days}): ask for a shorter range"
-        )
-
-
-def requested_sites(reference: ReferenceData, site: str | None, municipality: str | None) -> frozenset[str] | None:
-    """The sites the parameters name (None: no narrowing). Both given: the site must lie in the municipality,
-    as in the volume feed."""
-    requested: frozenset[str] | None = None
-    if municipality is not None:
-        try:
-            requested = reference.sites_of(municipality)
-        except KeyError:
-            raise HTTPException(400, f"municipality: unknown municipality {municipality!r}") from None
-    if site is not None:
-        if requested is not None and site not in requested:
-            raise HTTPException(400, f"site {site!r} does not lie in municipality {municipality!r}")
-        requested = frozenset({site})
-    return requested
-
-
 @router.get("/{kind}", response_class=Response, responses=_ERRORS, summary="A report as a printable page or CSV")
 def get_report(
     request: Request,
@@ -93,7 +56,9 @@ def get_report(
     caller: CallerDep,
     kind: Annotated[ReportKind, Path(description="bkn, upv-textiel, cbs or co2e")],
     first: Annotated[date, Query(alias="from", description="first local day (Europe/Amsterdam), YYYY-MM-DD")],
-    last: Annotated[date, Query(alias="to", description="last local day, included; at most 366 days in all")],
+    last: Annotated[
+        date, Query(alias="to", description="last local day, included; at most feeds.max_range_days (366) in all")
+    ],
     site: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="only this site (one of yours)")] = None,
     municipality: Annotated[
         str | None, Query(min_length=1, max_length=80, description="only this municipality, by name or slug")
@@ -103,8 +68,12 @@ def get_report(
     ] = Format.HTML,
 ) -> Response:
     caller.require(Scope.REPORTS_READ)
-    check_range(first, last)
-    reference = _reference(request)
+    settings: FeedSettings = getattr(request.app.state, "feeds", None) or FeedSettings()
+    try:
+        check_range(first, last, settings.max_range_days)  # the same limits as the volume feed
+    except FeedError as exc:
+        raise HTTPException(400, str(exc)) from None
+    reference = reference_of(request)
     sites = caller.allowed_sites(requested_sites(reference, site, municipality))
     periods: PeriodStore | None = getattr(request.app.state, "periods", None)
     try:

@@ -32,11 +32,28 @@ def _keys(request: Request) -> KeyStore:
     return keys
 
 
-def _reference(request: Request) -> ReferenceData:
+def reference_of(request: Request) -> ReferenceData:
+    """The hub's reference data (create_app always sets it; without it no municipality has sites)."""
     reference: ReferenceData | None = getattr(request.app.state, "reference", None)
-    if reference is None:  # the lead's create_app always sets it; without it no municipality has sites
+    if reference is None:
         raise HTTPException(503, "the hub has no reference data loaded")
     return reference
+
+
+def requested_sites(reference: ReferenceData, site: str | None, municipality: str | None) -> frozenset[str] | None:
+    """The sites a feed or report request names (None: no narrowing), for ``Caller.allowed_sites``. Both
+    given: the site must lie in the municipality."""
+    requested: frozenset[str] | None = None
+    if municipality is not None:
+        try:
+            requested = reference.sites_of(municipality)
+        except KeyError:
+            raise HTTPException(400, f"municipality: unknown municipality {municipality!r}") from None
+    if site is not None:
+        if requested is not None and site not in requested:
+            raise HTTPException(400, f"site {site!r} does not lie in municipality {municipality!r}")
+        requested = frozenset({site})
+    return requested
 
 
 def _key_caller(request: Request, header: str) -> Caller:
@@ -59,7 +76,7 @@ def _key_caller(request: Request, header: str) -> Caller:
             f"{keys.limiter.rate_per_s * 60:g} per minute): try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    return Caller(key.name, key.scopes, key.reach(_reference(request)), key_id=key.id)
+    return Caller(key.name, key.scopes, key.reach(reference_of(request)), key_id=key.id)
 
 
 def feed_caller(request: Request) -> Caller:
