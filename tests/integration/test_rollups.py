@@ -76,7 +76,7 @@ def test_rollup_answers_equal_raw_sums(mosquitto: MosquittoServer, hub: Hub) -> 
     assert wait_until(lambda: hub.metrics.events_stored._value.get() == len(events), 60)
     assert stored_count(hub) == len(events)
     client.stop()
-    assert influx_query(hub, 'SELECT count("events") FROM "rollups"."throughput_1d"')  # the day layer exists
+    assert influx_query(hub, 'SELECT count("items") FROM "rollups"."throughput_1d"')  # the day layer exists
 
     for start, end in [
         (now - timedelta(days=5), now + timedelta(minutes=1)),
