@@ -23,7 +23,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in the main thread while it
+# is open, and tests after the browser tests that call asyncio.run() would find it there.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     assert CHROMIUM.exists(), "Debian's Chromium is missing: apt-get install chromium (make test does it as root)"
     with sync_playwright() as playwright:

@@ -25,6 +25,8 @@ from hub.api.app import create_app
 from hub.api.deps import Role
 from hub.service import Hub
 from sortcentre.infra import MosquittoServer, free_port
+from sortcentre.mqtt import MqttClient, MqttSettings
+from sortcentre.wire import TopicKind, topic
 from tests.conftest import wait_until
 from tests.integration.conftest import hub  # noqa: F401  (the fixture)
 from tests.integration.test_station_process import StationProcess, write_config
@@ -65,6 +67,19 @@ def stations(tmp_path: Path, mosquitto: MosquittoServer) -> Iterator[dict[str, t
             if process.proc and process.proc.poll() is None:
                 process.signal(signal.SIGTERM)
             rig.stop()
+        forget_retained_status(mosquitto, [(site, rig.config.station.id) for site, (rig, _) in running.items()])
+
+
+def forget_retained_status(mosquitto: MosquittoServer, stations: list[tuple[str, str]]) -> None:
+    """The broker keeps each station's last status for every later subscriber: clear it, so the hubs of
+    later tests do not show these stations."""
+    client = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), f"cleanup-{secrets.token_hex(3)}")
+    client.start()
+    assert client.wait_connected(10)
+    for site, station in stations:
+        client.publish(topic(site, station, TopicKind.STATUS), b"", qos=1, retain=True)  # empty: delete (MQTT 3.3.1.3)
+    time.sleep(0.3)
+    client.stop()
 
 
 def log_in(page: Page, web: str, hub: Hub, role: Role, sites: tuple[str, ...] = ()) -> None:  # noqa: F811
