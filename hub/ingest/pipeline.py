@@ -18,6 +18,7 @@ import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,6 +93,41 @@ class _Pending:
     submitted: float = field(default_factory=time.monotonic)
 
 
+class Inbox:
+    """Received messages on their way from paho's network thread to the collector.
+
+    A deque (append and popleft are atomic) and an Event that says something arrived: queue.Queue took a
+    lock and a notify per message on both sides, and the collector one timed get() per message. Here the
+    network thread appends and sets the Event only when it is clear, and the collector takes a whole batch.
+    """
+
+    POLL_S = 0.005  # while a batch fills up: a batch that reached its count leaves at most this much later
+
+    def __init__(self) -> None:
+        self._items: deque[InboundMessage] = deque()
+        self._arrived = threading.Event()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, message: InboundMessage) -> None:
+        self._items.append(message)
+        if not self._arrived.is_set():
+            self._arrived.set()
+
+    def take(self, max_items: int, max_delay_s: float, idle_s: float) -> list[InboundMessage]:
+        """Up to ``max_items``, waiting at most ``max_delay_s`` after the first is there for more to come;
+        [] when nothing came within ``idle_s``."""
+        if not self._items:
+            self._arrived.clear()
+            if not self._items and not self._arrived.wait(idle_s):  # checked again after clear(): no lost wake-up
+                return []
+        deadline = time.monotonic() + max_delay_s
+        while len(self._items) < max_items and (remaining := deadline - time.monotonic()) > 0:
+            time.sleep(min(remaining, self.POLL_S))
+        return [self._items.popleft() for _ in range(min(len(self._items), max_items))]
+
+
 class Ingest:
     def __init__(
         self,
@@ -108,7 +144,7 @@ class Ingest:
         self._metrics = metrics
         self._dead_letters = dead_letters
         self._workers = workers(self._on_result)
-        self._inbox: queue.Queue[InboundMessage] = queue.Queue()
+        self._inbox = Inbox()
         self._stop = threading.Event()
         self._workers_stopped = threading.Event()  # stopping: give up retrying InfluxDB
         self._collector = threading.Thread(target=self._collect_loop, name="ingest-collect", daemon=True)
@@ -152,7 +188,7 @@ class Ingest:
 
     # -- collector thread --------------------------------------------------------------------------------
     def _collect_loop(self) -> None:
-        while not (self._stop.is_set() and self._inbox.empty()):
+        while not (self._stop.is_set() and not self._inbox):
             batch = self._collect()
             if not batch:
                 continue
@@ -164,21 +200,8 @@ class Ingest:
                 return  # stopping while every worker is stuck on InfluxDB: leave it to the broker
 
     def _collect(self) -> list[InboundMessage]:
-        try:
-            first = self._inbox.get(timeout=0.1)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self._settings.batch_max_delay_s
-        while len(batch) < self._settings.batch_max_events:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(self._inbox.get(timeout=remaining))
-            except queue.Empty:
-                break
-        self._metrics.queue_depth.set(self._inbox.qsize())
+        batch = self._inbox.take(self._settings.batch_max_events, self._settings.batch_max_delay_s, idle_s=0.1)
+        self._metrics.queue_depth.set(len(self._inbox))
         return batch
 
     # -- results, from the workers' threads ------------------------------------------------------------------
