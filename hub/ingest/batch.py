@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.points import event_line
-from sortcentre.wire import ContractError, RejectReason, decode_event
+from hub.storage.points import event_line, grams
+from sortcentre.wire import ContractError, EventType, RejectReason, SortingEvent, decode_event
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +27,33 @@ RawMessage = tuple[str, bytes]  # topic, payload
 # NamedTuples, not dataclasses: thousands of these travel back from a worker per batch, and a slotted
 # dataclass pickles through dataclasses.fields() once per object (measured: 4% of the hub's receive thread).
 class Stored(NamedTuple):
+    """A stored event as the hub process needs it (the live views), so that it never parses the JSON again."""
+
     position: int  # in the batch
     site: str
     station: str
     seq: int
+    stream: str
+    category: str
+    grams: int  # negative for an undo, as stored
+    items: int  # 1, or -1 for an undo
+    station_ms: int  # station time, ms since the epoch
+
+    @classmethod
+    def of(cls, position: int, event: SortingEvent) -> Stored:
+        sign = -1 if event.type is EventType.UNDO else 1
+        station_ms = round(event.station_time.timestamp() * 1000)  # millisecond precision: exact after rounding
+        return cls(
+            position,
+            event.site,
+            event.station,
+            event.seq,
+            event.stream,
+            event.category,
+            sign * grams(event.weight_kg),
+            sign,
+            station_ms,
+        )
 
 
 class Refused(NamedTuple):
@@ -86,7 +109,7 @@ class BatchWriter:
                 newest = moment
             # Whole seconds are exact in a float timestamp, so this floors to the minute without rounding.
             touched.add((event.site, event.station, int(moment.timestamp()) // 60))
-            result.stored.append(Stored(index, event.site, event.station, event.seq))
+            result.stored.append(Stored.of(index, event))
         result.newest = newest
         result.touched = [(site, station, _minute(m)) for site, station, m in sorted(touched)]
         if lines:

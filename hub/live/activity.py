@@ -16,7 +16,6 @@ Two sources, so the numbers are both current and right after a hub restart:
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import deque
@@ -28,10 +27,9 @@ from typing import NamedTuple
 from hub.ingest.pipeline import StoredBatch
 from hub.live.stations import ChangeListener, StationKey
 from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.points import MEASUREMENT, grams
+from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import LOCAL, rfc3339
 from hub.storage.throughput import Period, ThroughputRow, throughput
-from sortcentre.wire import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -136,25 +134,21 @@ class _Station:
 
 
 def increments(batch: StoredBatch) -> list[Increment]:
-    """The batch's events, read with plain JSON: the worker validated them already, and this runs in the
-    ingest's result path for every stored event (full model validation would cost ten times more)."""
-    found = []
-    for stored in batch.stored:
-        raw = json.loads(batch.messages[stored.position].payload)
-        sign = -1 if raw["type"] == EventType.UNDO.value else 1
-        found.append(
-            Increment(
-                stored.site,
-                stored.station,
-                raw["stream"],
-                raw["category"],
-                sign * grams(raw["weight_kg"]),
-                sign,
-                datetime.fromisoformat(raw["station_time"]),
-                stored.seq,
-            )
+    """The batch's events, as the worker that validated them described them (no JSON parsed here: this runs
+    in the hub's result path for every stored event)."""
+    return [
+        Increment(
+            s.site,
+            s.station,
+            s.stream,
+            s.category,
+            s.grams,
+            s.items,
+            datetime.fromtimestamp(s.station_ms / 1000, UTC),
+            s.seq,
         )
-    return found
+        for s in batch.stored
+    ]
 
 
 class Activity:

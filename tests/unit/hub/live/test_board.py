@@ -25,7 +25,7 @@ def message(site: str, station: str, kind: TopicKind, payload: bytes, position: 
 
 def feed_event_batch(live: LiveStations, activity: Activity, events: list[SortingEvent]) -> None:
     messages = [message(e.site, e.station, TopicKind.EVENT, e.to_json(), i) for i, e in enumerate(events)]
-    stored = [Stored(i, e.site, e.station, e.seq) for i, e in enumerate(events)]
+    stored = [Stored.of(i, e) for i, e in enumerate(events)]
     batch = StoredBatch(messages, stored)
     activity.on_batch_stored(batch)
     live.on_batch_stored(batch)
