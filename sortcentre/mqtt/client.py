@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.exception import MalformedPacket
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 logger = logging.getLogger(__name__)
@@ -277,6 +279,50 @@ class _BufferedReadClient(paho.Client):
             rc = super().loop_read(max_packets)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._read_pos >= len(self._read_buffer):
                 return rc
+
+    def _packet_read(self) -> MQTTErrorCode:
+        """A packet that lies whole in the read buffer is cut out here in one step; paho's own reading (a
+        call per header byte, then the rest) is left for packets that arrive in pieces."""
+        packet = self._in_packet
+        if packet["command"] != 0 or self._read_socket is not self._sock:
+            return super()._packet_read()
+        buffer, start = self._read_buffer, self._read_pos
+        end = len(buffer)
+        length, multiplier, index = 0, 1, start + 1
+        while True:  # the remaining length: 1 to 4 bytes, 7 bits each (MQTT 3.1.1 §2.2.3)
+            if index >= end or index > start + 4:
+                return super()._packet_read()  # not all here yet, or malformed: paho decides
+            byte = buffer[index]
+            index += 1
+            length += (byte & 127) * multiplier
+            multiplier *= 128
+            if not byte & 128:
+                break
+        if index + length > end:
+            return super()._packet_read()
+        packet["command"] = buffer[start]
+        packet["have_remaining"] = 1
+        packet["remaining_length"] = length
+        packet["packet"] = bytearray(buffer[index : index + length])
+        self._read_pos = index + length
+        try:
+            rc = self._packet_handle()
+        except MalformedPacket as exc:
+            self._easy_log(paho.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
+            rc = MQTTErrorCode.MQTT_ERR_PROTOCOL
+        self._in_packet = {
+            "command": 0,
+            "have_remaining": 0,
+            "remaining_count": [],
+            "remaining_mult": 1,
+            "remaining_length": 0,
+            "packet": bytearray(b""),
+            "to_process": 0,
+            "pos": 0,
+        }
+        with self._msgtime_mutex:
+            self._last_bytes_received = time.monotonic()  # paho's time_func
+        return rc
 
 
 def end_session(settings: MqttSettings, client_id: str, timeout: float = 5.0) -> None:
