@@ -93,6 +93,7 @@ class MqttClient:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.deliver = self._deliver
         self._client.on_publish = self._on_publish
         self._subscriptions: dict[str, tuple[int, MessageHandler]] = {}
         # topic -> handler: a fleet has a few hundred topics, and matching every message against every
@@ -191,11 +192,15 @@ class MqttClient:
             self.on_disconnected()
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        handler = self._handler_for(msg.topic)
+        """paho's callback, for what the client's own PUBLISH reader leaves to paho (QoS 2, MQTT 5)."""
+        self._deliver(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain))
+
+    def _deliver(self, topic: str, payload: bytes, mid: int, qos: int, retain: bool) -> None:
+        handler = self._handler_for(topic)
         if handler is None:
-            logger.debug("message on %s matches no subscription", msg.topic)
+            logger.debug("message on %s matches no subscription", topic)
             return
-        handler(InboundMessage(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain)))
+        handler(InboundMessage(topic, payload, mid, qos, retain))
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
         if self.on_published is not None:
@@ -229,6 +234,8 @@ class _BufferedReadClient(paho.Client):
     every packet. tests/integration/test_broker.py sends it messages split across and packed into chunks."""
 
     READ_SIZE = 65536
+    # Where PUBLISHes go (topic, payload, mid, qos, retain); None: paho's on_message, as usual.
+    deliver: Callable[[str, bytes, int, int, bool], None] | None = None
     _PUBACK = struct.Struct("!BBH")  # fixed header (type, remaining length 2) and the message id
 
     def queue_pubacks(self, mids: Iterable[int]) -> None:
@@ -237,6 +244,36 @@ class _BufferedReadClient(paho.Client):
         packet = b"".join([self._PUBACK.pack(paho.PUBACK, 2, mid) for mid in mids])
         if packet:
             self._packet_queue(paho.PUBACK, packet, 0, 1)
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        """An MQTT 3.1.1 PUBLISH of QoS 0 or 1 read straight into ``deliver``: paho's reader builds an
+        MQTTMessage (with MQTT 5 properties, a timestamp and a debug line) that we only copy out again. QoS 2
+        and MQTT 5 go through paho. Layout: MQTT 3.1.1 §3.3 (topic length, topic, packet id if QoS > 0)."""
+        command, packet = self._in_packet["command"], self._in_packet["packet"]
+        qos = (command & 0x06) >> 1
+        if self.deliver is None or qos == 2 or self._protocol == paho.MQTTv5:
+            return super()._handle_publish()
+        if len(packet) < 2:
+            raise MalformedPacket("PUBLISH without a topic length")
+        topic_end = 2 + ((packet[0] << 8) | packet[1])
+        payload_start = topic_end + (2 if qos else 0)
+        if len(packet) < payload_start:
+            raise MalformedPacket("PUBLISH shorter than its topic and packet id")
+        try:
+            topic = packet[2:topic_end].decode("utf-8")
+        except UnicodeDecodeError:
+            return super()._handle_publish()  # paho's way: the topic raises when read
+        mid = (packet[topic_end] << 8) | packet[topic_end + 1] if qos else 0
+        with self._in_callback_mutex:
+            try:
+                self.deliver(topic, bytes(packet[payload_start:]), mid, qos, bool(command & 0x01))
+            except Exception as err:
+                self._easy_log(paho.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise
+        if qos == 1 and not self._manual_ack:
+            return self._send_puback(mid)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def message_callback_add(self, sub: str, callback: Any) -> None:
         raise TypeError("route topics with MqttClient.subscribe(): this client skips paho's per-topic callbacks")

@@ -164,3 +164,33 @@ def test_acknowledged_in_one_write_means_the_broker_forgets_them(mosquitto: Mosq
     again.stop()
     publisher.stop()
     assert sorted(redelivered) == sorted(m.payload for m in received[total - left_unacknowledged :])
+
+
+def test_the_publish_reader_keeps_qos_retain_topic_and_payload(mosquitto: MosquittoServer) -> None:
+    """The client reads PUBLISH packets itself (QoS 0 and 1): flags, packet ids, UTF-8 topics and empty
+    payloads must come out as paho would give them."""
+    settings = MqttSettings(host=mosquitto.host, port=mosquitto.port)
+    base = f"reader/{unique('t')}"
+    publisher = MqttClient(settings, unique("reader-publisher"))
+    publisher.start()
+    assert publisher.wait_connected(10)
+    publisher.publish(f"{base}/retained/é", b"kept", qos=0, retain=True)
+    publisher.publish(f"{base}/retained/empty", b"", qos=1, retain=True)  # nothing kept for an empty payload
+    time.sleep(0.3)
+
+    received: list[InboundMessage] = []
+    subscriber = MqttClient(settings, unique("reader-subscriber"))
+    subscriber.subscribe(f"{base}/#", received.append, qos=1)
+    subscriber.start()
+    assert subscriber.wait_connected(10)
+    assert wait_until(lambda: len(received) == 1, 10)
+    publisher.publish(f"{base}/live", b"\x00\xffbinary", qos=1)
+    publisher.publish(f"{base}/live0", b"", qos=0)
+    assert wait_until(lambda: len(received) == 3, 10)
+    subscriber.stop()
+    publisher.stop()
+    retained, live, live0 = received
+    assert (retained.topic, retained.payload, retained.qos, retained.retain) == (f"{base}/retained/é", b"kept", 0, True)
+    assert (live.topic, live.payload, live.qos, live.retain) == (f"{base}/live", b"\x00\xffbinary", 1, False)
+    assert live.mid > 0
+    assert (live0.payload, live0.qos, live0.retain, live0.mid) == (b"", 0, False, 0)
