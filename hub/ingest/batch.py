@@ -8,13 +8,13 @@ nothing of MQTT: it takes (topic, payload) pairs and says, by index, which were 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from hub.ingest.backoff import Backoff
 from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import event_line, grams
 from sortcentre.wire import ContractError, EventType, RejectReason, SortingEvent, decode_event
@@ -122,7 +122,7 @@ class BatchWriter:
 
         While this waits, nothing is acknowledged, so the broker stops sending once its in-flight window is
         full: that is the backpressure, and memory stays bounded by that window."""
-        delay = self._retry_initial_s
+        backoff = Backoff(self._retry_initial_s, self._retry_max_s, self._stop_wait)
         while True:
             started = time.perf_counter()
             try:
@@ -134,10 +134,11 @@ class BatchWriter:
                     # say). Write one by one so that one bad point cannot hold the others back.
                     self._write_one_by_one(lines, result)
                     return True
-                logger.warning("InfluxDB write of %d points failed (%s); retrying in %.1f s", len(lines), exc, delay)
-                if self._stop_wait(delay * random.uniform(0.5, 1.0)):
+                logger.warning(
+                    "InfluxDB write of %d points failed (%s); retrying in %.1f s", len(lines), exc, backoff.delay
+                )
+                if not backoff.pause():
                     return False
-                delay = min(delay * 2, self._retry_max_s)
             else:
                 result.write_seconds = time.perf_counter() - started
                 return True

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
 from collections import deque
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.ingest.backoff import Backoff
 from hub.ingest.batch import BatchResult, Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
@@ -252,17 +252,16 @@ class Ingest:
                 self._advance()
 
     def _refresh_with_retry(self, touched: list[tuple[str, str, datetime]]) -> bool:
-        delay = self._settings.retry_initial_s
+        backoff = Backoff(self._settings.retry_initial_s, self._settings.retry_max_s, self._workers_stopped.wait)
         while True:
             try:
                 refresh_rollups(self._store, touched)
             except InfluxError as exc:
                 self._metrics.influx_errors.inc()
-                logger.warning("rollup refresh failed (%s); retrying in %.1f s", exc, delay)
-                if self._workers_stopped.wait(delay * random.uniform(0.5, 1.0)):
+                logger.warning("rollup refresh failed (%s); retrying in %.1f s", exc, backoff.delay)
+                if not backoff.pause():
                     logger.error("stopping while InfluxDB is down: refreshed batches stay unacknowledged")
                     return False
-                delay = min(delay * 2, self._settings.retry_max_s)
             else:
                 return True
 
