@@ -17,7 +17,7 @@ from hub.service import Hub
 from hub.settings import AuthSettings, HubSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.mqtt import MqttSettings, end_session
+from sortcentre.mqtt import MqttClient, MqttSettings, end_session
 from tests.conftest import unique
 
 
@@ -72,3 +72,13 @@ def logged_in(
     answer = api.post("/api/v1/login", json={"username": username, "password": password})
     assert answer.status_code == 200, answer.text
     return api
+
+
+@pytest.fixture
+def station(mosquitto: MosquittoServer) -> Iterator[MqttClient]:
+    """A connected MQTT client that publishes as the stations do (any station's topics: no broker accounts)."""
+    client = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), unique("station"))
+    client.start()
+    assert client.wait_connected(10)
+    yield client
+    client.stop()

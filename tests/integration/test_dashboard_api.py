@@ -11,19 +11,16 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.api.deps import Principal, Role, current_user
 from hub.service import Hub
 from hub.storage.rollups import LOCAL
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
+from sortcentre.mqtt import MqttClient
 from sortcentre.wire import (
     DeviceHealth,
     Heartbeat,
@@ -56,15 +53,6 @@ def z_event(seq: int, **kw: Any) -> SortingEvent:
 def o_event(seq: int, **kw: Any) -> SortingEvent:
     kw = {"stream": "textile", "category": "creme"} | kw
     return make_event(seq, site=OM, station=OMMEN, **kw)
-
-
-@pytest.fixture
-def station(mosquitto: MosquittoServer) -> Iterator[MqttClient]:
-    client = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), unique("station"))
-    client.start()
-    assert client.wait_connected(10)
-    yield client
-    client.stop()
 
 
 def api_as(hub: Hub, who: Principal) -> TestClient:

@@ -8,12 +8,10 @@ InfluxDB and the grouping code as well as the parameter checks."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
@@ -26,9 +24,7 @@ from schemathesis.checks import (
 )
 
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from tests.conftest import unique
+from sortcentre.mqtt import MqttClient
 from tests.integration.test_feeds import REFERENCE, STATIONS, Fleet, feed_app, publish
 
 # Valid and invalid (schema-violating) requests; the sum is what the acceptance asks for, with a margin for
@@ -45,15 +41,6 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-
-
-@pytest.fixture
-def station(mosquitto: MosquittoServer) -> Iterator[MqttClient]:
-    client = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), unique("fleet"))
-    client.start()
-    assert client.wait_connected(10)
-    yield client
-    client.stop()
 
 
 def near_the_present(case: Case) -> Case:

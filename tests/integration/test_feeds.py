@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -25,10 +23,9 @@ from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
 from hub.reference import load_reference
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
+from sortcentre.mqtt import MqttClient
 from sortcentre.wire import SortingEvent, TopicKind, topic
-from tests.conftest import make_event, unique, wait_until
+from tests.conftest import make_event, wait_until
 from tests.integration.conftest import logged_in
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -60,15 +57,6 @@ def feed_app(hub: Hub, folder: Path) -> FastAPI:
 def bearer(app: FastAPI, *scopes: str, **reach: list[str]) -> dict[str, str]:
     _key, secret = app.state.keys.create(scopes or ["volumes:read"], **reach)
     return {"Authorization": f"Bearer {secret}"}
-
-
-@pytest.fixture
-def station(mosquitto: MosquittoServer) -> Iterator[MqttClient]:
-    client = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), unique("fleet"))
-    client.start()
-    assert client.wait_connected(10)
-    yield client
-    client.stop()
 
 
 def publish(hub: Hub, client: MqttClient, events: list[SortingEvent]) -> None:
