@@ -304,9 +304,7 @@ class Activity:
             self._roll_day(now)
             if now.astimezone(LOCAL).date() == self._day:  # not stale: midnight did not pass meanwhile
                 for row in today_rows:
-                    self._station((row.site, row.station)).add_today(
-                        row.stream, row.category, round(row.kg * 1000), row.items
-                    )
+                    self._station((row.site, row.station)).add_today(row.stream, row.category, row.grams, row.items)
             for key, rows in window.items():
                 station = self._station(key)
                 for second, g, n in sorted(rows):

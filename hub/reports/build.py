@@ -152,7 +152,7 @@ class ThroughputLike(Protocol):
     @property
     def category(self) -> str: ...
     @property
-    def kg(self) -> float: ...
+    def grams(self) -> int: ...
     @property
     def items(self) -> int: ...
 
@@ -189,15 +189,12 @@ class MonthVolumes:
 
 
 def volumes(rows: Iterable[ThroughputLike]) -> list[Volume]:
-    """Station rows (hub.storage.throughput) summed per site, stream and category.
-
-    ``ThroughputRow.kg`` is an integer number of grams divided by 1000, and round(kg * 1000) gives that
-    integer back exactly for any amount below 9 million tonnes (2**53 / 1000 grams)."""
+    """Station rows (hub.storage.throughput, exact grams) summed per site, stream and category."""
     grams: dict[tuple[str, str, str], int] = defaultdict(int)
     items: dict[tuple[str, str, str], int] = defaultdict(int)
     for row in rows:
         key = (row.site, row.stream, row.category)
-        grams[key] += round(row.kg * 1000)
+        grams[key] += row.grams
         items[key] += row.items
     return [Volume(*key, grams=grams[key], items=items[key]) for key in sorted(grams)]
 

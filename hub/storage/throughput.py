@@ -60,8 +60,12 @@ class ThroughputRow:
     station: str
     stream: str
     category: str
-    kg: float
+    grams: int  # exact, as stored (undos subtracted)
     items: int
+
+    @property
+    def kg(self) -> float:
+        return self.grams / 1000
 
 
 def _utc(moment: datetime) -> datetime:
@@ -128,6 +132,6 @@ def throughput(
             grams[key] += int(g or 0)
             items[key] += int(n or 0)
     return [
-        ThroughputRow(site=k[0], station=k[1], stream=k[2], category=k[3], kg=grams[k] / 1000, items=items[k])
+        ThroughputRow(site=k[0], station=k[1], stream=k[2], category=k[3], grams=grams[k], items=items[k])
         for k in sorted(grams)
     ]

@@ -49,10 +49,10 @@ def total(report: Report) -> dict[str, Cell | str]:
 
 def test_station_rows_become_exact_grams_per_site_and_category() -> None:
     rows = [
-        ThroughputRow("dalfsen", "dalfsen-textile-1", "textile", "creme", 0.1, 1),
-        ThroughputRow("dalfsen", "dalfsen-textile-2", "textile", "creme", 0.2, 2),  # 0.1 + 0.2 != 0.3 in floats
-        ThroughputRow("dalfsen", "dalfsen-textile-2", "textile", "export", 1234567.891, 7),
-        ThroughputRow("ommen", "ommen-textile-1", "textile", "creme", -0.125, -1),  # an undo of an earlier item
+        ThroughputRow("dalfsen", "dalfsen-textile-1", "textile", "creme", 100, 1),
+        ThroughputRow("dalfsen", "dalfsen-textile-2", "textile", "creme", 200, 2),  # 0.1 + 0.2 kg: 300 g exactly
+        ThroughputRow("dalfsen", "dalfsen-textile-2", "textile", "export", 1234567891, 7),
+        ThroughputRow("ommen", "ommen-textile-1", "textile", "creme", -125, -1),  # an undo of an earlier item
     ]
     assert volumes(rows) == [
         Volume("dalfsen", "textile", "creme", 300, 3),
