@@ -362,14 +362,7 @@ class ClosedPeriodOut(BaseModel):
 
 
 def _out(period: ClosedPeriod) -> ClosedPeriodOut:
-    return ClosedPeriodOut(
-        month=period.month,
-        closed_at=period.closed_at,
-        closed_by=period.closed_by,
-        kg=period.kg,
-        grams=period.grams,
-        items=period.items,
-    )
+    return ClosedPeriodOut.model_validate(period, from_attributes=True)
 
 
 @admin_router.post(
