@@ -16,7 +16,7 @@ import psutil
 from bench.stats import percentile
 from edge.vision.classifier import ImageClassifier, train
 from edge.vision.dataset import iter_samples
-from edge.vision.marking_eval import MarkingReport, evaluate_markings
+from edge.vision.marking_eval import Enough, MarkingReport, evaluate_markings, ocr_reader
 from edge.vision.ocr import MarkingOcr
 from tests.unit.edge.vision.test_classifier import STREAM, render, write_dataset
 
@@ -61,12 +61,12 @@ def _ms(seconds: list[float]) -> str:
     return f"{percentile(ms, 50):.0f} | {percentile(ms, 99):.0f}"
 
 
-def _rapidocr_lines() -> Callable[[Frame], Sequence[str]]:
+def _rapidocr_lines() -> Callable[[Frame, Enough], Sequence[str]]:
     from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
 
     engine = RapidOCR()
 
-    def read(frame: Frame) -> list[str]:
+    def read(frame: Frame, _enough: Enough) -> list[str]:  # plain rapidocr reads once
         result, _elapsed = engine(frame)
         return [str(text) for _box, text, _score in result or []]
 
@@ -105,10 +105,10 @@ def _rows(name: str, report: MarkingReport) -> list[str]:
 
 def run(folder: Path) -> list[str]:
     ocr = MarkingOcr()
-    ours = evaluate_markings(EVAL_SET, lambda frame: [line.text for line in ocr.read(frame)], progress=False)
+    ours = evaluate_markings(EVAL_SET, ocr_reader(ocr), progress=False)
 
     subset = _subset(EVAL_SET, folder / "subset")
-    ours_subset = evaluate_markings(subset, lambda frame: [line.text for line in ocr.read(frame)], progress=False)
+    ours_subset = evaluate_markings(subset, ocr_reader(ocr), progress=False)
     baseline = evaluate_markings(subset, _rapidocr_lines(), progress=False)
     speed_ratio = percentile(baseline.seconds, 50) / percentile(ours_subset.seconds, 50)
 

@@ -61,11 +61,11 @@ def eval_command(
             raise typer.Exit(2) from None
         print_report(metrics, f"{model.name} at threshold {threshold}", console)
         return
-    from edge.vision.marking_eval import evaluate_markings, print_marking_report
+    from edge.vision.marking_eval import evaluate_markings, ocr_reader, print_marking_report
     from edge.vision.ocr import MarkingOcr
 
     ocr = MarkingOcr()
-    report = evaluate_markings(dataset, lambda frame: [line.text for line in ocr.read(frame)])
+    report = evaluate_markings(dataset, ocr_reader(ocr))
     if report.plastic is None and report.label_exact is None:
         typer.echo(f"{dataset}: no sample carries a marking truth; pass --model to evaluate a classifier", err=True)
         raise typer.Exit(2)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -23,7 +24,30 @@ from edge.vision.evaluation import Metrics, print_report
 from edge.vision.markings.fibres import read_composition
 from edge.vision.markings.plastics import read_polymer
 
-ReadLines = Callable[[npt.NDArray[np.uint8]], Sequence[str]]
+if TYPE_CHECKING:
+    from edge.vision.ocr import MarkingOcr
+
+# read_lines(frame, enough): the OCR texts of a frame; ``enough(texts)`` tells a reader that retries when its first
+# reading is not enough whether the parser can read the item from them (see ``MarkingOcr.read``).
+Enough = Callable[[Sequence[str]], bool]
+ReadLines = Callable[[npt.NDArray[np.uint8], Enough], Sequence[str]]
+
+
+def ocr_reader(ocr: MarkingOcr) -> ReadLines:
+    """The texts ``ocr`` reads from a frame, retrying as it does when the first reading is not enough."""
+
+    def read(frame: npt.NDArray[np.uint8], enough: Enough) -> list[str]:
+        return [line.text for line in ocr.read(frame, enough)]
+
+    return read
+
+
+def polymer_readable(texts: Sequence[str]) -> bool:
+    return read_polymer(texts) is not None
+
+
+def composition_readable(texts: Sequence[str]) -> bool:
+    return read_composition(texts) is not None
 
 
 def composition_key(parts: Iterable[CompositionPart]) -> str:
@@ -60,9 +84,9 @@ def evaluate_markings(root: Path, read_lines: ReadLines, *, progress: bool = Tru
     for sample in track(samples, description="reading markings") if progress else samples:
         frame = _image(sample)
         started = time.perf_counter()
-        lines = list(read_lines(frame))
         truth = sample.meta.truth
         assert truth is not None
+        lines = list(read_lines(frame, polymer_readable if truth.polymer is not None else composition_readable))
         if truth.polymer is not None:
             reading = read_polymer(lines)
             report.seconds.append(time.perf_counter() - started)

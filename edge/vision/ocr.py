@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from typing import Any
 import cv2
 import numpy as np
 import onnxruntime as ort
+
+from edge.vision.resin_triangle import UprightTriangle, upright_views
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +44,10 @@ RELIEF_SIGMA = 4.0
 RELIEF_GAIN = 4.0
 # A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
 TRIANGLE_MAX_ASPECT = 1.6
-TRIANGLE_MIN_SIDE = 40
-TRIANGLE_DIGIT_SCORE = 0.85  # a lone digit is a strong claim (it names the polymer): ask for a confident reading
+TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
+TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
+# Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
+_DIGIT_AS_LETTER = str.maketrans("058", "OSB")
 MIN_BOX_SIDE = 3  # px in the probability map; smaller blobs are specks, not characters
 
 
@@ -162,23 +167,35 @@ class MarkingOcr:
         self._allowed = (
             np.array([i == 0 or _is_latin(ch) for i, ch in enumerate(self._charset)]) if latin_only else None
         )
+        self._digits_only = self._mask(lambda ch: "1" <= ch <= "7")
         self._det_input = self._det.get_inputs()[0].name
         self._rec_input = self._rec.get_inputs()[0].name
         logger.info("MarkingOcr loaded from %s (%s threads, det side %s)", folder, threads, det_max_side)
 
     # -- public ---------------------------------------------------------------------------------------------------
 
-    def read(self, frame: np.ndarray) -> list[OcrLine]:
-        """The text lines in ``frame`` (BGR uint8), in reading order; empty when nothing readable is there."""
+    def read(self, frame: np.ndarray, enough: Callable[[list[str]], bool] | None = None) -> list[OcrLine]:
+        """The text lines in ``frame`` (BGR uint8), in reading order; empty when nothing readable is there.
+
+        ``enough`` says whether the texts read answer the caller (for example: a polymer can be read from them). A
+        frame whose first reading is not enough is read once more as a relief image, and that reading is kept if it
+        is enough. Without ``enough``, only a frame that read nothing plausible gets the second pass.
+        """
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         lines = self._read_once(frame)
-        if not self.relief_retry or self._plausibility(lines, self.plausible_score) > 0:
+        if not self.relief_retry:
             return lines
-        # Nothing plausible: often an embossed marking, same colour as the plastic, that shows only as a light and a
-        # shadow edge. A strong local-contrast image (high-pass around mid-grey) turns those edges into strokes the
-        # recogniser knows. Only frames that read nothing pay for this second pass.
+        if enough is not None and enough([line.text for line in lines]):
+            return lines
+        if enough is None and self._plausibility(lines, self.plausible_score) > 0:
+            return lines
+        # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow edge, maybe
+        # beside a printed line that did read (a lot number). A strong local-contrast image (high-pass around
+        # mid-grey) turns those edges into strokes the recogniser knows. Only such frames pay for this second pass.
         again = self._read_once(_relief(frame))
+        if enough is not None and enough([line.text for line in again]):
+            return again
         return again if self._plausibility(again, 0.0) > self._plausibility(lines, 0.0) else lines
 
     @staticmethod
@@ -201,9 +218,10 @@ class MarkingOcr:
         flipped = [False] * len(crops)
         if self.flip_below > 0:
             readings, flipped = self._orient(crops, readings)
+        extra: list[OcrLine] = []
         if self.resin_symbols:
-            readings = self._read_triangles(crops, readings)
-        lines = []
+            readings, extra = self._read_triangles(frame, boxes, crops, readings)
+        lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
             if score < self.min_score or not text.strip():
                 continue
@@ -237,33 +255,54 @@ class MarkingOcr:
             )
         return [turned[i] for i in range(len(crops))], [True] * len(crops)
 
-    def _read_triangles(self, crops: list[np.ndarray], readings: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        """Square boxes that read as nothing are often a recycling triangle: read the digit in its middle.
+    def _read_triangles(
+        self, frame: np.ndarray, boxes: list[np.ndarray], crops: list[np.ndarray], readings: list[tuple[str, float]]
+    ) -> tuple[list[tuple[str, float]], list[OcrLine]]:
+        """Read recycling triangles upright: the digit inside as its resin symbol, and the abbreviation under the base.
 
-        The detector takes the chasing-arrows triangle and its digit as one square box, and the recogniser, trained
-        on lines, reads the whole as a CJK glyph or nothing. The digit alone, cut from the middle, reads well. It is
-        returned as the Unicode resin-identification symbol (U+2673..U+2679, ♳ for 1 .. ♹ for 7), so a parser can
-        tell a triangle's digit from any other digit in the frame.
+        The detector takes the chasing-arrows triangle and its digit as one squarish box (or the digit alone), and the
+        recogniser, trained on upright lines, reads the whole as nothing or, turned, a 7 as a 1. A box that reads no
+        word is tried as a triangle (``resin_triangle``): when its outline is a triangle, it is turned apex up and the
+        digit is read from the middle, decoded as a digit 1-7 only, and returned as the Unicode resin symbol (U+2673..
+        U+2679, ♳ for 1 .. ♹ for 7), so a parser can tell a triangle's digit from any other digit in the frame. The
+        abbreviation is cut from under the base and decoded as letters only (a lone ``O`` is not a zero there); the
+        detector seldom boxes a lone letter, so it comes back as a line of its own. Of the three apex-up turns of a
+        triangle, the digit read most confidently wins, and a different digit read well in another turn voids it.
         """
-        candidates = []
+        out = list(readings)
+        views: list[tuple[int, list[UprightTriangle]]] = []
         for i, (crop, (text, score)) in enumerate(zip(crops, readings, strict=True)):
             h, w = crop.shape[:2]
-            square = max(h, w) <= TRIANGLE_MAX_ASPECT * min(h, w) and min(h, w) >= TRIANGLE_MIN_SIDE
-            if square and (score < self.plausible_score or not any(ch.isalnum() for ch in text)):
-                candidates.append(i)
-        if not candidates:
-            return readings
-        middles = []
-        for i in candidates:
-            h, w = crops[i].shape[:2]
-            # The digit sits a little below the triangle's centre; the box also holds the arrows around it.
-            middles.append(crops[i][int(0.2 * h) : int(0.7 * h), int(0.27 * w) : int(0.73 * w)])
-        out = list(readings)
-        for i, (text, score) in zip(candidates, self._recognise(middles), strict=True):
-            digit = text.strip()
-            if len(digit) == 1 and "1" <= digit <= "7" and score >= TRIANGLE_DIGIT_SCORE:
+            squarish = max(h, w) <= TRIANGLE_MAX_ASPECT * min(h, w) and min(h, w) >= TRIANGLE_MIN_SIDE
+            # A triangle reads as nothing, a lone glyph ("A", "4") or its digit; a word is not a triangle.
+            glyph = sum(ch.isalnum() for ch in text) <= 1 or not any(ch.isalpha() for ch in text)
+            if squarish and (score < self.plausible_score or glyph):
+                found = upright_views(frame, boxes[i])
+                if found:
+                    views.append((i, found))
+        if not views:
+            return out, []
+        digits = self._recognise([view.digit()[0] for _, found in views for view in found], self._digits_only)
+        chosen: list[tuple[int, UprightTriangle]] = []
+        start = 0
+        for i, found in views:
+            read = digits[start : start + len(found)]
+            start += len(found)
+            best = _triangle_digit(read)
+            if best is not None:
+                digit, score = read[best]
                 out[i] = (chr(0x2672 + int(digit)), score)
-        return out
+                chosen.append((i, found[best]))
+            elif sum(ch.isalnum() for ch in out[i][0]) <= 1 or not any(ch.isalpha() for ch in out[i][0]):
+                out[i] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
+        cuts = [view.abbreviation() for _, view in chosen]
+        kept = [(crop, corners) for crop, corners in cuts if crop.size and min(crop.shape[:2]) >= MIN_BOX_SIDE]
+        lines = []
+        for (_, corners), (text, score) in zip(kept, self._recognise([crop for crop, _ in kept]), strict=True):
+            if text.strip() and score >= self.min_score:
+                letters = text.strip().translate(_DIGIT_AS_LETTER)
+                lines.append(OcrLine(letters, score, tuple((float(x), float(y)) for x, y in corners)))
+        return out, lines
 
     # -- detection ------------------------------------------------------------------------------------------------
 
@@ -307,7 +346,9 @@ class MarkingOcr:
 
     # -- recognition ----------------------------------------------------------------------------------------------
 
-    def _recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    def _recognise(self, crops: list[np.ndarray], allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Text and mean confidence of each crop; ``allowed`` masks the classes the decoder may pick (default: the
+        reader's script)."""
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
         for start in range(0, len(order), self.rec_batch):
@@ -320,13 +361,14 @@ class MarkingOcr:
                 blob[row, :, :, : resized.shape[1]] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
             probs = self._rec.run(None, {self._rec_input: blob})[0]
             for row, i in enumerate(batch):
-                results[i] = self._decode(probs[row])
+                results[i] = self._decode(probs[row], self._allowed if allowed is None else allowed)
         return results
 
-    def _decode(self, probs: np.ndarray) -> tuple[str, float]:
-        """Greedy CTC: best class per step, repeats merged, blanks dropped."""
-        if self._allowed is not None:
-            probs = np.where(self._allowed, probs, 0.0)
+    def _decode(self, probs: np.ndarray, allowed: np.ndarray | None) -> tuple[str, float]:
+        """Greedy CTC: best class per step, repeats merged, blanks dropped. Masked classes are never picked; the
+        confidence stays the model's own probability, so a reading forced into the mask scores low."""
+        if allowed is not None:
+            probs = np.where(allowed, probs, 0.0)
         best = probs.argmax(axis=1)
         conf = probs.max(axis=1)
         keep = best != 0
@@ -335,6 +377,10 @@ class MarkingOcr:
             return "", 0.0
         text = "".join(self._charset[int(k)] for k in best[keep] if int(k) < len(self._charset))
         return text, float(conf[keep].mean())
+
+    def _mask(self, keep: Callable[[str], bool]) -> np.ndarray:
+        """Decoder classes: the CTC blank and the characters ``keep`` accepts."""
+        return np.array([i == 0 or (len(ch) == 1 and keep(ch)) for i, ch in enumerate(self._charset)])
 
     def describe(self) -> dict[str, Any]:
         """The settings in effect, for logs and the benchmark report."""
@@ -353,6 +399,18 @@ class MarkingOcr:
             "latin_only": self.latin_only,
             "resin_symbols": self.resin_symbols,
         }
+
+
+def _triangle_digit(read: list[tuple[str, float]]) -> int | None:
+    """Which apex-up turn of a triangle reads its digit: the turn nearest the frame's upright (listed first) when it
+    reads confidently; otherwise the one other turn that does, unless that reads ``1``, which is what a 7 turned by
+    120° looks like (measured: 0.99 confident). Two turns reading different digits well: none."""
+    confident = [k for k, (text, score) in enumerate(read) if len(text) == 1 and score >= TRIANGLE_DIGIT_SCORE]
+    if 0 in confident:
+        return 0
+    if len(confident) == 1 and read[confident[0]][0] != "1":
+        return confident[0]
+    return None
 
 
 def _is_resin_symbol(ch: str) -> bool:

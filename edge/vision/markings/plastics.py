@@ -31,11 +31,14 @@ Three kinds of mark are read, and ``agreeing_marks`` counts how many *kinds* agr
     negation (``PVC-FREE``, ``PVC vrij``, ``zonder PVC``, ``sans PVC``, ``0% PVC``) is ignored.
 ``resin``
     The digit 1-7 of the triangle (``1``, ``01``, ``O5``, ``♴``). A digit counts when it is glued or next to a code, or
-    when it is a whole line by itself (after dropping ♻, triangles and punctuation). **A digit alone never makes a
-    reading**: a frame holds dates, lot numbers and quantities, and the triangle digit is the hardest thing to read. It
-    can only confirm a letter mark, or veto it: every resin digit read in the frame, lone lines included, must agree, so
-    ``>PP<`` with a lone ``1`` line gives ``None``. Digits in dates, lots and sizes (``05/23``, ``2023``, ``5L``) are
-    not resin digits; a digit glued to a code that is not a resin digit (``12PP``, ``PP50``) voids that code.
+    when it is a whole line by itself (after dropping ♻, triangles and punctuation). **A plain digit alone never makes
+    a reading**: a frame holds dates, lot numbers and quantities. It can only confirm a letter mark, or veto it: every
+    resin digit read in the frame, lone lines included, must agree, so ``>PP<`` with a lone ``1`` line gives ``None``.
+    Digits in dates, lots and sizes (``05/23``, ``2023``, ``5L``) are not resin digits; a digit glued to a code that
+    is not a resin digit (``12PP``, ``PP50``) voids that code. A **resin symbol** on a line of its own (``♵``) is
+    different: ``MarkingOcr`` writes one only for a digit it read inside a chasing-arrows triangle whose outline it
+    found, turned upright and decoded as a digit 1-7 with confidence, so it is the marking itself and counts alone
+    (``♵`` is pvc, ``♹`` other), with one mark agreeing.
 
 Agreement: resin codes 1 PET, 2 HDPE, 3 PVC, 4 LDPE, 5 PP, 6 PS, 7 other. A generic ``PE`` agrees with 2 (result hdpe)
 and 4 (ldpe) and stays ``pe`` alone. Code 7 and ``O``/``OTHER`` agree with abs, pc, pc-abs, pa, pmma and the ``other``
@@ -176,6 +179,7 @@ _ANY_ANGLE_MARKING = re.compile(rf"[{_ANGLE}]([A-Z][A-Z0-9+\-/().]{{1,15}})[{_AN
 _DIGIT_AFTER = re.compile(r"[ -]{0,2}(?P<digit>0?[1-7])(?![0-9A-Z/.,:%+\-])")
 _DIGIT_BEFORE = re.compile(r"(?<![0-9A-Z/.,:+\-])(?P<digit>0?[1-7])[ -]{0,2}$")
 _LONE_DIGIT = re.compile(r"0?[1-7]")
+_RESIN_SYMBOL = re.compile("[\u2673-\u2679]")  # ♳..♹
 _NEGATION_AFTER = re.compile(r"^[ -]?(?:FREE|VRIJ|FREI|LIBRE)\b")
 _NEGATION_BEFORE = re.compile(r"(?:\b(?:ZONDER|OHNE|SANS|SIN|NO|WITHOUT|FREE OF|FREI VON|LIBRE DE)|\b0 ?%) ?$")
 _NEUTRAL_WORDS = re.compile(
@@ -387,8 +391,10 @@ def read_polymer(lines: Sequence[str]) -> PolymerReading | None:
     if unknown:
         logger.debug("unreadable marking %s: no polymer", unknown)
         return None
-    if not any(mark.kind is not MarkKind.RESIN for mark in marks):
-        return None  # a resin digit alone is never enough
+    # A triangle's own digit (a resin symbol alone on its line) is a marking; a plain digit alone is never enough.
+    triangle = any(_RESIN_SYMBOL.search(lines[index]) for index in lone_digits)
+    if not triangle and not any(mark.kind is not MarkKind.RESIN for mark in marks):
+        return None
     marks += [_resin_mark(digit) for digit in lone_digits.values()]
 
     polymer = _resolve(marks)

@@ -86,6 +86,11 @@ READ = [
     case("p5-with-6", ["P5", "6"], "ps", 2, 6),
     case("other-7", ["OTHER 7"], "other", 2, 7),
     case("other-alone-under-a-triangle", ["OTHER"], "other", 1, None),
+    # a resin symbol is a digit MarkingOcr read inside a triangle it found: a marking on its own
+    case("triangle-digit-alone", ["♵"], "pvc", 1, 3),
+    case("triangle-digit-seven-alone", ["♹", "0"], "other", 1, 7),
+    case("triangle-digit-beside-a-lot-number", ["♷", "LOT 2319"], "pp", 1, 5),
+    case("triangle-digit-and-its-letter", ["♵", "V"], "pvc", 2, 3),
     case("brackets-read-as-letters", ["SPVCE"], "pvc", 1, None),
     case("closing-bracket-read-as-s", [">PETS"], "pet", 1, None),
     case("both-brackets-read-as-s", ["SPPS"], "pp", 1, None),
@@ -151,7 +156,10 @@ ABSTAIN = [
     # a digit alone, or with weak letters only
     pytest.param(["5"], id="lone-digit"),
     pytest.param(["♻", "5"], id="recycle-symbol-and-digit"),
-    pytest.param(["♵"], id="resin-symbol-alone"),
+    pytest.param(["3"], id="plain-triangle-digit-alone"),
+    pytest.param(["♵", "♳"], id="two-triangles-disagree"),
+    pytest.param(["♵", "PET"], id="triangle-digit-against-its-abbreviation"),
+    pytest.param(["♵ 12"], id="resin-symbol-inside-a-line"),
     pytest.param(["05/23", "LOT 3"], id="date-and-lot"),
     pytest.param(["HOPE"], id="hope-word"),
     pytest.param(["V"], id="v-alone"),

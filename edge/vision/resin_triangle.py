@@ -1,0 +1,178 @@
+"""Find a recycling triangle's orientation and the places of its digit and its abbreviation.
+
+The recogniser reads lines, upright. A resin code is neither: a digit inside three chasing arrows, turned however the
+item lies on the scale, with a short abbreviation (often one letter, ``V`` or ``O``) under the triangle's base. Read as
+is, a turned 7 reads as a 1, and the detector rarely boxes a lone small letter at all. So the reader turns the triangle
+upright first and then cuts out the two places where the text must be.
+
+Orientation: the three sides run in directions 60° apart, so the edge directions of a triangle pile up at one angle
+modulo 60°. The sixfold circular mean of the gradient directions, weighted by squared gradient, gives that angle and,
+by its length (0..1), how much the region looks like a triangle rather than text (measured on the rendered evaluation
+set: triangles 0.33-0.6, text lines and lone digits mostly below 0.25). Which of the six turns of that angle is
+upright cannot be told from the outline alone: three put a side flat at the bottom (apex up) and the digit decides
+between them (``upright_views`` returns those three, the most likely first).
+
+The geometry is in a fixed-size window, turned and scaled so that the triangle spans about half of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WINDOW = 320  # px: a triangle about 140-200 px across in the window reads at the recogniser's comfortable scale
+MIN_SIXFOLD = 0.3  # sixfold concentration below this is not a triangle (see the module docstring)
+# How far around the detector's box (in box sizes) the triangle is looked for: the box itself, then, for a box that
+# holds only the digit, the neighbourhood the triangle around a digit of that size takes up.
+REACHES = (0.6, 2.0)
+BASE_MARGIN = 40  # px of the window's sides left out of the base-line profile (other marks sit beside a triangle)
+MAX_BASE_SHARE = 0.85  # a base spanning more of the window means the window was cut too tight: zoom out once
+# Where the text sits relative to the flat base, in units of the base line's length L (which runs from arrowhead
+# tip to arrow tail, about 0.8 of the triangle's side). Digit: between the base and the apex, centred. Abbreviation:
+# under the base, about as wide as the base.
+DIGIT_SPAN = (-0.62, -0.06, 0.25)  # top, bottom (from the base, down is positive), half width
+ABBREVIATION_SPAN = (0.06, 0.5, 0.42)
+
+
+@dataclass(frozen=True, slots=True)
+class UprightTriangle:
+    """One apex-up view of a triangle: ``window`` (BGR), its mapping back to the frame and the base line in it."""
+
+    window: np.ndarray
+    to_frame: np.ndarray  # 2x3 affine, window pixels -> frame pixels
+    base_y: int
+    base_left: int
+    base_right: int
+
+    @property
+    def base_length(self) -> int:
+        return self.base_right - self.base_left
+
+    def digit(self) -> tuple[np.ndarray, np.ndarray]:
+        """The region inside the triangle where the digit is, and its corners in the frame."""
+        return self._region(DIGIT_SPAN)
+
+    def abbreviation(self) -> tuple[np.ndarray, np.ndarray]:
+        """The region under the base where the abbreviation is, cut tight to what is drawn there."""
+        region, corners = self._region(ABBREVIATION_SPAN)
+        return _tighten(region, corners)
+
+    def _region(self, span: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+        top, bottom, half = span
+        length = self.base_length
+        centre = (self.base_left + self.base_right) / 2
+        x0, x1 = _clip(centre - half * length), _clip(centre + half * length)
+        y0, y1 = _clip(self.base_y + top * length), _clip(self.base_y + bottom * length)
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        return self.window[y0:y1, x0:x1], self._to_frame(corners)
+
+    def _to_frame(self, points: np.ndarray) -> np.ndarray:
+        return np.asarray(points @ self.to_frame[:, :2].T + self.to_frame[:, 2], np.float32)
+
+
+def sixfold_orientation(grey: np.ndarray) -> tuple[float, float]:
+    """The direction (degrees, -30..30) of the region's lines modulo 60°, and how concentrated they are (0..1)."""
+    image = grey.astype(np.float32)
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
+    weight = gx * gx + gy * gy
+    total = float(weight.sum())
+    if total <= 0:
+        return 0.0, 0.0
+    gradient = np.arctan2(gy, gx)
+    # A line runs at 90° to its gradient; 6 * 90° = 540° = 180°, hence the minus sign.
+    mean = -complex((weight * np.exp(6j * gradient)).sum()) / total
+    return math.degrees(math.atan2(mean.imag, mean.real)) / 6, abs(mean)
+
+
+def upright_views(frame: np.ndarray, box: np.ndarray) -> list[UprightTriangle]:
+    """The three apex-up views of the triangle the detector boxed at ``box`` (4 corners), or [] if it is not one.
+
+    The box may hold the whole triangle, or only its digit: then the triangle is looked for around it. The first view
+    is the one nearest the frame's own upright, which is how a sorter usually lays an item down.
+    """
+    centre = box.mean(axis=0)
+    size = float(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])))
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    x, y = round(float(centre[0])), round(float(centre[1]))
+    for reach in REACHES:
+        half = max(8, round(reach * size))
+        region = grey[max(0, y - half) : y + half, max(0, x - half) : x + half]
+        if region.size == 0:
+            return []
+        angle, concentration = sixfold_orientation(region)
+        if concentration >= MIN_SIXFOLD:
+            return _apex_up_views(frame, centre, half / REACHES[0] * 1.1, angle)
+    return []
+
+
+def _apex_up_views(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> list[UprightTriangle]:
+    views = []
+    # Six turns put a side level; three of them put it at the bottom. Nearest the frame's upright first.
+    for turn in sorted(range(6), key=lambda k: abs(((angle + 60 * k + 180) % 360) - 180)):
+        view = _view(frame, centre, radius, angle + 60 * turn)
+        if view is not None and view.base_length > MAX_BASE_SHARE * (WINDOW - 2 * BASE_MARGIN):
+            view = _view(frame, centre, 2 * radius, angle + 60 * turn)  # cut too tight: zoom out
+        if view is not None:
+            views.append(view)
+            if len(views) == 3:
+                break
+    return views
+
+
+def _view(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> UprightTriangle | None:
+    """The frame turned by ``angle`` round ``centre``, ``radius`` px about it filling the window; None if apex down."""
+    scale = WINDOW / (2 * radius)
+    matrix = np.asarray(cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale), np.float64)
+    matrix[:, 2] += WINDOW / 2 - centre
+    window = cv2.warpAffine(frame, matrix, (WINDOW, WINDOW), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    grey = cv2.cvtColor(window, cv2.COLOR_BGR2GRAY) if window.ndim == 3 else window
+    smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.5)
+    vertical = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
+    horizontal = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3))
+    level = np.clip(vertical - horizontal, 0, None)  # edges of level lines only
+    profile = np.convolve(level[:, BASE_MARGIN:-BASE_MARGIN].sum(axis=1), np.ones(9) / 9, mode="same")
+    middle = WINDOW // 2
+    below, above = profile[middle:], profile[:middle]
+    # Apex up: the strongest level line lies below the centre, clearly stronger than any above it (a 7's or 5's
+    # top bar is level too, but short).
+    if below.max() <= 1.5 * above.max():
+        return None
+    base_y = middle + int(np.argmax(below))
+    row = level[max(0, base_y - 6) : base_y + 6].sum(axis=0)
+    columns = np.flatnonzero(row > 0.3 * row.max())
+    if columns.size < 2:
+        return None
+    return UprightTriangle(window, cv2.invertAffineTransform(matrix), base_y, int(columns.min()), int(columns.max()))
+
+
+def _tighten(region: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``region`` to what is drawn in it, with a margin of a quarter of its height: the recogniser reads a lone
+    letter with little space around it, and reads nothing in a wide empty crop."""
+    if region.size == 0:
+        return region, corners
+    grey = cv2.cvtColor(region, cv2.COLOR_BGR2GRAY) if region.ndim == 3 else region
+    smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
+    magnitude = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    magnitude[:2], magnitude[-2:], magnitude[:, :2], magnitude[:, -2:] = 0, 0, 0, 0
+    ys, xs = np.nonzero(magnitude > 0.35 * magnitude.max()) if magnitude.max() > 0 else (np.array([]), np.array([]))
+    if ys.size < 5:
+        return region[:0, :0], corners
+    top, bottom = np.percentile(ys, 1), np.percentile(ys, 99)
+    left, right = np.percentile(xs, 1), np.percentile(xs, 99)
+    pad = 0.25 * (bottom - top + 1)
+    h, w = region.shape[:2]
+    y0, y1 = int(max(0, top - pad)), int(min(h, bottom + pad + 1))
+    x0, x1 = int(max(0, left - pad)), int(min(w, right + pad + 1))
+    # The corners of the cut, interpolated inside the region's corners (the region is axis-aligned in the window).
+    tl, tr, _, bl = corners
+    across, down = (tr - tl) / max(w, 1), (bl - tl) / max(h, 1)
+    cut = np.array([tl + across * x + down * y for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], np.float32)
+    return region[y0:y1, x0:x1], cut
+
+
+def _clip(value: float) -> int:
+    return int(min(WINDOW, max(0, round(value))))
