@@ -21,8 +21,8 @@ from rich.progress import track
 
 from edge.vision.dataset import CompositionPart, Sample, iter_samples
 from edge.vision.evaluation import Metrics, print_report
-from edge.vision.markings.fibres import read_composition
-from edge.vision.markings.plastics import read_polymer
+from edge.vision.markings.fibres import composition_readable, read_composition
+from edge.vision.markings.plastics import polymer_readable, read_polymer
 
 if TYPE_CHECKING:
     from edge.vision.ocr import MarkingOcr
@@ -40,14 +40,6 @@ def ocr_reader(ocr: MarkingOcr) -> ReadLines:
         return [line.text for line in ocr.read(frame, enough)]
 
     return read
-
-
-def polymer_readable(texts: Sequence[str]) -> bool:
-    return read_polymer(texts) is not None
-
-
-def composition_readable(texts: Sequence[str]) -> bool:
-    return read_composition(texts) is not None
 
 
 def composition_key(parts: Iterable[CompositionPart]) -> str:

@@ -45,6 +45,8 @@ RELIEF_GAIN = 4.0
 # A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
 TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
+TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
+FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
@@ -210,23 +212,23 @@ class MarkingOcr:
         return total
 
     def _read_once(self, frame: np.ndarray) -> list[OcrLine]:
-        boxes = self._detect(frame)
-        if not boxes:
+        boxes, faint = self._detect(frame)
+        if not boxes and not faint:
             return []
         crops = [_crop(frame, box) for box in boxes]
-        readings = self._recognise(crops)
+        readings = self._recognise(crops) if crops else []
         flipped = [False] * len(crops)
-        if self.flip_below > 0:
+        if self.flip_below > 0 and crops:
             readings, flipped = self._orient(crops, readings)
         extra: list[OcrLine] = []
         if self.resin_symbols:
-            readings, extra = self._read_triangles(frame, boxes, crops, readings)
+            readings, extra = self._read_triangles(frame, boxes, crops, readings, faint)
         lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
             if score < self.min_score or not text.strip():
                 continue
             corners = np.roll(box, -2, axis=0) if turned else box  # the text's own top-left comes first
-            lines.append((OcrLine(text.strip(), score, tuple((float(x), float(y)) for x, y in corners)), turned))
+            lines.append((OcrLine(text.strip(), score, _corners(corners)), turned))
         return _reading_order(lines)
 
     def _orient(
@@ -256,57 +258,69 @@ class MarkingOcr:
         return [turned[i] for i in range(len(crops))], [True] * len(crops)
 
     def _read_triangles(
-        self, frame: np.ndarray, boxes: list[np.ndarray], crops: list[np.ndarray], readings: list[tuple[str, float]]
+        self,
+        frame: np.ndarray,
+        boxes: list[np.ndarray],
+        crops: list[np.ndarray],
+        readings: list[tuple[str, float]],
+        faint: list[np.ndarray],
     ) -> tuple[list[tuple[str, float]], list[OcrLine]]:
         """Read recycling triangles upright: the digit inside as its resin symbol, and the abbreviation under the base.
 
-        The detector takes the chasing-arrows triangle and its digit as one squarish box (or the digit alone), and the
-        recogniser, trained on upright lines, reads the whole as nothing or, turned, a 7 as a 1. A box that reads no
-        word is tried as a triangle (``resin_triangle``): when its outline is a triangle, it is turned apex up and the
-        digit is read from the middle, decoded as a digit 1-7 only, and returned as the Unicode resin symbol (U+2673..
-        U+2679, ♳ for 1 .. ♹ for 7), so a parser can tell a triangle's digit from any other digit in the frame. The
-        abbreviation is cut from under the base and decoded as letters only (a lone ``O`` is not a zero there); the
-        detector seldom boxes a lone letter, so it comes back as a line of its own. Of the three apex-up turns of a
-        triangle, the digit read most confidently wins, and a different digit read well in another turn voids it.
+        The detector takes the chasing-arrows triangle and its digit as one squarish box (or the digit alone, or, when
+        embossed, only a faint blob), and the recogniser, trained on upright lines, reads the whole as nothing, as a
+        lone glyph (``A``) or, turned, a 7 as a 1. Such boxes are tried as a triangle (``resin_triangle``): when the
+        outline is a triangle, it is turned apex up and the digit is read from the middle, decoded as a digit 1-7
+        only, and returned as the Unicode resin symbol (U+2673..U+2679, ♳ for 1 .. ♹ for 7), so a parser can tell a
+        triangle's digit from any other digit in the frame. The abbreviation is cut from under the base; the detector
+        seldom boxes a lone letter there, so it comes back as a line of its own, with digits read as the letters they
+        look like (a lone ``O`` is not a zero there). Returns the readings, a triangle's box now reading its symbol,
+        and the new lines: abbreviations, and the symbols of triangles found in faint boxes.
         """
         out = list(readings)
-        views: list[tuple[int, list[UprightTriangle]]] = []
+        candidates: list[tuple[int | None, np.ndarray]] = []
         for i, (crop, (text, score)) in enumerate(zip(crops, readings, strict=True)):
             h, w = crop.shape[:2]
             squarish = max(h, w) <= TRIANGLE_MAX_ASPECT * min(h, w) and min(h, w) >= TRIANGLE_MIN_SIDE
-            # A triangle reads as nothing, a lone glyph ("A", "4") or its digit; a word is not a triangle.
-            glyph = sum(ch.isalnum() for ch in text) <= 1 or not any(ch.isalpha() for ch in text)
-            if squarish and (score < self.plausible_score or glyph):
-                found = upright_views(frame, boxes[i])
-                if found:
-                    views.append((i, found))
-        if not views:
+            if squarish and (score < self.plausible_score or not _is_word(text)):
+                candidates.append((i, boxes[i]))
+        candidates += [(None, box) for box in faint]
+        found = [(i, box, views) for i, box in candidates if (views := upright_views(frame, box))]
+        if not found:
             return out, []
-        digits = self._recognise([view.digit()[0] for _, found in views for view in found], self._digits_only)
-        chosen: list[tuple[int, UprightTriangle]] = []
+        digits = self._recognise([view.digit()[0] for _, _, views in found for view in views], self._digits_only)
+        lines: list[OcrLine] = []
+        chosen: list[UprightTriangle] = []
         start = 0
-        for i, found in views:
-            read = digits[start : start + len(found)]
-            start += len(found)
+        for index, box, views in found:
+            read = digits[start : start + len(views)]
+            start += len(views)
             best = _triangle_digit(read)
-            if best is not None:
-                digit, score = read[best]
-                out[i] = (chr(0x2672 + int(digit)), score)
-                chosen.append((i, found[best]))
-            elif sum(ch.isalnum() for ch in out[i][0]) <= 1 or not any(ch.isalpha() for ch in out[i][0]):
-                out[i] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
-        cuts = [view.abbreviation() for _, view in chosen]
+            if best is None:
+                if index is not None and not _is_word(out[index][0]):
+                    out[index] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
+                continue
+            symbol = (chr(0x2672 + int(read[best][0])), read[best][1])
+            if index is None:
+                lines.append(OcrLine(*symbol, _corners(box)))
+            else:
+                out[index] = symbol
+            chosen.append(views[best])
+        cuts = [view.abbreviation() for view in chosen]
         kept = [(crop, corners) for crop, corners in cuts if crop.size and min(crop.shape[:2]) >= MIN_BOX_SIDE]
-        lines = []
         for (_, corners), (text, score) in zip(kept, self._recognise([crop for crop, _ in kept]), strict=True):
             if text.strip() and score >= self.min_score:
-                letters = text.strip().translate(_DIGIT_AS_LETTER)
-                lines.append(OcrLine(letters, score, tuple((float(x), float(y)) for x, y in corners)))
+                lines.append(OcrLine(text.strip().translate(_DIGIT_AS_LETTER), score, _corners(corners)))
         return out, lines
 
     # -- detection ------------------------------------------------------------------------------------------------
 
-    def _detect(self, frame: np.ndarray) -> list[np.ndarray]:
+    def _detect(self, frame: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Text boxes, and faint squarish boxes that are worth trying as a recycling triangle only.
+
+        An embossed triangle often scores under ``box_thresh`` as text while its outline is plain to the triangle
+        reader; such a box is never read as a line, so a faint blob costs no recognition unless it is a triangle.
+        """
         h, w = frame.shape[:2]
         ratio = min(1.0, self.det_max_side / max(h, w))
         # The network needs sides that are multiples of 32.
@@ -319,15 +333,37 @@ class MarkingOcr:
         resized = cv2.resize(image, (det_w, det_h)) if (det_w, det_h) != (w, h) else image
         blob = (resized.astype(np.float32) * (2 / 255.0) - 1.0).transpose(2, 0, 1)[None]
         prob = self._det.run(None, {self._det_input: blob})[0][0, 0]
-        bitmap = cv2.dilate((prob > self.det_thresh).astype(np.uint8), np.ones((2, 2), np.uint8))
+        scale = (w / det_w, h / det_h)
+        boxes = self._boxes(prob, self.det_thresh, self.box_thresh, 1.0, scale, (w, h))
+        faint = []
+        if self.resin_symbols:
+            for box in self._boxes(prob, FAINT_THRESH, FAINT_THRESH, self.box_thresh, scale, (w, h)):
+                sides = sorted((float(np.linalg.norm(box[0] - box[1])), float(np.linalg.norm(box[0] - box[3]))))
+                if sides[0] >= TRIANGLE_MIN_SIDE and sides[1] <= TRIANGLE_MAX_ASPECT * sides[0]:
+                    faint.append(box)
+        return boxes, faint
+
+    def _boxes(
+        self,
+        prob: np.ndarray,
+        pixel_thresh: float,
+        min_score: float,
+        max_score: float,
+        scale: tuple[float, float],
+        size: tuple[int, int],
+    ) -> list[np.ndarray]:
+        """Rectangles around the blobs of ``prob`` above ``pixel_thresh`` with a mean score in [min, max), in frame
+        pixels, grown by ``unclip_ratio``."""
+        bitmap = cv2.dilate((prob > pixel_thresh).astype(np.uint8), np.ones((2, 2), np.uint8))
         contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        scale_x, scale_y = w / det_w, h / det_h
+        w, h = size
         boxes = []
         for contour in contours[:1000]:
             rect = cv2.minAreaRect(contour)
             if min(rect[1]) < MIN_BOX_SIDE:
                 continue
-            if _box_score(prob, cv2.boxPoints(rect)) < self.box_thresh:
+            score = _box_score(prob, cv2.boxPoints(rect))
+            if not min_score <= score < max_score:
                 continue
             (cx, cy), (rw, rh), angle = rect
             # Growing a rectangle by d on every side is what PaddleOCR's polygon offset does to a rectangle.
@@ -336,8 +372,8 @@ class MarkingOcr:
             if min(grown[1]) < MIN_BOX_SIDE + 2:
                 continue
             points = cv2.boxPoints(grown)
-            points[:, 0] = np.clip(points[:, 0] * scale_x, 0, w - 1)
-            points[:, 1] = np.clip(points[:, 1] * scale_y, 0, h - 1)
+            points[:, 0] = np.clip(points[:, 0] * scale[0], 0, w - 1)
+            points[:, 1] = np.clip(points[:, 1] * scale[1], 0, h - 1)
             box = _order_corners(points)
             if np.linalg.norm(box[0] - box[1]) <= 3 or np.linalg.norm(box[0] - box[3]) <= 3:
                 continue
@@ -401,16 +437,28 @@ class MarkingOcr:
         }
 
 
+def _is_word(text: str) -> bool:
+    """At least two letters and digits, one of them a letter: a triangle reads as nothing, a glyph or its digit."""
+    return sum(ch.isalnum() for ch in text) >= 2 and any(ch.isalpha() for ch in text)
+
+
+def _corners(points: np.ndarray) -> tuple[tuple[float, float], ...]:
+    return tuple((float(x), float(y)) for x, y in points)
+
+
 def _triangle_digit(read: list[tuple[str, float]]) -> int | None:
-    """Which apex-up turn of a triangle reads its digit: the turn nearest the frame's upright (listed first) when it
-    reads confidently; otherwise the one other turn that does, unless that reads ``1``, which is what a 7 turned by
-    120° looks like (measured: 0.99 confident). Two turns reading different digits well: none."""
+    """Which apex-up turn of a triangle reads its digit, or None.
+
+    Every turn that reads a digit confidently must read the same one, with one exception: a 7 turned by 120° reads
+    as a confident 1 (measured 0.99) while its upright turn may read 7 less surely (0.82), so a 1 beside a 7 read
+    at ``TRIANGLE_SEVEN_SCORE`` is a 7. Of equal readings, the turn nearest the frame's upright (listed first) wins.
+    """
     confident = [k for k, (text, score) in enumerate(read) if len(text) == 1 and score >= TRIANGLE_DIGIT_SCORE]
-    if 0 in confident:
-        return 0
-    if len(confident) == 1 and read[confident[0]][0] != "1":
-        return confident[0]
-    return None
+    digits = {read[k][0] for k in confident}
+    sevens = [k for k, (text, score) in enumerate(read) if text == "7" and score >= TRIANGLE_SEVEN_SCORE]
+    if digits <= {"1", "7"} and "1" in digits and sevens:
+        return sevens[0]
+    return confident[0] if len(digits) == 1 else None
 
 
 def _is_resin_symbol(ch: str) -> bool:

@@ -8,9 +8,10 @@ upright first and then cuts out the two places where the text must be.
 Orientation: the three sides run in directions 60° apart, so the edge directions of a triangle pile up at one angle
 modulo 60°. The sixfold circular mean of the gradient directions, weighted by squared gradient, gives that angle and,
 by its length (0..1), how much the region looks like a triangle rather than text (measured on the rendered evaluation
-set: triangles 0.33-0.6, text lines and lone digits mostly below 0.25). Which of the six turns of that angle is
-upright cannot be told from the outline alone: three put a side flat at the bottom (apex up) and the digit decides
-between them (``upright_views`` returns those three, the most likely first).
+set: triangles 0.33-0.6, text lines and lone digits mostly below 0.25). A straight edge is as concentrated; the
+twofold mean, near 1 for it and near 0 for three sides 60° apart, tells them apart. Which of the six turns of that
+angle is upright cannot be told from the outline alone: three put a side flat at the bottom (apex up) and the digit
+decides between them (``upright_views`` returns those three, the most likely first).
 
 The geometry is in a fixed-size window, turned and scaled so that the triangle spans about half of it.
 """
@@ -25,6 +26,9 @@ import numpy as np
 
 WINDOW = 320  # px: a triangle about 140-200 px across in the window reads at the recogniser's comfortable scale
 MIN_SIXFOLD = 0.3  # sixfold concentration below this is not a triangle (see the module docstring)
+# Edges nearly all in one direction are a straight edge (a box side, a shadow), not a triangle. Triangles on the
+# evaluation set measured up to 0.6 (embossed: lit from one side, the edges across the light are stronger).
+MAX_TWOFOLD = 0.8
 # How far around the detector's box (in box sizes) the triangle is looked for: the box itself, then, for a box that
 # holds only the digit, the neighbourhood the triangle around a digit of that size takes up.
 REACHES = (0.6, 2.0)
@@ -73,19 +77,21 @@ class UprightTriangle:
         return np.asarray(points @ self.to_frame[:, :2].T + self.to_frame[:, 2], np.float32)
 
 
-def sixfold_orientation(grey: np.ndarray) -> tuple[float, float]:
-    """The direction (degrees, -30..30) of the region's lines modulo 60°, and how concentrated they are (0..1)."""
+def sixfold_orientation(grey: np.ndarray) -> tuple[float, float, float]:
+    """The direction (degrees, -30..30) of the region's lines modulo 60°, how concentrated they are at it (0..1), and
+    how concentrated they are at one single direction (0..1: a straight edge is 1, a triangle's three sides cancel)."""
     image = grey.astype(np.float32)
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
     weight = gx * gx + gy * gy
     total = float(weight.sum())
     if total <= 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     gradient = np.arctan2(gy, gx)
     # A line runs at 90° to its gradient; 6 * 90° = 540° = 180°, hence the minus sign.
-    mean = -complex((weight * np.exp(6j * gradient)).sum()) / total
-    return math.degrees(math.atan2(mean.imag, mean.real)) / 6, abs(mean)
+    sixfold = -complex((weight * np.exp(6j * gradient)).sum()) / total
+    twofold = complex((weight * np.exp(2j * gradient)).sum()) / total
+    return math.degrees(math.atan2(sixfold.imag, sixfold.real)) / 6, abs(sixfold), abs(twofold)
 
 
 def upright_views(frame: np.ndarray, box: np.ndarray) -> list[UprightTriangle]:
@@ -103,8 +109,8 @@ def upright_views(frame: np.ndarray, box: np.ndarray) -> list[UprightTriangle]:
         region = grey[max(0, y - half) : y + half, max(0, x - half) : x + half]
         if region.size == 0:
             return []
-        angle, concentration = sixfold_orientation(region)
-        if concentration >= MIN_SIXFOLD:
+        angle, sixfold, twofold = sixfold_orientation(region)
+        if sixfold >= MIN_SIXFOLD and twofold <= MAX_TWOFOLD:
             return _apex_up_views(frame, centre, half / REACHES[0] * 1.1, angle)
     return []
 

@@ -19,7 +19,7 @@ keeps weighing with whatever still works, down to no suggestions at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.vision.capture import CaptureConfig
 from edge.vision.classifier import ImageClassifier
-from edge.vision.markings.fibres import read_composition
-from edge.vision.markings.plastics import read_polymer
+from edge.vision.markings.fibres import composition_readable, read_composition
+from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.model_files import ModelFileError
 from edge.vision.ocr import MarkingOcr, OcrUnavailable
 from edge.vision.suggestion import Answer, Candidate, NoSuggestion, Source, Suggestion
@@ -114,8 +114,11 @@ class Suggester:
         """The suggestion for the item in ``frame`` (BGR, cropped to the plate), or why there is none."""
         if not self.config.enabled:
             return NoSuggestion("vision is off")
-        lines = [line.text for line in self._ocr.read(frame)] if self._ocr is not None else []
-        if stream in TEXTILE_STREAMS:
+        textile = stream in TEXTILE_STREAMS
+        # The reader tries harder (a relief pass) on a frame whose first reading the stream's parser cannot use.
+        enough = composition_readable if textile else polymer_readable
+        lines = [line.text for line in self._ocr.read(frame, enough)] if self._ocr is not None else []
+        if textile:
             answer = self._textile(frame, lines)
         else:
             answer = self._marking(lines) if stream == "plastic" else NoSuggestion("no marking reader for " + stream)
@@ -175,7 +178,9 @@ class Suggester:
 
 
 class MarkingOcrLike(Protocol):
-    def read(self, frame: npt.NDArray[np.uint8]) -> Sequence[TextLine]: ...
+    def read(
+        self, frame: npt.NDArray[np.uint8], enough: Callable[[list[str]], bool] | None = None
+    ) -> Sequence[TextLine]: ...
 
 
 class TextLine(Protocol):

@@ -585,3 +585,8 @@ def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     if not parts:
         return None
     return CompositionReading(parts=tuple(parts), evidence="; ".join(evidence))
+
+
+def composition_readable(lines: Sequence[str]) -> bool:
+    """Whether ``lines`` give a whole composition: what tells the OCR reader it need not try harder."""
+    return read_composition(lines) is not None

@@ -38,7 +38,8 @@ Three kinds of mark are read, and ``agreeing_marks`` counts how many *kinds* agr
     is not a resin digit (``12PP``, ``PP50``) voids that code. A **resin symbol** on a line of its own (``♵``) is
     different: ``MarkingOcr`` writes one only for a digit it read inside a chasing-arrows triangle whose outline it
     found, turned upright and decoded as a digit 1-7 with confidence, so it is the marking itself and counts alone
-    (``♵`` is pvc, ``♹`` other), with one mark agreeing.
+    (``♵`` is pvc, ``♹`` other), with one mark agreeing. Except ``♳``: a 7 lying a third of a turn round reads as a
+    confident 1, and 7 (other) read as 1 (PET) would spoil a PET bale, so a 1 needs its abbreviation (PET, PETE).
 
 Agreement: resin codes 1 PET, 2 HDPE, 3 PVC, 4 LDPE, 5 PP, 6 PS, 7 other. A generic ``PE`` agrees with 2 (result hdpe)
 and 4 (ldpe) and stays ``pe`` alone. Code 7 and ``O``/``OTHER`` agree with abs, pc, pc-abs, pa, pmma and the ``other``
@@ -392,7 +393,7 @@ def read_polymer(lines: Sequence[str]) -> PolymerReading | None:
         logger.debug("unreadable marking %s: no polymer", unknown)
         return None
     # A triangle's own digit (a resin symbol alone on its line) is a marking; a plain digit alone is never enough.
-    triangle = any(_RESIN_SYMBOL.search(lines[index]) for index in lone_digits)
+    triangle = any(_RESIN_SYMBOL.search(lines[index]) and digit != 1 for index, digit in lone_digits.items())
     if not triangle and not any(mark.kind is not MarkKind.RESIN for mark in marks):
         return None
     marks += [_resin_mark(digit) for digit in lone_digits.values()]
@@ -410,3 +411,8 @@ def read_polymer(lines: Sequence[str]) -> PolymerReading | None:
         resin_code=next(iter(digits)) if digits else None,
         agreeing_marks=len({mark.kind for mark in marks}),
     )
+
+
+def polymer_readable(lines: Sequence[str]) -> bool:
+    """Whether ``lines`` give a polymer: what tells the OCR reader it need not try harder."""
+    return read_polymer(lines) is not None

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from edge.vision.dataset import CaptureMeta, sample_paths
+from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.ocr import DET_MODEL, REC_MODEL, MarkingOcr, OcrLine, OcrUnavailable, default_model_dir
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
@@ -59,6 +60,41 @@ def test_reads_a_triangle_digit_as_its_resin_symbol(ocr: MarkingOcr) -> None:
     texts = [line.text for line in ocr.read(frame)]
 
     assert "\u2675" in texts  # ♵, resin identification code 3
+
+
+def test_reads_a_tilted_seven_as_seven_and_the_letter_under_it(ocr: MarkingOcr) -> None:
+    frame, meta = _frame("plastic", "other", "pla-0125")  # a 7 tilted 28°: read as it lies, it is a confident 1
+    assert meta.truth is not None and meta.truth.text == "7\nO"
+
+    texts = [line.text for line in ocr.read(frame)]
+
+    assert "\u2679" in texts and "\u2673" not in texts  # ♹, not ♳
+    assert "O" in texts  # cut from under the base; read there as a letter, not a zero
+
+
+@pytest.mark.parametrize("turn", [180.0, 120.0, -120.0])
+def test_reads_a_triangle_lying_any_way_round(ocr: MarkingOcr, turn: float) -> None:
+    frame, _ = _frame("plastic", "pvc", "pla-0131")  # 3 with a V under it
+    h, w = frame.shape[:2]
+    turned = cv2.warpAffine(
+        frame, cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
+
+    texts = [line.text for line in ocr.read(turned)]
+
+    assert "\u2675" in texts  # ♵
+    assert not any("\u2673" <= ch <= "\u2679" and ch != "\u2675" for text in texts for ch in text)
+
+
+def test_reads_harder_when_the_parser_cannot_use_the_first_reading(ocr: MarkingOcr) -> None:
+    frame, _ = _frame("plastic", "ps", "pla-0291")  # an embossed 6/PS triangle beside a printed lot number
+
+    first = [line.text for line in ocr.read(frame)]
+    harder = [line.text for line in ocr.read(frame, polymer_readable)]
+
+    assert not polymer_readable(first)  # only the lot number read: plausible text, so no second pass
+    reading = read_polymer(harder)
+    assert reading is not None and reading.polymer == "ps"
 
 
 def test_a_triangle_digit_is_left_alone_when_switched_off() -> None:

@@ -91,6 +91,7 @@ READ = [
     case("triangle-digit-seven-alone", ["♹", "0"], "other", 1, 7),
     case("triangle-digit-beside-a-lot-number", ["♷", "LOT 2319"], "pp", 1, 5),
     case("triangle-digit-and-its-letter", ["♵", "V"], "pvc", 2, 3),
+    case("triangle-digit-one-and-its-abbreviation", ["♳", "PETE"], "pet", 2, 1),
     case("brackets-read-as-letters", ["SPVCE"], "pvc", 1, None),
     case("closing-bracket-read-as-s", [">PETS"], "pet", 1, None),
     case("both-brackets-read-as-s", ["SPPS"], "pp", 1, None),
@@ -160,6 +161,7 @@ ABSTAIN = [
     pytest.param(["♵", "♳"], id="two-triangles-disagree"),
     pytest.param(["♵", "PET"], id="triangle-digit-against-its-abbreviation"),
     pytest.param(["♵ 12"], id="resin-symbol-inside-a-line"),
+    pytest.param(["♳"], id="triangle-digit-one-alone"),  # a 7 turned a third of a turn reads as a 1
     pytest.param(["05/23", "LOT 3"], id="date-and-lot"),
     pytest.param(["HOPE"], id="hope-word"),
     pytest.param(["V"], id="v-alone"),

@@ -1,0 +1,107 @@
+"""Finding a recycling triangle's orientation and turning it apex up, on drawn triangles (no OCR)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.vision.resin_triangle import MIN_SIXFOLD, sixfold_orientation, upright_views
+
+CENTRE = (320, 240)
+BOX = np.array([[240, 160], [400, 160], [400, 320], [240, 320]], np.float32)  # what the detector would box
+
+
+def _frame(turn: float = 0.0) -> np.ndarray:
+    """A triangle with a 3 inside and PVC under it, turned by ``turn`` degrees counter-clockwise about its box."""
+    frame = np.full((480, 640, 3), 200, np.uint8)
+    corners = [
+        (CENTRE[0] + 80 * math.cos(math.radians(a)), CENTRE[1] + 80 * math.sin(math.radians(a))) for a in (-90, 30, 150)
+    ]
+    for start, end in zip(corners, corners[1:] + corners[:1], strict=True):
+        cv2.line(frame, (round(start[0]), round(start[1])), (round(end[0]), round(end[1])), (40, 40, 40), 5)
+    cv2.putText(frame, "3", (300, 270), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (40, 40, 40), 5)
+    cv2.putText(frame, "PVC", (275, 330), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (40, 40, 40), 3)
+    matrix = cv2.getRotationMatrix2D(CENTRE, turn, 1.0)
+    return np.asarray(cv2.warpAffine(frame, matrix, (640, 480), borderMode=cv2.BORDER_REPLICATE))
+
+
+def _similarity(a: np.ndarray, b: np.ndarray) -> float:
+    x = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY).astype(np.float32).ravel()
+    y = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY).astype(np.float32).ravel()
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+@pytest.mark.parametrize("turn", [-25.0, 0.0, 20.0])
+def test_finds_the_direction_of_the_sides(turn: float) -> None:
+    grey = cv2.cvtColor(_frame(turn), cv2.COLOR_BGR2GRAY)[140:340, 220:420]
+
+    angle, sixfold, twofold = sixfold_orientation(grey)
+
+    assert angle == pytest.approx(-turn, abs=2.0)  # the frame turned counter-clockwise: turn it back clockwise
+    assert sixfold >= MIN_SIXFOLD
+    assert twofold < 0.3
+
+
+@pytest.mark.parametrize("turn", [0.0, 25.0, 120.0, 180.0, -100.0])
+def test_one_of_the_three_views_is_the_triangle_upright(turn: float) -> None:
+    upright = upright_views(_frame(0.0), BOX)[0].window
+
+    views = upright_views(_frame(turn), BOX)
+
+    assert len(views) == 3
+    similar = [_similarity(view.window, upright) for view in views]
+    assert max(similar) > 0.9
+    assert sorted(similar)[1] < 0.8  # the other turns hold the digit on its side: they do not look alike
+
+
+def test_the_view_nearest_the_frames_upright_comes_first() -> None:
+    upright = upright_views(_frame(0.0), BOX)[0].window
+
+    views = upright_views(_frame(25.0), BOX)
+
+    assert _similarity(views[0].window, upright) > 0.9
+
+
+def test_the_digit_and_the_abbreviation_are_cut_where_they_are() -> None:
+    view = upright_views(_frame(20.0), BOX)[0]
+
+    digit, digit_corners = view.digit()
+    abbreviation, abbreviation_corners = view.abbreviation()
+
+    # Dark ink in both cuts; the abbreviation's cut maps back to below the digit's in the frame (which is turned
+    # 20°, so "below" is along the triangle's own downward direction).
+    assert digit.min() < 100 and abbreviation.min() < 100
+    down = np.array([math.sin(math.radians(20.0)), math.cos(math.radians(20.0))])
+    assert (abbreviation_corners.mean(axis=0) - digit_corners.mean(axis=0)) @ down > 30
+    assert abbreviation.shape[1] < digit.shape[1] * 3  # cut tight round "PVC", not the whole width under the base
+
+
+def test_a_box_holding_only_the_digit_finds_the_triangle_round_it() -> None:
+    digit_box = np.array([[295, 215], [345, 215], [345, 275], [295, 275]], np.float32)
+
+    views = upright_views(_frame(15.0), digit_box)
+
+    assert views
+    # The digit's cut lands on the drawn digit (about the triangle's centre), cut at the triangle's scale.
+    _, corners = views[0].digit()
+    assert np.linalg.norm(corners.mean(axis=0) - np.array(CENTRE)) < 25
+    assert 40 < np.linalg.norm(corners[0] - corners[1]) < 120
+
+
+def test_a_straight_edge_text_and_cloth_are_not_triangles() -> None:
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    edge = blank.copy()
+    edge[250:] = 60
+    edge = cv2.warpAffine(edge, cv2.getRotationMatrix2D(CENTRE, 17, 1.0), (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    text = blank.copy()
+    cv2.putText(text, "LOT 2319", (230, 255), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (20, 20, 20), 3)
+    weave = blank.copy()
+    for i in range(0, 640, 6):
+        cv2.line(weave, (0, i), (639, i), (90, 90, 90), 2)
+        cv2.line(weave, (i, 0), (i, 479), (160, 160, 160), 2)
+
+    for frame in (blank, edge, text, weave):
+        assert upright_views(frame, BOX) == []
