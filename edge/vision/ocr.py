@@ -10,9 +10,12 @@ with ``bench/vision_ocr_probe.py``:
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
 * decoding restricted to Latin script, so a blurred glyph or a triangle does not come out as a CJK character;
-* a recycling triangle, which the detector boxes as one square with its digit, gets its middle read on its own, and a
-  confident digit 1-7 is returned as the Unicode resin symbol (♳..♹), so a parser can tell it from other digits;
-* only when nothing plausible was read (typically an embossed marking), a second pass on a high-pass "relief" image.
+* recycling triangles are read upright (``resin_triangle``): a box that reads no word, a lone digit's box or a
+  faint blob whose edges run in three directions 60° apart is turned apex up, its digit read as 1-7 only and
+  returned as the Unicode resin symbol (♳..♹), so a parser can tell it from other digits, and the abbreviation
+  under its base cut out and read as a line of its own;
+* a second pass on a high-pass "relief" image when the caller's parser cannot use the first reading (typically an
+  embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read.
 
 Sessions run with a fixed thread count and no thread spinning, so a station keeps cores for capture and its kiosk.
 """
