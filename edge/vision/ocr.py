@@ -284,8 +284,7 @@ class MarkingOcr:
         candidates: list[tuple[int | None, np.ndarray]] = []
         for i, (crop, (text, score)) in enumerate(zip(crops, readings, strict=True)):
             h, w = crop.shape[:2]
-            squarish = max(h, w) <= TRIANGLE_MAX_ASPECT * min(h, w) and min(h, w) >= TRIANGLE_MIN_SIDE
-            if squarish and (score < self.plausible_score or not _is_word(text)):
+            if _triangle_sized(w, h) and (score < self.plausible_score or not _is_word(text)):
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
         found = [(i, box, views) for i, box in candidates if (views := upright_views(frame, box))]
@@ -341,8 +340,7 @@ class MarkingOcr:
         faint = []
         if self.resin_symbols:
             for box in self._boxes(prob, FAINT_THRESH, FAINT_THRESH, self.box_thresh, scale, (w, h)):
-                sides = sorted((float(np.linalg.norm(box[0] - box[1])), float(np.linalg.norm(box[0] - box[3]))))
-                if sides[0] >= TRIANGLE_MIN_SIDE and sides[1] <= TRIANGLE_MAX_ASPECT * sides[0]:
+                if _triangle_sized(float(np.linalg.norm(box[0] - box[1])), float(np.linalg.norm(box[0] - box[3]))):
                     faint.append(box)
         return boxes, faint
 
@@ -438,6 +436,11 @@ class MarkingOcr:
             "latin_only": self.latin_only,
             "resin_symbols": self.resin_symbols,
         }
+
+
+def _triangle_sized(width: float, height: float) -> bool:
+    """A box a recycling triangle (or its digit alone) could fill: near square, and big enough to hold a digit."""
+    return max(width, height) <= TRIANGLE_MAX_ASPECT * min(width, height) and min(width, height) >= TRIANGLE_MIN_SIDE
 
 
 def _is_word(text: str) -> bool:
