@@ -117,17 +117,19 @@ class Suggester:
         """The suggestion for the item in ``frame`` (BGR, cropped to the plate), or why there is none."""
         if not self.config.enabled:
             return NoSuggestion("vision is off")
-        textile = stream in TEXTILE_STREAMS
-        # The reader tries harder (a relief pass) on a frame whose first reading the stream's parser cannot use.
-        enough = composition_readable if textile else polymer_readable
-        lines = [line.text for line in self._ocr.read(frame, enough)] if self._ocr is not None else []
-        if textile:
-            answer = self._textile(frame, lines)
+        if stream in TEXTILE_STREAMS:
+            return self._gate(self._textile(frame, self._read(frame, composition_readable)), stream)
+        if stream == "plastic":
+            answer = self._marking(self._read(frame, polymer_readable))
         else:
-            answer = self._marking(lines) if stream == "plastic" else NoSuggestion("no marking reader for " + stream)
-            if isinstance(answer, NoSuggestion) and self._classifier is not None:
-                answer = self._classify(frame)
+            answer = NoSuggestion("no marking reader for " + stream)  # no OCR: no parser would use its text
+        if isinstance(answer, NoSuggestion) and self._classifier is not None:
+            answer = self._classify(frame)
         return self._gate(answer, stream)
+
+    def _read(self, frame: Frame, enough: Callable[[list[str]], bool]) -> list[str]:
+        """The OCR texts; the reader tries harder (a relief pass) when ``enough`` says the parser cannot use them."""
+        return [line.text for line in self._ocr.read(frame, enough)] if self._ocr is not None else []
 
     def _marking(self, lines: list[str]) -> Answer:
         reading = read_polymer(lines)

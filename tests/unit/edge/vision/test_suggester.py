@@ -69,3 +69,15 @@ def test_missing_ocr_models_leave_no_suggestions_but_no_crash(tmp_path: Path, mo
     assert any("marking reader unavailable" in p for p in suggester.problems)
     answer = suggester.suggest(_frame("pp"), "plastic")
     assert isinstance(answer, NoSuggestion)
+
+
+def test_a_stream_without_a_marking_reader_reads_no_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    suggester = Suggester(VisionConfig(), ["cd", "dvd"])
+    calls: list[object] = []
+    assert suggester._ocr is not None
+    monkeypatch.setattr(suggester._ocr, "read", lambda *args, **kwargs: calls.append(args) or [])
+
+    answer = suggester.suggest(_frame("pp"), "cd")
+
+    assert isinstance(answer, NoSuggestion) and "no marking reader" in answer.reason
+    assert calls == []  # no OCR pass (nor its relief retry) whose text nothing would use
