@@ -8,7 +8,8 @@ payloads are all rejected with a :class:`ContractError` that names a countable :
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
@@ -59,6 +60,10 @@ class RejectReason(StrEnum):
     INVALID_FIELDS = "invalid_fields"
     TOPIC_MISMATCH = "topic_mismatch"
     STORE_REFUSED = "store_refused"  # valid by contract, but the time-series store refused the point
+    TOO_DEEP = "too_deep"  # JSON nested deeper, or with more elements, than any payload of the contract needs
+    DUPLICATE_KEY = "duplicate_key"  # a JSON object names one key twice: which one counts is parser-dependent
+    IMPLAUSIBLE_TIME = "implausible_time"  # station_time outside the hub's plausibility window (StationTimeWindow)
+    RETAINED_EVENT = "retained_event"  # an event the broker kept as retained: events are never retained
 
 
 class ContractError(ValueError):
@@ -232,10 +237,36 @@ def _classify_rejection(model: type[_Payload], payload: bytes) -> _Payload:
     return message
 
 
-def decode_event(topic: str, payload: bytes) -> SortingEvent:
+@dataclass(frozen=True, slots=True)
+class StationTimeWindow:
+    """How far an event's ``station_time`` may lie from the hub's receive time and still be stored.
+
+    A station clock can be wrong (a Raspberry Pi without a real-time clock boots in the past), and a time far
+    off would land in a bucket nobody looks at, or outside what the store can hold. Late replays older than
+    ``past`` (a station offline for over a year) are accepted only once an operator widens the window."""
+
+    past: timedelta = timedelta(days=400)
+    future: timedelta = timedelta(days=1)
+
+    def check(self, station_time: datetime, received: datetime) -> None:
+        if not received - self.past <= station_time <= received + self.future:
+            raise ContractError(
+                RejectReason.IMPLAUSIBLE_TIME,
+                f"station_time {_utc_millis(station_time)} is outside {self.past.days} days before to "
+                f"{self.future.days} days after the hub's time {_utc_millis(received)}",
+            )
+
+
+def decode_event(
+    topic: str, payload: bytes, *, window: StationTimeWindow | None = None, received: datetime | None = None
+) -> SortingEvent:
+    """Decode an event message; with ``window``, also refuse a station time implausibly far from ``received``
+    (default: now)."""
     ref, message = decode(topic, payload)
     if not isinstance(message, SortingEvent):
         raise ContractError(RejectReason.BAD_TOPIC, f"{ref.kind.value} topic where an event was expected")
+    if window is not None:
+        window.check(message.station_time, received or datetime.now(UTC))
     return message
 
 
