@@ -1,9 +1,14 @@
 """Wire contract v1: MQTT topics and payloads shared by stations and hub. See docs/mqtt.md."""
 
 from sortcentre.wire.payloads import (
+    MAX_COUNT,
+    MAX_DEPTH,
+    MAX_ELEMENTS,
     MAX_PAYLOAD_BYTES,
     MAX_WEIGHT_KG,
     SCHEMA_VERSION,
+    TIME_MAX,
+    TIME_MIN,
     ContractError,
     DeviceHealth,
     EventType,
@@ -16,6 +21,7 @@ from sortcentre.wire.payloads import (
     Suggestion,
     decode,
     decode_event,
+    grams,
     now_utc_ms,
 )
 from sortcentre.wire.topics import (
@@ -31,9 +37,14 @@ from sortcentre.wire.topics import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "MAX_COUNT",
+    "MAX_DEPTH",
+    "MAX_ELEMENTS",
     "MAX_PAYLOAD_BYTES",
     "MAX_WEIGHT_KG",
     "SCHEMA_VERSION",
+    "TIME_MAX",
+    "TIME_MIN",
     "ContractError",
     "DeviceHealth",
     "EventType",
@@ -49,6 +60,7 @@ __all__ = [
     "TopicKind",
     "decode",
     "decode_event",
+    "grams",
     "now_utc_ms",
     "parse_topic",
     "shared_subscription",

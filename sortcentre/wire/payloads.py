@@ -1,22 +1,27 @@
 """Payload models of wire contract v1: sorting events, station status and heartbeats.
 
 Both the stations (edge) and the hub import these models; nobody else defines a payload. Parsing is strict:
-unknown schema versions, unknown or missing fields, wrong JSON types, impossible weights and oversized
-payloads are all rejected with a :class:`ContractError` that names a countable :class:`RejectReason`.
+unknown schema versions, unknown or missing fields, wrong JSON types, impossible weights and times, duplicate
+keys, deep nesting and oversized payloads are all rejected with a :class:`ContractError` that names a countable
+:class:`RejectReason`. :func:`decode` raises nothing else, whatever the bytes and the topic: each source of
+another exception is bounded before it is reached (size, then nesting, then one parse), and
+tests/unit/wire/test_decode_properties.py and tests/unit/wire/fuzz_decode.py check it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -33,8 +38,36 @@ SCHEMA_VERSION = 1
 # filling the hub's queues with megabyte messages (they are refused before JSON parsing).
 MAX_PAYLOAD_BYTES = 8 * 1024
 
+# The deepest payload of the contract is two levels (an event's ``suggestion`` object, a heartbeat's ``warnings``
+# list) and the largest has about 35 values (a heartbeat with 16 warnings). The limits leave room for growth and
+# are checked on the raw bytes before any recursive parser runs: 2 KB of ``[`` once made ``json.loads`` raise
+# RecursionError, which killed the hub's worker on every redelivery.
+MAX_DEPTH = 8
+MAX_ELEMENTS = 256  # values in all arrays and objects together (an object member counts once)
+
 # No sorting scale in the network weighs more than a pallet scale; anything heavier is a broken reading.
 MAX_WEIGHT_KG = 1000.0
+
+# Counters stay exact in a double: the dashboard's JavaScript reads every JSON number as one, and a bigger
+# integer (an 8 KiB payload can hold an 8,000-digit one) would break str() on the hub (Python's 4,300-digit limit).
+MAX_COUNT = 2**53
+
+# Every time on the wire lies in [TIME_MIN, TIME_MAX). InfluxDB holds 1677-09-21..2262-04-11 (signed 64-bit
+# nanoseconds); a point outside it is refused forever and a year such as 9999 overflowed the hub's datetime
+# arithmetic. Within that range, nothing this network weighs happened before the Unix epoch (a clock that
+# reads earlier is broken: a Raspberry Pi without a real-time clock boots at the epoch or later), and 2200
+# keeps a margin of 62 years below the store's end, so the hub's arithmetic (offsets, buckets, a window of
+# days) never comes near it. The hub's plausibility window (StationTimeWindow) narrows this much further.
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+
+# RFC 3339 §5.6 date-time, as we profile it: upper-case "T" and "Z", an offset of hours and minutes, at most
+# nanoseconds. [0-9], not \d: \d also matches other scripts' digits.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+_YEAR_FLOOR, _YEAR_CEILING = f"{TIME_MIN.year - 1:04d}", f"{TIME_MAX.year:04d}"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 
@@ -43,8 +76,47 @@ def _utc_millis(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# On the wire: ISO 8601 in UTC with milliseconds, e.g. "2026-11-27T09:41:07.123Z". A timezone is required.
-UtcTime = Annotated[AwareDatetime, PlainSerializer(_utc_millis, return_type=str, when_used="json")]
+def _wire_time(value: object) -> object:
+    """A time from RFC 3339 text and nothing else, within [TIME_MIN, TIME_MAX). Pydantic's own parsing (JSON
+    mode) also takes a space for "T", a digit string or a number as Unix seconds, a lower-case "z" and an
+    offset without a colon; and any year from 0001 to 9999."""
+    if isinstance(value, str):
+        if _RFC3339.fullmatch(value) is None:
+            raise ValueError("a time must be RFC 3339: YYYY-MM-DDTHH:MM:SS[.fraction] then Z or +HH:MM")
+        # Before a datetime is built: 0001 or 9999 with an offset would overflow on conversion to UTC later.
+        # A year of margin on each side for the offset (four ASCII digits compare as text); exact bounds below.
+        if not _YEAR_FLOOR <= value[:4] <= _YEAR_CEILING:
+            raise ValueError(f"time {value} is outside {TIME_MIN.year}..{TIME_MAX.year - 1}")
+        # RFC 3339 text is what fromisoformat reads (a bad day or hour raises ValueError; digits past
+        # microseconds are cut off: the wire carries milliseconds). It always has a zone.
+        moment = datetime.fromisoformat(value)
+    elif isinstance(value, datetime):  # built in Python (the station)
+        moment = value
+        if moment.utcoffset() is None:
+            return moment  # naive: cannot be compared with the bounds, and AwareDatetime refuses it next
+    else:
+        raise ValueError(f"a time must be RFC 3339 text, not a JSON {type(value).__name__}")
+    if not TIME_MIN <= moment < TIME_MAX:
+        raise ValueError(f"time {moment.isoformat()} is outside {TIME_MIN.year}..{TIME_MAX.year - 1} (UTC)")
+    return moment
+
+
+# On the wire: RFC 3339, in UTC with milliseconds when a station writes it, e.g. "2026-11-27T09:41:07.123Z".
+# A zone is required; [TIME_MIN, TIME_MAX) bounds it.
+UtcTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_wire_time),
+    PlainSerializer(_utc_millis, return_type=str, when_used="json"),
+]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
+def grams(weight_kg: float) -> int:
+    """A weight in the store's unit: whole grams, Python's round() (half to even: 0.0005 kg is 0 g, 0.0015 kg
+    is 2 g). The one rounding of the project: the contract refuses a weight that is 0 g by it, the hub stores it."""
+    return round(weight_kg * 1000)
+
+
 Text = Annotated[str, Field(min_length=1, max_length=64)]
 WarningCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
@@ -66,16 +138,23 @@ class RejectReason(StrEnum):
     RETAINED_EVENT = "retained_event"  # an event the broker kept as retained: events are never retained
 
 
+# A detail quotes the payload (a key, a value); it goes to logs, dead letters and the admin API as UTF-8 text.
+_MAX_DETAIL_CHARS = 500
+
+
 class ContractError(ValueError):
     def __init__(self, reason: RejectReason, detail: str) -> None:
+        # Lone surrogates (a JSON key "\ud800" reaches Python as one) cannot be encoded: escape them.
+        detail = detail[:_MAX_DETAIL_CHARS].encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
 
 
 class _Payload(BaseModel):
-    # strict: a weight sent as "1.2" (a string) is a wrong type, not something to coerce.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # strict: a weight sent as "1.2" (a string) is a wrong type, not something to coerce. No NaN or Infinity
+    # (nor 1e400, which parses as Infinity): no reading is infinite, and JSON cannot carry them on to a browser.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     schema_version: Literal[1] = 1
 
@@ -97,7 +176,7 @@ class EventType(StrEnum):
 
 
 class Suggestion(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     label: Slug
     confidence: float = Field(ge=0.0, le=1.0)
@@ -130,6 +209,14 @@ class SortingEvent(_Payload):
         if (self.type is EventType.UNDO) != (self.undoes is not None):
             raise ValueError("undoes is required for type=undo and must be null otherwise")
         return self
+
+    @field_validator("weight_kg")
+    @classmethod
+    def _at_least_a_gram(cls, value: float) -> float:
+        # The hub stores whole grams: 0.0004 kg would be stored as an item of 0 g.
+        if grams(value) < 1:
+            raise ValueError(f"weight_kg {value} is 0 g in whole grams, the unit the hub stores")
+        return value
 
 
 class StationState(StrEnum):
@@ -165,11 +252,11 @@ class Heartbeat(_Payload):
     scale: DeviceHealth
     camera: DeviceHealth
     model_version: Text | None
-    journal_depth: int = Field(ge=0, description="events journaled but not yet acknowledged by the broker")
+    journal_depth: Count = Field(description="events journaled but not yet acknowledged by the broker")
     oldest_unsent_age_s: float | None = Field(ge=0)
     clock_synced: bool
-    events_made: int = Field(ge=0, description="events journaled since the journal was created")
-    events_sent: int = Field(ge=0, description="events the broker acknowledged (PUBACK) since then")
+    events_made: Count = Field(description="events journaled since the journal was created")
+    events_sent: Count = Field(description="events the broker acknowledged (PUBACK) since then")
     warnings: list[WarningCode] = Field(
         max_length=16, description="what needs a person: journal_full, scale_fault, ..."
     )
@@ -190,7 +277,7 @@ _MODELS: dict[TopicKind, type[_Payload]] = {
 
 
 def decode(topic: str, payload: bytes) -> tuple[StationTopic, _Payload]:
-    """Validate one received message against the contract; raise ContractError with a reason."""
+    """Validate one received message against the contract; raise ContractError with a reason, and nothing else."""
     try:
         ref = parse_topic(topic)
     except TopicError as exc:
@@ -200,14 +287,20 @@ def decode(topic: str, payload: bytes) -> tuple[StationTopic, _Payload]:
         raise ContractError(RejectReason.BAD_TOPIC, f"no payload model for {ref.kind.value} topics")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError(RejectReason.TOO_LARGE, f"{len(payload)} bytes > limit {MAX_PAYLOAD_BYTES}")
+    skeleton = _bounded_skeleton(payload)
     try:
         # The common case first: one parse that validates everything. Only a message that fails it (or leaves
-        # the version out) is parsed again, to say exactly what is wrong with it.
+        # the version out, or names a key twice) is parsed again, to say exactly what is wrong with it.
         message = model.model_validate_json(payload)
     except ValidationError:
         message = _classify_rejection(model, payload)
     if "schema_version" not in message.model_fields_set:
         message = _classify_rejection(model, payload)
+    if skeleton.count(b":") != _keys_of(message):
+        # Outside strings, every ":" of valid JSON follows a key; the model saw fewer keys than that, so the
+        # parser kept one of two values for a key (the last: jiter and json.loads both do).
+        _classify_rejection(model, payload)  # names the key
+        raise ContractError(RejectReason.DUPLICATE_KEY, "an object names a key twice")
     site, station = getattr(message, "site", None), getattr(message, "station", None)
     if (site, station) != (ref.site, ref.station):
         raise ContractError(
@@ -217,18 +310,98 @@ def decode(topic: str, payload: bytes) -> tuple[StationTopic, _Payload]:
     return ref, message
 
 
+# A JSON string, escapes included; one that is never closed runs to the end (so the scan stays linear: a
+# pattern that failed on it would be retried from every later quote).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+# An innermost array or object: one with no bracket inside.
+_INNERMOST = re.compile(rb"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _bounded_skeleton(payload: bytes) -> bytes:
+    """The payload with its strings' contents left out, after checking that its nesting and element count stay
+    within MAX_DEPTH and MAX_ELEMENTS; raise TOO_DEEP otherwise. No recursion, no parse: this runs first.
+
+    Outside strings, valid JSON has a bracket for each array and object, a comma between two values and a
+    colon after each key, so counting them in the skeleton is exact for valid JSON; for anything else it
+    bounds what a parser could reach before it finds the error."""
+    # The common case, 3x faster than the scan: with no backslash, quotes alternate between opening and closing
+    # strings. With one, only the scan tells where an escaped quote leaves a string open.
+    skeleton = _JSON_STRING.sub(b"", payload) if b"\\" in payload else b"".join(payload.split(b'"')[::2])
+    containers = skeleton.count(b"[") + skeleton.count(b"{")
+    elements = skeleton.count(b",") + containers + 1
+    if elements > MAX_ELEMENTS:
+        raise ContractError(RejectReason.TOO_DEEP, f"{elements} or more JSON values > limit {MAX_ELEMENTS}")
+    if containers > MAX_DEPTH:
+        # Only now the exact depth: take away the innermost arrays and objects, one level per pass. Brackets
+        # still left after MAX_DEPTH passes are nested deeper, or do not pair up (a parser would still recurse
+        # into them before it notices).
+        rest = skeleton
+        for _ in range(MAX_DEPTH):
+            rest, found = _INNERMOST.subn(b"0", rest)
+            if not found:
+                break
+        if _BRACKETS.search(rest) is not None:
+            raise ContractError(
+                RejectReason.TOO_DEEP, f"JSON nested deeper than {MAX_DEPTH} levels, or brackets that do not pair"
+            )
+    return skeleton
+
+
+def _keys_of(message: BaseModel) -> int:
+    """How many keys the JSON of a valid message had, if it named none twice: with extra="forbid", one per set
+    field, and those of the nested objects."""
+    keys = len(message.model_fields_set)
+    for name in _NESTED.get(type(message), ()):
+        inner = getattr(message, name)
+        if isinstance(inner, BaseModel):
+            keys += _keys_of(inner)
+    return keys
+
+
+def _nested_models(model: type[BaseModel]) -> tuple[str, ...]:
+    def is_model(annotation: object) -> bool:
+        return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if is_model(field.annotation) or any(is_model(a) for a in get_args(field.annotation))
+    )
+
+
+_NESTED: dict[type[BaseModel], tuple[str, ...]] = {
+    m: _nested_models(m) for m in (SortingEvent, StationStatus, Heartbeat, Suggestion)
+}
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads' object hook: refuse an object that names a key twice (RFC 8259 §4 leaves which one counts
+    to the parser, so the station and the hub could read two different events)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ContractError(RejectReason.DUPLICATE_KEY, f"key {twice!r} appears twice in one object")
+    return found
+
+
 def _classify_rejection(model: type[_Payload], payload: bytes) -> _Payload:
-    """Why a message does not validate, as a ContractError with the most telling reason."""
+    """Why a message does not validate, as a ContractError with the most telling reason. Called only after
+    _bounded_skeleton: json.loads recurses once per nesting level."""
     try:
-        raw: Any = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
+        raw: Any = json.loads(payload.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except ContractError:
+        raise
+    except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError, an integer over Python's 4,300 digits
         raise ContractError(RejectReason.NOT_JSON, f"not JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise ContractError(RejectReason.NOT_AN_OBJECT, f"JSON {type(raw).__name__}, expected an object")
     version = raw.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
+        shown = repr(version) if type(version) is not int else "an integer"  # repr of a 4,300-digit int raises
         raise ContractError(
-            RejectReason.UNKNOWN_SCHEMA_VERSION, f"schema_version {version!r}; this side speaks {SCHEMA_VERSION}"
+            RejectReason.UNKNOWN_SCHEMA_VERSION, f"schema_version {shown[:40]}; this side speaks {SCHEMA_VERSION}"
         )
     try:
         message = model.model_validate_json(payload)
@@ -249,7 +422,9 @@ class StationTimeWindow:
     future: timedelta = timedelta(days=1)
 
     def check(self, station_time: datetime, received: datetime) -> None:
-        if not received - self.past <= station_time <= received + self.future:
+        """Raise IMPLAUSIBLE_TIME unless ``received - past <= station_time <= received + future`` (both aware)."""
+        # Differences, not received - past: a window of many years near the calendar's end must not overflow.
+        if not (received - station_time <= self.past and station_time - received <= self.future):
             raise ContractError(
                 RejectReason.IMPLAUSIBLE_TIME,
                 f"station_time {_utc_millis(station_time)} is outside {self.past.days} days before to "
