@@ -350,12 +350,12 @@ def _bounded_skeleton(payload: bytes) -> bytes:
 
 def _keys_of(message: BaseModel) -> int:
     """How many keys the JSON of a valid message had, if it named none twice: with extra="forbid", one per set
-    field, and those of the nested objects."""
+    field, and those of its nested objects (one level: no nested model nests another, checked below)."""
     keys = len(message.model_fields_set)
-    for name in _NESTED.get(type(message), ()):
+    for name in _NESTED[type(message)]:
         inner = getattr(message, name)
-        if isinstance(inner, BaseModel):
-            keys += _keys_of(inner)
+        if inner is not None:
+            keys += len(inner.model_fields_set)
     return keys
 
 
@@ -371,8 +371,10 @@ def _nested_models(model: type[BaseModel]) -> tuple[str, ...]:
 
 
 _NESTED: dict[type[BaseModel], tuple[str, ...]] = {
-    m: _nested_models(m) for m in (SortingEvent, StationStatus, Heartbeat, Suggestion)
+    m: _nested_models(m) for m in (SortingEvent, StationStatus, Heartbeat)
 }
+# _keys_of counts one level of nesting: a model nested two deep would need it to recurse.
+assert not _nested_models(Suggestion), "a nested model with its own nested model: make _keys_of recurse"
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
