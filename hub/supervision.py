@@ -80,7 +80,7 @@ class Supervisor:
             except BaseException as exc:
                 logger.exception("hub thread %s ended with an exception", name)
                 self.failed(name, f"{type(exc).__name__}: {exc}")
-                raise
+                return  # logged and reported: not again through threading.excepthook
             self.failed(name, "ended before the hub stopped")
 
         return threading.Thread(target=run, name=name, daemon=True)

@@ -216,7 +216,8 @@ class Ingest:
         self._stop.set()
         deadline = time.monotonic() + timeout
         self._collector.join(timeout / 2)
-        while self._pending and time.monotonic() < deadline:
+        # After a failure nothing may finish any more (a dead thread): no use waiting for it.
+        while self._pending and time.monotonic() < deadline and self._supervisor.healthy:
             time.sleep(0.05)
         self._workers_stopped.set()
         self._workers.stop(timeout / 2)

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
-from typing import Any, Protocol
+from typing import Protocol
 
 from hub.ingest.batch import BatchResult, BatchWriter, RawMessage
 from hub.ingest.metrics import IngestMetrics
@@ -130,13 +130,17 @@ class ThreadWorkers:
         self._store.close()
 
 
-def _worker_main(conn: Connection, options: WriterOptions, stop: Any, log_level: str, name: str) -> None:
-    """A worker process: batches in, results out, until the pipe closes or says None."""
+def _worker_main(conn: Connection, options: WriterOptions, log_level: str, name: str) -> None:
+    """A worker process: batches in, results out, until the pipe closes or says None.
+
+    While it holds a batch, the hub sends it nothing but the None that says stop, so "something to read" is
+    the stop signal while it waits between retries. (Not a multiprocessing.Event: a worker killed while
+    waiting on one leaves its condition's count behind, and the hub's set() then blocks for good.)"""
     die_with_parent()  # a hub killed with SIGKILL leaves no worker writing behind it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the hub stops us itself
     logs.setup(log_level, name)
     store = InfluxV1(options.influx)
-    writer = options.writer(store, stop.wait)
+    writer = options.writer(store, conn.poll)
     try:
         while True:
             try:
@@ -179,7 +183,7 @@ class ProcessWorkers:
         self._count = count
         self._supervisor = supervisor or Supervisor()
         self._metrics = metrics
-        self._stop = self._ctx.Event()
+        self._stop = threading.Event()
         self._free: queue.Queue[int] = queue.Queue()
         self._lock = threading.Lock()  # _workers[i] and its pending batch change together (module docstring)
         self._workers: list[_Worker] = []
@@ -192,7 +196,7 @@ class ProcessWorkers:
         name = f"hub-ingest-{index}"
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self._options, self._stop, logs.current_level(), name),
+            args=(child, self._options, logs.current_level(), name),
             name=name,
             daemon=True,
         )
