@@ -247,7 +247,7 @@ class ProcessWorkers:
                 self._restart(worker)
                 continue
             with self._lock:
-                worker.pending = None
+                worker.pending, worker.deaths = None, 0
             self._free.put(index)
             self._on_result(batch_id, result)
 
