@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 
 import uvicorn
@@ -24,6 +25,7 @@ from hub.reference import load_reference
 from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.rollups import CREATE_RETENTION_POLICY
+from hub.supervision import Supervisor
 from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,15 @@ class Hub:
         self.settings = settings
         self.store = InfluxV1(settings.influx)
         self.metrics = IngestMetrics()
+        # Every thread of the hub reports here; one that dies makes /healthz fail and the process exit.
+        self.supervisor = Supervisor(self.metrics)
         self.dead_letters = DeadLetters()
-        self.live = LiveStations(self.dead_letters, self.metrics)
+        self.live = LiveStations(
+            self.dead_letters,
+            self.metrics,
+            supervisor=self.supervisor,
+            max_stations=settings.dashboard.max_stations,
+        )
         self.logins = Logins.from_settings(settings.auth)
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
@@ -49,11 +58,19 @@ class Hub:
         )
         self._live_mqtt = MqttClient(settings.mqtt, f"{settings.client_id}-live")
         self.ingest = Ingest(
-            self._ingest_mqtt, self.store, settings.ingest, self.metrics, self.dead_letters, self._workers_factory
+            self._ingest_mqtt,
+            self.store,
+            settings.ingest,
+            self.metrics,
+            self.dead_letters,
+            self._workers_factory,
+            supervisor=self.supervisor,
         )
         # The dashboard: activity first, so that when the live view announces a change the numbers are in.
         self.dashboard: DashboardSettings = settings.dashboard
-        self.activity = Activity(self.store, resync_interval_s=self.dashboard.resync_interval_s)
+        self.activity = Activity(
+            self.store, resync_interval_s=self.dashboard.resync_interval_s, supervisor=self.supervisor
+        )
         self.broadcaster = Broadcaster()
         self.started = datetime.now(UTC)
         self.ingest.listeners.append(self.activity.on_batch_stored)
@@ -64,10 +81,10 @@ class Hub:
 
     def _workers_factory(self, on_result: OnResult) -> Workers:
         ingest = self.settings.ingest
-        options = WriterOptions(self.settings.influx, ingest.retry_initial_s, ingest.retry_max_s)
+        options = WriterOptions(self.settings.influx, ingest.retry_initial_s, ingest.retry_max_s, ingest.window)
         if ingest.workers == 0:
-            return ThreadWorkers(options, on_result)
-        return ProcessWorkers(options, on_result, ingest.workers)
+            return ThreadWorkers(options, on_result, supervisor=self.supervisor)
+        return ProcessWorkers(options, on_result, ingest.workers, supervisor=self.supervisor, metrics=self.metrics)
 
     @property
     def state(self) -> HubState:
@@ -85,6 +102,7 @@ class Hub:
             keys=self.keys,
             periods=self.periods,
             feeds=self.settings.feeds,
+            supervisor=self.supervisor,
         )
 
     def start(self) -> None:
@@ -96,6 +114,7 @@ class Hub:
         self.activity.start()
 
     def stop(self) -> None:
+        self.supervisor.stopping()
         self.broadcaster.close()
         self.activity.stop()
         self._live_mqtt.stop()
@@ -103,8 +122,26 @@ class Hub:
         self.store.close()
 
 
-def run_hub(settings: HubSettings) -> None:
+def run_hub(settings: HubSettings) -> int:
+    """Serve until asked to stop (0) or until a hub thread died (1: for systemd to restart the hub)."""
     hub = Hub(settings)
+    # The last resort for threads that are not ours (paho's network loop, say): an exception that ends one
+    # makes the hub unhealthy and stops it, instead of leaving a hub that looks alive and acknowledges nothing.
+    threading.excepthook = hub.supervisor.excepthook
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(hub.state),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+
+    def stop_serving(_reason: str) -> None:
+        server.should_exit = True  # uvicorn checks it about every 0.1 s and shuts down as for a SIGTERM
+
+    hub.supervisor.listeners.append(stop_serving)
     hub.start()
     if not hub.logins.users.users():
         logger.warning(
@@ -113,13 +150,12 @@ def run_hub(settings: HubSettings) -> None:
         )
     logger.info("hub serving on http://%s:%s/", settings.http_host, settings.http_port)
     try:
-        uvicorn.run(
-            create_app(hub.state),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level="warning",
-            access_log=False,
-        )
+        if hub.supervisor.healthy:  # a thread may have died already while starting
+            server.run()
     finally:
         hub.stop()
-        logger.info("hub stopped")
+    if not hub.supervisor.healthy:
+        logger.critical("hub stopped after a failure: %s", "; ".join(hub.supervisor.failures()))
+        return 1
+    logger.info("hub stopped")
+    return 0

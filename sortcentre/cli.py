@@ -104,7 +104,7 @@ def hub(
         return
     from hub.service import run_hub
 
-    run_hub(settings)
+    raise typer.Exit(run_hub(settings))  # 1 after a hub thread died: systemd restarts the hub
 
 
 @app.command()

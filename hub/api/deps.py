@@ -23,6 +23,7 @@ from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
 from hub.reference import ReferenceData, load_reference
 from hub.storage.influx_v1 import InfluxV1
+from hub.supervision import Supervisor
 
 if TYPE_CHECKING:
     from hub.auth.logins import Logins  # hub.auth imports this module
@@ -47,6 +48,7 @@ class HubState:
     keys: KeyStore | None = None
     periods: PeriodStore | None = None  # closed months and their frozen figures; None: the feed answers 503
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    supervisor: Supervisor = field(default_factory=Supervisor)  # the hub's threads; /healthz fails once one died
 
 
 def _state(request: Request) -> HubState:

@@ -25,10 +25,24 @@ def list_stations(
     return [view for view in state.live.snapshot() if sites is None or view["site"] in sites]
 
 
-@router.get("/api/v1/health", tags=["operations"])
-def health(state: StateDep) -> dict[str, Any]:
-    """The one endpoint without a login: load balancers and `make demo` ask it whether the hub is up."""
+@router.get("/api/v1/health", tags=["operations"], responses={503: {"description": "a hub thread died"}})
+def health(state: StateDep, response: Response) -> dict[str, Any]:
+    """The one endpoint without a login: load balancers and `make demo` ask it whether the hub is up.
+
+    503 once one of the hub's threads died (ingest, rollups, live view: hub/supervision.py), with the reason:
+    such a hub acknowledges nothing and is on its way out, for systemd to restart it. InfluxDB being down is
+    not a failure of the hub (ingest waits and retries), so it only shows as ``influx: false``."""
+    failures = state.supervisor.failures()
+    if failures:
+        response.status_code = 503
+        return {"status": "failed", "reasons": failures, "influx": state.store.ping()}
     return {"status": "ok", "influx": state.store.ping()}
+
+
+@router.get("/healthz", tags=["operations"], responses={503: {"description": "a hub thread died"}})
+def healthz(state: StateDep, response: Response) -> dict[str, Any]:
+    """The same answer as /api/v1/health, where probes and `make demo` look for it."""
+    return health(state, response)
 
 
 @router.get("/api/v1/admin/dead-letters", tags=["operations"])

@@ -11,9 +11,33 @@ class IngestMetrics:
         r = self.registry
         self.events_stored = Counter("sortcentre_events_stored", "events written to InfluxDB", registry=r)
         self.messages_rejected = Counter(
-            "sortcentre_messages_rejected", "messages refused by contract validation", ["reason"], registry=r
+            "sortcentre_messages_rejected",
+            "messages refused (contract validation, the store, or the live view), by reason",
+            ["reason"],
+            registry=r,
         )
         self.influx_errors = Counter("sortcentre_influx_write_errors", "failed InfluxDB writes", registry=r)
+        self.rollup_refused = Counter(
+            "sortcentre_rollup_buckets_refused",
+            "rollup buckets InfluxDB refused to recompute (or that no time can hold); their events are stored",
+            ["layer"],
+            registry=r,
+        )
+        self.unexpected_errors = Counter(
+            "sortcentre_unexpected_errors",
+            "errors a hub thread did not expect, logged with their traceback, and survived",
+            ["thread"],
+            registry=r,
+        )
+        self.thread_failures = Counter(
+            "sortcentre_thread_failures",
+            "hub threads that died (the hub then reports unhealthy and exits)",
+            ["thread"],
+            registry=r,
+        )
+        self.worker_restarts = Counter(
+            "sortcentre_ingest_worker_restarts", "ingest worker processes that ended and were started again", registry=r
+        )
         self.batch_size = Histogram(
             "sortcentre_batch_size",
             "events per InfluxDB write",

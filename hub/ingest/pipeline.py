@@ -20,19 +20,28 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.ingest.backoff import Backoff
-from hub.ingest.batch import BatchResult, Stored
+from hub.ingest.batch import BatchResult, RawMessage, Refused, Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.workers import Workers
 from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.rollups import refresh as refresh_rollups
+from hub.storage.rollups import refresh_isolating
+from hub.supervision import Guard, Supervisor
 from sortcentre.mqtt import InboundMessage, MqttClient
-from sortcentre.wire import SortingEvent, TopicKind, decode_event, shared_subscription, subscription
+from sortcentre.wire import (
+    RejectReason,
+    SortingEvent,
+    StationTimeWindow,
+    TopicKind,
+    decode_event,
+    shared_subscription,
+    subscription,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +64,26 @@ class IngestSettings(BaseModel):
         None,
         description="shared-subscription group, to split the load over several ingest workers (none: one worker)",
     )
+    # Bounded so that the window stays inside what a datetime can hold around any receive time.
+    station_time_past_days: float = Field(
+        400,
+        gt=0,
+        le=36_500,
+        description="refuse (dead-letter as implausible_time) events whose station time lies more than this many "
+        "days before the hub received them; raise it to take in a replay from a station offline for longer",
+    )
+    station_time_future_days: float = Field(
+        1,
+        gt=0,
+        le=36_500,
+        description="...or more than this many days after it (a station clock running ahead)",
+    )
+
+    @property
+    def window(self) -> StationTimeWindow:
+        return StationTimeWindow(
+            past=timedelta(days=self.station_time_past_days), future=timedelta(days=self.station_time_future_days)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +117,9 @@ WorkersFactory = Callable[[Callable[[int, BatchResult], None]], Workers]
 @dataclass(slots=True)
 class _Pending:
     messages: list[InboundMessage]
+    # Where the worker's positions lie in ``messages`` when some never went to the worker (retained events,
+    # the echo of our own clearing of one); None: all went, in order.
+    sent: list[int] | None = None
     result: BatchResult | None = None
     refreshed: bool = False  # the rollup buckets it touched were recomputed after it was written
     submitted: float = field(default_factory=time.monotonic)
@@ -137,8 +169,10 @@ class Ingest:
         metrics: IngestMetrics,
         dead_letters: DeadLetters,
         workers: WorkersFactory,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self._mqtt = mqtt
+        self._supervisor = supervisor or Supervisor(metrics)
         self._store = store
         self._settings = settings
         self._metrics = metrics
@@ -147,19 +181,26 @@ class Ingest:
         self._inbox = Inbox()
         self._stop = threading.Event()
         self._workers_stopped = threading.Event()  # stopping: give up retrying InfluxDB
-        self._collector = threading.Thread(target=self._collect_loop, name="ingest-collect", daemon=True)
+        # Each thread is supervised: one that ends before the hub stops ends the hub (hub/supervision.py).
+        self._collector = self._supervisor.thread(self._collect_loop, "ingest-collect")
         self._pending: dict[int, _Pending] = {}  # insertion order = receive order
         self._pending_lock = threading.Lock()
         self._next_id = 0
         self._halted = False  # a batch could not be stored before stopping: acknowledge nothing after it
         self._to_refresh: queue.Queue[int] = queue.Queue()
-        self._refresher = threading.Thread(target=self._refresh_loop, name="ingest-rollups", daemon=True)
+        self._refresher = self._supervisor.thread(self._refresh_loop, "ingest-rollups")
+        # Stored batches go to the listeners (the live views) on their own thread, in order: a slow or raising
+        # listener then never holds up acknowledgements, which leave from the results threads.
+        self._stored: queue.Queue[StoredBatch | None] = queue.Queue()
+        self._notifier = self._supervisor.thread(self._notify_loop, "ingest-listeners")
+        self._clearing: set[str] = set()  # event topics whose retained message we cleared; their echo is ours
         self.listeners: list[StoredListener] = []
 
     def start(self) -> None:
         self._workers.start()
         self._collector.start()
         self._refresher.start()
+        self._notifier.start()
         group = self._settings.share_group
         # A plain subscription in a persistent session survives a Mosquitto restart; a shared one does not
         # (Mosquitto 2.0 restores no shared subscription from its persistence file, so events published
@@ -171,15 +212,19 @@ class Ingest:
     def stop(self, timeout: float = 15.0) -> None:
         """Store and acknowledge what was received, then disconnect. While InfluxDB is down, give up after
         ``timeout``: what was not stored stays unacknowledged at the broker."""
+        self._supervisor.stopping()
         self._stop.set()
         deadline = time.monotonic() + timeout
         self._collector.join(timeout / 2)
-        while self._pending and time.monotonic() < deadline:
+        # After a failure nothing may finish any more (a dead thread): no use waiting for it.
+        while self._pending and time.monotonic() < deadline and self._supervisor.healthy:
             time.sleep(0.05)
         self._workers_stopped.set()
         self._workers.stop(timeout / 2)
         self._collector.join(1)
         self._refresher.join(1)
+        self._stored.put(None)
+        self._notifier.join(5)
         self._mqtt.stop()
 
     def _on_message(self, message: InboundMessage) -> None:
@@ -188,16 +233,36 @@ class Ingest:
 
     # -- collector thread --------------------------------------------------------------------------------
     def _collect_loop(self) -> None:
+        """Not guarded: an unexpected error here would leave taken messages that are never acknowledged, so
+        it ends the thread, and with it the hub (hub/supervision.py); the broker redelivers."""
         while not (self._stop.is_set() and not self._inbox):
             batch = self._collect()
             if not batch:
                 continue
+            received = time.time()
+            pending = _Pending(batch)
+            # Retained events and empty payloads are rare: one cheap test per message, the rest only for them.
+            raws: list[RawMessage] = [(m.topic, m.payload) for m in batch if m.payload and not m.retain]
+            if len(raws) < len(batch):
+                pending.sent = [i for i, m in enumerate(batch) if not self._held_back(m)]
+                raws = [(batch[i].topic, batch[i].payload) for i in pending.sent]
             with self._pending_lock:
                 batch_id = self._next_id
                 self._next_id += 1
-                self._pending[batch_id] = _Pending(batch)
-            if not self._workers.submit(batch_id, [(m.topic, m.payload) for m in batch]):
+                self._pending[batch_id] = pending
+            if not self._workers.submit(batch_id, raws, received):
                 return  # stopping while every worker is stuck on InfluxDB: leave it to the broker
+
+    def _held_back(self, message: InboundMessage) -> bool:
+        """Retained events (dead-lettered when the batch finishes) and the echo of our own clearing of one
+        (acknowledged, nothing else) do not go to the workers."""
+        if message.retain:
+            return True
+        if not message.payload and message.topic in self._clearing:
+            self._clearing.discard(message.topic)
+            logger.info("retained event on %s cleared at the broker", message.topic)
+            return True
+        return False
 
     def _collect(self) -> list[InboundMessage]:
         batch = self._inbox.take(self._settings.batch_max_events, self._settings.batch_max_delay_s, idle_s=0.1)
@@ -244,18 +309,22 @@ class Ingest:
                     break
             with self._pending_lock:
                 touched = {t for b in batch_ids if (r := self._pending[b].result) is not None for t in r.touched}
-            if not self._refresh_with_retry(sorted(touched)):
-                return
+            # The events are stored; a refresh that fails in a way nobody foresaw costs rollups (rebuilt with
+            # hub.storage.rollups.rebuild), never the acknowledgement: counted, logged, and on to the next.
+            with Guard(self._supervisor, "ingest-rollups", f"the rollup refresh of {len(touched)} buckets"):
+                if not self._refresh_with_retry(sorted(touched)):
+                    return
             with self._pending_lock:
                 for batch_id in batch_ids:
                     self._pending[batch_id].refreshed = True
                 self._advance()
 
     def _refresh_with_retry(self, touched: list[tuple[str, str, datetime]]) -> bool:
+        """Retry what InfluxDB may take later; a bucket it refuses is counted and logged, and given up."""
         backoff = Backoff(self._settings.retry_initial_s, self._settings.retry_max_s, self._workers_stopped.wait)
         while True:
             try:
-                refresh_rollups(self._store, touched)
+                refused = refresh_isolating(self._store, touched)
             except InfluxError as exc:
                 self._metrics.influx_errors.inc()
                 logger.warning("rollup refresh failed (%s); retrying in %.1f s", exc, backoff.delay)
@@ -263,15 +332,31 @@ class Ingest:
                     logger.error("stopping while InfluxDB is down: refreshed batches stay unacknowledged")
                     return False
             else:
+                for bucket in refused:
+                    self._metrics.rollup_refused.labels(bucket.layer).inc()
+                    logger.error(
+                        "rollup %s bucket of %s/%s at %s not recomputed (the events are stored): %s",
+                        bucket.layer,
+                        bucket.site,
+                        bucket.station,
+                        bucket.moment.isoformat(),
+                        bucket.error,
+                    )
                 return True
 
     def _finish(self, pending: _Pending, result: BatchResult) -> None:
+        """Dead letters, acknowledgements and metrics of a batch; the live views later, on their own thread.
+        Runs under ``_pending_lock``, on a results or the refresher thread: nothing here may block."""
         messages = pending.messages
+        if pending.sent is not None:
+            self._held_back_letters(pending, result)
         for refused in result.refused:
             message = messages[refused.position]
             self._dead_letters.add(message.topic, message.payload, refused.reason, refused.detail)
             self._metrics.messages_rejected.labels(refused.reason.value).inc()
         self._metrics.influx_errors.inc(result.influx_errors)
+        if result.unexpected_errors:
+            self._supervisor.unexpected("ingest-worker")
         if not result.completed or self._halted:
             if not self._halted:
                 logger.error("stopping while InfluxDB is down: %d events stay unacknowledged", len(result.stored))
@@ -285,6 +370,47 @@ class Ingest:
             self._metrics.batch_latency.observe(time.monotonic() - pending.submitted)
             if result.newest is not None:
                 self._metrics.ingest_lag.set((datetime.now(UTC) - result.newest).total_seconds())
-            batch = StoredBatch(messages, result.stored)
+            if self.listeners:
+                if self._stored.qsize() < MAX_UNHEARD_BATCHES:
+                    self._stored.put(StoredBatch(messages, result.stored))
+                else:
+                    self._supervisor.unexpected("ingest-listeners")
+                    logger.error("listeners are %d batches behind: the live views miss one", MAX_UNHEARD_BATCHES)
+
+    def _held_back_letters(self, pending: _Pending, result: BatchResult) -> None:
+        """Positions back to the batch's own, and refusals for the retained events that never went to a worker."""
+        sent = pending.sent
+        assert sent is not None
+        result.stored = [s._replace(position=sent[s.position]) for s in result.stored]
+        result.refused = [r._replace(position=sent[r.position]) for r in result.refused]
+        went = set(sent)
+        for position, message in enumerate(pending.messages):
+            if position in went or not message.retain:
+                continue
+            result.refused.append(
+                Refused(position, RejectReason.RETAINED_EVENT, "an event kept by the broker as retained")
+            )
+            self._clear_retained(message.topic)
+
+    def _clear_retained(self, topic: str) -> None:
+        """Publish an empty retained message: the broker forgets the retained event, so it is not replayed to the
+        hub at every subscribe. The broker sends the empty message on to us once; ``_held_back`` takes it."""
+        self._clearing.add(topic)
+        if self._mqtt.publish(topic, b"", qos=1, retain=True) is None:
+            self._clearing.discard(topic)
+            logger.warning("could not clear the retained event on %s at the broker", topic)
+
+    # -- listeners: their own thread ------------------------------------------------------------------------
+    def _notify_loop(self) -> None:
+        while (batch := self._stored.get()) is not None:
             for listener in self.listeners:
-                listener(batch)
+                # One raising listener is logged and counted; the others and the acknowledgements go on.
+                with Guard(
+                    self._supervisor, "ingest-listeners", f"listener {getattr(listener, '__qualname__', listener)}"
+                ):
+                    listener(batch)
+
+
+# Stored batches waiting for the listeners, at most: beyond it a batch is skipped for the live views (they
+# re-read InfluxDB every resync_interval_s), so a stuck listener cannot grow memory.
+MAX_UNHEARD_BATCHES = 1000

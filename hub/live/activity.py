@@ -30,6 +30,7 @@ from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import LOCAL, rfc3339
 from hub.storage.throughput import Period, ThroughputRow, throughput
+from hub.supervision import Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,16 @@ def increments(batch: StoredBatch) -> list[Increment]:
 class Activity:
     """Thread-safe: fed by the ingest thread, re-synchronised by its own thread, read by the web server."""
 
-    def __init__(self, store: InfluxV1 | None, *, resync_interval_s: float = 60.0, clock: Clock = _now) -> None:
+    def __init__(
+        self,
+        store: InfluxV1 | None,
+        *,
+        resync_interval_s: float = 60.0,
+        clock: Clock = _now,
+        supervisor: Supervisor | None = None,
+    ) -> None:
         self._store = store
+        self._supervisor = supervisor or Supervisor()
         self._interval = resync_interval_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -171,10 +180,11 @@ class Activity:
     def start(self) -> None:
         if self._store is None or self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._resync_loop, name="activity-resync", daemon=True)
+        self._thread = self._supervisor.thread(self._resync_loop, "activity-resync")
         self._thread.start()
 
     def stop(self) -> None:
+        self._supervisor.stopping()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
@@ -185,6 +195,7 @@ class Activity:
                 ok = self.resync()
             except Exception:  # a malformed answer, say: the live numbers go on, the next resync may do better
                 logger.exception("dashboard resync failed")
+                self._supervisor.unexpected("activity-resync")
                 ok = False
             if self._stop.wait(self._interval if ok else min(RETRY_S, self._interval)):
                 return

@@ -24,6 +24,13 @@ class DashboardSettings(BaseModel):
         gt=0,
         description="...or when its oldest unsent event is this many seconds old",
     )
+    max_stations: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="stations the live view keeps track of at most; status and heartbeats of further, unknown "
+        "stations are dead-lettered and counted instead of growing memory and tiles",
+    )
     resync_interval_s: float = Field(
         60.0,
         ge=5,

@@ -12,10 +12,12 @@ from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import StoredBatch
 from hub.live.sequence import SequenceTracker
+from hub.supervision import Supervisor
 from sortcentre.mqtt import InboundMessage, MqttClient
 from sortcentre.wire import (
     ContractError,
     Heartbeat,
+    RejectReason,
     SortingEvent,
     StationStatus,
     TopicKind,
@@ -113,6 +115,11 @@ class LiveStations:
 
     dead_letters: DeadLetters
     metrics: IngestMetrics | None = None
+    supervisor: Supervisor | None = None
+    # Stations tracked at most: a station account that invents stations or sites must not grow memory and
+    # dashboard tiles without bound. Status and heartbeats of further stations are refused; stored events
+    # of further stations are still stored, only not shown live.
+    max_stations: int = 1000
     _views: dict[tuple[str, str], StationView] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[ChangeListener] = field(default_factory=list)
@@ -121,21 +128,51 @@ class LiveStations:
         mqtt.subscribe(subscription(TopicKind.STATUS), self._on_message, qos=1)
         mqtt.subscribe(subscription(TopicKind.HEARTBEAT), self._on_message, qos=0)
 
-    def _view(self, site: str, station: str) -> StationView:
+    def _view(self, site: str, station: str) -> StationView | None:
+        """The station's view, made on first sight; None when ``max_stations`` are tracked already."""
         key = (site, station)
         view = self._views.get(key)
         if view is None:
+            if len(self._views) >= self.max_stations:
+                return None
             view = self._views[key] = StationView(site, station)
         return view
 
+    def _refuse(self, message: InboundMessage, reason: RejectReason, detail: str) -> None:
+        self.dead_letters.add(message.topic, message.payload, reason, detail)
+        if self.metrics is not None:
+            self.metrics.messages_rejected.labels(reason.value).inc()
+
     def _on_message(self, message: InboundMessage) -> None:
+        """paho's network thread of the live client: an exception here would end it (and the live view with
+        it), so nothing may escape. A message that makes this fail is dead-lettered and counted."""
+        try:
+            self._handle(message)
+        except Exception as exc:
+            logger.exception("live view failed on a message on %s; refused", message.topic)
+            if self.supervisor is not None:
+                self.supervisor.unexpected("live-status")
+            try:
+                self._refuse(message, RejectReason.INVALID_FIELDS, f"the hub failed on it: {type(exc).__name__}")
+            except Exception:  # not even the dead letter: logged above, and the thread goes on
+                logger.exception("could not dead-letter a message on %s", message.topic)
+
+    def _handle(self, message: InboundMessage) -> None:
         try:
             ref, payload = decode(message.topic, message.payload)
         except ContractError as exc:
-            self.dead_letters.add(message.topic, message.payload, exc.reason, exc.detail)
+            self._refuse(message, exc.reason, exc.detail)
             return
         with self._lock:
             view = self._view(ref.site, ref.station)
+        if view is None:
+            self._refuse(
+                message,
+                RejectReason.INVALID_FIELDS,
+                f"too many stations: the live view tracks {self.max_stations} (dashboard.max_stations)",
+            )
+            return
+        with self._lock:
             if isinstance(payload, StationStatus):
                 view.state, view.state_since = payload.state.value, payload.since
                 logger.info("station %s/%s is %s", ref.site, ref.station, payload.state.value)
@@ -157,11 +194,15 @@ class LiveStations:
             touched: dict[tuple[str, str], StationView] = {}
             for stored in batch.stored:
                 view = touched.get((stored.site, stored.station)) or self._view(stored.site, stored.station)
+                if view is None:
+                    continue  # beyond max_stations: stored, not shown live
                 touched[(stored.site, stored.station)] = view
                 view.events_stored += 1
                 view.sequence.observe(stored.seq)
             for event in latest:
                 view = self._view(event.site, event.station)
+                if view is None:
+                    continue
                 if view.last_event is None or event.seq >= view.last_event.seq:
                     view.last_event = event
             if self.metrics is not None:

@@ -29,15 +29,31 @@ class InfluxSettings(BaseModel):
     timeout_s: float = Field(10.0, gt=0, description="HTTP timeout for one write or query")
 
 
+# A 4xx means InfluxDB refused what was sent (a line it cannot parse, a field type conflict, a time it cannot
+# hold, a body too large): the same request gets the same answer. Except these: 408 and 429 pass with time,
+# and 401, 403 and 404 are about the hub's own access (a rotated token, a database not made yet), not about the
+# data; an operator fixes them, so they are retried loudly instead of dead-lettering every event.
+RETRIED_CLIENT_STATUSES = frozenset({401, 403, 404, 408, 429})
+# Errors InfluxDB reports inside a 200 answer that pass with time (query limits), unlike a refused statement.
+_TRANSIENT_QUERY_ERRORS = ("timeout", "max-concurrent-queries", "too many")
+
+
 class InfluxError(RuntimeError):
-    def __init__(self, message: str, status: int | None = None) -> None:
+    """``retryable``: network trouble, timeouts, 5xx, 429 and access errors; not (``refused``): InfluxDB refused
+    the request itself (400, 413, 422, or an error in the answer to a statement). Only the first kind is worth
+    retrying."""
+
+    def __init__(self, message: str, status: int | None = None, *, refused: bool | None = None) -> None:
         super().__init__(message)
         self.status = status
+        if refused is None:
+            refused = status is not None and 400 <= status < 500 and status not in RETRIED_CLIENT_STATUSES
+        self.refused = refused
 
     @property
     def retryable(self) -> bool:
-        """Server errors and network trouble are worth retrying; a 400 (bad data) is not."""
-        return self.status is None or self.status >= 500 or self.status == 429
+        """Server errors and network trouble are worth retrying; a refusal of the request (bad data) is not."""
+        return not self.refused
 
 
 Series = dict[str, Any]
@@ -87,7 +103,7 @@ class InfluxV1:
             params["rp"] = self.settings.retention_policy
         try:
             response = self._http.post("/write", params=params, content=body)
-        except httpx.HTTPError as exc:
+        except httpx.HTTPError as exc:  # network, timeouts: retryable
             raise InfluxError(f"write failed: {exc}") from exc
         if response.status_code != 204:
             raise InfluxError(f"write returned {response.status_code}: {response.text[:300]}", response.status_code)
@@ -117,8 +133,18 @@ class InfluxV1:
     def _results(response: httpx.Response) -> list[dict[str, Any]]:
         if response.status_code != 200:
             raise InfluxError(f"query returned {response.status_code}: {response.text[:300]}", response.status_code)
-        results: list[dict[str, Any]] = response.json().get("results", [])
+        try:
+            answer = response.json()
+        except ValueError:
+            # Not InfluxDB's answer (a proxy's page, a cut connection): something in between, worth retrying.
+            raise InfluxError(
+                f"query answer is not JSON: {response.text[:100]!r}", response.status_code, refused=False
+            ) from None
+        results: list[dict[str, Any]] = answer.get("results", []) if isinstance(answer, dict) else []
         for result in results:
             if "error" in result:
-                raise InfluxError(f"query error: {result['error']}", response.status_code)
+                error = str(result["error"])
+                # A statement InfluxDB refused (a time it cannot hold, a parse error) fails the same way again.
+                transient = any(marker in error for marker in _TRANSIENT_QUERY_ERRORS)
+                raise InfluxError(f"query error: {error}", response.status_code, refused=not transient)
         return results or [{}]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hub.storage.influx_v1 import InfluxV1
+from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import MEASUREMENT
 from sortcentre.wire.topics import check_slug
 
@@ -120,6 +120,64 @@ def refresh(store: InfluxV1, touched: Iterable[tuple[str, str, datetime]]) -> in
         for start, end in _ranges(layer.bucket(m) for m in moments):
             statements += refresh_range(store, layer, start, end)
     return statements
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedBucket:
+    """A rollup bucket that cannot be recomputed: InfluxDB refused its statement, or no time can hold it."""
+
+    layer: str  # the rollup measurement
+    site: str
+    station: str
+    moment: datetime  # the event time whose bucket it is
+    error: str
+
+
+Touched = tuple[str, str, datetime]
+
+
+def refresh_isolating(store: InfluxV1, touched: Iterable[Touched]) -> list[RefusedBucket]:
+    """``refresh()``, but a bucket that InfluxDB refuses (a time beyond what it can hold, say) or whose bounds
+    cannot be computed (a year-9999 minute ends in year 10000) cannot hold back the others: the touched list
+    is halved until the refused entry is alone (a few more requests, not one per entry), and that entry's
+    layers are refreshed one by one. Returns what was refused; raises only a retryable ``InfluxError`` (the
+    caller waits and calls again: a refresh overwrites its own points, so repeating one does no harm)."""
+    refused: list[RefusedBucket] = []
+    _refresh_part(store, list(touched), refused)
+    return refused
+
+
+def _refresh_part(store: InfluxV1, touched: list[Touched], refused: list[RefusedBucket]) -> None:
+    try:
+        refresh(store, touched)
+    except InfluxError as exc:
+        if exc.retryable:
+            raise
+    except (OverflowError, ValueError):  # bucket bounds beyond datetime's years, a site that is not a slug
+        pass
+    else:
+        return
+    if len(touched) > 1:
+        half = len(touched) // 2
+        _refresh_part(store, touched[:half], refused)
+        _refresh_part(store, touched[half:], refused)
+        return
+    site, station, moment = touched[0]
+    for layer in LAYERS:
+        try:
+            where = ""
+            if layer is MINUTES:
+                where = (
+                    f"\"site\" = '{check_slug(site, 'site')}' AND \"station\" = '{check_slug(station, 'station')}' AND "
+                )
+            start, end = layer.bucket(moment)
+            store.execute(_statement(layer, start, end, where))
+        except InfluxError as exc:
+            if exc.retryable:
+                raise
+            refused.append(RefusedBucket(layer.measurement, site, station, moment, str(exc)))
+        except (OverflowError, ValueError) as exc:
+            refused.append(RefusedBucket(layer.measurement, site, station, moment, f"{type(exc).__name__}: {exc}"))
 
 
 def rebuild(store: InfluxV1, start: datetime, end: datetime, chunk: timedelta = timedelta(days=1)) -> int:
