@@ -21,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.service import Hub
 from sortcentre.infra import InfluxServer, MosquittoServer
 from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, BrokerAccounts
+from sortcentre.mqtt import end_session
 from sortcentre.wire import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, topic
 from tests.conftest import make_event, wait_until
 from tests.integration.conftest import OBSERVER, influx_query, secured_hub_settings, stored_count
@@ -222,3 +223,25 @@ def test_a_station_reads_only_its_own_config(secured: Secured) -> None:
         time.sleep(1.0)
         got = {(m.topic, m.payload) for m in station.received}
     assert got == {(topic("zwolle", ZWOLLE, TopicKind.CONFIG), b"config of zwolle/zwolle-plastic-1")}
+
+
+def test_ending_the_hubs_session_ends_the_hub_accounts_session(secured: Secured, influx: InfluxServer) -> None:
+    """end_session() with the hub's [mqtt] settings (as forget_sessions does) still ends the ingest session:
+    the id it asks for is replaced by the account's, the one the hub's session has."""
+    broker, accounts = secured
+    hub = secured_hub(broker, accounts, influx)
+    settings = hub.settings
+    hub.stop()
+    with raw(broker, accounts, ZWOLLE) as station:
+        for seq in range(1, 6):
+            station.publish(topic("zwolle", ZWOLLE, TopicKind.EVENT), make_event(seq, station=ZWOLLE).to_json())
+    end_session(settings.mqtt, f"{settings.client_id}-ingest")
+    hub = secured_hub(broker, accounts, influx)
+    try:
+        with raw(broker, accounts, ZWOLLE) as station:  # the next event arrives: the 5 before it were dropped
+            station.publish(topic("zwolle", ZWOLLE, TopicKind.EVENT), make_event(6, station=ZWOLLE).to_json())
+        assert wait_until(lambda: stored_count(hub) >= 1, 10)
+        time.sleep(0.5)
+        assert stored_count(hub) == 1
+    finally:
+        hub.stop()
