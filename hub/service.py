@@ -56,7 +56,7 @@ class Hub:
         self._ingest_mqtt = MqttClient(
             settings.mqtt, f"{settings.client_id}-ingest", clean_session=False, manual_ack=True
         )
-        self._live_mqtt = MqttClient(settings.mqtt, f"{settings.client_id}-live")
+        self._live_mqtt = MqttClient(settings.live_mqtt_settings(), f"{settings.client_id}-live")
         self.ingest = Ingest(
             self._ingest_mqtt,
             self.store,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.feeds.settings import FeedSettings
@@ -15,6 +16,8 @@ from hub.live.settings import DashboardSettings
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.config_files import ConfigError, describe, read_toml
 from sortcentre.mqtt import MqttSettings
+
+logger = logging.getLogger(__name__)
 
 
 class AuthSettings(BaseModel):
@@ -44,6 +47,18 @@ class AuthSettings(BaseModel):
     )
 
 
+class LiveMqttAccount(BaseModel):
+    """The live-status client's own broker account (docs/broker.md). The broker binds each client id to its user
+    name, so the hub's two connections (ingest and live status) need an account each; host, port and TLS come
+    from ``[mqtt]``. Unset: the live client uses the ``[mqtt]`` account (only right on a broker without accounts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str | None = Field(None, description="broker user name of the hub's live-status client (`hub-live`)")
+    password: SecretStr | None = Field(None, description="its password; prefer an environment variable")
+    password_file: str | None = Field(None, description="read its password from this file (e.g. a secret)")
+
+
 class HubSettings(BaseSettings):
     """Environment variables use ``__`` for nesting: ``SORTCENTRE_HUB_INFLUX__TOKEN=...``."""
 
@@ -53,6 +68,7 @@ class HubSettings(BaseSettings):
     http_port: int = Field(8080, ge=1, le=65535, description="port of the dashboard and API")
     client_id: str = Field("sortcentre-hub", description="MQTT client id prefix (fixed, for persistent sessions)")
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    live_mqtt: LiveMqttAccount = Field(default_factory=LiveMqttAccount)
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
@@ -62,6 +78,28 @@ class HubSettings(BaseSettings):
         None, description="reference data (municipalities, R-ladder destinations, CO2e factors); none: the packaged one"
     )
     auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @model_validator(mode="after")
+    def _live_account_is_its_own(self) -> Self:
+        if self.live_mqtt.username is not None and self.live_mqtt.username == self.mqtt.username:
+            # One account for both connections: each would push the other off the broker, over and over.
+            raise ValueError(f"live_mqtt.username must differ from mqtt.username ({self.mqtt.username!r})")
+        return self
+
+    def live_mqtt_settings(self) -> MqttSettings:
+        """``[mqtt]`` with the live-status client's own account, where one is set."""
+        live = self.live_mqtt
+        if live.username is None:
+            if self.mqtt.username is not None:
+                logger.warning(
+                    "live_mqtt.username is not set: the live-status client logs in as %s too; a broker that binds "
+                    "client ids to accounts (docs/broker.md) will keep pushing one of the two connections off",
+                    self.mqtt.username,
+                )
+            return self.mqtt
+        return self.mqtt.model_copy(
+            update={"username": live.username, "password": live.password, "password_file": live.password_file}
+        )
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> HubSettings:

@@ -31,7 +31,7 @@ from rich.table import Table
 
 from firmware_mocks.camera import make_frames_folder
 from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
-from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
+from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
 from sortcentre.infra.children import die_with_parent
 from sortcentre.infra.process import free_port, port_open
 
@@ -64,17 +64,24 @@ def _spec() -> dict[str, Any]:
 
 
 def demo_accounts(var: Path) -> BrokerAccounts:
-    """A broker account per station and one for the hub. Passwords are made once and kept in
-    var/broker/secrets/ (one file each, readable by the owner only), so a second run uses the same ones."""
+    """A broker account per station (its topics under its own site) and the hub's two (ingest and live status).
+    Passwords are made once and kept in var/broker/secrets/ (one file each, readable by the owner only), so a
+    second run uses the same ones."""
     accounts = BrokerAccounts(var / "broker")
     secrets_dir = var / "broker" / "secrets"
     secrets_dir.mkdir(parents=True, exist_ok=True)
-    for user in [HUB_USER, *(entry["id"] for entry in _spec()["station"])]:
+
+    def kept(user: str) -> str | None:
         secret = secrets_dir / user
-        if secret.exists():
-            accounts.add(user, secret.read_text().strip())
-        else:
-            secret.write_text(accounts.add(user))
+        return secret.read_text().strip() if secret.exists() else None
+
+    made = {user: accounts.add_hub(user, kept(user)) for user in HUB_USERS}
+    for entry in _spec()["station"]:
+        made[entry["id"]] = accounts.add_station(entry["id"], entry["site"], kept(entry["id"]))
+    for user, password in made.items():
+        secret = secrets_dir / user
+        if not secret.exists():
+            secret.write_text(password)
             secret.chmod(0o600)
     return accounts
 
@@ -227,6 +234,11 @@ class Demo:
                         "port": self.mosquitto.port,
                         "username": HUB_USER,
                         "password_file": str(self.var / "broker" / "secrets" / HUB_USER),
+                    },
+                    # The broker binds client ids to accounts: the live-status client needs its own.
+                    "live_mqtt": {
+                        "username": HUB_LIVE_USER,
+                        "password_file": str(self.var / "broker" / "secrets" / HUB_LIVE_USER),
                     },
                     "influx": {"url": self.influx.url, "database": self.influx.database},
                     "auth": {"users_file": str(users_file(self.var))},

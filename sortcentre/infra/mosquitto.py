@@ -20,7 +20,7 @@ class MosquittoServer(ChildServer):
         accounts: BrokerAccounts | None = None,
     ) -> None:
         """Without ``accounts`` anyone may connect (tests of other things); with them, only those users,
-        each limited by the ACL (sortcentre/infra/broker_auth.py)."""
+        each limited by the ACL and bound to its own client id (sortcentre/infra/broker_auth.py)."""
         super().__init__(data_dir)
         self.host = host
         self.port = port or free_port(host)
@@ -60,6 +60,10 @@ class MosquittoServer(ChildServer):
         self.accounts.write()
         return [
             "allow_anonymous false",
+            # A client's id is its user name, whatever id it asks for: a station cannot take over the hub's
+            # persistent session (the broker would drop what it queued for the hub) nor another station's
+            # connection (whose last will would fire). A listener option: it must follow the listener line.
+            "use_username_as_clientid true",
             f"password_file {self.accounts.password_file}",
             f"acl_file {self.accounts.acl_file}",
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,9 +15,10 @@ from hub.api.app import create_app
 from hub.api.deps import Role
 from hub.ingest.pipeline import IngestSettings
 from hub.service import Hub
-from hub.settings import AuthSettings, HubSettings
+from hub.settings import AuthSettings, HubSettings, LiveMqttAccount
 from hub.storage.influx_v1 import InfluxSettings
 from sortcentre.infra import InfluxServer, MosquittoServer
+from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
 from sortcentre.mqtt import MqttClient, MqttSettings, end_session
 from tests.conftest import unique
 
@@ -31,6 +33,38 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         # Each test hub has its own users; the file lies in the session's temporary folder.
         auth=AuthSettings(users_file=influx.data_dir.parent / "hub-users" / f"{name}.sqlite"),
     )
+
+
+# The stations of a broker with accounts (``secured``), by station id: their sites.
+SECURED_STATIONS = {"zwolle-plastic-1": "zwolle", "dalfsen-plastic-1": "dalfsen", "ommen-textile-1": "ommen"}
+OBSERVER = "observer"
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[tuple[MosquittoServer, BrokerAccounts]]:
+    """A broker of its own with accounts as in production: the hub's two, a read-only observer, and the
+    stations of SECURED_STATIONS, each bound to its client id and its own site's topics."""
+    accounts = BrokerAccounts(tmp_path / "auth")
+    for user in HUB_USERS:
+        accounts.add_hub(user)
+    accounts.add_observer(OBSERVER)
+    for station, site in SECURED_STATIONS.items():
+        accounts.add_station(station, site)
+    with MosquittoServer(tmp_path / "broker", accounts=accounts) as broker:
+        yield broker, accounts
+
+
+def account(broker: MosquittoServer, accounts: BrokerAccounts, user: str) -> MqttSettings:
+    """MQTT settings that log in to ``broker`` as ``user``."""
+    return MqttSettings(host=broker.host, port=broker.port, username=user, password=accounts.passwords[user])
+
+
+def secured_hub_settings(broker: MosquittoServer, accounts: BrokerAccounts, influx: InfluxServer) -> HubSettings:
+    """A test hub on a broker with accounts: ingest as ``hub``, live status as ``hub-live``."""
+    settings = hub_settings(broker, influx)
+    settings.mqtt = account(broker, accounts, HUB_USER)
+    settings.live_mqtt = LiveMqttAccount(username=HUB_LIVE_USER, password=accounts.passwords[HUB_LIVE_USER])
+    return settings
 
 
 @pytest.fixture

@@ -4,18 +4,15 @@ persistent session that survive a broker restart."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from hub.service import Hub
 from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
+from sortcentre.infra.broker_auth import BrokerAccounts
 from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
 from sortcentre.wire import TopicKind, topic
 from tests.conftest import make_event, unique, wait_until
-from tests.integration.conftest import hub_settings, stored_count
+from tests.integration.conftest import hub_settings, secured_hub_settings, stored_count
 
 
 def client(broker: MosquittoServer, user: str | None, password: str | None, name: str) -> MqttClient:
@@ -25,24 +22,11 @@ def client(broker: MosquittoServer, user: str | None, password: str | None, name
     return connection
 
 
-@pytest.fixture
-def secured(tmp_path: Path) -> Iterator[tuple[MosquittoServer, BrokerAccounts]]:
-    accounts = BrokerAccounts(tmp_path / "auth")
-    for user in (HUB_USER, "zwolle-plastic-1", "ommen-textile-1"):
-        accounts.add(user)
-    with MosquittoServer(tmp_path / "broker", accounts=accounts) as broker:
-        yield broker, accounts
-
-
 def test_a_station_cannot_publish_as_another(
     secured: tuple[MosquittoServer, BrokerAccounts], influx: InfluxServer
 ) -> None:
     broker, accounts = secured
-    settings = hub_settings(broker, influx)
-    settings.mqtt = MqttSettings(
-        host=broker.host, port=broker.port, username=HUB_USER, password=accounts.passwords[HUB_USER]
-    )
-    hub = Hub(settings)
+    hub = Hub(secured_hub_settings(broker, accounts, influx))
     hub.start()
     zwolle = client(broker, "zwolle-plastic-1", accounts.passwords["zwolle-plastic-1"], "station-zwolle")
     assert zwolle.wait_connected(10) and hub._ingest_mqtt.wait_connected(10)
