@@ -64,7 +64,7 @@ def login(body: LoginIn, request: Request, response: Response) -> MeOut:
         logins.limiter.failed(username, address)
         logger.warning("failed login as %r from %s", username, address)
         raise HTTPException(401, "wrong user name or password")
-    logins.limiter.succeeded(username)
+    logins.limiter.succeeded(username, address)
     earlier = request.cookies.get(COOKIE)
     if earlier:  # a login always starts a new session: an old token planted in the browser is worth nothing
         logins.users.close_session(earlier)
