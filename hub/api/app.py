@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
+from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
 from hub.auth.web import SessionCookieRenewal, principal_from_request
 from hub.settings import HubSettings, WebSettings
@@ -59,6 +60,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     if settings is not None:
         own += listen_origins(settings.http_host, settings.http_port)
     app.add_middleware(OriginCheck, origins=own, trust_host=web.public_url is None)
+    app.add_middleware(BodyLimit)  # outermost: a body too large is refused before anything reads it
     app.include_router(throughput.router)
     app.include_router(stations.router)
     app.include_router(auth.router)

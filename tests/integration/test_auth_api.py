@@ -376,3 +376,22 @@ def test_a_trusted_proxy_is_believed(hub: Hub) -> None:
 
 FROM_A = {"X-Forwarded-For": "192.0.2.10"}
 FROM_B = {"X-Forwarded-For": "192.0.2.11"}
+
+
+def test_a_body_over_16_kib_is_refused_before_it_is_read(hub: Hub) -> None:
+    """Before: the whole body was read into memory (any size) and then refused as a bad login (422)."""
+    hub.logins.users.add("jan", PASSWORD, Role.SUPERVISOR, ["zwolle"])
+    api = TestClient(create_app(hub.state))
+    huge = {"username": "jan", "password": PASSWORD, "padding": "x" * 1_000_000}
+    stated = api.post("/api/v1/login", json=huge)
+    assert stated.status_code == 413 and "16384 bytes" in stated.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"username": "jan", "password": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    streamed = api.post("/api/v1/login", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413, streamed.text
+    assert api.post("/api/v1/login", json={"username": "jan", "password": PASSWORD}).status_code == 200
