@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from hub.api.app import create_app
+from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
 from hub.feeds.periods import PeriodStore
@@ -130,9 +130,8 @@ def run_hub(settings: HubSettings) -> int:
     threading.excepthook = hub.supervisor.excepthook
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(hub.state),
-            host=settings.http_host,
-            port=settings.http_port,
+            create_app(hub.state, settings),
+            **server_options(settings),  # address, and proxy headers only from web.trusted_proxies
             log_level="warning",
             access_log=False,
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.feeds.settings import FeedSettings
@@ -38,9 +40,14 @@ class AuthSettings(BaseModel):
         False, description="mark the session cookie Secure (only sent over HTTPS): turn on behind a TLS proxy"
     )
     login_failures_allowed: int = Field(
-        5, ge=1, le=1000, description="failed logins per user name and per client address before 429"
+        5, ge=1, le=1000, description="failed logins per user name from one client address before 429"
     )
-    login_window_s: float = Field(900.0, gt=0, le=86_400, description="...counted over this many seconds")
+    # Much higher than the per-name limit: a site PC (or a proxy) is one address for everyone behind it, so one
+    # person's typos must not lock the others out; it still stops one machine spraying guesses over many names.
+    login_failures_per_address: int = Field(
+        100, ge=1, le=100_000, description="failed logins from one client address, over all user names, before 429"
+    )
+    login_window_s: float = Field(900.0, gt=0, le=86_400, description="...both counted over this many seconds")
     metrics_token: SecretStr | None = Field(
         None,
         description="bearer token that lets Prometheus read /metrics without a login; prefer an environment variable",
@@ -57,6 +64,46 @@ class LiveMqttAccount(BaseModel):
     username: str | None = Field(None, description="broker user name of the hub's live-status client (`hub-live`)")
     password: SecretStr | None = Field(None, description="its password; prefer an environment variable")
     password_file: str | None = Field(None, description="read its password from this file (e.g. a secret)")
+
+
+class WebSettings(BaseModel):
+    """Where people and partners reach the hub's web server, and who stands in front of it (docs/users.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_url: str | None = Field(
+        None,
+        description="the hub's address as browsers and partners use it, e.g. `https://hub.example.nl`: links "
+        "(the feed's next page) are built from it, and state-changing requests must come from it (Origin); "
+        "none: links are relative and a request's own host is its origin",
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="addresses or networks (`10.0.0.5`, `10.0.0.0/24`) of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto the hub believes; none: those headers are ignored, whoever sends them",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("write it as http(s)://host[:port], e.g. https://hub.example.nl")
+        if parts.path not in ("", "/") or parts.username or parts.password:
+            raise ValueError("only scheme, host and port: the hub serves from the root of its address")
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is no IP address or network") from None
+        return value
 
 
 class HubSettings(BaseSettings):
@@ -78,6 +125,7 @@ class HubSettings(BaseSettings):
         None, description="reference data (municipalities, R-ladder destinations, CO2e factors); none: the packaged one"
     )
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @model_validator(mode="after")
     def _live_account_is_its_own(self) -> Self:

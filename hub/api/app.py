@@ -18,16 +18,36 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
+from hub.api.limits import BodyLimit
+from hub.auth.origin import OriginCheck, listen_origins
 from hub.auth.web import SessionCookieRenewal, principal_from_request
+from hub.settings import HubSettings, WebSettings
 from sortcentre import __version__
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 PICTOGRAMS = Path(__file__).resolve().parents[2] / "edge" / "stations" / "kiosk" / "static" / "pictograms"
 
 
-def create_app(state: HubState) -> FastAPI:
+def server_options(settings: HubSettings) -> dict[str, Any]:
+    """uvicorn's address and what it believes of proxies: X-Forwarded-For and -Proto only from the configured
+    ``web.trusted_proxies`` (uvicorn's own default believes them from 127.0.0.1, so anything on the hub's
+    machine, or anyone a local proxy passes the header through for, could pick its client address)."""
+    proxies = settings.web.trusted_proxies
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": list(proxies),
+    }
+
+
+def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
+    """``settings``: the hub's, for its public URL and the address it serves (docs/users.md); without them
+    (tests, a hub embedded elsewhere) links are relative and a request's own host is its origin."""
+    web = settings.web if settings else WebSettings()
     app = FastAPI(title="Sortcentre hub", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.hub = state
+    app.state.web = web
     app.state.logins = state.logins
     app.state.users = state.logins.users if state.logins else None
     app.state.reference = state.reference
@@ -36,6 +56,11 @@ def create_app(state: HubState) -> FastAPI:
     app.state.feeds = state.feeds
     if state.logins is not None:
         app.add_middleware(SessionCookieRenewal, logins=state.logins)
+    own = [web.public_url] if web.public_url else []
+    if settings is not None:
+        own += listen_origins(settings.http_host, settings.http_port)
+    app.add_middleware(OriginCheck, origins=own, trust_host=web.public_url is None)
+    app.add_middleware(BodyLimit)  # outermost: a body too large is refused before anything reads it
     app.include_router(throughput.router)
     app.include_router(stations.router)
     app.include_router(auth.router)

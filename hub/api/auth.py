@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import Principal, Role, UserDep
+from hub.api.errors import ErrorOut
 from hub.auth.passwords import MAX_LENGTH
 from hub.auth.web import (
     COOKIE,
@@ -51,7 +52,16 @@ def login_page() -> FileResponse:
     return FileResponse(LOGIN_PAGE, headers=PAGE_HEADERS)
 
 
-@router.post("/api/v1/login", tags=["auth"], responses={401: {}, 429: {}})
+@router.post(
+    "/api/v1/login",
+    tags=["auth"],
+    responses={
+        400: {"model": ErrorOut, "description": "a body that is not JSON"},
+        401: {"model": ErrorOut, "description": "wrong user name or password"},
+        403: {"model": ErrorOut, "description": "sent from a page that is not the hub's own (Origin)"},
+        429: {"model": ErrorOut, "description": "too many failed logins: wait Retry-After seconds"},
+    },
+)
 def login(body: LoginIn, request: Request, response: Response) -> MeOut:
     logins = logins_of(request)
     username = body.username.strip().lower()
@@ -64,7 +74,7 @@ def login(body: LoginIn, request: Request, response: Response) -> MeOut:
         logins.limiter.failed(username, address)
         logger.warning("failed login as %r from %s", username, address)
         raise HTTPException(401, "wrong user name or password")
-    logins.limiter.succeeded(username)
+    logins.limiter.succeeded(username, address)
     earlier = request.cookies.get(COOKIE)
     if earlier:  # a login always starts a new session: an old token planted in the browser is worth nothing
         logins.users.close_session(earlier)
@@ -73,7 +83,15 @@ def login(body: LoginIn, request: Request, response: Response) -> MeOut:
     return me_out(user.principal)
 
 
-@router.post("/api/v1/logout", tags=["auth"], status_code=204)
+@router.post(
+    "/api/v1/logout",
+    tags=["auth"],
+    status_code=204,
+    responses={
+        401: {"model": ErrorOut, "description": "not logged in"},
+        403: {"model": ErrorOut, "description": "sent from a page that is not the hub's own (Origin)"},
+    },
+)
 def logout(user: UserDep, request: Request) -> Response:
     logins = logins_of(request)
     logins.users.close_session(request.cookies.get(COOKIE, ""))
@@ -84,6 +102,6 @@ def logout(user: UserDep, request: Request) -> Response:
     return response
 
 
-@router.get("/api/v1/me", tags=["auth"])
+@router.get("/api/v1/me", tags=["auth"], responses={401: {"model": ErrorOut, "description": "not logged in"}})
 def me(user: UserDep) -> MeOut:
     return me_out(user)

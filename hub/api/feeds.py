@@ -9,9 +9,7 @@ site, municipality, stream and category; never a station's events or who sorted 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -24,8 +22,10 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from hub.api.deps import AdminDep, StateDep
+from hub.api.errors import ErrorOut, range_error, store_error
 from hub.feeds.openapi import feed_schema, render_docs
 from hub.feeds.periods import MONTH_PATTERN, AlreadyClosedError, ClosedPeriod, PeriodError, PeriodStore, close_month
+from hub.feeds.ranges import RangeError, check_range
 from hub.feeds.settings import FeedSettings
 from hub.feeds.volumes import (
     MAX_CURSOR_LENGTH,
@@ -33,7 +33,6 @@ from hub.feeds.volumes import (
     GroupField,
     Interval,
     VolumeRow,
-    check_range,
     decode_cursor,
     feed,
     page,
@@ -41,6 +40,8 @@ from hub.feeds.volumes import (
 )
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites
+from hub.reports.csv_writer import Number, write_csv
+from hub.settings import WebSettings
 from hub.storage.influx_v1 import InfluxError
 from sortcentre.wire.topics import SLUG_PATTERN
 
@@ -80,10 +81,6 @@ class VolumesOut(BaseModel):
     group_by: list[GroupField]
     rows: list[VolumeRowOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
-
-
-class ErrorOut(BaseModel):
-    detail: str
 
 
 _EXAMPLE_ROWS: list[dict[str, Any]] = [
@@ -140,16 +137,20 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"application/json": {"example": _EXAMPLE}, "text/csv": {"example": _EXAMPLE_CSV}},
         "headers": {
             "ETag": {"description": "send back as If-None-Match", "schema": {"type": "string"}},
-            "Link": {"description": 'the next page: <...>; rel="next"', "schema": {"type": "string"}},
+            "Link": {
+                "description": 'the next page: <...>; rel="next", on the hub\'s public address or relative to this one',
+                "schema": {"type": "string"},
+            },
             "X-Reference-Version": {"description": "the reference data's version", "schema": {"type": "string"}},
         },
     },
     304: {"description": "not modified: the answer has the ETag in If-None-Match"},
-    400: _ERROR | {"description": "a parameter the feed cannot answer: the message says which and why"},
+    400: _ERROR
+    | {"description": "a parameter the feed cannot answer, or a query the store refused: the message says why"},
     401: _ERROR | {"description": "no API key, or an unknown or revoked one"},
     403: _ERROR | {"description": "the key lacks volumes:read, or asks for a site outside its own"},
     429: _ERROR | {"description": "too many requests for this key: wait Retry-After seconds"},
-    503: _ERROR | {"description": "the time-series store is unavailable: try again later"},
+    503: _ERROR | {"description": "the time-series store cannot be reached: try again later"},
 }
 
 
@@ -184,15 +185,20 @@ def _row(row: VolumeRow, group_by: Sequence[GroupField]) -> dict[str, Any]:
 
 
 def _csv(rows: list[dict[str, Any]], group_by: Sequence[GroupField]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
+    """Through the hub's one CSV writer: a site or category name a spreadsheet could run is written as text."""
     columns = ["period_start", "period_end", *(f.value for f in group_by), "kg", "items", "grams", *_TAIL]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(
-            [f"{row['grams'] / 1000:.3f}" if c == "kg" else "" if row[c] is None else row[c] for c in columns]
-        )
-    return out.getvalue().encode()
+    lines = [[Number(f"{row['grams'] / 1000:.3f}") if c == "kg" else row[c] for c in columns] for row in rows]
+    return write_csv(columns, lines)
+
+
+def next_page(request: Request, cursor: str) -> str:
+    """The next page's address: the configured ``web.public_url`` and this request's path and query with the
+    new cursor, or (no public URL) that path and query alone, which RFC 8288 §3.2 resolves against the
+    request's own URL. Never the request's Host header: a forged Host would be echoed into a link that a
+    cache or a partner's client then follows."""
+    web: WebSettings | None = getattr(request.app.state, "web", None)
+    query = request.url.include_query_params(cursor=cursor).query
+    return f"{web.public_url if web and web.public_url else ''}{request.url.path}?{query}"
 
 
 def etag_of(body: bytes) -> str:
@@ -287,6 +293,9 @@ def get_volumes(
     reference = reference_of(request)
     try:
         check_range(first, last, settings.max_range_days)
+    except RangeError as exc:
+        raise range_error(exc) from None
+    try:
         fields = parse_group_by(group_by)
         after = decode_cursor(cursor, 1 + len(fields)) if cursor is not None else None
     except FeedError as exc:
@@ -302,12 +311,12 @@ def get_volumes(
     try:
         found = feed(state.store, _periods(request), first, last, sites, interval, fields, municipality_of)
     except InfluxError as exc:
-        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+        raise store_error(exc) from None
     chosen, next_cursor = page(found, after, limit or settings.page_size)
     rows = [_row(row, fields) for row in chosen]
     headers = {"Cache-Control": "private, no-cache", "X-Reference-Version": reference.version}
     if next_cursor is not None:
-        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+        headers["Link"] = f'<{next_page(request, next_cursor)}>; rel="next"'
     if output is Format.CSV:
         body = _csv(rows, fields)
         media_type = "text/csv; charset=utf-8"
@@ -384,7 +393,7 @@ def post_close_period(
     except PeriodError as exc:
         raise HTTPException(400, str(exc)) from None
     except InfluxError as exc:
-        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+        raise store_error(exc) from None
     return _out(closed)
 
 

@@ -3,17 +3,17 @@ as JSON (charts and a table) or CSV (a download). Only the sites the person may 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from hub.api.deps import StateDep, UserDep
+from hub.api.errors import STORE_ERRORS, store_error
+from hub.reports.csv_writer import Cell, Number, write_csv
 from hub.storage.history import Group, History, history
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.rollups import rfc3339
@@ -69,17 +69,15 @@ def as_json(found: History) -> HistoryOut:
 
 
 def as_csv(found: History) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(["bucket_start", found.group.value, "kg", "items"])
-    for slot, start in enumerate(found.buckets):
-        for series in found.series:
-            grams, items = series.grams[slot], series.items[slot]
-            if grams or items:
-                writer.writerow([rfc3339(start), series.key, f"{grams / 1000:.3f}", items])
+    lines: list[list[Cell]] = [
+        [rfc3339(start), series.key, Number(f"{series.grams[slot] / 1000:.3f}"), series.items[slot]]
+        for slot, start in enumerate(found.buckets)
+        for series in found.series
+        if series.grams[slot] or series.items[slot]
+    ]
     filename = f"sortcentre-{found.period.value}-{found.group.value}.csv"
     return Response(
-        out.getvalue(),
+        write_csv(["bucket_start", found.group.value, "kg", "items"], lines),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -88,7 +86,7 @@ def as_csv(found: History) -> Response:
 @router.get(
     "/history",
     response_model=HistoryOut,
-    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+    responses={**STORE_ERRORS, 200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 def get_history(
     state: StateDep,
@@ -104,5 +102,5 @@ def get_history(
     try:
         found = history(state.store, period, group, scope)
     except InfluxError as exc:
-        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+        raise store_error(exc) from None
     return as_csv(found) if output is Format.CSV else as_json(found)

@@ -16,8 +16,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from hub.api.deps import StateDep
+from hub.api.errors import range_error, store_error
+from hub.feeds.ranges import RangeError, check_range
 from hub.feeds.settings import FeedSettings
-from hub.feeds.volumes import FeedError, check_range
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites
 from hub.reports.build import Meta, ReportKind, build, describe_scope, month_status
@@ -41,11 +42,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "the report: an HTML page (format=html) or CSV (format=csv or csv-nl)",
         "content": {"text/html": {}, "text/csv": {}},
     },
-    400: {"description": "a range the report cannot answer (backwards, over 366 days) or an unknown municipality"},
+    400: {
+        "description": "a range the report cannot answer (backwards, over 366 days, outside 1970-2199), an unknown "
+        "municipality, or a query the time-series store refused"
+    },
     401: {"description": "no API key or session, or an unknown or revoked key"},
     403: {"description": "the key lacks reports:read, or asks for a site outside its own"},
     429: {"description": "too many requests for this key: wait Retry-After seconds"},
-    503: {"description": "the time-series store (or the reference data) is unavailable: try again later"},
+    503: {"description": "the time-series store (or the reference data) cannot be reached: try again later"},
 }
 
 
@@ -71,15 +75,15 @@ def get_report(
     settings: FeedSettings = getattr(request.app.state, "feeds", None) or FeedSettings()
     try:
         check_range(first, last, settings.max_range_days)  # the same limits as the volume feed
-    except FeedError as exc:
-        raise HTTPException(400, str(exc)) from None
+    except RangeError as exc:
+        raise range_error(exc) from None
     reference = reference_of(request)
     sites = caller.allowed_sites(requested_sites(reference, site, municipality))
     periods: PeriodStore | None = getattr(request.app.state, "periods", None)
     try:
         months = month_volumes(state.store, periods, first, last, sites)
     except InfluxError as exc:
-        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+        raise store_error(exc) from None
     except sqlite3.Error as exc:
         raise HTTPException(503, f"closed-period store unavailable: {exc}") from None
     report = build(kind, months, reference, sites)

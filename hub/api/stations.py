@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -55,6 +56,12 @@ def dead_letters(
     }
 
 
-@router.get("/metrics", tags=["operations"], dependencies=[Depends(metrics_reader)])
+@router.get(
+    "/metrics",
+    tags=["operations"],
+    dependencies=[Depends(metrics_reader)],
+    response_class=PlainTextResponse,  # Prometheus' text format, which the schema says
+    responses={401: {"description": "no session and no (or a wrong) metrics token"}, 403: {"description": "admins"}},
+)
 def metrics(state: StateDep) -> Response:
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

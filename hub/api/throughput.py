@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from hub.api.deps import StateDep, UserDep
+from hub.api.errors import STORE_ERRORS, range_error, store_error
+from hub.feeds.ranges import RangeError, check_moments, to_utc
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.throughput import Period, throughput
 from sortcentre.wire.topics import SLUG_PATTERN
@@ -41,11 +43,7 @@ class ThroughputOut(BaseModel):
     stations: list[StationTotalOut]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-@router.get("/throughput", response_model=ThroughputOut)
+@router.get("/throughput", response_model=ThroughputOut, responses=STORE_ERRORS)
 def get_throughput(
     state: StateDep,
     user: UserDep,
@@ -67,16 +65,16 @@ def get_throughput(
             raise HTTPException(400, "give either 'period' or 'from'/'to', not both")
         start_utc, end_utc = period.range(datetime.now(UTC))
     else:
-        end_utc = _utc(end) if end else datetime.now(UTC)
-        start_utc = _utc(start) if start else end_utc - timedelta(hours=24)
-    if start_utc >= end_utc:
-        raise HTTPException(400, "'from' must be before 'to'")
-    if end_utc - start_utc > MAX_RANGE:
-        raise HTTPException(400, f"range longer than {MAX_RANGE.days} days; ask for a shorter one")
+        try:  # the one range check of feeds and reports (hub.feeds.ranges): far years are 400, not 500
+            end_utc = to_utc(end, "'to'") if end else datetime.now(UTC)
+            start_utc = to_utc(start, "'from'") if start else end_utc - timedelta(hours=24)
+            check_moments(start_utc, end_utc, MAX_RANGE)
+        except RangeError as exc:
+            raise range_error(exc) from None
     try:
         rows = throughput(state.store, start_utc, end_utc, sites)
     except InfluxError as exc:
-        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+        raise store_error(exc) from None
     totals: dict[tuple[str, str], StationTotalOut] = {}
     for row in rows:
         total = totals.setdefault(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from hub.api.deps import StateDep, UserDep
+from hub.api.errors import STORE_ERRORS, store_error
 from hub.storage.agreement import PERIODS, Agreement, agreement
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.throughput import Period
@@ -80,7 +81,7 @@ def as_json(found: Agreement) -> AgreementOut:
     )
 
 
-@router.get("/agreement", response_model=AgreementOut)
+@router.get("/agreement", response_model=AgreementOut, responses=STORE_ERRORS)
 def get_agreement(
     state: StateDep,
     user: UserDep,
@@ -96,5 +97,5 @@ def get_agreement(
     try:
         found = agreement(state.store, period, scope)
     except InfluxError as exc:
-        raise HTTPException(503, f"time-series store unavailable: {exc}") from None
+        raise store_error(exc) from None
     return as_json(found)

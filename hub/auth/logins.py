@@ -21,5 +21,9 @@ class Logins:
         return cls(
             settings,
             UserStore.from_settings(settings, passwords),
-            LoginLimiter(settings.login_failures_allowed, settings.login_window_s),
+            LoginLimiter(
+                settings.login_failures_allowed,
+                settings.login_window_s,
+                failures_per_address=settings.login_failures_per_address,
+            ),
         )

@@ -1,7 +1,8 @@
 """The session cookie on the web side: who is asking (``principal_from_request``), and the cookie itself.
 
-The cookie is HttpOnly (no script can read it), SameSite=Strict (no other site can make a browser send it,
-which is our CSRF protection) and Secure when ``auth.secure_cookies`` says the hub is behind HTTPS.
+The cookie is HttpOnly (no script can read it), SameSite=Strict (no other site can make a browser send it) and
+Secure when ``auth.secure_cookies`` says the hub is behind HTTPS. Against cross-site request forgery there is
+also the Origin check on every request that changes something (``hub.auth.origin``).
 """
 
 from __future__ import annotations

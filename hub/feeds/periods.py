@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hub.feeds.ranges import FIRST_DAY, LAST_DAY
 from hub.feeds.volumes import DayKey, Totals, live_days, month_end
 from hub.storage.rollups import LOCAL
 
@@ -77,8 +78,14 @@ def month_range(month: str) -> tuple[date, date]:
     """ "2026-11" -> its first and last day."""
     if not _MONTH.fullmatch(month):
         raise PeriodError(f"month {month!r}: write it as YYYY-MM, e.g. 2026-11")
-    first = date(int(month[:4]), int(month[5:]), 1)
-    return first, month_end(first)
+    year = int(month[:4])
+    # The bounds of hub.feeds.ranges, checked on the year before any date is made: 0000 is no year to Python,
+    # and the end of 9999-12 would be a day of year 10000.
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise PeriodError(f"month {month}: must lie between {FIRST_DAY:%Y-%m} and {LAST_DAY:%Y-%m}")
+    first = date(year, int(month[5:]), 1)
+    last = month_end(first)
+    return first, last
 
 
 class PeriodStore:

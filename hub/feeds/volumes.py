@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 Totals = tuple[int, int]  # grams, items
 DayKey = tuple[date, str, str, str]  # local day, site, stream, category
 
-# The dates a request may name. InfluxDB 1.x stores nanoseconds since 1970 in 64 bits (up to 2262); the
-# bounds keep every local midnight we compute, and the query's time literals, well inside that.
-FIRST_DAY = date(1970, 1, 2)
-LAST_DAY = date(2199, 12, 31)
 # A cursor is a few dozen characters; anything much longer is not one of ours.
 MAX_CURSOR_LENGTH = 1000
 
@@ -70,16 +66,6 @@ def parse_group_by(text: str) -> tuple[GroupField, ...]:
     if GroupField.CATEGORY in names:
         names.add(GroupField.STREAM)
     return tuple(field for field in GroupField if field in names)
-
-
-def check_range(first: date, last: date, max_days: int) -> None:
-    if first > last:
-        raise FeedError(f"from ({first}) is after to ({last})")
-    if first < FIRST_DAY or last > LAST_DAY:
-        raise FeedError(f"from and to must lie between {FIRST_DAY} and {LAST_DAY}")
-    days = (last - first).days + 1
-    if days > max_days:
-        raise FeedError(f"at most {max_days} days per request (this one covers {days}): ask for the rest in parts")
 
 
 def local_midnight(day: date) -> datetime:

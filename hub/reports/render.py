@@ -8,8 +8,6 @@ opened by people who did not write it.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -30,6 +28,8 @@ from hub.reports.build import (
     Text,
     month_label,
 )
+from hub.reports.csv_writer import Cell as CsvCell
+from hub.reports.csv_writer import Dialect, Number, write_csv
 
 
 class Format(StrEnum):
@@ -38,11 +38,8 @@ class Format(StrEnum):
     CSV_NL = "csv-nl"  # semicolon, decimal comma, UTF-8 with BOM: what Dutch Excel opens correctly
 
 
-BOM = "\ufeff"
 NUMERIC = ' class="num"'
 NARROW_NBSP = "\u202f"  # thousands separator on paper (ISO 80000): reads the same to Dutch and English eyes
-# A cell that starts with one of these is a formula to a spreadsheet (CSV injection); text cells get a quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONTHS_EN = (
     "January",
     "February",
@@ -95,23 +92,24 @@ def csv_header(report: Report) -> list[str]:
     return header
 
 
-def _csv_text(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_START) else value
+def _number(text: str) -> Number | None:
+    return Number(text) if text else None  # a share of nothing is an empty cell
 
 
-def _csv_cell(cell: Cell, share: bool, decimal: str) -> list[str]:
+def _csv_cell(cell: Cell, share: bool, decimal: str) -> list[CsvCell]:
+    """Numbers as ``Number`` (written as they are), names as text (protected against formulas by the writer)."""
     if isinstance(cell, KgShare):
-        return [kg(cell.grams, decimal), percent(cell.grams, cell.whole, 2, decimal)]
-    out: str
+        return [Number(kg(cell.grams, decimal)), _number(percent(cell.grams, cell.whole, 2, decimal))]
+    out: CsvCell
     if isinstance(cell, Kg):
-        out = kg(cell.grams, decimal)
+        out = Number(kg(cell.grams, decimal))
     elif isinstance(cell, Count):
-        out = str(cell.value)
+        out = cell.value
     elif isinstance(cell, Factor):
-        out = "" if cell.value is None else factor(cell.value, decimal)
+        out = None if cell.value is None else Number(factor(cell.value, decimal))
     else:
-        out = _csv_text(cell.value)
-    return [out, ""] if share else [out]
+        out = cell.value
+    return [out, None] if share else [out]
 
 
 def to_csv(report: Report, output: Format) -> bytes:
@@ -119,18 +117,16 @@ def to_csv(report: Report, output: Format) -> bytes:
     since every line names its location or month in its own columns."""
     dutch = output is Format.CSV_NL
     decimal = "," if dutch else "."
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";" if dutch else ",", lineterminator="\r\n")  # RFC 4180
-    writer.writerow(csv_header(report))
     columns = _csv_columns(report)
+    lines = []
     for row in report.rows:
         if row.kind is RowKind.GROUP:
             continue
-        line = [row.kind.value]
+        line: list[CsvCell] = [row.kind.value]
         for index, column in columns:
             line.extend(_csv_cell(row.cells[index], column.share, decimal))
-        writer.writerow(line)
-    return ((BOM if dutch else "") + out.getvalue()).encode("utf-8")
+        lines.append(line)
+    return write_csv(csv_header(report), lines, Dialect.DUTCH if dutch else Dialect.PLAIN)
 
 
 # -- HTML -----------------------------------------------------------------------------------------------------

@@ -8,30 +8,40 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.routing import BaseRoute, Route
 
-from hub.api.app import create_app
+from hub import service
+from hub.api.app import create_app, server_options
 from hub.api.deps import Role
 from hub.auth.logins import Logins
 from hub.auth.ratelimit import LoginLimiter
 from hub.auth.store import RENEW_AFTER_S, UserStore
 from hub.auth.web import COOKIE
+from hub.feeds.periods import PeriodStore
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
+from hub.settings import WebSettings
+from sortcentre.infra import InfluxServer, MosquittoServer
+from sortcentre.infra.process import free_port
+from sortcentre.mqtt import MqttClient, MqttSettings, end_session
 from sortcentre.wire import TopicKind, topic
 from tests.conftest import make_event, unique, wait_until
-from tests.integration.conftest import logged_in, stored_count
+from tests.integration.conftest import hub_settings, logged_in, stored_count
 from tests.unit.hub.auth.conftest import Clock
 
 PASSWORD = "correct horse battery"
+# What a browser showing the hub's own page at TestClient's address sends with a POST.
+OWN = {"Origin": "http://testserver"}
 # What a request without a session may reach (the contract); every other route must answer 401 or, for the
 # page, send the browser to /login.
 ANONYMOUS = {
@@ -53,7 +63,7 @@ def cookie_of(response: httpx.Response) -> SimpleCookie:
 
 def test_login_me_logout_and_the_cookie(hub: Hub) -> None:
     hub.logins.users.add("jan", PASSWORD, Role.SUPERVISOR, ["zwolle", "ommen"])
-    api = TestClient(create_app(hub.state))
+    api = TestClient(create_app(hub.state), headers=OWN)
     assert api.get("/api/v1/me").status_code == 401
 
     wrong = api.post("/api/v1/login", json={"username": "jan", "password": "not the password"})
@@ -102,9 +112,10 @@ def test_the_sixth_failure_in_a_row_gets_429_with_retry_after(hub: Hub) -> None:
     blocked = api.post("/api/v1/login", json={"username": "jan", "password": PASSWORD})  # even the right one
     assert blocked.status_code == 429 and "too many" in blocked.json()["detail"]
     assert 0 < int(blocked.headers["retry-after"]) <= hub.settings.auth.login_window_s
-    # The same address trying another name is held back as well.
+    # Another person at the same PC (one address for everyone behind it) still logs in: 429 before, so one
+    # person's typos, or anyone who knew a user name, locked out the whole site.
     hub.logins.users.add("piet", PASSWORD, Role.SUPERVISOR, ["zwolle"])
-    assert api.post("/api/v1/login", json={"username": "piet", "password": PASSWORD}).status_code == 429
+    assert api.post("/api/v1/login", json={"username": "piet", "password": PASSWORD}).status_code == 200
 
 
 def every_route(routes: Iterable[BaseRoute]) -> Iterator[Route]:
@@ -120,7 +131,7 @@ def every_route(routes: Iterable[BaseRoute]) -> Iterator[Route]:
 def test_every_route_needs_a_session(hub: Hub) -> None:
     app = create_app(hub.state)
     anonymous = TestClient(app)
-    stranger = TestClient(app, cookies={COOKIE: "made-up-token"})
+    stranger = TestClient(app, cookies={COOKIE: "made-up-token"}, headers=OWN)
     found = set()
     routes = list(every_route(app.routes))
     assert len(routes) >= 10
@@ -153,7 +164,7 @@ def test_sessions_slide_and_the_cookie_follows(hub: Hub) -> None:
     users = UserStore(hub.settings.auth.users_file, settings.session_idle_days * 86_400, clock=clock)
     logins = Logins(settings, users, LoginLimiter(5, 900))
     users.add("jan", PASSWORD, Role.SUPERVISOR, ["zwolle"])
-    api = TestClient(create_app(dataclasses.replace(hub.state, logins=logins)))
+    api = TestClient(create_app(dataclasses.replace(hub.state, logins=logins)), headers=OWN)
     token = cookie_of(api.post("/api/v1/login", json={"username": "jan", "password": PASSWORD}))[COOKIE].value
 
     assert "set-cookie" not in api.get("/api/v1/me").headers  # nothing moved yet
@@ -250,3 +261,137 @@ def test_operations_endpoints_are_for_admins_and_prometheus(hub: Hub) -> None:
     assert scraped.status_code == 200 and "sortcentre_events_stored_total" in scraped.text
     assert scraper.get("/api/v1/stations", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     assert logged_in(hub, client=TestClient(app)).get("/metrics").status_code == 200  # admins still may
+
+
+def test_changes_are_accepted_only_from_the_hubs_own_origin(hub: Hub, tmp_path: Path) -> None:
+    """SameSite alone before: a POST with the session cookie from any Origin went through."""
+    state = dataclasses.replace(hub.state, periods=PeriodStore(tmp_path / "periods.sqlite"))
+    admin = logged_in(hub, client=TestClient(create_app(state)))  # a login without Origin (a script) goes on
+    foreign: list[dict[str, str]] = [
+        {"Origin": "http://evil.example"},
+        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "https://testserver:8443"},  # another port of the same host is another origin
+        {"Origin": "null"},  # a sandboxed frame, a data: URL
+        {"Referer": "http://evil.example/page.html"},  # no Origin: the Referer's origin counts
+        {},  # a session and neither header
+    ]
+    for headers in foreign:
+        refused = admin.post("/api/v1/admin/periods/2020-01/close", headers=headers)
+        assert refused.status_code == 403, (headers, refused.text)
+        assert "not this hub" in refused.json()["detail"] or "Origin or Referer" in refused.json()["detail"]
+        assert admin.post("/api/v1/logout", headers=headers).status_code == 403
+    assert state.periods is not None and state.periods.closed() == []  # nothing happened
+    assert admin.get("/api/v1/me").status_code == 200
+    closed = admin.post("/api/v1/admin/periods/2020-01/close", headers={"Referer": "http://testserver/"})
+    assert closed.status_code == 200, closed.text
+
+    # Login CSRF: a foreign page logging the browser in to another account.
+    hub.logins.users.add("mallory", PASSWORD, Role.SUPERVISOR, ["zwolle"])
+    browser = TestClient(create_app(hub.state))
+    login = {"username": "mallory", "password": PASSWORD}
+    assert browser.post("/api/v1/login", json=login, headers={"Origin": "http://evil.example"}).status_code == 403
+    # A request with a key or token and no session is not a browser's doing: the app judges it (401 here).
+    keyed = browser.post("/api/v1/logout", headers={"Authorization": "Bearer x", "Origin": "http://evil.example"})
+    assert keyed.status_code == 401
+
+    # With a public URL, that origin (and the address served) is the hub's; the Host header no longer counts.
+    settings = hub.settings.model_copy(
+        update={"web": WebSettings(public_url="https://hub.example.nl"), "http_host": "10.1.2.3", "http_port": 8080}
+    )
+    public = logged_in(hub, client=TestClient(create_app(state, settings)))
+    assert public.post("/api/v1/admin/periods/2020-02/close", headers=OWN).status_code == 403
+    for origin in ("https://hub.example.nl", "http://10.1.2.3:8080"):
+        month = "2020-03" if origin.startswith("https") else "2020-04"
+        answer = public.post(f"/api/v1/admin/periods/{month}/close", headers={"Origin": origin})
+        assert answer.status_code == 200, (origin, answer.text)
+
+
+class Served:
+    """The hub's app in a real uvicorn, started with the options ``run_hub`` gives it."""
+
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, **options))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://{options['host']}:{options['port']}"
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        assert wait_until(lambda: self.server.started, 10)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def spray(url: str, names: int, forwarded: bool) -> list[int]:
+    """Wrong passwords for ``names`` user names from this one machine, each with a new forged
+    X-Forwarded-For when ``forwarded``; then one more try: the statuses."""
+    statuses = []
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for n in range(names + 1):
+            headers = {"X-Forwarded-For": f"203.0.113.{n}"} if forwarded else {}
+            answer = client.post("/api/v1/login", json={"username": f"user{n}", "password": "a guess"}, headers=headers)
+            statuses.append(answer.status_code)
+    return statuses
+
+
+def test_forged_forwarded_for_does_not_get_past_the_login_limit(
+    mosquitto: MosquittoServer, influx: InfluxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn as run_hub starts it: before, it believed X-Forwarded-For from 127.0.0.1, so one machine got a
+    fresh address, and a fresh count, with every try. Now only web.trusted_proxies are believed."""
+    settings = hub_settings(mosquitto, influx).model_copy(update={"http_port": free_port()})
+    settings.auth.login_failures_per_address = 10
+    seen: list[list[int]] = []
+
+    def serve(app: Any, **options: Any) -> None:
+        with Served(app, options) as served:
+            seen.append(spray(served.url, 10, forwarded=True))
+
+    monkeypatch.setattr(service.uvicorn, "run", serve)
+    try:
+        service.run_hub(settings)
+    finally:
+        end_session(settings.mqtt, f"{settings.client_id}-ingest")
+    assert seen == [[401] * 10 + [429]]  # the address's 10 failures, whatever it claimed to forward for
+
+
+def test_a_trusted_proxy_is_believed(hub: Hub) -> None:
+    """Behind a configured proxy each forwarded address is counted on its own, so one address's failures hold
+    back only that address."""
+    settings = hub.settings.model_copy(
+        update={"web": WebSettings(trusted_proxies=["127.0.0.1"]), "http_port": free_port()}
+    )
+    hub.logins.users.add("jan", PASSWORD, Role.SUPERVISOR, ["zwolle"])
+    with Served(create_app(hub.state, settings), server_options(settings)) as served, httpx.Client() as client:
+        url = f"{served.url}/api/v1/login"
+        for _ in range(5):
+            wrong = client.post(url, json={"username": "jan", "password": "typo"}, headers=FROM_A)
+            assert wrong.status_code == 401
+        assert client.post(url, json={"username": "jan", "password": PASSWORD}, headers=FROM_A).status_code == 429
+        other = client.post(url, json={"username": "jan", "password": PASSWORD}, headers=FROM_B)
+        assert other.status_code == 200, other.text
+
+
+FROM_A = {"X-Forwarded-For": "192.0.2.10"}
+FROM_B = {"X-Forwarded-For": "192.0.2.11"}
+
+
+def test_a_body_over_16_kib_is_refused_before_it_is_read(hub: Hub) -> None:
+    """Before: the whole body was read into memory (any size) and then refused as a bad login (422)."""
+    hub.logins.users.add("jan", PASSWORD, Role.SUPERVISOR, ["zwolle"])
+    api = TestClient(create_app(hub.state))
+    huge = {"username": "jan", "password": PASSWORD, "padding": "x" * 1_000_000}
+    stated = api.post("/api/v1/login", json=huge)
+    assert stated.status_code == 413 and "16384 bytes" in stated.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"username": "jan", "password": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    streamed = api.post("/api/v1/login", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413, streamed.text
+    assert api.post("/api/v1/login", json={"username": "jan", "password": PASSWORD}).status_code == 200

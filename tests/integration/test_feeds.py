@@ -227,7 +227,7 @@ def test_feed_totals_equal_the_stored_events_and_a_closed_month_stays(
     month = f"{last_month_end:%Y-%m}"
     monthly = {"from": last_month_end.replace(day=1), "to": today, "interval": "month", "group_by": "site"}
     before = {r["site"]: r for r in every_row(api, key, monthly)["rows"] if r["period_start"].startswith(month)}
-    admin = logged_in(hub, client=TestClient(app))
+    admin = logged_in(hub, client=TestClient(app, headers={"Origin": "http://testserver"}))  # the hub's own page
     closed = admin.post(f"/api/v1/admin/periods/{month}/close")
     assert closed.status_code == 200, closed.text
     assert closed.json()["grams"] == sum(r["grams"] for r in before.values())

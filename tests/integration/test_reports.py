@@ -21,7 +21,7 @@ from hub.feeds.periods import PeriodStore
 from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
 from hub.reference import load_reference
-from hub.reports.render import BOM
+from hub.reports.csv_writer import BOM
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1
 from hub.storage.rollups import LOCAL

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
 from hub.service import Hub
+from hub.storage.influx_v1 import InfluxSettings, InfluxV1, Series
 from sortcentre.infra import MosquittoServer
 from sortcentre.mqtt import MqttClient, MqttSettings
 from sortcentre.wire import TopicKind, topic
@@ -92,3 +98,38 @@ def test_status_page_and_operations_endpoints(hub: Hub) -> None:
     metrics = api.get("/metrics").text
     assert "sortcentre_events_stored_total" in metrics
     assert api.get("/api/v1/admin/dead-letters").json() == {"counts": {}, "latest": []}
+
+
+FAR_RANGES = [
+    {"from": "0001-01-01T00:00:00", "to": "0001-01-02T00:00:00"},
+    {"from": "0001-01-01T00:00:00+01:00", "to": "0001-01-02T00:00:00"},  # before year 1 in UTC
+    {"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:59:59Z"},
+    {"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:00:00-05:00"},  # after year 9999 in UTC
+    {"from": "1600-01-01T00:00:00Z", "to": "1600-01-02T00:00:00Z"},  # before what InfluxDB can hold
+    {"from": "2262-04-10T00:00:00Z", "to": "2262-04-12T00:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("params", FAR_RANGES)
+def test_far_years_are_400_with_the_bounds(hub: Hub, params: dict[str, str]) -> None:
+    """500 (an OverflowError in the bucket arithmetic) or 503 (InfluxDB refusing the time) before."""
+    answer = logged_in(hub).get("/api/v1/throughput", params=params)
+    assert answer.status_code == 400, answer.text
+    assert "must lie between 1970-01-02 and 2199-12-31" in answer.json()["detail"]
+
+
+class Garbling(InfluxV1):
+    """The real InfluxDB, asked a query it cannot parse: up, and refusing."""
+
+    def query(self, influxql: str) -> list[Series]:
+        return super().query(influxql + " GARBAGE (")
+
+
+def test_a_refused_query_is_400_and_only_an_unreachable_store_is_503(hub: Hub) -> None:
+    refusing = dataclasses.replace(hub.state, store=Garbling(hub.settings.influx))
+    gone = dataclasses.replace(hub.state, store=InfluxV1(InfluxSettings(url="http://127.0.0.1:9", timeout_s=2)))
+    for path in ("/api/v1/throughput", "/api/v1/history", "/api/v1/vision/agreement"):
+        refused = logged_in(hub, client=TestClient(create_app(refusing))).get(path)
+        assert refused.status_code == 400 and "refused" in refused.json()["detail"], (path, refused.text)  # 503 before
+        down = logged_in(hub, client=TestClient(create_app(gone))).get(path)
+        assert down.status_code == 503 and "unavailable" in down.json()["detail"], (path, down.text)

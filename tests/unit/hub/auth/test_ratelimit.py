@@ -23,27 +23,41 @@ def test_five_failures_block_the_sixth_try_until_the_window_moves() -> None:
     assert limiter.retry_after("jan", "10.0.0.1") == 10
 
 
-def test_counted_per_user_name_and_per_address() -> None:
-    limiter = LoginLimiter(5, 900, Clock())
-    for n in range(5):  # one machine trying many names
+def test_one_persons_failures_do_not_lock_out_the_others_behind_the_same_address() -> None:
+    """A site PC (or a proxy) is one address for everyone: jan's five typos block jan there, nobody else, and
+    nobody elsewhere can lock jan out (before: one counter per address and one per name, 5 each)."""
+    limiter = LoginLimiter(5, 900, Clock(), failures_per_address=100)
+    for _ in range(5):
+        limiter.failed("jan", "10.0.0.1")
+    assert limiter.retry_after("jan", "10.0.0.1") is not None
+    assert limiter.retry_after("piet", "10.0.0.1") is None  # same PC, another user
+    assert limiter.retry_after("jan", "10.0.0.2") is None  # jan, from another PC
+    for n in range(20):  # many machines guessing one name: each one is held to its own five
+        for _ in range(5):
+            limiter.failed("jan", f"10.0.1.{n}")
+    assert limiter.retry_after("jan", "10.0.0.2") is None
+
+
+def test_one_address_spraying_many_names_hits_the_address_cap() -> None:
+    limiter = LoginLimiter(5, 900, Clock(), failures_per_address=100)
+    for n in range(99):
         limiter.failed(f"user{n}", "10.0.0.1")
-    assert limiter.retry_after("someone-else", "10.0.0.1") is not None
-    assert limiter.retry_after("user0", "10.0.0.2") is None
-    for n in range(5):  # many machines trying one name
-        limiter.failed("jan", f"10.0.1.{n}")
-    assert limiter.retry_after("jan", "10.0.2.1") is not None
+    assert limiter.retry_after("someone-else", "10.0.0.1") is None
+    limiter.failed("user99", "10.0.0.1")
+    assert limiter.retry_after("someone-else", "10.0.0.1") == 900  # the 100th failure spends the address
+    assert limiter.retry_after("someone-else", "10.0.0.2") is None
 
 
-def test_a_success_clears_the_user_name_but_not_the_address() -> None:
-    limiter = LoginLimiter(5, 900, Clock())
+def test_a_success_clears_that_name_from_that_address_but_not_the_address() -> None:
+    limiter = LoginLimiter(5, 900, Clock(), failures_per_address=8)
     for _ in range(4):
         limiter.failed("jan", "10.0.0.1")
-    limiter.succeeded("jan")
-    for _ in range(4):
-        limiter.failed("jan", "10.0.0.2")
-    assert limiter.retry_after("jan", "10.0.0.3") is None  # 4 since the success
+    limiter.succeeded("jan", "10.0.0.1")
+    for _ in range(3):
+        limiter.failed("jan", "10.0.0.1")
+    assert limiter.retry_after("jan", "10.0.0.1") is None  # 3 since the success
     limiter.failed("piet", "10.0.0.1")
-    assert limiter.retry_after("piet", "10.0.0.1") is not None  # the address has its 5
+    assert limiter.retry_after("piet", "10.0.0.1") is not None  # the address has its 8
 
 
 def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

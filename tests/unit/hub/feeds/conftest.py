@@ -18,11 +18,14 @@ class FakeInflux:
         self.days: dict[DayKey, Totals] = dict(days or {})
         self.queries: list[str] = []
         self.down = False
+        self.refused = False  # up, and answering the query with an error (as InfluxDB does a bad one)
 
     def query(self, influxql: str) -> list[dict[str, Any]]:
         self.queries.append(influxql)
         if self.down:
             raise InfluxError("query failed: connection refused")
+        if self.refused:
+            raise InfluxError("query error: error parsing query: found EOF", 200)
         start, end = (datetime.fromisoformat(t) for t in re.findall(r"time [<>]=? '([^']+)'", influxql))
         sites = set(re.findall(r"\"site\" = '([^']+)'", influxql)) or None
         series: dict[tuple[str, str, str], list[list[int]]] = defaultdict(list)

@@ -56,8 +56,10 @@ def test_close_and_list(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_errors_exit_2_with_a_message(config: Path) -> None:
     code, out = periods(config, "close", "october")
     assert code == 2 and "YYYY-MM" in out
-    code, out = periods(config, "close", "2999-01")
+    code, out = periods(config, "close", "2199-01")
     assert code == 2 and "has not ended yet" in out
+    code, out = periods(config, "close", "9999-12")  # a traceback (ValueError: year 10000) before
+    assert code == 2 and "must lie between 1970-01 and 2199-12" in out
     code, out = periods(config, "close", "2026-09")
     assert code == 2 and "InfluxDB at http://127.0.0.1:9" in out
     assert PeriodStore(config.parent / "periods.sqlite").closed() == []

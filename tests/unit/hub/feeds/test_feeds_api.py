@@ -17,7 +17,8 @@ from hub.api.deps import Principal, Role, current_user
 from hub.feeds.periods import PeriodStore
 from hub.feeds.settings import FeedSettings
 from hub.keys import Caller, Scope, feed_caller
-from hub.reference import load_reference
+from hub.reference import ReferenceData, load_reference
+from hub.settings import WebSettings
 from tests.unit.hub.feeds.conftest import FakeInflux, day
 
 DALFSEN = Caller("dalfsen-key", frozenset({Scope.VOLUMES_READ}), frozenset({"dalfsen"}), key_id="abcd1234")
@@ -144,6 +145,44 @@ def test_influxdb_down_is_503(tmp_path: Path, store: FakeInflux) -> None:
     assert answer.status_code == 503 and "unavailable" in answer.json()["detail"]
 
 
+def test_a_refused_query_is_400_not_503(tmp_path: Path, store: FakeInflux) -> None:
+    """InfluxDB up and refusing the query: asking again gets the same answer, so no "try later" (503 before)."""
+    store.refused = True
+    answer = make_app(tmp_path, store).get("/api/v1/feeds/volumes", params=OCT_NOV)
+    assert answer.status_code == 400 and "refused" in answer.json()["detail"], answer.text
+    assert "EOF" not in answer.json()["detail"]  # InfluxDB's words go to the log, not to a partner
+
+
+def test_a_name_a_spreadsheet_would_run_is_text_in_the_csv(tmp_path: Path, store: FakeInflux) -> None:
+    """The feed wrote a municipality named "=..." as it was (the reports' escaping was not used here)."""
+    reference = load_reference()
+    hostile = reference.model_dump()
+    for municipality in hostile["municipalities"]:
+        if municipality["slug"] == "dalfsen":
+            municipality["name"] = '=HYPERLINK("http://x","klik")'
+    store.days[(day("2026-11-03"), "ommen", "plastic", "pp")] = (-400, -1)  # an undo of last month's item
+    api = make_app(tmp_path, store)
+    api.app.state.reference = ReferenceData.model_validate(hostile)  # type: ignore[attr-defined]
+    params = OCT_NOV | {"format": "csv", "group_by": "municipality,stream"}
+    table = list(csv.DictReader(io.StringIO(api.get("/api/v1/feeds/volumes", params=params).text)))
+    assert {r["municipality"] for r in table} == {'\'=HYPERLINK("http://x","klik")', "Ommen"}
+    november = next(r for r in table if r["period_start"] == "2026-11-01")
+    assert (november["kg"], november["grams"], november["items"]) == ("-0.275", "-275", "0")  # numbers stay numbers
+
+
+def test_the_next_link_never_echoes_the_host_header(tmp_path: Path, store: FakeInflux) -> None:
+    api = make_app(tmp_path, store, page_size=3)
+    params = OCT_NOV | {"interval": "day"}
+    forged = {"Host": "evil.example"}
+    link = api.get("/api/v1/feeds/volumes", params=params, headers=forged).headers["link"]
+    assert link.startswith("</api/v1/feeds/volumes?") and "evil" not in link  # relative: RFC 8288 §3.2
+    api.app.state.web = WebSettings(public_url="https://hub.example.nl/")  # type: ignore[attr-defined]
+    link = api.get("/api/v1/feeds/volumes", params=params, headers=forged).headers["link"]
+    assert link.startswith("<https://hub.example.nl/api/v1/feeds/volumes?") and "evil" not in link
+    cursor = link.split("cursor=")[1].split(">")[0]
+    assert len(api.get("/api/v1/feeds/volumes", params=params | {"cursor": cursor}).json()["rows"]) == 1
+
+
 def test_a_key_reads_only_its_own_sites(tmp_path: Path, store: FakeInflux) -> None:
     api = make_app(tmp_path, store, DALFSEN)
     own = api.get("/api/v1/feeds/volumes", params=OCT_NOV).json()
@@ -173,6 +212,9 @@ def test_closed_month_through_the_admin_endpoints(tmp_path: Path, store: FakeInf
     }
     assert api.post("/api/v1/admin/periods/2026-10/close").status_code == 409
     assert api.post("/api/v1/admin/periods/2099-01/close").status_code == 400
+    for far in ("0000-01", "0001-01", "9999-12"):  # 500 before: year 0, and the day after 9999-12-31
+        answer = api.post(f"/api/v1/admin/periods/{far}/close")
+        assert answer.status_code == 400 and "must lie between 1970-01 and 2199-12" in answer.json()["detail"]
     assert api.post("/api/v1/admin/periods/2026-13/close").status_code == 422
     assert [p["month"] for p in api.get("/api/v1/admin/periods").json()] == ["2026-10"]
 

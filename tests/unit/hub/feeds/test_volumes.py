@@ -4,7 +4,7 @@ frozen figures with adjustments, and keyed paging."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +12,6 @@ from hub.feeds.volumes import (
     FeedError,
     GroupField,
     Interval,
-    check_range,
     decode_cursor,
     encode_cursor,
     live_days,
@@ -37,16 +36,6 @@ def test_group_by_is_canonical_and_category_brings_its_stream() -> None:
     assert parse_group_by("") == ()
     with pytest.raises(FeedError, match="unknown field 'station'"):
         parse_group_by("site,station")
-
-
-def test_range_checks_say_the_limit() -> None:
-    check_range(day("2025-01-01"), day("2026-01-01"), 366)  # 366 days, both included
-    with pytest.raises(FeedError, match="at most 366 days per request"):
-        check_range(day("2025-01-01"), day("2026-01-02"), 366)
-    with pytest.raises(FeedError, match="after to"):
-        check_range(day("2026-01-02"), day("2026-01-01"), 366)
-    with pytest.raises(FeedError, match="between"):
-        check_range(date(1, 1, 1), date(1, 1, 2), 366)
 
 
 def test_iso_weeks_and_months_cut_to_the_range() -> None:

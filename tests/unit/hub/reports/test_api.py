@@ -19,7 +19,7 @@ from hub.feeds.periods import PeriodStore
 from hub.keys import Caller, Scope
 from hub.keys.web import feed_caller
 from hub.reference import ReferenceData
-from hub.reports.render import BOM
+from hub.reports.csv_writer import BOM
 from hub.storage.influx_v1 import InfluxError
 
 ROWS = [  # site, stream, category, grams, items

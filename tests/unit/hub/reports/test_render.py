@@ -8,9 +8,12 @@ from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
+
 from hub.reference import ReferenceData
 from hub.reports.build import Meta, MonthStatus, MonthVolumes, ReportKind, Volume, bkn, build, describe_scope
-from hub.reports.render import BOM, NARROW_NBSP, Format, filename, kg, percent, to_csv, to_html
+from hub.reports.csv_writer import BOM
+from hub.reports.render import NARROW_NBSP, Format, filename, kg, percent, to_csv, to_html
 
 NOVEMBER = MonthStatus(date(2026, 11, 1), date(2026, 11, 30), closed=False, adjustment_grams=0, adjustment_items=0)
 
@@ -188,3 +191,14 @@ def test_filenames_carry_period_and_reference_version(reference: ReferenceData, 
     assert filename(report, meta(reference), Format.CSV_NL) == "sortcentre-bkn-2026-11-01-2026-11-30-ref-test-1-nl.csv"
     odd = changed(reference, version='a"b/c')
     assert filename(report, meta(odd), Format.HTML) == "sortcentre-bkn-2026-11-01-2026-11-30-ref-a_b_c.html"
+
+
+@pytest.mark.parametrize("name", [" =1+1", "\n=1+1", "＝1+1", "\u3000@SUM(A1)"])
+@pytest.mark.parametrize("output", [Format.CSV, Format.CSV_NL])
+def test_hidden_formulas_are_text_in_both_csvs(reference: ReferenceData, name: str, output: Format) -> None:
+    """Before: only a cell starting with = + - @ tab or CR was quoted; a leading space, LF or ＝ went through."""
+    hostile = changed(reference, categories=[named(reference, name)])
+    body = to_csv(bkn([Volume("dalfsen", "textile", "creme", 1, 1)], hostile), output).decode().removeprefix(BOM)
+    delimiter = ";" if output is Format.CSV_NL else ","
+    line = next(r for r in csv.reader(io.StringIO(body), delimiter=delimiter) if r[0] == "data")
+    assert line[5] == "'" + name
