@@ -328,10 +328,10 @@ class ConnectionLog:
     def connected(self) -> None:
         with self._lock:
             if self._down_since is None:
-                logger.info("connected to MQTT broker %s as %s", self._where, self._client_id)
+                logger.info("connected to broker %s as %s", self._where, self._client_id)
             else:
                 logger.info(
-                    "connected to MQTT broker %s as %s after %.1f s without a connection (%d failed attempts)",
+                    "connected to broker %s as %s after %.1f s without a connection (%d failed attempts)",
                     self._where,
                     self._client_id,
                     self._clock() - self._down_since,

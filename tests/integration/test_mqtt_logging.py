@@ -6,15 +6,19 @@ real Mosquitto; the rules on a moved clock are in tests/unit/test_mqtt_connectio
 from __future__ import annotations
 
 import logging
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import tomli_w
 
-from sortcentre.infra import MosquittoServer, free_port
+from sortcentre.infra import InfluxServer, MosquittoServer, free_port
 from sortcentre.infra.broker_auth import BrokerAccounts
 from sortcentre.mqtt import MqttClient, MqttSettings
 from sortcentre.mqtt.client import ConnectionLog
@@ -134,3 +138,38 @@ def test_a_lost_broker_is_a_warning_and_its_return_says_how_long_it_was_gone(
             assert client.client_id in back[0].getMessage() and client.problem is None
     finally:
         broker.stop()
+
+
+def test_a_hub_pointed_at_a_wrong_broker_port_says_so_at_the_default_level(
+    tmp_path: Path, influx: InfluxServer
+) -> None:
+    """The finding as it was met: `sortcentre hub` at a port where no broker listens ran 20 s without one line."""
+    port = free_port()
+    config = tmp_path / "hub.toml"
+    config.write_text(
+        tomli_w.dumps(
+            {
+                "http_port": free_port(),
+                "client_id": "wrong-port-hub",
+                "mqtt": {"host": "127.0.0.1", "port": port},
+                "influx": {"url": influx.url, "database": "wrong_port"},
+                "auth": {"users_file": str(tmp_path / "users.sqlite")},
+            }
+        )
+    )
+    log = tmp_path / "hub.log"
+    with log.open("wb") as out:
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "sortcentre", "hub", "--config", str(config)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        expected = f"MQTT broker 127.0.0.1:{port}: wrong-port-hub-ingest cannot connect: connection refused"
+        assert wait_until(lambda: expected in log.read_text(), 20), log.read_text()
+        assert "WARNING" in next(line for line in log.read_text().splitlines() if expected in line)
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        try:
+            hub.wait(15)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+            hub.wait()
