@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,32 +92,49 @@ def test_a_wrong_password_is_a_warning_with_the_brokers_refusal(
             assert not client.connected.is_set()
 
 
-def test_a_listener_that_is_no_broker_is_a_warning(records: pytest.LogCaptureFixture, quick_retries: None) -> None:
-    """What the stations met when another program held the demo's MQTT port: it accepts and hangs up."""
+@contextmanager
+def listener(answer: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A TCP server on a free port that treats every connection with ``answer``; yields its port."""
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
+    server.settimeout(0.2)
     done = threading.Event()
 
-    def hang_up() -> None:
-        server.settimeout(0.2)
+    def serve() -> None:
         while not done.is_set():
             try:
                 conn, _ = server.accept()
             except TimeoutError:
                 continue
-            conn.close()
+            with conn:
+                answer(conn)
 
-    thread = threading.Thread(target=hang_up, daemon=True)
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        with started(MqttSettings(host="127.0.0.1", port=port)) as client:
-            assert wait_until(lambda: warnings(records, client.client_id), 5), "no warning within 5 s"
-            line = warnings(records, client.client_id)[0]
-            assert f"127.0.0.1:{port}" in line and "no CONNACK" in line, line
+        yield server.getsockname()[1]
     finally:
         done.set()
         thread.join()
         server.close()
+
+
+def test_a_listener_that_is_no_broker_is_a_warning(records: pytest.LogCaptureFixture, quick_retries: None) -> None:
+    """What the stations met when another program held the demo's MQTT port: it accepts and hangs up."""
+    with listener(lambda conn: None) as port, started(MqttSettings(host="127.0.0.1", port=port)) as client:
+        assert wait_until(lambda: warnings(records, client.client_id), 5), "no warning within 5 s"
+        line = warnings(records, client.client_id)[0]
+        assert f"127.0.0.1:{port}" in line and "no CONNACK" in line, line
+
+
+def test_a_failed_tls_handshake_is_a_warning_with_the_tls_reason(records: pytest.LogCaptureFixture) -> None:
+    def refuse_tls(conn: socket.socket) -> None:
+        conn.recv(4096)  # the ClientHello
+        conn.sendall(bytes.fromhex("15030300020228"))  # a TLS alert record: fatal, handshake_failure (RFC 5246 §7.2)
+
+    with listener(refuse_tls) as port, started(MqttSettings(host="127.0.0.1", port=port, tls=True)) as client:
+        assert wait_until(lambda: warnings(records, client.client_id), 5), "no warning within 5 s"
+        line = warnings(records, client.client_id)[0]
+        assert f"127.0.0.1:{port}" in line and "TLS handshake failed: SSLV3_ALERT_HANDSHAKE_FAILURE" in line, line
 
 
 def test_a_lost_broker_is_a_warning_and_its_return_says_how_long_it_was_gone(
