@@ -89,8 +89,7 @@ def test_each_change_is_logged_and_the_return_says_how_long_it_was_down(
     assert messages[2].endswith("cannot connect: connection refused; retrying in the background")
     assert "cannot connect: the broker refused the connection: Not authorized" in messages[3]
     assert messages[4] == (
-        "connected to broker broker.example:8883 as station-7 after 12.0 s without a connection "
-        "(3 failed attempts)"
+        "connected to broker broker.example:8883 as station-7 after 12.0 s without a connection (3 failed attempts)"
     )
     # The next outage starts its own count and its own first warning.
     log.failed("connection refused")
