@@ -8,7 +8,7 @@ import socket
 import struct
 from pathlib import Path
 
-from sortcentre.infra.broker_auth import HUB_USER, BrokerAccounts
+from sortcentre.infra.broker_auth import BrokerAccounts
 from sortcentre.infra.process import ChildServer, find_binary, free_port
 
 
@@ -74,18 +74,24 @@ class MosquittoServer(ChildServer):
         return [self.port]
 
     def is_ready(self) -> bool:
-        """Ready when an MQTT CONNECT gets CONNACK 0, as one of our own accounts when there are accounts.
+        """Ready when an anonymous MQTT CONNECT gets the answer this broker's config gives: CONNACK 0 without
+        accounts, CONNACK 5 (not authorised) with them.
 
         "Something answers on the port" was fooled by another process holding the port (our Mosquitto then
-        exits, and the stations talk to that process). A refused CONNACK proves an MQTT broker, not ours: our
-        own account is accepted only by a broker that loaded our password file."""
-        user, password = None, None
-        if self.accounts is not None and self.accounts.passwords:
-            user = HUB_USER if HUB_USER in self.accounts.passwords else next(iter(self.accounts.passwords))
-            password = self.accounts.passwords[user]
-        answer = mqtt_connack(self.host, self.port, user, password)
-        self.not_ready_reason = None if answer == 0 else describe_connack(answer)
-        return answer == 0
+        exited, and the stations talked to that process). Logging in with one of our accounts would prove our
+        password file too, but with client ids bound to user names (use_username_as_clientid) a clean-session
+        probe would end that account's queued session. An anonymous probe touches no one's session, and a
+        refusal shows that the accounts are in force."""
+        answer = mqtt_connack(self.host, self.port)
+        expected = 0 if self.accounts is None else 5
+        if answer == expected:
+            self.not_ready_reason = None
+            return True
+        if answer == 0:
+            self.not_ready_reason = "the broker accepted an anonymous CONNECT: not ours, which has accounts"
+        else:
+            self.not_ready_reason = describe_connack(answer)
+        return False
 
 
 # MQTT 3.1.1 §3.2.2.3: the CONNACK return codes.

@@ -73,18 +73,25 @@ def test_the_mosquitto_probe_is_not_fooled_by_a_plain_listener(tmp_path: Path, p
     assert mqtt_connack("127.0.0.1", plain_listener, timeout=0.3) == "no CONNACK within 0.3 s"
 
 
-def test_the_mosquitto_probe_logs_in_with_an_account_of_its_own(tmp_path: Path) -> None:
-    """With accounts a CONNACK refusal proves only that some MQTT broker is there: ready is our account accepted."""
+def test_the_mosquitto_probe_wants_the_answer_of_a_broker_configured_as_ours(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
+    """With accounts, an anonymous CONNECT must be refused (the accounts are in force); without, accepted."""
     accounts = BrokerAccounts(tmp_path / "accounts")
     accounts.add("hub")
     with MosquittoServer(tmp_path / "m", accounts=accounts) as broker:
         assert broker.is_ready()
+        assert mqtt_connack(broker.host, broker.port) == 5  # not authorised (MQTT 3.1.1 §3.2.2.3)
         assert mqtt_connack(broker.host, broker.port, "hub", accounts.passwords["hub"]) == 0
-        assert mqtt_connack(broker.host, broker.port, "hub", "wrong") == 5  # not authorised (MQTT 3.1.1 §3.2.2.3)
-        assert mqtt_connack(broker.host, broker.port) == 5  # anonymous
-        accounts.passwords["hub"] = "not the one in its password file"
-        assert not broker.is_ready()
-        assert broker.not_ready_reason == "the broker refused CONNECT: not authorised"
+        assert mqtt_connack(broker.host, broker.port, "hub", "wrong") == 5
+        # One without accounts at that port would find a broker that is not configured as it is.
+        stranger = MosquittoServer(tmp_path / "other", port=broker.port)
+        assert not stranger.is_ready()
+        assert stranger.not_ready_reason == "the broker refused CONNECT: not authorised"
+    # And one with accounts at the tests' anonymous broker.
+    stranger = MosquittoServer(tmp_path / "other", port=mosquitto.port, accounts=accounts)
+    assert not stranger.is_ready()
+    assert stranger.not_ready_reason == "the broker accepted an anonymous CONNECT: not ours, which has accounts"
 
 
 def test_the_influxdb_probe_wants_influxdbs_own_ping(tmp_path: Path) -> None:
