@@ -33,7 +33,7 @@ from firmware_mocks.camera import make_frames_folder
 from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
 from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
 from sortcentre.infra.children import die_with_parent
-from sortcentre.infra.process import free_port, port_open
+from sortcentre.infra.process import free_port, log_tail, port_free
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
@@ -201,8 +201,7 @@ class Demo:
     # -- run -------------------------------------------------------------------------------------------
     def run(self) -> int:
         self.var.mkdir(parents=True, exist_ok=True)
-        if port_open("127.0.0.1", self.s.http_port):
-            console.print(f"[red]port {self.s.http_port} is taken[/]: pass --http-port to choose another")
+        if not self._ports_free():
             return 2
         try:
             self.mosquitto.start()
@@ -220,6 +219,22 @@ class Demo:
             self._terminate([c.name for c in self.children])
             self.influx.stop()
             self.mosquitto.stop()
+
+    def _ports_free(self) -> bool:
+        """Every port the demo will listen on is free, checked before anything starts: a server that cannot
+        listen exits, or the stations end up talking to whatever holds the port."""
+        wanted = [
+            ("--http-port", "the hub's web page", self.s.http_port),
+            ("--mqtt-port", "Mosquitto", self.mosquitto.port),
+            ("--influx-port", "InfluxDB", self.influx.port),
+        ]
+        taken = [(option, what, port) for option, what, port in wanted if not port_free("127.0.0.1", port)]
+        for option, what, port in taken:
+            console.print(
+                f"[red]port {port} (for {what}) is taken by another process[/]: stop that process, or pass "
+                f"{option} with another port" + ("" if option == "--http-port" else " (0: a free one)")
+            )
+        return not taken
 
     def _run_children(self) -> int:
         configs_dir = self.var / "demo"
@@ -245,7 +260,9 @@ class Demo:
                 }
             )
         )
-        self._spawn("hub", "hub", "--config", str(hub_config))
+        hub_log = self.var / "logs" / "hub.log"
+        hub_log_start = hub_log.stat().st_size if hub_log.exists() else 0
+        hub = self._spawn("hub", "hub", "--config", str(hub_config))
         stations: list[str] = []
         kiosks = []
         for config in station_configs(self.var, self.mosquitto.port):
@@ -258,8 +275,10 @@ class Demo:
             stations.append(config["station"]["id"])
             self._spawn(f"sim-{config['station']['id']}", "sim", "--config", str(path))
             self._spawn(f"station-{config['station']['id']}", "station", "--config", str(path))
-        if not self._wait_for_hub(60):
-            console.print(f"[red]the hub did not come up; see {self.var / 'logs' / 'hub.log'}[/]")
+        problem = self._wait_for_hub(hub, 60)
+        if problem is not None:
+            console.print(f"[red]the hub did not come up: {problem}[/]\nsee {hub.log}; its last lines:")
+            console.print(log_tail(hub.log, hub_log_start), markup=False, highlight=False)
             return 1
         if not self._log_in():
             console.print(f"[red]the demo could not log in to its hub; see {self.var / 'logs' / 'hub.log'}[/]")
@@ -327,16 +346,23 @@ class Demo:
         return done.stdout.strip() or done.stderr.strip()
 
     # -- figures ---------------------------------------------------------------------------------------
-    def _wait_for_hub(self, timeout: float) -> bool:
+    def _wait_for_hub(self, hub: Child, timeout: float) -> str | None:
+        """None once the hub's health check answers 200 (a 503 means a part of it is down); else why not."""
         deadline = time.monotonic() + timeout
+        last = "no answer yet"
         while time.monotonic() < deadline and not self._stop.is_set():
+            if hub.proc.poll() is not None:
+                return f"it exited with {hub.proc.returncode}"
             try:
-                if httpx.get(f"{self.hub_url}/api/v1/health", timeout=1).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                pass
+                answer = httpx.get(f"{self.hub_url}/api/v1/health", timeout=1)
+            except httpx.HTTPError as err:
+                last = f"{self.hub_url}/api/v1/health: {err!r}"
+            else:
+                if answer.status_code == 200:
+                    return None
+                last = f"{self.hub_url}/api/v1/health answered {answer.status_code}: {answer.text[:300]}"
             time.sleep(0.3)
-        return False
+        return "stopped while waiting" if self._stop.is_set() else f"not healthy after {timeout:.0f} s ({last})"
 
     def _log_in(self) -> bool:
         admin = self.logins[0]

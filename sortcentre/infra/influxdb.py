@@ -56,11 +56,21 @@ bind-address = "{self.host}:{self.rpc_port}"
     def command(self) -> list[str]:
         return [find_binary("influxd", "influxdb"), "-config", str(self.config_path)]
 
+    def ports(self) -> list[int]:
+        return [self.port, self.rpc_port]
+
     def is_ready(self) -> bool:
+        """Ready when ``/ping`` answers 204 and says it is InfluxDB (its X-Influxdb-Version header): any other
+        web server that holds the port would not."""
         try:
-            return httpx.get(f"{self.url}/ping", timeout=0.5).status_code == 204
-        except httpx.HTTPError:
+            response = httpx.get(f"{self.url}/ping", timeout=0.5)
+        except httpx.HTTPError as err:
+            self.not_ready_reason = f"/ping: {err!r}"
             return False
+        if response.status_code != 204 or "X-Influxdb-Version" not in response.headers:
+            self.not_ready_reason = f"/ping answered {response.status_code}, not InfluxDB's 204"
+            return False
+        return True
 
     def after_ready(self) -> None:
         # CREATE DATABASE is idempotent in InfluxDB 1.x: a second demo run keeps the data.

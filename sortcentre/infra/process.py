@@ -40,17 +40,25 @@ class ChildServer:
     """A server process we own: start() waits until it is ready, stop() ends it (SIGTERM, then SIGKILL)."""
 
     name = "server"
+    host = "127.0.0.1"
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.log_path = data_dir / f"{self.name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0  # where this run's output begins in the (appended) log file
+        # Why the last is_ready() said no (set by is_ready), for the message when the server never gets ready.
+        self.not_ready_reason: str | None = None
 
     def command(self) -> list[str]:
         raise NotImplementedError
 
     def prepare(self) -> None:
         """Write config files before start."""
+
+    def ports(self) -> list[int]:
+        """The TCP ports the server will listen on (on ``host``): checked before it starts."""
+        return []
 
     def is_ready(self) -> bool:
         raise NotImplementedError
@@ -67,9 +75,15 @@ class ChildServer:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self, timeout: float = 30.0) -> Self:
+        for port in self.ports():
+            # The server would exit, or worse a readiness check would reach the process that holds the port.
+            if not port_free(self.host, port):
+                raise ServerError(f"{self.name}: port {port} on {self.host} is taken by another process")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.prepare()
+        self.not_ready_reason = None
         with self.log_path.open("ab") as log:
+            self._log_start = log.tell()
             # A new session: Ctrl-C in the terminal reaches the demo, which stops us in order.
             self._proc = subprocess.Popen(
                 self.command(),
@@ -94,13 +108,11 @@ class ChildServer:
                 return
             time.sleep(0.05)
         self.stop()
-        raise ServerError(f"{self.name} not ready after {timeout:.0f} s; see {self.log_path}:\n{self._log_tail()}")
+        why = f" (last check: {self.not_ready_reason})" if self.not_ready_reason else ""
+        raise ServerError(f"{self.name} not ready after {timeout:.0f} s{why}; see {self.log_path}:\n{self._log_tail()}")
 
     def _log_tail(self) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-15:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, self._log_start)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._proc is None or self._proc.poll() is not None:
@@ -127,9 +139,27 @@ class ChildServer:
         self.stop()
 
 
-def port_open(host: str, port: int) -> bool:
+def log_tail(path: Path, start: int = 0, lines: int = 15) -> str:
+    """The last lines written to ``path`` after byte ``start``: a child's log is appended to across runs, and
+    an earlier run's lines would tell a wrong story."""
     try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+        with path.open("rb") as log:
+            log.seek(start)
+            text = log.read().decode(errors="replace")
+    except OSError as err:
+        return f"(cannot read it: {err.strerror})"
+    return "\n".join(text.splitlines()[-lines:]) or "(it wrote nothing)"
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now: a bind test, as the server itself will do.
+
+    SO_REUSEADDR as servers set it, so the closed connections of an earlier run (TIME_WAIT) do not count as
+    taken; on Linux a bind still fails while any socket listens on that port, on this or the wildcard address."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True

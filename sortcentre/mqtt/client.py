@@ -3,11 +3,16 @@
 Stations and the hub talk MQTT only through :class:`MqttClient`, so the library could be swapped and the
 reconnect/subscription rules live in one place. Reconnects happen in paho's network thread; subscriptions
 are restored in ``on_connect`` because a clean session forgets them (MQTT 3.1.1 §3.1.2.4).
+
+paho retries a failing connection quietly in that thread: :class:`ConnectionLog` turns what its callbacks
+report into warnings with host, port, client id and the reason, once per change and then once a minute.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 import struct
 import threading
 import time
@@ -63,6 +68,10 @@ ConnectHandler = Callable[[], None]
 class MqttClient:
     """One broker connection. Thread-safe for publish/ack; callbacks run in paho's network thread."""
 
+    # paho's back-off between attempts (seconds, doubling from the first to the second): soon after a blip,
+    # and within half a minute of a broker coming back after a long outage.
+    RECONNECT_DELAY_S = (1, 30)
+
     def __init__(
         self,
         settings: MqttSettings,
@@ -89,8 +98,10 @@ class MqttClient:
             self._client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         # paho holds at most this many unacknowledged QoS>0 messages on the wire; more wait in its queue.
         self._client.max_inflight_messages_set(max_inflight)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.reconnect_delay_set(min_delay=self.RECONNECT_DELAY_S[0], max_delay=self.RECONNECT_DELAY_S[1])
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_pre_connect = self._on_pre_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.deliver = self._deliver
@@ -107,6 +118,20 @@ class MqttClient:
         self.client_id = client_id
         self.connect_count = 0
         self._stopping = False
+        self._log = ConnectionLog(settings.host, settings.port, client_id)
+        # This attempt's failure is already logged (a refused CONNACK is followed by the broker closing the socket).
+        self._attempt_reported = False
+
+    @property
+    def problem(self) -> str | None:
+        """Why the broker is out of reach right now (for health pages and screens); None while connected or
+        before the first attempt has failed."""
+        return self._log.problem
+
+    @property
+    def failed_attempts(self) -> int:
+        """Connection attempts that failed since the connection was last up."""
+        return self._log.failed_attempts
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -166,19 +191,27 @@ class MqttClient:
         self._client.queue_pubacks(mids)
 
     # -- paho callbacks (network thread) ---------------------------------------------------------------
+    def _on_pre_connect(self, _client: paho.Client, _userdata: Any) -> None:
+        self._attempt_reported = False
+
+    def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:
+        """No socket: paho caught an OSError in its network thread and retries after a back-off."""
+        error = self._client.connect_error
+        self._attempt_reported = True
+        self._log.failed(_describe_os_error(error, self._settings.host) if error else "could not connect")
+
     def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
             # A refused connection is not a connection: stay "disconnected" and let paho retry.
-            logger.warning(
-                "broker %s:%s refused %s: %s", self._settings.host, self._settings.port, self.client_id, reason
-            )
+            self._attempt_reported = True
+            self._log.failed(f"the broker refused the connection: {reason}")
             return
         self.connect_count += 1
         with self._lock:
             subs = list(self._subscriptions.items())
         for topic_filter, (qos, _handler) in subs:
             client.subscribe(topic_filter, qos)
-        logger.info("connected to broker %s:%s as %s", self._settings.host, self._settings.port, self.client_id)
+        self._log.connected()
         self.connected.set()
         if self.on_connected is not None:
             self.on_connected()
@@ -186,8 +219,14 @@ class MqttClient:
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
-        if was_connected and not self._stopping:
-            logger.warning("disconnected from broker (%s); reconnecting in the background", reason)
+        if self._stopping:
+            pass
+        elif was_connected:
+            self._log.lost(_describe_disconnect(reason, self._settings.keepalive_s))
+        elif not self._attempt_reported:
+            # The socket opened but no CONNACK came: something that is not an MQTT broker (or a stuck one).
+            self._attempt_reported = True
+            self._log.failed(f"no CONNACK: {_describe_disconnect(reason, self._settings.keepalive_s)}")
         if self.on_disconnected is not None:
             self.on_disconnected()
 
@@ -225,6 +264,107 @@ class MqttClient:
 _HANDLER_CACHE_SIZE = 10_000
 
 
+class ConnectionLog:
+    """What a person reading the log needs about one client's broker connection: a warning with the reason
+    whenever it changes (connected to failing, or failing for another reason), then at most one every
+    ``REPEAT_S`` while the same failure lasts (paho retries every 1 to 30 s: a line each would bury the log),
+    and an info line with the time it was down once it is back. Called from paho's network thread."""
+
+    # Often enough that a person tailing the log sees the problem still there; rarely enough to stay readable.
+    REPEAT_S = 60.0
+
+    def __init__(self, host: str, port: int, client_id: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self._where = f"{host}:{port}"
+        self._client_id = client_id
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.problem: str | None = None
+        self._down_since: float | None = None
+        self.failed_attempts = 0  # since the connection was last up
+        self._unlogged = 0  # failed attempts since the last warning
+        self._logged_at = 0.0
+
+    def failed(self, reason: str) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._down_since is None:
+                self._down_since = now
+            self.failed_attempts += 1
+            if reason != self.problem:
+                self.problem = reason
+                self._unlogged, self._logged_at = 0, now
+                logger.warning(
+                    "MQTT broker %s: %s cannot connect: %s; retrying in the background",
+                    self._where,
+                    self._client_id,
+                    reason,
+                )
+            elif now - self._logged_at >= self.REPEAT_S:
+                logger.warning(
+                    "MQTT broker %s: %s still cannot connect after %.0f s: %s "
+                    "(%d failed attempts since the last warning)",
+                    self._where,
+                    self._client_id,
+                    now - self._down_since,
+                    reason,
+                    self._unlogged + 1,
+                )
+                self._unlogged, self._logged_at = 0, now
+            else:
+                self._unlogged += 1
+
+    def lost(self, reason: str) -> None:
+        with self._lock:
+            now = self._clock()
+            self._down_since, self.failed_attempts, self._unlogged, self._logged_at = now, 0, 0, now
+            self.problem = f"connection lost: {reason}"
+            logger.warning(
+                "MQTT broker %s: %s lost its connection: %s; reconnecting in the background",
+                self._where,
+                self._client_id,
+                reason,
+            )
+
+    def connected(self) -> None:
+        with self._lock:
+            if self._down_since is None:
+                logger.info("connected to broker %s as %s", self._where, self._client_id)
+            else:
+                logger.info(
+                    "connected to broker %s as %s after %.1f s without a connection (%d failed attempts)",
+                    self._where,
+                    self._client_id,
+                    self._clock() - self._down_since,
+                    self.failed_attempts,
+                )
+            self.problem, self._down_since, self.failed_attempts, self._unlogged = None, None, 0, 0
+
+
+def _describe_os_error(error: OSError, host: str) -> str:
+    """The OS's reason in words a person can act on; the OS's own text stays in, for searching."""
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve host name {host!r} ({error.strerror or error})"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS certificate not accepted: {error.verify_message or error}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS handshake failed: {error.reason or error}"
+    if isinstance(error, TimeoutError):
+        return "no answer (timed out connecting)"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (nothing listens on that port?)"
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _describe_disconnect(reason: Any, keepalive_s: int) -> str:
+    """paho reports a lost socket as the MQTT 5 reason "Unspecified error" even on MQTT 3.1.1: say what it was."""
+    name = str(reason)
+    if name == "Unspecified error":
+        return "the connection was closed (by the broker or the network)"
+    if name == "Keep alive timeout":
+        return f"no answer from the broker within the keepalive ({keepalive_s} s)"
+    return name
+
+
 class _BufferedReadClient(paho.Client):
     """paho with a faster receive path; connecting, sending, QoS 2 and MQTT 5 stay paho's.
 
@@ -239,9 +379,20 @@ class _BufferedReadClient(paho.Client):
     the acknowledged messages."""
 
     READ_SIZE = 65536
+    # Why the last connection attempt failed: paho's network thread catches the OSError and calls
+    # on_connect_fail without it.
+    connect_error: OSError | None = None
     # Where PUBLISHes go (topic, payload, mid, qos, retain); None: paho's on_message, as usual.
     deliver: Callable[[str, bytes, int, int, bool], None] | None = None
     _PUBACK = struct.Struct("!BBH")  # fixed header (type, remaining length 2) and the message id
+
+    def reconnect(self) -> MQTTErrorCode:
+        """paho's reconnect (connect_async and the network thread's retries call it), keeping its OSError."""
+        try:
+            return super().reconnect()
+        except OSError as err:
+            self.connect_error = err
+            raise
 
     def queue_pubacks(self, mids: Iterable[int]) -> None:
         """All these PUBACKs as one queued packet: paho writes it with as few send() calls as the socket allows

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -68,3 +69,20 @@ def test_demo_runs_counts_and_keeps_data(tmp_path: Path) -> None:
         assert figures["stored"] > stations[name]["stored"], "the second run lost or did not add data"
         assert figures["sent"] == figures["stored"]
     assert processes_using(var) == [], "children left running after Ctrl-C"
+
+
+def test_a_taken_port_stops_the_demo_before_anything_starts(tmp_path: Path) -> None:
+    """Another program on the MQTT port once passed for a ready Mosquitto (ours had exited), and the stations
+    then sent nothing: now each taken port is named, with what to do, and no server is started."""
+    var = tmp_path / "var"
+    with socket.create_server(("127.0.0.1", 0)) as mqtt, socket.create_server(("127.0.0.1", 0)) as influx:
+        mqtt_port, influx_port = mqtt.getsockname()[1], influx.getsockname()[1]
+        result = run_demo(var, "--mqtt-port", str(mqtt_port), "--influx-port", str(influx_port), "--duration", "5")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        f"port {mqtt_port} (for Mosquitto) is taken by another process: stop that process, or pass --mqtt-port "
+        "with another port (0: a free one)" in result.stdout
+    )
+    assert f"port {influx_port} (for InfluxDB) is taken by another process" in result.stdout
+    assert "--influx-port" in result.stdout
+    assert not (var / "mosquitto").exists() and not (var / "influxdb").exists() and not (var / "logs").exists()
