@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.stations.journal import WAL_LIMIT_BYTES, Journal
+from edge.stations.journal import Journal
 
 
 def append(journal: Journal, n: int) -> list[int]:
@@ -118,6 +118,8 @@ def test_a_journal_made_without_incremental_vacuum_is_rebuilt_once_loudly(
 
 
 def test_a_new_journal_is_made_with_incremental_vacuum_and_a_wal_limit(tmp_path: Path) -> None:
+    from edge.stations.journal import WAL_LIMIT_BYTES
+
     journal = Journal(tmp_path / "j.sqlite")
     assert pragma(tmp_path / "j.sqlite", "auto_vacuum") == 2
     # A per-connection setting: read on the journal's own connection.
