@@ -96,5 +96,9 @@ class FakeButtons:
     def healthy(self) -> bool:
         return True
 
+    @property
+    def problem(self) -> None:
+        return None
+
     def close(self) -> None:
         pass

@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.stations.devices import DeviceProblem
 from sortcentre.wire.payloads import DeviceHealth
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ class Camera:
         self._frame_at = 0.0
         self._started = time.monotonic()
         self._open_failed = False
+        self._failure = ""  # why the source last failed to open, for the station's warning
         self._warned_crop = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -166,6 +168,15 @@ class Camera:
         with self._lock:
             since = self._frame_at if self._frame is not None else self._started
         return DeviceHealth.OK if time.monotonic() - since <= self._fault_after_s else DeviceHealth.FAULT
+
+    @property
+    def problem(self) -> DeviceProblem | None:
+        """``absent`` while the source does not open, ``fault`` while it opens but gives no frames."""
+        if self.health is not DeviceHealth.FAULT:
+            return None
+        if self._open_failed:
+            return DeviceProblem("absent", self._failure or f"camera {self.source} does not open")
+        return DeviceProblem("fault", f"camera {self.source}: no frame for more than {self._fault_after_s:g} s")
 
     def latest(self, max_age_s: float) -> Frame | None:
         """The newest frame if it is younger than ``max_age_s``, cropped; else None. Never waits on I/O."""
@@ -293,7 +304,9 @@ class Camera:
         return _CaptureReader(capture, 0.0, loop=False)
 
     def _fail(self, message: str, *args: object) -> None:
-        # Warn on the change from working to failing, not on every retry of a camera that stays away.
+        self._failure = message % args
+        # Warn on the change from working to failing, not on every retry of a camera that stays away (the
+        # station agent reminds once a minute).
         if self._open_failed:
             logger.debug(message, *args)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 
 from edge.stations.journal import Journal
@@ -75,6 +76,18 @@ class Publisher:
             self._take_acks()
             if self._mqtt.connected.is_set():
                 self._fill_window()
+            if self._reclaim():
+                self._wake.set()  # more free space to give back: the next step at once, after any new work
+
+    def _reclaim(self) -> bool:
+        """Give the journal's free pages back to the disk, one bounded step; here, never on a press."""
+        try:
+            return self._journal.reclaim()
+        except sqlite3.Error as exc:
+            # Giving space back is housekeeping: the journal's fill level does not depend on it, so a failure
+            # (disk I/O) is logged and the publisher goes on sending.
+            logger.warning("journal space could not be given back: %s", exc)
+            return False
 
     def _take_acks(self) -> None:
         acked = []

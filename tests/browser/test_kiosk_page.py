@@ -209,6 +209,40 @@ def test_journal_full_warning_shows_the_warning_bar(page: Page, station: FakeSta
     expect(bar).to_be_hidden(timeout=WITHIN_MS)
 
 
+def test_a_missing_device_is_named_in_words_with_its_pictogram(
+    page: Page, station: FakeStation, artifacts: Path
+) -> None:
+    station.update(warnings=["buttons_absent", "scale_absent", "camera_absent"], scale="fault", camera="fault")
+    bar = page.locator("#warnings")
+    expect(bar).to_be_visible(timeout=WITHIN_MS)
+    expect(bar.locator('li[data-code="buttons_absent"]')).to_have_text(
+        "Knoppenbord niet gevonden: niet sorteren, roep de begeleider"
+    )
+    expect(bar.locator('li[data-code="scale_absent"]')).to_contain_text("Weegschaal niet gevonden")
+    expect(bar.locator('li[data-code="camera_absent"]')).to_contain_text("Camera niet gevonden")
+    for code, pictogram in [("buttons_absent", "buttons"), ("scale_absent", "scale"), ("camera_absent", "camera")]:
+        icon = bar.locator(f'li[data-code="{code}"] img')
+        expect(icon).to_have_attribute("src", re.compile(rf"/{pictogram}\.svg$"))
+        expect(icon).to_have_js_property("complete", value=True)
+        assert icon.evaluate("img => img.naturalWidth") > 0
+    assert_fits_the_screen(page)
+    page.screenshot(path=str(artifacts / "kiosk-devices-missing.png"))
+    page.click('#lang button[data-lang="en"]')
+    expect(bar.locator('li[data-code="buttons_absent"]')).to_have_text(
+        "Button board not found: stop sorting, call the supervisor"
+    )
+
+
+def test_a_refused_item_says_so_in_the_banner(page: Page, station: FakeStation) -> None:
+    station.update(phase="ready", weight_kg=0.0004, refused="too_light")
+    expect(page.locator("#banner-text")).to_have_text("Te licht, niet opgeslagen. Haal het eraf", timeout=WITHIN_MS)
+    expect(page.locator("#banner-icon")).to_have_attribute("src", re.compile(r"/warning\.svg$"))
+    station.update(refused="something_new")  # a reason the page has no text for still says "not recorded"
+    expect(page.locator("#banner-text")).to_contain_text("Niet opgeslagen", timeout=WITHIN_MS)
+    station.update(phase="idle", weight_kg=0.0, refused=None)
+    expect(page.locator("#banner-text")).to_have_text("Leg een voorwerp op de weegschaal", timeout=WITHIN_MS)
+
+
 def test_stopping_the_server_shows_connection_lost_and_a_restart_clears_it(
     browser: Browser, station: FakeStation
 ) -> None:

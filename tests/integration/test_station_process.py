@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import tomli_w
 
@@ -19,6 +21,7 @@ from firmware_mocks.scales.mt_sics import MtSicsScaleMock
 from firmware_mocks.sorter import StationRig
 from hub.service import Hub
 from sortcentre.infra import MosquittoServer, free_port
+from sortcentre.wire import Heartbeat, TopicKind, topic
 from tests.conftest import unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 
@@ -33,8 +36,6 @@ def write_config(
     kiosk: bool = True,
     site: str = "zwolle",
 ) -> Path:
-    import tomllib
-
     data = tomllib.loads(EXAMPLE.read_text())
     station_id = unique("station")
     data["station"]["id"] = station_id
@@ -132,3 +133,42 @@ def test_station_process_end_to_end(station: tuple[StationRig, StationProcess], 
     process.signal(signal.SIGTERM)
     assert wait_until(lambda: view(hub, station_id).get("state") == "stopped", 10)
     assert "4 sent" in process.log.read_text()
+
+
+def test_a_station_without_its_button_board_says_so_in_log_heartbeat_and_kiosk(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
+    config_path = write_config(tmp_path, mosquitto)
+    config = load_station_config(config_path)
+    rig = StationRig(config).start()  # scale and board mocks; the station is pointed elsewhere for its board
+    missing = tmp_path / "no-such-board"
+    data = tomllib.loads(config_path.read_text())
+    data["buttons"]["port"] = str(missing)
+    config_path.write_text(tomli_w.dumps(data))
+    process = StationProcess(config_path, tmp_path / "station.log")
+    process.start()
+    try:
+        kiosk = f"http://127.0.0.1:{config.kiosk.port}/api/state"
+
+        def kiosk_warnings() -> list[str]:
+            try:
+                return httpx.get(kiosk, timeout=2).json()["warnings"]  # type: ignore[no-any-return]
+            except httpx.HTTPError:
+                return []
+
+        assert wait_until(lambda: "buttons_absent" in kiosk_warnings(), 20), process.log.read_text()
+        # An independent client reads the heartbeat off the broker.
+        heartbeat_topic = topic(config.station.site, config.station.id, TopicKind.HEARTBEAT)
+        received = subprocess.run(
+            ["mosquitto_sub", "-h", mosquitto.host, "-p", str(mosquitto.port), "-t", heartbeat_topic, "-C", "1"],
+            capture_output=True,
+            timeout=20,
+            check=True,
+        )
+        assert "buttons_absent" in Heartbeat.model_validate_json(received.stdout).warnings
+        log = process.log.read_text()
+        warned = [line for line in log.splitlines() if f"buttons missing: button board {missing}" in line]
+        assert len(warned) == 1 and " WARNING " in warned[0], log
+    finally:
+        process.signal(signal.SIGTERM)
+        rig.stop()

@@ -6,6 +6,8 @@ import queue
 from dataclasses import dataclass
 from typing import Protocol
 
+from edge.stations.devices import DeviceProblem
+
 
 @dataclass(frozen=True, slots=True)
 class ButtonEvent:
@@ -22,5 +24,9 @@ class Buttons(Protocol):
 
     @property
     def healthy(self) -> bool: ...
+
+    @property
+    def problem(self) -> DeviceProblem | None:
+        """Why presses cannot arrive now (board missing, input ended); None while they can."""
 
     def close(self) -> None: ...

@@ -33,6 +33,7 @@ from typing import Any
 from gpiozero import LED, Button  # type: ignore[import-untyped]
 
 from edge.stations.buttons.base import ButtonEvent
+from edge.stations.devices import DeviceProblem
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,11 @@ class GpioButtons:
     def healthy(self) -> bool:
         # GPIO pins cannot be unplugged the way a USB board can: once claimed they work until closed.
         return not self._closed
+
+    @property
+    def problem(self) -> DeviceProblem | None:
+        # A pin that is missing or taken fails in the constructor, so the station does not start at all.
+        return DeviceProblem("fault", "GPIO buttons closed") if self._closed else None
 
     def set_led(self, key: str, on: bool) -> None:
         led = self._leds.get(key)

@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from edge.stations.buttons.base import ButtonEvent
+from edge.stations.devices import DeviceProblem
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,14 @@ class KeyboardButtons:
     @property
     def healthy(self) -> bool:
         return not self._eof and self._thread.is_alive()
+
+    @property
+    def problem(self) -> DeviceProblem | None:
+        if self._eof:
+            return DeviceProblem("fault", "keyboard input ended (EOF): is the station's terminal gone?")
+        if not self._thread.is_alive() and not self._stop.is_set():
+            return DeviceProblem("fault", "keyboard reading thread ended")
+        return None
 
     def set_led(self, key: str, on: bool) -> None:
         if on:

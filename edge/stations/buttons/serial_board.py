@@ -17,6 +17,7 @@ import time
 import serial
 
 from edge.stations.buttons.base import ButtonEvent
+from edge.stations.devices import DeviceProblem
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ class SerialButtonBoard:
         # Long-press keys held down right now: key -> monotonic time of the press.
         self._held: dict[str, float] = {}
         self._serial: serial.Serial | None = None
+        # Why the board is not open: None until an attempt failed, so a board that opens at start is never
+        # reported missing in the moment before the first attempt.
+        self._failure: str | None = None
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="button-board", daemon=True)
@@ -52,6 +56,13 @@ class SerialButtonBoard:
     @property
     def healthy(self) -> bool:
         return self._serial is not None
+
+    @property
+    def problem(self) -> DeviceProblem | None:
+        failure = self._failure
+        if self._serial is not None or failure is None:
+            return None
+        return DeviceProblem("absent", f"button board {self._port_name}: {failure}")
 
     def set_led(self, key: str, on: bool) -> None:
         self._send(f"L {key} {1 if on else 0}\r\n")
@@ -84,6 +95,7 @@ class SerialButtonBoard:
                 raw = self._serial.readline()
             except (serial.SerialException, OSError) as exc:
                 logger.warning("button board %s lost: %s", self._port_name, exc)
+                self._failure = f"lost: {exc}"
                 with self._write_lock:
                     self._serial.close()
                     self._serial = None
@@ -98,10 +110,13 @@ class SerialButtonBoard:
         try:
             port = serial.Serial(self._port_name, baudrate=self._baudrate, timeout=0.2)
         except (serial.SerialException, OSError) as exc:
+            # Retried every second: the station agent warns (once a minute at most) with this reason.
             logger.debug("button board %s not available: %s", self._port_name, exc)
+            self._failure = str(exc)
             return False
         with self._write_lock:
             self._serial = port
+        self._failure = None
         logger.info("button board on %s", self._port_name)
         return True
 

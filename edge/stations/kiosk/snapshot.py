@@ -15,8 +15,12 @@ Health = Literal["ok", "fault", "absent"]
 """A device that is configured and answers (ok), configured and failing (fault), or not fitted (absent)."""
 
 WarningCode = str
-"""A code such as ``journal_full``, ``clock_unsynced``, ``scale_fault``; the page knows the texts of the common ones
-and shows any other code as it is."""
+"""A code such as ``journal_full``, ``clock_unsynced``, ``scale_absent``, ``buttons_absent``; the page knows the texts
+(and device pictograms) of the common ones and shows any other code as it is."""
+
+RefusedCode = str
+"""Why the station did not record the item on the plate: ``journal_full``, ``too_light`` (rounds to 0 g),
+``too_heavy``, ``invalid_event`` (the contract refused the event); the page knows their texts."""
 
 
 class StationInfo(TypedDict):
@@ -67,6 +71,8 @@ class KioskSnapshot(TypedDict):
     confirm_key: str
     undo_key: str
     last_event: LastEvent | None
+    refused: RefusedCode | None
+    """Set when a press on the item now on the plate was refused; None again once the plate is empty."""
     connected: bool
     """Whether the MQTT connection to the hub is up."""
     scale: Health
@@ -95,6 +101,7 @@ def example() -> KioskSnapshot:
         "confirm_key": "C",
         "undo_key": "U",
         "last_event": None,
+        "refused": None,
         "connected": True,
         "scale": "ok",
         "camera": "ok",

@@ -1,14 +1,21 @@
 """The station state machine with scripted hardware and a recording MQTT client (no broker here: delivery
 through the real Mosquitto is tested in tests/integration)."""
 
+import ast
+import dataclasses
+import inspect
 import json
+import logging
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from edge.stations.agent import Phase, StationAgent
+from edge.stations.buttons import Buttons
 from edge.stations.config import StationConfig, load_station_config
 from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
@@ -46,12 +53,18 @@ class FixedVision:
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, suggestion: Suggestion | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        suggestion: Suggestion | None = None,
+        scale: dict[str, object] | None = None,
+        buttons: Buttons | None = None,
+    ) -> None:
         base = load_station_config(EXAMPLE)
         self.config = StationConfig.model_validate(
             base.model_dump()
             | {
-                "scale": base.scale.model_dump() | {"poll_interval_s": 0.02, "stable_time_s": 0.1},
+                "scale": base.scale.model_dump() | {"poll_interval_s": 0.02, "stable_time_s": 0.1} | (scale or {}),
                 "journal": {"path": tmp_path / "journal.sqlite"},
                 "heartbeat_s": 0.2,
             }
@@ -65,7 +78,7 @@ class Rig:
         self.agent = StationAgent(
             self.config,
             self._open,
-            self.buttons,
+            buttons if buttons is not None else self.buttons,
             self.journal,
             self.mqtt,  # type: ignore[arg-type]
             vision=FixedVision(lambda: self.suggestion),
@@ -232,14 +245,14 @@ def test_unpressed_items_can_be_recorded_as_unsorted(tmp_path: Path) -> None:
         rig.thread.join(5)
 
 
-def test_a_full_journal_refuses_items_visibly(tmp_path: Path) -> None:
+def test_a_full_journal_refuses_items_visibly_and_takes_them_again_once_drained(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.agent.config = rig.config.model_copy(
         update={"journal": rig.config.journal.model_copy(update={"max_bytes": 1024**2})}
     )
     # Fill the journal past its limit, as a day-long outage would.
-    for _ in range(3000):
-        rig.journal.append(lambda seq: (f"id-{seq}", b"x" * 400))
+    for _ in range(300):
+        rig.journal.append(lambda seq: (f"id-{seq}", b"x" * 4000))
     rig.mqtt.connected.clear()  # the broker is away: nothing drains
     rig.thread.start()
     try:
@@ -247,15 +260,35 @@ def test_a_full_journal_refuses_items_visibly(tmp_path: Path) -> None:
         rig.place(0.3)
         assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
         rig.buttons.press("1")
-        import time
+        # The sorter sees why: the screen names the refusal, and nothing is journaled or silently dropped.
+        assert wait_until(lambda: rig.agent.snapshot()["refused"] == "journal_full", 3)
+        assert rig.journal.counters()["made"] == 300
+        assert wait_until(lambda: "journal_full" in last_heartbeat(rig).warnings, 3)
+        full_on_disk = rig.journal.size_bytes()
+        rig.place(0.0)
+        assert wait_until(lambda: rig.agent.snapshot()["refused"] is None, 3)  # a new item, a clean screen
 
-        time.sleep(0.3)
-        assert rig.journal.counters()["made"] == 3000  # refused, and nothing silently dropped
-        heartbeat = Heartbeat.model_validate_json(rig.mqtt.payloads("/heartbeat")[-1])
-        assert "journal_full" in heartbeat.warnings
+        # The broker is back: the backlog drains (every event acknowledged) and the station takes items again.
+        rig.mqtt.connected.set()
+        assert wait_until(lambda: rig.journal.depth() == 0, 10)
+        assert wait_until(lambda: "journal_full" not in rig.agent.snapshot()["warnings"], 3)
+        rig.place(0.3)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        rig.buttons.press("1")
+        assert wait_until(lambda: rig.journal.counters()["made"] == 301, 3)
+        assert rig.agent.snapshot()["refused"] is None
+        assert wait_until(lambda: "journal_full" not in last_heartbeat(rig).warnings, 3)
+        # ... and its files gave the space back (the publisher's thread vacuums after acknowledgements).
+        assert wait_until(lambda: (tmp_path / "journal.sqlite").stat().st_size < 256 * 1024, 5)
+        assert rig.journal.size_bytes() < full_on_disk / 2
     finally:
         rig.agent.stop()
         rig.thread.join(5)
+
+
+def last_heartbeat(rig: Rig) -> Heartbeat:
+    assert wait_until(lambda: rig.mqtt.payloads("/heartbeat"), 3), "no heartbeat"
+    return Heartbeat.model_validate_json(rig.mqtt.payloads("/heartbeat")[-1])
 
 
 def test_snapshot_for_the_sorters_screen(rig: Rig) -> None:
@@ -288,7 +321,8 @@ def test_a_failed_camera_shows_in_status_and_never_blocks_weighing(tmp_path: Pat
             return Heartbeat.model_validate_json(sent[-1]).camera.value if sent else None
 
         assert wait_until(lambda: heartbeat_camera() == "fault", 3)
-        assert "camera_fault" in rig.agent.warnings()
+        # Configured but not there: health "fault" on the wire, and the warning says it was not found.
+        assert "camera_absent" in rig.agent.warnings() and "camera_absent" in last_heartbeat(rig).warnings
         rig.place(0.4)
         assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
         rig.buttons.press("1")
@@ -297,3 +331,160 @@ def test_a_failed_camera_shows_in_status_and_never_blocks_weighing(tmp_path: Pat
     finally:
         rig.agent.stop()
         rig.thread.join(5)
+
+
+def test_an_item_that_rounds_to_0_g_is_refused_with_a_message_not_a_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A minimum weight set below half a gram lets such an item through the weigher; the contract stores grams
+    # and refuses a weight of 0 g. The station must say so, not die on the refused event.
+    rig = Rig(tmp_path, scale={"min_weight_kg": 0.0001, "stable_band_kg": 0.0001})
+    rig.thread.start()
+    try:
+        rig.place(0.0004)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        with caplog.at_level(logging.WARNING, logger="edge.stations.agent"):
+            rig.buttons.press("1")
+            assert wait_until(lambda: rig.agent.snapshot()["refused"] == "too_light", 3)
+        assert "too light" in caplog.text
+        assert rig.thread.is_alive() and rig.journal.counters()["made"] == 0
+        rig.place(0.0)
+        assert wait_until(lambda: rig.agent.snapshot()["refused"] is None, 3)
+        rig.place(0.25)
+        assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+        rig.buttons.press("1")
+        assert wait_until(lambda: len(rig.events()) == 1, 3)
+        assert rig.events()[0]["weight_kg"] == 0.25
+    finally:
+        rig.agent.stop()
+        rig.thread.join(5)
+
+
+def test_an_event_heartbeat_or_status_the_contract_refuses_never_stops_the_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A clock the contract refuses (here a time without a timezone; a time before 1970 once the contract bounds
+    # it): every payload the station builds is refused. The loop goes on, the item is refused visibly.
+    monkeypatch.setattr("edge.stations.agent.now_utc_ms", lambda: datetime(1969, 12, 31, 23, 59))
+    rig = Rig(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="edge.stations.agent"):
+        rig.thread.start()
+        try:
+            rig.place(0.3)
+            assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+            rig.buttons.press("1")
+            assert wait_until(lambda: rig.agent.snapshot()["refused"] == "invalid_event", 3)
+            assert rig.thread.is_alive() and rig.journal.counters()["made"] == 0
+            assert "the contract refuses" in caplog.text
+            monkeypatch.undo()  # the clock is right again: the next item is recorded
+            rig.place(0.0)
+            assert wait_until(lambda: rig.agent.phase is Phase.IDLE, 3)
+            rig.place(0.5)
+            assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+            rig.buttons.press("1")
+            assert wait_until(lambda: len(rig.events()) == 1, 3)
+            assert wait_until(lambda: len(rig.mqtt.payloads("/heartbeat")) > 0, 3)
+        finally:
+            rig.agent.stop()
+            rig.thread.join(5)
+    assert not rig.thread.is_alive()
+
+
+def test_a_missing_button_board_is_loud_in_the_log_the_heartbeat_and_the_kiosk(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from edge.stations.buttons.serial_board import SerialButtonBoard
+    from edge.stations.kiosk.server import create_kiosk_app
+
+    port = tmp_path / "no-such-board"
+    board = SerialButtonBoard(str(port))  # the real backend, on a port that does not exist
+    rig = Rig(tmp_path, buttons=board)
+    with caplog.at_level(logging.INFO):
+        rig.thread.start()
+        try:
+            assert wait_until(lambda: "buttons_absent" in last_heartbeat(rig).warnings, 5)
+            with TestClient(create_kiosk_app(rig.agent.snapshot)) as client:
+                assert "buttons_absent" in client.get("/api/state").json()["warnings"]
+            assert wait_until(lambda: len(rig.mqtt.payloads("/heartbeat")) >= 5, 5)  # a second of retries
+        finally:
+            rig.agent.stop()
+            rig.thread.join(5)
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and str(port) in r.getMessage()]
+    # Named with its port and the reason, once: not again at every retry (once a minute at most).
+    assert len(warned) == 1, warned
+    assert "buttons missing" in warned[0] and "No such file" in warned[0]
+
+
+def test_a_missing_scale_is_named_in_the_warnings_and_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rig = Rig(tmp_path)
+    rig.scale_fails = True
+    with caplog.at_level(logging.WARNING):
+        rig.thread.start()
+        try:
+            assert wait_until(lambda: "scale_absent" in last_heartbeat(rig).warnings, 5)
+            assert last_heartbeat(rig).scale.value == "fault"  # configured: "absent" means not fitted
+            assert "scale_absent" in rig.agent.snapshot()["warnings"]
+            rig.scale_fails = False
+            assert wait_until(lambda: "scale_absent" not in last_heartbeat(rig).warnings, 5)
+        finally:
+            rig.agent.stop()
+            rig.thread.join(5)
+    assert f"scale missing: scale {rig.config.scale.port}: port gone" in caplog.text
+
+
+def test_the_kiosk_reads_one_frozen_view_that_the_agent_swaps(rig: Rig) -> None:
+    from edge.stations.agent import StationView, kiosk_snapshot
+
+    view = rig.agent.view
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        view.phase = Phase.READY  # type: ignore[misc]
+    # Every field is itself immutable: nothing a reader holds can change under it.
+    for field in dataclasses.fields(StationView):
+        value = getattr(view, field.name)
+        assert not isinstance(value, list | dict | set), field.name
+    rig.place(0.25)
+    assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
+    assert rig.agent.view is not view and view.phase is Phase.IDLE  # a new object; the old one unchanged
+    # Structurally: snapshot() reads the agent once (its published view) and builds from that alone, so no
+    # field of the kiosk's JSON comes from another moment of the machine than the rest.
+    tree = ast.parse(textwrap.dedent(inspect.getsource(StationAgent.snapshot)))
+    reads = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "self"]
+    assert reads == ["_view"]
+    params = list(inspect.signature(kiosk_snapshot).parameters)
+    source = inspect.getsource(kiosk_snapshot)
+    assert params == ["view"] and "self" not in source and "agent" not in source
+
+
+def test_snapshots_taken_while_the_machine_runs_are_each_consistent(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, Suggestion(label="pet", confidence=0.9, model_version="m1"))
+    rig.thread.start()
+    seen: list[dict[str, object]] = []
+    stop = threading.Event()
+
+    def kiosk() -> None:
+        while not stop.is_set():
+            seen.append(rig.agent.snapshot())  # type: ignore[arg-type]
+
+    reader = threading.Thread(target=kiosk, daemon=True)
+    reader.start()
+    try:
+        for n in range(4):
+            rig.place(0.1 + n / 10)
+            assert wait_until(lambda: rig.buttons.lit == {"2"}, 3)
+            rig.buttons.press("C")
+            assert wait_until(lambda: rig.agent.phase is Phase.DONE, 3)
+            rig.place(0.0)
+            assert wait_until(lambda: rig.agent.phase is Phase.IDLE, 3)
+    finally:
+        stop.set()
+        reader.join(5)
+        rig.agent.stop()
+        rig.thread.join(5)
+    assert len(seen) > 100
+    for snap in seen:
+        lit = [c["id"] for c in snap["categories"] if c["lit"]]  # type: ignore[attr-defined]
+        suggestion = snap["suggestion"]
+        assert lit == ([suggestion["label"]] if suggestion else []), snap  # type: ignore[index]
+        assert suggestion is None or snap["phase"] in ("ready", "done"), snap

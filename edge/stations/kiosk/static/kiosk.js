@@ -37,9 +37,21 @@ const TEXT = {
     warnings: {
       journal_full: "Opslag vol: niet meer sorteren, roep de begeleider",
       scale_fault: "Weegschaal werkt niet: niet sorteren, roep de begeleider",
+      scale_absent: "Weegschaal niet gevonden: niet sorteren, roep de begeleider",
+      buttons_fault: "Knoppenbord werkt niet: niet sorteren, roep de begeleider",
+      buttons_absent: "Knoppenbord niet gevonden: niet sorteren, roep de begeleider",
       camera_fault: "Camera werkt niet: kies zelf de categorie",
+      camera_absent: "Camera niet gevonden: kies zelf de categorie",
+      vision_unavailable: "Geen suggesties: kies zelf de categorie",
       clock_unsynced: "Klok staat niet gelijk: sorteren mag, meld het de begeleider",
       offline: "Geen verbinding met de hub: sorteren mag, het wordt later verstuurd",
+    },
+    refused: {
+      journal_full: "Niet opgeslagen: opslag vol. Haal het eraf",
+      too_light: "Te licht, niet opgeslagen. Haal het eraf",
+      too_heavy: "Te zwaar, niet opgeslagen. Haal het eraf",
+      invalid_event: "Niet opgeslagen: storing. Haal het eraf, roep de begeleider",
+      other: "Niet opgeslagen. Haal het eraf, roep de begeleider",
     },
   },
   en: {
@@ -69,15 +81,39 @@ const TEXT = {
     warnings: {
       journal_full: "Storage full: stop sorting, call the supervisor",
       scale_fault: "Scale not working: stop sorting, call the supervisor",
+      scale_absent: "Scale not found: stop sorting, call the supervisor",
+      buttons_fault: "Button board not working: stop sorting, call the supervisor",
+      buttons_absent: "Button board not found: stop sorting, call the supervisor",
       camera_fault: "Camera not working: choose the category yourself",
+      camera_absent: "Camera not found: choose the category yourself",
+      vision_unavailable: "No suggestions: choose the category yourself",
       clock_unsynced: "Clock not set: you may sort, tell the supervisor",
       offline: "No connection to the hub: keep sorting, it is sent later",
+    },
+    refused: {
+      journal_full: "Not recorded: storage full. Take it off",
+      too_light: "Too light, not recorded. Take it off",
+      too_heavy: "Too heavy, not recorded. Take it off",
+      invalid_event: "Not recorded: fault. Take it off, call the supervisor",
+      other: "Not recorded. Take it off, call the supervisor",
     },
   },
 };
 
 const HEALTH = ["ok", "fault", "absent"];
 const PHASE_ICON = { idle: "place", weighing: "hourglass", ready: "press", done: "lift" };
+// Each warning shows the pictogram of what it is about (the device that is missing or failing), beside its words.
+const WARNING_ICON = {
+  journal_full: "journal",
+  scale_fault: "scale",
+  scale_absent: "scale",
+  buttons_fault: "buttons",
+  buttons_absent: "buttons",
+  camera_fault: "camera",
+  camera_absent: "camera",
+  vision_unavailable: "camera",
+  offline: "offline",
+};
 
 // What the page falls back to for a key the snapshot lacks, so one missing field does not blank the screen.
 const DEFAULTS = {
@@ -90,6 +126,7 @@ const DEFAULTS = {
   confirm_key: "",
   undo_key: "",
   last_event: null,
+  refused: null,
   connected: false,
   scale: "absent",
   camera: "absent",
@@ -253,7 +290,13 @@ function renderWarnings() {
     ...codes.map((code) => {
       const li = document.createElement("li");
       li.dataset.code = code;
-      li.textContent = t("warnings")[code] || code;
+      const img = document.createElement("img");
+      img.className = "warning-icon";
+      img.alt = "";
+      setPictogram(img, WARNING_ICON[code] || "warning");
+      const words = document.createElement("span");
+      words.textContent = t("warnings")[code] || code;
+      li.append(img, words);
       return li;
     }),
   );
@@ -292,8 +335,11 @@ function render() {
   const phase = PHASE_ICON[state.phase] ? state.phase : "idle";
   document.body.dataset.phase = phase;
   $("station").textContent = state.station.id;
-  setPictogram($("banner-icon"), PHASE_ICON[phase]);
-  $("banner-text").textContent = t(phase);
+  // A refused press outranks the phase: the item is on the plate but was not recorded, and the sorter must know.
+  const refused = state.refused ? String(state.refused) : "";
+  document.body.dataset.refused = refused ? "true" : "false";
+  setPictogram($("banner-icon"), refused ? "warning" : PHASE_ICON[phase]);
+  $("banner-text").textContent = refused ? t("refused")[refused] || t("refused").other : t(phase);
   $("weight-value").textContent = formatKg(state.weight_kg);
   const stable = Boolean(state.stable);
   // Without a reading there is nothing to call stable or moving.

@@ -36,6 +36,8 @@ PICTOGRAMS = [
     "online",
     "offline",
     "warning",
+    "buttons",
+    "journal",
     "generic",
 ]
 
