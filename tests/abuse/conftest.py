@@ -25,6 +25,7 @@ from tests.integration.fleet import HubProcess
 
 ADMIN = "abuse-admin"
 PASSWORD = "abuse-admin-password-13"
+ADD_ADMIN = [sys.executable, "-m", "sortcentre", "users", "add", ADMIN, "--role", "admin", "--password-stdin"]
 ACK_WITHIN_S = 2.0  # the bound: a valid event after any poison is stored within this
 
 
@@ -41,8 +42,7 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = folder / "hub.toml"
     config.write_text(f'[auth]\nusers_file = "{folder / "users.sqlite"}"\n')
     subprocess.run(
-        [sys.executable, "-m", "sortcentre", "users", "add", ADMIN, "--role", "admin", "--password-stdin"]
-        + ["--config", str(config)],
+        [*ADD_ADMIN, "--config", str(config)],
         input=f"{PASSWORD}\n".encode(),
         check=True,
         capture_output=True,

@@ -7,6 +7,7 @@ can send broken packets on purpose. Packet layouts: MQTT 3.1.1 §2 (fixed header
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -114,8 +115,6 @@ class RawClient:
             return True
 
     def disconnect(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # already closed by the broker
             self.sock.sendall(bytes([DISCONNECT, 0]))
-        except OSError:
-            pass  # already closed by the broker
         self.sock.close()
