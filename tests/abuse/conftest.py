@@ -138,6 +138,11 @@ class AbuseHub:
         )
         return {reason: int(float(n)) for reason, n in found if float(n)}
 
+    def events_acked(self) -> int:
+        """``sortcentre_events_stored_total``: counted when a stored batch is acknowledged to the broker."""
+        found = re.search(r"^sortcentre_events_stored_total ([0-9.e+]+)$", self.metrics(), re.M)
+        return int(float(found.group(1))) if found else 0
+
     def queue_depth(self) -> float:
         found = re.search(r"^sortcentre_ingest_queue_depth ([0-9.e+]+)$", self.metrics(), re.M)
         assert found, "no sortcentre_ingest_queue_depth in /metrics"
