@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from datetime import UTC, datetime
 
@@ -122,6 +123,9 @@ class Hub:
         self.store.close()
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def run_hub(settings: HubSettings) -> int:
     """Serve until asked to stop (0) or until a hub thread died (1: for systemd to restart the hub)."""
     hub = Hub(settings)
@@ -141,6 +145,11 @@ def run_hub(settings: HubSettings) -> int:
         server.should_exit = True  # uvicorn checks it about every 0.1 s and shuts down as for a SIGTERM
 
     hub.supervisor.listeners.append(stop_serving)
+    # uvicorn raises a SIGTERM or SIGINT it caught again once it has stopped serving, so that the process ends
+    # "killed by the signal": under the default handler that killed the hub before hub.stop() stored and
+    # acknowledged what it had received. Noting the signal here lets the shutdown finish and exit 0.
+    asked_to_stop: list[int] = []
+    previous = {sig: signal.signal(sig, lambda sig, _frame: asked_to_stop.append(sig)) for sig in _STOP_SIGNALS}
     hub.start()
     if not hub.logins.users.users():
         logger.warning(
@@ -149,10 +158,12 @@ def run_hub(settings: HubSettings) -> int:
         )
     logger.info("hub serving on http://%s:%s/", settings.http_host, settings.http_port)
     try:
-        if hub.supervisor.healthy:  # a thread may have died already while starting
+        if hub.supervisor.healthy and not asked_to_stop:  # a thread may have died, or a signal come, while starting
             server.run()
     finally:
         hub.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not hub.supervisor.healthy:
         logger.critical("hub stopped after a failure: %s", "; ".join(hub.supervisor.failures()))
         return 1
