@@ -25,40 +25,14 @@ from sortcentre.wire import (
     decode,
     decode_event,
     grams,
-    topic,
 )
 from sortcentre.wire.topics import TopicKind
 from tests.conftest import make_event
+from tests.unit.wire.decode_inputs import TOPICS, VALID
 
-SITE, STATION = "zwolle", "zwolle-plastic-1"
-TOPICS = {kind: topic(SITE, STATION, kind) for kind in (TopicKind.EVENT, TopicKind.STATUS, TopicKind.HEARTBEAT)}
+STATUS: dict[str, Any] = VALID[TopicKind.STATUS]
+HEARTBEAT: dict[str, Any] = VALID[TopicKind.HEARTBEAT] | {"warnings": []}
 
-STATUS: dict[str, Any] = {
-    "schema_version": 1,
-    "site": SITE,
-    "station": STATION,
-    "state": "online",
-    "since": "2026-11-27T07:58:00.000Z",
-    "software_version": "0.1.0",
-}
-HEARTBEAT: dict[str, Any] = {
-    "schema_version": 1,
-    "site": SITE,
-    "station": STATION,
-    "boot_id": "4b6f2d0e-8a51-4c3e-9f27-1d5e6a7b8c90",
-    "station_time": "2026-11-27T09:41:10.000Z",
-    "uptime_s": 6190.4,
-    "scale": "ok",
-    "camera": "absent",
-    "model_version": None,
-    "journal_depth": 0,
-    "oldest_unsent_age_s": None,
-    "clock_synced": True,
-    "events_made": 1842,
-    "events_sent": 1842,
-    "warnings": [],
-    "software_version": "0.1.0",
-}
 # The time field of each payload kind.
 TIME_FIELD = {TopicKind.EVENT: "station_time", TopicKind.STATUS: "since", TopicKind.HEARTBEAT: "station_time"}
 
