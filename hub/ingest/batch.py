@@ -16,8 +16,16 @@ from typing import NamedTuple
 
 from hub.ingest.backoff import Backoff
 from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.points import event_line, grams
-from sortcentre.wire import ContractError, EventType, RejectReason, SortingEvent, StationTimeWindow, decode_event
+from hub.storage.points import event_line
+from sortcentre.wire import (
+    ContractError,
+    EventType,
+    RejectReason,
+    SortingEvent,
+    StationTimeWindow,
+    decode_event,
+    grams,
+)
 
 logger = logging.getLogger(__name__)
 

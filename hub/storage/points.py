@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hub.storage.line_protocol import FieldValue, line
-from sortcentre.wire import EventType, SortingEvent
+from sortcentre.wire import EventType, SortingEvent, grams
 
 MEASUREMENT = "sorting_event"
 _SEQ_SLOTS = 1_000_000
@@ -31,10 +31,6 @@ def timestamp_ns(event: SortingEvent) -> int:
     # Integer arithmetic on timedelta: float timestamps would round some milliseconds the wrong way.
     ms = (event.station_time - _EPOCH) // timedelta(milliseconds=1)
     return ms * 1_000_000 + event.seq % _SEQ_SLOTS
-
-
-def grams(weight_kg: float) -> int:
-    return round(weight_kg * 1000)
 
 
 # InfluxDB 1.x keeps a backslash in a tag value as it is (``\\`` stays two characters) and reads one before the

@@ -97,7 +97,7 @@ class RawClient:
             where = topic.encode() if isinstance(topic, str) else topic
             self.sock.sendall(publish_packet(where, payload, qos=1, packet_id=sent % 65535 + 1))
             sent += 1
-        for _ in range(min(in_flight, sent)):
+        for _ in range(in_flight):  # every permit back = every PUBACK in (the ones never taken come at once)
             if not window.acquire(timeout=30):
                 raise TimeoutError(f"{acked} of {sent} publishes acknowledged ({failure or 'no error'})")
         self.sock.shutdown(socket.SHUT_RD)  # ends the reader; the socket stays open to disconnect

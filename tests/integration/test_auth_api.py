@@ -46,6 +46,7 @@ OWN = {"Origin": "http://testserver"}
 # page, send the browser to /login.
 ANONYMOUS = {
     ("GET", "/api/v1/health"),
+    ("GET", "/healthz"),
     ("GET", "/login"),
     ("POST", "/api/v1/login"),
     # The feed's documentation: no data in it (its answers need a key; tests/integration/test_feeds.py).
@@ -345,11 +346,21 @@ def test_forged_forwarded_for_does_not_get_past_the_login_limit(
     settings.auth.login_failures_per_address = 10
     seen: list[list[int]] = []
 
-    def serve(app: Any, **options: Any) -> None:
-        with Served(app, options) as served:
-            seen.append(spray(served.url, 10, forwarded=True))
+    class SprayedServer(uvicorn.Server):
+        """The server run_hub builds, with its own config; sprayed from a second thread once it listens."""
 
-    monkeypatch.setattr(service.uvicorn, "run", serve)
+        def run(self, sockets: Any = None) -> None:
+            def attack() -> None:
+                if wait_until(lambda: self.started, 10):
+                    seen.append(spray(f"http://{settings.http_host}:{settings.http_port}", 10, forwarded=True))
+                self.should_exit = True
+
+            attacker = threading.Thread(target=attack)
+            attacker.start()
+            super().run(sockets)
+            attacker.join(30)
+
+    monkeypatch.setattr(service.uvicorn, "Server", SprayedServer)
     try:
         service.run_hub(settings)
     finally:

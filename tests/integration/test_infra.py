@@ -78,7 +78,7 @@ def test_the_mosquitto_probe_wants_the_answer_of_a_broker_configured_as_ours(
 ) -> None:
     """With accounts, an anonymous CONNECT must be refused (the accounts are in force); without, accepted."""
     accounts = BrokerAccounts(tmp_path / "accounts")
-    accounts.add("hub")
+    accounts.add_hub()
     with MosquittoServer(tmp_path / "m", accounts=accounts) as broker:
         assert broker.is_ready()
         assert mqtt_connack(broker.host, broker.port) == 5  # not authorised (MQTT 3.1.1 §3.2.2.3)

@@ -81,7 +81,7 @@ def test_a_wrong_password_is_a_warning_with_the_brokers_refusal(
     tmp_path: Path, records: pytest.LogCaptureFixture
 ) -> None:
     accounts = BrokerAccounts(tmp_path / "accounts")
-    accounts.add("zwolle-plastic-1", "the-right-one")
+    accounts.add_station("zwolle-plastic-1", "zwolle", "the-right-one")
     with MosquittoServer(tmp_path / "broker", accounts=accounts) as broker:
         settings = MqttSettings(host=broker.host, port=broker.port, username="zwolle-plastic-1", password="wrong")
         with started(settings) as client:

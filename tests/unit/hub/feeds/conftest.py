@@ -25,7 +25,7 @@ class FakeInflux:
         if self.down:
             raise InfluxError("query failed: connection refused")
         if self.refused:
-            raise InfluxError("query error: error parsing query: found EOF", 200)
+            raise InfluxError("query error: error parsing query: found EOF", 200, refused=True)
         start, end = (datetime.fromisoformat(t) for t in re.findall(r"time [<>]=? '([^']+)'", influxql))
         sites = set(re.findall(r"\"site\" = '([^']+)'", influxql)) or None
         series: dict[tuple[str, str, str], list[list[int]]] = defaultdict(list)
