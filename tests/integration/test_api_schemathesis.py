@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -40,6 +39,7 @@ from hub.keys.ratelimit import TokenBucket
 from hub.service import Hub
 from sortcentre.mqtt import MqttClient
 from tests.conftest import unique
+from tests.integration.generated_cases import for_each_case
 from tests.integration.test_feeds import REFERENCE, STATIONS, Fleet, publish
 
 # Per operation that takes parameters or a body (ten of them; the others have one request to make each): about
@@ -112,19 +112,7 @@ def test_no_server_errors_over_the_whole_api(hub: Hub, station: MqttClient, tmp_
     per_operation: dict[str, Counter[int]] = {}
 
     def run(operation: APIOperation, mode: GenerationMode, examples: int) -> None:
-        strategy = operation.as_strategy(generation_mode=mode)
-        if mode is GenerationMode.POSITIVE:
-            strategy = strategy.map(near_the_present)
-
-        @given(case=strategy)
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            derandomize=True,  # the same requests on every run: a failure here is reproducible
-            suppress_health_check=list(HealthCheck),
-        )
-        def one(case: Case) -> None:
+        def check(case: Case) -> None:
             given_headers = headers()
             response = case.call(headers=given_headers)
             sent[mode.value] += 1
@@ -132,7 +120,7 @@ def test_no_server_errors_over_the_whole_api(hub: Hub, station: MqttClient, tmp_
             per_operation.setdefault(operation.label, Counter())[response.status_code] += 1
             case.validate_response(response, checks=CHECKS, headers=given_headers)
 
-        one()
+        for_each_case(operation, mode, examples, near_the_present, check)
 
     started = time.monotonic()
     for operation in operations:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -25,6 +24,7 @@ from schemathesis.checks import (
 
 from hub.service import Hub
 from sortcentre.mqtt import MqttClient
+from tests.integration.generated_cases import for_each_case
 from tests.integration.test_feeds import REFERENCE, STATIONS, Fleet, feed_app, publish
 
 # Valid and invalid (schema-violating) requests; the sum is what the acceptance asks for, with a margin for
@@ -75,25 +75,13 @@ def test_no_server_errors_over_generated_requests(hub: Hub, station: MqttClient,
     statuses: dict[int, int] = {}
 
     def run(mode: GenerationMode, examples: int) -> None:
-        strategy = operation.as_strategy(generation_mode=mode)
-        if mode is GenerationMode.POSITIVE:
-            strategy = strategy.map(near_the_present)
-
-        @given(case=strategy)
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            derandomize=True,  # the same requests on every run: a failure here is reproducible
-            suppress_health_check=list(HealthCheck),
-        )
-        def one(case: Case) -> None:
+        def check(case: Case) -> None:
             response = case.call(headers=headers)
             sent[mode.value] = sent.get(mode.value, 0) + 1
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             case.validate_response(response, checks=CHECKS, headers=headers)
 
-        one()
+        for_each_case(operation, mode, examples, near_the_present, check)
 
     started = time.monotonic()
     run(GenerationMode.POSITIVE, POSITIVE_EXAMPLES)
