@@ -30,7 +30,7 @@ from hub.storage.influx_v1 import InfluxError, InfluxSettings, InfluxV1
 from hub.storage.points import event_line
 from hub.storage.rollups import CREATE_RETENTION_POLICY, refresh, refresh_isolating
 from sortcentre.infra import InfluxServer, MosquittoServer, free_port
-from sortcentre.mqtt import InboundMessage, MqttClient
+from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
 from sortcentre.wire import RejectReason, TopicKind, subscription, topic
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
@@ -351,10 +351,27 @@ def test_retained_poison_status_neither_kills_the_live_view_nor_goes_uncounted(
             mosquitto_pub(mosquitto, where, b"", retain=True)
 
 
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[MosquittoServer]:
+    """A broker of this test's own: retained statuses other tests left on the session's broker would take places."""
+    with MosquittoServer(tmp_path / "own-broker") as server:
+        yield server
+
+
+@pytest.fixture
+def own_station(own_broker: MosquittoServer) -> Iterator[MqttClient]:
+    client = MqttClient(MqttSettings(host=own_broker.host, port=own_broker.port), unique("station"))
+    client.start()
+    assert client.wait_connected(10)
+    yield client
+    client.stop()
+
+
 def test_the_live_view_tracks_a_bounded_number_of_stations(
-    mosquitto: MosquittoServer, influx: InfluxServer, hubs: list[Hub], station: MqttClient
+    own_broker: MosquittoServer, influx: InfluxServer, hubs: list[Hub], own_station: MqttClient
 ) -> None:
-    hub = start_hub(mosquitto, influx, dashboard=DashboardSettings(max_stations=5))
+    station = own_station
+    hub = start_hub(own_broker, influx, dashboard=DashboardSettings(max_stations=5))
     hubs.append(hub)
     site = unique("b")
     for n in range(8):
