@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import capacity, dashboard, ingest, journal, station, vision, year
-from sortcentre.infra import InfluxServer, MosquittoServer
+from local_servers import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

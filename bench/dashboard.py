@@ -20,9 +20,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.ingest import _start_hub
 from bench.stats import percentile
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
+from local_servers import InfluxServer, MosquittoServer
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_event
 from tests.integration.fleet import HubProcess

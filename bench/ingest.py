@@ -22,9 +22,9 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.stats import percentile
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, subscription
+from core.contract import TopicKind, subscription
+from core.transport import MqttClient, MqttSettings
+from local_servers import InfluxServer, MosquittoServer
 from tests.integration.fleet import HubProcess, fleet_payloads, publish_parallel
 
 EVENTS = int(os.environ.get("SORTCENTRE_BENCH_INGEST_EVENTS", "200000"))
@@ -205,7 +205,7 @@ def run(folder: Path, broker: MosquittoServer, influx: InfluxServer) -> list[str
         "default settings (2 ingest worker processes, batches of up to 5,000 or 200 ms, rollups refreshed before",
         "each acknowledgement). Everything shares the machine's cores: publishers, Mosquitto, InfluxDB and hub.",
         "The project's MQTT client is paho-mqtt with its own socket buffering (64 KiB reads) and its own reader",
-        "for MQTT 3.1.1 PUBLISH packets of QoS 0 and 1 (`sortcentre/mqtt/client.py`); the hub receives through it.",
+        "for MQTT 3.1.1 PUBLISH packets of QoS 0 and 1 (`core/transport/mqtt.py`); the hub receives through it.",
         "",
         "| path | events/s | ratio to plain paho |",
         "|---|---|---|",

@@ -19,7 +19,7 @@ import psutil
 from hub.ingest.batch import BatchResult, BatchWriter
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1
 from hub.storage.rollups import CREATE_RETENTION_POLICY, LAYERS, Layer, _ranges, _statement, refresh_range
-from sortcentre.infra import InfluxServer
+from local_servers import InfluxServer
 from tests.integration.fleet import fleet_payloads
 
 EVENTS, STATIONS, BATCH = 100_000, 50, 5_000

@@ -14,6 +14,8 @@ import psutil
 import tomli_w
 
 from bench.stats import summary_ms
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from edge.stations.agent import Phase, StationAgent
 from edge.stations.buttons.serial_board import SerialButtonBoard
 from edge.stations.config import StationConfig
@@ -21,9 +23,7 @@ from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from edge.stations.scales.mt_sics import MtSicsScale
 from firmware_mocks.sorter import StationRig
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from local_servers import MosquittoServer
 from tests.conftest import make_event
 
 PRESSES = 300

@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from core.transport import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import ButtonEvent
 from edge.stations.config import load_station_config
 from edge.stations.journal import Journal
-from sortcentre.mqtt import MqttClient
 from tests.fakes import FakeButtons, ScriptedScale
 
 

@@ -21,7 +21,7 @@ from hub.storage.influx_v1 import InfluxSettings, InfluxV1
 from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import CREATE_RETENTION_POLICY, LOCAL, rebuild
 from hub.storage.throughput import Period, throughput
-from sortcentre.infra import InfluxServer
+from local_servers import InfluxServer
 
 STATIONS = 50
 SITES = ["zwolle", "dalfsen", "ommen", "staphorst", "zwartewaterland"]

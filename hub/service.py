@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
+from core.transport import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
@@ -27,7 +28,6 @@ from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.rollups import CREATE_RETENTION_POLICY
 from hub.supervision import Supervisor
-from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.files import ConfigError, describe, read_toml
+from core.transport import MqttSettings
 from hub.feeds.settings import FeedSettings
 from hub.ingest.pipeline import IngestSettings
 from hub.keys.settings import KeySettings
 from hub.live.settings import DashboardSettings
 from hub.storage.influx_v1 import InfluxSettings
-from sortcentre.config_files import ConfigError, describe, read_toml
-from sortcentre.mqtt import MqttSettings
 
 logger = logging.getLogger(__name__)
 

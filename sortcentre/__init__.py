@@ -1,3 +1,6 @@
-"""Sortcentre: shared core (wire contract, MQTT transport, CLI, local infrastructure runners)."""
+"""The ``sortcentre`` command: the top layer. It wires station, vision, hub, simulators and local servers together
+(command line, demo); nothing in the project imports it. See docs/architecture.md."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from sortcentre import __version__, logs
-from sortcentre.config_files import ConfigError
+from config.files import ConfigError
+from core import __version__, logs
 
 app = typer.Typer(
     help="Sortcentre: sorting stations, their simulated hardware, and the hub that collects the volumes.",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.wire import EventType, SortingEvent, Suggestion
+from core.contract import EventType, SortingEvent, Suggestion
+from local_servers import InfluxServer, MosquittoServer
 
 
 @pytest.fixture(scope="session")

@@ -35,20 +35,8 @@ from enum import StrEnum
 from pydantic import ValidationError
 from uuid6 import uuid7
 
-from edge.stations.buttons import ButtonEvent, Buttons
-from edge.stations.camera import Camera
-from edge.stations.clock import clock_synced
-from edge.stations.config import StationConfig
-from edge.stations.devices import DeviceAlarms, DeviceProblem
-from edge.stations.journal import Journal
-from edge.stations.kiosk.snapshot import KioskSnapshot
-from edge.stations.publisher import Publisher
-from edge.stations.scales import Reading, Scale, ScaleError
-from edge.stations.vision_link import VisionLink
-from edge.stations.weighing import StableWeight, WeightState
-from sortcentre import __version__
-from sortcentre.mqtt import MqttClient, Will
-from sortcentre.wire import (
+from core import __version__
+from core.contract import (
     MAX_WEIGHT_KG,
     DeviceHealth,
     EventType,
@@ -61,6 +49,18 @@ from sortcentre.wire import (
     now_utc_ms,
     topic,
 )
+from core.transport import MqttClient, Will
+from edge.stations.buttons import ButtonEvent, Buttons
+from edge.stations.camera import Camera
+from edge.stations.clock import clock_synced
+from edge.stations.config import StationConfig
+from edge.stations.devices import DeviceAlarms, DeviceProblem
+from edge.stations.journal import Journal
+from edge.stations.kiosk.snapshot import KioskSnapshot
+from edge.stations.publisher import Publisher
+from edge.stations.scales import Reading, Scale, ScaleError
+from edge.stations.vision_link import VisionLink
+from edge.stations.weighing import StableWeight, WeightState
 
 logger = logging.getLogger(__name__)
 

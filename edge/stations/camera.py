@@ -33,8 +33,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from core.contract.payloads import DeviceHealth
 from edge.stations.devices import DeviceProblem
-from sortcentre.wire.payloads import DeviceHealth
 
 logger = logging.getLogger(__name__)
 

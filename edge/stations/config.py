@@ -8,10 +8,10 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from config import files as config_files
+from core.contract.topics import SLUG_PATTERN
+from core.transport import MqttSettings
 from edge.vision.suggester import VisionConfig
-from sortcentre import config_files
-from sortcentre.mqtt import MqttSettings
-from sortcentre.wire.topics import SLUG_PATTERN
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 Key = Annotated[str, Field(pattern=r"^[0-9A-Z]{1,3}$", description="button key on the board")]
@@ -127,7 +127,7 @@ class StationConfig(_Strict):
 
 
 def load_station_config(path: Path) -> StationConfig:
-    """Read and validate; raises sortcentre.config_files.ConfigError naming the file and the bad keys.
+    """Read and validate; raises config.files.ConfigError naming the file and the bad keys.
 
     The MQTT password may come from the environment (SORTCENTRE_MQTT_PASSWORD) instead of the file."""
     config = config_files.load(StationConfig, path)

@@ -14,8 +14,8 @@ import queue
 import sqlite3
 import threading
 
+from core.transport import MqttClient
 from edge.stations.journal import Journal
-from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import signal
 from types import FrameType
 from typing import Any
 
+from core.transport import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import Buttons
 from edge.stations.buttons.factory import open_buttons
@@ -18,7 +19,6 @@ from edge.stations.scales.registry import open_scale
 from edge.stations.vision_link import CameraVision
 from edge.vision.capture import CaptureStore
 from edge.vision.suggester import Suggester
-from sortcentre.mqtt import MqttClient
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
 
+from core.contract import Suggestion as WireSuggestion
 from edge.stations.camera import Camera, Frame
 from edge.vision.capture import CaptureStore
 from edge.vision.suggester import Suggester
 from edge.vision.suggestion import Answer, NoSuggestion, Suggestion
-from sortcentre.wire import Suggestion as WireSuggestion
 
 logger = logging.getLogger(__name__)
 

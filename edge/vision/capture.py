@@ -32,8 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.contract.topics import SLUG_PATTERN
 from edge.vision.dataset import IMAGE_SUFFIX, META_SUFFIX, CaptureMeta, sample_paths
-from sortcentre.wire.topics import SLUG_PATTERN
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sortcentre.wire.payloads import Suggestion as WireSuggestion
+from core.contract.payloads import Suggestion as WireSuggestion
 
 
 class Source(StrEnum):

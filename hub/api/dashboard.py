@@ -14,10 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import HubState, StateDep, UserDep
 from hub.live.board import Board, DashboardOut, Sites
 from hub.live.broadcast import Broadcaster
-from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard"])
 

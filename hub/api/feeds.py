@@ -21,6 +21,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import AdminDep, StateDep
 from hub.api.errors import ErrorOut, range_error, store_error
 from hub.feeds.openapi import feed_schema, render_docs
@@ -43,7 +44,6 @@ from hub.keys.web import reference_of, requested_sites
 from hub.reports.csv_writer import Number, write_csv
 from hub.settings import WebSettings
 from hub.storage.influx_v1 import InfluxError
-from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
 admin_router = APIRouter(prefix="/api/v1/admin/periods", tags=["periods"])

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep, UserDep
 from hub.api.errors import STORE_ERRORS, store_error
 from hub.reports.csv_writer import Cell, Number, write_csv
@@ -18,7 +19,6 @@ from hub.storage.history import Group, History, history
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.rollups import rfc3339
 from hub.storage.throughput import Period
-from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["history"])
 

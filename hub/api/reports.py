@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep
 from hub.api.errors import range_error, store_error
 from hub.feeds.ranges import RangeError, check_range
@@ -26,7 +27,6 @@ from hub.reports.fetch import month_volumes
 from hub.reports.render import Format, filename, to_csv, to_html
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.rollups import LOCAL
-from sortcentre.wire.topics import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from hub.feeds.periods import PeriodStore

@@ -9,9 +9,9 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import AdminDep, StateDep, UserDep
 from hub.auth.web import metrics_reader
-from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter()
 

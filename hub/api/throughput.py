@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep, UserDep
 from hub.api.errors import STORE_ERRORS, range_error, store_error
 from hub.feeds.ranges import RangeError, check_moments, to_utc
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.throughput import Period, throughput
-from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["throughput"])
 

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep, UserDep
 from hub.api.errors import STORE_ERRORS, store_error
 from hub.storage.agreement import PERIODS, Agreement, agreement
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.throughput import Period
-from sortcentre.wire.topics import SLUG_PATTERN
 
 router = APIRouter(prefix="/api/v1/vision", tags=["vision"])
 

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.contract.topics import TopicError, check_slug
 from hub.api.deps import Principal, Role
 from hub.auth.passwords import Passwords, check_new_password
-from sortcentre.wire.topics import TopicError, check_slug
 
 if TYPE_CHECKING:
     from hub.settings import AuthSettings

@@ -39,10 +39,10 @@ def close_command(
     config: ConfigOption = None,
 ) -> None:
     """Freeze a month's figures: later events for it show in the feed as an adjustment."""
+    from config.files import ConfigError
     from hub.feeds.periods import PeriodError, PeriodStore, close_month
     from hub.settings import HubSettings
     from hub.storage.influx_v1 import InfluxError, InfluxV1
-    from sortcentre.config_files import ConfigError
 
     try:
         settings = HubSettings.load(config)
@@ -63,9 +63,9 @@ def close_command(
 @periods_app.command("list")
 def list_command(config: ConfigOption = None) -> None:
     """Show the closed months: when, by whom, and their frozen totals."""
+    from config.files import ConfigError
     from hub.feeds.periods import PeriodStore
     from hub.settings import HubSettings
-    from sortcentre.config_files import ConfigError
 
     try:
         settings = HubSettings.load(config)

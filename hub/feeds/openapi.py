@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
-from sortcentre import __version__
+from core import __version__
 
 TITLE = "Sortcentre volume feed"
 DESCRIPTION = """\

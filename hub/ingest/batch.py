@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from hub.ingest.backoff import Backoff
-from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.points import event_line
-from sortcentre.wire import (
+from core.contract import (
     ContractError,
     EventType,
     RejectReason,
@@ -26,6 +23,9 @@ from sortcentre.wire import (
     decode_event,
     grams,
 )
+from hub.ingest.backoff import Backoff
+from hub.storage.influx_v1 import InfluxError, InfluxV1
+from hub.storage.points import event_line
 
 logger = logging.getLogger(__name__)
 

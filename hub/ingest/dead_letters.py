@@ -8,7 +8,7 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sortcentre.wire import RejectReason
+from core.contract import RejectReason
 
 logger = logging.getLogger(__name__)
 

@@ -24,16 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.ingest.backoff import Backoff
-from hub.ingest.batch import BatchResult, RawMessage, Refused, Stored
-from hub.ingest.dead_letters import DeadLetters
-from hub.ingest.metrics import IngestMetrics
-from hub.ingest.workers import Workers
-from hub.storage.influx_v1 import InfluxError, InfluxV1
-from hub.storage.rollups import refresh_isolating
-from hub.supervision import Guard, Supervisor
-from sortcentre.mqtt import InboundMessage, MqttClient
-from sortcentre.wire import (
+from core.contract import (
     RejectReason,
     SortingEvent,
     StationTimeWindow,
@@ -42,6 +33,15 @@ from sortcentre.wire import (
     shared_subscription,
     subscription,
 )
+from core.transport import InboundMessage, MqttClient
+from hub.ingest.backoff import Backoff
+from hub.ingest.batch import BatchResult, RawMessage, Refused, Stored
+from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.metrics import IngestMetrics
+from hub.ingest.workers import Workers
+from hub.storage.influx_v1 import InfluxError, InfluxV1
+from hub.storage.rollups import refresh_isolating
+from hub.supervision import Guard, Supervisor
 
 logger = logging.getLogger(__name__)
 

@@ -57,10 +57,10 @@ class _Hub:
 @contextmanager
 def _hub(config: Path | None) -> Iterator[_Hub]:
     """The keys file and reference data named by the hub's settings; any refusal becomes exit status 2."""
+    from config.files import ConfigError
     from hub.keys.store import KeyStore, KeyStoreError
     from hub.reference import load_reference
     from hub.settings import HubSettings
-    from sortcentre.config_files import ConfigError
 
     try:
         settings = HubSettings.load(config)

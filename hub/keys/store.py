@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.contract.topics import TopicError, check_slug
 from hub.keys.caller import Scope
 from hub.keys.ratelimit import TokenBucket
-from sortcentre.wire.topics import TopicError, check_slug
 
 if TYPE_CHECKING:
     from hub.keys.settings import KeySettings

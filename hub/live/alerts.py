@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from core.contract import DeviceHealth
 from hub.live.settings import DashboardSettings
 from hub.live.stations import StationSnapshot
-from sortcentre.wire import DeviceHealth
 
 
 class AlertKind(StrEnum):

@@ -8,13 +8,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from hub.ingest.dead_letters import DeadLetters
-from hub.ingest.metrics import IngestMetrics
-from hub.ingest.pipeline import StoredBatch
-from hub.live.sequence import SequenceTracker
-from hub.supervision import Supervisor
-from sortcentre.mqtt import InboundMessage, MqttClient
-from sortcentre.wire import (
+from core.contract import (
     ContractError,
     Heartbeat,
     RejectReason,
@@ -24,6 +18,12 @@ from sortcentre.wire import (
     decode,
     subscription,
 )
+from core.transport import InboundMessage, MqttClient
+from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.metrics import IngestMetrics
+from hub.ingest.pipeline import StoredBatch
+from hub.live.sequence import SequenceTracker
+from hub.supervision import Supervisor
 
 logger = logging.getLogger(__name__)
 

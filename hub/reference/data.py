@@ -20,8 +20,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sortcentre.config_files import ConfigError, describe, read_toml
-from sortcentre.wire.topics import SLUG_PATTERN
+from config.files import ConfigError, describe, read_toml
+from core.contract.topics import SLUG_PATTERN
 
 # The same pattern as sites, streams and categories on the wire: a reference entry that no event can carry
 # would match nothing and hide a typo.

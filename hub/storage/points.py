@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.contract import EventType, SortingEvent, grams
 from hub.storage.line_protocol import FieldValue, line
-from sortcentre.wire import EventType, SortingEvent, grams
 
 MEASUREMENT = "sorting_event"
 _SEQ_SLOTS = 1_000_000

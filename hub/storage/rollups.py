@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.contract.topics import check_slug
 from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import MEASUREMENT
-from sortcentre.wire.topics import check_slug
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 # The rollups live in their own retention policy with one shard for ten years: a year's view then reads one

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core.contract.topics import check_slug
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import DAYS, HOURS, LOCAL, MINUTES, Layer, rfc3339
-from sortcentre.wire.topics import check_slug
 
 Key = tuple[str, str, str, str]
 

@@ -29,11 +29,11 @@ import tomli_w
 from rich.console import Console
 from rich.table import Table
 
+from core.processes import die_with_parent
 from firmware_mocks.camera import make_frames_folder
-from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
-from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
-from sortcentre.infra.children import die_with_parent
-from sortcentre.infra.process import free_port, log_tail, port_free
+from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
+from local_servers import InfluxServer, MosquittoServer, ServerError
+from local_servers.process import free_port, log_tail, port_free
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)

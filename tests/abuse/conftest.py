@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sortcentre.infra import InfluxServer, MosquittoServer
+from local_servers import InfluxServer, MosquittoServer
 from tests.abuse.corpus import SITE, Corpus, dumps, topic
 from tests.conftest import unique, wait_until
 from tests.integration.fleet import HubProcess

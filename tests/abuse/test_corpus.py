@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from sortcentre.wire import ContractError, StationTimeWindow, TopicKind, decode, decode_event
+from core.contract import ContractError, StationTimeWindow, TopicKind, decode, decode_event
 from tests.abuse.corpus import CATEGORIES, DEFAULT_PAYLOADS, MAX_PAYLOAD_BYTES, generate
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sortcentre.infra import MosquittoServer
+from local_servers import MosquittoServer
 from tests.abuse.conftest import ACK_WITHIN_S, AbuseHub, Valid, publish_and_time
 from tests.abuse.corpus import Message, generate, payload_count
 from tests.abuse.rawmqtt import RawClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sortcentre.infra import MosquittoServer
+from local_servers import MosquittoServer
 from tests.abuse.conftest import ACK_WITHIN_S, AbuseHub, Valid, publish_and_time
 from tests.abuse.corpus import MAX_PAYLOAD_BYTES, SITE, TOO_LARGE, Corpus, dumps, topic
 from tests.abuse.rawmqtt import PUBLISH, RawClient, publish_packet, remaining_length

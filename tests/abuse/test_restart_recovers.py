@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from sortcentre.infra import MosquittoServer
+from local_servers import MosquittoServer
 from tests.abuse.conftest import ACK_WITHIN_S, AbuseHub, Valid, publish_and_time
 from tests.abuse.corpus import Message, generate
 from tests.abuse.rawmqtt import RawClient

@@ -19,14 +19,14 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page
 
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from edge.stations.config import load_station_config
 from firmware_mocks.sorter import StationRig
 from hub.api.app import create_app
 from hub.api.deps import Role
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer, free_port
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from local_servers import MosquittoServer, free_port
 from tests.conftest import wait_until
 from tests.integration.conftest import hub  # noqa: F401  (the fixture)
 from tests.integration.test_station_process import StationProcess, write_config

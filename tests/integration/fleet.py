@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import tomli_w
 
-from sortcentre.infra import InfluxServer, MosquittoServer, free_port
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
+from local_servers import InfluxServer, MosquittoServer, free_port
 from tests.conftest import make_event
 
 

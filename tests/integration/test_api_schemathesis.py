@@ -30,6 +30,7 @@ from schemathesis.checks import (
 )
 from schemathesis.schemas import APIOperation
 
+from core.transport import MqttClient
 from hub.api.app import create_app
 from hub.api.deps import Role
 from hub.auth.web import COOKIE
@@ -37,7 +38,6 @@ from hub.feeds.periods import PeriodStore
 from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
 from hub.service import Hub
-from sortcentre.mqtt import MqttClient
 from tests.conftest import unique
 from tests.integration.generated_cases import for_each_case
 from tests.integration.test_feeds import REFERENCE, STATIONS, Fleet, publish

@@ -21,6 +21,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.routing import BaseRoute, Route
 
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings, end_session
 from hub import service
 from hub.api.app import create_app, server_options
 from hub.api.deps import Role
@@ -31,10 +33,8 @@ from hub.auth.web import COOKIE
 from hub.feeds.periods import PeriodStore
 from hub.service import Hub
 from hub.settings import WebSettings
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.infra.process import free_port
-from sortcentre.mqtt import MqttClient, MqttSettings, end_session
-from sortcentre.wire import TopicKind, topic
+from local_servers import InfluxServer, MosquittoServer
+from local_servers.process import free_port
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import hub_settings, logged_in, stored_count
 from tests.unit.hub.auth.conftest import Clock

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from core.contract import TopicKind, topic
+from core.transport import InboundMessage, MqttClient, MqttSettings
+from hub.broker_accounts import BrokerAccounts
 from hub.service import Hub
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.infra.broker_auth import BrokerAccounts
-from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from local_servers import InfluxServer, MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import hub_settings, secured_hub_settings, stored_count
 

@@ -18,11 +18,11 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, topic
+from core.transport import end_session
+from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, BrokerAccounts
 from hub.service import Hub
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, BrokerAccounts
-from sortcentre.mqtt import end_session
-from sortcentre.wire import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, topic
+from local_servers import InfluxServer, MosquittoServer
 from tests.conftest import make_event, wait_until
 from tests.integration.conftest import OBSERVER, influx_query, secured_hub_settings, stored_count
 

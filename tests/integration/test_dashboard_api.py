@@ -16,12 +16,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from hub.api.app import create_app
-from hub.api.deps import Principal, Role, current_user
-from hub.service import Hub
-from hub.storage.rollups import LOCAL
-from sortcentre.mqtt import MqttClient
-from sortcentre.wire import (
+from core.contract import (
     DeviceHealth,
     Heartbeat,
     SortingEvent,
@@ -31,6 +26,11 @@ from sortcentre.wire import (
     TopicKind,
     topic,
 )
+from core.transport import MqttClient
+from hub.api.app import create_app
+from hub.api.deps import Principal, Role, current_user
+from hub.service import Hub
+from hub.storage.rollups import LOCAL
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import forget_sessions, stored_count
 from tests.sse import read_event

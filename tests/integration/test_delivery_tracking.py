@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from core.contract import DeviceHealth, Heartbeat, TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import DeviceHealth, Heartbeat, TopicKind, topic
+from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import logged_in, stored_count
 

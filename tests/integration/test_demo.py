@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from sortcentre.infra import free_port
+from local_servers import free_port
 
 
 def run_demo(var: Path, *extra: str, interrupt_after: float | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 

@@ -22,8 +22,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from core.transport import MqttClient
 from hub.service import Hub
-from sortcentre.mqtt import MqttClient
 from tests.integration.generated_cases import for_each_case
 from tests.integration.test_feeds import REFERENCE, STATIONS, Fleet, feed_app, publish
 

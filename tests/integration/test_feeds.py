@@ -15,6 +15,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from core.contract import SortingEvent, TopicKind, topic
+from core.transport import MqttClient
 from hub.api import feeds
 from hub.api.app import create_app
 from hub.feeds.periods import PeriodStore
@@ -23,8 +25,6 @@ from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
 from hub.reference import load_reference
 from hub.service import Hub
-from sortcentre.mqtt import MqttClient
-from sortcentre.wire import SortingEvent, TopicKind, topic
 from tests.conftest import make_event, wait_until
 from tests.integration.conftest import logged_in
 

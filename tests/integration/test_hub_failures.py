@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.mqtt import MqttSettings, end_session
+from core.transport import MqttSettings, end_session
+from local_servers import InfluxServer, MosquittoServer
 from tests.conftest import unique, wait_until
 from tests.integration.fleet import HubProcess, fleet_payloads, publish_all
 
@@ -100,10 +100,10 @@ def test_mosquitto_restarted_during_a_stream(tmp_path: Path, influx: InfluxServe
         hub.start()
         assert wait_until(lambda: "connected to broker" in hub.log.read_text(), 30)
         # A station journal is what survives on the station side: use the real one.
+        from core.contract import TopicKind, topic
+        from core.transport import MqttClient
         from edge.stations.journal import Journal
         from edge.stations.publisher import Publisher
-        from sortcentre.mqtt import MqttClient
-        from sortcentre.wire import TopicKind, topic
         from tests.conftest import make_event
 
         journal = Journal(tmp_path / "journal.sqlite")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from sortcentre.infra import InfluxServer, MosquittoServer, ServerError
-from sortcentre.infra.broker_auth import BrokerAccounts
-from sortcentre.infra.mosquitto import mqtt_connack
-from sortcentre.infra.process import ChildServer
+from hub.broker_accounts import BrokerAccounts
+from local_servers import InfluxServer, MosquittoServer, ServerError
+from local_servers.mosquitto import mqtt_connack
+from local_servers.process import ChildServer
 from tests.conftest import wait_until
 
 
@@ -36,7 +36,7 @@ def test_servers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from sortcentre.infra import InfluxServer, MosquittoServer
+        from local_servers import InfluxServer, MosquittoServer
         broker = MosquittoServer(Path({str(tmp_path / "m")!r})).start()
         influx = InfluxServer(Path({str(tmp_path / "i")!r})).start()
         print(broker.pid, influx.pid, flush=True)

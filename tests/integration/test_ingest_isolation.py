@@ -22,6 +22,8 @@ import psutil
 import pytest
 from fastapi.testclient import TestClient
 
+from core.contract import RejectReason, TopicKind, subscription, topic
+from core.transport import InboundMessage, MqttClient, MqttSettings
 from hub.api.app import create_app
 from hub.ingest.workers import MAX_DEATHS_PER_BATCH, ProcessWorkers
 from hub.live.settings import DashboardSettings
@@ -29,9 +31,7 @@ from hub.service import Hub
 from hub.storage.influx_v1 import InfluxError, InfluxSettings, InfluxV1
 from hub.storage.points import event_line
 from hub.storage.rollups import CREATE_RETENTION_POLICY, refresh, refresh_isolating
-from sortcentre.infra import InfluxServer, MosquittoServer, free_port
-from sortcentre.mqtt import InboundMessage, MqttClient, MqttSettings
-from sortcentre.wire import RejectReason, TopicKind, subscription, topic
+from local_servers import InfluxServer, MosquittoServer, free_port
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
 from tests.integration.fleet import HubProcess, fleet_payloads, publish_all

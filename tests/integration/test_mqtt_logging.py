@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from sortcentre.infra import InfluxServer, MosquittoServer, free_port
-from sortcentre.infra.broker_auth import BrokerAccounts
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.mqtt.client import ConnectionLog
+from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import ConnectionLog
+from hub.broker_accounts import BrokerAccounts
+from local_servers import InfluxServer, MosquittoServer, free_port
 from tests.conftest import unique, wait_until
 
 
 @pytest.fixture
 def records(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="sortcentre.mqtt.client")
+    caplog.set_level(logging.INFO, logger="core.transport.mqtt")
     return caplog
 
 

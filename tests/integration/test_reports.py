@@ -15,6 +15,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from core.contract import SortingEvent, TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from hub.api import reports
 from hub.api.app import create_app
 from hub.feeds.periods import PeriodStore
@@ -25,9 +27,7 @@ from hub.reports.csv_writer import BOM
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1
 from hub.storage.rollups import LOCAL
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import SortingEvent, TopicKind, topic
+from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import stored_count
 

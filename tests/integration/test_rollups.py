@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from hub.service import Hub
 from hub.storage.throughput import throughput
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from core.contract import SortingEvent, TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from edge.stations.config import load_station_config
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from firmware_mocks.sorter import StationRig
 from hub.service import Hub
-from sortcentre.infra import InfluxServer, MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import SortingEvent, TopicKind, topic
+from local_servers import InfluxServer, MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
 from tests.integration.test_station_process import StationProcess, write_config

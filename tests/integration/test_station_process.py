@@ -16,12 +16,12 @@ import httpx
 import pytest
 import tomli_w
 
+from core.contract import Heartbeat, TopicKind, topic
 from edge.stations.config import load_station_config
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock
 from firmware_mocks.sorter import StationRig
 from hub.service import Hub
-from sortcentre.infra import MosquittoServer, free_port
-from sortcentre.wire import Heartbeat, TopicKind, topic
+from local_servers import MosquittoServer, free_port
 from tests.conftest import unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from core.contract import TopicKind, topic
+from core.transport import MqttClient, MqttSettings
 from hub.api.app import create_app
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1, Series
-from sortcentre.infra import MosquittoServer
-from sortcentre.mqtt import MqttClient, MqttSettings
-from sortcentre.wire import TopicKind, topic
+from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import logged_in, stored_count
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from sortcentre.mqtt.client import ConnectionLog
+from core.transport.mqtt import ConnectionLog
 
 
 class Clock:
@@ -26,12 +26,12 @@ def clock() -> Clock:
 
 @pytest.fixture
 def log(clock: Clock, caplog: pytest.LogCaptureFixture) -> ConnectionLog:
-    caplog.set_level(logging.INFO, logger="sortcentre.mqtt.client")
+    caplog.set_level(logging.INFO, logger="core.transport.mqtt")
     return ConnectionLog("broker.example", 8883, "station-7", clock=clock)
 
 
 def lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
-    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "sortcentre.mqtt.client"]
+    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "core.transport.mqtt"]
 
 
 def test_a_lasting_failure_is_logged_once_then_once_a_minute(

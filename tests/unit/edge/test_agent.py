@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from core.contract import Heartbeat, StationStatus, Suggestion
 from edge.stations.agent import Phase, StationAgent
 from edge.stations.buttons import Buttons
 from edge.stations.config import StationConfig, load_station_config
 from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
-from sortcentre.wire import Heartbeat, StationStatus, Suggestion
 from tests.conftest import wait_until
 from tests.fakes import FakeButtons, FakeMqtt, ScriptedScale
 

@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from core.contract.payloads import DeviceHealth
 from edge.stations.camera import Camera, Frame
 from firmware_mocks.camera import make_frames_folder, make_video
-from sortcentre.wire.payloads import DeviceHealth
 from tests.conftest import wait_until
 
 SIZE = (160, 120)

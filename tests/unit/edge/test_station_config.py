@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from config.files import ConfigError
 from edge.stations.config import load_station_config
-from sortcentre.config_files import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from core.contract import RejectReason, StationTimeWindow, TopicKind, topic
 from hub.ingest import batch as batch_module
 from hub.ingest.batch import BatchWriter
 from hub.storage.influx_v1 import InfluxError
-from sortcentre.wire import RejectReason, StationTimeWindow, TopicKind, topic
 from tests.conftest import make_event
 
 TOPIC = topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT)

@@ -1,5 +1,5 @@
+from core.contract import RejectReason
 from hub.ingest.dead_letters import EXCERPT_BYTES, DeadLetters
-from sortcentre.wire import RejectReason
 
 
 def test_bounded_and_counted() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+from core.transport import InboundMessage
 from hub.ingest.pipeline import Inbox
-from sortcentre.mqtt import InboundMessage
 
 
 def message(n: int) -> InboundMessage:

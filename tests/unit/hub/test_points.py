@@ -1,8 +1,8 @@
 import uuid
 from datetime import UTC, datetime
 
+from core.contract import Suggestion
 from hub.storage.points import event_line, event_line_generic, timestamp_ns
-from sortcentre.wire import Suggestion
 from tests.conftest import make_event
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from config.files import ConfigError
 from hub.settings import HubSettings
-from sortcentre.config_files import ConfigError
 
 
 def test_the_live_client_logs_in_with_its_own_account(tmp_path: Path) -> None:

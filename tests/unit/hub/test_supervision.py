@@ -14,7 +14,7 @@ from hub.ingest.metrics import IngestMetrics
 from hub.live.stations import LiveStations
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1
 from hub.supervision import Guard, Supervisor
-from sortcentre.infra import free_port
+from local_servers import free_port
 
 
 def state(supervisor: Supervisor, metrics: IngestMetrics) -> HubState:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sortcentre.infra.broker_auth import HUB_LIVE_USER, HUB_USER, AccountError, BrokerAccounts
-from sortcentre.wire.topics import TopicError
+from core.contract.topics import TopicError
+from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, AccountError, BrokerAccounts
 
 
 def test_each_station_is_confined_to_its_own_site_and_id(tmp_path: Path) -> None:

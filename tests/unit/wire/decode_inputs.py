@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sortcentre.wire import (
+from core.contract import (
     ContractError,
     Heartbeat,
     RejectReason,
@@ -19,7 +19,7 @@ from sortcentre.wire import (
     grams,
     topic,
 )
-from sortcentre.wire.topics import TopicKind
+from core.contract.topics import TopicKind
 
 SITE, STATION = "zwolle", "zwolle-plastic-1"
 KINDS = (TopicKind.EVENT, TopicKind.STATUS, TopicKind.HEARTBEAT)

@@ -1,4 +1,4 @@
-"""Atheris fuzz harness over sortcentre.wire.decode(): any exception but ContractError is a crash.
+"""Atheris fuzz harness over core.contract.decode(): any exception but ContractError is a crash.
 
 Run by tests/unit/wire/test_fuzz_decode.py in a subprocess; by hand, for a longer run:
 
@@ -16,9 +16,9 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports(include=["sortcentre.wire"]):
-    from sortcentre.wire import ContractError, decode, topic
-    from sortcentre.wire.topics import TopicKind
+with atheris.instrument_imports(include=["core.contract"]):
+    from core.contract import ContractError, decode, topic
+    from core.contract.topics import TopicKind
 
 _TOPICS = [
     topic("zwolle", "zwolle-plastic-1", kind) for kind in (TopicKind.EVENT, TopicKind.STATUS, TopicKind.HEARTBEAT)

@@ -6,7 +6,7 @@ longer runs (tests/unit/wire/test_fuzz_decode.py)."""
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sortcentre.wire.topics import TopicKind
+from core.contract.topics import TopicKind
 from tests.unit.wire.decode_inputs import (
     TOPICS,
     json_documents,

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sortcentre.wire.topics import TopicKind
+from core.contract.topics import TopicKind
 from tests.unit.wire.decode_inputs import KINDS, valid_payload
 
 HARNESS = Path(__file__).with_name("fuzz_decode.py")

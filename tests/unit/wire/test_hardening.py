@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sortcentre.wire import (
+from core.contract import (
     MAX_COUNT,
     MAX_DEPTH,
     MAX_ELEMENTS,
@@ -26,7 +26,7 @@ from sortcentre.wire import (
     decode_event,
     grams,
 )
-from sortcentre.wire.topics import TopicKind
+from core.contract.topics import TopicKind
 from tests.conftest import make_event
 from tests.unit.wire.decode_inputs import TOPICS, VALID
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from sortcentre.wire import (
+from core.contract import (
     MAX_PAYLOAD_BYTES,
     ContractError,
     EventType,
@@ -17,7 +17,7 @@ from sortcentre.wire import (
     decode_event,
     topic,
 )
-from sortcentre.wire.topics import TopicKind
+from core.contract.topics import TopicKind
 from tests.conftest import make_event
 
 EVENT_TOPIC = topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT)
@@ -112,7 +112,7 @@ def test_topic_errors_and_wrong_kind() -> None:
 
 
 def test_status_and_heartbeat_decode() -> None:
-    from sortcentre.wire import DeviceHealth, StationState, now_utc_ms
+    from core.contract import DeviceHealth, StationState, now_utc_ms
 
     status = StationStatus(
         site="ommen",

@@ -1,6 +1,6 @@
 import pytest
 
-from sortcentre.wire import TopicError, TopicKind, parse_topic, shared_subscription, subscription, topic
+from core.contract import TopicError, TopicKind, parse_topic, shared_subscription, subscription, topic
 
 
 def test_build_and_parse_round_trip() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sortcentre.wire import DeviceHealth, Heartbeat
+from core.contract import DeviceHealth, Heartbeat
 
 
 class FakeClock:

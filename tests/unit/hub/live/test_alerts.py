@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.contract import DeviceHealth, Heartbeat
 from hub.live.alerts import Alert, AlertKind, Severity, alerts, station_alerts
 from hub.live.settings import DashboardSettings
 from hub.live.stations import StationSnapshot
-from sortcentre.wire import DeviceHealth, Heartbeat
 from tests.unit.hub.live.conftest import heartbeat
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

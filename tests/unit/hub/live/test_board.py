@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.contract import DeviceHealth, SortingEvent, StationState, StationStatus, Suggestion, TopicKind, topic
+from core.transport import InboundMessage
 from hub.ingest.batch import Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.pipeline import StoredBatch
@@ -11,8 +13,6 @@ from hub.live.activity import Activity, Increment
 from hub.live.board import Board
 from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
-from sortcentre.mqtt import InboundMessage
-from sortcentre.wire import DeviceHealth, SortingEvent, StationState, StationStatus, Suggestion, TopicKind, topic
 from tests.conftest import make_event
 from tests.unit.hub.live.conftest import FakeClock, heartbeat
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import tomli_w
 
+from config.files import ConfigError
 from hub.reference import Destination, Market, ReferenceData, load_reference
-from sortcentre.config_files import ConfigError
 
 DEFAULT = Path(__file__).resolve().parents[4] / "hub" / "reference" / "default.toml"
 STATIONS = Path(__file__).resolve().parents[4] / "sortcentre" / "demo" / "stations.toml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from sortcentre.infra.process import ChildServer, find_binary, free_port
+from local_servers.process import ChildServer, find_binary, free_port
 
 
 class InfluxServer(ChildServer):

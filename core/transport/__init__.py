@@ -1,5 +1,5 @@
 """MQTT transport: the only package that imports paho-mqtt."""
 
-from sortcentre.mqtt.client import InboundMessage, MqttClient, MqttSettings, Will, end_session
+from core.transport.mqtt import InboundMessage, MqttClient, MqttSettings, Will, end_session
 
 __all__ = ["InboundMessage", "MqttClient", "MqttSettings", "Will", "end_session"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from sortcentre.infra.children import die_with_parent
+from core.processes import ProgramNotFoundError, die_with_parent, find_program
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +29,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def find_binary(name: str, package: str) -> str:
-    for candidate in (shutil.which(name), f"/usr/sbin/{name}", f"/usr/bin/{name}"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    raise ServerError(f"{name} not found: install the Debian package '{package}' (make demo/test do it as root)")
+    try:
+        return find_program(name, package)
+    except ProgramNotFoundError as exc:
+        raise ServerError(str(exc)) from None
 
 
 class ChildServer:

@@ -1,6 +1,6 @@
 """Wire contract v1: MQTT topics and payloads shared by stations and hub. See docs/mqtt.md."""
 
-from sortcentre.wire.payloads import (
+from core.contract.payloads import (
     MAX_COUNT,
     MAX_DEPTH,
     MAX_ELEMENTS,
@@ -24,7 +24,7 @@ from sortcentre.wire.payloads import (
     grams,
     now_utc_ms,
 )
-from sortcentre.wire.topics import (
+from core.contract.topics import (
     CONTRACT_VERSION,
     StationTopic,
     TopicError,

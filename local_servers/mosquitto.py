@@ -8,8 +8,8 @@ import socket
 import struct
 from pathlib import Path
 
-from sortcentre.infra.broker_auth import BrokerAccounts
-from sortcentre.infra.process import ChildServer, find_binary, free_port
+from hub.broker_accounts import BrokerAccounts
+from local_servers.process import ChildServer, find_binary, free_port
 
 
 class MosquittoServer(ChildServer):
@@ -23,7 +23,7 @@ class MosquittoServer(ChildServer):
         accounts: BrokerAccounts | None = None,
     ) -> None:
         """Without ``accounts`` anyone may connect (tests of other things); with them, only those users,
-        each limited by the ACL and bound to its own client id (sortcentre/infra/broker_auth.py)."""
+        each limited by the ACL and bound to its own client id (hub/broker_accounts.py)."""
         super().__init__(data_dir)
         self.host = host
         self.port = port or free_port(host)

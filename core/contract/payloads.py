@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from sortcentre.wire.topics import SLUG_PATTERN, StationTopic, TopicError, TopicKind, parse_topic
+from core.contract.topics import SLUG_PATTERN, StationTopic, TopicError, TopicKind, parse_topic
 
 SCHEMA_VERSION = 1
 
