@@ -21,7 +21,8 @@ from playwright.sync_api import Page, sync_playwright
 from bench.ingest import _start_hub
 from bench.stats import percentile
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_event

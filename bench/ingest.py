@@ -23,7 +23,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.stats import percentile
 from core.contract import TopicKind, subscription
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
 from tests.integration.fleet import HubProcess, fleet_payloads, publish_parallel
 

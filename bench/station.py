@@ -15,7 +15,8 @@ import tomli_w
 
 from bench.stats import summary_ms
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from edge.stations.agent import Phase, StationAgent
 from edge.stations.buttons.serial_board import SerialButtonBoard
 from edge.stations.config import StationConfig

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import ButtonEvent
 from edge.stations.config import load_station_config

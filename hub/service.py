@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.files import ConfigError, describe, read_toml
-from core.transport import MqttSettings
+from core.transport.settings import MqttSettings
 from hub.feeds.settings import FeedSettings
 from hub.ingest.pipeline import IngestSettings
 from hub.keys.settings import KeySettings

@@ -1,5 +1,2 @@
-"""MQTT transport: the only package that imports paho-mqtt."""
-
-from core.transport.mqtt import InboundMessage, MqttClient, MqttSettings, Will, end_session
-
-__all__ = ["InboundMessage", "MqttClient", "MqttSettings", "Will", "end_session"]
+"""MQTT transport: the only package that imports paho-mqtt (`core.transport.mqtt`). Its settings model
+(`core.transport.settings`) imports pydantic only, so loading a config file never imports paho."""

@@ -49,7 +49,7 @@ from core.contract import (
     now_utc_ms,
     topic,
 )
-from core.transport import MqttClient, Will
+from core.transport.mqtt import MqttClient, Will
 from edge.stations.buttons import ButtonEvent, Buttons
 from edge.stations.camera import Camera
 from edge.stations.clock import clock_synced

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config import files as config_files
 from core.contract.topics import SLUG_PATTERN
-from core.transport import MqttSettings
+from core.transport.settings import MqttSettings
 from edge.vision.suggester import VisionConfig
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]

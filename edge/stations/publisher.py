@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from edge.stations.journal import Journal
 
 logger = logging.getLogger(__name__)

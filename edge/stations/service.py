@@ -7,7 +7,7 @@ import signal
 from types import FrameType
 from typing import Any
 
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import Buttons
 from edge.stations.buttons.factory import open_buttons

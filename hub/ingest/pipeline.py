@@ -33,7 +33,7 @@ from core.contract import (
     shared_subscription,
     subscription,
 )
-from core.transport import InboundMessage, MqttClient
+from core.transport.mqtt import InboundMessage, MqttClient
 from hub.ingest.backoff import Backoff
 from hub.ingest.batch import BatchResult, RawMessage, Refused, Stored
 from hub.ingest.dead_letters import DeadLetters

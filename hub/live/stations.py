@@ -18,7 +18,7 @@ from core.contract import (
     decode,
     subscription,
 )
-from core.transport import InboundMessage, MqttClient
+from core.transport.mqtt import InboundMessage, MqttClient
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import StoredBatch

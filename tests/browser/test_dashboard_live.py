@@ -20,7 +20,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page
 
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from edge.stations.config import load_station_config
 from firmware_mocks.sorter import StationRig
 from hub.api.app import create_app

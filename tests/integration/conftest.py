@@ -11,7 +11,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from core.transport import MqttClient, MqttSettings, end_session
+from core.transport.mqtt import MqttClient, end_session
+from core.transport.settings import MqttSettings
 from hub.api.app import create_app
 from hub.api.deps import Role
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts

@@ -18,7 +18,8 @@ from typing import NamedTuple
 import tomli_w
 
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer, free_port
 from tests.conftest import make_event
 

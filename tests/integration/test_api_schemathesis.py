@@ -30,7 +30,7 @@ from schemathesis.checks import (
 )
 from schemathesis.schemas import APIOperation
 
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from hub.api.app import create_app
 from hub.api.deps import Role
 from hub.auth.web import COOKIE

@@ -22,7 +22,8 @@ from pydantic import SecretStr
 from starlette.routing import BaseRoute, Route
 
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings, end_session
+from core.transport.mqtt import MqttClient, end_session
+from core.transport.settings import MqttSettings
 from hub import service
 from hub.api.app import create_app, server_options
 from hub.api.deps import Role

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from core.contract import TopicKind, topic
-from core.transport import InboundMessage, MqttClient, MqttSettings
+from core.transport.mqtt import InboundMessage, MqttClient
+from core.transport.settings import MqttSettings
 from hub.broker_accounts import BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer

@@ -19,7 +19,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, topic
-from core.transport import end_session
+from core.transport.mqtt import end_session
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer

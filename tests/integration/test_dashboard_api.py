@@ -26,7 +26,7 @@ from core.contract import (
     TopicKind,
     topic,
 )
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from hub.api.app import create_app
 from hub.api.deps import Principal, Role, current_user
 from hub.service import Hub

@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.contract import DeviceHealth, Heartbeat, TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from hub.service import Hub
 from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from hub.service import Hub

@@ -22,7 +22,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from hub.service import Hub
 from tests.integration.generated_cases import for_each_case
 from tests.integration.test_feeds import REFERENCE, STATIONS, Fleet, feed_app, publish

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from core.contract import SortingEvent, TopicKind, topic
-from core.transport import MqttClient
+from core.transport.mqtt import MqttClient
 from hub.api import feeds
 from hub.api.app import create_app
 from hub.feeds.periods import PeriodStore

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from core.transport import MqttSettings, end_session
+from core.transport.mqtt import end_session
+from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
 from tests.conftest import unique, wait_until
 from tests.integration.fleet import HubProcess, fleet_payloads, publish_all
@@ -101,7 +102,7 @@ def test_mosquitto_restarted_during_a_stream(tmp_path: Path, influx: InfluxServe
         assert wait_until(lambda: "connected to broker" in hub.log.read_text(), 30)
         # A station journal is what survives on the station side: use the real one.
         from core.contract import TopicKind, topic
-        from core.transport import MqttClient
+        from core.transport.mqtt import MqttClient
         from edge.stations.journal import Journal
         from edge.stations.publisher import Publisher
         from tests.conftest import make_event

@@ -23,7 +23,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.contract import RejectReason, TopicKind, subscription, topic
-from core.transport import InboundMessage, MqttClient, MqttSettings
+from core.transport.mqtt import InboundMessage, MqttClient
+from core.transport.settings import MqttSettings
 from hub.api.app import create_app
 from hub.ingest.workers import MAX_DEATHS_PER_BATCH, ProcessWorkers
 from hub.live.settings import DashboardSettings

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from core.transport import MqttClient, MqttSettings
-from core.transport.mqtt import ConnectionLog
+from core.transport.mqtt import ConnectionLog, MqttClient
+from core.transport.settings import MqttSettings
 from hub.broker_accounts import BrokerAccounts
 from local_servers import InfluxServer, MosquittoServer, free_port
 from tests.conftest import unique, wait_until

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from core.contract import SortingEvent, TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from hub.api import reports
 from hub.api.app import create_app
 from hub.feeds.periods import PeriodStore

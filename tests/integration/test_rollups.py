@@ -7,7 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from hub.service import Hub
 from hub.storage.throughput import throughput
 from local_servers import MosquittoServer

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from core.contract import SortingEvent, TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from edge.stations.config import load_station_config
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.contract import TopicKind, topic
-from core.transport import MqttClient, MqttSettings
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from hub.api.app import create_app
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1, Series

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from core.transport import InboundMessage
+from core.transport.mqtt import InboundMessage
 from hub.ingest.pipeline import Inbox
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.contract import DeviceHealth, SortingEvent, StationState, StationStatus, Suggestion, TopicKind, topic
-from core.transport import InboundMessage
+from core.transport.mqtt import InboundMessage
 from hub.ingest.batch import Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.pipeline import StoredBatch
