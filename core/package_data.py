@@ -20,7 +20,9 @@ def data_path(package: str, *parts: str) -> Path:
     The web servers (``StaticFiles``) and onnxruntime need real paths, so a package whose files are not plain files
     on disk is refused with an error naming it instead of failing later on a path that does not exist.
     """
-    found = resources.files(package).joinpath(*parts)
+    found = resources.files(package)
+    for part in parts:  # one at a time: Python 3.11's namespace-package Traversable takes one name per joinpath
+        found = found.joinpath(part)
     if not isinstance(found, Path):
         raise PackageDataError(f"{package} is not installed as plain files, so {'/'.join(parts)} has no path: {found}")
     return found
