@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 	touch $@
 
+# `python -m` from the checkout, not the `sortcentre` script: the demo and the simulators are development code
+# (firmware_mocks, local_servers) that the package leaves out, found here on the checkout's own path.
 demo: setup
-	$(BIN)/sortcentre demo
+	$(BIN)/python -m sortcentre demo
 
 test: setup lint
 	$(BIN)/python -m pytest

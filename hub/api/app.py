@@ -9,7 +9,6 @@ OpenAPI schema is at /api/v1/openapi.json, for logged-in users.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -17,6 +16,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from core import __version__
+from core.package_data import data_path
 from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
@@ -24,8 +24,9 @@ from hub.auth.origin import OriginCheck, listen_origins
 from hub.auth.web import SessionCookieRenewal, principal_from_request
 from hub.settings import HubSettings, WebSettings
 
-STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-PICTOGRAMS = Path(__file__).resolve().parents[2] / "edge" / "stations" / "kiosk" / "static" / "pictograms"
+STATIC = data_path("hub", "web", "static")
+# Package data of core, not of the station: the hub never imports the station's code.
+PICTOGRAMS = data_path("core.pictograms")
 
 
 def server_options(settings: HubSettings) -> dict[str, Any]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.package_data import data_path
 from hub.api.deps import Principal, Role, UserDep
 from hub.api.errors import ErrorOut
 from hub.auth.passwords import MAX_LENGTH
@@ -24,7 +24,7 @@ from hub.auth.web import (
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-LOGIN_PAGE = Path(__file__).resolve().parent.parent / "web" / "static" / "login.html"
+LOGIN_PAGE = data_path("hub", "web", "static", "login.html")
 # The login page must not be framed by another site (clickjacking a password field) nor cached.
 PAGE_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "Cache-Control": "no-store"}
 

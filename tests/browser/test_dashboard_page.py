@@ -29,11 +29,11 @@ from fastapi.staticfiles import StaticFiles
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from core.package_data import data_path
 from tests.conftest import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "hub" / "web" / "static"
-PICTOGRAMS = ROOT / "edge" / "stations" / "kiosk" / "static" / "pictograms"
+STATIC = data_path("hub", "web", "static")
+PICTOGRAMS = data_path("core.pictograms")
 
 WALL: ViewportSize = {"width": 1920, "height": 1080}
 PHONE: ViewportSize = {"width": 390, "height": 844}

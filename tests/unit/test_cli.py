@@ -1,9 +1,10 @@
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from sortcentre.cli import app
+from sortcentre.cli import _from_checkout, app
 
 runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "station.toml"
@@ -40,3 +41,27 @@ def test_hub_check_and_bad_log_level(tmp_path: Path) -> None:
     assert failed.exit_code == 2 and "influx.urll: unknown key" in failed.output
     bad_level = runner.invoke(app, ["--log-level", "loud", "hub", "--check"])
     assert bad_level.exit_code != 0 and "loud" in bad_level.output
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (["demo", "--duration", "1"], ["sortcentre.demo", "sortcentre.demo.runner"]),
+        (["sim", "--config", str(EXAMPLE)], ["firmware_mocks", "firmware_mocks.sorter"]),
+    ],
+)
+def test_demo_and_sim_in_a_production_install_say_so_in_one_line(
+    command: list[str], missing: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules makes an import fail as it does where the wheel left the package out.
+    for name in missing:
+        monkeypatch.setitem(sys.modules, name, None)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert result.output.strip() == "the demo and the simulators run from a source checkout: make demo"
+
+
+@pytest.mark.parametrize("name", ["rapidocr", "firmware_mocksx", "sortcentre.demos"])
+def test_any_other_missing_module_still_raises(name: str) -> None:
+    with pytest.raises(ModuleNotFoundError), _from_checkout():
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -24,9 +23,13 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from core.package_data import data_path
+
 logger = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = data_path("edge.stations.kiosk", "static")
+# Shared with the hub's dashboard, so they live in core (see core/pictograms/__init__.py).
+PICTOGRAMS = data_path("core.pictograms")
 
 SnapshotSource = Callable[[], Mapping[str, Any]]
 """Returns the station's state; see :class:`edge.stations.kiosk.snapshot.KioskSnapshot` for the shape."""
@@ -73,6 +76,7 @@ def create_kiosk_app(
     if closing is None:
         closing = threading.Event()
     app = FastAPI(title="Sortcentre station kiosk", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -42,7 +42,7 @@ class CategoryTile(TypedDict):
     nl: str
     en: str
     pictogram: str
-    """A name from ``static/pictograms`` without ``.svg``; an unknown or empty name shows a generic pictogram."""
+    """A name from ``core/pictograms`` without ``.svg``; an unknown or empty name shows a generic pictogram."""
     key: str
     """The label of the physical button for this category, e.g. ``1``."""
     lit: bool

@@ -1,7 +1,8 @@
 """The trainable image classifier: a frozen EfficientNet-Lite0 backbone and a linear head each site trains itself.
 
-Nothing here ships knowing plastics or textiles: ``models/`` holds only the pretrained backbone, and a site trains
-its head from its own confirmed captures (``train``), then runs the one resulting ONNX file (``ImageClassifier``).
+Nothing here ships knowing plastics or textiles: ``edge/vision/weights`` holds only the pretrained backbone; a site
+trains its head from its own confirmed captures (``train``), then runs the one resulting ONNX file
+(``ImageClassifier``).
 """
 
 from edge.vision.classifier.backbone import DEFAULT_BACKBONE, FeatureExtractor

@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from core.package_data import data_path
 from edge.vision.classifier.preprocess import preprocess_batch
 from edge.vision.model_files import ModelFileError, load_model
 
 logger = logging.getLogger(__name__)
 
 BACKBONE_NAME = "efficientnet-lite0-features"
-# The repository's models/ folder; a station's config may point elsewhere.
-DEFAULT_BACKBONE = Path(__file__).resolve().parents[3] / "models" / f"{BACKBONE_NAME}.onnx"
+# Package data (edge/vision/weights), so an installed wheel trains as a checkout does.
+DEFAULT_BACKBONE = data_path("edge.vision.weights", f"{BACKBONE_NAME}.onnx")
 IMAGE = "image"  # input: (batch, 3, 224, 224) float32, RGB in [-1, 1]
 FEATURES = "features"  # output: (batch, 1280) float32
 FEATURE_SIZE = 1280

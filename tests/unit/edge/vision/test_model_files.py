@@ -1,4 +1,5 @@
-"""Model files and cards: what ships in models/ checks out, and every way a file can be unusable is refused by name."""
+"""Model files and cards: what ships in edge/vision/weights checks out, and every way a file can be unusable is
+refused by name."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from core.package_data import data_path
 from edge.vision.model_files import (
     ModelCard,
     ModelFileError,
@@ -25,7 +27,8 @@ from edge.vision.model_files import (
     write_card,
 )
 
-MODELS = Path(__file__).resolve().parents[4] / "models"
+# The folder of the model files that ship in the package, found as an installed station finds them.
+MODELS = data_path("edge.vision.weights")
 
 
 def tiny_model(path: Path) -> Path:
