@@ -22,11 +22,13 @@ from hub.feeds.ranges import RangeError, check_range
 from hub.feeds.settings import FeedSettings
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites
-from hub.reports.build import Meta, ReportKind, build, describe_scope, month_status
-from hub.reports.fetch import month_volumes
+from hub.local_calendar import LOCAL
+from hub.reports.build import build
+from hub.reports.meta import Meta, describe_scope, month_status
 from hub.reports.render import Format, filename, to_csv, to_html
+from hub.reports.table import ReportKind
+from hub.reports.volumes import month_volumes
 from hub.storage.influx_v1 import InfluxError
-from hub.storage.rollups import LOCAL
 
 if TYPE_CHECKING:
     from hub.feeds.periods import PeriodStore
