@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 
 from bench.stats import percentile
+from hub.local_calendar import LOCAL
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1
 from hub.storage.points import MEASUREMENT
-from hub.storage.rollups import CREATE_RETENTION_POLICY, LOCAL, rebuild
+from hub.storage.rollups import CREATE_RETENTION_POLICY, rebuild
 from hub.storage.throughput import Period, throughput
 from local_servers import InfluxServer
 

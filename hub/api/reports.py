@@ -18,15 +18,17 @@ from fastapi.responses import Response
 from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep
 from hub.api.errors import range_error, store_error
+from hub.api.feed_models import feed_settings
 from hub.feeds.ranges import RangeError, check_range
-from hub.feeds.settings import FeedSettings
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites
-from hub.reports.build import Meta, ReportKind, build, describe_scope, month_status
-from hub.reports.fetch import month_volumes
+from hub.local_calendar import LOCAL
+from hub.reports.build import build
+from hub.reports.meta import Meta, describe_scope, month_status
 from hub.reports.render import Format, filename, to_csv, to_html
+from hub.reports.table import ReportKind
+from hub.reports.volumes import month_volumes
 from hub.storage.influx_v1 import InfluxError
-from hub.storage.rollups import LOCAL
 
 if TYPE_CHECKING:
     from hub.feeds.periods import PeriodStore
@@ -72,7 +74,7 @@ def get_report(
     ] = Format.HTML,
 ) -> Response:
     caller.require(Scope.REPORTS_READ)
-    settings: FeedSettings = getattr(request.app.state, "feeds", None) or FeedSettings()
+    settings = feed_settings(request)
     try:
         check_range(first, last, settings.max_range_days)  # the same limits as the volume feed
     except RangeError as exc:

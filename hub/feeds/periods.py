@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub.feeds.ranges import FIRST_DAY, LAST_DAY
-from hub.feeds.volumes import DayKey, Totals, live_days, month_end
-from hub.storage.rollups import LOCAL
+from hub.feeds.volumes import DayKey, Totals, live_days
+from hub.local_calendar import LOCAL, month_end
 
 if TYPE_CHECKING:
     from hub.feeds.settings import FeedSettings

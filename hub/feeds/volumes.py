@@ -22,9 +22,10 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from hub.local_calendar import LOCAL, local_span, month_end
 from hub.storage.history import grouped_query
 from hub.storage.influx_v1 import InfluxV1
-from hub.storage.rollups import DAYS, LOCAL
+from hub.storage.rollups import DAYS
 
 if TYPE_CHECKING:
     from hub.feeds.periods import PeriodStore
@@ -68,17 +69,8 @@ def parse_group_by(text: str) -> tuple[GroupField, ...]:
     return tuple(field for field in GroupField if field in names)
 
 
-def local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
-
-
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
-
-
-def month_end(day: date) -> date:
-    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return following - timedelta(days=1)
 
 
 def months(first: date, last: date) -> list[str]:
@@ -109,7 +101,7 @@ def live_days(store: InfluxV1, first: date, last: date, sites: Collection[str] |
     ``sites``: None for every site; an empty collection reads nothing."""
     if sites is not None and not sites:
         return {}
-    start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
+    start, end = local_span(first, last)
     answer = store.query(grouped_query(DAYS, ("site", "stream", "category"), start, end, sites))
     found: dict[DayKey, Totals] = {}
     for series in answer:

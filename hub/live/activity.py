@@ -26,9 +26,10 @@ from typing import NamedTuple
 
 from hub.ingest.pipeline import StoredBatch
 from hub.live.stations import ChangeListener, StationKey
+from hub.local_calendar import LOCAL
 from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import MEASUREMENT
-from hub.storage.rollups import LOCAL, rfc3339
+from hub.storage.rollups import rfc3339
 from hub.storage.throughput import Period, ThroughputRow, throughput
 from hub.supervision import Supervisor
 

@@ -13,23 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from html import escape
 
-from hub.reports.build import (
-    MONTHS_NL,
-    Cell,
-    Column,
-    Count,
-    Factor,
-    Kg,
-    KgShare,
-    Meta,
-    Report,
-    Row,
-    RowKind,
-    Text,
-    month_label,
-)
 from hub.reports.csv_writer import Cell as CsvCell
 from hub.reports.csv_writer import Dialect, Number, write_csv
+from hub.reports.meta import MONTHS_NL, Meta, month_label
+from hub.reports.table import Cell, Column, Count, Factor, Kg, KgShare, Report, Row, RowKind, Text
 
 
 class Format(StrEnum):

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from hub.local_calendar import INFLUX_TZ, LOCAL, local_midnight, month_end
 from hub.storage.influx_v1 import InfluxV1
-from hub.storage.rollups import DAYS, HOURS, LOCAL, Layer, rfc3339
+from hub.storage.rollups import DAYS, HOURS, Layer, rfc3339
 from hub.storage.throughput import Period, site_filter
 
 
@@ -69,10 +70,6 @@ class History:
     series: tuple[Series, ...]  # by total weight, heaviest first
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
-
-
 def buckets(period: Period, start: datetime, end: datetime) -> tuple[Bucket, list[datetime]]:
     """The buckets of [start, end): hours (23 or 25 on a DST day), local days, or local months (the first
     starting at ``start``, which is mostly not the 1st)."""
@@ -81,14 +78,14 @@ def buckets(period: Period, start: datetime, end: datetime) -> tuple[Bucket, lis
         return Bucket.HOUR, [start + timedelta(hours=h) for h in range(hours)]
     first, last = start.astimezone(LOCAL).date(), end.astimezone(LOCAL).date()
     if period is not Period.YEAR:
-        return Bucket.DAY, [_local_midnight(first + timedelta(days=d)) for d in range((last - first).days)]
+        return Bucket.DAY, [local_midnight(first + timedelta(days=d)) for d in range((last - first).days)]
     months = [start]
     month = date(first.year, first.month, 1)
     while True:
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = month_end(month) + timedelta(days=1)
         if month >= last:
             return Bucket.MONTH, months
-        months.append(_local_midnight(month))
+        months.append(local_midnight(month))
 
 
 def _bucket_index(bucket: Bucket, starts: list[datetime]) -> dict[object, int]:
@@ -122,7 +119,7 @@ def grouped_query(
 ) -> str:
     """Grams (``g``) and items (``n``) per bucket of ``layer`` and per combination of ``tags`` over [start, end),
     empty buckets left out; also the volume feed's query (hub/feeds/volumes.py)."""
-    tz = " tz('Europe/Amsterdam')" if layer.local_days else ""  # local days, 23 or 25 hours on DST days
+    tz = INFLUX_TZ if layer.local_days else ""  # local days, 23 or 25 hours on DST days
     by = ", ".join(f'"{t}"' for t in tags)
     return (
         f'SELECT sum("weight_g") AS g, sum("items") AS n FROM {layer.qualified} '  # noqa: S608

@@ -17,9 +17,10 @@ from enum import StrEnum
 from typing import Any
 
 from core.contract.topics import check_slug
+from hub.local_calendar import LOCAL, local_midnight
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.points import MEASUREMENT
-from hub.storage.rollups import DAYS, HOURS, LOCAL, MINUTES, Layer, rfc3339
+from hub.storage.rollups import DAYS, HOURS, MINUTES, Layer, rfc3339
 
 Key = tuple[str, str, str, str]
 
@@ -47,11 +48,7 @@ class Period(StrEnum):
         local_today = now.astimezone(LOCAL).date()
         end_day = local_today + timedelta(days=1)
         start_day = local_today - timedelta(days=self.days - 1)
-        return _local_midnight(start_day.isoformat()), _local_midnight(end_day.isoformat())
-
-
-def _local_midnight(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=LOCAL).astimezone(UTC)
+        return local_midnight(start_day), local_midnight(end_day)
 
 
 @dataclass(frozen=True, slots=True)

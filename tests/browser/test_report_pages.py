@@ -12,8 +12,11 @@ import pytest
 from playwright.sync_api import Browser
 
 from hub.reference import load_reference
-from hub.reports.build import Meta, MonthVolumes, ReportKind, Volume, build, describe_scope, month_status
+from hub.reports.build import build
+from hub.reports.meta import Meta, describe_scope, month_status
 from hub.reports.render import to_html
+from hub.reports.table import ReportKind
+from hub.reports.volumes import MonthVolumes, Volume
 
 REFERENCE = load_reference()
 MM = 96 / 25.4  # CSS pixels per millimetre

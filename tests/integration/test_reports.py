@@ -23,11 +23,11 @@ from hub.api.app import create_app
 from hub.feeds.periods import PeriodStore
 from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
+from hub.local_calendar import LOCAL
 from hub.reference import load_reference
 from hub.reports.csv_writer import BOM
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxSettings, InfluxV1
-from hub.storage.rollups import LOCAL
 from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import stored_count

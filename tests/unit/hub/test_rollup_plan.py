@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.local_calendar import LOCAL
 from hub.storage.points import MEASUREMENT
-from hub.storage.rollups import DAYS, LOCAL
+from hub.storage.rollups import DAYS
 from hub.storage.throughput import Period, plan
 
 

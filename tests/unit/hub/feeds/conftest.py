@@ -9,7 +9,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hub.feeds.volumes import DayKey, Totals, local_midnight
+from hub.feeds.volumes import DayKey, Totals
+from hub.local_calendar import local_midnight
 from hub.storage.influx_v1 import InfluxError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.reference import CategoryRef, Destination, Factor, Market, Municipality, ReferenceData
-from hub.reports.build import Volume
+from hub.reports.volumes import Volume
 
 
 @pytest.fixture

@@ -5,30 +5,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from hub.local_calendar import local_months
 from hub.reference import ReferenceData
-from hub.reports.build import (
-    Cell,
-    Count,
-    Factor,
-    Kg,
-    KgShare,
-    MonthVolumes,
-    Report,
-    ReportKind,
-    RowKind,
-    Text,
-    Volume,
-    bkn,
-    build,
-    cbs,
-    co2e,
-    co2e_grams,
-    describe_scope,
-    local_months,
-    month_label,
-    upv_textiel,
-    volumes,
-)
+from hub.reports.bkn import bkn
+from hub.reports.build import build
+from hub.reports.cbs import cbs
+from hub.reports.co2e import co2e, co2e_grams
+from hub.reports.meta import describe_scope, month_label
+from hub.reports.table import Cell, Count, Factor, Kg, KgShare, Report, ReportKind, RowKind, Text
+from hub.reports.upv_textiel import upv_textiel
+from hub.reports.volumes import MonthVolumes, Volume, volumes
 from hub.storage.throughput import ThroughputRow
 
 

@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 
 from hub.reference import ReferenceData
-from hub.reports.build import Meta, MonthStatus, MonthVolumes, ReportKind, Volume, bkn, build, describe_scope
+from hub.reports.bkn import bkn
+from hub.reports.build import build
 from hub.reports.csv_writer import BOM
+from hub.reports.meta import Meta, MonthStatus, describe_scope
 from hub.reports.render import NARROW_NBSP, Format, filename, kg, percent, to_csv, to_html
+from hub.reports.table import ReportKind
+from hub.reports.volumes import MonthVolumes, Volume
 
 NOVEMBER = MonthStatus(date(2026, 11, 1), date(2026, 11, 30), closed=False, adjustment_grams=0, adjustment_items=0)
 

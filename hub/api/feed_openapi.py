@@ -1,4 +1,5 @@
-"""The feed's own OpenAPI document and a plain HTML page made from it.
+"""The feed's own OpenAPI document and a plain HTML page made from it (the parameters and answers it describes
+are in hub/api/feed_models.py).
 
 The hub's full schema (/api/v1/openapi.json) needs a login and describes the dashboard too; a partner that
 integrates the feed needs only the feed, without logging in. The page is rendered here from the same schema,

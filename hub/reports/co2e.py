@@ -1,0 +1,114 @@
+"""The CO2e report: per local month and destination/category, kg, the factor, its source and kg CO2e avoided."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from hub.reference import ReferenceData
+from hub.reports.classify import DESTINATION_ORDER, category_name, destination_code, sort_categories
+from hub.reports.meta import month_label
+from hub.reports.table import Column, Factor, Kg, Note, Report, ReportKind, Row, RowKind, Text
+from hub.reports.volumes import MonthVolumes
+
+NO_FACTOR = "geen factor / no factor"
+
+
+def co2e_grams(grams: int, factor: Decimal) -> int:
+    """CO2e avoided, in whole grams: the factor exactly as written in the reference data times the grams,
+    rounded half up once per line (the totals are sums of the printed lines)."""
+    return int((factor * grams).to_integral_value(ROUND_HALF_UP))
+
+
+def exact_factor(value: float) -> Decimal:
+    """The decimal the reference file wrote (0.53, not 0.530000000000000026645...): the shortest repr."""
+    return Decimal(repr(value))
+
+
+def co2e(months: Sequence[MonthVolumes], reference: ReferenceData) -> Report:
+    """Per local month and destination/category: kg, factor, its source and kg CO2e avoided; totals per month
+    and overall. A category without a factor is listed with "no factor" and counts 0."""
+    columns = (
+        Column("month", "Maand", "Month", html=False),
+        Column("period_from", "Van", "From", html=False),
+        Column("period_to", "Tot en met", "Through", html=False),
+        Column("destination", "R-code", "Destination"),
+        Column("stream", "Stroom", "Stream"),
+        Column("category", "Categorie", "Category"),
+        Column("category_name", "Omschrijving", "Description"),
+        Column("kg", "Gewicht kg", "Weight kg", numeric=True),
+        Column("factor", "Factor kg CO₂e/kg", "Factor", numeric=True),
+        Column("source", "Bron factor", "Source of the factor"),
+        Column("co2e_kg", "Vermeden kg CO₂e", "kg CO₂e avoided", numeric=True),
+    )
+    rank = {d.value: i for i, d in enumerate(DESTINATION_ORDER)}
+    out: list[Row] = []
+    total_grams = total_co2e = 0
+    blank = (Text(""),) * 4
+    for month in months:
+        grams: dict[tuple[str, str], int] = defaultdict(int)
+        for volume in month.volumes:
+            grams[(volume.stream, volume.category)] += volume.grams
+        head = (Text(month.month), Text(month.first.isoformat()), Text(month.last.isoformat()))
+        state = "gesloten, bevroren / closed, frozen" if month.closed else "open: kan nog veranderen / can still change"
+        out.append(Row(RowKind.GROUP, (), label=f"{month_label(month.first, month.last)} — {state}"))
+        lines = []
+        for key in sort_categories(grams, reference):
+            ref = reference.category(*key)
+            lines.append((rank.get(destination_code(ref), len(rank)), key, ref))
+        month_grams = month_co2e = 0
+        for _rank, key, ref in sorted(lines, key=lambda line: line[0]):
+            found = reference.factor(*key)
+            factor = exact_factor(found.kg_co2e_per_kg) if found else None
+            avoided = co2e_grams(grams[key], factor) if factor is not None else 0
+            month_grams += grams[key]
+            month_co2e += avoided
+            out.append(
+                Row(
+                    RowKind.DATA,
+                    (
+                        *head,
+                        Text(destination_code(ref)),
+                        Text(key[0]),
+                        Text(key[1]),
+                        Text(category_name(ref)),
+                        Kg(grams[key]),
+                        Factor(factor),
+                        Text(found.source if found else NO_FACTOR),
+                        Kg(avoided),
+                    ),
+                )
+            )
+        total_grams += month_grams
+        total_co2e += month_co2e
+        out.append(
+            Row(
+                RowKind.SUBTOTAL,
+                (*head, *blank, Kg(month_grams), Text(""), Text(""), Kg(month_co2e)),
+                label=f"Totaal / total {month_label(month.first, month.last)}",
+            )
+        )
+    out.append(
+        Row(
+            RowKind.TOTAL,
+            (Text(""), Text(""), Text(""), *blank, Kg(total_grams), Text(""), Text(""), Kg(total_co2e)),
+            label="Totaal / total",
+        )
+    )
+    return Report(
+        ReportKind.CO2E,
+        "Vermeden CO₂e per maand",
+        "CO₂e avoided per month",
+        columns,
+        tuple(out),
+        notes=(
+            Note(
+                "Vermeden CO₂e = kg × factor: de uitstoot die vermeden wordt doordat het materiaal naar deze "
+                "bestemming gaat in plaats van naar de verbrandingsoven. Een categorie zonder factor telt als 0.",
+                "CO₂e avoided = kg × factor: the emissions avoided by sending the material to this destination "
+                "instead of incineration. A category without a factor counts as 0.",
+            ),
+        ),
+        landscape=True,
+    )

@@ -1,0 +1,110 @@
+"""The demo's files under ``var/``: its stations (stations.toml), and the hub's and stations' config files
+written with this run's ports and paths."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from firmware_mocks.camera import make_frames_folder
+from hub.broker_accounts import HUB_LIVE_USER, HUB_USER
+from local_servers import InfluxServer
+from local_servers.process import free_port
+
+
+def demo_spec() -> dict[str, Any]:
+    return tomllib.loads(resources.files("sortcentre.demo").joinpath("stations.toml").read_text())
+
+
+def users_file(var: Path) -> Path:
+    return var / "hub" / "users.sqlite"
+
+
+def broker_secrets(var: Path) -> Path:
+    """The folder of the broker accounts' password files, one per account, which the configs name."""
+    return var / "broker" / "secrets"
+
+
+def configs_dir(var: Path) -> Path:
+    """Where the demo writes its config files and summary.json."""
+    folder = var / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
+    """The demo's station configs, with this run's ports and paths filled in."""
+    spec = demo_spec()
+    configs = []
+    for entry in spec["station"]:
+        home = var / "stations" / entry["id"]
+        configs.append(
+            {
+                "station": {"id": entry["id"], "site": entry["site"], "stream": entry["stream"]},
+                "categories": spec["categories"][entry["categories"]],
+                "scale": {"driver": "mt-sics", "port": str(home / "scale")},
+                "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
+                "mqtt": {
+                    "host": "127.0.0.1",
+                    "port": mqtt_port,
+                    "username": entry["id"],
+                    "password_file": str(broker_secrets(var) / entry["id"]),
+                },
+                "journal": {"path": str(home / "journal.sqlite")},
+                "kiosk": {"port": free_port()},
+                "camera": {"source": str(home / "camera"), "crop": [120, 60, 400, 360]},
+                "heartbeat_s": 2.0,
+            }
+        )
+    return configs
+
+
+@dataclass(frozen=True, slots=True)
+class StationFile:
+    station: str
+    path: Path  # its config file
+    kiosk: str  # the sorter's screen
+
+
+def write_station_configs(var: Path, mqtt_port: int) -> list[StationFile]:
+    """Each station's config file, and a stand-in camera (a folder of generated frames) where it has none."""
+    written = []
+    for index, config in enumerate(station_configs(var, mqtt_port)):
+        camera = Path(config["camera"]["source"])
+        if not camera.exists():
+            make_frames_folder(camera, 20, seed=index)
+        station = config["station"]["id"]
+        path = configs_dir(var) / f"{station}.toml"
+        path.write_text(tomli_w.dumps(config))
+        written.append(StationFile(station, path, f"http://127.0.0.1:{config['kiosk']['port']}/"))
+    return written
+
+
+def write_hub_config(var: Path, http_port: int, mqtt_port: int, influx: InfluxServer) -> Path:
+    path = configs_dir(var) / "hub.toml"
+    path.write_text(
+        tomli_w.dumps(
+            {
+                "http_port": http_port,
+                "mqtt": {
+                    "host": "127.0.0.1",
+                    "port": mqtt_port,
+                    "username": HUB_USER,
+                    "password_file": str(broker_secrets(var) / HUB_USER),
+                },
+                # The broker binds client ids to accounts: the live-status client needs its own.
+                "live_mqtt": {
+                    "username": HUB_LIVE_USER,
+                    "password_file": str(broker_secrets(var) / HUB_LIVE_USER),
+                },
+                "influx": {"url": influx.url, "database": influx.database},
+                "auth": {"users_file": str(users_file(var))},
+            }
+        )
+    )
+    return path
