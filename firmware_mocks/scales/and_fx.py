@@ -53,18 +53,20 @@ class AndScaleMock(ScaleMock):
         self.pieces_kg: float | None = None
         self.force_reply: list[str] = []
         self.frames_sent = 0
+        self._next_frame = 0.0
 
-    def _serve(self) -> None:
-        next_frame = 0.0
-        while not self._stop.is_set():
-            raw = self.port.readline(timeout=self.stream_interval_s if self.continuous else POLL_S)
-            if raw is not None:
-                self.commands_seen += 1
-                self._handle(raw.decode("ascii", errors="replace").strip())
-            if self.continuous and time.monotonic() >= next_frame:
-                self._send(self._weight_frame())
-                self.frames_sent += 1
-                next_frame = time.monotonic() + self.stream_interval_s
+    def wait_s(self) -> float:
+        return self.stream_interval_s if self.continuous else POLL_S
+
+    def handle(self, received: bytes) -> None:
+        self.commands_seen += 1
+        self._handle(received.decode("ascii", errors="replace").strip())
+
+    def tick(self) -> None:
+        if self.continuous and time.monotonic() >= self._next_frame:
+            self._send(self._weight_frame())
+            self.frames_sent += 1
+            self._next_frame = time.monotonic() + self.stream_interval_s
 
     def _send(self, text: str) -> None:
         self.port.write(self.noise() + text.encode("ascii") + b"\r\n")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from firmware_mocks.device import POLL_S
 from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
@@ -45,17 +44,13 @@ class DiniArgeoScaleMock(ScaleMock):
         self.net = False  # the display shows gross until a tare is taken
         self.force_reply: list[str] = []
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            raw = self.port.readline(timeout=POLL_S)
-            if raw is None:
-                continue
-            line = raw.decode("ascii", errors="replace").strip()
-            if not line.startswith(self.address):
-                continue  # for another instrument on the bus
-            self.commands_seen += 1
-            reply = self.reply(line.removeprefix(self.address))
-            self.port.write(self.noise() + (self.address + reply + "\r\n").encode("ascii"))
+    def handle(self, received: bytes) -> None:
+        line = received.decode("ascii", errors="replace").strip()
+        if not line.startswith(self.address):
+            return  # for another instrument on the bus
+        self.commands_seen += 1
+        reply = self.reply(line.removeprefix(self.address))
+        self.port.write(self.noise() + (self.address + reply + "\r\n").encode("ascii"))
 
     def reply(self, command: str) -> str:
         if self.force_reply:
