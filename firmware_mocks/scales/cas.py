@@ -12,11 +12,8 @@ a frame with a wrong check byte from :func:`frame` with ``corrupt=True``).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
-from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +34,9 @@ def frame(status: str, sign: str, digits: str, unit: str, corrupt: bool = False)
     return bytes([SOH, STX]) + body + bytes([check, ETX, EOT])
 
 
-class CasScaleMock(ScaleMock):
+class CasScaleMock(ScaleMock[bytes]):
+    name = "cas-mock"
     line_protocol = False  # the ECR protocol has no lines: the scale reacts to single bytes
-
-    def __init__(
-        self,
-        load: SimulatedLoad,
-        link: Path | None = None,
-        unit: str = "kg",
-        garbage_rate: float = 0.0,
-        garbage_burst: int = 1,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(load, PtyPort(link), "cas-mock", unit, garbage_rate, garbage_burst, seed)
-        self.force_reply: list[bytes] = []
 
     def handle(self, received: bytes) -> None:
         for byte in received:

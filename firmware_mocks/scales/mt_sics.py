@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
-from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
-from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
 
-class MtSicsScaleMock(ScaleMock):
-    def __init__(
-        self,
-        load: SimulatedLoad,
-        link: Path | None = None,
-        unit: str = "kg",
-        garbage_rate: float = 0.0,
-        garbage_burst: int = 1,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(load, PtyPort(link), "mt-sics-mock", unit, garbage_rate, garbage_burst, seed)
-        self.force_reply: list[str] = []
+class MtSicsScaleMock(ScaleMock[str]):
+    name = "mt-sics-mock"
 
     def handle(self, received: bytes) -> None:
         command = received.decode("ascii", errors="replace").strip()

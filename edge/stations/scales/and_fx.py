@@ -45,7 +45,7 @@ import serial
 
 from config.drivers import AndScaleConfig
 from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
-from edge.stations.scales.link import ScaleLink
+from edge.stations.scales.link import OnLink, ScaleLink
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def parse_frame(line: str) -> Reading | None:
     return Reading(to_kg(value, unit), match["head"] == "ST")
 
 
-class AndScale:
+class AndScale(OnLink[_Reply]):
     """An A&D balance on a serial port. Not thread-safe: one owner polls it.
 
     ``continuous=True``: the balance streams frames (``SIR`` is sent on open, ``C`` on close).
@@ -126,7 +126,7 @@ class AndScale:
         self._timeout_s = timeout_s
         self._continuous = continuous
         self._settle_timeout_s = settle_timeout_s
-        self._link: ScaleLink[_Reply] = ScaleLink(
+        self._link = ScaleLink(
             port,
             baudrate,
             timeout_s,
@@ -142,17 +142,13 @@ class AndScale:
     def from_config(cls, config: AndScaleConfig) -> Self:
         return cls(config.port, baudrate=config.baudrate, continuous=config.continuous)
 
-    @property
-    def garbage_lines(self) -> int:
-        return self._link.garbage_lines
-
     def close(self) -> None:
         if self._continuous:
             try:
                 self._link.command("C", forget_waiting=False)
             except ScaleError:
                 logger.debug("could not stop the A&D stream before closing", exc_info=True)
-        self._link.close()
+        super().close()
 
     def read(self) -> Reading:
         if self._continuous:

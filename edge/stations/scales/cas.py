@@ -35,7 +35,7 @@ from typing import Self
 
 from config.drivers import CasScaleConfig
 from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
-from edge.stations.scales.link import ScaleLink
+from edge.stations.scales.link import OnLink, ScaleLink
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def parse_frame(frame: bytes) -> Reading | None:
     return Reading(to_kg(value, unit_name), status == "S")
 
 
-class CasScale:
+class CasScale(OnLink[bytes]):
     """A CAS scale on its ECR interface. Not thread-safe: one owner polls it.
 
     ``attempts``: how often one read asks again after a NAK or a frame that failed its check.
@@ -100,18 +100,11 @@ class CasScale:
         self._buffer = bytearray()
         self._noise = b""  # the run of noise skipped since the last answer
         # No lines to classify: the ECR answers are bytes, framed here.
-        self._link: ScaleLink[bytes] = ScaleLink(port, baudrate, timeout_s, device="the CAS scale")
+        self._link = ScaleLink(port, baudrate, timeout_s, device="the CAS scale")
 
     @classmethod
     def from_config(cls, config: CasScaleConfig) -> Self:
         return cls(config.port, baudrate=config.baudrate)
-
-    @property
-    def garbage_lines(self) -> int:
-        return self._link.garbage_lines
-
-    def close(self) -> None:
-        self._link.close()
 
     def read(self) -> Reading:
         last: _Refused = _Refused.NAK

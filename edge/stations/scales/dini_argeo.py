@@ -33,7 +33,7 @@ from typing import Self
 
 from config.drivers import DiniArgeoScaleConfig
 from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
-from edge.stations.scales.link import ScaleLink
+from edge.stations.scales.link import OnLink, ScaleLink
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _describe(reply: Reading | str | int) -> str:
     return f"ERR0{reply} ({ERROR_TEXT[reply]})" if isinstance(reply, int) else str(reply)
 
 
-class DiniArgeoScale:
+class DiniArgeoScale(OnLink[Reading | str | int]):
     """A Dini Argeo indicator on a serial port. Not thread-safe: one owner polls it."""
 
     def __init__(
@@ -70,21 +70,12 @@ class DiniArgeoScale:
         if address is not None and not 0 <= address <= 99:
             raise ValueError("a Dini Argeo address has two digits: 0 to 99")
         self._address = None if address is None else f"{address:02d}"
-        self._link: ScaleLink[Reading | str | int] = ScaleLink(
-            port, baudrate, timeout_s, device="the Dini Argeo indicator", max_garbage=max_garbage
-        )
+        self._link = ScaleLink(port, baudrate, timeout_s, device="the Dini Argeo indicator", max_garbage=max_garbage)
 
     @classmethod
     def from_config(cls, config: DiniArgeoScaleConfig) -> Self:
         """``address`` none in the config is the RS-232 form, without an address."""
         return cls(config.port, baudrate=config.baudrate, address=config.address)
-
-    @property
-    def garbage_lines(self) -> int:
-        return self._link.garbage_lines
-
-    def close(self) -> None:
-        self._link.close()
 
     def read(self) -> Reading:
         reply = self._command("READ", want_frame=True)

@@ -166,3 +166,17 @@ class ScaleLink(Generic[Reply]):
     def count_garbage(self, dropped: bytes) -> None:
         self.garbage_lines += 1
         logger.debug("skipped noise from %s: %r", self._device, dropped[:40])
+
+
+class OnLink(Generic[Reply]):
+    """What a driver that talks through a :class:`ScaleLink` (in ``_link``) gives the station for free."""
+
+    _link: ScaleLink[Reply]
+
+    @property
+    def garbage_lines(self) -> int:
+        """Lines (or runs of bytes) of noise skipped so far."""
+        return self._link.garbage_lines
+
+    def close(self) -> None:
+        self._link.close()

@@ -20,7 +20,7 @@ from typing import Self
 
 from config.drivers import MtSicsScaleConfig
 from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
-from edge.stations.scales.link import ScaleLink
+from edge.stations.scales.link import OnLink, ScaleLink
 
 _WEIGHT = re.compile(r"^S ([SD]) +(-?\d+(?:\.\d+)?) +(g|kg|lb|oz)$")
 # Every well-formed reply to the commands used, by the head the reply starts with.
@@ -34,24 +34,15 @@ _NO_WEIGHT = {"S I": ReadingStatus.BUSY, "S +": ReadingStatus.OVERLOAD, "S -": R
 _ERRORS = {"ES": "syntax error", "ET": "transmission error", "EL": "logical error"}
 
 
-class MtSicsScale:
+class MtSicsScale(OnLink[str]):
     """A scale speaking MT-SICS on a serial port. Not thread-safe: one owner polls it."""
 
     def __init__(self, port: str, baudrate: int = 9600, timeout_s: float = 0.5, max_garbage: int = 5) -> None:
-        self._link: ScaleLink[str] = ScaleLink(
-            port, baudrate, timeout_s, device="the MT-SICS scale", max_garbage=max_garbage
-        )
+        self._link = ScaleLink(port, baudrate, timeout_s, device="the MT-SICS scale", max_garbage=max_garbage)
 
     @classmethod
     def from_config(cls, config: MtSicsScaleConfig) -> Self:
         return cls(config.port, baudrate=config.baudrate)
-
-    @property
-    def garbage_lines(self) -> int:
-        return self._link.garbage_lines
-
-    def close(self) -> None:
-        self._link.close()
 
     def read(self) -> Reading:
         return self._weigh("SI")

@@ -155,8 +155,12 @@ def test_stream_is_started_by_sir_and_stopped_on_close(bench: Bench, load: Simul
 
 
 def test_noise_in_stream_mode(bench: Bench, load: SimulatedLoad) -> None:
+    """20 lines of noise before every frame: with no frame queued yet, a read waits through a whole burst, so
+    the driver must allow more than 20 noise lines in a row (with the default 5 this failed under load)."""
     load.place(2.0)
-    mock, scale = start(bench, load, continuous=True, stream_interval_s=0.005, garbage_rate=1.0, garbage_burst=20)
+    mock, scale = start(
+        bench, load, continuous=True, stream_interval_s=0.005, garbage_rate=1.0, garbage_burst=20, max_garbage=100
+    )
     for _ in range(20):
         time.sleep(0.01)
         assert scale.read().weight_kg == pytest.approx(2.0)
