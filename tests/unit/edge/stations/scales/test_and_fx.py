@@ -11,7 +11,7 @@ from edge.stations.scales.base import ReadingStatus, ScaleError
 from firmware_mocks.scales.and_fx import AndScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 from tests.conftest import wait_until
-from tests.unit.edge.stations.conftest import TIMEOUT_S, Bench, make_load
+from tests.unit.edge.stations.conftest import TIMEOUT_S, Bench
 
 
 def start(
@@ -74,34 +74,6 @@ def test_not_ready_is_busy(bench: Bench, load: SimulatedLoad, reply: str) -> Non
     mock, scale = start(bench, load)
     mock.force_reply = [reply]
     assert scale.read().status is ReadingStatus.BUSY
-
-
-@pytest.mark.parametrize(
-    ("reply", "meaning"),
-    [
-        ("EC,E00", "communications"),
-        ("EC,E01", "undefined command"),
-        ("EC,E1", "undefined command"),
-        ("EC,E03", "timeout"),
-        ("EC,E04", "excess characters"),
-        ("EC,E06", "format"),
-        ("EC,E07", "parameter"),
-    ],
-)
-def test_error_codes_raise(bench: Bench, load: SimulatedLoad, reply: str, meaning: str) -> None:
-    mock, scale = start(bench, load)
-    mock.force_reply = [reply]
-    with pytest.raises(ScaleError, match=meaning):
-        scale.read()
-
-
-def test_read_stable_waits_for_the_load_to_settle(bench: Bench) -> None:
-    settling = make_load(settle_s=0.3)
-    settling.place(1.5)
-    _, scale = start(bench, settling)
-    reading = scale.read_stable()
-    assert reading.stable
-    assert reading.weight_kg == pytest.approx(1.5)
 
 
 def test_zero_refused_not_ready(bench: Bench, load: SimulatedLoad) -> None:

@@ -56,14 +56,6 @@ def test_frame_failing_its_check_is_garbage_and_asked_again(bench: Bench, load: 
     assert scale.garbage_lines == 1
 
 
-def test_only_bad_frames_raise(bench: Bench, load: SimulatedLoad) -> None:
-    mock, scale = start(bench, load)
-    mock.force_reply = [bytes([ACK]), frame("S", " ", "09.999", "kg", corrupt=True)] * 5
-    with pytest.raises(ScaleError, match="intact"):
-        scale.read()
-    assert scale.garbage_lines == 5
-
-
 @pytest.mark.parametrize(
     "body",
     [b"X 01.234kg", b"S+01.234kg", b"S 01,234kg", b"S 01.2.4kg"],
@@ -72,3 +64,11 @@ def test_only_bad_frames_raise(bench: Bench, load: SimulatedLoad) -> None:
 def test_malformed_fields_with_a_good_check_byte_are_garbage(body: bytes) -> None:
     wire = bytes([0x01, 0x02]) + body + bytes([bcc(body), 0x03, 0x04])
     assert parse_frame(wire) is None
+
+
+def test_each_bad_frame_counts_as_garbage_before_the_read_gives_up(bench: Bench, load: SimulatedLoad) -> None:
+    mock, scale = start(bench, load)
+    mock.force_reply = [bytes([ACK]), frame("S", " ", "09.999", "kg", corrupt=True)] * 5
+    with pytest.raises(ScaleError, match="intact"):
+        scale.read()
+    assert scale.garbage_lines == 5

@@ -29,7 +29,7 @@ from firmware_mocks.scales.cas import ACK, NAK, CasScaleMock, frame
 from firmware_mocks.scales.dini_argeo import DiniArgeoScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock
-from tests.unit.edge.stations.conftest import TIMEOUT_S, TOLERANCE_KG, Bench
+from tests.unit.edge.stations.conftest import TIMEOUT_S, TOLERANCE_KG, Bench, make_load
 
 
 class Driver(Scale, Protocol):
@@ -45,12 +45,13 @@ class Case:
     scale: Callable[..., Any]  # the driver class: (port, **options) -> Driver
     units: dict[str, float]  # unit on the wire -> tolerance of a reading in kg
     busy: list[Any]  # forced replies after which a read is BUSY
-    error: list[Any]  # forced replies after which a read raises ScaleError ...
-    error_says: str  # ... saying this
+    errors: list[tuple[list[Any], str]]  # forced replies after which a read raises ScaleError saying this
     late: bytes  # a whole reply, as if left over from a read that timed out
     noise: tuple[int, int]  # reads, and lines (or runs) of noise before each reply
     noise_options: dict[str, Any] = field(default_factory=dict)  # driver options for that much noise
     config: dict[str, Any] = field(default_factory=dict)  # what its config section needs to reach the mock
+    mock_options: dict[str, Any] = field(default_factory=dict)  # to keep the tests quick
+    read_stable: bool = False  # a command that waits for a stable weight (MT-SICS S, A&D S)
     zero_and_tare: bool = True  # CAS ECR has neither command
     underload_code: bool = True  # CAS ECR has none: a lifted plate reads below zero
 
@@ -65,10 +66,10 @@ CASES = [
         MtSicsScale,
         units={"g": TOLERANCE_KG["g"], "kg": TOLERANCE_KG["kg"]},
         busy=["S I"],
-        error=["ES"],
-        error_says="syntax error",
+        errors=[(["ES"], "syntax error"), (["ET"], "transmission error"), (["EL"], "logical error")],
         late=b"S S     99.000 kg\r\n",
         noise=(10_000, 1),
+        read_stable=True,
     ),
     Case(
         "and",
@@ -76,11 +77,20 @@ CASES = [
         AndScale,
         units=TOLERANCE_KG,
         busy=["EC,E02"],
-        error=["EC,E01"],
-        error_says="undefined command",
+        errors=[
+            (["EC,E00"], "communications"),
+            (["EC,E01"], "undefined command"),
+            (["EC,E1"], "undefined command"),
+            (["EC,E03"], "timeout"),
+            (["EC,E04"], "excess characters"),
+            (["EC,E06"], "format"),
+            (["EC,E07"], "parameter"),
+        ],
         late=b"ST,+0099.000 kg\r\n",
         noise=(100, 100),
         noise_options={"max_garbage": 1000},
+        mock_options={"settle_wait_s": 0.05},
+        read_stable=True,
     ),
     Case(
         "dini-argeo",
@@ -88,8 +98,7 @@ CASES = [
         DiniArgeoScale,
         units=TOLERANCE_KG,
         busy=["ERR03"],
-        error=["ERR04"],
-        error_says="no such command",
+        errors=[(["ERR01"], "stray"), (["ERR02"], "wrong"), (["ERR04"], "no such command")],
         late=b"01ST,GS,  99.000,kg\r\n",
         noise=(100, 100),
         noise_options={"max_garbage": 1000},
@@ -101,8 +110,7 @@ CASES = [
         CasScale,
         units={"g": 0.0005, "kg": TOLERANCE_KG["kg"], "lb": 0.0023},
         busy=[bytes([NAK])] * 5,
-        error=[bytes([ACK]), frame("S", " ", "09.999", "kg", corrupt=True)] * 5,
-        error_says="intact",
+        errors=[([bytes([ACK]), frame("S", " ", "09.999", "kg", corrupt=True)] * 5, "intact")],
         late=bytes([ACK]) + frame("S", " ", "99.000", "kg"),
         noise=(1000, 5),
         zero_and_tare=False,
@@ -113,7 +121,7 @@ ZERO_AND_TARE = [case for case in CASES if case.zero_and_tare]
 
 
 def start(bench: Bench, case: Case, load: SimulatedLoad, **mock_options: Any) -> tuple[Any, Driver]:
-    mock = bench.mock(case.mock(load, seed=3, **mock_options))
+    mock = bench.mock(case.mock(load, seed=3, **case.mock_options | mock_options))
     driver_options = case.noise_options if mock_options.get("garbage_rate") else {}
     return mock, bench.scale(case.scale(mock.path, timeout_s=TIMEOUT_S, **driver_options))
 
@@ -171,12 +179,25 @@ def test_not_now_is_busy(bench: Bench, load: SimulatedLoad, case: Case) -> None:
     assert scale.read().status is ReadingStatus.BUSY
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_error_reply_raises(bench: Bench, load: SimulatedLoad, case: Case) -> None:
+@pytest.mark.parametrize(
+    ("case", "replies", "says"),
+    [pytest.param(case, replies, says, id=f"{case}-{says}") for case in CASES for replies, says in case.errors],
+)
+def test_error_reply_raises(bench: Bench, load: SimulatedLoad, case: Case, replies: list[Any], says: str) -> None:
     mock, scale = start(bench, case, load)
-    mock.force_reply = list(case.error)
-    with pytest.raises(ScaleError, match=case.error_says):
+    mock.force_reply = list(replies)
+    with pytest.raises(ScaleError, match=says):
         scale.read()
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.read_stable], ids=str)
+def test_read_stable_waits_for_the_load_to_settle(bench: Bench, case: Case) -> None:
+    settling = make_load(settle_s=0.15)  # MT-SICS S must answer within the read timeout (TIMEOUT_S)
+    settling.place(1.5)
+    _, scale = start(bench, case, settling)
+    reading = scale.read_stable()  # type: ignore[attr-defined]
+    assert reading.stable
+    assert reading.weight_kg == pytest.approx(1.5)
 
 
 @pytest.mark.parametrize("case", ZERO_AND_TARE, ids=str)

@@ -28,14 +28,6 @@ def test_weight_field_forms(bench: Bench, load: SimulatedLoad, line: str, kg: fl
     assert scale.read().weight_kg == pytest.approx(kg)
 
 
-@pytest.mark.parametrize(("reply", "meaning"), [("ERR01", "stray"), ("ERR02", "wrong"), ("ERR04", "no such")])
-def test_errors_raise(bench: Bench, load: SimulatedLoad, reply: str, meaning: str) -> None:
-    mock, scale = start(bench, load)
-    mock.force_reply = [reply]
-    with pytest.raises(ScaleError, match=meaning):
-        scale.read()
-
-
 def test_net_after_tare(bench: Bench, load: SimulatedLoad) -> None:
     load.place(0.3)
     mock, scale = start(bench, load)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from edge.stations.scales.base import ScaleError
 from edge.stations.scales.mt_sics import MtSicsScale
 from firmware_mocks.scales.load import SimulatedLoad
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock
-from tests.unit.edge.stations.conftest import TIMEOUT_S, Bench, make_load
+from tests.unit.edge.stations.conftest import TIMEOUT_S, Bench
 
 
 def start(bench: Bench, load: SimulatedLoad, **options: object) -> tuple[MtSicsScaleMock, MtSicsScale]:
@@ -20,23 +19,6 @@ def test_pounds_from_the_wire_are_converted(bench: Bench, load: SimulatedLoad) -
     mock, scale = start(bench, load)
     mock.force_reply = ["S S      2.500 lb"]
     assert scale.read().weight_kg == pytest.approx(2.5 * 0.45359237)
-
-
-@pytest.mark.parametrize(("reply", "meaning"), [("ES", "syntax"), ("ET", "transmission"), ("EL", "logical")])
-def test_error_replies_raise(bench: Bench, load: SimulatedLoad, reply: str, meaning: str) -> None:
-    mock, scale = start(bench, load)
-    mock.force_reply = [reply]
-    with pytest.raises(ScaleError, match=meaning):
-        scale.read()
-
-
-def test_read_stable_waits_for_the_load_to_settle(bench: Bench) -> None:
-    settling = make_load(settle_s=0.15)
-    settling.place(1.5)
-    _, scale = start(bench, settling)
-    reading = scale.read_stable()
-    assert reading.stable
-    assert reading.weight_kg == pytest.approx(1.5)
 
 
 def test_noise_that_starts_like_a_reply_is_skipped(bench: Bench, load: SimulatedLoad) -> None:
