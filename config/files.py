@@ -15,10 +15,23 @@ class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and each bad key."""
 
 
-def describe(exc: ValidationError, source: str) -> str:
+def _key_path(loc: tuple[int | str, ...], data: Any) -> list[int | str]:
+    """The keys of ``loc`` as the file spells them: pydantic also puts the tag of a section chosen by its
+    ``driver`` (``scale.and.continuos``) into the path, and the file has no such key."""
+    path: list[int | str] = []
+    node = data
+    for depth, part in enumerate(loc):
+        if isinstance(node, dict) and part not in node and depth < len(loc) - 1:
+            continue
+        path.append(part)
+        node = node.get(part) if isinstance(node, dict) else None
+    return path
+
+
+def describe(exc: ValidationError, source: str, data: Any = None) -> str:
     lines = [f"{source}: {exc.error_count()} problem(s)"]
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in _key_path(err["loc"], data)) or "(top level)"
         if err["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key (check the spelling; see docs/configuration.md)")
         elif err["type"] == "missing":
@@ -43,4 +56,4 @@ def load(model: type[Model], path: Path, **overrides: Any) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe(exc, str(path))) from None
+        raise ConfigError(describe(exc, str(path), data)) from None

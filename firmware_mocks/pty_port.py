@@ -60,6 +60,19 @@ class PtyPort:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line + b"\n"
 
+    def read_bytes(self, timeout: float) -> bytes | None:
+        """Whatever the host has sent, or None after timeout (a protocol without lines: single bytes)."""
+        if not self._buffer:
+            ready, _, _ = select.select([self._master], [], [], timeout)
+            if not ready:
+                return None
+            try:
+                self._buffer = os.read(self._master, 4096)
+            except OSError:  # EIO: nobody has the slave open right now
+                return None
+        data, self._buffer = self._buffer, b""
+        return data
+
     def close(self) -> None:
         """The device goes away (unplugged): the host's next read or write fails."""
         if self.link is not None:

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.drivers import SerialBoardButtonsConfig
 from edge.stations.config import StationConfig
 from firmware_mocks.buttons.serial_board import ButtonBoardMock
 from firmware_mocks.scales.load import LoadSettings, SimulatedLoad
@@ -47,7 +48,7 @@ class StationRig:
         swing = config.scale.stable_time_s + 0.3 if settle_s is None else settle_s
         self.load = SimulatedLoad(LoadSettings(settle_s=swing), seed)
         self.scale = MtSicsScaleMock(self.load, Path(config.scale.port), garbage_rate=garbage_rate, seed=seed)
-        assert config.buttons.port, "the rig simulates a serial button board"
+        assert isinstance(config.buttons, SerialBoardButtonsConfig), "the rig simulates a serial button board"
         self.buttons = ButtonBoardMock(Path(config.buttons.port))
 
     def start(self) -> StationRig:

@@ -4,7 +4,7 @@ Run ``python -m sortcentre.config_reference > docs/configuration.md``; a test ch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -40,10 +40,35 @@ def _nested(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _variants(annotation: Any) -> list[type[BaseModel]]:
+    """The models of a union of several (a device section chosen by its ``driver``), else []."""
+    found = [model for arg in getattr(annotation, "__args__", ()) if (model := _nested(arg)) is not None]
+    return found if len(found) > 1 else []
+
+
+def _union_rows(variants: list[type[BaseModel]], prefix: str) -> list[str]:
+    """The keys every variant has once, then each variant's own keys, marked with the driver they go with."""
+    common = {name for name in variants[0].model_fields if all(name in v.model_fields for v in variants)}
+    tags = [str(get_args(v.model_fields["driver"].annotation)[0]) for v in variants]
+    lines = [
+        f"| `{prefix}driver` | `{tags[0]!r}` | one of {', '.join(tags)}: chooses the keys below |".replace("'", '"')
+    ]
+    lines.extend(
+        row for row in rows(variants[0], prefix) if row.split("`")[1].removeprefix(prefix) in common - {"driver"}
+    )
+    for tag, variant in zip(tags, variants, strict=True):
+        own = [row for row in rows(variant, prefix) if row.split("`")[1].removeprefix(prefix) not in common]
+        lines.extend(row.replace("` |", f"` (driver `{tag}`) |", 1) for row in own)
+    return lines
+
+
 def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
     lines = []
     for name, info in model.model_fields.items():
         key = f"{prefix}{name}"
+        if variants := _variants(info.annotation):
+            lines.extend(_union_rows(variants, f"{key}."))
+            continue
         nested = _nested(info.annotation)
         if nested is not None and name != "categories":
             lines.extend(rows(nested, f"{key}."))

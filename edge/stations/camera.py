@@ -27,12 +27,13 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from config.drivers import CameraConfig
 from core.contract.payloads import DeviceHealth
 from edge.stations.devices import DeviceProblem
 
@@ -158,6 +159,10 @@ class Camera:
             return
         self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def from_config(cls, config: CameraConfig) -> Self:
+        return cls(config.source, crop=config.crop)
 
     @property
     def health(self) -> DeviceHealth:

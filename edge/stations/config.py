@@ -9,12 +9,12 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config import files as config_files
+from config.drivers import ButtonsConfig, CameraConfig, Key, ScaleConfig
 from core.contract.topics import SLUG_PATTERN
 from core.transport.settings import MqttSettings
 from edge.vision.suggester import VisionConfig
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
-Key = Annotated[str, Field(pattern=r"^[0-9A-Z]{1,3}$", description="button key on the board")]
 
 
 class _Strict(BaseModel):
@@ -33,53 +33,6 @@ class Category(_Strict):
     en: str = Field(min_length=1, description="English label")
     pictogram: str = Field("", description="pictogram name shown next to the label")
     key: Key = Field(description="the button on the board for this category")
-
-
-ScaleDriver = Literal["mt-sics", "and", "dini-argeo", "cas", "auto"]
-ButtonDriver = Literal["serial-board", "gpio", "keyboard"]
-
-
-class ScaleConfig(_Strict):
-    driver: ScaleDriver = Field("mt-sics", description="scale protocol: mt-sics, and, dini-argeo, cas, or auto (probe)")
-    port: str = Field(description="serial device, e.g. /dev/ttyUSB0")
-    baudrate: int = Field(9600, description="serial speed")
-    address: int | None = Field(None, ge=0, le=99, description="dini-argeo: instrument address (none: RS-232 form)")
-    continuous: bool = Field(False, description="and: the scale streams frames by itself (no polling)")
-    poll_interval_s: float = Field(0.1, gt=0, le=2, description="how often the weight is read")
-    stable_band_kg: float = Field(0.005, ge=0, description="readings within this band count as one weight")
-    stable_time_s: float = Field(0.4, ge=0, description="...for at least this long")
-    min_weight_kg: float = Field(0.005, gt=0, description="below this the plate counts as empty")
-    zero_on_start: bool = Field(True, description="zero the scale at start if the plate reads under 4x min weight")
-
-
-class ButtonsConfig(_Strict):
-    driver: ButtonDriver = Field("serial-board", description="button backend: serial-board, gpio or keyboard")
-    port: str | None = Field(None, description="serial-board: serial device of the button board")
-    baudrate: int = Field(115200, description="serial-board: serial speed")
-    pins: dict[str, int] = Field(default_factory=dict, description="gpio: key -> BCM pin of its button")
-    led_pins: dict[str, int] = Field(default_factory=dict, description="gpio: key -> BCM pin of its LED")
-    keymap: dict[str, str] = Field(default_factory=dict, description="keyboard: typed character -> key")
-    debounce_s: float = Field(0.15, ge=0, le=1, description="presses of one key closer than this count once")
-    long_press_s: float = Field(1.5, gt=0, le=10, description="a press held this long is a long press")
-    confirm_key: Key = Field("C", description="accepts the lit suggestion; held long: tare the scale")
-    undo_key: Key = Field("U", description="takes back the last event; held long: zero the scale")
-
-    @model_validator(mode="after")
-    def _driver_settings(self) -> Self:
-        if self.driver == "serial-board" and not self.port:
-            raise ValueError("buttons.port is required for the serial-board driver")
-        if self.driver == "gpio" and not self.pins:
-            raise ValueError("buttons.pins is required for the gpio driver")
-        return self
-
-
-class CameraConfig(_Strict):
-    source: str | None = Field(None, description="device index (0), video file, image folder or rtsp:// URL")
-    crop: tuple[int, int, int, int] | None = Field(None, description="scale plate region x, y, w, h (no faces)")
-    max_age_s: float = Field(1.0, gt=0, description="a frame older than this is not used for a suggestion")
-    frame_delay_s: float = Field(
-        0.3, ge=0, le=5, description="after the weight rises, wait this long before taking the frame (the hand)"
-    )
 
 
 class KioskConfig(_Strict):

@@ -5,37 +5,19 @@ from __future__ import annotations
 import logging
 import signal
 from types import FrameType
-from typing import Any
 
 from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
-from edge.stations.buttons import Buttons
-from edge.stations.buttons.factory import open_buttons
 from edge.stations.camera import Camera
 from edge.stations.config import StationConfig
+from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
 from edge.stations.scales import Scale
-from edge.stations.scales.registry import open_scale
 from edge.stations.vision_link import CameraVision
 from edge.vision.capture import CaptureStore
 from edge.vision.suggester import Suggester
 
 logger = logging.getLogger(__name__)
-
-
-def build_buttons(config: StationConfig) -> Buttons:
-    b = config.buttons
-    # Only confirm and undo have a long-press meaning (tare, zero); every other key fires at press time.
-    common: dict[str, Any] = {
-        "debounce_s": b.debounce_s,
-        "long_press_s": b.long_press_s,
-        "long_press_keys": frozenset({b.confirm_key, b.undo_key}),
-    }
-    if b.driver == "serial-board":
-        return open_buttons(b.driver, port=b.port, baudrate=b.baudrate, **common)
-    if b.driver == "gpio":
-        return open_buttons(b.driver, buttons=b.pins, leds=b.led_pins or None, **common)
-    return open_buttons(b.driver, keymap=b.keymap or None, **common)
 
 
 def build_agent(config: StationConfig) -> StationAgent:
@@ -46,20 +28,20 @@ def build_agent(config: StationConfig) -> StationAgent:
         will=StationAgent.will(config),
         max_inflight=config.journal.publish_window,
     )
-    scale = config.scale
-    options: dict[str, Any] = {}
-    if scale.driver == "dini-argeo" or (scale.driver == "auto" and scale.address is not None):
-        options["address"] = scale.address
-    if scale.driver == "and":
-        options["continuous"] = scale.continuous
 
     def reopen_scale() -> Scale:
-        return open_scale(scale.driver, scale.port, scale.baudrate, **options)
+        return open_scale(config.scale)
 
-    camera = Camera(config.camera.source, crop=config.camera.crop) if config.camera.source else None
+    camera = open_camera(config.camera)
     vision = build_vision(config, camera)
     return StationAgent(
-        config, reopen_scale, build_buttons(config), Journal(config.journal.path), mqtt, vision=vision, camera=camera
+        config,
+        reopen_scale,
+        open_buttons(config.buttons),
+        Journal(config.journal.path),
+        mqtt,
+        vision=vision,
+        camera=camera,
     )
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from firmware_mocks.device import POLL_S, PtyDevice
+from firmware_mocks.device import PtyDevice
 from firmware_mocks.pty_port import PtyPort
 
 
@@ -44,16 +44,12 @@ class ButtonBoardMock(PtyDevice):
                 self._leds_changed.wait(remaining)
             return sorted(k for k, on in self.leds.items() if on)
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            raw = self.port.readline(timeout=POLL_S)
-            if raw is None:
-                continue
-            parts = raw.decode("ascii", errors="replace").split()
-            if len(parts) == 3 and parts[0] == "L" and parts[2] in ("0", "1"):
-                with self._leds_changed:
-                    if parts[1] == "*":
-                        self.leds = dict.fromkeys(self.leds, parts[2] == "1")
-                    else:
-                        self.leds[parts[1]] = parts[2] == "1"
-                    self._leds_changed.notify_all()
+    def handle(self, received: bytes) -> None:
+        parts = received.decode("ascii", errors="replace").split()
+        if len(parts) == 3 and parts[0] == "L" and parts[2] in ("0", "1"):
+            with self._leds_changed:
+                if parts[1] == "*":
+                    self.leds = dict.fromkeys(self.leds, parts[2] == "1")
+                else:
+                    self.leds[parts[1]] = parts[2] == "1"
+                self._leds_changed.notify_all()

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firmware_mocks.device import POLL_S
-from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 
@@ -33,7 +32,9 @@ AK = "\x06"
 _DECIMALS = {"g": 1, "kg": 3, "lb": 3}
 
 
-class AndScaleMock(ScaleMock):
+class AndScaleMock(ScaleMock[str]):
+    name = "and-fx-mock"
+
     def __init__(
         self,
         load: SimulatedLoad,
@@ -46,25 +47,26 @@ class AndScaleMock(ScaleMock):
         settle_wait_s: float = 1.0,
         seed: int | None = None,
     ) -> None:
-        super().__init__(load, PtyPort(link), "and-fx-mock", unit, garbage_rate, garbage_burst, seed)
+        super().__init__(load, link, unit, garbage_rate, garbage_burst, seed)
         self.continuous = continuous
         self.stream_interval_s = stream_interval_s
         self.settle_wait_s = settle_wait_s
         self.pieces_kg: float | None = None
-        self.force_reply: list[str] = []
         self.frames_sent = 0
+        self._next_frame = 0.0
 
-    def _serve(self) -> None:
-        next_frame = 0.0
-        while not self._stop.is_set():
-            raw = self.port.readline(timeout=self.stream_interval_s if self.continuous else POLL_S)
-            if raw is not None:
-                self.commands_seen += 1
-                self._handle(raw.decode("ascii", errors="replace").strip())
-            if self.continuous and time.monotonic() >= next_frame:
-                self._send(self._weight_frame())
-                self.frames_sent += 1
-                next_frame = time.monotonic() + self.stream_interval_s
+    def wait_s(self) -> float:
+        return self.stream_interval_s if self.continuous else POLL_S
+
+    def handle(self, received: bytes) -> None:
+        self.commands_seen += 1
+        self._handle(received.decode("ascii", errors="replace").strip())
+
+    def tick(self) -> None:
+        if self.continuous and time.monotonic() >= self._next_frame:
+            self._send(self._weight_frame())
+            self.frames_sent += 1
+            self._next_frame = time.monotonic() + self.stream_interval_s
 
     def _send(self, text: str) -> None:
         self.port.write(self.noise() + text.encode("ascii") + b"\r\n")

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Generic, TypeVar
 
 from firmware_mocks.device import PtyDevice
 from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.load import SimulatedLoad
 
+Reply = TypeVar("Reply")
+
 # Displayed units per kilogram.
 PER_KG = {"g": 1000.0, "kg": 1.0, "lb": 1 / 0.45359237}
 
 
-class ScaleMock(PtyDevice):
+class ScaleMock(PtyDevice, Generic[Reply]):
+    """A scale on a pty at ``link`` (a symlink made for it; None: only the pty's own device path)."""
+
+    name = "scale-mock"  # its serving thread's name
+
     def __init__(
         self,
         load: SimulatedLoad,
-        port: PtyPort,
-        name: str,
+        link: Path | None = None,
         unit: str = "kg",
         garbage_rate: float = 0.0,
         garbage_burst: int = 1,
@@ -26,7 +33,9 @@ class ScaleMock(PtyDevice):
         """``garbage_rate``: the share of replies preceded by ``garbage_burst`` runs of random bytes."""
         if unit not in PER_KG:
             raise ValueError(f"unit must be one of {sorted(PER_KG)}")
-        super().__init__(port, name)
+        super().__init__(PtyPort(link), self.name)
+        # The next replies, whatever the load: an error, a state, a chosen frame (in the protocol's terms).
+        self.force_reply: list[Reply] = []
         self.load = load
         self.unit = unit
         self.garbage_rate = garbage_rate

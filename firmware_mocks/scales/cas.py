@@ -12,14 +12,8 @@ a frame with a wrong check byte from :func:`frame` with ``corrupt=True``).
 from __future__ import annotations
 
 import logging
-import os
-import select
-from pathlib import Path
 
-from firmware_mocks.device import POLL_S
-from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
-from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
@@ -40,44 +34,16 @@ def frame(status: str, sign: str, digits: str, unit: str, corrupt: bool = False)
     return bytes([SOH, STX]) + body + bytes([check, ETX, EOT])
 
 
-class _BytePort(PtyPort):
-    """The ECR protocol has no lines: the scale reacts to single bytes."""
+class CasScaleMock(ScaleMock[bytes]):
+    name = "cas-mock"
+    line_protocol = False  # the ECR protocol has no lines: the scale reacts to single bytes
 
-    def read_bytes(self, timeout: float) -> bytes | None:
-        if not self._buffer:
-            ready, _, _ = select.select([self._master], [], [], timeout)
-            if not ready:
-                return None
-            try:
-                self._buffer = os.read(self._master, 4096)
-            except OSError:  # EIO: nobody has the slave open right now
-                return None
-        data, self._buffer = self._buffer, b""
-        return data
-
-
-class CasScaleMock(ScaleMock):
-    def __init__(
-        self,
-        load: SimulatedLoad,
-        link: Path | None = None,
-        unit: str = "kg",
-        garbage_rate: float = 0.0,
-        garbage_burst: int = 1,
-        seed: int | None = None,
-    ) -> None:
-        self.byte_port = _BytePort(link)
-        super().__init__(load, self.byte_port, "cas-mock", unit, garbage_rate, garbage_burst, seed)
-        self.force_reply: list[bytes] = []
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            data = self.byte_port.read_bytes(timeout=POLL_S)
-            for byte in data or b"":
-                if byte not in (ENQ, DC1):
-                    continue
-                self.commands_seen += 1
-                self.port.write(self.noise(line_end=b"") + self.reply(byte))
+    def handle(self, received: bytes) -> None:
+        for byte in received:
+            if byte not in (ENQ, DC1):
+                continue
+            self.commands_seen += 1
+            self.port.write(self.noise(line_end=b"") + self.reply(byte))
 
     def reply(self, command: int) -> bytes:
         if self.force_reply:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from firmware_mocks.device import POLL_S
-from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
 from firmware_mocks.scales.load import SimulatedLoad
 
@@ -29,7 +27,9 @@ _DECIMALS = {"g": 1, "kg": 3, "lb": 3}
 _COMMANDS = ("READ", "ZERO", "TARE", "Z", "T")
 
 
-class DiniArgeoScaleMock(ScaleMock):
+class DiniArgeoScaleMock(ScaleMock[str]):
+    name = "dini-argeo-mock"
+
     def __init__(
         self,
         load: SimulatedLoad,
@@ -40,22 +40,17 @@ class DiniArgeoScaleMock(ScaleMock):
         garbage_burst: int = 1,
         seed: int | None = None,
     ) -> None:
-        super().__init__(load, PtyPort(link), "dini-argeo-mock", unit, garbage_rate, garbage_burst, seed)
+        super().__init__(load, link, unit, garbage_rate, garbage_burst, seed)
         self.address = "" if address is None else f"{address:02d}"
         self.net = False  # the display shows gross until a tare is taken
-        self.force_reply: list[str] = []
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            raw = self.port.readline(timeout=POLL_S)
-            if raw is None:
-                continue
-            line = raw.decode("ascii", errors="replace").strip()
-            if not line.startswith(self.address):
-                continue  # for another instrument on the bus
-            self.commands_seen += 1
-            reply = self.reply(line.removeprefix(self.address))
-            self.port.write(self.noise() + (self.address + reply + "\r\n").encode("ascii"))
+    def handle(self, received: bytes) -> None:
+        line = received.decode("ascii", errors="replace").strip()
+        if not line.startswith(self.address):
+            return  # for another instrument on the bus
+        self.commands_seen += 1
+        reply = self.reply(line.removeprefix(self.address))
+        self.port.write(self.noise() + (self.address + reply + "\r\n").encode("ascii"))
 
     def reply(self, command: str) -> str:
         if self.force_reply:

@@ -1,43 +1,27 @@
 """A Mettler Toledo scale answering MT-SICS level-0 commands on a pseudo-terminal.
 
-Faults to test the driver with: ``garbage_rate`` sends a line of random bytes before a reply with that
-probability; ``force_reply`` makes the next replies an error (``ES``, ``ET``, ``EL``) or a state (``S I``).
+Faults to test the driver with: ``garbage_rate`` sends ``garbage_burst`` lines of random bytes before a
+reply with that probability; ``force_reply`` makes the next replies an error (``ES``, ``ET``, ``EL``) or a
+state (``S I``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
-from firmware_mocks.device import POLL_S
-from firmware_mocks.pty_port import PtyPort
 from firmware_mocks.scales.base import ScaleMock
-from firmware_mocks.scales.load import SimulatedLoad
 
 logger = logging.getLogger(__name__)
 
 
-class MtSicsScaleMock(ScaleMock):
-    def __init__(
-        self,
-        load: SimulatedLoad,
-        link: Path | None = None,
-        unit: str = "kg",
-        garbage_rate: float = 0.0,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(load, PtyPort(link), "mt-sics-mock", unit, garbage_rate, seed=seed)
-        self.force_reply: list[str] = []
+class MtSicsScaleMock(ScaleMock[str]):
+    name = "mt-sics-mock"
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            raw = self.port.readline(timeout=POLL_S)
-            if raw is None:
-                continue
-            command = raw.decode("ascii", errors="replace").strip()
-            self.commands_seen += 1
-            self.port.write(self.noise() + (self.reply(command) + "\r\n").encode("ascii"))
+    def handle(self, received: bytes) -> None:
+        command = received.decode("ascii", errors="replace").strip()
+        self.commands_seen += 1
+        self.port.write(self.noise() + (self.reply(command) + "\r\n").encode("ascii"))
 
     def _weight_text(self, kg: float) -> str:
         if self.unit == "g":

@@ -9,35 +9,28 @@ Debouncing happens twice, for two different things:
   a mechanical switch. Keep it short: with the lgpio pin factory (the default on current Raspberry Pi OS)
   it is a filter that only passes a level stable for that long, so it delays every press by that much and
   swallows taps shorter than it.
-- ``debounce_s`` is the station's rule, the same as the serial board's: a press of a key closer than
-  ``debounce_s`` to that key's previous press or release counts not, so a nervous double tap records one
-  item. It is measured from releases too because the release of a long hold can chatter into a new press.
-  It also debounces pin factories that ignore ``bounce_time`` (gpiozero's MockFactory).
-
-Long press: keys in ``long_press_keys`` are decided at release; held at least ``long_press_s`` (default
-1.5 s) gives a :class:`ButtonEvent` whose key is ``<key>:long`` (e.g. ``U:long``), a shorter press gives
-``<key>``, so a long press never also counts as a short one. Every other key is emitted at press time, the
-lowest latency there is, because it has no long meaning to wait for.
+- ``debounce_s`` is the station's rule, shared by every backend (:mod:`edge.stations.buttons.presses`,
+  with the long-press rule). It also debounces pin factories that ignore ``bounce_time`` (gpiozero's
+  MockFactory).
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, Self
 
 from gpiozero import LED, Button  # type: ignore[import-untyped]
 
+from config.drivers import GpioButtonsConfig
 from edge.stations.buttons.base import ButtonEvent
+from edge.stations.buttons.presses import PressDecoder
 from edge.stations.devices import DeviceProblem
 
 logger = logging.getLogger(__name__)
-
-LONG_SUFFIX = ":long"
 
 
 class GpioButtons:
@@ -56,21 +49,18 @@ class GpioButtons:
 
         ``pin_factory`` None is gpiozero's default (lgpio on a Pi); tests pass ``MockFactory()``."""
         self.events: queue.Queue[ButtonEvent] = queue.Queue()
-        self._debounce_s = debounce_s
-        self._long_press_s = long_press_s
-        self._long_press_keys = frozenset(long_press_keys)
-        # gpiozero calls back from its own thread; the lock keeps a press and its release in order.
-        self._lock = threading.Lock()
-        self._last_edge: dict[str, float] = {}
-        self._held: dict[str, float] = {}  # long-press keys down right now -> time of the press
+        # gpiozero calls back from its own thread; the decoder's lock keeps a press and its release in order.
+        self._presses = PressDecoder(
+            self.events, debounce_s=debounce_s, long_press_s=long_press_s, long_press_keys=long_press_keys
+        )
         self._closed = False
         self._buttons: dict[str, Any] = {}
         self._leds: dict[str, Any] = {}
         try:
             for key, pin in buttons.items():
                 button = Button(pin, pull_up=True, bounce_time=bounce_time_s, pin_factory=pin_factory)
-                button.when_pressed = partial(self._pressed, key)
-                button.when_released = partial(self._released, key)
+                button.when_pressed = partial(self._edge, self._presses.press, key)
+                button.when_released = partial(self._edge, self._presses.release, key)
                 self._buttons[key] = button
             for key, pin in (leds or {}).items():
                 self._leds[key] = LED(pin, pin_factory=pin_factory)
@@ -79,6 +69,17 @@ class GpioButtons:
             self._close_devices()
             raise
         logger.info("GPIO buttons on %s, LEDs on %s", dict(buttons), dict(leds or {}))
+
+    @classmethod
+    def from_config(cls, config: GpioButtonsConfig, pin_factory: Any = None) -> Self:
+        return cls(
+            config.pins,
+            config.led_pins or None,
+            debounce_s=config.debounce_s,
+            long_press_s=config.long_press_s,
+            long_press_keys=config.long_press_keys,
+            pin_factory=pin_factory,
+        )
 
     @property
     def healthy(self) -> bool:
@@ -112,24 +113,6 @@ class GpioButtons:
         for device in [*self._buttons.values(), *self._leds.values()]:
             device.close()
 
-    def _pressed(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            previous = self._last_edge.get(key, float("-inf"))
-            self._last_edge[key] = now
-            if now - previous < self._debounce_s:
-                return
-            if key in self._long_press_keys:
-                self._held[key] = now
-                return
-        self.events.put(ButtonEvent(key, now))
-
-    def _released(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._last_edge[key] = now
-            pressed_at = self._held.pop(key, None)
-        if pressed_at is None:
-            return
-        long = now - pressed_at >= self._long_press_s
-        self.events.put(ButtonEvent(key + LONG_SUFFIX if long else key, now))
+    @staticmethod
+    def _edge(decode: Callable[[str, float], None], key: str) -> None:
+        decode(key, time.monotonic())

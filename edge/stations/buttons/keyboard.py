@@ -6,16 +6,15 @@ without a key, and the escape sequences of arrow and function keys, are ignored 
 ``unknown_chars``: a keypad with NumLock off types ``ESC [ A`` for its 8, and that ``A`` must not become key
 ``A``.
 
-A terminal only sees characters, never presses and releases, so:
+A terminal only sees characters, never presses and releases, so for the press rule of every backend
+(:mod:`edge.stations.buttons.presses`):
 
-- Debounce: a character of a key closer than ``debounce_s`` to the previous character of that key counts not,
-  measured from each character, so a key held down counts once while autorepeat keeps typing it (it counts
-  again if a keypad's autorepeat delay is longer than ``debounce_s``).
-- Long press (the rule of every button backend): keys in ``long_press_keys`` are decided when the key is
-  let go, ``<key>:long`` when held at least ``long_press_s``, else ``<key>``. Letting go is inferred from
-  autorepeat stopping: no repeat for ``repeat_gap_s``, which must exceed the keyboard's autorepeat delay
-  (250 ms on the Linux console, 660 ms under X by default). Those keys' short presses therefore arrive
-  ``repeat_gap_s`` late; every other key is emitted as soon as its character arrives.
+- Debounce: each character is a press, so a key held down counts once while autorepeat keeps typing it
+  (it counts again if a keypad's autorepeat delay is longer than ``debounce_s``).
+- Long press: a key in ``long_press_keys`` is let go when autorepeat stops: no repeat for
+  ``repeat_gap_s``, which must exceed the keyboard's autorepeat delay (250 ms on the Linux console, 660 ms
+  under X by default). Those keys' short presses therefore arrive ``repeat_gap_s`` late; every other key is
+  emitted as soon as its character arrives.
 
 There are no LEDs: ``set_led`` and ``all_off`` only keep ``lit`` (the keys that would be lit), and a station
 with a keypad shows the suggestion on its screen instead.
@@ -39,14 +38,15 @@ import threading
 import time
 import tty
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
+from config.drivers import KeyboardButtonsConfig
 from edge.stations.buttons.base import ButtonEvent
+from edge.stations.buttons.presses import PressDecoder
 from edge.stations.devices import DeviceProblem
 
 logger = logging.getLogger(__name__)
 
-LONG_SUFFIX = ":long"
 ESC = "\x1b"
 # How long one wait for input lasts: bounds how late close() is noticed and a hold is decided.
 POLL_S = 0.05
@@ -77,13 +77,12 @@ class KeyboardButtons:
         self.unknown_chars = 0
         self._stream = stream if stream is not None else sys.stdin
         self._keymap = dict(keymap) if keymap is not None else None
-        self._debounce_s = debounce_s
-        self._long_press_s = long_press_s
-        self._long_press_keys = frozenset(long_press_keys)
+        self._presses = PressDecoder(
+            self.events, debounce_s=debounce_s, long_press_s=long_press_s, long_press_keys=long_press_keys
+        )
         self._repeat_gap_s = repeat_gap_s
-        self._last_seen: dict[str, float] = {}
-        # Long-press keys being held: key -> (first character, latest repeat).
-        self._held: dict[str, tuple[float, float]] = {}
+        # Long-press keys being held: key -> latest repeat of its character.
+        self._repeated: dict[str, float] = {}
         self._escape = ""  # the part of an escape sequence read so far
         self._escape_at = 0.0
         self._eof = False
@@ -97,6 +96,17 @@ class KeyboardButtons:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="keyboard-buttons", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def from_config(cls, config: KeyboardButtonsConfig, stream: TextIO | None = None) -> Self:
+        """``stream`` None reads the station's own terminal."""
+        return cls(
+            stream,
+            config.keymap or None,
+            debounce_s=config.debounce_s,
+            long_press_s=config.long_press_s,
+            long_press_keys=config.long_press_keys,
+        )
 
     @property
     def healthy(self) -> bool:
@@ -175,14 +185,10 @@ class KeyboardButtons:
                 self.unknown_chars += 1
                 logger.debug("character %r has no key: ignored", char)
             return
-        previous = self._last_seen.get(key, float("-inf"))
-        self._last_seen[key] = now
-        if key in self._long_press_keys:
-            first, _ = self._held.get(key, (now, now))
-            self._held[key] = (first, now)
-            return
-        if now - previous >= self._debounce_s:
-            self.events.put(ButtonEvent(key, now))
+        if not self._presses.holding(key):
+            self._presses.press(key, now)
+        if self._presses.holding(key):
+            self._repeated[key] = now
 
     def _in_escape(self, char: str, now: float) -> bool:
         """Swallow ESC sequences (ECMA-48 CSI ``ESC [ ... final`` and SS3 ``ESC O x``); count each once."""
@@ -202,9 +208,8 @@ class KeyboardButtons:
         return True
 
     def _end_holds(self, now: float) -> None:
-        for key, (first, latest) in list(self._held.items()):
+        for key, latest in list(self._repeated.items()):
             if now - latest < self._repeat_gap_s:
                 continue
-            del self._held[key]
-            long = latest - first >= self._long_press_s
-            self.events.put(ButtonEvent(key + LONG_SUFFIX if long else key, time.monotonic()))
+            del self._repeated[key]
+            self._presses.release(key, latest, decided_at=time.monotonic())

@@ -1,10 +1,6 @@
 """A USB/serial button board (protocol in docs/hardware.md): ``P <key>`` press, ``R <key>`` release,
-``L <key> 0|1`` LED. Presses of one key closer together than the debounce time count once.
-
-Long press (the same rule as the GPIO and keyboard backends): keys in ``long_press_keys`` are decided at
-release, ``<key>:long`` when held at least ``long_press_s``, else ``<key>``. Every other key is emitted at
-press time, because waiting for the release would add the whole press duration to the latency of the
-keys a sorter presses hundreds of times a day.
+``L <key> 0|1`` LED. Debounce and long press follow the rule of every backend
+(:mod:`edge.stations.buttons.presses`): ``P`` is the key going down, ``R`` the key going up.
 """
 
 from __future__ import annotations
@@ -13,16 +9,18 @@ import logging
 import queue
 import threading
 import time
+from typing import Self
 
 import serial
 
+from config.drivers import SerialBoardButtonsConfig
 from edge.stations.buttons.base import ButtonEvent
+from edge.stations.buttons.presses import PressDecoder
 from edge.stations.devices import DeviceProblem
 
 logger = logging.getLogger(__name__)
 
 RETRY_S = 1.0
-LONG_SUFFIX = ":long"
 
 
 class SerialButtonBoard:
@@ -38,12 +36,9 @@ class SerialButtonBoard:
         self.garbage_lines = 0
         self._port_name = port
         self._baudrate = baudrate
-        self._debounce_s = debounce_s
-        self._long_press_s = long_press_s
-        self._long_press_keys = frozenset(long_press_keys)
-        self._last_press: dict[str, float] = {}
-        # Long-press keys held down right now: key -> monotonic time of the press.
-        self._held: dict[str, float] = {}
+        self._presses = PressDecoder(
+            self.events, debounce_s=debounce_s, long_press_s=long_press_s, long_press_keys=long_press_keys
+        )
         self._serial: serial.Serial | None = None
         # Why the board is not open: None until an attempt failed, so a board that opens at start is never
         # reported missing in the moment before the first attempt.
@@ -52,6 +47,16 @@ class SerialButtonBoard:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="button-board", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def from_config(cls, config: SerialBoardButtonsConfig) -> Self:
+        return cls(
+            config.port,
+            baudrate=config.baudrate,
+            debounce_s=config.debounce_s,
+            long_press_s=config.long_press_s,
+            long_press_keys=config.long_press_keys,
+        )
 
     @property
     def healthy(self) -> bool:
@@ -99,9 +104,7 @@ class SerialButtonBoard:
                 with self._write_lock:
                     self._serial.close()
                     self._serial = None
-                # The releases of keys held at the moment of the loss will never come: forget those presses
-                # rather than turn a later, unrelated release into a long press.
-                self._held.clear()
+                self._presses.forget_holds()
                 continue
             if raw:
                 self._handle(raw)
@@ -125,17 +128,7 @@ class SerialButtonBoard:
         if len(parts) != 2 or parts[0] not in ("P", "R"):
             self.garbage_lines += 1
             return
-        kind, key, now = parts[0], parts[1], time.monotonic()
-        if kind == "R":
-            pressed_at = self._held.pop(key, None)
-            if pressed_at is not None:
-                long = now - pressed_at >= self._long_press_s
-                self.events.put(ButtonEvent(key + LONG_SUFFIX if long else key, now))
-            return
-        if now - self._last_press.get(key, float("-inf")) < self._debounce_s:
-            return
-        self._last_press[key] = now
-        if key in self._long_press_keys:
-            self._held[key] = now
+        if parts[0] == "P":
+            self._presses.press(parts[1], time.monotonic())
         else:
-            self.events.put(ButtonEvent(key, now))
+            self._presses.release(parts[1], time.monotonic())

@@ -39,19 +39,13 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Self
 
 import serial
 
-from edge.stations.scales.base import (
-    MAX_LINE,
-    PORT_ERRORS,
-    Reading,
-    ReadingStatus,
-    ScaleError,
-    open_port,
-    read_line,
-    to_kg,
-)
+from config.drivers import AndScaleConfig
+from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.link import OnLink, ScaleLink
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +104,7 @@ def parse_frame(line: str) -> Reading | None:
     return Reading(to_kg(value, unit), match["head"] == "ST")
 
 
-class AndScale:
+class AndScale(OnLink[_Reply]):
     """An A&D balance on a serial port. Not thread-safe: one owner polls it.
 
     ``continuous=True``: the balance streams frames (``SIR`` is sent on open, ``C`` on close).
@@ -129,23 +123,32 @@ class AndScale:
         bytesize: int = serial.EIGHTBITS,
         parity: str = serial.PARITY_NONE,
     ) -> None:
-        self.garbage_lines = 0
         self._timeout_s = timeout_s
-        self._max_garbage = max_garbage
         self._continuous = continuous
         self._settle_timeout_s = settle_timeout_s
-        self._pending = b""
-        self._serial = open_port(port, baudrate, timeout_s, bytesize=bytesize, parity=parity)
+        self._link = ScaleLink(
+            port,
+            baudrate,
+            timeout_s,
+            device="the A&D balance",
+            max_garbage=max_garbage,
+            bytesize=bytesize,
+            parity=parity,
+        )
         if continuous:
-            self._write("SIR")
+            self._link.command("SIR", forget_waiting=False)
+
+    @classmethod
+    def from_config(cls, config: AndScaleConfig) -> Self:
+        return cls(config.port, baudrate=config.baudrate, continuous=config.continuous)
 
     def close(self) -> None:
         if self._continuous:
             try:
-                self._write("C")
+                self._link.command("C", forget_waiting=False)
             except ScaleError:
                 logger.debug("could not stop the A&D stream before closing", exc_info=True)
-        self._serial.close()
+        super().close()
 
     def read(self) -> Reading:
         if self._continuous:
@@ -187,22 +190,13 @@ class AndScale:
 
     def _newest_frame(self) -> Reading:
         """The newest frame of the stream: frames queue up between polls and only the last is current."""
-        try:
-            waiting = self._serial.in_waiting
-            chunk = self._serial.read(waiting) if waiting else b""
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
-        *lines, self._pending = (self._pending + chunk).split(b"\n")
-        if len(self._pending) > MAX_LINE:
-            lines.append(self._pending)
-            self._pending = b""
         newest: Reading | None = None
-        for raw in lines:
-            reply = self._classify(raw)
+        for raw in self._link.lines_waiting():
+            reply = _classify(raw)
             if isinstance(reply, Reading):
                 newest = reply
             elif reply is None:
-                self._count_garbage(raw)
+                self._link.count_garbage(raw)
         if newest is not None:
             return newest
         reply = self._await("stream", time.monotonic() + self._timeout_s, want_frame=True)
@@ -211,54 +205,26 @@ class AndScale:
         raise ScaleError(f"A&D balance sent {reply} in its stream")
 
     def _send(self, command: str) -> None:
-        if not self._continuous:
-            # Whatever is waiting is a late reply to an earlier command; it must not pass for this one.
-            self._pending = b""
-            try:
-                self._serial.reset_input_buffer()
-            except PORT_ERRORS as exc:
-                raise ScaleError(f"scale port failed: {exc}") from exc
-        self._write(command)
-
-    def _write(self, command: str) -> None:
-        try:
-            self._serial.write(f"{command}\r\n".encode("ascii"))
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
+        # In stream mode what is waiting is the stream, not a late reply to an earlier command.
+        self._link.command(command, forget_waiting=not self._continuous)
 
     def _await(self, command: str, deadline: float, want_frame: bool) -> _Reply:
-        """The first reply that belongs to the command, skipping noise (counted) and what belongs elsewhere."""
-        garbage = 0
-        while True:
-            raw = self._readline(command, deadline)
-            reply = self._classify(raw)
-            if reply is None:
-                self._count_garbage(raw)
-                garbage += 1
-                if garbage > self._max_garbage:
-                    raise ScaleError(f"no valid reply to {command} in {self._max_garbage} lines")
-            elif isinstance(reply, _Error) or isinstance(reply, Reading) == want_frame:
-                return reply
-            # else: a stream frame while waiting for <AK>, or a stray <AK> while waiting for a frame.
+        """The first reply that belongs to the command: an error, or a frame / <AK> as asked for (a stream
+        frame while waiting for <AK>, or a stray <AK> while waiting for a frame, is passed over)."""
 
-    def _readline(self, command: str, deadline: float) -> bytes:
-        line, self._pending, dropped = read_line(
-            self._serial, self._pending, deadline, f"to {command} from the A&D balance"
-        )
-        self.garbage_lines += dropped
-        return line
+        def belongs(reply: object) -> bool:
+            return isinstance(reply, _Error) or isinstance(reply, Reading) == want_frame
 
-    def _classify(self, raw: bytes) -> _Reply | None:
-        try:
-            line = raw.rstrip(b"\r").decode("ascii")
-        except UnicodeDecodeError:
-            return None
-        if line == AK:
-            return _Ack()
-        if match := _ERROR.fullmatch(line):
-            return _Error(int(match["code"]))
-        return parse_frame(line)
+        return self._link.await_reply(command, _classify, deadline, belongs)
 
-    def _count_garbage(self, raw: bytes) -> None:
-        self.garbage_lines += 1
-        logger.debug("skipped noise from scale: %r", raw[:40])
+
+def _classify(raw: bytes) -> _Reply | None:
+    try:
+        line = raw.rstrip(b"\r").decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if line == AK:
+        return _Ack()
+    if match := _ERROR.fullmatch(line):
+        return _Error(int(match["code"]))
+    return parse_frame(line)

@@ -31,8 +31,11 @@ import logging
 import re
 import time
 from enum import Enum
+from typing import Self
 
-from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
+from config.drivers import CasScaleConfig
+from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.link import OnLink, ScaleLink
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ def parse_frame(frame: bytes) -> Reading | None:
     return Reading(to_kg(value, unit_name), status == "S")
 
 
-class CasScale:
+class CasScale(OnLink[bytes]):
     """A CAS scale on its ECR interface. Not thread-safe: one owner polls it.
 
     ``attempts``: how often one read asks again after a NAK or a frame that failed its check.
@@ -92,15 +95,16 @@ class CasScale:
         timeout_s: float = 0.5,
         attempts: int = 5,
     ) -> None:
-        self.garbage_lines = 0
         self._timeout_s = timeout_s
         self._attempts = attempts
         self._buffer = bytearray()
         self._noise = b""  # the run of noise skipped since the last answer
-        self._serial = open_port(port, baudrate, timeout_s)
+        # No lines to classify: the ECR answers are bytes, framed here.
+        self._link = ScaleLink(port, baudrate, timeout_s, device="the CAS scale")
 
-    def close(self) -> None:
-        self._serial.close()
+    @classmethod
+    def from_config(cls, config: CasScaleConfig) -> Self:
+        return cls(config.port, baudrate=config.baudrate)
 
     def read(self) -> Reading:
         last: _Refused = _Refused.NAK
@@ -132,34 +136,19 @@ class CasScale:
         # Whatever is waiting belongs to an earlier exchange; it must not pass for this one.
         self._end_noise()
         self._buffer.clear()
-        try:
-            self._serial.reset_input_buffer()
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
+        self._link.forget_waiting()
 
     def _write(self, byte: int) -> None:
-        try:
-            self._serial.write(bytes([byte]))
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
+        self._link.write(bytes([byte]))
 
     def _receive(self, deadline: float) -> None:
         """Add what has arrived to the buffer, waiting for at least one byte until the deadline."""
-        try:
-            chunk = self._serial.read(self._serial.in_waiting or 1)
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
-        if not chunk and time.monotonic() >= deadline:
-            raise ScaleError("no answer from the CAS scale in time")
-        self._buffer += chunk
+        self._buffer += self._link.receive(deadline, "to ENQ or DC1")
 
     def _quiet(self) -> bool:
         """True when nothing more arrives for a moment (tells a real NAK from one in the noise)."""
         time.sleep(_NAK_SILENCE_S)
-        try:
-            return not self._serial.in_waiting
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
+        return not self._link.waiting()
 
     def _await_answer(self, deadline: float) -> int:
         """ACK or NAK to ENQ; bytes around it are noise.
@@ -200,7 +189,7 @@ class CasScale:
                     reading = parse_frame(frame)
                     if reading is not None:
                         return reading
-                    self._count_garbage(frame)
+                    self._link.count_garbage(frame)
                     return _Refused.BAD_FRAME
                 # SOH STX inside the noise: not a frame, look further.
                 self._skip(1)
@@ -221,9 +210,5 @@ class CasScale:
     def _end_noise(self) -> None:
         """An answer arrived: the noise before it, however many reads it took, counts once."""
         if self._noise:
-            self._count_garbage(self._noise)
+            self._link.count_garbage(self._noise)
             self._noise = b""
-
-    def _count_garbage(self, dropped: bytes) -> None:
-        self.garbage_lines += 1
-        logger.debug("skipped noise from scale: %r", dropped[:40])

@@ -29,17 +29,11 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+from typing import Self
 
-from edge.stations.scales.base import (
-    PORT_ERRORS,
-    Reading,
-    ReadingStatus,
-    ScaleError,
-    open_port,
-    read_line,
-    to_kg,
-)
+from config.drivers import DiniArgeoScaleConfig
+from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.link import OnLink, ScaleLink
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +56,7 @@ def _describe(reply: Reading | str | int) -> str:
     return f"ERR0{reply} ({ERROR_TEXT[reply]})" if isinstance(reply, int) else str(reply)
 
 
-class DiniArgeoScale:
+class DiniArgeoScale(OnLink[Reading | str | int]):
     """A Dini Argeo indicator on a serial port. Not thread-safe: one owner polls it."""
 
     def __init__(
@@ -75,15 +69,13 @@ class DiniArgeoScale:
     ) -> None:
         if address is not None and not 0 <= address <= 99:
             raise ValueError("a Dini Argeo address has two digits: 0 to 99")
-        self.garbage_lines = 0
-        self._timeout_s = timeout_s
-        self._max_garbage = max_garbage
         self._address = None if address is None else f"{address:02d}"
-        self._pending = b""
-        self._serial = open_port(port, baudrate, timeout_s)
+        self._link = ScaleLink(port, baudrate, timeout_s, device="the Dini Argeo indicator", max_garbage=max_garbage)
 
-    def close(self) -> None:
-        self._serial.close()
+    @classmethod
+    def from_config(cls, config: DiniArgeoScaleConfig) -> Self:
+        """``address`` none in the config is the RS-232 form, without an address."""
+        return cls(config.port, baudrate=config.baudrate, address=config.address)
 
     def read(self) -> Reading:
         reply = self._command("READ", want_frame=True)
@@ -109,36 +101,15 @@ class DiniArgeoScale:
         raise ScaleError(f"Dini Argeo indicator answered {_describe(reply)} to {command}")
 
     def _command(self, command: str, want_frame: bool) -> Reading | str | int:
-        """Send one command; the reading, OK, or the error number, skipping noise (counted)."""
+        """Send one command; the reading, OK, or the error number, skipping noise (counted). An OK while
+        waiting for a weight, or a weight while waiting for OK, is not this command's reply."""
         prefixed = f"{self._address or ''}{command}"
-        # Whatever is waiting is a late reply to an earlier command; it must not pass for this one.
-        self._pending = b""
-        try:
-            self._serial.reset_input_buffer()
-            self._serial.write(f"{prefixed}\r\n".encode("ascii"))
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
-        deadline = time.monotonic() + self._timeout_s
-        garbage = 0
-        while True:
-            raw = self._readline(prefixed, deadline)
-            reply = self._classify(raw)
-            if reply is None:
-                self.garbage_lines += 1
-                garbage += 1
-                logger.debug("skipped noise from scale: %r", raw[:40])
-                if garbage > self._max_garbage:
-                    raise ScaleError(f"no valid reply to {prefixed} in {self._max_garbage} lines")
-            elif isinstance(reply, int) or isinstance(reply, Reading) == want_frame:
-                return reply
-            # else: an OK while waiting for a weight, or a weight while waiting for OK: not this reply.
 
-    def _readline(self, command: str, deadline: float) -> bytes:
-        line, self._pending, dropped = read_line(
-            self._serial, self._pending, deadline, f"to {command} from the Dini Argeo indicator"
-        )
-        self.garbage_lines += dropped
-        return line
+        def belongs(reply: object) -> bool:
+            return isinstance(reply, int) or isinstance(reply, Reading) == want_frame
+
+        self._link.command(prefixed)
+        return self._link.await_reply(prefixed, self._classify, belongs=belongs)
 
     def _classify(self, raw: bytes) -> Reading | str | int | None:
         try:

@@ -15,13 +15,12 @@ stay in the buffer and pass for the answer to the next command.
 
 from __future__ import annotations
 
-import logging
 import re
+from typing import Self
 
-from edge.stations.scales.base import PORT_ERRORS, Reading, ReadingStatus, ScaleError, open_port, to_kg
-
-logger = logging.getLogger(__name__)
-
+from config.drivers import MtSicsScaleConfig
+from edge.stations.scales.base import Reading, ReadingStatus, ScaleError, to_kg
+from edge.stations.scales.link import OnLink, ScaleLink
 
 _WEIGHT = re.compile(r"^S ([SD]) +(-?\d+(?:\.\d+)?) +(g|kg|lb|oz)$")
 # Every well-formed reply to the commands used, by the head the reply starts with.
@@ -35,16 +34,15 @@ _NO_WEIGHT = {"S I": ReadingStatus.BUSY, "S +": ReadingStatus.OVERLOAD, "S -": R
 _ERRORS = {"ES": "syntax error", "ET": "transmission error", "EL": "logical error"}
 
 
-class MtSicsScale:
+class MtSicsScale(OnLink[str]):
     """A scale speaking MT-SICS on a serial port. Not thread-safe: one owner polls it."""
 
     def __init__(self, port: str, baudrate: int = 9600, timeout_s: float = 0.5, max_garbage: int = 5) -> None:
-        self.garbage_lines = 0
-        self._max_garbage = max_garbage
-        self._serial = open_port(port, baudrate, timeout_s)
+        self._link = ScaleLink(port, baudrate, timeout_s, device="the MT-SICS scale", max_garbage=max_garbage)
 
-    def close(self) -> None:
-        self._serial.close()
+    @classmethod
+    def from_config(cls, config: MtSicsScaleConfig) -> Self:
+        return cls(config.port, baudrate=config.baudrate)
 
     def read(self) -> Reading:
         return self._weigh("SI")
@@ -64,28 +62,20 @@ class MtSicsScale:
             return Reading(0.0, False, _NO_WEIGHT[reply])
         match = _WEIGHT.match(reply)
         if match is None:
-            self.garbage_lines += 1
+            self._link.count_garbage(reply.encode())
             raise ScaleError(f"unexpected weight reply {reply!r}")
         flag, value, unit = match.groups()
         return Reading(to_kg(float(value), unit), flag == "S")
 
     def _command(self, command: str, reply_head: str) -> str:
         """Send one command, return the first reply line that belongs to it (skipping noise)."""
-        try:
-            # Whatever is waiting is a late reply to an earlier command; it must not pass for this one.
-            self._serial.reset_input_buffer()
-            self._serial.write(f"{command}\r\n".encode("ascii"))
-            for _ in range(self._max_garbage):
-                raw = self._serial.readline()
-                if not raw:
-                    raise ScaleError(f"no reply to {command} within {self._serial.timeout} s")
-                line = raw.decode("ascii", errors="replace").strip()
-                if line in _ERRORS:
-                    raise ScaleError(f"scale answered {line} ({_ERRORS[line]}) to {command}")
-                if _REPLIES[reply_head].fullmatch(line):
-                    return line
-                self.garbage_lines += 1
-                logger.debug("skipped noise from scale: %r", raw[:40])
-        except PORT_ERRORS as exc:
-            raise ScaleError(f"scale port failed: {exc}") from exc
-        raise ScaleError(f"no valid reply to {command} in {self._max_garbage} lines")
+
+        def classify(raw: bytes) -> str | None:
+            line = raw.decode("ascii", errors="replace").strip()
+            return line if line in _ERRORS or _REPLIES[reply_head].fullmatch(line) else None
+
+        self._link.command(command)
+        line = self._link.await_reply(command, classify)
+        if line in _ERRORS:
+            raise ScaleError(f"scale answered {line} ({_ERRORS[line]}) to {command}")
+        return line

@@ -115,13 +115,18 @@ def test_close_releases_the_pins(factory: MockFactory) -> None:
     again.close()
 
 
-def test_factory_opens_gpio(factory: MockFactory) -> None:
-    from edge.stations.buttons.factory import open_buttons
+def test_config_opens_gpio(factory: MockFactory) -> None:
+    from pydantic import TypeAdapter, ValidationError
 
-    board = open_buttons("gpio", buttons={"1": 5}, pin_factory=factory)
+    from config.drivers import ButtonsConfig
+    from edge.stations.drivers import open_buttons
+
+    board = open_buttons(
+        TypeAdapter(ButtonsConfig).validate_python({"driver": "gpio", "pins": {"1": 5}}), pin_factory=factory
+    )
     try:
         assert isinstance(board, GpioButtons)
     finally:
         board.close()
-    with pytest.raises(ValueError, match="unknown button driver"):
-        open_buttons("telepathy")
+    with pytest.raises(ValidationError, match="telepathy"):
+        TypeAdapter(ButtonsConfig).validate_python({"driver": "telepathy"})

@@ -98,10 +98,11 @@ def test_board_unplugged_and_back_recovers(link: Path, mock: ButtonBoardMock, bo
         replacement.stop()
 
 
-def test_factory_opens_serial_board(mock: ButtonBoardMock) -> None:
-    from edge.stations.buttons.factory import open_buttons
+def test_config_opens_serial_board(mock: ButtonBoardMock) -> None:
+    from config.drivers import SerialBoardButtonsConfig
+    from edge.stations.drivers import open_buttons
 
-    board = open_buttons("serial-board", port=mock.path, long_press_keys=frozenset({"U"}))
+    board = open_buttons(SerialBoardButtonsConfig(port=mock.path, undo_key="U"))
     try:
         assert isinstance(board, SerialButtonBoard)
         assert wait_until(lambda: board.healthy, timeout=3)

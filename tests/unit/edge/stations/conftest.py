@@ -1,4 +1,4 @@
-"""Scale drivers against their firmware mocks on real pseudo-terminals.
+"""Scale drivers against their firmware mocks on real pseudo-terminals (fixtures for the scale tests).
 
 Loads settle at once and have no noise unless a test wants otherwise, so a reading can be compared with
 what was placed, down to the resolution of the unit on the wire.
