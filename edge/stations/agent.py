@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 
 class StationAgent:
+    """One station process's agent. Its parts are built here from ``config``, once, and keep that config."""
+
     def __init__(
         self,
         config: StationConfig,
