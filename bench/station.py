@@ -17,7 +17,8 @@ from bench.stats import summary_ms
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
-from edge.stations.agent import Phase, StationAgent
+from edge.stations.agent import StationAgent
+from edge.stations.agent_view import Phase
 from edge.stations.buttons.serial_board import SerialButtonBoard
 from edge.stations.config import StationConfig
 from edge.stations.journal import Journal

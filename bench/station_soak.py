@@ -23,16 +23,17 @@ def main() -> None:
     count = int(sys.argv[2])
     mqtt = MqttClient(config.mqtt, f"station-{config.station.id}", max_inflight=config.journal.publish_window)
     scale = ScriptedScale()
-    agent = StationAgent(config, lambda: scale, FakeButtons(), Journal(config.journal.path), mqtt)
+    journal = Journal(config.journal.path)
+    agent = StationAgent(config, lambda: scale, FakeButtons(), journal, mqtt)
     mqtt.start()
     mqtt.wait_connected(10)
-    agent._publisher.start()
+    agent.publisher.start()
     for i in range(count):
-        agent._record(config.categories[i % len(config.categories)].id, 0.25, ButtonEvent("1", time.monotonic()))
-        agent._on_weight(agent.weight)  # the loop's bookkeeping between items
-    agent._publisher.wait_drained(120)
-    print("done", agent._journal.counters(), flush=True)
-    agent._publisher.stop()
+        agent.sorting.record(config.categories[i % len(config.categories)].id, 0.25, ButtonEvent("1", time.monotonic()))
+        agent.sorting.on_weight(agent.weight)  # the loop's bookkeeping between items
+    agent.publisher.wait_drained(120)
+    print("done", journal.counters(), flush=True)
+    agent.publisher.stop()
     mqtt.stop()
 
 

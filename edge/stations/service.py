@@ -70,7 +70,7 @@ def run_station(config: StationConfig) -> None:
     if config.kiosk.enabled:
         from edge.stations.kiosk.server import KioskServer
 
-        kiosk = KioskServer(agent.snapshot, config.kiosk.host, config.kiosk.port)
+        kiosk = KioskServer(agent.screen_state, config.kiosk.host, config.kiosk.port)
         try:
             kiosk.start()
         except (OSError, RuntimeError) as exc:

@@ -5,7 +5,7 @@ One query on the raw events, grouped by the ``model_version``, ``suggested`` and
 (hub/storage/points.py): ``sum("items")`` counts a sorted item +1 and its undo -1 (an undo carries the undone
 event's suggestion and category), so an item that was taken back is not counted. An item is *accepted* when
 the chosen category is the suggested label: exactly how the station sets ``accepted``
-(edge/stations/agent.py), and it needs no field, which InfluxQL could not group by.
+(edge/stations/sorting_events.py), and it needs no field, which InfluxQL could not group by.
 
 Points written before the suggestion tags existed have no such tags and count as items with no suggestion.
 The raw events of a year are tens of millions of points, too slow to scan for a page: periods go up to a month.

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from edge.stations.kiosk.screen_state import ScreenTile, example
 from edge.stations.kiosk.server import KioskServer
-from edge.stations.kiosk.snapshot import CategoryTile, example
 
 # The smallest common kiosk screen the page must fit without scrolling.
 SCREEN: ViewportSize = {"width": 1024, "height": 600}
 # Changes must reach the screen within this (the server polls every 100 ms).
 WITHIN_MS = 1000
 
-EXTRA_CATEGORIES: list[CategoryTile] = [
+EXTRA_CATEGORIES: list[ScreenTile] = [
     {"id": "pvc", "nl": "PVC (buizen)", "en": "PVC (pipes)", "pictogram": "resin-3", "key": "6", "lit": False},
     # A pictogram the kiosk does not have: the tile shows the generic one.
     {
@@ -40,7 +40,7 @@ EXTRA_CATEGORIES: list[CategoryTile] = [
 
 
 class FakeStation:
-    """The station agent's side: a snapshot that the test changes while the server reads it."""
+    """The station agent's side: a screen state that the test changes while the server reads it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -55,7 +55,7 @@ class FakeStation:
         with self._lock:
             self._state = state
 
-    def snapshot(self) -> dict[str, Any]:
+    def screen_state(self) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._state)
 
@@ -71,7 +71,7 @@ def station() -> FakeStation:
 
 @pytest.fixture(scope="module")
 def server(station: FakeStation) -> Iterator[KioskServer]:
-    kiosk = KioskServer(station.snapshot, port=0)
+    kiosk = KioskServer(station.screen_state, port=0)
     kiosk.start()
     yield kiosk
     kiosk.stop()
@@ -104,7 +104,7 @@ def page(browser: Browser, server: KioskServer, station: FakeStation) -> Iterato
 def test_idle_page_shows_every_category_with_its_dutch_label_and_key(
     page: Page, station: FakeStation, artifacts: Path
 ) -> None:
-    categories = station.snapshot()["categories"]
+    categories = station.screen_state()["categories"]
     tiles = page.locator(".tile")
     expect(tiles).to_have_count(len(categories))
     for category in categories:
@@ -172,7 +172,7 @@ def test_ready_with_a_suggestion_highlights_that_tile_without_a_reload(
     page.screenshot(path=str(artifacts / "kiosk-ready.png"))
 
     # Undone: said in words, not only struck through.
-    last = station.snapshot()["last_event"]
+    last = station.screen_state()["last_event"]
     station.update(last_event={**last, "undone": True})
     expect(page.locator("#last-undone")).to_be_visible(timeout=WITHIN_MS)
     expect(page.locator("#last-undone")).to_have_text("ongedaan gemaakt")
@@ -247,7 +247,7 @@ def test_stopping_the_server_shows_connection_lost_and_a_restart_clears_it(
     browser: Browser, station: FakeStation
 ) -> None:
     station.reset()
-    kiosk = KioskServer(station.snapshot, port=0)
+    kiosk = KioskServer(station.screen_state, port=0)
     kiosk.start()
     try:
         with open_page(browser, kiosk.url) as page:
@@ -263,7 +263,7 @@ def check_lost_and_back(page: Page, kiosk: KioskServer, station: FakeStation) ->
     expect(lost).to_contain_text("Verbinding met station verbroken")
 
     # The station comes back on the same port: the page reconnects by itself.
-    again = KioskServer(station.snapshot, port=kiosk.port)
+    again = KioskServer(station.screen_state, port=kiosk.port)
     again.start()
     try:
         expect(lost).to_be_hidden(timeout=5000)

@@ -1,7 +1,7 @@
 """The station's local kiosk page: a small web server on the Pi that shows what the station is doing.
 
 Sorters work with the physical button board; the page only shows state (its one control is the language toggle).
-The server reads the station's state from a snapshot function and pushes changes to the page as server-sent
+The server reads the station's screen state from a function and pushes changes to the page as server-sent
 events, so the page needs no build step, no internet and no polling of its own.
 """
 
@@ -31,11 +31,11 @@ STATIC = data_path("edge.stations.kiosk", "static")
 # Shared with the hub's dashboard, so they live in core (see core/pictograms/__init__.py).
 PICTOGRAMS = data_path("core.pictograms")
 
-SnapshotSource = Callable[[], Mapping[str, Any]]
-"""Returns the station's state; see :class:`edge.stations.kiosk.snapshot.KioskSnapshot` for the shape."""
+ScreenStateSource = Callable[[], Mapping[str, Any]]
+"""Returns what the screen shows now; see :class:`edge.stations.kiosk.screen_state.ScreenState` for the shape."""
 
 # 100 ms: a weight change or a key press shows on screen before the sorter looks up from the scale, and a poll
-# of an in-memory snapshot costs nothing next to that.
+# of the in-memory screen state costs nothing next to that.
 POLL_INTERVAL_S = 0.1
 # 15 s: well inside the idle timeouts of browsers and proxies, so a quiet station does not look like a dead one.
 KEEPALIVE_S = 15.0
@@ -46,18 +46,18 @@ RECONNECT_MS = 1000
 SEND_TIMEOUT_S = 10.0
 
 
-def _encode(snapshot: Mapping[str, Any]) -> str:
-    return json.dumps(jsonable_encoder(snapshot), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+def _encode(state: Mapping[str, Any]) -> str:
+    return json.dumps(jsonable_encoder(state), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 async def _changes(
-    snapshot: SnapshotSource, closing: threading.Event, poll_interval_s: float
+    read_state: ScreenStateSource, closing: threading.Event, poll_interval_s: float
 ) -> AsyncIterator[ServerSentEvent]:
-    """One ``state`` event with the first snapshot, then one each time it differs from the last one sent."""
+    """One ``state`` event with the first screen state, then one each time it differs from the last one sent."""
     last: str | None = None
     while not closing.is_set():
-        # snapshot() may wait on the agent's lock: never on the event loop.
-        text = _encode(await asyncio.to_thread(snapshot))
+        # read_state() may wait on the agent's lock: never on the event loop.
+        text = _encode(await asyncio.to_thread(read_state))
         if text != last:
             # The reconnect delay travels with the first event: the browser keeps it for the page's life.
             yield ServerSentEvent(data=text, event="state", retry=RECONNECT_MS if last is None else None)
@@ -66,7 +66,7 @@ async def _changes(
 
 
 def create_kiosk_app(
-    snapshot: SnapshotSource,
+    read_state: ScreenStateSource,
     *,
     closing: threading.Event | None = None,
     poll_interval_s: float = POLL_INTERVAL_S,
@@ -86,13 +86,13 @@ def create_kiosk_app(
 
     @app.get("/api/state")
     def state() -> JSONResponse:
-        # A plain (sync) endpoint runs in the thread pool, so a snapshot that takes a lock does not block the loop.
-        return JSONResponse(jsonable_encoder(snapshot()))
+        # A plain (sync) endpoint runs in the thread pool, so a read_state that takes a lock does not block the loop.
+        return JSONResponse(jsonable_encoder(read_state()))
 
     @app.get("/api/events")
     def events() -> EventSourceResponse:
         return EventSourceResponse(
-            _changes(snapshot, closing, poll_interval_s),
+            _changes(read_state, closing, poll_interval_s),
             ping=keepalive_s,
             send_timeout=SEND_TIMEOUT_S,
         )
@@ -106,11 +106,11 @@ class KioskServer:
     ``port=0`` picks a free port; :attr:`port` holds the real one after :meth:`start`.
     """
 
-    def __init__(self, snapshot: SnapshotSource, host: str = "127.0.0.1", port: int = 8090) -> None:
+    def __init__(self, read_state: ScreenStateSource, host: str = "127.0.0.1", port: int = 8090) -> None:
         self.host = host
         self.port = port
         self._closing = threading.Event()
-        self._app = create_kiosk_app(snapshot, closing=self._closing)
+        self._app = create_kiosk_app(read_state, closing=self._closing)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from core.contract import Heartbeat, StationStatus, Suggestion
-from edge.stations.agent import Phase, StationAgent
+from edge.stations.agent import StationAgent
+from edge.stations.agent_view import Phase
 from edge.stations.buttons import Buttons
+from edge.stations.camera import Camera
 from edge.stations.config import StationConfig, load_station_config
 from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
@@ -59,15 +61,19 @@ class Rig:
         suggestion: Suggestion | None = None,
         scale: dict[str, object] | None = None,
         buttons: Buttons | None = None,
+        camera: Camera | None = None,
+        journal: dict[str, object] | None = None,
+        config: dict[str, object] | None = None,
     ) -> None:
         base = load_station_config(EXAMPLE)
         self.config = StationConfig.model_validate(
             base.model_dump()
             | {
                 "scale": base.scale.model_dump() | {"poll_interval_s": 0.02, "stable_time_s": 0.1} | (scale or {}),
-                "journal": {"path": tmp_path / "journal.sqlite"},
+                "journal": {"path": tmp_path / "journal.sqlite"} | (journal or {}),
                 "heartbeat_s": 0.2,
             }
+            | (config or {})
         )
         self.scale = ScriptedScale()
         self.scale_fails = False
@@ -75,13 +81,15 @@ class Rig:
         self.mqtt = FakeMqtt()
         self.journal = Journal(self.config.journal.path)
         self.suggestion = suggestion
+        self.vision = FixedVision(lambda: self.suggestion)
         self.agent = StationAgent(
             self.config,
             self._open,
             buttons if buttons is not None else self.buttons,
             self.journal,
             self.mqtt,  # type: ignore[arg-type]
-            vision=FixedVision(lambda: self.suggestion),
+            vision=self.vision,
+            camera=camera,
         )
         self.thread = threading.Thread(target=self.agent.run, daemon=True)
 
@@ -174,8 +182,7 @@ def test_suggestion_lights_its_key_and_confirm_accepts_it(tmp_path: Path) -> Non
 
 def test_a_late_suggestion_lights_its_key_when_it_arrives_and_presses_are_learned(tmp_path: Path) -> None:
     rig = Rig(tmp_path, Suggestion(label="pet", confidence=0.9, model_version="m1"))
-    vision = rig.agent._vision
-    assert isinstance(vision, FixedVision)
+    vision = rig.vision
     vision.ready = False  # still thinking when the weight is stable
     rig.thread.start()
     try:
@@ -231,8 +238,7 @@ def test_long_presses_tare_and_zero_only_with_an_empty_plate(rig: Rig) -> None:
 
 
 def test_unpressed_items_can_be_recorded_as_unsorted(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    rig.agent.config = rig.config.model_copy(update={"unpressed": "unsorted"})
+    rig = Rig(tmp_path, config={"unpressed": "unsorted"})
     rig.thread.start()
     try:
         rig.place(0.7)
@@ -246,37 +252,34 @@ def test_unpressed_items_can_be_recorded_as_unsorted(tmp_path: Path) -> None:
 
 
 def test_a_full_journal_refuses_items_visibly_and_takes_them_again_once_drained(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    rig.agent.config = rig.config.model_copy(
-        update={"journal": rig.config.journal.model_copy(update={"max_bytes": 1024**2})}
-    )
+    rig = Rig(tmp_path, journal={"max_bytes": 1024**2})
     # Fill the journal past its limit, as a day-long outage would.
     for _ in range(300):
         rig.journal.append(lambda seq: (f"id-{seq}", b"x" * 4000))
     rig.mqtt.connected.clear()  # the broker is away: nothing drains
     rig.thread.start()
     try:
-        assert wait_until(lambda: "journal_full" in rig.agent.snapshot()["warnings"], 3)
+        assert wait_until(lambda: "journal_full" in rig.agent.screen_state()["warnings"], 3)
         rig.place(0.3)
         assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
         rig.buttons.press("1")
         # The sorter sees why: the screen names the refusal, and nothing is journaled or silently dropped.
-        assert wait_until(lambda: rig.agent.snapshot()["refused"] == "journal_full", 3)
+        assert wait_until(lambda: rig.agent.screen_state()["refused"] == "journal_full", 3)
         assert rig.journal.counters()["made"] == 300
         assert wait_until(lambda: "journal_full" in last_heartbeat(rig).warnings, 3)
         full_on_disk = rig.journal.size_bytes()
         rig.place(0.0)
-        assert wait_until(lambda: rig.agent.snapshot()["refused"] is None, 3)  # a new item, a clean screen
+        assert wait_until(lambda: rig.agent.screen_state()["refused"] is None, 3)  # a new item, a clean screen
 
         # The broker is back: the backlog drains (every event acknowledged) and the station takes items again.
         rig.mqtt.connected.set()
         assert wait_until(lambda: rig.journal.depth() == 0, 10)
-        assert wait_until(lambda: "journal_full" not in rig.agent.snapshot()["warnings"], 3)
+        assert wait_until(lambda: "journal_full" not in rig.agent.screen_state()["warnings"], 3)
         rig.place(0.3)
         assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
         rig.buttons.press("1")
         assert wait_until(lambda: rig.journal.counters()["made"] == 301, 3)
-        assert rig.agent.snapshot()["refused"] is None
+        assert rig.agent.screen_state()["refused"] is None
         assert wait_until(lambda: "journal_full" not in last_heartbeat(rig).warnings, 3)
         # ... and its files gave the space back (the publisher's thread vacuums after acknowledgements).
         assert wait_until(lambda: (tmp_path / "journal.sqlite").stat().st_size < 256 * 1024, 5)
@@ -291,15 +294,15 @@ def last_heartbeat(rig: Rig) -> Heartbeat:
     return Heartbeat.model_validate_json(rig.mqtt.payloads("/heartbeat")[-1])
 
 
-def test_snapshot_for_the_sorters_screen(rig: Rig) -> None:
-    from edge.stations.kiosk.snapshot import KioskSnapshot  # the shape the kiosk page renders
+def test_screen_state_for_the_sorters_screen(rig: Rig) -> None:
+    from edge.stations.kiosk.screen_state import ScreenState  # the shape the kiosk page renders
 
     rig.place(0.25)
     assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
     rig.buttons.press("2")
-    assert wait_until(lambda: rig.agent.snapshot()["phase"] == "done", 3)
-    snap = rig.agent.snapshot()
-    assert set(snap) == set(KioskSnapshot.__annotations__)
+    assert wait_until(lambda: rig.agent.screen_state()["phase"] == "done", 3)
+    snap = rig.agent.screen_state()
+    assert set(snap) == set(ScreenState.__annotations__)
     assert snap["station"]["id"] == "zwolle-plastic-1" and snap["weight_kg"] == 0.25
     assert [c["key"] for c in snap["categories"]] == ["1", "2", "9"]
     assert snap["last_event"]["category"] == "pet" and snap["last_event"]["undone"] is False
@@ -307,14 +310,11 @@ def test_snapshot_for_the_sorters_screen(rig: Rig) -> None:
 
 
 def test_a_failed_camera_shows_in_status_and_never_blocks_weighing(tmp_path: Path) -> None:
-    from edge.stations.camera import Camera
-
-    rig = Rig(tmp_path)
     camera = Camera(str(tmp_path / "no-such-camera"), fault_after_s=0.3, retry_min_s=0.1, retry_max_s=0.2)
-    rig.agent._camera = camera
+    rig = Rig(tmp_path, camera=camera)
     rig.thread.start()
     try:
-        assert wait_until(lambda: rig.agent.snapshot()["camera"] == "fault", 5)
+        assert wait_until(lambda: rig.agent.screen_state()["camera"] == "fault", 5)
 
         def heartbeat_camera() -> str | None:
             sent = rig.mqtt.payloads("/heartbeat")
@@ -343,13 +343,13 @@ def test_an_item_that_rounds_to_0_g_is_refused_with_a_message_not_a_crash(
     try:
         rig.place(0.0004)
         assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
-        with caplog.at_level(logging.WARNING, logger="edge.stations.agent"):
+        with caplog.at_level(logging.WARNING, logger="edge.stations"):
             rig.buttons.press("1")
-            assert wait_until(lambda: rig.agent.snapshot()["refused"] == "too_light", 3)
+            assert wait_until(lambda: rig.agent.screen_state()["refused"] == "too_light", 3)
         assert "too light" in caplog.text
         assert rig.thread.is_alive() and rig.journal.counters()["made"] == 0
         rig.place(0.0)
-        assert wait_until(lambda: rig.agent.snapshot()["refused"] is None, 3)
+        assert wait_until(lambda: rig.agent.screen_state()["refused"] is None, 3)
         rig.place(0.25)
         assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
         rig.buttons.press("1")
@@ -365,15 +365,16 @@ def test_an_event_heartbeat_or_status_the_contract_refuses_never_stops_the_stati
 ) -> None:
     # A clock the contract refuses (here a time without a timezone; a time before 1970 once the contract bounds
     # it): every payload the station builds is refused. The loop goes on, the item is refused visibly.
-    monkeypatch.setattr("edge.stations.agent.now_utc_ms", lambda: datetime(1969, 12, 31, 23, 59))
+    for module in ("edge.stations.sorting_events", "edge.stations.health"):
+        monkeypatch.setattr(f"{module}.now_utc_ms", lambda: datetime(1969, 12, 31, 23, 59))
     rig = Rig(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="edge.stations.agent"):
+    with caplog.at_level(logging.WARNING, logger="edge.stations"):
         rig.thread.start()
         try:
             rig.place(0.3)
             assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
             rig.buttons.press("1")
-            assert wait_until(lambda: rig.agent.snapshot()["refused"] == "invalid_event", 3)
+            assert wait_until(lambda: rig.agent.screen_state()["refused"] == "invalid_event", 3)
             assert rig.thread.is_alive() and rig.journal.counters()["made"] == 0
             assert "the contract refuses" in caplog.text
             monkeypatch.undo()  # the clock is right again: the next item is recorded
@@ -405,7 +406,7 @@ def test_a_missing_button_board_is_loud_in_the_log_the_heartbeat_and_the_kiosk(
         rig.thread.start()
         try:
             assert wait_until(lambda: "buttons_absent" in last_heartbeat(rig).warnings, 5)
-            with TestClient(create_kiosk_app(rig.agent.snapshot)) as client:
+            with TestClient(create_kiosk_app(rig.agent.screen_state)) as client:
                 assert "buttons_absent" in client.get("/api/state").json()["warnings"]
             assert wait_until(lambda: len(rig.mqtt.payloads("/heartbeat")) >= 5, 5)  # a second of retries
         finally:
@@ -425,7 +426,7 @@ def test_a_missing_scale_is_named_in_the_warnings_and_the_log(tmp_path: Path, ca
         try:
             assert wait_until(lambda: "scale_absent" in last_heartbeat(rig).warnings, 5)
             assert last_heartbeat(rig).scale.value == "fault"  # configured: "absent" means not fitted
-            assert "scale_absent" in rig.agent.snapshot()["warnings"]
+            assert "scale_absent" in rig.agent.screen_state()["warnings"]
             rig.scale_fails = False
             assert wait_until(lambda: "scale_absent" not in last_heartbeat(rig).warnings, 5)
         finally:
@@ -435,29 +436,30 @@ def test_a_missing_scale_is_named_in_the_warnings_and_the_log(tmp_path: Path, ca
 
 
 def test_the_kiosk_reads_one_frozen_view_that_the_agent_swaps(rig: Rig) -> None:
-    from edge.stations.agent import StationView, kiosk_snapshot
+    from edge.stations.agent_view import AgentView
+    from edge.stations.kiosk.screen_state import screen_state_of
 
     view = rig.agent.view
     with pytest.raises(dataclasses.FrozenInstanceError):
         view.phase = Phase.READY  # type: ignore[misc]
     # Every field is itself immutable: nothing a reader holds can change under it.
-    for field in dataclasses.fields(StationView):
+    for field in dataclasses.fields(AgentView):
         value = getattr(view, field.name)
         assert not isinstance(value, list | dict | set), field.name
     rig.place(0.25)
     assert wait_until(lambda: rig.agent.phase is Phase.READY, 3)
     assert rig.agent.view is not view and view.phase is Phase.IDLE  # a new object; the old one unchanged
-    # Structurally: snapshot() reads the agent once (its published view) and builds from that alone, so no
+    # Structurally: screen_state() reads the agent once (its published view) and builds from that alone, so no
     # field of the kiosk's JSON comes from another moment of the machine than the rest.
-    tree = ast.parse(textwrap.dedent(inspect.getsource(StationAgent.snapshot)))
+    tree = ast.parse(textwrap.dedent(inspect.getsource(StationAgent.screen_state)))
     reads = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "self"]
     assert reads == ["_view"]
-    params = list(inspect.signature(kiosk_snapshot).parameters)
-    source = inspect.getsource(kiosk_snapshot)
+    params = list(inspect.signature(screen_state_of).parameters)
+    source = inspect.getsource(screen_state_of)
     assert params == ["view"] and "self" not in source and "agent" not in source
 
 
-def test_snapshots_taken_while_the_machine_runs_are_each_consistent(tmp_path: Path) -> None:
+def test_screen_states_taken_while_the_machine_runs_are_each_consistent(tmp_path: Path) -> None:
     rig = Rig(tmp_path, Suggestion(label="pet", confidence=0.9, model_version="m1"))
     rig.thread.start()
     seen: list[dict[str, object]] = []
@@ -465,7 +467,7 @@ def test_snapshots_taken_while_the_machine_runs_are_each_consistent(tmp_path: Pa
 
     def kiosk() -> None:
         while not stop.is_set():
-            seen.append(rig.agent.snapshot())  # type: ignore[arg-type]
+            seen.append(rig.agent.screen_state())  # type: ignore[arg-type]
 
     reader = threading.Thread(target=kiosk, daemon=True)
     reader.start()

@@ -115,7 +115,7 @@ const WARNING_ICON = {
   offline: "offline",
 };
 
-// What the page falls back to for a key the snapshot lacks, so one missing field does not blank the screen.
+// What the page falls back to for a key the screen state lacks, so one missing field does not blank the screen.
 const DEFAULTS = {
   station: { id: "" },
   phase: "idle",

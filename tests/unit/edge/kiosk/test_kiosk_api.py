@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from edge.stations.kiosk.screen_state import ScreenState, example
 from edge.stations.kiosk.server import KioskServer, create_kiosk_app
-from edge.stations.kiosk.snapshot import KioskSnapshot, example
 from tests.sse import next_event
 
 PICTOGRAMS = [
@@ -43,14 +43,14 @@ PICTOGRAMS = [
 
 
 class Station:
-    """A snapshot that a test changes while the app reads it; records whether it was read on an event loop."""
+    """A screen state that a test changes while the app reads it; records whether it was read on an event loop."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.state: dict[str, Any] = copy.deepcopy(dict(example()))
         self.read_on_loop: list[bool] = []
 
-    def snapshot(self) -> dict[str, Any]:
+    def screen_state(self) -> dict[str, Any]:
         try:
             asyncio.get_running_loop()
             self.read_on_loop.append(True)
@@ -71,7 +71,7 @@ def station() -> Station:
 
 @pytest.fixture
 def client(station: Station) -> Iterator[TestClient]:
-    with TestClient(create_kiosk_app(station.snapshot, poll_interval_s=0.01)) as test_client:
+    with TestClient(create_kiosk_app(station.screen_state, poll_interval_s=0.01)) as test_client:
         yield test_client
 
 
@@ -104,7 +104,7 @@ def test_pictogram_is_shipped(client: TestClient, name: str) -> None:
     assert 'viewBox="0 0 64 64"' in response.text
 
 
-def test_state_returns_the_snapshot(client: TestClient, station: Station) -> None:
+def test_state_returns_the_screen_state(client: TestClient, station: Station) -> None:
     station.update(phase="ready", suggestion={"label": "pp", "confidence": 0.93, "model_version": "m1"})
     response = client.get("/api/state")
     assert response.status_code == 200
@@ -112,7 +112,7 @@ def test_state_returns_the_snapshot(client: TestClient, station: Station) -> Non
     assert station.read_on_loop == [False]
 
 
-def test_events_start_with_the_snapshot_and_send_changes_only(client: TestClient, station: Station) -> None:
+def test_events_start_with_the_screen_state_and_send_changes_only(client: TestClient, station: Station) -> None:
     with client.stream("GET", "/api/events") as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -122,26 +122,26 @@ def test_events_start_with_the_snapshot_and_send_changes_only(client: TestClient
         assert json.loads(first["data"]) == station.state
         assert first["retry"] == "1000"
 
-        # Let several polls see the same snapshot, then change it: the next event is the change, not a repeat.
+        # Let several polls see the same screen state, then change it: the next event is the change, not a repeat.
         time.sleep(0.1)
         station.update(phase="weighing", weight_kg=0.214, stable=False)
         second = next_event(lines)
         assert json.loads(second["data"])["phase"] == "weighing"
         assert json.loads(second["data"])["weight_kg"] == 0.214
     assert len(station.read_on_loop) > 3
-    assert not any(station.read_on_loop), "snapshot() ran on the event loop"
+    assert not any(station.read_on_loop), "screen_state() ran on the event loop"
 
 
 def test_server_starts_serves_and_stops_with_a_stream_open() -> None:
-    snapshot: KioskSnapshot = example()
-    server = KioskServer(lambda: snapshot, port=0)
+    state: ScreenState = example()
+    server = KioskServer(lambda: state, port=0)
     server.start()
     try:
         assert server.port != 0
-        assert httpx.get(f"{server.url}/api/state", timeout=5).json() == snapshot
+        assert httpx.get(f"{server.url}/api/state", timeout=5).json() == state
         with httpx.stream("GET", f"{server.url}/api/events", timeout=5) as response:
             first = next_event(response.iter_lines())
-            assert json.loads(first["data"]) == snapshot
+            assert json.loads(first["data"]) == state
             started = time.monotonic()
             server.stop()
             # The open stream does not hold the server up.

@@ -1,17 +1,22 @@
-"""What the kiosk page shows: one snapshot of the station, produced by the station agent and sent as JSON.
+"""The kiosk's screen model: what the sorter's screen shows, as the JSON the page (static/kiosk.js) reads.
 
-Producers annotate their snapshot function as returning :class:`KioskSnapshot` so mypy checks the shape; the server
-itself accepts any mapping with these keys. Everything in it is plain JSON (str, int, float, bool, None, list, dict).
+:class:`ScreenState` is the whole screen at one moment; the ``Screen*`` types are its parts, each the screen's
+form of a station concept (the phase, a category tile, the last event). :func:`screen_state_of` builds it from
+one :class:`~edge.stations.agent_view.AgentView`, so every field comes from the same moment of the station.
+The server accepts any mapping with these keys; producers annotate their function as returning ScreenState so
+mypy checks the shape. Everything in it is plain JSON (str, int, float, bool, None, list, dict).
 """
 
 from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-Phase = Literal["idle", "weighing", "ready", "done"]
+from edge.stations.agent_view import AgentView
+
+ScreenPhase = Literal["idle", "weighing", "ready", "done"]
 """idle: scale empty; weighing: weight not yet stable; ready: choose a category; done: take the item off."""
 
-Health = Literal["ok", "fault", "absent"]
+ScreenHealth = Literal["ok", "fault", "absent"]
 """A device that is configured and answers (ok), configured and failing (fault), or not fitted (absent)."""
 
 WarningCode = str
@@ -23,13 +28,13 @@ RefusedCode = str
 ``too_heavy``, ``invalid_event`` (the contract refused the event); the page knows their texts."""
 
 
-class StationInfo(TypedDict):
+class ScreenStation(TypedDict):
     id: str
     site: str
     stream: str
 
 
-class SuggestionInfo(TypedDict):
+class ScreenSuggestion(TypedDict):
     label: str
     """The category id the vision model suggests."""
     confidence: float
@@ -37,7 +42,7 @@ class SuggestionInfo(TypedDict):
     model_version: str
 
 
-class CategoryTile(TypedDict):
+class ScreenTile(TypedDict):
     id: str
     nl: str
     en: str
@@ -49,7 +54,7 @@ class CategoryTile(TypedDict):
     """Whether that button's LED is on."""
 
 
-class LastEvent(TypedDict):
+class ScreenLastEvent(TypedDict):
     type: str
     """``sorted`` (the wire event type)."""
     category: str
@@ -60,29 +65,71 @@ class LastEvent(TypedDict):
     undone: bool
 
 
-class KioskSnapshot(TypedDict):
-    station: StationInfo
-    phase: Phase
+class ScreenState(TypedDict):
+    station: ScreenStation
+    phase: ScreenPhase
     weight_kg: float | None
     """None while the scale gives no reading (the page shows a dash instead of a misleading 0)."""
     stable: bool
-    suggestion: SuggestionInfo | None
-    categories: list[CategoryTile]
+    suggestion: ScreenSuggestion | None
+    categories: list[ScreenTile]
     confirm_key: str
     undo_key: str
-    last_event: LastEvent | None
+    last_event: ScreenLastEvent | None
     refused: RefusedCode | None
     """Set when a press on the item now on the plate was refused; None again once the plate is empty."""
     connected: bool
     """Whether the MQTT connection to the hub is up."""
-    scale: Health
-    camera: Health
+    scale: ScreenHealth
+    camera: ScreenHealth
     journal_depth: int
     """Events stored on the station and not yet acknowledged by the hub."""
     warnings: list[WarningCode]
 
 
-def example() -> KioskSnapshot:
+def screen_state_of(view: AgentView) -> ScreenState:
+    """The kiosk page's JSON, from one view only."""
+    suggestion = view.suggestion
+    lit = suggestion.label if suggestion is not None else None
+    last = view.last
+    return {
+        "station": {"id": view.station_id, "site": view.site, "stream": view.stream},
+        "phase": view.phase.value,
+        "weight_kg": round(view.weight.weight_kg, 3),
+        "stable": view.weight.stable,
+        "suggestion": None
+        if suggestion is None
+        else {
+            "label": suggestion.label,
+            "confidence": suggestion.confidence,
+            "model_version": suggestion.model_version,
+        },
+        "categories": [
+            {"id": t.id, "nl": t.nl, "en": t.en, "pictogram": t.pictogram, "key": t.key, "lit": t.id == lit}
+            for t in view.tiles
+        ],
+        "confirm_key": view.confirm_key,
+        "undo_key": view.undo_key,
+        "last_event": None
+        if last is None
+        else {
+            "type": last.event.type.value,
+            "category": last.event.category,
+            "weight_kg": last.event.weight_kg,
+            "seq": last.event.seq,
+            "station_time": last.event.model_dump(mode="json")["station_time"],
+            "undone": last.undone,
+        },
+        "refused": view.refused,
+        "connected": view.connected,
+        "scale": view.scale.value,
+        "camera": view.camera.value,
+        "journal_depth": view.journal_depth,
+        "warnings": list(view.warnings),
+    }
+
+
+def example() -> ScreenState:
     """The contract by example: a plastic station, idle, with nothing wrong. Tests and previews start from this."""
     return {
         "station": {"id": "zwolle-plastic-1", "site": "zwolle", "stream": "plastic"},
@@ -110,5 +157,5 @@ def example() -> KioskSnapshot:
     }
 
 
-def _tile(id_: str, nl: str, en: str, pictogram: str, key: str) -> CategoryTile:
+def _tile(id_: str, nl: str, en: str, pictogram: str, key: str) -> ScreenTile:
     return {"id": id_, "nl": nl, "en": en, "pictogram": pictogram, "key": key, "lit": False}

@@ -1,0 +1,184 @@
+"""What the station says about itself: its status (online, stopped, the last will offline), its heartbeat, the
+warning codes both the heartbeat and the sorter's screen carry, and whether its journal has room for new items.
+
+A status or heartbeat the contract refuses (a clock before 1970, say) is logged, at most once a minute, and never
+raised: the status is also published on the MQTT thread, and the heartbeat from the agent's loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from pydantic import ValidationError
+
+from core import __version__
+from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, now_utc_ms, topic
+from core.transport.mqtt import MqttClient, Will
+from edge.stations.agent_view import PublishedView
+from edge.stations.buttons import Buttons
+from edge.stations.camera import Camera
+from edge.stations.clock import clock_synced
+from edge.stations.config import StationConfig
+from edge.stations.devices import DeviceAlarms
+from edge.stations.journal import Journal
+from edge.stations.scale_supervisor import ScaleSupervisor
+from edge.stations.vision_link import VisionLink
+
+logger = logging.getLogger(__name__)
+
+# A heartbeat or status the contract refuses is logged at most this often.
+BUILD_ERROR_LOG_S = 60.0
+
+
+def last_will(config: StationConfig) -> Will:
+    """Last will: the broker marks the station offline when it vanishes without a goodbye."""
+    ident = config.station
+    status = StationStatus(
+        site=ident.site,
+        station=ident.id,
+        state=StationState.OFFLINE,
+        since=now_utc_ms(),
+        software_version=__version__,
+    )
+    return Will(topic(ident.site, ident.id, TopicKind.STATUS), status.to_json())
+
+
+class StationHealth:
+    """Brings the devices', the connection's and the journal's state into the published view, and reports it."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        view: PublishedView,
+        boot_id: uuid.UUID,
+        scale: ScaleSupervisor,
+        buttons: Buttons,
+        journal: Journal,
+        mqtt: MqttClient,
+        vision: VisionLink | None = None,
+        camera: Camera | None = None,
+    ) -> None:
+        self.config = config
+        self._ident = config.station
+        self._view = view
+        self._boot_id = boot_id
+        self._scale = scale
+        self._buttons = buttons
+        self._journal = journal
+        self._mqtt = mqtt
+        self._vision = vision
+        self._camera = camera
+        self._alarms = DeviceAlarms()
+        self._started = time.monotonic()
+        self._next_heartbeat = 0.0
+        self._build_error_logged = float("-inf")
+
+    # -- into the view ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Bring what other threads own (connection, camera, buttons, journal depth, clock) into the view."""
+        self._alarms.update("scale", self._scale.problem)
+        self._alarms.update("buttons", self._buttons.problem)
+        self._alarms.update("camera", self._camera.problem if self._camera is not None else None)
+        fresh = {
+            "connected": self._mqtt.connected.is_set(),
+            "scale": self._scale.health,
+            "camera": self.camera_health,
+            "journal_depth": self._journal.depth(),
+            "warnings": tuple(self.warnings()),
+        }
+        view = self._view.current
+        if any(getattr(view, name) != value for name, value in fresh.items()):
+            self._view.change(**fresh)
+
+    def check_journal_space(self) -> None:
+        # What the journal holds, not its files' size: SQLite files do not shrink when rows go (docs/station.md).
+        used = self._journal.used_bytes()
+        full = used >= self.config.journal.max_bytes
+        journal_full = self._view.current.journal_full
+        if full and not journal_full:
+            logger.error(
+                "journal at its limit (%d of %d bytes): the station refuses new items",
+                used,
+                self.config.journal.max_bytes,
+            )
+        elif journal_full and not full:
+            logger.warning(
+                "journal has room again (%d of %d bytes): the station takes items", used, self.config.journal.max_bytes
+            )
+        if full != journal_full:
+            self._view.change(journal_full=full)
+
+    @property
+    def camera_health(self) -> DeviceHealth:
+        return self._camera.health if self._camera is not None else DeviceHealth.ABSENT
+
+    def warnings(self) -> list[str]:
+        """Warning codes for the heartbeat and the screen; devices as DeviceAlarms saw them at the last step."""
+        found = []
+        if self._view.current.journal_full:
+            found.append("journal_full")
+        found.extend(self._alarms.codes())
+        if self._vision is not None and self._vision.problems:
+            found.append("vision_unavailable")
+        if not clock_synced():
+            found.append("clock_unsynced")
+        return found
+
+    # -- out to the hub --------------------------------------------------------------------------------
+    def contract_refused(self, what: str, exc: ValidationError) -> None:
+        """Log that the contract refuses a payload this station built, at most once a minute for all kinds."""
+        now = time.monotonic()
+        if now - self._build_error_logged >= BUILD_ERROR_LOG_S:
+            self._build_error_logged = now
+            logger.error("the contract refuses the %s this station built (clock %s): %s", what, now_utc_ms(), exc)
+
+    def publish_status(self, state: StationState) -> None:
+        try:
+            status = StationStatus(
+                site=self._ident.site,
+                station=self._ident.id,
+                state=state,
+                since=now_utc_ms(),
+                software_version=__version__,
+            )
+        except ValidationError as exc:
+            # Runs on the MQTT thread (on_connected) too: a status the contract refuses must not end it.
+            self.contract_refused("status", exc)
+            return
+        self._mqtt.publish(topic(self._ident.site, self._ident.id, TopicKind.STATUS), status.to_json(), 1, True)
+
+    def heartbeat_due(self) -> bool:
+        return time.monotonic() >= self._next_heartbeat
+
+    def send_heartbeat(self, final: bool = False) -> None:
+        self._next_heartbeat = time.monotonic() + self.config.heartbeat_s
+        counters = self._journal.counters()
+        view = self._view.current
+        try:
+            heartbeat = Heartbeat(
+                site=self._ident.site,
+                station=self._ident.id,
+                boot_id=self._boot_id,
+                station_time=now_utc_ms(),
+                uptime_s=round(time.monotonic() - self._started, 1),
+                scale=view.scale,
+                camera=view.camera,
+                model_version=view.suggestion.model_version if view.suggestion else None,
+                journal_depth=self._journal.depth(),
+                oldest_unsent_age_s=self._journal.oldest_age_s(),
+                clock_synced=clock_synced(),
+                events_made=counters["made"],
+                events_sent=counters["sent"],
+                warnings=list(view.warnings),
+                software_version=__version__,
+            )
+        except ValidationError as exc:
+            # A heartbeat is replaced by the next one; a refused one is logged, never the end of the loop.
+            self.contract_refused("heartbeat", exc)
+            return
+        # QoS 0: the next heartbeat replaces a lost one. The last one before a clean exit goes QoS 1.
+        self._mqtt.publish(
+            topic(self._ident.site, self._ident.id, TopicKind.HEARTBEAT), heartbeat.to_json(), qos=1 if final else 0
+        )
