@@ -37,6 +37,7 @@ from edge.stations.agent_view import (
     PublishedView,
 )
 from edge.stations.buttons import ButtonEvent, Buttons
+from edge.stations.buttons.presses import LONG_SUFFIX
 from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
@@ -48,7 +49,6 @@ from edge.stations.weighing import WeightState
 logger = logging.getLogger(__name__)
 
 UNSORTED = "unsorted"
-LONG = ":long"
 
 ContractRefused = Callable[[str, ValidationError], None]
 """Told what the contract refused (``event``, ``undo event``) and why; logs it (StationHealth.contract_refused)."""
@@ -153,9 +153,9 @@ class SortingMachine:
         keys = self.config.buttons
         if press.key == keys.undo_key:
             self.undo()
-        elif press.key == keys.confirm_key + LONG:
+        elif press.key == keys.confirm_key + LONG_SUFFIX:
             self._scale_command("tare")
-        elif press.key == keys.undo_key + LONG:
+        elif press.key == keys.undo_key + LONG_SUFFIX:
             self._scale_command("zero")
         elif self.phase is not Phase.READY:
             logger.info("key %s pressed while %s: ignored", press.key, self.phase.value)
@@ -165,7 +165,7 @@ class SortingMachine:
                 return
             self.record(self.suggestion.label, self._stable_weight_kg, press)
         else:
-            found = self.config.category_for_key(press.key.removesuffix(LONG))
+            found = self.config.category_for_key(press.key.removesuffix(LONG_SUFFIX))
             if found is None:
                 logger.info("key %s is not a category here: ignored", press.key)
                 return
