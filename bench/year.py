@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 
 from bench.stats import percentile
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1
+from config.influx import InfluxSettings
+from hub.storage.influx_v1 import InfluxV1
 from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import CREATE_RETENTION_POLICY, LOCAL, rebuild
 from hub.storage.throughput import Period, throughput

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.stations.config import StationConfig
+from config.station import StationConfig
 from firmware_mocks.buttons.serial_board import ButtonBoardMock
 from firmware_mocks.scales.load import LoadSettings, SimulatedLoad
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock

@@ -35,6 +35,7 @@ from enum import StrEnum
 from pydantic import ValidationError
 from uuid6 import uuid7
 
+from config.station import StationConfig
 from core import __version__
 from core.contract import (
     MAX_WEIGHT_KG,
@@ -53,7 +54,6 @@ from core.transport.mqtt import MqttClient, Will
 from edge.stations.buttons import ButtonEvent, Buttons
 from edge.stations.camera import Camera
 from edge.stations.clock import clock_synced
-from edge.stations.config import StationConfig
 from edge.stations.devices import DeviceAlarms, DeviceProblem
 from edge.stations.journal import Journal
 from edge.stations.kiosk.snapshot import KioskSnapshot

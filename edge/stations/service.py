@@ -7,12 +7,12 @@ import signal
 from types import FrameType
 from typing import Any
 
+from config.station import StationConfig
 from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import Buttons
 from edge.stations.buttons.factory import open_buttons
 from edge.stations.camera import Camera
-from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.scales import Scale
 from edge.stations.scales.registry import open_scale

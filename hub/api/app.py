@@ -16,13 +16,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from config.hub import HubSettings, WebSettings
 from core import __version__
 from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
 from hub.auth.web import SessionCookieRenewal, principal_from_request
-from hub.settings import HubSettings, WebSettings
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 PICTOGRAMS = Path(__file__).resolve().parents[2] / "edge" / "stations" / "kiosk" / "static" / "pictograms"

@@ -21,13 +21,14 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from config.feeds import FeedSettings
+from config.hub import WebSettings
 from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import AdminDep, StateDep
 from hub.api.errors import ErrorOut, range_error, store_error
 from hub.feeds.openapi import feed_schema, render_docs
 from hub.feeds.periods import MONTH_PATTERN, AlreadyClosedError, ClosedPeriod, PeriodError, PeriodStore, close_month
 from hub.feeds.ranges import RangeError, check_range
-from hub.feeds.settings import FeedSettings
 from hub.feeds.volumes import (
     MAX_CURSOR_LENGTH,
     FeedError,
@@ -42,7 +43,6 @@ from hub.feeds.volumes import (
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites
 from hub.reports.csv_writer import Number, write_csv
-from hub.settings import WebSettings
 from hub.storage.influx_v1 import InfluxError
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
+from config.feeds import FeedSettings
 from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep
 from hub.api.errors import range_error, store_error
 from hub.feeds.ranges import RangeError, check_range
-from hub.feeds.settings import FeedSettings
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites
 from hub.reports.build import Meta, ReportKind, build, describe_scope, month_status

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from config.station import StationConfig
 from core.contract import Heartbeat, StationStatus, Suggestion
 from edge.stations.agent import Phase, StationAgent
 from edge.stations.buttons import Buttons
-from edge.stations.config import StationConfig, load_station_config
 from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
 from tests.conftest import wait_until
@@ -60,7 +60,7 @@ class Rig:
         scale: dict[str, object] | None = None,
         buttons: Buttons | None = None,
     ) -> None:
-        base = load_station_config(EXAMPLE)
+        base = StationConfig.load(EXAMPLE)
         self.config = StationConfig.model_validate(
             base.model_dump()
             | {
