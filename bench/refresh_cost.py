@@ -16,8 +16,9 @@ from pathlib import Path
 
 import psutil
 
+from config.influx import InfluxSettings
 from hub.ingest.batch import BatchResult, BatchWriter
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1
+from hub.storage.influx_v1 import InfluxV1
 from hub.storage.rollups import CREATE_RETENTION_POLICY, LAYERS, Layer, _ranges, _statement, refresh_range
 from local_servers import InfluxServer
 from tests.integration.fleet import fleet_payloads

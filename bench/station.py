@@ -14,13 +14,13 @@ import psutil
 import tomli_w
 
 from bench.stats import summary_ms
+from config.station import StationConfig
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from edge.stations.agent import StationAgent
 from edge.stations.agent_view import Phase
 from edge.stations.buttons.serial_board import SerialButtonBoard
-from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from edge.stations.scales.mt_sics import MtSicsScale

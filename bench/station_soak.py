@@ -10,16 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+from config.station import StationConfig
 from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import ButtonEvent
-from edge.stations.config import load_station_config
 from edge.stations.journal import Journal
 from tests.fakes import FakeButtons, ScriptedScale
 
 
 def main() -> None:
-    config = load_station_config(Path(sys.argv[1]))
+    config = StationConfig.load(Path(sys.argv[1]))
     count = int(sys.argv[2])
     mqtt = MqttClient(config.mqtt, f"station-{config.station.id}", max_inflight=config.journal.publish_window)
     scale = ScriptedScale()

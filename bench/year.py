@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 
 from bench.stats import percentile
+from config.influx import InfluxSettings
 from hub.local_calendar import LOCAL
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1
+from hub.storage.influx_v1 import InfluxV1
 from hub.storage.points import MEASUREMENT
 from hub.storage.rollups import CREATE_RETENTION_POLICY, rebuild
 from hub.storage.throughput import Period, throughput

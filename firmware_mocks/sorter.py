@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.drivers import SerialBoardButtonsConfig
-from edge.stations.config import StationConfig
+from config.station import StationConfig
 from firmware_mocks.buttons.serial_board import ButtonBoardMock
 from firmware_mocks.scales.load import LoadSettings, SimulatedLoad
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock

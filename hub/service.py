@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import uvicorn
 
+from config.dashboard import DashboardSettings
+from config.hub import HubSettings
 from core.transport.mqtt import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
@@ -21,10 +23,8 @@ from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers,
 from hub.keys.store import KeyStore
 from hub.live.activity import Activity
 from hub.live.broadcast import Broadcaster
-from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
 from hub.reference import load_reference
-from hub.settings import HubSettings
 from hub.storage.influx_v1 import InfluxV1
 from hub.storage.rollups import CREATE_RETENTION_POLICY
 from hub.supervision import Supervisor

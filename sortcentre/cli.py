@@ -110,8 +110,8 @@ def hub(
     check: Annotated[bool, typer.Option("--check", help="only validate the configuration")] = False,
 ) -> None:
     """Run the hub: MQTT ingest into InfluxDB, the API and the dashboard."""
+    from config.hub import HubSettings
     from hub.reference import load_reference
-    from hub.settings import HubSettings
 
     _logs("hub")
     try:
@@ -133,10 +133,10 @@ def station(
     check: Annotated[bool, typer.Option("--check", help="only validate the configuration")] = False,
 ) -> None:
     """Run a sorting station: scale, buttons, journal and publisher."""
-    from edge.stations.config import load_station_config
+    from config.station import StationConfig
 
     try:
-        station_config = load_station_config(config)
+        station_config = StationConfig.load(config)
     except ConfigError as exc:
         raise _fail(exc) from None
     _logs(f"station[{station_config.station.id}]")
@@ -156,13 +156,13 @@ def sim(
     sorter: Annotated[bool, typer.Option(help="run a simulated sorter (off: hardware only)")] = True,
 ) -> None:
     """Simulate a station's hardware on pseudo-terminals (MT-SICS scale, button board) and a sorter."""
-    from edge.stations.config import load_station_config
+    from config.station import StationConfig
 
     with _from_checkout():
         from firmware_mocks.sorter import SimulatedSorter, StationRig
 
     try:
-        station_config = load_station_config(config)
+        station_config = StationConfig.load(config)
     except ConfigError as exc:
         raise _fail(exc) from None
     _logs(f"sim[{station_config.station.id}]")

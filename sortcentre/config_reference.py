@@ -15,6 +15,13 @@ INTRO = """# Configuration reference
 Generated from the config models by `python -m sortcentre.config_reference`; a test keeps it in step.
 Unknown keys are errors that name the key. Validate a file without running anything:
 `sortcentre station --config FILE --check`, `sortcentre hub --config FILE --check`.
+
+Every key can also be set in the environment, and the environment overrides the file (keys given in neither keep
+their defaults). The variable is the prefix (`SORTCENTRE_STATION_` for a station, `SORTCENTRE_HUB_` for the hub)
+followed by the key, sections joined with `__`, in any case: `mqtt.password` in a station's file is
+`SORTCENTRE_STATION_MQTT__PASSWORD`, `http_port` in the hub's is `SORTCENTRE_HUB_HTTP_PORT`, `ingest.workers` is
+`SORTCENTRE_HUB_INGEST__WORKERS`. A list or a whole section is given as JSON. Put secrets (passwords, tokens) in
+the environment, not in the file.
 """
 
 
@@ -82,15 +89,16 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 def reference() -> str:
-    from edge.stations.config import StationConfig
-    from hub.settings import HubSettings
+    from config.hub import HubSettings
+    from config.station import StationConfig
 
     parts = [INTRO]
     for title, model, note in (
         (
             "Station (one TOML file per station)",
             StationConfig,
-            "The MQTT password may come from the environment variable `SORTCENTRE_MQTT_PASSWORD`.",
+            "Every key can also be set as `SORTCENTRE_STATION_<KEY>`, nested with `__`: "
+            "`SORTCENTRE_STATION_MQTT__PASSWORD` (the old `SORTCENTRE_MQTT_PASSWORD` still works, with a warning).",
         ),
         (
             "Hub",

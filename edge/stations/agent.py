@@ -20,12 +20,12 @@ import time
 import uuid
 from collections.abc import Callable
 
+from config.station import StationConfig
 from core.contract import StationState, Suggestion, TopicKind, topic
 from core.transport.mqtt import MqttClient, Will
 from edge.stations.agent_view import AgentView, LastEvent, Phase, PublishedView
 from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
-from edge.stations.config import StationConfig
 from edge.stations.health import StationHealth, last_will
 from edge.stations.journal import Journal
 from edge.stations.kiosk.screen_state import ScreenState, screen_state_of

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from config.station import StationConfig
 from core.contract import DeviceHealth, SortingEvent, Suggestion
-from edge.stations.config import StationConfig
 from edge.stations.weighing import WeightState
 
 

@@ -13,6 +13,7 @@ import uuid
 
 from pydantic import ValidationError
 
+from config.station import StationConfig
 from core import __version__
 from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, now_utc_ms, topic
 from core.transport.mqtt import MqttClient, Will
@@ -20,7 +21,6 @@ from edge.stations.agent_view import PublishedView
 from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
 from edge.stations.clock import clock_synced
-from edge.stations.config import StationConfig
 from edge.stations.devices import DeviceAlarms
 from edge.stations.journal import Journal
 from edge.stations.scale_supervisor import ScaleSupervisor

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from config.station import StationConfig
 from core.contract import DeviceHealth
-from edge.stations.config import StationConfig
 from edge.stations.devices import DeviceProblem
 from edge.stations.scales import Reading, Scale, ScaleError
 from edge.stations.weighing import StableWeight, WeightState

@@ -6,10 +6,10 @@ import logging
 import signal
 from types import FrameType
 
+from config.station import StationConfig
 from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.camera import Camera
-from edge.stations.config import StationConfig
 from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
 from edge.stations.scales import Scale

@@ -26,6 +26,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from config.station import StationConfig
 from core.contract import MAX_WEIGHT_KG, SortingEvent, Suggestion
 from edge.stations.agent_view import (
     REFUSED_INVALID,
@@ -38,7 +39,6 @@ from edge.stations.agent_view import (
 )
 from edge.stations.buttons import ButtonEvent, Buttons
 from edge.stations.buttons.presses import LONG_SUFFIX
-from edge.stations.config import StationConfig
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from edge.stations.scale_supervisor import ScaleSupervisor

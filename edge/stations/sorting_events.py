@@ -10,8 +10,8 @@ import uuid
 
 from uuid6 import uuid7
 
+from config.station import Identity
 from core.contract import EventType, SortingEvent, Suggestion, now_utc_ms
-from edge.stations.config import Identity
 
 
 def sorted_event(

@@ -25,13 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from config.vision import CaptureConfig
 from core.contract.topics import SLUG_PATTERN
 from edge.vision.dataset import IMAGE_SUFFIX, META_SUFFIX, CaptureMeta, sample_paths
 
@@ -42,40 +41,6 @@ _SLUG = re.compile(SLUG_PATTERN)
 # A full disk fails every store; one warning per this many errors keeps the log readable.
 LOG_EVERY_N_ERRORS = 100
 SECONDS_PER_DAY = 86_400
-
-
-class CaptureConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(
-        False,
-        title="Consent",
-        description="the site agreed to keep photos of sorted items for learning; off: nothing is written",
-    )
-    folder: Path | None = Field(
-        None, description="root of the labelled-image folder (layout of edge.vision.dataset); required when enabled"
-    )
-    plate_roi: tuple[int, int, int, int] | None = Field(
-        None,
-        description="x, y, w, h in pixels of the scale plate; only this crop is kept, which keeps faces out; "
-        "required when enabled",
-    )
-    max_items: int = Field(20_000, ge=1, description="samples kept at most; the oldest go first")
-    max_bytes: int = Field(2 * 1024**3, ge=1, description="bytes kept at most (images and sidecars)")
-    max_age_days: float = Field(180.0, gt=0, description="samples older than this are deleted")
-    jpeg_quality: int = Field(90, ge=1, le=100, description="JPEG quality of the stored crops")
-
-    @model_validator(mode="after")
-    def _required_when_enabled(self) -> Self:
-        if self.enabled and self.folder is None:
-            raise ValueError("capture.folder is required when capture is enabled")
-        if self.enabled and self.plate_roi is None:
-            raise ValueError("capture.plate_roi is required when capture is enabled (the crop keeps faces out)")
-        if self.plate_roi is not None:
-            x, y, w, h = self.plate_roi
-            if x < 0 or y < 0 or w <= 0 or h <= 0:
-                raise ValueError(f"capture.plate_roi must be x, y >= 0 and w, h > 0, got {self.plate_roi}")
-        return self
 
 
 @dataclass(frozen=True, slots=True)

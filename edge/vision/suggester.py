@@ -25,17 +25,16 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
-from edge.vision.capture import CaptureConfig
+from config.vision import VisionConfig
 from edge.vision.classifier import ImageClassifier
 from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.model_files import ModelFileError
 from edge.vision.ocr import MarkingOcr, OcrUnavailable
 from edge.vision.suggestion import Answer, Candidate, NoSuggestion, Source, Suggestion
-from edge.vision.textile.condition import MatColour, measure_condition
-from edge.vision.textile.grading import GradingRules, grade
+from edge.vision.textile.condition import measure_condition
+from edge.vision.textile.grading import grade
 
 logger = logging.getLogger(__name__)
 
@@ -54,34 +53,6 @@ MARKING_READER_VERSION = "ppocrv4-markings-2"
 MARKING_CONFIDENCE = {1: 0.97, 2: 0.99, 3: 0.995}
 
 TEXTILE_STREAMS = frozenset({"textile", "textiles", "clothing"})
-
-
-class VisionConfig(BaseModel):
-    """The station's ``[vision]`` section."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="suggest a category for each item (off: the sorter always chooses)")
-    read_markings: bool = Field(True, description="read plastic markings and care labels with OCR")
-    classifier: Path | None = Field(
-        None, description="a model trained by `sortcentre vision train` (with its .card.json beside it)"
-    )
-    thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"plastic": 0.9, "textile": 0.5},
-        description="per stream: suggestions less confident than this are not shown",
-    )
-    default_threshold: float = Field(0.9, ge=0, le=1, description="threshold for streams not in `thresholds`")
-    polymers: dict[str, str] = Field(
-        default_factory=dict,
-        description='polymer read -> category id where they differ (e.g. pc-abs = "residual"); default: same id',
-    )
-    mat: MatColour | None = Field(None, description="textile stations: the scale mat's colour, for condition cues")
-    grading: GradingRules = Field(default_factory=GradingRules, description="textile grade rules of this site")
-    capture: CaptureConfig = Field(default_factory=CaptureConfig, description="keep frames to train the next model")
-    threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")
-    wait_s: float = Field(
-        1.0, ge=0, le=10, description="once the weight is stable, wait at most this long for a suggestion"
-    )
 
 
 class Suggester:

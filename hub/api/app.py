@@ -15,6 +15,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from config.hub import HubSettings, WebSettings
 from core import __version__
 from core.package_data import data_path
 from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
@@ -22,7 +23,6 @@ from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
 from hub.auth.web import SessionCookieRenewal, principal_from_request
-from hub.settings import HubSettings, WebSettings
 
 STATIC = data_path("hub", "web", "static")
 # Package data of core, not of the station: the hub never imports the station's code.

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from hub.feeds.settings import FeedSettings
+from config.dashboard import DashboardSettings
+from config.feeds import FeedSettings
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.live.activity import Activity
 from hub.live.broadcast import Broadcaster
-from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
 from hub.reference import ReferenceData, load_reference
 from hub.storage.influx_v1 import InfluxV1

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from config.feeds import FeedSettings
 from core.contract.topics import SLUG_PATTERN
 from hub.api.errors import ErrorOut, range_error
 from hub.feeds.ranges import RangeError, check_range
-from hub.feeds.settings import FeedSettings
 from hub.feeds.volumes import MAX_CURSOR_LENGTH, FeedError, GroupField, Interval, decode_cursor, parse_group_by
 from hub.keys import CallerDep, Scope
 from hub.keys.web import reference_of, requested_sites

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from config.hub import WebSettings
 from hub.api.deps import AdminDep, StateDep
 from hub.api.errors import store_error
 from hub.api.feed_models import (
@@ -34,7 +35,6 @@ from hub.api.feed_openapi import feed_schema, render_docs
 from hub.feeds.periods import MONTH_PATTERN, AlreadyClosedError, ClosedPeriod, PeriodError, PeriodStore, close_month
 from hub.feeds.volumes import GroupField, VolumeRow, feed, page
 from hub.reports.csv_writer import Number, write_csv
-from hub.settings import WebSettings
 from hub.storage.influx_v1 import InfluxError
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])

@@ -49,9 +49,9 @@ def _fail(message: str) -> typer.Exit:
 def _store(config: Path | None) -> Iterator[UserStore]:
     """The users file named by the hub's settings; any refusal of ours becomes a message and exit status 2."""
     from config.files import ConfigError
+    from config.hub import HubSettings
     from hub.auth.passwords import PasswordError
     from hub.auth.store import UserError, UserStore
-    from hub.settings import HubSettings
 
     try:
         settings = HubSettings.load(config)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.hub import AuthSettings
 from hub.auth.passwords import Passwords
 from hub.auth.ratelimit import LoginLimiter
 from hub.auth.store import UserStore
-from hub.settings import AuthSettings
 
 
 @dataclass

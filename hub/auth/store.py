@@ -30,7 +30,7 @@ from hub.api.deps import Principal, Role
 from hub.auth.passwords import Passwords, check_new_password
 
 if TYPE_CHECKING:
-    from hub.settings import AuthSettings
+    from config.hub import AuthSettings
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.api.deps import Principal
 
 if TYPE_CHECKING:
+    from config.hub import AuthSettings
     from hub.auth.logins import Logins
-    from hub.settings import AuthSettings
 
 COOKIE = "sortcentre_session"
 # request.state key: the session's idle deadline moved, so the cookie's lifetime moves with it.

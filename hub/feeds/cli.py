@@ -40,8 +40,8 @@ def close_command(
 ) -> None:
     """Freeze a month's figures: later events for it show in the feed as an adjustment."""
     from config.files import ConfigError
+    from config.hub import HubSettings
     from hub.feeds.periods import PeriodError, PeriodStore, close_month
-    from hub.settings import HubSettings
     from hub.storage.influx_v1 import InfluxError, InfluxV1
 
     try:
@@ -64,8 +64,8 @@ def close_command(
 def list_command(config: ConfigOption = None) -> None:
     """Show the closed months: when, by whom, and their frozen totals."""
     from config.files import ConfigError
+    from config.hub import HubSettings
     from hub.feeds.periods import PeriodStore
-    from hub.settings import HubSettings
 
     try:
         settings = HubSettings.load(config)

@@ -26,7 +26,7 @@ from hub.feeds.volumes import DayKey, Totals, live_days
 from hub.local_calendar import LOCAL, month_end
 
 if TYPE_CHECKING:
-    from hub.feeds.settings import FeedSettings
+    from config.feeds import FeedSettings
     from hub.storage.influx_v1 import InfluxV1
 
 logger = logging.getLogger(__name__)

@@ -38,12 +38,13 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from typing import Protocol
 
+from config.influx import InfluxSettings
 from core import logs
 from core.contract import StationTimeWindow
 from core.processes import die_with_parent
 from hub.ingest.batch import BatchResult, BatchWriter, RawMessage
 from hub.ingest.metrics import IngestMetrics
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1
+from hub.storage.influx_v1 import InfluxV1
 from hub.supervision import Supervisor
 
 logger = logging.getLogger(__name__)

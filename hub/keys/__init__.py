@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.keys.caller import Caller, Scope
-    from hub.keys.settings import KeySettings
     from hub.keys.store import ApiKey, KeyStore, KeyStoreError
     from hub.keys.web import CallerDep, feed_caller
 
@@ -19,14 +18,13 @@ _WHERE = {
     "ApiKey": "hub.keys.store",
     "Caller": "hub.keys.caller",
     "CallerDep": "hub.keys.web",
-    "KeySettings": "hub.keys.settings",
     "KeyStore": "hub.keys.store",
     "KeyStoreError": "hub.keys.store",
     "Scope": "hub.keys.caller",
     "feed_caller": "hub.keys.web",
 }
 
-__all__ = ["ApiKey", "Caller", "CallerDep", "KeySettings", "KeyStore", "KeyStoreError", "Scope", "feed_caller"]
+__all__ = ["ApiKey", "Caller", "CallerDep", "KeyStore", "KeyStoreError", "Scope", "feed_caller"]
 
 
 def __getattr__(name: str) -> Any:

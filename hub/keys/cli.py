@@ -58,9 +58,9 @@ class _Hub:
 def _hub(config: Path | None) -> Iterator[_Hub]:
     """The keys file and reference data named by the hub's settings; any refusal becomes exit status 2."""
     from config.files import ConfigError
+    from config.hub import HubSettings
     from hub.keys.store import KeyStore, KeyStoreError
     from hub.reference import load_reference
-    from hub.settings import HubSettings
 
     try:
         settings = HubSettings.load(config)

@@ -34,7 +34,7 @@ from hub.keys.caller import Scope
 from hub.keys.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
-    from hub.keys.settings import KeySettings
+    from config.keys import KeySettings
     from hub.reference import ReferenceData
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from config.dashboard import DashboardSettings
 from core.contract import DeviceHealth
-from hub.live.settings import DashboardSettings
 from hub.live.stations import StationSnapshot
 
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
+from config.dashboard import DashboardSettings
 from hub.live.activity import Activity, StationActivity
 from hub.live.alerts import Alert, alerts
-from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations, StationKey, StationSnapshot
 
 Sites = frozenset[str] | None  # None: every site

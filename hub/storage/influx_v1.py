@@ -12,21 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from config.influx import InfluxSettings
 
 logger = logging.getLogger(__name__)
-
-
-class InfluxSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field("http://127.0.0.1:8086", description="base URL of the InfluxDB HTTP API")
-    database: str = Field("sortcentre", description="1.x database, or the bucket's DBRP database on 2.x/3.x")
-    retention_policy: str | None = Field(None, description="write into this retention policy (default: the DB's)")
-    username: str | None = Field(None, description="InfluxDB 1.x user")
-    password: SecretStr | None = Field(None, description="InfluxDB 1.x password")
-    token: SecretStr | None = Field(None, description="InfluxDB 2.x/3.x API token (v1 compatibility API)")
-    timeout_s: float = Field(10.0, gt=0, description="HTTP timeout for one write or query")
 
 
 # A 4xx means InfluxDB refused what was sent (a line it cannot parse, a field type conflict, a time it cannot

@@ -19,10 +19,10 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page
 
+from config.station import StationConfig
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
-from edge.stations.config import load_station_config
 from firmware_mocks.sorter import StationRig
 from hub.api.app import create_app
 from hub.api.deps import Role
@@ -58,7 +58,7 @@ def stations(tmp_path: Path, mosquitto: MosquittoServer) -> Iterator[dict[str, t
             folder = tmp_path / site
             folder.mkdir()
             config = write_config(folder, mosquitto, site=site, kiosk=False)
-            rig = StationRig(load_station_config(config)).start()
+            rig = StationRig(StationConfig.load(config)).start()
             process = StationProcess(config, folder / "station.log")
             process.start()
             running[site] = (rig, process)

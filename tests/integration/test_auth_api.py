@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from starlette.routing import BaseRoute, Route
 
+from config.hub import WebSettings
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
@@ -33,7 +34,6 @@ from hub.auth.store import RENEW_AFTER_S, UserStore
 from hub.auth.web import COOKIE
 from hub.feeds.periods import PeriodStore
 from hub.service import Hub
-from hub.settings import WebSettings
 from local_servers import InfluxServer, MosquittoServer
 from local_servers.process import free_port
 from tests.conftest import make_event, unique, wait_until

@@ -14,13 +14,13 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
+from config.hub import AuthSettings
 from hub.api.deps import Role
 from hub.auth.logins import Logins
 from hub.auth.web import COOKIE
 from hub.keys import CallerDep, KeyStore, Scope
 from hub.keys.ratelimit import TokenBucket
 from hub.reference import load_reference
-from hub.settings import AuthSettings
 from tests.unit.hub.auth.conftest import Clock, cheap
 
 router = APIRouter()

@@ -15,12 +15,12 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from config.feeds import FeedSettings
 from core.contract import SortingEvent, TopicKind, topic
 from core.transport.mqtt import MqttClient
 from hub.api import feeds
 from hub.api.app import create_app
 from hub.feeds.periods import PeriodStore
-from hub.feeds.settings import FeedSettings
 from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
 from hub.reference import load_reference

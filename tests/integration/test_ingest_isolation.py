@@ -22,14 +22,15 @@ import psutil
 import pytest
 from fastapi.testclient import TestClient
 
+from config.dashboard import DashboardSettings
+from config.influx import InfluxSettings
 from core.contract import RejectReason, TopicKind, subscription, topic
 from core.transport.mqtt import InboundMessage, MqttClient
 from core.transport.settings import MqttSettings
 from hub.api.app import create_app
 from hub.ingest.workers import MAX_DEATHS_PER_BATCH, ProcessWorkers
-from hub.live.settings import DashboardSettings
 from hub.service import Hub
-from hub.storage.influx_v1 import InfluxError, InfluxSettings, InfluxV1
+from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import event_line
 from hub.storage.rollups import CREATE_RETENTION_POLICY, refresh, refresh_isolating
 from local_servers import InfluxServer, MosquittoServer, free_port

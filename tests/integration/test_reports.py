@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from config.influx import InfluxSettings
 from core.contract import SortingEvent, TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
@@ -27,7 +28,7 @@ from hub.local_calendar import LOCAL
 from hub.reference import load_reference
 from hub.reports.csv_writer import BOM
 from hub.service import Hub
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1
+from hub.storage.influx_v1 import InfluxV1
 from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import stored_count

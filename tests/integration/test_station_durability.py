@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from config.station import StationConfig
 from core.contract import SortingEvent, TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
-from edge.stations.config import load_station_config
 from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from firmware_mocks.sorter import StationRig
@@ -89,7 +89,7 @@ def test_station_killed_20_times_during_1000_events(
     hub = Hub(hub_settings(mosquitto, influx))
     hub.start()
     config_path = write_config(tmp_path, mosquitto, poll_interval_s=0.01, stable_time_s=0.03, kiosk=False)
-    config = load_station_config(config_path)
+    config = StationConfig.load(config_path)
     rig = StationRig(config, settle_s=0.03).start()
     process = StationProcess(config_path, tmp_path / "station.log")
     process.start()

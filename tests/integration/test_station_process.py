@@ -16,8 +16,8 @@ import httpx
 import pytest
 import tomli_w
 
+from config.station import StationConfig
 from core.contract import Heartbeat, TopicKind, topic
-from edge.stations.config import load_station_config
 from firmware_mocks.scales.mt_sics import MtSicsScaleMock
 from firmware_mocks.sorter import StationRig
 from hub.service import Hub
@@ -78,7 +78,7 @@ class StationProcess:
 @pytest.fixture
 def station(tmp_path: Path, mosquitto: MosquittoServer) -> Iterator[tuple[StationRig, StationProcess]]:
     config_path = write_config(tmp_path, mosquitto)
-    rig = StationRig(load_station_config(config_path)).start()
+    rig = StationRig(StationConfig.load(config_path)).start()
     process = StationProcess(config_path, tmp_path / "station.log")
     process.start()
     yield rig, process
@@ -139,7 +139,7 @@ def test_a_station_without_its_button_board_says_so_in_log_heartbeat_and_kiosk(
     tmp_path: Path, mosquitto: MosquittoServer
 ) -> None:
     config_path = write_config(tmp_path, mosquitto)
-    config = load_station_config(config_path)
+    config = StationConfig.load(config_path)
     rig = StationRig(config).start()  # scale and board mocks; the station is pointed elsewhere for its board
     missing = tmp_path / "no-such-board"
     data = tomllib.loads(config_path.read_text())

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from config.influx import InfluxSettings
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from hub.api.app import create_app
 from hub.service import Hub
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1, Series
+from hub.storage.influx_v1 import InfluxV1, Series
 from local_servers import MosquittoServer
 from tests.conftest import make_event, unique, wait_until
 from tests.integration.conftest import logged_in, stored_count

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+
+from config.vision import MatColour
 
 logger = logging.getLogger(__name__)
 
@@ -82,31 +83,6 @@ PILL_MAX_AREA_PX = 60
 PILL_MAX_EXTENT_PX = 9
 # Pills per 10,000 cloth pixels that give a score of 1 - 1/e (about 0.63).
 PILL_DENSITY_SCALE = 4.0
-
-
-class MatColour(BaseModel):
-    """The colour of the scale mat, measured once at the station (``sortcentre`` reads it from the station config)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    bgr: tuple[int, int, int] = Field(
-        title="Mat colour", description="the mat's colour as blue, green, red (0-255) under the station's light"
-    )
-    tolerance: float = Field(
-        18.0,
-        gt=0,
-        le=100,
-        title="Colour tolerance",
-        description="Lab distance (ΔE) within which a pixel counts as mat; raise it for uneven light, lower it for "
-        "garments close to the mat colour",
-    )
-    lightness_weight: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        title="Lightness weight",
-        description="weight of lightness in that distance: shadows and uneven light change lightness more than hue",
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,17 +48,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from config.vision import Grade, GradingRules
 from edge.vision.dataset import CompositionPart
 from edge.vision.suggestion import Candidate, NoSuggestion, Source, Suggestion
 from edge.vision.textile.condition import ConditionCues
 
 logger = logging.getLogger(__name__)
 
-Grade = Literal["creme", "export", "recycling", "wipers", "residual"]
 DAMAGED_GRADES: tuple[Grade, ...] = ("wipers", "recycling", "residual")
 _EXPORT: Grade = "export"
 
@@ -67,72 +64,6 @@ PILLING_BAND = 0.4
 FADING_BAND = 0.2
 HOLE_BAND = 0.5
 FIBRE_BAND_PERCENT = 10.0
-
-
-class GradeLabels(BaseModel):
-    """The station's category id for each grade."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    creme: str = Field("creme", description="category id of crème: reuse in the shop here")
-    export: str = Field("export", description="category id of export reuse")
-    recycling: str = Field("recycling", description="category id of fibre-to-fibre recycling")
-    wipers: str = Field("wipers", description="category id of wipers (poetslappen)")
-    residual: str = Field("residual", description="category id of residual waste")
-
-    def of(self, grade: Grade) -> str:
-        return str(getattr(self, grade))
-
-
-class GradingRules(BaseModel):
-    """Thresholds of the textile grading rules; defaults suit a Dutch kringloop, each site may set its own."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: str = Field("textile-rules-1", description="reported as the suggestion's model_version")
-    labels: GradeLabels = Field(default_factory=GradeLabels, description="station category id of each grade")
-    creme_max_holes: int = Field(0, ge=0, description="crème: at most this many holes")
-    creme_max_stain_share: float = Field(0.002, ge=0, le=1, description="crème: stained share of the cloth, at most")
-    creme_max_pilling: float = Field(
-        0.7, ge=0, le=1, description="crème: pilling score at most (lenient: a weak cue, AUC about 0.66 on real cloth)"
-    )
-    creme_max_fading: float = Field(0.4, ge=0, le=1, description="crème: fading score at most")
-    export_max_holes: int = Field(1, ge=0, description="export: at most this many (small) holes")
-    export_max_hole_share: float = Field(
-        0.003, ge=0, le=1, description="export: hole area share of the garment, at most"
-    )
-    export_max_stain_share: float = Field(0.01, ge=0, le=1, description="export: stained share of the cloth, at most")
-    shredded_hole_share: float = Field(
-        0.10, gt=0, le=1, description="hole area share from which a garment counts as shredded (never wearable)"
-    )
-    elastic_fibres: tuple[str, ...] = Field(("elastane",), description="fibre names that count as elastic")
-    max_elastane_percent: int = Field(
-        5, ge=0, le=100, description="damaged: more elastic fibre than this -> elastane_grade"
-    )
-    elastane_grade: Grade = Field("residual", description="grade of damaged garments with too much elastic fibre")
-    absorbent_fibres: tuple[str, ...] = Field(
-        ("cotton", "linen", "viscose", "hemp"), description="fibre names that make absorbent wipers"
-    )
-    wipers_min_absorbent_percent: int = Field(90, ge=0, le=100, description="wipers: absorbent fibres at least")
-    wipers_max_elastane_percent: int = Field(2, ge=0, le=100, description="wipers: elastic fibre at most")
-    recyclable_mono_fibres: tuple[str, ...] = Field(
-        ("cotton", "polyester"), description="fibres that fibre-to-fibre recyclers take as mono-material"
-    )
-    mono_min_percent: int = Field(
-        95, ge=50, le=100, description="share of one fibre that makes a garment mono-material"
-    )
-    blend_grade: Grade = Field("recycling", description="grade of damaged blends that no other rule took")
-    grade_without_label: bool = Field(
-        True, description="suggest crème/export from condition alone when no care label was read"
-    )
-    without_label_factor: float = Field(
-        0.75, gt=0, le=1, description="confidence factor for suggestions made without a care label"
-    )
-    shredded_without_label_grade: Grade | None = Field(
-        "residual", description="grade of a shredded garment without a care label (none: no suggestion)"
-    )
-    max_confidence: float = Field(0.8, gt=0, le=1, description="confidence of a grade far from every threshold")
-    min_confidence: float = Field(0.35, ge=0, le=1, description="below this, no suggestion (candidates still listed)")
 
 
 @dataclass(frozen=True, slots=True)

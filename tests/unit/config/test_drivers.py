@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from config.drivers import AndScaleConfig, ButtonsConfig, GpioButtonsConfig, MtSicsScaleConfig, ScaleConfig
-from config.files import ConfigError, load
+from config.files import ConfigError, FileSettings
 
 
-class Devices(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Devices(FileSettings):
+    """The device sections alone, loaded the way a station's file is."""
+
+    model_config = SettingsConfigDict(env_prefix="SORTCENTRE_TEST_DEVICES_")
     scale: ScaleConfig
     buttons: ButtonsConfig
 
@@ -20,7 +22,7 @@ class Devices(BaseModel):
 def devices(tmp_path: Path, text: str) -> Devices:
     path = tmp_path / "station.toml"
     path.write_text(text)
-    return load(Devices, path)
+    return Devices.load(path)
 
 
 BUTTONS = '[buttons]\nport = "/dev/ttyACM0"\n'

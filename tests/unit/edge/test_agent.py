@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from config.station import StationConfig
 from core.contract import Heartbeat, StationStatus, Suggestion
 from edge.stations.agent import StationAgent
 from edge.stations.agent_view import Phase
 from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
-from edge.stations.config import StationConfig, load_station_config
 from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
 from tests.conftest import wait_until
@@ -65,7 +65,7 @@ class Rig:
         journal: dict[str, object] | None = None,
         config: dict[str, object] | None = None,
     ) -> None:
-        base = load_station_config(EXAMPLE)
+        base = StationConfig.load(EXAMPLE)
         self.config = StationConfig.model_validate(
             base.model_dump()
             | {

@@ -7,12 +7,13 @@ import threading
 
 from fastapi.testclient import TestClient
 
+from config.influx import InfluxSettings
 from hub.api.app import create_app
 from hub.api.deps import HubState
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.live.stations import LiveStations
-from hub.storage.influx_v1 import InfluxSettings, InfluxV1
+from hub.storage.influx_v1 import InfluxV1
 from hub.supervision import Guard, Supervisor
 from local_servers import free_port
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from edge.stations.config import StationConfig, load_station_config
+from config.station import StationConfig
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "docs" / "examples" / "station.toml"
 
@@ -12,7 +12,7 @@ def station_config(
     folder: Path, scale: dict[str, Any] | None = None, journal: dict[str, Any] | None = None, **top: Any
 ) -> StationConfig:
     """The example station, changed where a test says; its journal in ``folder``."""
-    base = load_station_config(EXAMPLE)
+    base = StationConfig.load(EXAMPLE)
     return StationConfig.model_validate(
         base.model_dump()
         | {

@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
+from config.station import Identity
 from core.contract import EventType, Suggestion
-from edge.stations.config import Identity
 from edge.stations.sorting_events import sorted_event, undo_event
 
 IDENT = Identity(id="zwolle-plastic-1", site="zwolle", stream="plastic")

@@ -10,8 +10,9 @@ import numpy.typing as npt
 import pytest
 from pydantic import ValidationError
 
+from config.vision import CaptureConfig
 from edge.vision import capture
-from edge.vision.capture import CaptureConfig, CaptureStore
+from edge.vision.capture import CaptureStore
 from edge.vision.dataset import iter_samples
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from config.vision import VisionConfig
 from edge.vision import ocr
 from edge.vision.dataset import iter_samples
-from edge.vision.suggester import Suggester, VisionConfig
+from edge.vision.suggester import Suggester
 from edge.vision.suggestion import NoSuggestion, Source, Suggestion
 
 EVAL = Path(__file__).resolve().parents[3] / "data" / "vision_eval"

@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from edge.vision.textile.condition import ConditionCues, MatColour, Roi, measure_condition
+from config.vision import MatColour
+from edge.vision.textile.condition import ConditionCues, Roi, measure_condition
 
 MAT = MatColour(bgr=(70, 150, 60))  # a green scale mat
 HEIGHT, WIDTH = 480, 640

@@ -5,10 +5,11 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
+from config.vision import GradeLabels, GradingRules
 from edge.vision.dataset import CompositionPart, Fibre
 from edge.vision.suggestion import NoSuggestion, Source, Suggestion
 from edge.vision.textile.condition import ConditionCues
-from edge.vision.textile.grading import GradeLabels, GradingRules, grade
+from edge.vision.textile.grading import grade
 
 RULES = GradingRules()
 

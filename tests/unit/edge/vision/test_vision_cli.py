@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
+from config.vision import VisionConfig
 from edge.stations.vision_link import CameraVision
-from edge.vision.suggester import Suggester, VisionConfig
+from edge.vision.suggester import Suggester
 from edge.vision.suggestion import Source, Suggestion
 from sortcentre.cli import app
 from tests.unit.edge.vision.test_classifier import CLASSES, STREAM, render, write_dataset

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from config.hub import HubSettings
 from hub.feeds.cli import periods_app
 from hub.feeds.periods import PeriodStore
-from hub.settings import HubSettings
 from tests.unit.hub.feeds.conftest import day
 
 pytestmark = pytest.mark.skipif(

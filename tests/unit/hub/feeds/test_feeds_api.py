@@ -12,13 +12,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from config.feeds import FeedSettings
+from config.hub import WebSettings
 from hub.api import feeds
 from hub.api.deps import Principal, Role, current_user
 from hub.feeds.periods import PeriodStore
-from hub.feeds.settings import FeedSettings
 from hub.keys import Caller, Scope, feed_caller
 from hub.reference import ReferenceData, load_reference
-from hub.settings import WebSettings
 from tests.unit.hub.feeds.conftest import FakeInflux, day
 
 DALFSEN = Caller("dalfsen-key", frozenset({Scope.VOLUMES_READ}), frozenset({"dalfsen"}), key_id="abcd1234")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from config.dashboard import DashboardSettings
 from core.contract import DeviceHealth, Heartbeat
 from hub.live.alerts import Alert, AlertKind, Severity, alerts, station_alerts
-from hub.live.settings import DashboardSettings
 from hub.live.stations import StationSnapshot
 from tests.unit.hub.live.conftest import heartbeat
 

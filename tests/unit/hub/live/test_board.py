@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from config.dashboard import DashboardSettings
 from core.contract import DeviceHealth, SortingEvent, StationState, StationStatus, Suggestion, TopicKind, topic
 from core.transport.mqtt import InboundMessage
 from hub.ingest.batch import Stored
@@ -11,7 +12,6 @@ from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.pipeline import StoredBatch
 from hub.live.activity import Activity, Increment
 from hub.live.board import Board
-from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
 from tests.conftest import make_event
 from tests.unit.hub.live.conftest import FakeClock, heartbeat

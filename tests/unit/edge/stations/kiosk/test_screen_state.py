@@ -5,9 +5,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import get_type_hints
 
+from config.station import Identity
 from core.contract import DeviceHealth, Suggestion
 from edge.stations.agent_view import AgentView, LastEvent, Phase
-from edge.stations.config import Identity
 from edge.stations.kiosk.screen_state import ScreenLastEvent, ScreenState, ScreenTile, example, screen_state_of
 from edge.stations.sorting_events import sorted_event
 from edge.stations.weighing import WeightState

@@ -1,23 +1,25 @@
-"""Hub settings: a TOML file and/or SORTCENTRE_HUB_* environment variables (secrets belong in the latter)."""
+"""Hub settings: a TOML file and/or SORTCENTRE_HUB_* environment variables (secrets belong in the latter).
+
+``HubSettings.load(path)``: the environment overrides the file, nested keys joined with ``__``; see config/files.py."""
 
 from __future__ import annotations
 
 import logging
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from config.files import ConfigError, describe, read_toml
+from config.dashboard import DashboardSettings
+from config.feeds import FeedSettings
+from config.files import FileSettings
+from config.influx import InfluxSettings
+from config.ingest import IngestSettings
+from config.keys import KeySettings
 from core.transport.settings import MqttSettings
-from hub.feeds.settings import FeedSettings
-from hub.ingest.pipeline import IngestSettings
-from hub.keys.settings import KeySettings
-from hub.live.settings import DashboardSettings
-from hub.storage.influx_v1 import InfluxSettings
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +108,10 @@ class WebSettings(BaseModel):
         return value
 
 
-class HubSettings(BaseSettings):
+class HubSettings(FileSettings):
     """Environment variables use ``__`` for nesting: ``SORTCENTRE_HUB_INFLUX__TOKEN=...``."""
 
-    model_config = SettingsConfigDict(env_prefix="SORTCENTRE_HUB_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="SORTCENTRE_HUB_")
 
     http_host: str = Field("127.0.0.1", description="address the web server listens on")
     http_port: int = Field(8080, ge=1, le=65535, description="port of the dashboard and API")
@@ -148,11 +150,3 @@ class HubSettings(BaseSettings):
         return self.mqtt.model_copy(
             update={"username": live.username, "password": live.password, "password_file": live.password_file}
         )
-
-    @classmethod
-    def load(cls, path: Path | None = None, **overrides: Any) -> HubSettings:
-        data = (read_toml(path) if path else {}) | overrides
-        try:
-            return cls(**data)
-        except ValidationError as exc:
-            raise ConfigError(describe(exc, str(path or "hub settings"))) from None

@@ -1,20 +1,29 @@
-"""One TOML file per station, validated strictly: an unknown key is an error that names the key."""
+"""One TOML file per station, validated strictly: an unknown key is an error that names the key.
+
+``StationConfig.load(path)``: SORTCENTRE_STATION_* environment variables override the file, nested keys joined with
+``__`` (``SORTCENTRE_STATION_MQTT__PASSWORD``); see config/files.py."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config import files as config_files
 from config.drivers import ButtonsConfig, CameraConfig, Key, ScaleConfig
-from core.contract.topics import SLUG_PATTERN
+from config.files import FileSettings
+from config.vision import VisionConfig
+from core.contract.payloads import Slug
 from core.transport.settings import MqttSettings
-from edge.vision.suggester import VisionConfig
 
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+logger = logging.getLogger(__name__)
+
+# The name the station's MQTT password had before the SORTCENTRE_STATION_ prefix; still read, with a warning.
+LEGACY_PASSWORD_VARIABLE = "SORTCENTRE_MQTT_PASSWORD"  # noqa: S105 -- a variable name, not a password
 
 
 class _Strict(BaseModel):
@@ -49,7 +58,9 @@ class JournalConfig(_Strict):
     )
 
 
-class StationConfig(_Strict):
+class StationConfig(FileSettings):
+    model_config = SettingsConfigDict(env_prefix="SORTCENTRE_STATION_")
+
     station: Identity
     categories: list[Category] = Field(min_length=1)
     scale: ScaleConfig
@@ -78,13 +89,31 @@ class StationConfig(_Strict):
     def category_for_key(self, key: str) -> Category | None:
         return next((c for c in self.categories if c.key == key), None)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        init, env, *files = super().settings_customise_sources(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+        return init, env, LegacyPasswordSource(settings_cls), *files
 
-def load_station_config(path: Path) -> StationConfig:
-    """Read and validate; raises config.files.ConfigError naming the file and the bad keys.
 
-    The MQTT password may come from the environment (SORTCENTRE_MQTT_PASSWORD) instead of the file."""
-    config = config_files.load(StationConfig, path)
-    password = os.environ.get("SORTCENTRE_MQTT_PASSWORD")
-    if password and config.mqtt.password is None:
-        config.mqtt = MqttSettings.model_validate(config.mqtt.model_dump() | {"password": password})
-    return config
+class LegacyPasswordSource(PydanticBaseSettingsSource):
+    """SORTCENTRE_MQTT_PASSWORD, the station's MQTT password under its old name: below the prefixed variables,
+    above the file, so stations deployed with it keep their broker login."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ answers for the whole model
+
+    def __call__(self) -> dict[str, Any]:
+        password = os.environ.get(LEGACY_PASSWORD_VARIABLE)
+        if not password:
+            return {}
+        logger.warning("%s is deprecated: set SORTCENTRE_STATION_MQTT__PASSWORD instead", LEGACY_PASSWORD_VARIABLE)
+        return {"mqtt": {"password": password}}
