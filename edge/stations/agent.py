@@ -29,6 +29,7 @@ from edge.stations.camera import Camera
 from edge.stations.health import StationHealth, last_will
 from edge.stations.journal import Journal
 from edge.stations.kiosk.screen_state import ScreenState, screen_state_of
+from edge.stations.parts import StationParts
 from edge.stations.publisher import Publisher
 from edge.stations.scale_supervisor import SCALE_RETRY_S, ScaleSupervisor
 from edge.stations.scales import Scale
@@ -66,20 +67,9 @@ class StationAgent:
         self._stop = threading.Event()
         self._view = PublishedView(AgentView.at_start(config))
         self.scale = ScaleSupervisor(config, open_scale)
-        self.health = StationHealth(
-            config, self._view, self._boot_id, self.scale, buttons, journal, mqtt, vision=vision, camera=camera
-        )
-        self.sorting = SortingMachine(
-            config,
-            self._view,
-            self._boot_id,
-            self.scale,
-            buttons,
-            journal,
-            self.publisher,
-            self.health.contract_refused,
-            vision=vision,
-        )
+        parts = StationParts(config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera)
+        self.health = StationHealth(parts, mqtt)
+        self.sorting = SortingMachine(parts, self.publisher, self.health.contract_refused)
         self._mqtt.on_connected = self._on_connected
 
     # -- the published state ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 from pydantic import ValidationError
 
@@ -17,14 +16,9 @@ from config.station import StationConfig
 from core import __version__
 from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, now_utc_ms, topic
 from core.transport.mqtt import MqttClient, Will
-from edge.stations.agent_view import PublishedView
-from edge.stations.buttons import Buttons
-from edge.stations.camera import Camera
 from edge.stations.clock import clock_synced
 from edge.stations.devices import DeviceAlarms
-from edge.stations.journal import Journal
-from edge.stations.scale_supervisor import ScaleSupervisor
-from edge.stations.vision_link import VisionLink
+from edge.stations.parts import StationParts
 
 logger = logging.getLogger(__name__)
 
@@ -48,28 +42,11 @@ def last_will(config: StationConfig) -> Will:
 class StationHealth:
     """Brings the devices', the connection's and the journal's state into the published view, and reports it."""
 
-    def __init__(
-        self,
-        config: StationConfig,
-        view: PublishedView,
-        boot_id: uuid.UUID,
-        scale: ScaleSupervisor,
-        buttons: Buttons,
-        journal: Journal,
-        mqtt: MqttClient,
-        vision: VisionLink | None = None,
-        camera: Camera | None = None,
-    ) -> None:
-        self.config = config
-        self._ident = config.station
-        self._view = view
-        self._boot_id = boot_id
-        self._scale = scale
-        self._buttons = buttons
-        self._journal = journal
+    def __init__(self, parts: StationParts, mqtt: MqttClient) -> None:
+        self._parts = parts
+        self.config = parts.config
+        self._ident = parts.config.station
         self._mqtt = mqtt
-        self._vision = vision
-        self._camera = camera
         self._alarms = DeviceAlarms()
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
@@ -78,25 +55,25 @@ class StationHealth:
     # -- into the view ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Bring what other threads own (connection, camera, buttons, journal depth, clock) into the view."""
-        self._alarms.update("scale", self._scale.problem)
-        self._alarms.update("buttons", self._buttons.problem)
-        self._alarms.update("camera", self._camera.problem if self._camera is not None else None)
+        self._alarms.update("scale", self._parts.scale.problem)
+        self._alarms.update("buttons", self._parts.buttons.problem)
+        self._alarms.update("camera", self._parts.camera.problem if self._parts.camera is not None else None)
         fresh = {
             "connected": self._mqtt.connected.is_set(),
-            "scale": self._scale.health,
+            "scale": self._parts.scale.health,
             "camera": self.camera_health,
-            "journal_depth": self._journal.depth(),
+            "journal_depth": self._parts.journal.depth(),
             "warnings": tuple(self.warnings()),
         }
-        view = self._view.current
+        view = self._parts.view.current
         if any(getattr(view, name) != value for name, value in fresh.items()):
-            self._view.change(**fresh)
+            self._parts.view.change(**fresh)
 
     def check_journal_space(self) -> None:
         # What the journal holds, not its files' size: SQLite files do not shrink when rows go (docs/station.md).
-        used = self._journal.used_bytes()
+        used = self._parts.journal.used_bytes()
         full = used >= self.config.journal.max_bytes
-        journal_full = self._view.current.journal_full
+        journal_full = self._parts.view.current.journal_full
         if full and not journal_full:
             logger.error(
                 "journal at its limit (%d of %d bytes): the station refuses new items",
@@ -108,19 +85,19 @@ class StationHealth:
                 "journal has room again (%d of %d bytes): the station takes items", used, self.config.journal.max_bytes
             )
         if full != journal_full:
-            self._view.change(journal_full=full)
+            self._parts.view.change(journal_full=full)
 
     @property
     def camera_health(self) -> DeviceHealth:
-        return self._camera.health if self._camera is not None else DeviceHealth.ABSENT
+        return self._parts.camera.health if self._parts.camera is not None else DeviceHealth.ABSENT
 
     def warnings(self) -> list[str]:
         """Warning codes for the heartbeat and the screen; devices as DeviceAlarms saw them at the last step."""
         found = []
-        if self._view.current.journal_full:
+        if self._parts.view.current.journal_full:
             found.append("journal_full")
         found.extend(self._alarms.codes())
-        if self._vision is not None and self._vision.problems:
+        if self._parts.vision is not None and self._parts.vision.problems:
             found.append("vision_unavailable")
         if not clock_synced():
             found.append("clock_unsynced")
@@ -154,20 +131,20 @@ class StationHealth:
 
     def send_heartbeat(self, final: bool = False) -> None:
         self._next_heartbeat = time.monotonic() + self.config.heartbeat_s
-        counters = self._journal.counters()
-        view = self._view.current
+        counters = self._parts.journal.counters()
+        view = self._parts.view.current
         try:
             heartbeat = Heartbeat(
                 site=self._ident.site,
                 station=self._ident.id,
-                boot_id=self._boot_id,
+                boot_id=self._parts.boot_id,
                 station_time=now_utc_ms(),
                 uptime_s=round(time.monotonic() - self._started, 1),
                 scale=view.scale,
                 camera=view.camera,
                 model_version=view.suggestion.model_version if view.suggestion else None,
-                journal_depth=self._journal.depth(),
-                oldest_unsent_age_s=self._journal.oldest_age_s(),
+                journal_depth=self._parts.journal.depth(),
+                oldest_unsent_age_s=self._parts.journal.oldest_age_s(),
                 clock_synced=clock_synced(),
                 events_made=counters["made"],
                 events_sent=counters["sent"],

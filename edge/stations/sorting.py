@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,7 +25,6 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from config.station import StationConfig
 from core.contract import MAX_WEIGHT_KG, SortingEvent, Suggestion
 from edge.stations.agent_view import (
     REFUSED_INVALID,
@@ -35,15 +33,12 @@ from edge.stations.agent_view import (
     REFUSED_TOO_LIGHT,
     LastEvent,
     Phase,
-    PublishedView,
 )
-from edge.stations.buttons import ButtonEvent, Buttons
+from edge.stations.buttons import ButtonEvent
 from edge.stations.buttons.presses import LONG_SUFFIX
-from edge.stations.journal import Journal
+from edge.stations.parts import StationParts
 from edge.stations.publisher import Publisher
-from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.sorting_events import sorted_event, undo_event
-from edge.stations.vision_link import VisionLink
 from edge.stations.weighing import WeightState
 
 logger = logging.getLogger(__name__)
@@ -55,28 +50,12 @@ ContractRefused = Callable[[str, ValidationError], None]
 
 
 class SortingMachine:
-    def __init__(
-        self,
-        config: StationConfig,
-        view: PublishedView,
-        boot_id: uuid.UUID,
-        scale: ScaleSupervisor,
-        buttons: Buttons,
-        journal: Journal,
-        publisher: Publisher,
-        contract_refused: ContractRefused,
-        vision: VisionLink | None = None,
-    ) -> None:
-        self.config = config
-        self._ident = config.station
-        self._view = view
-        self._boot_id = boot_id
-        self._scale = scale
-        self._buttons = buttons
-        self._journal = journal
+    def __init__(self, parts: StationParts, publisher: Publisher, contract_refused: ContractRefused) -> None:
+        self._parts = parts
+        self.config = parts.config
+        self._ident = parts.config.station
         self._publisher = publisher
         self._contract_refused = contract_refused
-        self._vision = vision
         self._awaiting_suggestion = False
         self._stable_weight_kg = 0.0
         # Press-to-committed times of the latest events, for benchmarks and the log.
@@ -84,20 +63,20 @@ class SortingMachine:
 
     @property
     def phase(self) -> Phase:
-        return self._view.current.phase
+        return self._parts.view.current.phase
 
     @property
     def suggestion(self) -> Suggestion | None:
-        return self._view.current.suggestion
+        return self._parts.view.current.suggestion
 
     # -- the weight ------------------------------------------------------------------------------------
     def on_weight(self, state: WeightState) -> None:
-        if state != self._view.current.weight:
-            self._view.change(weight=state)
+        if state != self._parts.view.current.weight:
+            self._parts.view.change(weight=state)
         if self.phase is Phase.IDLE and state.loaded:
-            self._view.change(phase=Phase.WEIGHING)
-            if self._vision is not None:
-                self._vision.begin()  # works while the weight settles
+            self._parts.view.change(phase=Phase.WEIGHING)
+            if self._parts.vision is not None:
+                self._parts.vision.begin()  # works while the weight settles
         elif self.phase is Phase.WEIGHING and not state.loaded:
             # Never settled: a swing of the plate or an item put down and picked up at once.
             self._to_idle()
@@ -109,11 +88,11 @@ class SortingMachine:
             self._to_idle()
 
     def _to_idle(self) -> None:
-        self._view.change(phase=Phase.IDLE, suggestion=None, refused=None)
+        self._parts.view.change(phase=Phase.IDLE, suggestion=None, refused=None)
         self._awaiting_suggestion = False
-        if self._vision is not None:
-            self._vision.cancel()
-        self._buttons.all_off()
+        if self._parts.vision is not None:
+            self._parts.vision.cancel()
+        self._parts.buttons.all_off()
 
     def _taken_off_unpressed(self) -> None:
         if self.config.unpressed == "unsorted" and self._stable_weight_kg > 0:
@@ -126,16 +105,16 @@ class SortingMachine:
     # -- the suggestion --------------------------------------------------------------------------------
     def _show_suggestion(self) -> None:
         """Remember the stable weight and light the suggested category (no suggester: the sorter chooses)."""
-        self._stable_weight_kg = round(self._view.current.weight.weight_kg, 3)
-        self._view.change(phase=Phase.READY, suggestion=None)
-        self._awaiting_suggestion = self._vision is not None
+        self._stable_weight_kg = round(self._parts.view.current.weight.weight_kg, 3)
+        self._parts.view.change(phase=Phase.READY, suggestion=None)
+        self._awaiting_suggestion = self._parts.vision is not None
         self.check_suggestion()
 
     def check_suggestion(self) -> None:
         """Light the suggestion once vision has one; called at READY and on every loop step until then."""
-        if not self._awaiting_suggestion or self._vision is None or self.phase is not Phase.READY:
+        if not self._awaiting_suggestion or self._parts.vision is None or self.phase is not Phase.READY:
             return
-        done, suggestion = self._vision.poll()
+        done, suggestion = self._parts.vision.poll()
         if not done:
             return
         self._awaiting_suggestion = False
@@ -145,8 +124,8 @@ class SortingMachine:
         if category is None:
             logger.warning("suggestion %s is not a category of this station; not shown", suggestion.label)
             return
-        self._view.change(suggestion=suggestion)
-        self._buttons.set_led(category.key, True)
+        self._parts.view.change(suggestion=suggestion)
+        self._parts.buttons.set_led(category.key, True)
 
     # -- the buttons -----------------------------------------------------------------------------------
     def on_press(self, press: ButtonEvent) -> None:
@@ -172,22 +151,22 @@ class SortingMachine:
             self.record(found.id, self._stable_weight_kg, press)
 
     def _scale_command(self, command: Literal["tare", "zero"]) -> None:
-        if not self._scale.is_open or self.phase in (Phase.READY, Phase.DONE):
+        if not self._parts.scale.is_open or self.phase in (Phase.READY, Phase.DONE):
             logger.info("%s refused: no scale, or an item is being sorted", command)
             return
-        self._scale.command(command)
+        self._parts.scale.command(command)
 
     # -- events ----------------------------------------------------------------------------------------
     def _refuse(self, why: str, message: str, *args: object) -> None:
         """The item on the plate is not recorded: say so in the log and on the sorter's screen."""
         logger.warning(message, *args)
-        self._view.change(refused=why)
+        self._parts.view.change(refused=why)
 
     def record(self, category: str, weight_kg: float, press: ButtonEvent | None) -> None:
         """Journal the item on the plate as sorted into ``category`` (``press``: the key that chose it, if any)."""
         # The contract stores grams: a weight that rounds to 0 g is refused (min_weight_kg below 0.0005 kg lets
         # such an item through the weigher), and so is one over the heaviest scale in the network.
-        if self._view.current.journal_full:
+        if self._parts.view.current.journal_full:
             self._refuse(REFUSED_JOURNAL_FULL, "journal full: item refused; free disk space or reconnect the station")
             return
         if round(weight_kg * 1000) < 1:
@@ -200,23 +179,23 @@ class SortingMachine:
         built: list[SortingEvent] = []
 
         def build(seq: int) -> tuple[str, bytes]:
-            event = sorted_event(self._ident, self._boot_id, seq, category, weight_kg, suggestion)
+            event = sorted_event(self._ident, self._parts.boot_id, seq, category, weight_kg, suggestion)
             built.append(event)
             return str(event.event_id), event.to_json()
 
         try:
-            self._journal.append(build)
+            self._parts.journal.append(build)
         except ValidationError as exc:
             # Nothing was journaled (the transaction rolled back); the station goes on with the next item.
             self._contract_refused("event", exc)
             self._refuse(REFUSED_INVALID, "item %s %.3f kg refused: the contract refuses it", category, weight_kg)
             return
         event = built[0]
-        self._view.change(last=LastEvent(event, time.monotonic()), phase=Phase.DONE, refused=None)
+        self._parts.view.change(last=LastEvent(event, time.monotonic()), phase=Phase.DONE, refused=None)
         self._awaiting_suggestion = False
-        if self._vision is not None:
-            self._vision.learn(category, suggestion, event.accepted)
-        self._buttons.all_off()
+        if self._parts.vision is not None:
+            self._parts.vision.learn(category, suggestion, event.accepted)
+        self._parts.buttons.all_off()
         self._publisher.wake()
         after = ""
         if press is not None:
@@ -226,22 +205,22 @@ class SortingMachine:
 
     def undo(self) -> None:
         """Take back the last event with an undo event, once, within the undo window."""
-        last = self._view.current.last
+        last = self._parts.view.current.last
         if last is None or last.undone or time.monotonic() - last.monotonic > self.config.undo_window_s:
             logger.info("undo pressed with nothing to take back")
             return
         original = last.event
 
         def build(seq: int) -> tuple[str, bytes]:
-            event = undo_event(original, self._boot_id, seq)
+            event = undo_event(original, self._parts.boot_id, seq)
             return str(event.event_id), event.to_json()
 
         try:
-            self._journal.append(build)
+            self._parts.journal.append(build)
         except ValidationError as exc:
             self._contract_refused("undo event", exc)
             logger.warning("undo of %s refused: the contract refuses its event", original.category)
             return
-        self._view.change(last=replace(last, undone=True))
+        self._parts.view.change(last=replace(last, undone=True))
         self._publisher.wake()
         logger.info("undid %s %.3f kg (seq %d)", original.category, original.weight_kg, original.seq)

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from edge.stations.agent_view import AgentView, PublishedView
 from edge.stations.devices import DeviceProblem
 from edge.stations.health import StationHealth, last_will
 from edge.stations.journal import Journal
+from edge.stations.parts import StationParts
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.scales import ScaleError
 from tests.fakes import FakeButtons, FakeMqtt
@@ -40,16 +42,16 @@ class Station:
             raise ScaleError("no such port")
 
         self.scale = ScaleSupervisor(self.config, no_scale)
-        self.health = StationHealth(
+        self.parts = StationParts(
             self.config,
             self.view,
             self.boot_id,
             self.scale,
             FakeButtons(),
             self.journal,
-            self.mqtt,  # type: ignore[arg-type]
-            vision=vision,  # type: ignore[arg-type]
+            vision,  # type: ignore[arg-type]
         )
+        self.health = StationHealth(self.parts, self.mqtt)  # type: ignore[arg-type]
 
     def heartbeats(self) -> list[Heartbeat]:
         return [Heartbeat.model_validate_json(p) for p in self.mqtt.payloads("/heartbeat")]
@@ -146,14 +148,6 @@ def test_a_device_problem_is_named_by_its_code(tmp_path: Path) -> None:
             return DeviceProblem("absent", "board /dev/ttyUSB1: No such file")
 
     station = Station(tmp_path)
-    health = StationHealth(
-        station.config,
-        station.view,
-        station.boot_id,
-        station.scale,
-        MissingBoard(),
-        station.journal,
-        station.mqtt,  # type: ignore[arg-type]
-    )
+    health = StationHealth(replace(station.parts, buttons=MissingBoard()), station.mqtt)  # type: ignore[arg-type]
     health.refresh()
     assert station.view.current.warnings == ("buttons_absent",)

@@ -15,6 +15,7 @@ from core.contract import MAX_WEIGHT_KG, Suggestion
 from edge.stations.agent_view import EMPTY, AgentView, Phase, PublishedView
 from edge.stations.buttons import ButtonEvent
 from edge.stations.journal import Journal
+from edge.stations.parts import StationParts
 from edge.stations.publisher import Publisher
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.sorting import SortingMachine
@@ -61,17 +62,16 @@ class Machine:
         self.journal = Journal(self.config.journal.path)
         publisher = Publisher(self.journal, FakeMqtt(), "sortcentre/v1/zwolle/zwolle-plastic-1/event")  # type: ignore[arg-type]
         self.refused: list[tuple[str, ValidationError]] = []
-        self.machine = SortingMachine(
+        parts = StationParts(
             self.config,
             self.view,
             uuid.uuid4(),
             self.scales,
             self.buttons,
             self.journal,
-            publisher,
-            lambda what, exc: self.refused.append((what, exc)),
-            vision=vision,
+            vision,  # type: ignore[arg-type]
         )
+        self.machine = SortingMachine(parts, publisher, lambda what, exc: self.refused.append((what, exc)))
 
     @property
     def phase(self) -> Phase:
