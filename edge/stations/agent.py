@@ -49,7 +49,7 @@ from core.contract import (
     now_utc_ms,
     topic,
 )
-from core.transport.mqtt import MqttClient, Will
+from core.transport.protocol import MqttLike, Will
 from edge.stations.buttons import ButtonEvent, Buttons
 from edge.stations.camera import Camera
 from edge.stations.clock import clock_synced
@@ -177,7 +177,7 @@ class StationAgent:
         open_scale: Callable[[], Scale],
         buttons: Buttons,
         journal: Journal,
-        mqtt: MqttClient,
+        mqtt: MqttLike,
         vision: VisionLink | None = None,
         camera: Camera | None = None,
     ) -> None:
@@ -215,7 +215,7 @@ class StationAgent:
         # Press-to-committed times of the latest events, for benchmarks and the log.
         self.latencies: deque[float] = deque(maxlen=100_000)
         self._next_heartbeat = 0.0
-        self._mqtt.on_connected = self._on_connected
+        self._mqtt.add_connected_listener(self._on_connected)
 
     # -- the published state ---------------------------------------------------------------------------
     @property

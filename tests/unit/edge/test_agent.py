@@ -80,7 +80,7 @@ class Rig:
             self._open,
             buttons if buttons is not None else self.buttons,
             self.journal,
-            self.mqtt,  # type: ignore[arg-type]
+            self.mqtt,
             vision=FixedVision(lambda: self.suggestion),
         )
         self.thread = threading.Thread(target=self.agent.run, daemon=True)
