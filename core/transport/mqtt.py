@@ -6,6 +6,10 @@ are restored in ``on_connect`` because a clean session forgets them (MQTT 3.1.1 
 
 paho retries a failing connection quietly in that thread: :class:`ConnectionLog` turns what its callbacks
 report into warnings with host, port, client id and the reason, once per change and then once a minute.
+
+What the station and the hub use of it is ``core.transport.protocol.MqttLike``. Incoming packets are cut out
+by ``core.transport.packet_reader``; :class:`_BufferedReadClient` is the only code here that uses paho's
+private names (why, and which: docs/mqtt.md, "Client").
 """
 
 from __future__ import annotations

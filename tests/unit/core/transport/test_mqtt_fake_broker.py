@@ -15,7 +15,7 @@ import pytest
 
 from core.transport import mqtt
 from core.transport.mqtt import MqttClient
-from core.transport.protocol import InboundMessage, MqttLike
+from core.transport.protocol import InboundMessage
 from core.transport.settings import MqttSettings
 from tests.conftest import wait_until
 from tests.unit.core.transport.fake_broker import (
@@ -208,12 +208,3 @@ def test_every_listener_hears_every_connect_publish_and_disconnect(broker: FakeB
         assert heard == [entry for mid in published for entry in ("failing", "second", f"published {mid}")]
     finally:
         client.stop()
-
-
-def test_the_client_is_an_mqtt_like() -> None:
-    """Checked by mypy: the station and the hub take either the client or a fake (tests/fakes.py)."""
-    from tests.fakes import FakeMqtt
-
-    fakes: list[MqttLike] = [FakeMqtt()]
-    clients: list[type[MqttLike]] = [MqttClient]
-    assert fakes and clients
