@@ -26,7 +26,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from core.transport.packet_reader import PUBLISH, MalformedPacketError, PacketReader, Publish, parse_publish, pubacks
+from core.transport.packet_reader import PUBLISH, MalformedPacketError, PacketReader, parse_publish, pubacks
 from core.transport.protocol import (
     ConnectedListener,
     DisconnectedListener,
@@ -217,14 +217,14 @@ class MqttClient:
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
         """paho's callback, for the PUBLISHes the client's own reader leaves to paho (QoS 2)."""
-        self._deliver(Publish(msg.topic, bytes(msg.payload), msg.mid, msg.qos, msg.retain))
+        self._deliver(InboundMessage(msg.topic, bytes(msg.payload), msg.mid, msg.qos, msg.retain))
 
-    def _deliver(self, message: Publish) -> None:
+    def _deliver(self, message: InboundMessage) -> None:
         handler = self._handler_for(message.topic)
         if handler is None:
             logger.debug("message on %s matches no subscription", message.topic)
             return
-        handler(InboundMessage(message.topic, message.payload, message.mid, message.qos, message.retain))
+        handler(message)
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
         _notify(self._published_listeners, "published", mid)
@@ -374,7 +374,7 @@ class _BufferedReadClient(paho.Client):
     connect_error: OSError | None = None
 
     def __init__(
-        self, client_id: str, *, deliver: Callable[[Publish], None], clean_session: bool, manual_ack: bool
+        self, client_id: str, *, deliver: Callable[[InboundMessage], None], clean_session: bool, manual_ack: bool
     ) -> None:
         # MQTT 3.1.1 only: the reader knows the 3.1.1 PUBLISH (an MQTT 5 one carries properties).
         super().__init__(

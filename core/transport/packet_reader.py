@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from core.transport.protocol import InboundMessage
 
 PUBLISH = 0x30
 PUBACK = 0x40
@@ -24,15 +25,6 @@ _PUBACK = struct.Struct("!BBH")  # fixed header (type, remaining length 2) and t
 
 class MalformedPacketError(ValueError):
     """The bytes cannot be an MQTT 3.1.1 packet: the connection has to be closed (§4.8)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Publish:
-    topic: str
-    payload: bytes
-    mid: int  # the packet id; 0 for QoS 0
-    qos: int
-    retain: bool
 
 
 class PacketReader:
@@ -95,8 +87,9 @@ class PacketReader:
         return buffer[start], buffer[index : index + length]
 
 
-def parse_publish(command: int, body: bytes) -> Publish:
-    """A PUBLISH's fields (§3.3: topic length, topic, packet id if QoS > 0, payload).
+def parse_publish(command: int, body: bytes) -> InboundMessage:
+    """A PUBLISH's fields (§3.3: topic length, topic, packet id if QoS > 0, payload), as the message the
+    subscription's handler gets (built once: nothing copies it out again).
 
     Raises :class:`MalformedPacketError` for a body shorter than its own topic and packet id, an empty topic
     (§4.7.3), a topic that is not UTF-8 (§1.5.3), or QoS 3 (§3.3.1.2)."""
@@ -116,7 +109,7 @@ def parse_publish(command: int, body: bytes) -> Publish:
     except UnicodeDecodeError as exc:
         raise MalformedPacketError("PUBLISH topic is not UTF-8") from exc
     mid = (body[topic_end] << 8) | body[topic_end + 1] if qos else 0
-    return Publish(topic, body[payload_start:], mid, qos, bool(command & 0x01))
+    return InboundMessage(topic, body[payload_start:], mid, qos, bool(command & 0x01))
 
 
 def pubacks(mids: Iterable[int]) -> bytes:

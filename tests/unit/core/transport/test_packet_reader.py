@@ -9,10 +9,10 @@ import pytest
 from core.transport.packet_reader import (
     MalformedPacketError,
     PacketReader,
-    Publish,
     parse_publish,
     pubacks,
 )
+from core.transport.protocol import InboundMessage
 
 
 def remaining_length(n: int) -> bytes:
@@ -114,11 +114,11 @@ def test_clear_forgets_a_half_packet() -> None:
 
 def test_publish_fields_of_every_flag() -> None:
     body = b"\x00\x03a/b\x12\x34payload"
-    assert parse_publish(0x32, body) == Publish("a/b", b"payload", 0x1234, 1, False)
-    assert parse_publish(0x3B, body) == Publish("a/b", b"payload", 0x1234, 1, True)  # DUP and RETAIN set
-    assert parse_publish(0x30, b"\x00\x03a/b") == Publish("a/b", b"", 0, 0, False)
-    assert parse_publish(0x31, b"\x00\x03a/bxyz") == Publish("a/b", b"xyz", 0, 0, True)
-    assert parse_publish(0x30, b"\x00\x02\xc3\xa9\x00") == Publish("é", b"\x00", 0, 0, False)
+    assert parse_publish(0x32, body) == InboundMessage("a/b", b"payload", 0x1234, 1, False)
+    assert parse_publish(0x3B, body) == InboundMessage("a/b", b"payload", 0x1234, 1, True)  # DUP and RETAIN set
+    assert parse_publish(0x30, b"\x00\x03a/b") == InboundMessage("a/b", b"", 0, 0, False)
+    assert parse_publish(0x31, b"\x00\x03a/bxyz") == InboundMessage("a/b", b"xyz", 0, 0, True)
+    assert parse_publish(0x30, b"\x00\x02\xc3\xa9\x00") == InboundMessage("é", b"\x00", 0, 0, False)
 
 
 @pytest.mark.parametrize(
