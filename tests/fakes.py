@@ -6,14 +6,16 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from core.transport.protocol import ConnectedListener, MessageHandler, PublishedListener
 from edge.stations.buttons import ButtonEvent
 from edge.stations.scales import Reading
 
 
 class FakeMqtt:
-    """Records publishes; acknowledges them when told to (like a broker that is up or down)."""
+    """Records publishes; acknowledges them when told to (like a broker that is up or down). A
+    ``core.transport.protocol.MqttLike``, so the station takes it where it takes the real client."""
 
     def __init__(self, auto_ack: bool = True) -> None:
         self.connected = threading.Event()
@@ -21,17 +23,40 @@ class FakeMqtt:
         self.auto_ack = auto_ack
         self.published: list[tuple[str, bytes, int, bool]] = []
         self.unacked: list[int] = []
-        self.on_connected: Callable[[], None] | None = None
-        self.on_published: Callable[[int], None] | None = None
+        self.subscriptions: dict[str, MessageHandler] = {}
+        self.acked: list[int] = []  # what ack_in_order() was given
+        self._connected_listeners: list[ConnectedListener] = []
+        self._published_listeners: list[PublishedListener] = []
         self._mids = itertools.count(1)
         self._lock = threading.Lock()
 
+    def add_connected_listener(self, listener: ConnectedListener) -> None:
+        self._connected_listeners.append(listener)
+
+    def add_published_listener(self, listener: PublishedListener) -> None:
+        self._published_listeners.append(listener)
+
+    def _published(self, mid: int) -> None:
+        for listener in self._published_listeners:
+            listener(mid)
+
     def start(self) -> None:
-        if self.on_connected:
-            self.on_connected()
+        for listener in self._connected_listeners:
+            listener()
 
     def stop(self) -> None:
         self.connected.clear()
+
+    def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> Callable[[], None]:
+        self.subscriptions[topic_filter] = handler
+
+        def unsubscribe() -> None:
+            self.subscriptions.pop(topic_filter, None)
+
+        return unsubscribe
+
+    def ack_in_order(self, mids: Iterable[int]) -> None:
+        self.acked.extend(mids)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int | None:
         mid = next(self._mids)
@@ -39,16 +64,15 @@ class FakeMqtt:
             self.published.append((topic, payload, qos, retain))
             if qos and not self.auto_ack:
                 self.unacked.append(mid)
-        if qos and self.auto_ack and self.on_published:
-            self.on_published(mid)
+        if qos and self.auto_ack:
+            self._published(mid)
         return mid
 
     def ack_all(self) -> None:
         with self._lock:
             pending, self.unacked = self.unacked, []
         for mid in pending:
-            if self.on_published:
-                self.on_published(mid)
+            self._published(mid)
 
     def payloads(self, suffix: str) -> list[bytes]:
         with self._lock:

@@ -6,6 +6,10 @@ are restored in ``on_connect`` because a clean session forgets them (MQTT 3.1.1 
 
 paho retries a failing connection quietly in that thread: :class:`ConnectionLog` turns what its callbacks
 report into warnings with host, port, client id and the reason, once per change and then once a minute.
+
+What the station and the hub use of it is ``core.transport.protocol.MqttLike``. Incoming packets are cut out
+by ``core.transport.packet_reader``; :class:`_BufferedReadClient` is the only code here that uses paho's
+private names (why, and which: docs/mqtt.md, "Client").
 """
 
 from __future__ import annotations
@@ -13,42 +17,29 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.exception import MalformedPacket
 
+from core.transport.packet_reader import PUBLISH, MalformedPacketError, PacketReader, parse_publish, pubacks
+from core.transport.protocol import (
+    ConnectedListener,
+    DisconnectedListener,
+    InboundMessage,
+    MessageHandler,
+    PublishedListener,
+    Will,
+)
 from core.transport.settings import MqttSettings
 
+__all__ = ["ConnectionLog", "InboundMessage", "MessageHandler", "MqttClient", "Will", "end_session"]
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Will:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    retain: bool
-
-
-MessageHandler = Callable[[InboundMessage], None]
-ConnectHandler = Callable[[], None]
 
 
 class MqttClient:
@@ -70,11 +61,7 @@ class MqttClient:
     ) -> None:
         self._settings = settings
         self._client = _BufferedReadClient(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=clean_session,
-            protocol=paho.MQTTv311,
-            manual_ack=manual_ack,
+            client_id, deliver=self._deliver, clean_session=clean_session, manual_ack=manual_ack
         )
         if settings.username:
             self._client.username_pw_set(settings.username, _password(settings))
@@ -90,7 +77,6 @@ class MqttClient:
         self._client.on_pre_connect = self._on_pre_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._client.deliver = self._deliver
         self._client.on_publish = self._on_publish
         self._subscriptions: dict[str, tuple[int, MessageHandler]] = {}
         # topic -> handler: a fleet has a few hundred topics, and matching every message against every
@@ -98,9 +84,11 @@ class MqttClient:
         self._handler_cache: dict[str, MessageHandler | None] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
-        self.on_connected: ConnectHandler | None = None
-        self.on_disconnected: ConnectHandler | None = None
-        self.on_published: Callable[[int], None] | None = None
+        # Several parts of a process follow one connection (the station's publisher and its agent both act on
+        # a reconnect): each adds its listener, none replaces another's.
+        self._connected_listeners: list[ConnectedListener] = []
+        self._disconnected_listeners: list[DisconnectedListener] = []
+        self._published_listeners: list[PublishedListener] = []
         self.client_id = client_id
         self.connect_count = 0
         self._stopping = False
@@ -118,6 +106,19 @@ class MqttClient:
     def failed_attempts(self) -> int:
         """Connection attempts that failed since the connection was last up."""
         return self._log.failed_attempts
+
+    # -- listeners (called on paho's network thread, in the order they were added) --------------------------
+    def add_connected_listener(self, listener: ConnectedListener) -> None:
+        """Call ``listener()`` after every (re)connect, once the subscriptions are restored."""
+        self._connected_listeners.append(listener)
+
+    def add_disconnected_listener(self, listener: DisconnectedListener) -> None:
+        """Call ``listener()`` whenever the connection ends or an attempt fails after the socket opened."""
+        self._disconnected_listeners.append(listener)
+
+    def add_published_listener(self, listener: PublishedListener) -> None:
+        """Call ``listener(mid)`` when the broker acknowledged a QoS 1 publish (a QoS 0 one: once it is sent)."""
+        self._published_listeners.append(listener)
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -199,8 +200,7 @@ class MqttClient:
             client.subscribe(topic_filter, qos)
         self._log.connected()
         self.connected.set()
-        if self.on_connected is not None:
-            self.on_connected()
+        _notify(self._connected_listeners, "connected")
 
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         was_connected = self.connected.is_set()
@@ -213,23 +213,21 @@ class MqttClient:
             # The socket opened but no CONNACK came: something that is not an MQTT broker (or a stuck one).
             self._attempt_reported = True
             self._log.failed(f"no CONNACK: {_describe_disconnect(reason, self._settings.keepalive_s)}")
-        if self.on_disconnected is not None:
-            self.on_disconnected()
+        _notify(self._disconnected_listeners, "disconnected")
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        """paho's callback, for what the client's own PUBLISH reader leaves to paho (QoS 2, MQTT 5)."""
-        self._deliver(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain))
+        """paho's callback, for the PUBLISHes the client's own reader leaves to paho (QoS 2)."""
+        self._deliver(InboundMessage(msg.topic, bytes(msg.payload), msg.mid, msg.qos, msg.retain))
 
-    def _deliver(self, topic: str, payload: bytes, mid: int, qos: int, retain: bool) -> None:
-        handler = self._handler_for(topic)
+    def _deliver(self, message: InboundMessage) -> None:
+        handler = self._handler_for(message.topic)
         if handler is None:
-            logger.debug("message on %s matches no subscription", topic)
+            logger.debug("message on %s matches no subscription", message.topic)
             return
-        handler(InboundMessage(topic, payload, mid, qos, retain))
+        handler(message)
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
-        if self.on_published is not None:
-            self.on_published(mid)
+        _notify(self._published_listeners, "published", mid)
 
     def _handler_for(self, topic: str) -> MessageHandler | None:
         try:
@@ -352,28 +350,47 @@ def _describe_disconnect(reason: Any, keepalive_s: int) -> str:
 
 
 class _BufferedReadClient(paho.Client):
-    """paho with a faster receive path; connecting, sending, QoS 2 and MQTT 5 stay paho's.
+    """paho with the receive path of ``core.transport.packet_reader``; connecting, sending, keepalive, QoS 2
+    and whatever else arrives stay paho's.
 
     paho reads each packet with three or more recv() calls (fixed header byte, each length byte, then the
-    rest) and waits in select() before every packet, then builds an MQTTMessage we only copy out again. For a
-    hub receiving thousands of messages a second that was most of its receive cost. This client reads the
-    socket in 64 KiB chunks, cuts packets that lie whole in that buffer out in one step, keeps reading while
-    whole packets are buffered (select() cannot see them), and reads MQTT 3.1.1 PUBLISH packets of QoS 0 and
-    1 straight into ``deliver``; a batch's PUBACKs leave in one write. Measured receive-only: 2.8x the messages
-    per second of plain paho (docs/benchmarks.md). tests/integration/test_broker.py sends it messages split
-    across and packed into chunks, checks every flag of a PUBLISH, and that batched PUBACKs release exactly
-    the acknowledged messages."""
+    rest) and waits in select() before every packet, then builds an MQTTMessage we only copy out again: for
+    a hub receiving thousands of messages a second that was most of its receive cost. Here the socket is
+    read in 64 KiB chunks into a :class:`PacketReader`; a QoS 0 or 1 PUBLISH that lies whole in it goes
+    straight to ``deliver``, every other packet is left to paho's own reader, which gets its bytes from the
+    same buffer; reading goes on while whole packets are buffered (select() cannot see them). A batch's
+    PUBACKs leave as one queued packet. Measured: docs/benchmarks.md (ingest).
+
+    This is the one place that uses paho's private names, so paho is pinned to the minor version these
+    were tested on (pyproject.toml); tests/unit/core/transport/test_mqtt_fake_broker.py checks the bytes
+    against a scripted broker and fails on a paho whose internals moved. The names: ``_sock_recv`` and
+    ``_packet_read`` (overridden, each falling back to paho's own), ``_sock`` (which connection the
+    buffered bytes belong to), ``_packet_queue`` (the batched PUBACKs), ``_msgtime_mutex`` and
+    ``_last_bytes_received`` (paho's keepalive clock, moved on as paho's reader would)."""
 
     READ_SIZE = 65536
-    # Why the last connection attempt failed: paho's network thread catches the OSError and calls
-    # on_connect_fail without it.
+    # Why the last connection attempt failed: paho's network thread catches the OSError of reconnect() and
+    # calls on_connect_fail without it.
     connect_error: OSError | None = None
-    # Where PUBLISHes go (topic, payload, mid, qos, retain); None: paho's on_message, as usual.
-    deliver: Callable[[str, bytes, int, int, bool], None] | None = None
-    _PUBACK = struct.Struct("!BBH")  # fixed header (type, remaining length 2) and the message id
+
+    def __init__(
+        self, client_id: str, *, deliver: Callable[[InboundMessage], None], clean_session: bool, manual_ack: bool
+    ) -> None:
+        # MQTT 3.1.1 only: the reader knows the 3.1.1 PUBLISH (an MQTT 5 one carries properties).
+        super().__init__(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean_session,
+            protocol=paho.MQTTv311,
+            manual_ack=manual_ack,
+        )
+        self._deliver_publish = deliver
+        self._acks_by_hand = manual_ack
+        self._reader = PacketReader()
+        self._reader_socket: object | None = None  # the connection whose bytes the reader holds
+        self._paho_mid_packet = False  # paho's reader stopped inside a packet: it must finish that one
 
     def reconnect(self) -> MQTTErrorCode:
-        """paho's reconnect (connect_async and the network thread's retries call it), keeping its OSError."""
         try:
             return super().reconnect()
         except OSError as err:
@@ -383,125 +400,71 @@ class _BufferedReadClient(paho.Client):
     def queue_pubacks(self, mids: Iterable[int]) -> None:
         """All these PUBACKs as one queued packet: paho writes it with as few send() calls as the socket allows
         (a partial write continues where it stopped), and nothing in paho looks at a PUBACK after sending it."""
-        packet = b"".join([self._PUBACK.pack(paho.PUBACK, 2, mid) for mid in mids])
+        packet = pubacks(mids)
         if packet:
             self._packet_queue(paho.PUBACK, packet, 0, 1)
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        """An MQTT 3.1.1 PUBLISH of QoS 0 or 1 read straight into ``deliver``: paho's reader builds an
-        MQTTMessage (with MQTT 5 properties, a timestamp and a debug line) that we only copy out again. QoS 2
-        and MQTT 5 go through paho. Layout: MQTT 3.1.1 §3.3 (topic length, topic, packet id if QoS > 0)."""
-        command, packet = self._in_packet["command"], self._in_packet["packet"]
-        qos = (command & 0x06) >> 1
-        if self.deliver is None or qos == 2 or self._protocol == paho.MQTTv5:
-            return super()._handle_publish()
-        if len(packet) < 2:
-            raise MalformedPacket("PUBLISH without a topic length")
-        topic_end = 2 + ((packet[0] << 8) | packet[1])
-        payload_start = topic_end + (2 if qos else 0)
-        if len(packet) < payload_start:
-            raise MalformedPacket("PUBLISH shorter than its topic and packet id")
-        try:
-            topic = packet[2:topic_end].decode("utf-8")
-        except UnicodeDecodeError:
-            return super()._handle_publish()  # paho's way: the topic raises when read
-        mid = (packet[topic_end] << 8) | packet[topic_end + 1] if qos else 0
-        with self._in_callback_mutex:
-            try:
-                self.deliver(topic, bytes(packet[payload_start:]), mid, qos, bool(command & 0x01))
-            except Exception as err:
-                self._easy_log(paho.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
-                if not self.suppress_exceptions:
-                    raise
-        if qos == 1 and not self._manual_ack:
-            return self._send_puback(mid)
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def message_callback_add(self, sub: str, callback: Any) -> None:
-        raise TypeError("route topics with MqttClient.subscribe(): this client skips paho's per-topic callbacks")
-
-    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
-        # paho walks its per-topic callback tree for every message, although we register none (MqttClient
-        # routes topics itself, with a cache): that walk was 7% of the hub's receive thread.
-        on_message = self.on_message
-        if on_message is None:
-            return
-        with self._in_callback_mutex:
-            try:
-                on_message(self, self._userdata, message)
-            except Exception as err:
-                self._easy_log(paho.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
-                if not self.suppress_exceptions:
-                    raise
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_buffer = b""
-        self._read_pos = 0
-        self._read_socket: object | None = None
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._read_socket is not self._sock:  # a new connection: what was buffered belongs to the old one
-            self._read_buffer, self._read_pos, self._read_socket = b"", 0, self._sock
-        if self._read_pos >= len(self._read_buffer):
-            data = super()._sock_recv(self.READ_SIZE)  # BlockingIOError when nothing is there, as before
-            if not data:
-                return data  # the broker closed the connection
-            self._read_buffer, self._read_pos = data, 0
-        end = self._read_pos + bufsize
-        chunk = self._read_buffer[self._read_pos : end]
-        self._read_pos = min(end, len(self._read_buffer))
-        return chunk
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         while True:
             rc = super().loop_read(max_packets)
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._read_pos >= len(self._read_buffer):
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not self._reader.pending:
                 return rc
 
+    def _sock_recv(self, bufsize: int) -> bytes:
+        self._follow_socket()
+        if not self._reader.pending:
+            data = super()._sock_recv(self.READ_SIZE)  # BlockingIOError when nothing is there, as before
+            if not data:
+                return data  # the broker closed the connection
+            self._reader.feed(data)
+        return self._reader.take(bufsize)
+
     def _packet_read(self) -> MQTTErrorCode:
-        """A packet that lies whole in the read buffer is cut out here in one step; paho's own reading (a
-        call per header byte, then the rest) is left for packets that arrive in pieces."""
-        packet = self._in_packet
-        if packet["command"] != 0 or self._read_socket is not self._sock:
-            return super()._packet_read()
-        buffer, start = self._read_buffer, self._read_pos
-        end = len(buffer)
-        length, multiplier, index = 0, 1, start + 1
-        while True:  # the remaining length: 1 to 4 bytes, 7 bits each (MQTT 3.1.1 §2.2.3)
-            if index >= end or index > start + 4:
-                return super()._packet_read()  # not all here yet, or malformed: paho decides
-            byte = buffer[index]
-            index += 1
-            length += (byte & 127) * multiplier
-            multiplier *= 128
-            if not byte & 128:
-                break
-        if index + length > end:
-            return super()._packet_read()
-        packet["command"] = buffer[start]
-        packet["have_remaining"] = 1
-        packet["remaining_length"] = length
-        packet["packet"] = bytearray(buffer[index : index + length])
-        self._read_pos = index + length
+        self._follow_socket()
+        command = self._reader.peek()
+        if self._paho_mid_packet or command is None or command & 0xF0 != PUBLISH or command & 0x06 > 0x02:
+            return self._paho_packet_read()  # all but a PUBLISH of QoS 0 or 1 is paho's, from the same bytes
         try:
-            rc = self._packet_handle()
-        except MalformedPacket as exc:
-            self._easy_log(paho.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
-            rc = MQTTErrorCode.MQTT_ERR_PROTOCOL
-        self._in_packet = {
-            "command": 0,
-            "have_remaining": 0,
-            "remaining_count": [],
-            "remaining_mult": 1,
-            "remaining_length": 0,
-            "packet": bytearray(b""),
-            "to_process": 0,
-            "pos": 0,
-        }
+            packet = self._reader.next_packet()
+            if packet is None:
+                return self._paho_packet_read()  # not all here yet: paho reads it as it comes
+            message = parse_publish(*packet)
+        except MalformedPacketError as exc:
+            logger.warning("MQTT: malformed packet from the broker (%s); closing the connection", exc)
+            return MQTTErrorCode.MQTT_ERR_PROTOCOL
         with self._msgtime_mutex:
             self._last_bytes_received = time.monotonic()  # paho's time_func
+        try:
+            self._deliver_publish(message)
+        except Exception:
+            logger.exception("MQTT: the handler of a message on %s failed", message.topic)
+            if not self.suppress_exceptions:
+                raise  # as paho does with an exception in on_message
+        if message.qos == 1 and not self._acks_by_hand:
+            self.queue_pubacks((message.mid,))
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _paho_packet_read(self) -> MQTTErrorCode:
+        rc = super()._packet_read()
+        self._paho_mid_packet = rc == MQTTErrorCode.MQTT_ERR_AGAIN
         return rc
+
+    def _follow_socket(self) -> None:
+        """A new connection: what was buffered belongs to the old one (paho starts its own reader afresh)."""
+        if self._reader_socket is not self._sock:
+            self._reader.clear()
+            self._reader_socket = self._sock
+            self._paho_mid_packet = False
+
+
+def _notify(listeners: list[Callable[..., None]], what: str, *args: int) -> None:
+    """Every listener hears it: one that raises is logged and the next still runs (an exception left to paho
+    would end its network thread, and with it the connection)."""
+    for listener in listeners:
+        try:
+            listener(*args)
+        except Exception:
+            logger.exception("MQTT %s listener %r failed", what, listener)
 
 
 def end_session(settings: MqttSettings, client_id: str, timeout: float = 5.0) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from config.station import StationConfig
 from core.contract import StationState, Suggestion, TopicKind, topic
-from core.transport.mqtt import MqttClient, Will
+from core.transport.protocol import MqttLike, Will
 from edge.stations.agent_view import AgentView, LastEvent, Phase, PublishedView
 from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
@@ -49,7 +49,7 @@ class StationAgent:
         open_scale: Callable[[], Scale],
         buttons: Buttons,
         journal: Journal,
-        mqtt: MqttClient,
+        mqtt: MqttLike,
         vision: VisionLink | None = None,
         camera: Camera | None = None,
     ) -> None:
@@ -70,7 +70,7 @@ class StationAgent:
         parts = StationParts(config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera)
         self.health = StationHealth(parts, mqtt)
         self.sorting = SortingMachine(parts, self.publisher, self.health.contract_refused)
-        self._mqtt.on_connected = self._on_connected
+        self._mqtt.add_connected_listener(self._on_connected)
 
     # -- the published state ---------------------------------------------------------------------------
     @property

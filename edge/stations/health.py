@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from config.station import StationConfig
 from core import __version__
 from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, now_utc_ms, topic
-from core.transport.mqtt import MqttClient, Will
+from core.transport.protocol import MqttLike, Will
 from edge.stations.clock import clock_synced
 from edge.stations.devices import DeviceAlarms
 from edge.stations.parts import StationParts
@@ -42,7 +42,7 @@ def last_will(config: StationConfig) -> Will:
 class StationHealth:
     """Brings the devices', the connection's and the journal's state into the published view, and reports it."""
 
-    def __init__(self, parts: StationParts, mqtt: MqttClient) -> None:
+    def __init__(self, parts: StationParts, mqtt: MqttLike) -> None:
         self._parts = parts
         self.config = parts.config
         self._ident = parts.config.station

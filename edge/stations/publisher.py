@@ -14,14 +14,14 @@ import queue
 import sqlite3
 import threading
 
-from core.transport.mqtt import MqttClient
+from core.transport.protocol import MqttLike
 from edge.stations.journal import Journal
 
 logger = logging.getLogger(__name__)
 
 
 class Publisher:
-    def __init__(self, journal: Journal, mqtt: MqttClient, topic: str, window: int = 100) -> None:
+    def __init__(self, journal: Journal, mqtt: MqttLike, topic: str, window: int = 100) -> None:
         self._journal = journal
         self._mqtt = mqtt
         self._topic = topic
@@ -32,8 +32,8 @@ class Publisher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
-        mqtt.on_published = self._on_published
-        mqtt.on_connected = self.wake
+        mqtt.add_published_listener(self._on_published)
+        mqtt.add_connected_listener(self.wake)
 
     def start(self) -> None:
         self._thread.start()

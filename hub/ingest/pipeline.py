@@ -31,7 +31,7 @@ from core.contract import (
     shared_subscription,
     subscription,
 )
-from core.transport.mqtt import InboundMessage, MqttClient
+from core.transport.protocol import InboundMessage, MqttLike
 from hub.ingest.backoff import Backoff
 from hub.ingest.batch import BatchResult, RawMessage, Refused, Stored
 from hub.ingest.dead_letters import DeadLetters
@@ -121,7 +121,7 @@ class Inbox:
 class Ingest:
     def __init__(
         self,
-        mqtt: MqttClient,
+        mqtt: MqttLike,
         store: InfluxV1,
         settings: IngestSettings,
         metrics: IngestMetrics,

@@ -18,7 +18,7 @@ from core.contract import (
     decode,
     subscription,
 )
-from core.transport.mqtt import InboundMessage, MqttClient
+from core.transport.protocol import InboundMessage, MqttLike
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.pipeline import StoredBatch
@@ -124,7 +124,7 @@ class LiveStations:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[ChangeListener] = field(default_factory=list)
 
-    def attach(self, mqtt: MqttClient) -> None:
+    def attach(self, mqtt: MqttLike) -> None:
         mqtt.subscribe(subscription(TopicKind.STATUS), self._on_message, qos=1)
         mqtt.subscribe(subscription(TopicKind.HEARTBEAT), self._on_message, qos=0)
 

@@ -61,7 +61,7 @@ def publish_all(
         MqttSettings(host=broker.host, port=broker.port), f"fleet-{uuid.uuid4().hex[:6]}", max_inflight=in_flight
     )
     acked = threading.Semaphore(0)
-    publisher.on_published = lambda _mid: acked.release()
+    publisher.add_published_listener(lambda _mid: acked.release())
     publisher.start()
     publisher.wait_connected(10)
     started = time.perf_counter()

@@ -59,7 +59,7 @@ def test_queued_messages_for_the_hub_survive_a_broker_restart(tmp_path: Path, in
         station = client(broker, None, None, "station-zwolle")
         assert station.wait_connected(10)
         acked: list[int] = []
-        station.on_published = acked.append
+        station.add_published_listener(acked.append)
         for seq in range(1, 301):  # ... while a station publishes; the broker acknowledges and queues
             station.publish(topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT), make_event(seq).to_json())
         assert wait_until(lambda: len(acked) == 300, 10)

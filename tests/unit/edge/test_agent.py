@@ -87,7 +87,7 @@ class Rig:
             self._open,
             buttons if buttons is not None else self.buttons,
             self.journal,
-            self.mqtt,  # type: ignore[arg-type]
+            self.mqtt,
             vision=self.vision,
             camera=camera,
         )

@@ -16,7 +16,7 @@ def fill(journal: Journal, n: int) -> None:
 def test_window_bounds_unacknowledged_and_order_is_kept(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     mqtt = FakeMqtt(auto_ack=False)
-    publisher = Publisher(journal, mqtt, "t/event", window=10)  # type: ignore[arg-type]
+    publisher = Publisher(journal, mqtt, "t/event", window=10)
     fill(journal, 35)
     publisher.start()
     assert wait_until(lambda: len(mqtt.published) == 10, 5)
@@ -37,7 +37,7 @@ def test_nothing_is_handed_over_while_disconnected(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     mqtt = FakeMqtt()
     mqtt.connected.clear()
-    publisher = Publisher(journal, mqtt, "t/event", window=5)  # type: ignore[arg-type]
+    publisher = Publisher(journal, mqtt, "t/event", window=5)
     publisher.start()
     fill(journal, 20)
     publisher.wake()

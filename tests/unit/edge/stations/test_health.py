@@ -51,7 +51,7 @@ class Station:
             self.journal,
             vision,  # type: ignore[arg-type]
         )
-        self.health = StationHealth(self.parts, self.mqtt)  # type: ignore[arg-type]
+        self.health = StationHealth(self.parts, self.mqtt)
 
     def heartbeats(self) -> list[Heartbeat]:
         return [Heartbeat.model_validate_json(p) for p in self.mqtt.payloads("/heartbeat")]
@@ -148,6 +148,6 @@ def test_a_device_problem_is_named_by_its_code(tmp_path: Path) -> None:
             return DeviceProblem("absent", "board /dev/ttyUSB1: No such file")
 
     station = Station(tmp_path)
-    health = StationHealth(replace(station.parts, buttons=MissingBoard()), station.mqtt)  # type: ignore[arg-type]
+    health = StationHealth(replace(station.parts, buttons=MissingBoard()), station.mqtt)
     health.refresh()
     assert station.view.current.warnings == ("buttons_absent",)

@@ -60,7 +60,7 @@ class Machine:
         self.scales = ScaleSupervisor(self.config, lambda: self.scale)
         self.buttons = FakeButtons()
         self.journal = Journal(self.config.journal.path)
-        publisher = Publisher(self.journal, FakeMqtt(), "sortcentre/v1/zwolle/zwolle-plastic-1/event")  # type: ignore[arg-type]
+        publisher = Publisher(self.journal, FakeMqtt(), "sortcentre/v1/zwolle/zwolle-plastic-1/event")
         self.refused: list[tuple[str, ValidationError]] = []
         parts = StationParts(
             self.config,
