@@ -1,4 +1,4 @@
-"""The one entry point of the vision module: ``Suggester.suggest(frame, stream) -> Suggestion | NoSuggestion``.
+"""The one entry point of the vision module: ``Suggester.suggest(frame, stream) -> Prediction | NoSuggestion``.
 
 What decides, in order (docs/vision.md):
 
@@ -27,13 +27,13 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.vision.answer import Answer, Candidate, NoSuggestion, Prediction, Source
 from edge.vision.capture import CaptureConfig
 from edge.vision.classifier import ImageClassifier
 from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.model_files import ModelFileError
 from edge.vision.ocr import MarkingOcr, OcrUnavailable
-from edge.vision.suggestion import Answer, Candidate, NoSuggestion, Source, Suggestion
 from edge.vision.textile.condition import MatColour, measure_condition
 from edge.vision.textile.grading import GradingRules, grade
 
@@ -137,7 +137,7 @@ class Suggester:
             return NoSuggestion("no readable marking", evidence=" | ".join(lines))
         label = self.config.polymers.get(reading.polymer, reading.polymer)
         confidence = MARKING_CONFIDENCE[min(reading.agreeing_marks, 3)]
-        return Suggestion(
+        return Prediction(
             label=label,
             confidence=confidence,
             source=Source.MARKING,
@@ -152,9 +152,9 @@ class Suggester:
             return NoSuggestion("no mat colour configured: condition cues unknown")
         cues = measure_condition(frame, self.config.mat)
         answer = grade(composition.parts if composition else None, cues, self.config.grading)
-        if isinstance(answer, Suggestion):
+        if isinstance(answer, Prediction):
             version = f"{MARKING_READER_VERSION}+{self.config.grading.version}"
-            return Suggestion(answer.label, answer.confidence, answer.source, version[:64], answer.top, answer.evidence)
+            return Prediction(answer.label, answer.confidence, answer.source, version[:64], answer.top, answer.evidence)
         return answer
 
     def _classify(self, frame: Frame) -> Answer:
@@ -163,7 +163,7 @@ class Suggester:
         if not candidates:
             return NoSuggestion("the classifier knows none of this station's categories")
         best = candidates[0]
-        return Suggestion(
+        return Prediction(
             label=best.label,
             confidence=best.confidence,
             source=Source.CLASSIFIER,

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from edge.vision.answer import Candidate
 from edge.vision.classifier import ImageClassifier, TrainingError, TrainResult, evaluate, train
 from edge.vision.classifier.backbone import DEFAULT_BACKBONE, FEATURE_SIZE
 from edge.vision.classifier.calibration import expected_calibration_error, fit_temperature
@@ -22,7 +23,6 @@ from edge.vision.classifier.head import fit_head, softmax, stratified_split
 from edge.vision.classifier.preprocess import preprocess
 from edge.vision.dataset import CaptureMeta, iter_samples, sample_paths
 from edge.vision.model_files import ModelFileError, Preprocessing, card_path, file_sha256, load_model
-from edge.vision.suggestion import Candidate
 
 STREAM = "plastic"
 CLASSES = ("blauw", "groen", "rood")
