@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.files import ConfigError, describe, read_toml
 from core.transport.settings import MqttSettings
 from hub.feeds.settings import FeedSettings
-from hub.ingest.pipeline import IngestSettings
+from hub.ingest.ingest import IngestSettings
 from hub.keys.settings import KeySettings
 from hub.live.settings import DashboardSettings
 from hub.storage.influx_v1 import InfluxSettings

@@ -101,7 +101,7 @@ def demo_logins(var: Path) -> list[DemoLogin]:
 
     Made once, like the broker accounts: passwords are kept in var/hub/secrets/ (one file each, readable by the
     owner only) and the users in var/hub/users.sqlite, the file the demo's hub reads."""
-    from hub.api.deps import Role
+    from hub.auth.principal import Role
     from hub.auth.store import UserStore
 
     store = UserStore(users_file(var))

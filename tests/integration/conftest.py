@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
 from hub.api.app import create_app
-from hub.api.deps import Role
+from hub.auth.principal import Role
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
-from hub.ingest.pipeline import IngestSettings
+from hub.ingest.ingest import IngestSettings
 from hub.service import Hub
 from hub.settings import AuthSettings, HubSettings, LiveMqttAccount
 from hub.storage.influx_v1 import InfluxSettings

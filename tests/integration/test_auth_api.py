@@ -26,8 +26,8 @@ from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
 from hub import service
 from hub.api.app import create_app, server_options
-from hub.api.deps import Role
 from hub.auth.logins import Logins
+from hub.auth.principal import Role
 from hub.auth.ratelimit import LoginLimiter
 from hub.auth.store import RENEW_AFTER_S, UserStore
 from hub.auth.web import COOKIE
@@ -203,7 +203,7 @@ def three_sites(mosquitto: MosquittoServer, hub: Hub) -> None:
     assert wait_until(lambda: stored_count(hub) == 3, 20)
     client.stop()
     ours = {event.station for event in events}  # other tests' stations may be known too (retained status)
-    assert wait_until(lambda: ours <= {view["station"] for view in hub.live.snapshot()}, 10)
+    assert wait_until(lambda: ours <= {view["station"] for view in hub.live.as_dicts()}, 10)
 
 
 def test_a_supervisor_sees_only_their_own_sites(hub: Hub, three_sites: None) -> None:

@@ -38,7 +38,7 @@ def test_a_station_cannot_publish_as_another(
     assert wait_until(lambda: stored_count(hub) >= 1, 10)
     time.sleep(1.0)  # give a wrongly allowed message every chance to arrive
     assert stored_count(hub) == 1, "the broker let a station publish under another station's topic"
-    assert hub.live.snapshot() == [] or all(v["station"] != "ommen-textile-1" for v in hub.live.snapshot())
+    assert hub.live.as_dicts() == [] or all(v["station"] != "ommen-textile-1" for v in hub.live.as_dicts())
 
     wrong_password = client(broker, "zwolle-plastic-1", "not-the-password", "station-intruder")
     anonymous = client(broker, None, None, "anonymous")

@@ -191,12 +191,12 @@ def test_a_station_publishes_only_under_its_own_site_and_id(secured: Secured, in
             # Its own topics, last: once these arrive, anything the broker let through has arrived before them.
             station.publish(topic("zwolle", ZWOLLE, TopicKind.EVENT), make_event(2, station=ZWOLLE).to_json())
             station.publish(topic("zwolle", ZWOLLE, TopicKind.HEARTBEAT), heartbeat("zwolle", ZWOLLE))
-        assert wait_until(lambda: stored_count(hub) >= 1 and len(hub.live.snapshot()) >= 1, 10)
+        assert wait_until(lambda: stored_count(hub) >= 1 and len(hub.live.as_dicts()) >= 1, 10)
         time.sleep(1.0)  # give a wrongly allowed message every chance to arrive
         assert stored_count(hub) == 1, "the broker let a station publish under another site or station"
         sites = influx_query(hub, 'SHOW TAG VALUES FROM "sorting_event" WITH KEY = "site"')
         assert [row[1] for row in sites] == ["zwolle"]
-        assert [(v["site"], v["station"]) for v in hub.live.snapshot()] == [("zwolle", ZWOLLE)]
+        assert [(v["site"], v["station"]) for v in hub.live.as_dicts()] == [("zwolle", ZWOLLE)]
     finally:
         hub.stop()
 

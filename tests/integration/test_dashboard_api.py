@@ -28,7 +28,8 @@ from core.contract import (
 )
 from core.transport.mqtt import MqttClient
 from hub.api.app import create_app
-from hub.api.deps import Principal, Role, current_user
+from hub.api.deps import current_user
+from hub.auth.principal import Principal, Role
 from hub.service import Hub
 from hub.storage.rollups import LOCAL
 from tests.conftest import make_event, unique, wait_until

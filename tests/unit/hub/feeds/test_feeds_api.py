@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.api import feeds
-from hub.api.deps import Principal, Role, current_user
+from hub.api.deps import current_user
+from hub.auth.principal import Principal, Role
 from hub.feeds.periods import PeriodStore
 from hub.feeds.settings import FeedSettings
 from hub.keys import Caller, Scope, feed_caller

@@ -8,7 +8,7 @@ from core.contract import DeviceHealth, SortingEvent, StationState, StationStatu
 from core.transport.mqtt import InboundMessage
 from hub.ingest.batch import Stored
 from hub.ingest.dead_letters import DeadLetters
-from hub.ingest.pipeline import StoredBatch
+from hub.ingest.ingest import StoredBatch
 from hub.live.activity import Activity, Increment
 from hub.live.board import Board
 from hub.live.settings import DashboardSettings
