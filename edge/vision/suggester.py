@@ -198,15 +198,3 @@ class ClassifierLike(Protocol):
     def model_version(self) -> str: ...
 
     def predict(self, frame_bgr: npt.NDArray[np.uint8]) -> list[Candidate]: ...
-
-
-def suggest(frame: Frame, stream: str, categories: Sequence[str] | None = None) -> Answer:
-    """Module-level convenience with the default configuration (markings only, no classifier), loaded once."""
-    global _default  # noqa: PLW0603 -- one lazily loaded OCR model per process
-    if _default is None:
-        _default = Suggester(VisionConfig(), categories or DEFAULT_CATEGORIES)
-    return _default.suggest(frame, stream)
-
-
-DEFAULT_CATEGORIES = ("pet", "hdpe", "pvc", "ldpe", "pp", "ps", "other", "creme", "export", "recycling", "wipers")
-_default: Suggester | None = None
