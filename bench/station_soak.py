@@ -15,7 +15,7 @@ from edge.stations.agent import StationAgent
 from edge.stations.buttons import ButtonEvent
 from edge.stations.config import load_station_config
 from edge.stations.journal import Journal
-from tests.fakes import FakeButtons, ScriptedScale
+from firmware_mocks.in_process import FakeButtons, ScriptedScale
 
 
 def main() -> None:

@@ -35,8 +35,9 @@ from hub.feeds.periods import PeriodStore
 from hub.service import Hub
 from hub.settings import WebSettings
 from local_servers import InfluxServer, MosquittoServer
+from local_servers.fleet import make_event
 from local_servers.process import free_port
-from tests.conftest import make_event, unique, wait_until
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import hub_settings, logged_in, stored_count
 from tests.unit.hub.auth.conftest import Clock
 

@@ -12,7 +12,8 @@ from core.transport.settings import MqttSettings
 from hub.broker_accounts import BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import hub_settings, secured_hub_settings, stored_count
 
 

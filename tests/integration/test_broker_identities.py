@@ -23,7 +23,8 @@ from core.transport.mqtt import end_session
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
-from tests.conftest import make_event, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import wait_until
 from tests.integration.conftest import OBSERVER, influx_query, secured_hub_settings, stored_count
 
 Secured = tuple[MosquittoServer, BrokerAccounts]

@@ -32,7 +32,8 @@ from hub.api.deps import current_user
 from hub.auth.principal import Principal, Role
 from hub.service import Hub
 from hub.storage.rollups import LOCAL
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import forget_sessions, stored_count
 from tests.sse import read_event
 

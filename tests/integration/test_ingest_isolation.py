@@ -33,9 +33,9 @@ from hub.storage.influx_v1 import InfluxError, InfluxSettings, InfluxV1
 from hub.storage.points import event_line
 from hub.storage.rollups import CREATE_RETENTION_POLICY, refresh, refresh_isolating
 from local_servers import InfluxServer, MosquittoServer, free_port
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import HubProcess, fleet_payloads, make_event, publish_all
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
-from tests.integration.fleet import HubProcess, fleet_payloads, publish_all
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------

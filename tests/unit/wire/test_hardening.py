@@ -27,7 +27,7 @@ from core.contract import (
     grams,
 )
 from core.contract.topics import TopicKind
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 from tests.unit.wire.decode_inputs import TOPICS, VALID
 
 STATUS: dict[str, Any] = VALID[TopicKind.STATUS]

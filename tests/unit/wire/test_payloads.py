@@ -18,7 +18,7 @@ from core.contract import (
     topic,
 )
 from core.contract.topics import TopicKind
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 EVENT_TOPIC = topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT)
 

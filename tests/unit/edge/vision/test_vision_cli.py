@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from edge.stations.vision_link import CameraVision
 from edge.vision.answer import Prediction, Source
 from edge.vision.suggester import Suggester, VisionConfig
+from firmware_mocks.captures import CLASSES, STREAM, render, write_dataset
 from sortcentre.cli import app
-from tests.unit.edge.vision.test_classifier import CLASSES, STREAM, render, write_dataset
 
 runner = CliRunner()
 

@@ -13,7 +13,7 @@ from hub.live.activity import Activity, Increment
 from hub.live.board import Board
 from hub.live.settings import DashboardSettings
 from hub.live.stations import LiveStations
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 from tests.unit.hub.live.conftest import FakeClock, heartbeat
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
