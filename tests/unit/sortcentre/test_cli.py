@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from sortcentre.cli import app
 
 runner = CliRunner()
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "station.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
 
 
 def test_help_lists_the_subcommands() -> None:

@@ -24,7 +24,7 @@ from firmware_mocks.in_process import FakeButtons, ScriptedScale
 from tests.conftest import wait_until
 from tests.fakes import FakeMqtt
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
+EXAMPLE = Path(__file__).resolve().parents[4] / "docs" / "examples" / "station.toml"
 
 
 class FixedVision:

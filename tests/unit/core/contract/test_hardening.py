@@ -28,7 +28,7 @@ from core.contract import (
 )
 from core.contract.topics import TopicKind
 from local_servers.fleet import make_event
-from tests.unit.wire.decode_inputs import TOPICS, VALID
+from tests.unit.core.contract.decode_inputs import TOPICS, VALID
 
 STATUS: dict[str, Any] = VALID[TopicKind.STATUS]
 HEARTBEAT: dict[str, Any] = VALID[TopicKind.HEARTBEAT] | {"warnings": []}
