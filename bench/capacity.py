@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.stats import summary_ms
 from edge.stations.journal import Journal
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 EVENTS = 1_000_000
 

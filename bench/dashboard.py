@@ -18,15 +18,14 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from bench.ingest import _start_hub
+from bench.ingest import start_hub
 from bench.stats import percentile
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import make_event
-from tests.integration.fleet import HubProcess
+from local_servers.chromium import CHROMIUM, CHROMIUM_ARGS
+from local_servers.fleet import HubProcess, make_event
 
 SITE = "bench"
 STATIONS = 50
@@ -125,7 +124,7 @@ def stream(client: MqttClient) -> dict[tuple[str, int], float]:
 
 def measure(folder: Path, broker: MosquittoServer, influx: InfluxServer) -> tuple[list[float], int]:
     """Latencies in seconds of the events the page showed, and how many it never showed."""
-    hub = _start_hub(folder, broker, influx, f"dash_{uuid.uuid4().hex[:6]}")
+    hub = start_hub(folder, broker, influx, f"dash_{uuid.uuid4().hex[:6]}")
     client = MqttClient(MqttSettings(host=broker.host, port=broker.port), f"bench-dash-{uuid.uuid4().hex[:6]}")
     try:
         add_admin(hub)

@@ -26,7 +26,7 @@ from core.contract import TopicKind, subscription
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
-from tests.integration.fleet import HubProcess, fleet_payloads, publish_parallel
+from local_servers.fleet import HubProcess, fleet_payloads, publish_parallel
 
 EVENTS = int(os.environ.get("SORTCENTRE_BENCH_INGEST_EVENTS", "200000"))
 STATIONS = 50
@@ -118,7 +118,8 @@ class StoredCount:
         self._http.close()
 
 
-def _start_hub(folder: Path, broker: MosquittoServer, influx: InfluxServer, database: str) -> HubProcess:
+def start_hub(folder: Path, broker: MosquittoServer, influx: InfluxServer, database: str) -> HubProcess:
+    """``sortcentre hub`` as a child process, returned once its API answers (the dashboard benchmark's too)."""
     hub = HubProcess(folder, broker, influx, database)
     hub.start()
     deadline = time.monotonic() + 30
@@ -135,7 +136,7 @@ def _start_hub(folder: Path, broker: MosquittoServer, influx: InfluxServer, data
 
 def hub_rate(folder: Path, broker: MosquittoServer, influx: InfluxServer, payloads: list[tuple[str, bytes]]) -> float:
     database = f"bench_{uuid.uuid4().hex[:6]}"
-    hub = _start_hub(folder, broker, influx, database)
+    hub = start_hub(folder, broker, influx, database)
     count = StoredCount(influx, database)
     try:
         first = publish_as_stations(broker, payloads)
@@ -157,7 +158,7 @@ def steady_latencies(folder: Path, broker: MosquittoServer, influx: InfluxServer
     total = STEADY_RATE * STEADY_SECONDS
     payloads = fleet_payloads(total, STATIONS, site="steady", spacing_s=1)
     database = f"steady_{uuid.uuid4().hex[:6]}"
-    hub = _start_hub(folder, broker, influx, database)
+    hub = start_hub(folder, broker, influx, database)
     count = StoredCount(influx, database)
     samples: list[tuple[float, int]] = []
     stop = threading.Event()

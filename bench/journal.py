@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.stats import summary_ms
 from edge.stations.journal import Journal
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 EVENTS = 2000
 

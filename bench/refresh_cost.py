@@ -19,16 +19,16 @@ import psutil
 from config.influx import InfluxSettings
 from hub.ingest.batch import BatchResult, BatchWriter
 from hub.storage.influx_v1 import InfluxV1
-from hub.storage.rollups import CREATE_RETENTION_POLICY, LAYERS, Layer, _ranges, _statement, refresh_range
+from hub.storage.rollups import CREATE_RETENTION_POLICY, LAYERS, Layer, merge_buckets, refresh_range, refresh_statement
 from local_servers import InfluxServer
-from tests.integration.fleet import fleet_payloads
+from local_servers.fleet import fleet_payloads
 
 EVENTS, STATIONS, BATCH = 100_000, 50, 5_000
 
 
 def _across(store: InfluxV1, layer: Layer) -> Callable[[BatchResult], None]:
     def run(result: BatchResult) -> None:
-        for start, end in _ranges(layer.bucket(m) for _site, _station, m in result.touched):
+        for start, end in merge_buckets(layer.bucket(m) for _site, _station, m in result.touched):
             refresh_range(store, layer, start, end)
 
     return run
@@ -40,9 +40,9 @@ def _per_station(store: InfluxV1, layer: Layer) -> Callable[[BatchResult], None]
         for site, station, moment in result.touched:
             stations.setdefault((site, station), []).append(moment)
         statements = [
-            _statement(layer, start, end, f"\"site\" = '{site}' AND \"station\" = '{station}' AND ")
+            refresh_statement(layer, start, end, f"\"site\" = '{site}' AND \"station\" = '{station}' AND ")
             for (site, station), moments in stations.items()
-            for start, end in _ranges(layer.bucket(m) for m in moments)
+            for start, end in merge_buckets(layer.bucket(m) for m in moments)
         ]
         store.execute(";\n".join(statements))
 

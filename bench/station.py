@@ -26,7 +26,7 @@ from edge.stations.publisher import Publisher
 from edge.stations.scales.mt_sics import MtSicsScale
 from firmware_mocks.sorter import StationRig
 from local_servers import MosquittoServer
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 PRESSES = 300
 REPLAY_EVENTS = 20_000

@@ -15,7 +15,7 @@ from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.buttons import ButtonEvent
 from edge.stations.journal import Journal
-from tests.fakes import FakeButtons, ScriptedScale
+from firmware_mocks.in_process import FakeButtons, ScriptedScale
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from edge.vision.classifier import ImageClassifier, train
 from edge.vision.dataset import iter_samples
 from edge.vision.marking_eval import Enough, MarkingReport, evaluate_markings, ocr_reader
 from edge.vision.ocr import MarkingOcr
+from firmware_mocks.captures import STREAM, render, write_dataset
 from scripts.render_vision_evalset import render as render_evalset
-from tests.unit.edge.vision.test_classifier import STREAM, render, write_dataset
 
 EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "vision_eval"
 SECOND_SEED = 7

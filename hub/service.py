@@ -17,8 +17,8 @@ from hub.api.deps import HubState
 from hub.auth.logins import Logins
 from hub.feeds.periods import PeriodStore
 from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
-from hub.ingest.pipeline import Ingest
 from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers, WriterOptions
 from hub.keys.store import KeyStore
 from hub.live.activity import Activity

@@ -1,4 +1,9 @@
-"""Run the real Mosquitto and InfluxDB servers as child processes (for the demo and the tests)."""
+"""Run the real Mosquitto and InfluxDB servers as child processes (for the demo, the tests and the benchmarks).
+
+``local_servers.fleet`` drives them as a fleet of stations and a hub process would; ``local_servers.chromium``
+is the browser that the browser tests and the dashboard benchmark launch. Neither is imported here: starting a
+server needs no MQTT client.
+"""
 
 from local_servers.influxdb import InfluxServer
 from local_servers.mosquitto import MosquittoServer

@@ -6,12 +6,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from core.contract import EventType, SortingEvent, Suggestion
 from local_servers import InfluxServer, MosquittoServer
 
 
@@ -38,37 +36,6 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0, interval: float
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def make_event(
-    seq: int,
-    *,
-    station: str = "zwolle-plastic-1",
-    site: str = "zwolle",
-    stream: str = "plastic",
-    category: str = "pp",
-    weight_kg: float = 0.25,
-    when: datetime | None = None,
-    boot_id: uuid.UUID | None = None,
-    suggestion: Suggestion | None = None,
-    accepted: bool | None = None,
-    undoes: uuid.UUID | None = None,
-) -> SortingEvent:
-    return SortingEvent(
-        type=EventType.UNDO if undoes else EventType.SORTED,
-        event_id=uuid.uuid4(),
-        site=site,
-        station=station,
-        stream=stream,
-        category=category,
-        weight_kg=weight_kg,
-        suggestion=suggestion,
-        accepted=accepted,
-        seq=seq,
-        boot_id=boot_id or uuid.UUID(int=1),
-        station_time=when or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1),
-        undoes=undoes,
-    )
 
 
 @pytest.fixture

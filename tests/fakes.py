@@ -1,16 +1,14 @@
-"""Test doubles for the station's collaborators that are not under test. The broker itself is never faked
-in a test that claims to test delivery: those tests use the real Mosquitto (tests/integration)."""
+"""Test doubles for the station's collaborators that are not under test (the scripted scale and buttons are
+firmware_mocks/in_process.py). The broker itself is never faked in a test that claims to test delivery: those
+tests use the real Mosquitto (tests/integration)."""
 
 from __future__ import annotations
 
 import itertools
-import queue
 import threading
 from collections.abc import Callable, Iterable
 
 from core.transport.protocol import ConnectedListener, MessageHandler, PublishedListener
-from edge.stations.buttons import ButtonEvent
-from edge.stations.scales import Reading
 
 
 class FakeMqtt:
@@ -77,52 +75,3 @@ class FakeMqtt:
     def payloads(self, suffix: str) -> list[bytes]:
         with self._lock:
             return [p for t, p, _q, _r in self.published if t.endswith(suffix)]
-
-
-class ScriptedScale:
-    """A scale whose readings a test sets directly."""
-
-    def __init__(self) -> None:
-        self.reading = Reading(0.0, True)
-        self.zeroed = 0
-
-    def read(self) -> Reading:
-        return self.reading
-
-    def zero(self) -> bool:
-        self.zeroed += 1
-        return True
-
-    def tare(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
-class FakeButtons:
-    def __init__(self) -> None:
-        self.events: queue.Queue[ButtonEvent] = queue.Queue()
-        self.lit: set[str] = set()
-
-    def press(self, key: str) -> None:
-        import time
-
-        self.events.put(ButtonEvent(key, time.monotonic()))
-
-    def set_led(self, key: str, on: bool) -> None:
-        (self.lit.add if on else self.lit.discard)(key)
-
-    def all_off(self) -> None:
-        self.lit.clear()
-
-    @property
-    def healthy(self) -> bool:
-        return True
-
-    @property
-    def problem(self) -> None:
-        return None
-
-    def close(self) -> None:
-        pass

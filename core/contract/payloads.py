@@ -5,7 +5,7 @@ unknown schema versions, unknown or missing fields, wrong JSON types, impossible
 keys, deep nesting and oversized payloads are all rejected with a :class:`ContractError` that names a countable
 :class:`RejectReason`. :func:`decode` raises nothing else, whatever the bytes and the topic: each source of
 another exception is bounded before it is reached (size, then nesting, then one parse), and
-tests/unit/wire/test_decode_properties.py and tests/unit/wire/fuzz_decode.py check it.
+tests/unit/core/contract/test_decode_properties.py and tests/unit/core/contract/fuzz_decode.py check it.
 """
 
 from __future__ import annotations

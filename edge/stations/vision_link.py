@@ -15,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
 
-from core.contract import Suggestion as WireSuggestion
+from core.contract import Suggestion
 from edge.stations.camera import Camera, Frame
+from edge.vision.answer import Answer, NoSuggestion, Prediction
 from edge.vision.capture import CaptureStore
 from edge.vision.suggester import Suggester
-from edge.vision.suggestion import Answer, NoSuggestion, Suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +33,14 @@ class VisionLink(Protocol):
     def begin(self) -> None:
         """An item arrived on the plate: start working on a suggestion."""
 
-    def poll(self) -> tuple[bool, WireSuggestion | None]:
+    def poll(self) -> tuple[bool, Suggestion | None]:
         """(done, suggestion): never blocks."""
         ...
 
     def cancel(self) -> None:
         """The item left before anything was recorded."""
 
-    def learn(self, category: str, suggestion: WireSuggestion | None, accepted: bool | None) -> None:
+    def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
         """The sorter confirmed ``category`` for the item."""
 
     def close(self) -> None: ...
@@ -96,25 +96,25 @@ class CameraVision:
         self.seconds = [*self.seconds[-999:], time.perf_counter() - started]
         return frame, answer
 
-    def poll(self) -> tuple[bool, WireSuggestion | None]:
+    def poll(self) -> tuple[bool, Suggestion | None]:
         job = self._job
         if job is None or not job.done():
             return job is None, None
         _frame, answer = job.result()
         if answer is not self.last_answer:
             self.last_answer = answer
-            if isinstance(answer, Suggestion):
+            if isinstance(answer, Prediction):
                 logger.info(
                     "suggestion %s (%.2f, %s): %s", answer.label, answer.confidence, answer.source, answer.evidence
                 )
             else:
                 logger.info("no suggestion: %s", answer.reason)
-        return True, answer.to_wire() if isinstance(answer, Suggestion) else None
+        return True, answer.to_wire() if isinstance(answer, Prediction) else None
 
     def cancel(self) -> None:
         self._job = None
 
-    def learn(self, category: str, suggestion: WireSuggestion | None, accepted: bool | None) -> None:
+    def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
         job, self._job = self._job, None
         if self._capture is None or job is None:
             return

@@ -3,7 +3,7 @@
 The models are rapidocr's; the pipeline around them is ours. rapidocr's defaults cost about 620 ms a 640x480 frame on
 the station's 2-core CPU, mostly in detection: it scales the frame up to a 736 px short side (981x736, 2.4x the
 pixels). What this reader does instead, each step measured on the rendered evaluation set (tests/data/vision_eval)
-with ``bench/vision_ocr_probe.py``:
+(``python -m bench vision`` compares the result with rapidocr's defaults on the same frames):
 
 * detection at the frame's own size (640x480), which finds text down to about 14 px;
 * no direction classifier: lines that read weakly are read once more turned 180°, the frame's lines vote on which

@@ -1,4 +1,4 @@
-"""The one entry point of the vision module: ``Suggester.suggest(frame, stream) -> Suggestion | NoSuggestion``.
+"""The one entry point of the vision module: ``Suggester.suggest(frame, stream) -> Prediction | NoSuggestion``.
 
 What decides, in order (docs/vision.md):
 
@@ -27,12 +27,12 @@ import numpy as np
 import numpy.typing as npt
 
 from config.vision import VisionConfig
+from edge.vision.answer import Answer, Candidate, NoSuggestion, Prediction, Source
 from edge.vision.classifier import ImageClassifier
 from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.model_files import ModelFileError
 from edge.vision.ocr import MarkingOcr, OcrUnavailable
-from edge.vision.suggestion import Answer, Candidate, NoSuggestion, Source, Suggestion
 from edge.vision.textile.condition import measure_condition
 from edge.vision.textile.grading import grade
 
@@ -108,7 +108,7 @@ class Suggester:
             return NoSuggestion("no readable marking", evidence=" | ".join(lines))
         label = self.config.polymers.get(reading.polymer, reading.polymer)
         confidence = MARKING_CONFIDENCE[min(reading.agreeing_marks, 3)]
-        return Suggestion(
+        return Prediction(
             label=label,
             confidence=confidence,
             source=Source.MARKING,
@@ -123,9 +123,9 @@ class Suggester:
             return NoSuggestion("no mat colour configured: condition cues unknown")
         cues = measure_condition(frame, self.config.mat)
         answer = grade(composition.parts if composition else None, cues, self.config.grading)
-        if isinstance(answer, Suggestion):
+        if isinstance(answer, Prediction):
             version = f"{MARKING_READER_VERSION}+{self.config.grading.version}"
-            return Suggestion(answer.label, answer.confidence, answer.source, version[:64], answer.top, answer.evidence)
+            return Prediction(answer.label, answer.confidence, answer.source, version[:64], answer.top, answer.evidence)
         return answer
 
     def _classify(self, frame: Frame) -> Answer:
@@ -134,7 +134,7 @@ class Suggester:
         if not candidates:
             return NoSuggestion("the classifier knows none of this station's categories")
         best = candidates[0]
-        return Suggestion(
+        return Prediction(
             label=best.label,
             confidence=best.confidence,
             source=Source.CLASSIFIER,
@@ -169,15 +169,3 @@ class ClassifierLike(Protocol):
     def model_version(self) -> str: ...
 
     def predict(self, frame_bgr: npt.NDArray[np.uint8]) -> list[Candidate]: ...
-
-
-def suggest(frame: Frame, stream: str, categories: Sequence[str] | None = None) -> Answer:
-    """Module-level convenience with the default configuration (markings only, no classifier), loaded once."""
-    global _default  # noqa: PLW0603 -- one lazily loaded OCR model per process
-    if _default is None:
-        _default = Suggester(VisionConfig(), categories or DEFAULT_CATEGORIES)
-    return _default.suggest(frame, stream)
-
-
-DEFAULT_CATEGORIES = ("pet", "hdpe", "pvc", "ldpe", "pp", "ps", "other", "creme", "export", "recycling", "wipers")
-_default: Suggester | None = None

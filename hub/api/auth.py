@@ -9,9 +9,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.package_data import data_path
-from hub.api.deps import Principal, Role, UserDep
+from hub.api.deps import UserDep
 from hub.api.errors import ErrorOut
 from hub.auth.passwords import MAX_LENGTH
+from hub.auth.principal import Principal, Role
 from hub.auth.web import (
     COOKIE,
     RENEW,

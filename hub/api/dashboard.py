@@ -55,7 +55,7 @@ async def _changes(
     board: Board, broadcaster: Broadcaster, visible: Sites, scope: Sites
 ) -> AsyncIterator[ServerSentEvent]:
     """``snapshot`` first, then an ``update`` whenever a station of the scope changed or the alerts did."""
-    # Subscribed before the snapshot is read, so a change that lands in between is sent, not lost.
+    # Subscribed before the dashboard is read, so a change that lands in between is sent, not lost.
     subscription = broadcaster.subscribe()
     try:
         # The board takes the live views' lock: never on the event loop.

@@ -1,21 +1,23 @@
 """What the routers need, injected through FastAPI dependencies (set up by create_app).
 
-``UserDep`` is the logged-in person (a ``Principal``); every router except health and login takes it, and
-scopes what it answers to ``Principal.sites``. ``current_user`` is implemented in ``hub.auth``; tests of a
-router alone may replace it with ``app.dependency_overrides[current_user] = lambda: Principal(...)``.
+``UserDep`` is the logged-in person (a ``Principal``, hub/auth/principal.py); every router except health and
+login takes it, and scopes what it answers to ``Principal.sites``. ``current_user`` is implemented in
+``hub.auth``; tests of a router alone may replace it with
+``app.dependency_overrides[current_user] = lambda: Principal(...)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
+from hub.auth.principal import Principal
+from hub.auth.web import principal_from_request
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
 from hub.live.activity import Activity
@@ -26,7 +28,7 @@ from hub.storage.influx_v1 import InfluxV1
 from hub.supervision import Supervisor
 
 if TYPE_CHECKING:
-    from hub.auth.logins import Logins  # hub.auth imports this module
+    from hub.auth.logins import Logins
     from hub.feeds.periods import PeriodStore
     from hub.keys.store import KeyStore
 
@@ -59,40 +61,8 @@ def _state(request: Request) -> HubState:
 StateDep = Annotated[HubState, Depends(_state)]
 
 
-class Role(StrEnum):
-    ADMIN = "admin"  # every site, and the operational endpoints
-    SUPERVISOR = "supervisor"  # only the sites in ``sites``
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    username: str
-    role: Role
-    sites: frozenset[str] = frozenset()  # a supervisor's sites; ignored for an admin
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-    def can_see(self, site: str) -> bool:
-        return self.is_admin or site in self.sites
-
-    def scope(self, site: str | None) -> frozenset[str] | None:
-        """The sites a request may read: None means every site (an admin asking for no site in particular).
-
-        A site outside the person's own is answered with 403, so a supervisor of site A learns nothing
-        about site B, not even whether it exists beyond that it is not theirs."""
-        if site is not None:
-            if not self.can_see(site):
-                raise HTTPException(403, f"site {site!r} is not one of yours")
-            return frozenset({site})
-        return None if self.is_admin else self.sites
-
-
 def current_user(request: Request) -> Principal:
     """The person behind the request's session cookie (``hub.auth``), or 401."""
-    from hub.auth.web import principal_from_request  # imported here: hub.auth imports this module
-
     return principal_from_request(request)
 
 

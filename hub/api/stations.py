@@ -22,8 +22,8 @@ def list_stations(
 ) -> list[dict[str, Any]]:
     sites = user.scope(site)
     if site is not None:
-        return state.live.snapshot(site)
-    return [view for view in state.live.snapshot() if sites is None or view["site"] in sites]
+        return state.live.as_dicts(site)
+    return [view for view in state.live.as_dicts() if sites is None or view["site"] in sites]
 
 
 @router.get("/api/v1/health", tags=["operations"], responses={503: {"description": "a hub thread died"}})

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 users_app = typer.Typer(help="Manage the dashboard's users: admins and per-site supervisors.", no_args_is_help=True)
 
 
-class RoleName(StrEnum):  # the values of hub.api.deps.Role, without importing FastAPI for --help
+class RoleName(StrEnum):  # the values of hub.auth.principal.Role, without importing FastAPI for --help
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
 
@@ -85,8 +85,8 @@ def add_command(
     config: ConfigOption = None,
 ) -> None:
     """Add a user; the password is asked twice (or read from standard input)."""
-    from hub.api.deps import Role
     from hub.auth.passwords import PasswordError, check_new_password
+    from hub.auth.principal import Role
     from hub.auth.store import check_sites, check_username
 
     with _store(config) as store:

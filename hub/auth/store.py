@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.contract.topics import TopicError, check_slug
-from hub.api.deps import Principal, Role
 from hub.auth.passwords import Passwords, check_new_password
+from hub.auth.principal import Principal, Role
 
 if TYPE_CHECKING:
     from config.hub import AuthSettings

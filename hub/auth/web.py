@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.api.deps import Principal
+from hub.auth.principal import Principal
 
 if TYPE_CHECKING:
     from config.hub import AuthSettings

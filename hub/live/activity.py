@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from hub.ingest.pipeline import StoredBatch
+from hub.ingest.ingest import StoredBatch
 from hub.live.stations import ChangeListener, StationKey
 from hub.local_calendar import LOCAL
 from hub.storage.influx_v1 import InfluxError, InfluxV1
@@ -309,7 +309,7 @@ class Activity:
     ) -> frozenset[StationKey]:
         now_s = int(now.timestamp())
         with self._lock:
-            before = {key: self._snapshot(station, now_s) for key, station in self._stations.items()}
+            before = {key: self._activity_now(station, now_s) for key, station in self._stations.items()}
             for station in self._stations.values():
                 station.recent.clear()
                 station.today.clear()
@@ -324,10 +324,10 @@ class Activity:
             for increment, second in self._during_resync or []:
                 self._apply(self._station((increment.site, increment.station)), increment, second)
             self._during_resync = None
-            after = {key: self._snapshot(station, now_s) for key, station in self._stations.items()}
+            after = {key: self._activity_now(station, now_s) for key, station in self._stations.items()}
         return frozenset(key for key in after if before.get(key) != after[key])
 
     @staticmethod
-    def _snapshot(station: _Station, now_s: int) -> StationActivity:
+    def _activity_now(station: _Station, now_s: int) -> StationActivity:
         station.expire(now_s)
         return station.activity()

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from config.dashboard import DashboardSettings
 from core.contract import DeviceHealth
-from hub.live.stations import StationSnapshot
+from hub.live.stations import LiveStation
 
 
 class AlertKind(StrEnum):
@@ -55,7 +55,7 @@ def _duration(span: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-def _offline(view: StationSnapshot, now: datetime, limit: timedelta, watching_since: datetime) -> Alert | None:
+def _offline(view: LiveStation, now: datetime, limit: timedelta, watching_since: datetime) -> Alert | None:
     if view.state == "stopped":
         return None  # a clean exit: somebody stopped the station on purpose (the tile still shows it offline)
     if view.state == "offline":
@@ -74,7 +74,7 @@ def _offline(view: StationSnapshot, now: datetime, limit: timedelta, watching_si
     return Alert(AlertKind.OFFLINE, view.site, view.station, since, detail, Severity.CRITICAL)
 
 
-def _from_heartbeat(view: StationSnapshot, settings: DashboardSettings) -> list[Alert]:
+def _from_heartbeat(view: LiveStation, settings: DashboardSettings) -> list[Alert]:
     hb, received = view.heartbeat, view.heartbeat_received
     if hb is None or received is None:
         return []
@@ -107,7 +107,7 @@ def _from_heartbeat(view: StationSnapshot, settings: DashboardSettings) -> list[
 
 
 def station_alerts(
-    view: StationSnapshot, now: datetime, settings: DashboardSettings, watching_since: datetime
+    view: LiveStation, now: datetime, settings: DashboardSettings, watching_since: datetime
 ) -> list[Alert]:
     """``watching_since``: when the hub began listening; silence before that is not the station's."""
     limit = timedelta(minutes=settings.offline_after_min)
@@ -130,7 +130,7 @@ _ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1}
 
 
 def alerts(
-    views: Iterable[StationSnapshot], now: datetime, settings: DashboardSettings, watching_since: datetime
+    views: Iterable[LiveStation], now: datetime, settings: DashboardSettings, watching_since: datetime
 ) -> list[Alert]:
     """Every current alert, critical first, then by site, station and kind."""
     found = [a for view in views for a in station_alerts(view, now, settings, watching_since)]

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from config.dashboard import DashboardSettings
 from hub.live.activity import Activity, StationActivity
 from hub.live.alerts import Alert, alerts
-from hub.live.stations import LiveStations, StationKey, StationSnapshot
+from hub.live.stations import LiveStation, LiveStations, StationKey
 
 Sites = frozenset[str] | None  # None: every site
 
@@ -44,7 +44,7 @@ class SuggestionOut(BaseModel):
     model_version: str
 
 
-class LastEvent(BaseModel):
+class LastEventOut(BaseModel):
     time: datetime
     type: str
     stream: str
@@ -62,7 +62,7 @@ class Tile(BaseModel):
     state_since: datetime | None
     last_15min: Rate
     today: Today
-    last_event: LastEvent | None
+    last_event: LastEventOut | None
     journal_depth: int | None
     oldest_unsent_age_s: float | None
     scale: str | None
@@ -101,13 +101,13 @@ class UpdateOut(BaseModel):
 _STATES = {"online": "online", "offline": "offline", "stopped": "offline"}
 
 
-def tile(site: str, station: str, view: StationSnapshot | None, activity: StationActivity) -> Tile:
-    view = view or StationSnapshot(site, station)  # known only from today's events in InfluxDB
+def tile(site: str, station: str, view: LiveStation | None, activity: StationActivity) -> Tile:
+    view = view or LiveStation(site, station)  # known only from today's events in InfluxDB
     hb, event = view.heartbeat, view.last_event
     last_event = None
     if event is not None:
         suggestion = event.suggestion
-        last_event = LastEvent(
+        last_event = LastEventOut(
             time=event.station_time,
             type=event.type.value,
             stream=event.stream,
@@ -167,11 +167,11 @@ class Board:
     watching_since: datetime  # when the hub began listening (alerts: silence before is not the station's)
     clock: Callable[[], datetime] = field(default=_now)
 
-    def _views(self, scope: Sites) -> dict[StationKey, StationSnapshot]:
-        return {v.key: v for v in self.live.views(scope)}
+    def _views(self, scope: Sites) -> dict[StationKey, LiveStation]:
+        return {v.key: v for v in self.live.stations(scope)}
 
     def _tiles(
-        self, views: dict[StationKey, StationSnapshot], scope: Sites, only: Collection[StationKey] | None = None
+        self, views: dict[StationKey, LiveStation], scope: Sites, only: Collection[StationKey] | None = None
     ) -> list[Tile]:
         keys = set(views) | set(self.activity.keys(scope))
         if only is not None:
@@ -180,12 +180,12 @@ class Board:
             tile(site, name, views.get((site, name)), self.activity.station(site, name)) for site, name in sorted(keys)
         ]
 
-    def alerts(self, views: dict[StationKey, StationSnapshot], now: datetime) -> list[AlertOut]:
+    def alerts(self, views: dict[StationKey, LiveStation], now: datetime) -> list[AlertOut]:
         return [alert_out(a) for a in alerts(views.values(), now, self.settings, self.watching_since)]
 
     def sites(self, visible: Sites) -> list[str]:
         """The sites the person may see that the hub knows of (live or from today's numbers)."""
-        known = {v.site for v in self.live.views(visible)} | {k[0] for k in self.activity.keys(visible)}
+        known = {v.site for v in self.live.stations(visible)} | {k[0] for k in self.activity.keys(visible)}
         return sorted(known)
 
     def dashboard(self, visible: Sites, scope: Sites) -> DashboardOut:

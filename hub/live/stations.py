@@ -20,8 +20,8 @@ from core.contract import (
 )
 from core.transport.protocol import InboundMessage, MqttLike
 from hub.ingest.dead_letters import DeadLetters
+from hub.ingest.ingest import StoredBatch
 from hub.ingest.metrics import IngestMetrics
-from hub.ingest.pipeline import StoredBatch
 from hub.live.sequence import SequenceTracker
 from hub.supervision import Supervisor
 
@@ -38,7 +38,9 @@ ChangeListener = Callable[[frozenset[StationKey]], None]
 
 
 @dataclass
-class StationView:
+class StationRecord:
+    """What the hub knows of one station, updated in place: read and written only under ``LiveStations``' lock."""
+
     site: str
     station: str
     state: str = "unknown"
@@ -72,8 +74,8 @@ class StationView:
         unsynced = self.heartbeat is not None and not self.heartbeat.clock_synced
         return unsynced or (self.clock_offset_s is not None and abs(self.clock_offset_s) > CLOCK_TOLERANCE_S)
 
-    def frozen(self) -> StationSnapshot:
-        return StationSnapshot(
+    def frozen(self) -> LiveStation:
+        return LiveStation(
             site=self.site,
             station=self.station,
             state=self.state,
@@ -89,8 +91,9 @@ class StationView:
 
 
 @dataclass(frozen=True, slots=True)
-class StationSnapshot:
-    """A station's view at one moment, safe to read outside the lock (the payload models are frozen)."""
+class LiveStation:
+    """One station as the live view knows it at one moment: a frozen copy of its record, safe to read outside
+    the lock (the payload models are frozen too)."""
 
     site: str
     station: str
@@ -120,7 +123,7 @@ class LiveStations:
     # dashboard tiles without bound. Status and heartbeats of further stations are refused; stored events
     # of further stations are still stored, only not shown live.
     max_stations: int = 1000
-    _views: dict[tuple[str, str], StationView] = field(default_factory=dict)
+    _records: dict[tuple[str, str], StationRecord] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[ChangeListener] = field(default_factory=list)
 
@@ -128,14 +131,14 @@ class LiveStations:
         mqtt.subscribe(subscription(TopicKind.STATUS), self._on_message, qos=1)
         mqtt.subscribe(subscription(TopicKind.HEARTBEAT), self._on_message, qos=0)
 
-    def _view(self, site: str, station: str) -> StationView | None:
-        """The station's view, made on first sight; None when ``max_stations`` are tracked already."""
+    def _record(self, site: str, station: str) -> StationRecord | None:
+        """The station's record, made on first sight; None when ``max_stations`` are tracked already."""
         key = (site, station)
-        view = self._views.get(key)
+        view = self._records.get(key)
         if view is None:
-            if len(self._views) >= self.max_stations:
+            if len(self._records) >= self.max_stations:
                 return None
-            view = self._views[key] = StationView(site, station)
+            view = self._records[key] = StationRecord(site, station)
         return view
 
     def _refuse(self, message: InboundMessage, reason: RejectReason, detail: str) -> None:
@@ -164,7 +167,7 @@ class LiveStations:
             self._refuse(message, exc.reason, exc.detail)
             return
         with self._lock:
-            view = self._view(ref.site, ref.station)
+            view = self._record(ref.site, ref.station)
         if view is None:
             self._refuse(
                 message,
@@ -191,16 +194,16 @@ class LiveStations:
     def on_batch_stored(self, batch: StoredBatch) -> None:
         latest = batch.latest_per_station()  # decoded outside the lock: the API reads meanwhile
         with self._lock:
-            touched: dict[tuple[str, str], StationView] = {}
+            touched: dict[tuple[str, str], StationRecord] = {}
             for stored in batch.stored:
-                view = touched.get((stored.site, stored.station)) or self._view(stored.site, stored.station)
+                view = touched.get((stored.site, stored.station)) or self._record(stored.site, stored.station)
                 if view is None:
                     continue  # beyond max_stations: stored, not shown live
                 touched[(stored.site, stored.station)] = view
                 view.events_stored += 1
                 view.sequence.observe(stored.seq)
             for event in latest:
-                view = self._view(event.site, event.station)
+                view = self._record(event.site, event.station)
                 if view is None:
                     continue
                 if view.last_event is None or event.seq >= view.last_event.seq:
@@ -221,13 +224,14 @@ class LiveStations:
             except Exception:  # a broken listener must not stop the ingest or the MQTT thread
                 logger.exception("station change listener failed")
 
-    def views(self, sites: Collection[str] | None = None) -> list[StationSnapshot]:
+    def stations(self, sites: Collection[str] | None = None) -> list[LiveStation]:
         """Frozen copies of the stations of ``sites`` (None: every site), sorted by site and station."""
         with self._lock:
-            found = [v.frozen() for v in self._views.values() if sites is None or v.site in sites]
+            found = [v.frozen() for v in self._records.values() if sites is None or v.site in sites]
         return sorted(found, key=lambda v: v.key)
 
-    def snapshot(self, site: str | None = None) -> list[dict[str, object]]:
+    def as_dicts(self, site: str | None = None) -> list[dict[str, object]]:
+        """The stations of ``site`` (None: every site) as JSON-ready dicts (``GET /api/v1/stations``)."""
         with self._lock:
-            views = sorted(self._views.values(), key=lambda v: (v.site, v.station))
+            views = sorted(self._records.values(), key=lambda v: (v.site, v.station))
             return [v.as_dict() for v in views if site is None or v.site == site]

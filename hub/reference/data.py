@@ -21,11 +21,8 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from config.files import ConfigError, describe, read_toml
-from core.contract.topics import SLUG_PATTERN
+from core.contract.payloads import Slug  # the wire's: an entry that no event can carry would hide a typo
 
-# The same pattern as sites, streams and categories on the wire: a reference entry that no event can carry
-# would match nothing and hide a typo.
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 
 

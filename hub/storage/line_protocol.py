@@ -3,7 +3,7 @@
 The format (InfluxDB 1.x "Line protocol reference"): ``measurement,tag=v,tag=v field=v,field=v timestamp``.
 Measurement names escape commas and spaces; tag keys, tag values and field keys escape commas, equals
 signs and spaces; string field values are double-quoted with ``"`` and ``\\`` escaped. Integers carry an
-``i`` suffix. tests/unit/hub/test_line_protocol.py checks this against influxdb-client's serializer.
+``i`` suffix. tests/unit/hub/storage/test_line_protocol.py checks this against influxdb-client's serializer.
 """
 
 from __future__ import annotations

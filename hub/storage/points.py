@@ -88,7 +88,7 @@ def event_line(event: SortingEvent) -> str:
 
     Tags and the keys are slugs or fixed names (the wire contract's pattern has no comma, space or equals
     sign), and ids are UUIDs, so only the free-text ``model_version`` tag needs escaping. Keys are written in
-    sorted order, as the generic serializer does; tests/unit/hub/test_points.py checks both agree."""
+    sorted order, as the generic serializer does; tests/unit/hub/storage/test_points.py checks both agree."""
     sign = -1 if event.type is EventType.UNDO else 1
     suggestion = event.suggestion
     if suggestion is None:

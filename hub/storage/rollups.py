@@ -78,7 +78,7 @@ def rfc3339(moment: datetime) -> str:
 MERGE_WITHIN_BUCKETS = 60
 
 
-def _ranges(buckets: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def merge_buckets(buckets: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     """Nearby buckets merged, so one query covers a run of them."""
     merged: list[tuple[datetime, datetime]] = []
     for start, end in sorted(set(buckets)):
@@ -107,16 +107,16 @@ def refresh(store: InfluxV1, touched: Iterable[tuple[str, str, datetime]]) -> in
     for site, station, moment in touched:
         by_station[(site, station)].append(moment)
     minutes = [
-        _statement(MINUTES, start, end, f"\"site\" = '{site}' AND \"station\" = '{station}' AND ")
+        refresh_statement(MINUTES, start, end, f"\"site\" = '{site}' AND \"station\" = '{station}' AND ")
         for (site, station), moments in sorted(by_station.items())
-        for start, end in _ranges(MINUTES.bucket(m) for m in moments)
+        for start, end in merge_buckets(MINUTES.bucket(m) for m in moments)
     ]
     for first in range(0, len(minutes), STATEMENTS_PER_REQUEST):
         store.execute(";\n".join(minutes[first : first + STATEMENTS_PER_REQUEST]))
     statements = len(minutes)
     moments = [moment for _site, _station, moment in touched]
     for layer in (HOURS, DAYS):
-        for start, end in _ranges(layer.bucket(m) for m in moments):
+        for start, end in merge_buckets(layer.bucket(m) for m in moments):
             statements += refresh_range(store, layer, start, end)
     return statements
 
@@ -170,7 +170,7 @@ def _refresh_part(store: InfluxV1, touched: list[Touched], refused: list[Refused
                     f"\"site\" = '{check_slug(site, 'site')}' AND \"station\" = '{check_slug(station, 'station')}' AND "
                 )
             start, end = layer.bucket(moment)
-            store.execute(_statement(layer, start, end, where))
+            store.execute(refresh_statement(layer, start, end, where))
         except InfluxError as exc:
             if exc.retryable:
                 raise
@@ -197,11 +197,12 @@ def rebuild(store: InfluxV1, start: datetime, end: datetime, chunk: timedelta = 
 
 def refresh_range(store: InfluxV1, layer: Layer, start: datetime, end: datetime) -> int:
     """Recompute one layer's buckets in [start, end) for every station."""
-    store.execute(_statement(layer, start, end))
+    store.execute(refresh_statement(layer, start, end))
     return 1
 
 
-def _statement(layer: Layer, start: datetime, end: datetime, where: str = "") -> str:
+def refresh_statement(layer: Layer, start: datetime, end: datetime, where: str = "") -> str:
+    """The InfluxQL that recomputes ``layer``'s buckets in [start, end); ``where`` (ending in AND) narrows it."""
     tz = INFLUX_TZ if layer.local_days else ""
     return (
         f"SELECT {layer.fields} INTO {layer.qualified} FROM {layer.source} "  # noqa: S608

@@ -51,7 +51,7 @@ def demo_accounts(var: Path) -> BrokerAccounts:
 def demo_logins(var: Path) -> list[DemoLogin]:
     """The dashboard's demo users: ``admin`` and one supervisor per demo site (``supervisor-zwolle``, ...),
     in var/hub/users.sqlite, the file the demo's hub reads."""
-    from hub.api.deps import Role
+    from hub.auth.principal import Role
     from hub.auth.store import UserStore
 
     store = UserStore(users_file(var))

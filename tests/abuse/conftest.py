@@ -1,4 +1,4 @@
-"""The abuse suite's hub: `sortcentre hub` as its own process (tests/integration/fleet.py's HubProcess) on a
+"""The abuse suite's hub: `sortcentre hub` as its own process (local_servers/fleet.py's HubProcess) on a
 Mosquitto of its own per test (a retained poison or a queued session must not reach any other test) and the
 session's InfluxDB (a database per hub), observed only from outside: the HTTP API as an admin, /metrics,
 and InfluxDB's own query API. Messages go in with independent clients: mosquitto_pub and raw sockets."""
@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from local_servers import InfluxServer, MosquittoServer
+from local_servers.fleet import HubProcess
 from tests.abuse.corpus import SITE, Corpus, dumps, topic
 from tests.conftest import unique, wait_until
-from tests.integration.fleet import HubProcess
 
 ADMIN = "abuse-admin"
 PASSWORD = "abuse-admin-password-13"

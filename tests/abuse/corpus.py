@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_PAYLOADS = 10_000
-MAX_PAYLOAD_BYTES = 8 * 1024  # the contract's limit (docs/wire.md); written here again on purpose
+MAX_PAYLOAD_BYTES = 8 * 1024  # the contract's limit (docs/mqtt.md); written here again on purpose
 VALID_EVERY = 5  # one valid event after every this many hostile messages
 
 SITE = "fuzz"

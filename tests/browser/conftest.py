@@ -4,23 +4,11 @@ is never used; `make test` installs the `chromium` package)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
-# As root and on a closed network: no sandbox, and none of Chromium's background connections.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from local_servers.chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 # Package scope, not session: Playwright's sync API keeps an asyncio loop running in the main thread while it

@@ -25,7 +25,7 @@ from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from firmware_mocks.sorter import StationRig
 from hub.api.app import create_app
-from hub.api.deps import Role
+from hub.auth.principal import Role
 from hub.service import Hub
 from local_servers import MosquittoServer, free_port
 from tests.conftest import wait_until
@@ -107,7 +107,7 @@ def test_a_sorted_item_reaches_its_tile_within_two_seconds(
     artifacts: Path,
 ) -> None:
     online = {rig.config.station.id for rig, _ in stations.values()}
-    assert wait_until(lambda: {v["station"] for v in hub.live.snapshot() if v["state"] == "online"} >= online, 30)
+    assert wait_until(lambda: {v["station"] for v in hub.live.as_dicts() if v["state"] == "online"} >= online, 30)
 
     page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="nl-NL")
     log_in(page, web, hub, Role.ADMIN)
@@ -144,7 +144,7 @@ def test_a_supervisor_sees_only_their_own_site(
     stations: dict[str, tuple[StationRig, StationProcess]],
 ) -> None:
     online = {rig.config.station.id for rig, _ in stations.values()}
-    assert wait_until(lambda: {v["station"] for v in hub.live.snapshot() if v["state"] == "online"} >= online, 30)
+    assert wait_until(lambda: {v["station"] for v in hub.live.as_dicts() if v["state"] == "online"} >= online, 30)
     zwolle, _ = stations["zwolle"]
     ommen, _ = stations["ommen"]
 

@@ -17,7 +17,7 @@ from config.ingest import IngestSettings
 from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
 from hub.api.app import create_app
-from hub.api.deps import Role
+from hub.auth.principal import Role
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer

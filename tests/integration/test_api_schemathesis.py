@@ -32,7 +32,7 @@ from schemathesis.schemas import APIOperation
 
 from core.transport.mqtt import MqttClient
 from hub.api.app import create_app
-from hub.api.deps import Role
+from hub.auth.principal import Role
 from hub.auth.web import COOKIE
 from hub.feeds.periods import PeriodStore
 from hub.keys import KeyStore

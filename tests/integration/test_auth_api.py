@@ -27,16 +27,17 @@ from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
 from hub import service
 from hub.api.app import create_app, server_options
-from hub.api.deps import Role
 from hub.auth.logins import Logins
+from hub.auth.principal import Role
 from hub.auth.ratelimit import LoginLimiter
 from hub.auth.store import RENEW_AFTER_S, UserStore
 from hub.auth.web import COOKIE
 from hub.feeds.periods import PeriodStore
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
+from local_servers.fleet import make_event
 from local_servers.process import free_port
-from tests.conftest import make_event, unique, wait_until
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import hub_settings, logged_in, stored_count
 from tests.unit.hub.auth.conftest import Clock
 
@@ -203,7 +204,7 @@ def three_sites(mosquitto: MosquittoServer, hub: Hub) -> None:
     assert wait_until(lambda: stored_count(hub) == 3, 20)
     client.stop()
     ours = {event.station for event in events}  # other tests' stations may be known too (retained status)
-    assert wait_until(lambda: ours <= {view["station"] for view in hub.live.snapshot()}, 10)
+    assert wait_until(lambda: ours <= {view["station"] for view in hub.live.as_dicts()}, 10)
 
 
 def test_a_supervisor_sees_only_their_own_sites(hub: Hub, three_sites: None) -> None:

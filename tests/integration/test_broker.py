@@ -12,7 +12,8 @@ from core.transport.settings import MqttSettings
 from hub.broker_accounts import BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import hub_settings, secured_hub_settings, stored_count
 
 
@@ -38,7 +39,7 @@ def test_a_station_cannot_publish_as_another(
     assert wait_until(lambda: stored_count(hub) >= 1, 10)
     time.sleep(1.0)  # give a wrongly allowed message every chance to arrive
     assert stored_count(hub) == 1, "the broker let a station publish under another station's topic"
-    assert hub.live.snapshot() == [] or all(v["station"] != "ommen-textile-1" for v in hub.live.snapshot())
+    assert hub.live.as_dicts() == [] or all(v["station"] != "ommen-textile-1" for v in hub.live.as_dicts())
 
     wrong_password = client(broker, "zwolle-plastic-1", "not-the-password", "station-intruder")
     anonymous = client(broker, None, None, "anonymous")

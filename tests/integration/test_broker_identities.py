@@ -23,7 +23,8 @@ from core.transport.mqtt import end_session
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
-from tests.conftest import make_event, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import wait_until
 from tests.integration.conftest import OBSERVER, influx_query, secured_hub_settings, stored_count
 
 Secured = tuple[MosquittoServer, BrokerAccounts]
@@ -191,12 +192,12 @@ def test_a_station_publishes_only_under_its_own_site_and_id(secured: Secured, in
             # Its own topics, last: once these arrive, anything the broker let through has arrived before them.
             station.publish(topic("zwolle", ZWOLLE, TopicKind.EVENT), make_event(2, station=ZWOLLE).to_json())
             station.publish(topic("zwolle", ZWOLLE, TopicKind.HEARTBEAT), heartbeat("zwolle", ZWOLLE))
-        assert wait_until(lambda: stored_count(hub) >= 1 and len(hub.live.snapshot()) >= 1, 10)
+        assert wait_until(lambda: stored_count(hub) >= 1 and len(hub.live.as_dicts()) >= 1, 10)
         time.sleep(1.0)  # give a wrongly allowed message every chance to arrive
         assert stored_count(hub) == 1, "the broker let a station publish under another site or station"
         sites = influx_query(hub, 'SHOW TAG VALUES FROM "sorting_event" WITH KEY = "site"')
         assert [row[1] for row in sites] == ["zwolle"]
-        assert [(v["site"], v["station"]) for v in hub.live.snapshot()] == [("zwolle", ZWOLLE)]
+        assert [(v["site"], v["station"]) for v in hub.live.as_dicts()] == [("zwolle", ZWOLLE)]
     finally:
         hub.stop()
 

@@ -28,10 +28,12 @@ from core.contract import (
 )
 from core.transport.mqtt import MqttClient
 from hub.api.app import create_app
-from hub.api.deps import Principal, Role, current_user
+from hub.api.deps import current_user
+from hub.auth.principal import Principal, Role
 from hub.local_calendar import LOCAL
 from hub.service import Hub
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import forget_sessions, stored_count
 from tests.sse import read_event
 

@@ -11,7 +11,8 @@ from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from hub.service import Hub
 from local_servers import MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import logged_in, stored_count
 
 

@@ -12,7 +12,8 @@ from edge.stations.journal import Journal
 from edge.stations.publisher import Publisher
 from hub.service import Hub
 from local_servers import MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 
 STATION, SITE = "zwolle-plastic-1", "zwolle"

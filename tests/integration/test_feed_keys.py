@@ -15,8 +15,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from config.hub import AuthSettings
-from hub.api.deps import Role
 from hub.auth.logins import Logins
+from hub.auth.principal import Role
 from hub.auth.web import COOKIE
 from hub.keys import CallerDep, KeyStore, Scope
 from hub.keys.ratelimit import TokenBucket

@@ -25,7 +25,8 @@ from hub.keys import KeyStore
 from hub.keys.ratelimit import TokenBucket
 from hub.reference import load_reference
 from hub.service import Hub
-from tests.conftest import make_event, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import wait_until
 from tests.integration.conftest import logged_in
 
 AMS = ZoneInfo("Europe/Amsterdam")

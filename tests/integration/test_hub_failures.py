@@ -13,8 +13,8 @@ import psutil
 from core.transport.mqtt import end_session
 from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
+from local_servers.fleet import HubProcess, fleet_payloads, publish_all
 from tests.conftest import unique, wait_until
-from tests.integration.fleet import HubProcess, fleet_payloads, publish_all
 
 # Documented in docs/broker.md: what the hub may hold while InfluxDB is down (the broker's in-flight window
 # of 1,000 messages plus one batch and the Python process itself).
@@ -105,7 +105,7 @@ def test_mosquitto_restarted_during_a_stream(tmp_path: Path, influx: InfluxServe
         from core.transport.mqtt import MqttClient
         from edge.stations.journal import Journal
         from edge.stations.publisher import Publisher
-        from tests.conftest import make_event
+        from local_servers.fleet import make_event
 
         journal = Journal(tmp_path / "journal.sqlite")
         client = MqttClient(MqttSettings(host=broker.host, port=broker.port), unique("station"))

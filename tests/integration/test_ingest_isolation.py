@@ -34,9 +34,9 @@ from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.points import event_line
 from hub.storage.rollups import CREATE_RETENTION_POLICY, refresh, refresh_isolating
 from local_servers import InfluxServer, MosquittoServer, free_port
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import HubProcess, fleet_payloads, make_event, publish_all
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
-from tests.integration.fleet import HubProcess, fleet_payloads, publish_all
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_a_raising_listener_stops_neither_acknowledgements_nor_other_listeners(
         station.publish(where, make_event(seq).to_json(), qos=1)
     assert wait_until(lambda: stored_count(hub) == 50, 20)
     # The live view, a listener after the broken one, still heard of every event.
-    assert wait_until(lambda: any(v["events_stored_since_hub_start"] == 50 for v in hub.live.snapshot("zwolle")), 10)
+    assert wait_until(lambda: any(v["events_stored_since_hub_start"] == 50 for v in hub.live.as_dicts("zwolle")), 10)
     assert hub.metrics.unexpected_errors.labels("ingest-listeners")._value.get() >= 1
     assert hub.supervisor.healthy
     hub.stop()
@@ -343,7 +343,7 @@ def test_retained_poison_status_neither_kills_the_live_view_nor_goes_uncounted(
         # The live view still works: a valid status after the poison shows.
         fine = status | {"station": f"{site}-fine"}
         station.publish(topic(site, f"{site}-fine", TopicKind.STATUS), json.dumps(fine).encode(), qos=1)
-        assert wait_until(lambda: [v["station"] for v in hub.live.snapshot(site)] == [f"{site}-fine"], 10)
+        assert wait_until(lambda: [v["station"] for v in hub.live.as_dicts(site)] == [f"{site}-fine"], 10)
         assert hub._live_mqtt.connected.is_set()
         letters = [letter for letter in hub.dead_letters.latest() if letter.topic in (deep, other)]
         assert len(letters) == 2
@@ -390,11 +390,11 @@ def test_the_live_view_tracks_a_bounded_number_of_stations(
     refused = lambda: [letter for letter in hub.dead_letters.latest() if site in letter.topic]  # noqa: E731
     assert wait_until(lambda: len(refused()) == 3, 10)
     assert all("too many stations" in letter.detail for letter in refused())
-    assert len(hub.live.snapshot()) == 5
+    assert len(hub.live.as_dicts()) == 5
     # Events of a station beyond the bound are still stored, only not shown live.
     station.publish(
         topic(site, f"{site}-7", TopicKind.EVENT), make_event(1, site=site, station=f"{site}-7").to_json(), qos=1
     )
     assert wait_until(lambda: stored_count(hub) == 1, 10)
-    assert len(hub.live.snapshot()) == 5
+    assert len(hub.live.as_dicts()) == 5
     assert TestClient(create_app(hub.state)).get("/healthz").status_code == 200

@@ -1,7 +1,7 @@
 """A broker connection that fails is loud: the hub and the stations log a warning with host, port, client id and
 the reason, whatever paho's network thread swallows (a refused socket, an unknown host, a refused CONNACK, a
 listener that is no broker, a broker that goes away), and say when the connection is back. Real sockets and a
-real Mosquitto; the rules on a moved clock are in tests/unit/test_mqtt_connection_log.py."""
+real Mosquitto; the rules on a moved clock are in tests/unit/core/transport/test_mqtt_connection_log.py."""
 
 from __future__ import annotations
 

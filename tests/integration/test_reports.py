@@ -30,7 +30,8 @@ from hub.reports.csv_writer import BOM
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxV1
 from local_servers import MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import stored_count
 
 REFERENCE = load_reference()

@@ -12,7 +12,8 @@ from core.transport.settings import MqttSettings
 from hub.service import Hub
 from hub.storage.throughput import throughput
 from local_servers import MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import influx_query, stored_count
 
 

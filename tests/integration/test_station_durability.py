@@ -22,7 +22,8 @@ from edge.stations.publisher import Publisher
 from firmware_mocks.sorter import StationRig
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
 from tests.integration.test_station_process import StationProcess, write_config
 

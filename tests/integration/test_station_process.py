@@ -97,7 +97,7 @@ def sort_item(rig: StationRig, kg: float, key: str) -> None:
 
 
 def view(hub: Hub, station_id: str) -> dict[str, object]:
-    return next((v for v in hub.live.snapshot() if v["station"] == station_id), {})
+    return next((v for v in hub.live.as_dicts() if v["station"] == station_id), {})
 
 
 def health(hub: Hub, station_id: str) -> dict[str, object]:

@@ -16,7 +16,8 @@ from hub.api.app import create_app
 from hub.service import Hub
 from hub.storage.influx_v1 import InfluxV1, Series
 from local_servers import MosquittoServer
-from tests.conftest import make_event, unique, wait_until
+from local_servers.fleet import make_event
+from tests.conftest import unique, wait_until
 from tests.integration.conftest import logged_in, stored_count
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from edge.vision.answer import Candidate
 from edge.vision.classifier.backbone import FEATURES, IMAGE, Features
 from edge.vision.classifier.compose import PROBABILITIES
 from edge.vision.classifier.preprocess import preprocess_batch
 from edge.vision.model_files import DEFAULT_THREADS, ModelFileError, load_model
-from edge.vision.suggestion import Candidate
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class ImageClassifier:
 
     @property
     def model_version(self) -> str:
-        """What a Suggestion carries: ``NAME@VERSION``."""
+        """What a Prediction carries: ``NAME@VERSION``."""
         return f"{self.card.name}@{self.card.version}"
 
     def _candidates(self, probabilities: npt.NDArray[np.float32]) -> list[Candidate]:

@@ -94,10 +94,6 @@ class Roi:
     w: int
     h: int
 
-    @classmethod
-    def from_tuple(cls, xywh: tuple[int, int, int, int]) -> Roi:
-        return cls(*xywh)
-
 
 @dataclass(frozen=True, slots=True)
 class ConditionCues:

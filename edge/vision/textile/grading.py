@@ -50,8 +50,8 @@ import logging
 from dataclasses import dataclass
 
 from config.vision import Grade, GradingRules
+from edge.vision.answer import Candidate, NoSuggestion, Prediction, Source
 from edge.vision.dataset import CompositionPart
-from edge.vision.suggestion import Candidate, NoSuggestion, Source, Suggestion
 from edge.vision.textile.condition import ConditionCues
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class _Decision:
 
 def grade(
     composition: tuple[CompositionPart, ...] | None, cues: ConditionCues, rules: GradingRules
-) -> Suggestion | NoSuggestion:
+) -> Prediction | NoSuggestion:
     """Suggest a textile grade; see the module docstring for the rules and how confidence is set."""
     if not cues.garment_found:
         return NoSuggestion("no garment found on the mat", evidence=cues.describe())
@@ -118,7 +118,7 @@ def grade(
     evidence = f"{cues.describe()}; {label_text} -> {top[0].label} ({decision.rule})"
     if confidence < rules.min_confidence:
         return NoSuggestion("cues too close to the grading thresholds", evidence=evidence, top=top)
-    return Suggestion(
+    return Prediction(
         label=top[0].label,
         confidence=confidence,
         source=Source.CARE_LABEL,

@@ -17,7 +17,8 @@ from edge.stations.journal import Journal
 from edge.stations.parts import StationParts
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.scales import ScaleError
-from tests.fakes import FakeButtons, FakeMqtt
+from firmware_mocks.in_process import FakeButtons
+from tests.fakes import FakeMqtt
 from tests.unit.edge.stations.configs import station_config
 
 STATUS = "sortcentre/v1/zwolle/zwolle-plastic-1/status"

@@ -8,7 +8,7 @@ import pytest
 from core.contract import DeviceHealth
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.scales import Reading, ScaleError
-from tests.fakes import ScriptedScale
+from firmware_mocks.in_process import ScriptedScale
 from tests.unit.edge.stations.configs import station_config
 
 

@@ -20,7 +20,8 @@ from edge.stations.publisher import Publisher
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.sorting import SortingMachine
 from edge.stations.weighing import WeightState
-from tests.fakes import FakeButtons, FakeMqtt, ScriptedScale
+from firmware_mocks.in_process import FakeButtons, ScriptedScale
+from tests.fakes import FakeMqtt
 from tests.unit.edge.stations.configs import station_config
 
 PET = Suggestion(label="pet", confidence=0.9, model_version="m1")

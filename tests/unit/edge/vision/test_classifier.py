@@ -14,59 +14,18 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from edge.vision.answer import Candidate
 from edge.vision.classifier import ImageClassifier, TrainingError, TrainResult, evaluate, train
 from edge.vision.classifier.backbone import DEFAULT_BACKBONE, FEATURE_SIZE
 from edge.vision.classifier.calibration import expected_calibration_error, fit_temperature
 from edge.vision.classifier.features import CACHE_DIR_NAME
 from edge.vision.classifier.head import fit_head, softmax, stratified_split
 from edge.vision.classifier.preprocess import preprocess
-from edge.vision.dataset import CaptureMeta, iter_samples, sample_paths
+from edge.vision.dataset import iter_samples
 from edge.vision.model_files import ModelFileError, Preprocessing, card_path, file_sha256, load_model
-from edge.vision.suggestion import Candidate
+from firmware_mocks.captures import CLASSES, STREAM, write_dataset
 
-STREAM = "plastic"
-CLASSES = ("blauw", "groen", "rood")
 PER_CLASS = 20
-
-
-def render(label: str, rng: np.random.Generator) -> npt.NDArray[np.uint8]:
-    """One 320x240 frame of ``label``: shape, colour and texture differ per class; position, size and light vary."""
-    height, width = 240, 320
-    light = rng.uniform(0.7, 1.2)
-    frame = np.clip(rng.normal(150 * light, 8, (height, width, 3)), 0, 255).astype(np.uint8)
-    cx, cy = int(rng.integers(110, 210)), int(rng.integers(90, 150))
-    r = int(rng.integers(45, 75))
-    jitter = rng.integers(-25, 26, 3)
-    if label == "rood":
-        colour = np.clip(np.array([40, 40, 210]) + jitter, 0, 255) * light
-        cv2.circle(frame, (cx, cy), r, tuple(float(c) for c in colour), -1)
-    elif label == "blauw":
-        colour = np.clip(np.array([200, 80, 30]) + jitter, 0, 255) * light
-        cv2.rectangle(frame, (cx - r, cy - r), (cx + r, cy + r), tuple(float(c) for c in colour), -1)
-        for y in range(cy - r, cy + r, 10):
-            cv2.line(frame, (cx - r, y), (cx + r, y), (240, 240, 240), 3)
-    else:
-        mask = np.zeros((height, width), np.uint8)
-        triangle = np.array([[cx, cy - r], [cx - r, cy + r], [cx + r, cy + r]], np.int32)
-        cv2.fillPoly(mask, [triangle], 255)
-        yy, xx = np.mgrid[0:height, 0:width]
-        checks = ((yy // 8 + xx // 8) % 2).astype(bool)
-        colour = np.clip(np.array([40, 190, 40]) + jitter, 0, 255) * light
-        frame[(mask > 0) & checks] = colour.astype(np.uint8)
-        frame[(mask > 0) & ~checks] = (colour * 0.5).astype(np.uint8)
-    return cv2.GaussianBlur(frame, (3, 3), 0)
-
-
-def write_dataset(root: Path, per_class: int, seed: int, classes: tuple[str, ...] = CLASSES) -> Path:
-    rng = np.random.default_rng(seed)
-    for label in classes:
-        for i in range(per_class):
-            capture_id = f"{label}-{seed}-{i:03d}"
-            image, meta = sample_paths(root, STREAM, label, capture_id)
-            image.parent.mkdir(parents=True, exist_ok=True)
-            assert cv2.imwrite(str(image), render(label, rng))
-            meta.write_text(CaptureMeta(capture_id=capture_id, stream=STREAM, label=label).model_dump_json())
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import pytest
 
 from config.vision import VisionConfig
 from edge.vision import ocr
+from edge.vision.answer import NoSuggestion, Prediction, Source
 from edge.vision.dataset import iter_samples
 from edge.vision.suggester import Suggester
-from edge.vision.suggestion import NoSuggestion, Source, Suggestion
 
 EVAL = Path(__file__).resolve().parents[3] / "data" / "vision_eval"
 PLASTIC = ["pet", "hdpe", "pvc", "ldpe", "pp", "ps", "residual"]
@@ -32,7 +32,7 @@ def suggester() -> Suggester:
 
 def test_a_readable_marking_decides(suggester: Suggester) -> None:
     answer = suggester.suggest(_frame("pp"), "plastic")
-    assert isinstance(answer, Suggestion)
+    assert isinstance(answer, Prediction)
     assert (answer.label, answer.source) == ("pp", Source.MARKING)
     assert answer.confidence >= 0.97 and answer.top[0].label == "pp"
     assert "PP" in answer.evidence.upper()
@@ -61,7 +61,7 @@ def test_a_corrupt_classifier_is_reported_and_the_rest_works(tmp_path: Path) -> 
     suggester = Suggester(VisionConfig(classifier=broken), PLASTIC)
     assert any("classifier unavailable" in p and str(broken) in p for p in suggester.problems)
     answer = suggester.suggest(_frame("hdpe"), "plastic")
-    assert isinstance(answer, Suggestion) and answer.label == "hdpe"  # the marking reader still works
+    assert isinstance(answer, Prediction) and answer.label == "hdpe"  # the marking reader still works
 
 
 def test_missing_ocr_models_leave_no_suggestions_but_no_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hub.api.deps import Role
+from hub.auth.principal import Role
 from hub.auth.store import UserStore
 from sortcentre.cli import app
 from tests.unit.hub.auth.conftest import cheap

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from hub.api.deps import Principal, Role
 from hub.auth.passwords import PasswordError, Passwords
+from hub.auth.principal import Principal, Role
 from hub.auth.store import RENEW_AFTER_S, UserError, UserStore, token_digest
 from tests.unit.hub.auth.conftest import Clock, cheap
 

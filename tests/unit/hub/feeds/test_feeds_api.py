@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from config.feeds import FeedSettings
 from config.hub import WebSettings
 from hub.api import feeds
-from hub.api.deps import Principal, Role, current_user
+from hub.api.deps import current_user
+from hub.auth.principal import Principal, Role
 from hub.feeds.periods import PeriodStore
 from hub.keys import Caller, Scope, feed_caller
 from hub.reference import ReferenceData, load_reference

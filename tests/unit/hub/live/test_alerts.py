@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from config.dashboard import DashboardSettings
 from core.contract import DeviceHealth, Heartbeat
 from hub.live.alerts import Alert, AlertKind, Severity, alerts, station_alerts
-from hub.live.stations import StationSnapshot
+from hub.live.stations import LiveStation
 from tests.unit.hub.live.conftest import heartbeat
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -25,9 +25,9 @@ def view(
     offset: float | None = 0.02,
     suspect: bool = False,
     station: str = "zwolle-plastic-1",
-) -> StationSnapshot:
+) -> LiveStation:
     received = None if received_ago is None else NOW - received_ago
-    return StationSnapshot(
+    return LiveStation(
         site="zwolle",
         station=station,
         state=state,

@@ -9,11 +9,11 @@ from core.contract import DeviceHealth, SortingEvent, StationState, StationStatu
 from core.transport.mqtt import InboundMessage
 from hub.ingest.batch import Stored
 from hub.ingest.dead_letters import DeadLetters
-from hub.ingest.pipeline import StoredBatch
+from hub.ingest.ingest import StoredBatch
 from hub.live.activity import Activity, Increment
 from hub.live.board import Board
 from hub.live.stations import LiveStations
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 from tests.unit.hub.live.conftest import FakeClock, heartbeat
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

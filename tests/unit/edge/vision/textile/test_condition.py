@@ -3,7 +3,7 @@
 ``render_garment`` draws one item; ``cue_figures`` measures how well each cue separates clean from damaged items and
 is what the figures in the report come from:
 
-    .venv/bin/python -m tests.unit.edge.vision.test_textile_condition
+    .venv/bin/python -m tests.unit.edge.vision.textile.test_condition
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from core.contract import (
     topic,
 )
 from core.contract.topics import TopicKind
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 EVENT_TOPIC = topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT)
 
@@ -45,7 +45,7 @@ def test_example_payloads_in_docs_are_valid(kind: TopicKind) -> None:
     """docs/mqtt.md shows these payloads; keep the doc and the contract in step."""
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[3] / "docs" / "mqtt.md").read_text()
+    text = (Path(__file__).resolve().parents[4] / "docs" / "mqtt.md").read_text()
     block = text.split(f"```json {kind.value}\n", 1)[1].split("```", 1)[0]
     decode(topic("zwolle", "zwolle-plastic-1", kind), block.encode())
 

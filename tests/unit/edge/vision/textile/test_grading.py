@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from config.vision import GradeLabels, GradingRules
+from edge.vision.answer import NoSuggestion, Prediction, Source
 from edge.vision.dataset import CompositionPart, Fibre
-from edge.vision.suggestion import NoSuggestion, Source, Suggestion
 from edge.vision.textile.condition import ConditionCues
 from edge.vision.textile.grading import grade
 
@@ -41,8 +41,8 @@ COTTON = label(("cotton", 100))
 DAMAGED = cues(holes=2, hole_share=0.013, stain=0.004)
 
 
-def suggested(answer: Suggestion | NoSuggestion) -> Suggestion:
-    assert isinstance(answer, Suggestion), answer
+def suggested(answer: Prediction | NoSuggestion) -> Prediction:
+    assert isinstance(answer, Prediction), answer
     return answer
 
 
@@ -174,7 +174,7 @@ def test_top_three_are_ordered_and_never_sum_over_one() -> None:
     grid = itertools.product(compositions, [0, 1, 3], [0.0, 0.002, 0.05], [0.0, 0.003, 0.02], [0.0, 0.8])
     for composition, holes, hole_share, stain, pilling in grid:
         answer = grade(composition, cues(holes, hole_share, stain, pilling), RULES)
-        if isinstance(answer, Suggestion):
+        if isinstance(answer, Prediction):
             assert answer.top[0].label == answer.label
             assert answer.top[0].confidence == answer.confidence
             assert answer.confidence <= RULES.max_confidence

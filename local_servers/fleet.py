@@ -1,4 +1,6 @@
-"""Helpers that drive the system as a fleet of stations and a hub process would (for tests and benchmarks)."""
+"""Drive the system as a fleet of stations and a hub process would (for the tests and the benchmarks): sorting
+events as a station makes them, published from several processes, and ``sortcentre hub`` as a child process to
+kill and restart."""
 
 from __future__ import annotations
 
@@ -17,11 +19,42 @@ from typing import NamedTuple
 
 import tomli_w
 
-from core.contract import TopicKind, topic
+from core.contract import EventType, SortingEvent, Suggestion, TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer, free_port
-from tests.conftest import make_event
+
+
+def make_event(
+    seq: int,
+    *,
+    station: str = "zwolle-plastic-1",
+    site: str = "zwolle",
+    stream: str = "plastic",
+    category: str = "pp",
+    weight_kg: float = 0.25,
+    when: datetime | None = None,
+    boot_id: uuid.UUID | None = None,
+    suggestion: Suggestion | None = None,
+    accepted: bool | None = None,
+    undoes: uuid.UUID | None = None,
+) -> SortingEvent:
+    """One sorting event as a station makes it, with a plausible value for every field not given."""
+    return SortingEvent(
+        type=EventType.UNDO if undoes else EventType.SORTED,
+        event_id=uuid.uuid4(),
+        site=site,
+        station=station,
+        stream=stream,
+        category=category,
+        weight_kg=weight_kg,
+        suggestion=suggestion,
+        accepted=accepted,
+        seq=seq,
+        boot_id=boot_id or uuid.UUID(int=1),
+        station_time=when or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1),
+        undoes=undoes,
+    )
 
 
 def fleet_payloads(count: int, stations: int, site: str = "fleet", spacing_s: float = 0) -> list[tuple[str, bytes]]:

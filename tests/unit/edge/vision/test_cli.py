@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from config.vision import VisionConfig
 from edge.stations.vision_link import CameraVision
+from edge.vision.answer import Prediction, Source
 from edge.vision.suggester import Suggester
-from edge.vision.suggestion import Source, Suggestion
+from firmware_mocks.captures import CLASSES, STREAM, render, write_dataset
 from sortcentre.cli import app
-from tests.unit.edge.vision.test_classifier import CLASSES, STREAM, render, write_dataset
 
 runner = CliRunner()
 
@@ -68,7 +68,7 @@ def test_train_then_eval_then_the_station_uses_the_model(tmp_path: Path) -> None
                 break
             time.sleep(0.05)
         assert done and wire is not None and wire.label == "groen"
-        assert isinstance(vision.last_answer, Suggestion) and vision.last_answer.source is Source.CLASSIFIER
+        assert isinstance(vision.last_answer, Prediction) and vision.last_answer.source is Source.CLASSIFIER
         assert wire.model_version.startswith(f"{STREAM}-classifier")
     finally:
         vision.close()

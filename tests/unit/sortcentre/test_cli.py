@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from sortcentre.cli import _from_checkout, app
 
 runner = CliRunner()
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "station.toml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
 
 
 def test_help_lists_the_subcommands() -> None:

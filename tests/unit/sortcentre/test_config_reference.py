@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sortcentre.config_reference import reference
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def test_configuration_reference_is_current() -> None:

@@ -22,10 +22,11 @@ from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
 from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
+from firmware_mocks.in_process import FakeButtons, ScriptedScale
 from tests.conftest import wait_until
-from tests.fakes import FakeButtons, FakeMqtt, ScriptedScale
+from tests.fakes import FakeMqtt
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "station.toml"
+EXAMPLE = Path(__file__).resolve().parents[4] / "docs" / "examples" / "station.toml"
 
 
 class FixedVision:

@@ -1,13 +1,13 @@
 """decode() never raises anything but ContractError, on any bytes and any topic (issue 13, build item 1).
 
 A bounded number of examples keeps `make test` fast; fuzz_decode.py runs atheris over the same function for
-longer runs (tests/unit/wire/test_fuzz_decode.py)."""
+longer runs (tests/unit/core/contract/test_fuzz_decode.py)."""
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.contract.topics import TopicKind
-from tests.unit.wire.decode_inputs import (
+from tests.unit.core.contract.decode_inputs import (
     TOPICS,
     json_documents,
     mutated_payloads,

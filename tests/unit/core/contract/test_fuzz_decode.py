@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from core.contract.topics import TopicKind
-from tests.unit.wire.decode_inputs import KINDS, valid_payload
+from tests.unit.core.contract.decode_inputs import KINDS, valid_payload
 
 HARNESS = Path(__file__).with_name("fuzz_decode.py")
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 # libFuzzer splices these tokens into inputs: JSON's structure, the contract's keys, the values at its edges.
 TOKENS = [

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 from core.contract import Suggestion
 from hub.storage.points import event_line, event_line_generic, timestamp_ns
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 
 def test_identity_comes_from_the_event_alone() -> None:

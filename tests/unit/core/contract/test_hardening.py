@@ -27,8 +27,8 @@ from core.contract import (
     grams,
 )
 from core.contract.topics import TopicKind
-from tests.conftest import make_event
-from tests.unit.wire.decode_inputs import TOPICS, VALID
+from local_servers.fleet import make_event
+from tests.unit.core.contract.decode_inputs import TOPICS, VALID
 
 STATUS: dict[str, Any] = VALID[TopicKind.STATUS]
 HEARTBEAT: dict[str, Any] = VALID[TopicKind.HEARTBEAT] | {"warnings": []}

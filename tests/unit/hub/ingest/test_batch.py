@@ -15,7 +15,7 @@ from core.contract import RejectReason, StationTimeWindow, TopicKind, topic
 from hub.ingest import batch as batch_module
 from hub.ingest.batch import BatchWriter
 from hub.storage.influx_v1 import InfluxError
-from tests.conftest import make_event
+from local_servers.fleet import make_event
 
 TOPIC = topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT)
 

@@ -1,4 +1,4 @@
-"""The hand-over from paho's network thread to the ingest collector (hub.ingest.pipeline.Inbox)."""
+"""The hand-over from paho's network thread to the ingest collector (hub.ingest.ingest.Inbox)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 import time
 
 from core.transport.mqtt import InboundMessage
-from hub.ingest.pipeline import Inbox
+from hub.ingest.ingest import Inbox
 
 
 def message(n: int) -> InboundMessage:

@@ -1,8 +1,8 @@
 """Atheris fuzz harness over core.contract.decode(): any exception but ContractError is a crash.
 
-Run by tests/unit/wire/test_fuzz_decode.py in a subprocess; by hand, for a longer run:
+Run by tests/unit/core/contract/test_fuzz_decode.py in a subprocess; by hand, for a longer run:
 
-    PYTHONPATH=$PWD python tests/unit/wire/fuzz_decode.py -runs=1000000 -max_len=9000 CORPUS_DIR
+    PYTHONPATH=$PWD python tests/unit/core/contract/fuzz_decode.py -runs=1000000 -max_len=9000 CORPUS_DIR
 
 The first input byte picks the topic (the three kinds, or a topic made of the next bytes); the rest is the
 payload. The corpus the test passes holds the valid payloads of each kind, so mutations start from the real

@@ -1,11 +1,15 @@
-"""What the vision module answers: a suggestion with its top three candidates, or an honest "no suggestion"."""
+"""What the vision module answers: a prediction with its top three candidates, or an honest "no suggestion".
+
+A ``Prediction`` is the vision module's own result (candidates, source, evidence); what an event carries is
+the wire contract's ``Suggestion`` (``Prediction.to_wire()``), which keeps only label, confidence and model.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.contract.payloads import Suggestion as WireSuggestion
+from core.contract.payloads import Suggestion
 
 
 class Source(StrEnum):
@@ -23,7 +27,7 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
-class Suggestion:
+class Prediction:
     label: str
     confidence: float
     source: Source
@@ -31,8 +35,8 @@ class Suggestion:
     top: tuple[Candidate, ...] = ()  # the best three, best first; top[0].label == label
     evidence: str = ""  # the text read, or the cues measured, that led here
 
-    def to_wire(self) -> WireSuggestion:
-        return WireSuggestion(label=self.label, confidence=round(self.confidence, 4), model_version=self.model_version)
+    def to_wire(self) -> Suggestion:
+        return Suggestion(label=self.label, confidence=round(self.confidence, 4), model_version=self.model_version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,4 +48,4 @@ class NoSuggestion:
     top: tuple[Candidate, ...] = field(default=())
 
 
-Answer = Suggestion | NoSuggestion
+Answer = Prediction | NoSuggestion
