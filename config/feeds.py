@@ -6,14 +6,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from config.files import sqlite_file
+
 
 class FeedSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    periods_file: Path = Field(
-        "var/hub/periods.sqlite",  # a str, not a Path: it reads better in docs/configuration.md
-        validate_default=True,
-        description="SQLite file with the closed months and their frozen figures (`sortcentre periods ...`)",
+    periods_file: Path = sqlite_file(
+        "var/hub/periods.sqlite",
+        "SQLite file with the closed months and their frozen figures (`sortcentre periods ...`)",
     )
     # A year and a day: a whole (leap) year in one request, and a partner that asks for more pages by range.
     max_range_days: int = Field(366, ge=1, le=3660, description="most local days one feed request may cover")

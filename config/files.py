@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -99,6 +99,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def sqlite_file(default: str, description: str) -> Any:
+    """A field holding the path of one of the hub's SQLite files. The default is a str, not a Path, so it reads
+    better in docs/configuration.md; ``validate_default`` still makes it a Path."""
+    return Field(default, validate_default=True, description=description)
 
 
 class FileSettings(BaseSettings):

@@ -15,7 +15,7 @@ from pydantic_settings import SettingsConfigDict
 
 from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
-from config.files import FileSettings
+from config.files import FileSettings, sqlite_file
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
@@ -29,10 +29,8 @@ class AuthSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    users_file: Path = Field(
-        "var/hub/users.sqlite",  # a str, not a Path: it reads better in docs/configuration.md
-        validate_default=True,
-        description="SQLite file with the users and their sessions (`sortcentre users ...` manages it)",
+    users_file: Path = sqlite_file(
+        "var/hub/users.sqlite", "SQLite file with the users and their sessions (`sortcentre users ...` manages it)"
     )
     # A week: a wall screen that is switched off over a long weekend still shows the page on Monday.
     session_idle_days: float = Field(

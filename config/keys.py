@@ -6,16 +6,16 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from config.files import sqlite_file
+
 
 class KeySettings(BaseModel):
     """API keys for partners' systems (docs/feeds.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    keys_file: Path = Field(
-        "var/hub/keys.sqlite",  # a str, not a Path: it reads better in docs/configuration.md
-        validate_default=True,
-        description="SQLite file with the API keys, hashed (`sortcentre keys ...` manages it)",
+    keys_file: Path = sqlite_file(
+        "var/hub/keys.sqlite", "SQLite file with the API keys, hashed (`sortcentre keys ...` manages it)"
     )
     # A nightly import asks for a few months of volumes in a few dozen pages: a minute's worth of requests is
     # plenty, and a runaway script costs the hub at most this much InfluxDB work.

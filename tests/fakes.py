@@ -8,6 +8,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable
 
+from core.contract import Suggestion
 from core.transport.protocol import ConnectedListener, MessageHandler, PublishedListener
 
 
@@ -75,3 +76,30 @@ class FakeMqtt:
     def payloads(self, suffix: str) -> list[bytes]:
         with self._lock:
             return [p for t, p, _q, _r in self.published if t.endswith(suffix)]
+
+
+class FakeVision:
+    """A station's vision link (``edge.stations.vision_link.VisionLink``) with its answer ready at once, unless a
+    test sets ``ready`` to False; counts the items it was asked about and remembers what it was taught."""
+
+    def __init__(self, answer: Callable[[], Suggestion | None] = lambda: None, problems: Iterable[str] = ()) -> None:
+        self._answer = answer
+        self.ready = True
+        self.begun = 0
+        self.problems = list(problems)
+        self.learned: list[tuple[str, Suggestion | None, bool | None]] = []
+
+    def begin(self) -> None:
+        self.begun += 1
+
+    def poll(self) -> tuple[bool, Suggestion | None]:
+        return (True, self._answer()) if self.ready else (False, None)
+
+    def cancel(self) -> None:
+        pass
+
+    def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
+        self.learned.append((category, suggestion, accepted))
+
+    def close(self) -> None:
+        pass

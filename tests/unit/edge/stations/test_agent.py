@@ -8,7 +8,7 @@ import json
 import logging
 import textwrap
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,35 +24,9 @@ from edge.stations.journal import Journal
 from edge.stations.scales import Reading, ScaleError
 from firmware_mocks.in_process import FakeButtons, ScriptedScale
 from tests.conftest import wait_until
-from tests.fakes import FakeMqtt
+from tests.fakes import FakeMqtt, FakeVision
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "docs" / "examples" / "station.toml"
-
-
-class FixedVision:
-    """A vision link that always knows its answer at once."""
-
-    def __init__(self, answer: Callable[[], Suggestion | None]) -> None:
-        self._answer = answer
-        self.ready = True
-        self.begun = 0
-        self.problems: list[str] = []
-        self.learned: list[tuple[str, Suggestion | None, bool | None]] = []
-
-    def begin(self) -> None:
-        self.begun += 1
-
-    def poll(self) -> tuple[bool, Suggestion | None]:
-        return (True, self._answer()) if self.ready else (False, None)
-
-    def cancel(self) -> None:
-        pass
-
-    def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
-        self.learned.append((category, suggestion, accepted))
-
-    def close(self) -> None:
-        pass
 
 
 class Rig:
@@ -82,7 +56,7 @@ class Rig:
         self.mqtt = FakeMqtt()
         self.journal = Journal(self.config.journal.path)
         self.suggestion = suggestion
-        self.vision = FixedVision(lambda: self.suggestion)
+        self.vision = FakeVision(lambda: self.suggestion)
         self.agent = StationAgent(
             self.config,
             self._open,

@@ -18,21 +18,16 @@ from edge.stations.parts import StationParts
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.scales import ScaleError
 from firmware_mocks.in_process import FakeButtons
-from tests.fakes import FakeMqtt
+from tests.fakes import FakeMqtt, FakeVision
 from tests.unit.edge.stations.configs import station_config
 
 STATUS = "sortcentre/v1/zwolle/zwolle-plastic-1/status"
 
 
-class TroubledVision:
-    def __init__(self) -> None:
-        self.problems = ["ocr model missing"]
-
-
 class Station:
     """A StationHealth with a real journal, an unopened scale that is not there, and a recording MQTT client."""
 
-    def __init__(self, tmp_path: Path, vision: TroubledVision | None = None, **config: Any) -> None:
+    def __init__(self, tmp_path: Path, vision: FakeVision | None = None, **config: Any) -> None:
         self.config = station_config(tmp_path, **config)
         self.view = PublishedView(AgentView.at_start(self.config))
         self.journal = Journal(self.config.journal.path)
@@ -50,7 +45,7 @@ class Station:
             self.scale,
             FakeButtons(),
             self.journal,
-            vision,  # type: ignore[arg-type]
+            vision,
         )
         self.health = StationHealth(self.parts, self.mqtt)
 
@@ -65,7 +60,7 @@ def synced_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_refresh_brings_devices_connection_and_journal_into_the_view(tmp_path: Path) -> None:
-    station = Station(tmp_path, vision=TroubledVision())
+    station = Station(tmp_path, vision=FakeVision(problems=["ocr model missing"]))
     station.journal.append(lambda seq: (f"id-{seq}", b"{}"))
     station.scale.poll()  # the scale's port is not there
     station.health.refresh()

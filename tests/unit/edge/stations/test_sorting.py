@@ -21,40 +21,16 @@ from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.sorting import SortingMachine
 from edge.stations.weighing import WeightState
 from firmware_mocks.in_process import FakeButtons, ScriptedScale
-from tests.fakes import FakeMqtt
+from tests.fakes import FakeMqtt, FakeVision
 from tests.unit.edge.stations.configs import station_config
 
 PET = Suggestion(label="pet", confidence=0.9, model_version="m1")
 
 
-class AnsweringVision:
-    """A vision link with its answer ready at once; remembers what it was taught."""
-
-    def __init__(self, answer: Suggestion | None) -> None:
-        self.answer = answer
-        self.problems: list[str] = []
-        self.learned: list[tuple[str, Suggestion | None, bool | None]] = []
-
-    def begin(self) -> None:
-        pass
-
-    def poll(self) -> tuple[bool, Suggestion | None]:
-        return True, self.answer
-
-    def cancel(self) -> None:
-        pass
-
-    def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
-        self.learned.append((category, suggestion, accepted))
-
-    def close(self) -> None:
-        pass
-
-
 class Machine:
     """A SortingMachine with its parts: a real journal, scripted scale and buttons, a publisher never started."""
 
-    def __init__(self, tmp_path: Path, vision: AnsweringVision | None = None, **config: Any) -> None:
+    def __init__(self, tmp_path: Path, vision: FakeVision | None = None, **config: Any) -> None:
         self.config = station_config(tmp_path, **config)
         self.view = PublishedView(AgentView.at_start(self.config))
         self.scale = ScriptedScale()
@@ -70,7 +46,7 @@ class Machine:
             self.scales,
             self.buttons,
             self.journal,
-            vision,  # type: ignore[arg-type]
+            vision,
         )
         self.machine = SortingMachine(parts, publisher, lambda what, exc: self.refused.append((what, exc)))
 
@@ -129,7 +105,7 @@ def test_unpressed_items_can_be_recorded_as_unsorted(tmp_path: Path) -> None:
 
 
 def test_the_suggestion_lights_its_key_confirm_accepts_it_and_vision_learns(tmp_path: Path) -> None:
-    vision = AnsweringVision(PET)
+    vision = FakeVision(lambda: PET)
     m = Machine(tmp_path, vision=vision)
     m.settle(0.1)
     assert m.view.current.suggestion == PET and m.buttons.lit == {"2"}
@@ -143,7 +119,7 @@ def test_the_suggestion_lights_its_key_confirm_accepts_it_and_vision_learns(tmp_
 
 
 def test_a_suggestion_that_is_not_a_category_here_is_not_shown(tmp_path: Path) -> None:
-    m = Machine(tmp_path, vision=AnsweringVision(Suggestion(label="glass", confidence=0.9, model_version="m1")))
+    m = Machine(tmp_path, vision=FakeVision(lambda: Suggestion(label="glass", confidence=0.9, model_version="m1")))
     m.settle(0.1)
     assert m.phase is Phase.READY and m.view.current.suggestion is None and m.buttons.lit == set()
 
