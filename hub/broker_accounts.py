@@ -34,7 +34,7 @@ _HUB_PREFIX = "hub-"
 
 # What a station account may do on its own topics; everything else is denied (an ACL file denies by default).
 STATION_WRITES = (TopicKind.EVENT, TopicKind.STATUS, TopicKind.HEARTBEAT)
-STATION_READS = (TopicKind.CONFIG,)
+STATION_READS = (TopicKind.CONFIG, TopicKind.MODEL)  # what the hub sends it (HUB_TO_STATION)
 
 
 class AccountError(ValueError):
