@@ -180,6 +180,7 @@ class StationRegistry:
         self._seen: dict[tuple[str, str], _Seen] = {}
         self._seen_lock = threading.Lock()
         self._full_warned = False
+        self._managed: tuple[bool, float] | None = None  # (an admin added a station, when that was read)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             path.touch(mode=0o600)  # token hashes and the fleet's layout are nobody else's business
@@ -450,9 +451,24 @@ class StationRegistry:
                 )
             return self._get(db, station)
 
+    def flagged(self, record: StationRecord | None) -> bool:
+        """Whether the dashboard flags a station the live view heard of (``record``: what ``seen`` returned):
+        one not in service here, once an admin has added any station. A hub whose registry has none added yet
+        (a new installation, the demo) runs without the registry, and flagging every station would be noise."""
+        if record is not None and record.in_service:
+            return False
+        now = self._monotonic()
+        managed = self._managed
+        if managed is None or now - managed[1] >= self.seen_write_interval_s:
+            with self._db() as db:
+                added = db.execute("SELECT 1 FROM stations WHERE added_at IS NOT NULL LIMIT 1").fetchone()
+            managed = self._managed = (added is not None, now)
+        return managed[0]
+
     def _forget_seen(self, station_id: str) -> None:
         """After add or retire the next heartbeat reads the record again (in this process; another process,
         the hub while the CLI adds, sees it at its next write, within ``seen_write_interval_s``)."""
         with self._seen_lock:
             for key in [k for k in self._seen if k[1] == station_id]:
                 del self._seen[key]
+        self._managed = None

@@ -25,6 +25,7 @@ const ALERT_PICTOGRAMS = Object.freeze({
   clock_skew: "hourglass",
   scale_fault: "scale",
   camera_fault: "camera",
+  unregistered: "warning",
 });
 // Line colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by dash pattern as well, so a chart
 // never depends on colour alone.
@@ -272,6 +273,10 @@ function renderTile(tile) {
   if (tile.missing_events > 0) {
     health.push(el("li", { class: "bad", "data-field": "missing" }, pictogram("warning", "picto small"),
       el("strong", {}, t("missing", { n: number(tile.missing_events) }))));
+  }
+  if (tile.unregistered) {
+    health.push(el("li", { class: "bad", "data-field": "unregistered" }, pictogram("warning", "picto small"),
+      el("strong", {}, t("unregisteredTile"))));
   }
 
   return el("article", {
