@@ -40,9 +40,7 @@ _HUB_PREFIX = "hub-"
 
 # What a station account may do on its own topics; everything else is denied (an ACL file denies by default).
 STATION_WRITES = (TopicKind.EVENT, TopicKind.STATUS, TopicKind.HEARTBEAT)
-STATION_READS = (TopicKind.CONFIG,)
-# Retained hub -> station topics of wire contract v2 that are not yet a TopicKind here (the model manifest).
-STATION_READS_V2 = ("model",)
+STATION_READS = (TopicKind.CONFIG, TopicKind.MODEL)  # what the hub sends it (HUB_TO_STATION)
 
 
 class AccountError(ValueError):
@@ -121,7 +119,6 @@ class BrokerAccounts:
             lines.append(f"user {station}")
             lines += [f"topic write {PREFIX}/{site}/{station}/{kind.value}" for kind in STATION_WRITES]
             lines += [f"topic read {PREFIX}/{site}/{station}/{kind.value}" for kind in STATION_READS]
-            lines += [f"topic read {PREFIX}/{site}/{station}/{kind}" for kind in STATION_READS_V2]
             lines.append("")
         return "\n".join(lines)
 

@@ -1,6 +1,7 @@
-"""Wire contract v1: MQTT topics and payloads shared by stations and hub. See docs/mqtt.md."""
+"""Wire contract v1: MQTT topics and payloads shared by stations and hub (schema versions 1 and 2). See docs/mqtt.md."""
 
 from core.contract.payloads import (
+    KNOWN_SCHEMA_VERSIONS,
     MAX_COUNT,
     MAX_DEPTH,
     MAX_ELEMENTS,
@@ -26,6 +27,7 @@ from core.contract.payloads import (
 )
 from core.contract.topics import (
     CONTRACT_VERSION,
+    HUB_TO_STATION,
     StationTopic,
     TopicError,
     TopicKind,
@@ -37,6 +39,8 @@ from core.contract.topics import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "HUB_TO_STATION",
+    "KNOWN_SCHEMA_VERSIONS",
     "MAX_COUNT",
     "MAX_DEPTH",
     "MAX_ELEMENTS",

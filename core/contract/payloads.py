@@ -1,4 +1,4 @@
-"""Payload models of wire contract v1: sorting events, station status and heartbeats.
+"""Payload models of wire contract v1: sorting events, station status and heartbeats (schema versions 1 and 2).
 
 Both the stations (edge) and the hub import these models; nobody else defines a payload. Parsing is strict:
 unknown schema versions, unknown or missing fields, wrong JSON types, impossible weights and times, duplicate
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -32,7 +32,11 @@ from pydantic import (
 
 from core.contract.topics import SLUG_PATTERN, StationTopic, TopicError, TopicKind, parse_topic
 
-SCHEMA_VERSION = 1
+# What this side writes. The hub reads every version in KNOWN_SCHEMA_VERSIONS, so stations can be upgraded after
+# the hub: version 2 adds fields (a suggestion's ``shown``, a heartbeat's remote-config and model state) and a
+# version-1 payload may not carry them.
+SCHEMA_VERSION: Literal[2] = 2
+KNOWN_SCHEMA_VERSIONS = frozenset({1, 2})
 
 # An event is about 450 bytes. 8 KiB leaves room for growth and keeps one misbehaving client from
 # filling the hub's queues with megabyte messages (they are refused before JSON parsing).
@@ -119,6 +123,7 @@ def grams(weight_kg: float) -> int:
 
 Text = Annotated[str, Field(min_length=1, max_length=64)]
 WarningCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Reason = Annotated[str, Field(min_length=1, max_length=300)]  # a sentence for a person: why something was refused
 
 
 class RejectReason(StrEnum):
@@ -156,18 +161,34 @@ class _Payload(BaseModel):
     # (nor 1e400, which parses as Infinity): no reading is infinite, and JSON cannot carry them on to a browser.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    # Fields that version 1 does not have: a version-1 payload that names one is refused.
+    SINCE_V2: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("schema_version", mode="before")
     @classmethod
     def _exactly_an_integer(cls, value: object) -> object:
-        # Literal[1] alone would take true and 1.0 (both equal 1 in Python).
+        # Literal[1, 2] alone would take true and 1.0 (both equal 1 in Python).
         if type(value) is not int:
-            raise ValueError(f"schema_version {value!r} is not the integer {SCHEMA_VERSION}")
+            raise ValueError(f"schema_version {value!r} is not an integer of {sorted(KNOWN_SCHEMA_VERSIONS)}")
         return value
 
+    @model_validator(mode="after")
+    def _fields_of_its_version(self) -> Self:
+        if self.schema_version == 1:
+            newer = sorted(self.SINCE_V2 & self.model_fields_set)
+            if newer:
+                raise ValueError(f"{', '.join(newer)} needs schema_version 2")
+        return self
+
     def to_json(self) -> bytes:
+        """The payload on the wire, in its own schema version: a version-1 payload leaves out the newer fields."""
+        if self.schema_version == 1:
+            return self.model_dump_json(exclude=self._not_in_v1()).encode()
         return self.model_dump_json().encode()
+
+    def _not_in_v1(self) -> Any:
+        return set(self.SINCE_V2)
 
 
 class EventType(StrEnum):
@@ -181,6 +202,9 @@ class Suggestion(BaseModel):
     label: Slug
     confidence: float = Field(ge=0.0, le=1.0)
     model_version: Text
+    # Version 2. False on a blind check: the station computed the suggestion but did not show it, so the sorter
+    # chose unprompted and the item measures the model's accuracy free of the bias to accept what is shown.
+    shown: bool = True
 
 
 class SortingEvent(_Payload):
@@ -200,10 +224,16 @@ class SortingEvent(_Payload):
     station_time: UtcTime = Field(description="station clock, UTC, millisecond precision")
     undoes: UUID | None = Field(description="for type=undo: the event_id taken back, else null")
 
+    def _not_in_v1(self) -> Any:
+        return {"suggestion": {"shown"}}
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.suggestion is None) != (self.accepted is None):
-            raise ValueError("accepted must be null exactly when suggestion is null")
+        if self.schema_version == 1 and self.suggestion is not None and "shown" in self.suggestion.model_fields_set:
+            raise ValueError("suggestion.shown needs schema_version 2")
+        shown = self.suggestion is not None and self.suggestion.shown
+        if shown != (self.accepted is not None):
+            raise ValueError("accepted must be null exactly when no suggestion was shown (none, or a blind check)")
         if self.accepted and self.suggestion is not None and self.suggestion.label != self.category:
             raise ValueError("accepted=true but category differs from the suggested label")
         if (self.type is EventType.UNDO) != (self.undoes is not None):
@@ -244,6 +274,8 @@ class DeviceHealth(StrEnum):
 class Heartbeat(_Payload):
     """Sent every few seconds on ``.../heartbeat`` (QoS 0: the next one replaces a lost one)."""
 
+    SINCE_V2: ClassVar[frozenset[str]] = frozenset({"config_version", "config_error", "model_error"})
+
     site: Slug
     station: Slug
     boot_id: UUID
@@ -261,6 +293,12 @@ class Heartbeat(_Payload):
         max_length=16, description="what needs a person: journal_full, scale_fault, ..."
     )
     software_version: Text
+    # Version 2: the fleet (docs/fleet.md).
+    config_version: Text | None = Field(
+        None, description="the remote config the station applied; null: none received, the file's settings"
+    )
+    config_error: Reason | None = Field(None, description="why the latest remote config was refused, naming the key")
+    model_error: Reason | None = Field(None, description="why the latest model offered was refused")
 
 
 def now_utc_ms() -> datetime:
@@ -287,7 +325,7 @@ def decode(topic: str, payload: bytes) -> tuple[StationTopic, _Payload]:
         raise ContractError(RejectReason.BAD_TOPIC, f"no payload model for {ref.kind.value} topics")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError(RejectReason.TOO_LARGE, f"{len(payload)} bytes > limit {MAX_PAYLOAD_BYTES}")
-    skeleton = _bounded_skeleton(payload)
+    skeleton = bounded_skeleton(payload)
     try:
         # The common case first: one parse that validates everything. Only a message that fails it (or leaves
         # the version out, or names a key twice) is parsed again, to say exactly what is wrong with it.
@@ -318,9 +356,9 @@ _INNERMOST = re.compile(rb"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
 
-def _bounded_skeleton(payload: bytes) -> bytes:
+def bounded_skeleton(payload: bytes, max_depth: int = MAX_DEPTH, max_elements: int = MAX_ELEMENTS) -> bytes:
     """The payload with its strings' contents left out, after checking that its nesting and element count stay
-    within MAX_DEPTH and MAX_ELEMENTS; raise TOO_DEEP otherwise. No recursion, no parse: this runs first.
+    within ``max_depth`` and ``max_elements``; raise TOO_DEEP otherwise. No recursion, no parse: this runs first.
 
     Outside strings, valid JSON has a bracket for each array and object, a comma between two values and a
     colon after each key, so counting them in the skeleton is exact for valid JSON; for anything else it
@@ -330,20 +368,20 @@ def _bounded_skeleton(payload: bytes) -> bytes:
     skeleton = _JSON_STRING.sub(b"", payload) if b"\\" in payload else b"".join(payload.split(b'"')[::2])
     containers = skeleton.count(b"[") + skeleton.count(b"{")
     elements = skeleton.count(b",") + containers + 1
-    if elements > MAX_ELEMENTS:
-        raise ContractError(RejectReason.TOO_DEEP, f"{elements} or more JSON values > limit {MAX_ELEMENTS}")
-    if containers > MAX_DEPTH:
+    if elements > max_elements:
+        raise ContractError(RejectReason.TOO_DEEP, f"{elements} or more JSON values > limit {max_elements}")
+    if containers > max_depth:
         # Only now the exact depth: take away the innermost arrays and objects, one level per pass. Brackets
         # still left after MAX_DEPTH passes are nested deeper, or do not pair up (a parser would still recurse
         # into them before it notices).
         rest = skeleton
-        for _ in range(MAX_DEPTH):
+        for _ in range(max_depth):
             rest, found = _INNERMOST.subn(b"0", rest)
             if not found:
                 break
         if _BRACKETS.search(rest) is not None:
             raise ContractError(
-                RejectReason.TOO_DEEP, f"JSON nested deeper than {MAX_DEPTH} levels, or brackets that do not pair"
+                RejectReason.TOO_DEEP, f"JSON nested deeper than {max_depth} levels, or brackets that do not pair"
             )
     return skeleton
 
@@ -390,7 +428,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _classify_rejection(model: type[_Payload], payload: bytes) -> _Payload:
     """Why a message does not validate, as a ContractError with the most telling reason. Called only after
-    _bounded_skeleton: json.loads recurses once per nesting level."""
+    bounded_skeleton: json.loads recurses once per nesting level."""
     try:
         raw: Any = json.loads(payload.decode("utf-8"), object_pairs_hook=_unique_keys)
     except ContractError:
@@ -400,15 +438,16 @@ def _classify_rejection(model: type[_Payload], payload: bytes) -> _Payload:
     if not isinstance(raw, dict):
         raise ContractError(RejectReason.NOT_AN_OBJECT, f"JSON {type(raw).__name__}, expected an object")
     version = raw.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in KNOWN_SCHEMA_VERSIONS:
         shown = repr(version) if type(version) is not int else "an integer"  # repr of a 4,300-digit int raises
         raise ContractError(
-            RejectReason.UNKNOWN_SCHEMA_VERSION, f"schema_version {shown[:40]}; this side speaks {SCHEMA_VERSION}"
+            RejectReason.UNKNOWN_SCHEMA_VERSION,
+            f"schema_version {shown[:40]}; this side reads {sorted(KNOWN_SCHEMA_VERSIONS)}",
         )
     try:
         message = model.model_validate_json(payload)
     except ValidationError as exc:
-        raise ContractError(RejectReason.INVALID_FIELDS, _short(exc)) from None
+        raise ContractError(RejectReason.INVALID_FIELDS, short_errors(exc)) from None
     return message
 
 
@@ -447,7 +486,7 @@ def decode_event(
     return message
 
 
-def _short(exc: ValidationError) -> str:
+def short_errors(exc: ValidationError) -> str:
     """One line naming each bad field, for logs and dead-letter listings."""
     parts = []
     for err in exc.errors()[:5]:

@@ -24,7 +24,12 @@ class TopicKind(StrEnum):
     EVENT = "event"  # station -> hub, QoS 1, one message per sorting event (or undo)
     STATUS = "status"  # station -> hub, QoS 1, retained; the broker publishes the last will "offline"
     HEARTBEAT = "heartbeat"  # station -> hub, QoS 0, every few seconds, health figures
-    CONFIG = "config"  # hub -> station, QoS 1, retained
+    CONFIG = "config"  # hub -> station, QoS 1, retained: the station's sorting settings (RemoteConfig)
+    MODEL = "model"  # hub -> station, QoS 1, retained: the model the station should run (ModelManifest)
+
+
+# What the hub sends to a station; a station publishes only the other kinds (the broker's ACL enforces it).
+HUB_TO_STATION = frozenset({TopicKind.CONFIG, TopicKind.MODEL})
 
 
 class TopicError(ValueError):

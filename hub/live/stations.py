@@ -219,7 +219,7 @@ class LiveStations:
                 station,
                 software_version=payload.software_version,
                 model_version=None if heartbeat is None else heartbeat.model_version,
-                config_version=getattr(heartbeat, "config_version", None),  # wire contract v2
+                config_version=None if heartbeat is None else heartbeat.config_version,
                 at=datetime.now(UTC),
             )
             return registry.flagged(record)

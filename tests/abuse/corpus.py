@@ -228,7 +228,7 @@ class Corpus:
 
     def schema_version(self) -> Message:
         station, pairs = self.hostile_event()
-        bad = self.rng.choice([2, 0, -1, "1", 1.0, True, None, [1], 10**20, Raw("1.0e0")])
+        bad = self.rng.choice([3, 0, -1, "1", 1.0, True, None, [1], 10**20, Raw("1.0e0")])
         pairs = (
             [(k, v) for k, v in pairs if k != "schema_version"]
             if bad is None
@@ -475,7 +475,7 @@ class Corpus:
         if self.rng.random() < 0.5:
             pairs.append(pairs[self.rng.randrange(1, len(pairs))])
             return Message(topic(SITE, station, kind), dumps(pairs).encode(), f"dup_{kind}", frozenset({DUPLICATE_KEY}))
-        pairs = _replace(pairs, "schema_version", self.rng.choice([2, "1", None, 1.5]))
+        pairs = _replace(pairs, "schema_version", self.rng.choice([3, "1", None, 1.5]))
         return Message(
             topic(SITE, station, kind), dumps(pairs).encode(), f"version_{kind}", frozenset({UNKNOWN_SCHEMA_VERSION})
         )

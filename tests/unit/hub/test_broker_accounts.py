@@ -18,12 +18,13 @@ def test_each_station_is_confined_to_its_own_site_and_id(tmp_path: Path) -> None
     accounts.add_station("zwolle-plastic-1", "zwolle")
     rules = accounts.acl().splitlines()
     station = rules[rules.index("user zwolle-plastic-1") :]
-    assert station[:5] == [
+    assert station == [
         "user zwolle-plastic-1",
         "topic write sortcentre/v1/zwolle/zwolle-plastic-1/event",
         "topic write sortcentre/v1/zwolle/zwolle-plastic-1/status",
         "topic write sortcentre/v1/zwolle/zwolle-plastic-1/heartbeat",
         "topic read sortcentre/v1/zwolle/zwolle-plastic-1/config",
+        "topic read sortcentre/v1/zwolle/zwolle-plastic-1/model",
     ]
     # No rule that leaves a level open to every account: patterns substitute only %u and %c, never the site.
     assert not [line for line in rules if line.startswith("pattern") or "+" in line]

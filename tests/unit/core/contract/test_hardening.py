@@ -196,7 +196,7 @@ def event_text(**changes: Any) -> str:
         event_text(suggestion={"label": "pp", "confidence": 0.9, "model_version": "m"}, accepted=True).replace(
             '"confidence": 0.9', '"confidence": 0.1, "confidence": 0.9'
         ),  # in a nested object
-        event_text().replace('"schema_version": 1', '"schema_version": 1, "schema_version": 1'),
+        event_text().replace('"schema_version": 2', '"schema_version": 2, "schema_version": 2'),
         event_text().replace('"seq": 7', '"seq": 7, "seq": "x"'),  # and an invalid value beside it
     ],
 )

@@ -56,7 +56,7 @@ def test_example_payloads_in_docs_are_valid(kind: TopicKind) -> None:
         (b"not json at all", RejectReason.NOT_JSON),
         (b"\xff\xfe\x00", RejectReason.NOT_JSON),
         (b"[1, 2]", RejectReason.NOT_AN_OBJECT),
-        (json.dumps(event_dict(schema_version=2)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
+        (json.dumps(event_dict(schema_version=3)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
         (json.dumps(event_dict(schema_version="1")).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
         (json.dumps(event_dict(schema_version=True)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),
         (json.dumps(event_dict(schema_version=1.0)).encode(), RejectReason.UNKNOWN_SCHEMA_VERSION),

@@ -45,7 +45,7 @@ def test_a_station_not_in_service_is_flagged_once_the_registry_is_in_use(
     assert heard.model_version == "ppocrv4-markings-1"
 
     registry.add("zwolle-plastic-1", "zwolle", "plastic")
-    send_heartbeat(live, "zwolle", "zwolle-plastic-1", model_version="m2")
+    send_heartbeat(live, "zwolle", "zwolle-plastic-1", model_version="m2", config_version="c3")
     status = StationStatus(
         site="zwolle", station="zwolle-plastic-9", state=StationState.ONLINE, since=NOW, software_version="0.7.0"
     )
@@ -53,7 +53,8 @@ def test_a_station_not_in_service_is_flagged_once_the_registry_is_in_use(
     flags = {v.station: v.unregistered for v in live.stations()}
     assert flags == {"zwolle-plastic-1": False, "zwolle-plastic-9": True}
     assert registry.get("zwolle-plastic-9").software_version == "0.7.0"  # type: ignore[union-attr]
-    assert registry.get("zwolle-plastic-1").model_version == "m2"  # type: ignore[union-attr]
+    added = registry.get("zwolle-plastic-1")
+    assert added is not None and (added.model_version, added.config_version) == ("m2", "c3")
     dashboard = board.dashboard(None, None)
     assert {t.station: t.unregistered for t in dashboard.stations} == flags
     [alert] = [a for a in dashboard.alerts if a.kind == "unregistered"]
