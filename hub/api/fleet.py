@@ -1,22 +1,17 @@
-"""The fleet for admins: GET /api/v1/fleet (the station registry with each station's live state) and its page,
-/fleet (docs/fleet.md, section Registry)."""
+"""The fleet for admins: GET /api/v1/fleet, the station registry with each station's live state (docs/fleet.md,
+section Registry). Its page is static (/static/fleet.html, no data of its own), as the login page is."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from core.package_data import data_path
 from hub.api.deps import AdminDep, StateDep
-from hub.auth.web import principal_from_request
 
 router = APIRouter(tags=["fleet"])
-
-PAGE = data_path("hub", "web", "static", "fleet.html")
 
 
 class FleetStationOut(BaseModel):
@@ -57,17 +52,3 @@ def fleet(state: StateDep, _admin: AdminDep) -> FleetOut:
 
 # The same answer at the unversioned path issue 15 names; the docs give the versioned one.
 router.add_api_route("/api/fleet", fleet, include_in_schema=False, response_model=FleetOut)
-
-
-@router.get("/fleet", include_in_schema=False)
-def fleet_page(request: Request) -> Response:
-    """The page for admins; the data comes from /api/v1/fleet, which checks the role itself."""
-    try:
-        principal = principal_from_request(request)
-    except HTTPException as exc:
-        if exc.status_code != 401:
-            raise
-        return RedirectResponse("/login?next=/fleet", status_code=303)
-    if not principal.is_admin:
-        raise HTTPException(403, "admins only")
-    return FileResponse(PAGE)

@@ -60,9 +60,7 @@ def open_fleet(browser: Browser, status: int) -> Iterator[Page]:
 
     def serve(route: Route) -> None:
         path = route.request.url.removeprefix(HUB)
-        if path == "/fleet":
-            route.fulfill(path=str(STATIC / "fleet.html"))
-        elif path.startswith("/static/") and "/" not in path.removeprefix("/static/"):
+        if path.startswith("/static/") and "/" not in path.removeprefix("/static/"):
             route.fulfill(path=str(STATIC / path.removeprefix("/static/")))
         elif path == "/api/v1/fleet":
             body = {"stations": STATIONS} if status == 200 else {"detail": "admins only"}
@@ -75,7 +73,7 @@ def open_fleet(browser: Browser, status: int) -> Iterator[Page]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(f"{HUB}/fleet")
+        page.goto(f"{HUB}/static/fleet.html")
         yield page
         assert not errors, errors
         assert all("/static/pictograms/" in url for url in outside), outside

@@ -491,6 +491,7 @@ async function loadMe() {
     return;
   }
   $("#username").textContent = state.me.username || "";
+  $("#fleet-link").hidden = state.me.role !== "admin"; // the station registry is for admins (GET /api/v1/fleet)
   renderSites();
 }
 

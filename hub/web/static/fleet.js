@@ -80,7 +80,7 @@ async function load() {
   try {
     const answer = await fetch("/api/v1/fleet", { headers: { Accept: "application/json" } });
     if (answer.status === 401) {
-      location.assign("/login?next=/fleet");
+      location.assign("/login?next=/static/fleet.html");
       return;
     }
     if (answer.status === 403) {
