@@ -22,6 +22,7 @@ import hmac
 import logging
 import secrets
 import sqlite3
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.contract.topics import TopicError, check_slug
+from core.processes import ProgramNotFoundError
 from hub.broker_accounts import AccountError, BrokerAccounts, reload_broker
 
 if TYPE_CHECKING:
@@ -278,10 +280,16 @@ class StationRegistry:
         try:
             accounts = BrokerAccounts.read(self.broker_folder)
             password = accounts.add_station(station_id, site)
+            accounts.save_password(station_id)
+            accounts.write_acl()
         except (AccountError, TopicError) as exc:
             raise RegistryError(str(exc)) from None
-        accounts.save_password(station_id)
-        accounts.write_acl()
+        except (
+            OSError,
+            subprocess.CalledProcessError,
+            ProgramNotFoundError,
+        ) as exc:  # mosquitto_passwd missing or failing, a file
+            raise RegistryError(f"could not write the broker's account files in {self.broker_folder}: {exc}") from None
         return password
 
     def retire(self, station_id: str, *, reload: bool = True) -> StationRecord:
@@ -294,10 +302,14 @@ class StationRegistry:
             if self.broker_folder is not None:
                 try:
                     accounts = BrokerAccounts.read(self.broker_folder)
+                    accounts.remove(station_id)
+                    accounts.write_acl()
                 except AccountError as exc:
                     raise RegistryError(str(exc)) from None
-                accounts.remove(station_id)
-                accounts.write_acl()
+                except (OSError, subprocess.CalledProcessError, ProgramNotFoundError) as exc:
+                    raise RegistryError(
+                        f"could not change the broker's account files in {self.broker_folder}: {exc}"
+                    ) from None
             db.execute(
                 "UPDATE stations SET retired_at = COALESCE(retired_at, ?), broker_account = NULL, "
                 "token_sha256 = NULL WHERE id = ?",

@@ -193,6 +193,10 @@ def test_an_acl_not_written_by_sortcentre_is_left_alone(tmp_path: Path, broker: 
     assert registry.get("zwolle-plastic-1") is None  # the transaction rolled back
     with pytest.raises(RegistryError, match="reserved"):
         with_broker(tmp_path, BrokerAccounts(tmp_path / "empty")).add("hub-live", "zwolle", "plastic")
+    (tmp_path / "not-a-folder").write_text("")
+    with pytest.raises(RegistryError, match="could not write the broker's account files"):
+        with_broker(tmp_path, BrokerAccounts(tmp_path / "not-a-folder")).add("zwolle-plastic-1", "zwolle", "plastic")
+    assert registry.get("zwolle-plastic-1") is None
 
 
 def test_reloading_needs_a_mosquitto_pid(tmp_path: Path, broker: BrokerAccounts) -> None:
