@@ -16,6 +16,7 @@ from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
 from hub.feeds.periods import PeriodStore
+from hub.fleet.registry import StationRegistry
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -42,11 +43,13 @@ class Hub:
         # Every thread of the hub reports here; one that dies makes /healthz fail and the process exit.
         self.supervisor = Supervisor(self.metrics)
         self.dead_letters = DeadLetters()
+        self.registry = StationRegistry.from_settings(settings.fleet)
         self.live = LiveStations(
             self.dead_letters,
             self.metrics,
             supervisor=self.supervisor,
             max_stations=settings.dashboard.max_stations,
+            registry=self.registry,
         )
         self.logins = Logins.from_settings(settings.auth)
         self.reference = load_reference(settings.reference_file)
@@ -104,6 +107,7 @@ class Hub:
             periods=self.periods,
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
+            registry=self.registry,
         )
 
     def start(self) -> None:
