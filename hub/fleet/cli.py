@@ -19,7 +19,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from config.hub import HubSettings
-    from hub.fleet.registry import StationRecord, StationRegistry
+    from hub.fleet.registry import RegisteredStation, StationRegistry
 
 stations_app = typer.Typer(
     help="The station registry: add a station (broker account, upload token, config bundle), list, retire.",
@@ -128,7 +128,7 @@ def add_command(
     typer.echo(f"config bundle in {out} ({path.name} and its secrets): copy the folder to {station_dir} on the station")
 
 
-def _registration(record: StationRecord) -> str:
+def _registration(record: RegisteredStation) -> str:
     if record.retired:
         return f"[red]retired {record.retired_at:%Y-%m-%d}[/]"
     if record.unregistered:

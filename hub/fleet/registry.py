@@ -75,7 +75,7 @@ class RegistryError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class StationRecord:
+class RegisteredStation:
     """One station in the registry."""
 
     id: str
@@ -137,9 +137,9 @@ def _version(value: str | None) -> str | None:
     return None if value is None else value[:MAX_VERSION_LENGTH]
 
 
-def _record(row: tuple[Any, ...]) -> StationRecord:
+def _record(row: tuple[Any, ...]) -> RegisteredStation:
     station, site, stream, added, retired, first, last, software, config, model, account = row
-    return StationRecord(
+    return RegisteredStation(
         station,
         site,
         stream,
@@ -156,7 +156,7 @@ def _record(row: tuple[Any, ...]) -> StationRecord:
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
-    record: StationRecord | None  # None: not stored (another site's id, or max_unregistered reached)
+    record: RegisteredStation | None  # None: not stored (another site's id, or max_unregistered reached)
     written: float  # monotonic time of the last write
 
 
@@ -226,13 +226,15 @@ class StationRegistry:
         return datetime.fromtimestamp(self._clock(), UTC).replace(microsecond=0)
 
     @staticmethod
-    def _get(db: sqlite3.Connection, station_id: str) -> StationRecord | None:
+    def _get(db: sqlite3.Connection, station_id: str) -> RegisteredStation | None:
         row = db.execute(f"SELECT {_COLUMNS} FROM stations WHERE id = ?", (station_id,)).fetchone()  # noqa: S608 - our own column list
         return _record(row) if row else None
 
     # --- admin: add, retire, rotate --------------------------------------------------------------------------
 
-    def add(self, station_id: str, site: str, stream: str, *, reload: bool = True) -> tuple[StationRecord, str, str]:
+    def add(
+        self, station_id: str, site: str, stream: str, *, reload: bool = True
+    ) -> tuple[RegisteredStation, str, str]:
         """Add a station (or adopt one heard of, or bring a retired one back): its broker account and ACL entry,
         and an upload token. Returns the record, the broker password and the token: shown once, stored nowhere.
 
@@ -292,7 +294,7 @@ class StationRegistry:
             raise RegistryError(f"could not write the broker's account files in {self.broker_folder}: {exc}") from None
         return password
 
-    def retire(self, station_id: str, *, reload: bool = True) -> StationRecord:
+    def retire(self, station_id: str, *, reload: bool = True) -> RegisteredStation:
         """Take a station out of service: its broker account and ACL entry go (the broker disconnects it on
         reload), its upload token stops working. It stays in the list, marked retired; ``add`` brings it back."""
         with self._db(immediate=True) as db:
@@ -350,16 +352,16 @@ class StationRegistry:
 
     # --- reading -----------------------------------------------------------------------------------------------
 
-    def get(self, station_id: str) -> StationRecord | None:
+    def get(self, station_id: str) -> RegisteredStation | None:
         with self._db() as db:
             return self._get(db, station_id)
 
-    def list(self) -> list[StationRecord]:
+    def list(self) -> list[RegisteredStation]:
         with self._db() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM stations ORDER BY site, id").fetchall()  # noqa: S608
         return [_record(row) for row in rows]
 
-    def station_for_token(self, token: str) -> StationRecord | None:
+    def station_for_token(self, token: str) -> RegisteredStation | None:
         """The station in service this upload token belongs to; None for anything else (a retired station's
         token, a replaced one, a string that is not a token)."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
@@ -386,7 +388,7 @@ class StationRegistry:
         model_version: str | None = None,
         config_version: str | None = None,
         at: datetime | None = None,
-    ) -> StationRecord | None:
+    ) -> RegisteredStation | None:
         """A heartbeat or status from ``site``/``station`` (slugs: the topic was parsed): record its versions and
         when it was last seen. An unknown station gets an entry flagged unregistered. Returns its record, or None
         when it is not stored: its id belongs to a station of another site, or ``max_unregistered`` are kept.
@@ -423,7 +425,7 @@ class StationRegistry:
 
     def _write_seen(
         self, site: str, station: str, software: str | None, model: str | None, config: str | None, when: str
-    ) -> StationRecord | None:
+    ) -> RegisteredStation | None:
         with self._db(lazy_sync=True) as db:
             found = self._get(db, station)
             if found is not None and found.site != site:
@@ -463,7 +465,7 @@ class StationRegistry:
                 )
             return self._get(db, station)
 
-    def flagged(self, record: StationRecord | None) -> bool:
+    def flagged(self, record: RegisteredStation | None) -> bool:
         """Whether the dashboard flags a station the live view heard of (``record``: what ``seen`` returned):
         one not in service here, once an admin has added any station. A hub whose registry has none added yet
         (a new installation, the demo) runs without the registry, and flagging every station would be noise."""
