@@ -15,6 +15,8 @@ from core.transport.mqtt import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
+from hub.captures.tokens import TokenCheck
+from hub.captures.uploads import CaptureUploads, no_tokens
 from hub.feeds.periods import PeriodStore
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
@@ -35,7 +37,8 @@ logger = logging.getLogger(__name__)
 class Hub:
     """Everything but the web server, so tests can run the ingest without uvicorn."""
 
-    def __init__(self, settings: HubSettings) -> None:
+    def __init__(self, settings: HubSettings, *, station_tokens: TokenCheck = no_tokens) -> None:
+        """``station_tokens``: who a capture upload's bearer token belongs to (the station registry's lookup)."""
         self.settings = settings
         self.store = InfluxV1(settings.influx)
         self.metrics = IngestMetrics()
@@ -52,6 +55,7 @@ class Hub:
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
         self.periods = PeriodStore.from_settings(settings.feeds)
+        self.captures = CaptureUploads(settings.captures, station_tokens, self.metrics.registry)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -104,6 +108,7 @@ class Hub:
             periods=self.periods,
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
+            captures=self.captures,
         )
 
     def start(self) -> None:
