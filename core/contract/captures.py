@@ -68,16 +68,9 @@ def max_body_bytes(max_image_bytes: int = MAX_IMAGE_BYTES, max_meta_bytes: int =
     return 4 * math.ceil(max_image_bytes / 3) + max_meta_bytes + BODY_OVERHEAD_BYTES
 
 
-def _feature(value: object) -> object:
-    if isinstance(value, bool):  # JSON true/false must not pass as 1.0/0.0
-        raise ValueError("a feature is a number")
-    return value
-
-
 CaptureId = Annotated[str, Field(pattern=CAPTURE_ID_PATTERN, description="canonical UUID, lower-case")]
-Feature = Annotated[
-    float, BeforeValidator(_feature), Field(ge=-MAX_FEATURE_ABS, le=MAX_FEATURE_ABS, allow_inf_nan=False)
-]
+# Strict: a number, never a string or a boolean that lax parsing would turn into one.
+Feature = Annotated[float, Field(strict=True, ge=-MAX_FEATURE_ABS, le=MAX_FEATURE_ABS, allow_inf_nan=False)]
 
 
 class CaptureMetadata(BaseModel):
