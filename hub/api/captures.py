@@ -30,6 +30,7 @@ REFUSALS: dict[int | str, dict[str, str]] = {
     400: {"description": "not a capture id, a body the contract refuses, or an image that is not a JPEG"},
     401: {"description": "no upload token, or one the hub does not know"},
     403: {"description": "the metadata names another station or site than the token's"},
+    404: {"description": "an id with a character no route takes (a line break): not a capture id either"},
     409: {"description": "a capture with this id is stored with other content"},
     413: {"description": "body over the limit"},
     429: {"description": "too many uploads from this station"},
