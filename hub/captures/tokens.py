@@ -9,6 +9,17 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Uploader(Protocol):
+    """What the endpoint needs to know of the station behind a token (the registry's own record will do)."""
+
+    @property
+    def station(self) -> str: ...
+
+    @property
+    def site(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +29,7 @@ class StationIdentity:
 
 
 # A bearer token -> the station it belongs to, or None for a token nobody issued (or one that was revoked).
-TokenCheck = Callable[[str], StationIdentity | None]
+TokenCheck = Callable[[str], Uploader | None]
 
 
 class StaticTokens:

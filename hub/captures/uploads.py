@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from config.captures import CaptureUploadSettings
 from core.contract.captures import JPEG_MAGIC, CaptureUpload, is_capture_id, max_body_bytes
 from hub.captures.store import CaptureArchive, CaptureConflictError, Stored
-from hub.captures.tokens import StationIdentity, TokenCheck
+from hub.captures.tokens import TokenCheck, Uploader
 from hub.keys.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Accepted:
     stored: Stored
 
 
-def no_tokens(_token: str) -> StationIdentity | None:
+def no_tokens(_token: str) -> Uploader | None:
     """The token check of a hub without a station registry: nobody may upload."""
     return None
 
@@ -113,7 +113,7 @@ class CaptureUploads:
         logger.warning("capture upload from %s refused (%s): %s", who, reason.value, detail)
         return CaptureRefusedError(reason, detail, retry_after_s)
 
-    def identify(self, authorization: str | None, capture_id: str, *, client: str) -> StationIdentity:
+    def identify(self, authorization: str | None, capture_id: str, *, client: str) -> Uploader:
         """The checks that need no body: token, rate and id. Raises CaptureRefusedError."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -133,11 +133,11 @@ class CaptureUploads:
             raise self.refuse(Refusal.BAD_ID, "a capture id is a canonical lower-case UUID", who=who)
         return identity
 
-    def too_large(self, identity: StationIdentity, *, client: str) -> CaptureRefusedError:
+    def too_large(self, identity: Uploader, *, client: str) -> CaptureRefusedError:
         who = f"station {identity.station} ({client})"
         return self.refuse(Refusal.TOO_LARGE, f"upload body over {self.max_body_bytes} bytes", who=who)
 
-    def accept(self, identity: StationIdentity, capture_id: str, body: bytes, *, client: str) -> Accepted:
+    def accept(self, identity: Uploader, capture_id: str, body: bytes, *, client: str) -> Accepted:
         """Validate and store one upload whose body is at most ``max_body_bytes``. Raises CaptureRefusedError;
         blocking (decoding, fsync): call it from a worker thread."""
         who = f"station {identity.station} ({client})"
