@@ -56,18 +56,21 @@ def write_bundle(
     upload_token: str,
     station_dir: Path = DEFAULT_STATION_DIR,
     template: Path | None = None,
+    hub_url: str | None = None,
 ) -> Path:
     """Write the bundle into ``folder`` (made, or empty); returns the station TOML's path. ``mqtt``: host, port
     and TLS of the broker as the station reaches it; the user name and password file are added here."""
     if folder.exists() and any(folder.iterdir()):
         raise BundleError(f"{folder} is not empty: choose a new folder for the station's bundle")
     config: dict[str, Any] = dict(EXAMPLE) if template is None else read_toml(template)
-    for section in ("station", "mqtt"):
-        config.pop(section, None)  # the template's identity and account are another station's
+    for section in ("station", "mqtt", "hub"):
+        config.pop(section, None)  # the template's identity, account and token are another station's
     config["station"] = {"id": station_id, "site": site, "stream": stream}
     config["mqtt"] = {**mqtt, "username": station_id}
     if broker_password:
         config["mqtt"]["password_file"] = str(station_dir / PASSWORD_FILE)
+    if hub_url is not None:  # where captures are uploaded, with the token (docs/fleet.md, "Captures")
+        config["hub"] = {"url": hub_url, "upload_token_file": str(station_dir / TOKEN_FILE)}
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     if broker_password:

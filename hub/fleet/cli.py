@@ -95,6 +95,10 @@ def add_command(
     mqtt_port: Annotated[
         int | None, typer.Option(help="the broker's port for the station (default: mqtt.port)")
     ] = None,
+    hub_url: Annotated[
+        str | None,
+        typer.Option(help="the hub's address as the station reaches it, for capture uploads (none: no [hub] section)"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Add a station: its broker account and ACL entry (broker reloaded), an upload token, and a config bundle
@@ -120,6 +124,7 @@ def add_command(
             upload_token=token,
             station_dir=station_dir,
             template=template,
+            hub_url=hub_url,
         )
         _reload(registry)
     typer.echo(f"added station {record.id} (site {record.site}, stream {stream})")

@@ -60,6 +60,8 @@ def test_add_writes_a_bundle_the_station_loads_list_and_retire(config: Path, tmp
         str(bundle),
         "--mqtt-host",
         "hub.zwolle.local",
+        "--hub-url",
+        "https://hub.zwolle.local",
     )
     assert code == 0, out
     assert "added station zwolle-plastic-1" in out and "reload the broker" in out  # no pid file configured
@@ -70,6 +72,7 @@ def test_add_writes_a_bundle_the_station_loads_list_and_retire(config: Path, tmp
     assert (loaded.mqtt.host, loaded.mqtt.port, loaded.mqtt.username) == ("hub.zwolle.local", 1883, "zwolle-plastic-1")
     assert loaded.mqtt.password_file == str(bundle / PASSWORD_FILE) and loaded.mqtt.password is None
     token = (bundle / TOKEN_FILE).read_text().strip()
+    assert loaded.hub.url == "https://hub.zwolle.local" and loaded.hub.upload_token_file == bundle / TOKEN_FILE
     record = registry(config).station_for_token(token)
     assert record is not None and record.id == "zwolle-plastic-1"
     assert BrokerAccounts.read(tmp_path / "broker").sites == {"zwolle-plastic-1": "zwolle"}
