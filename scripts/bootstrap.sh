@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make demo` and `make test` need and this machine lacks:
 #   1. Debian packages for the real servers: mosquitto, influxdb (influxd) and influxdb-client (influx CLI),
-#      mosquitto-clients for the ingest benchmark, and chromium for the browser tests,
+#      mosquitto-clients for the ingest benchmark, chromium for the browser tests, and the fonts the vision
+#      benchmark renders with,
 #      with apt-get when we are root or have password-less sudo; otherwise it says what to install.
 #   2. A virtual environment in .venv with the project and its development tools.
 # Safe to run again: it only does what is missing.
@@ -19,6 +20,10 @@ have influx || missing+=(influxdb-client)
 have mosquitto_pub || missing+=(mosquitto-clients)
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 have chromium || missing+=(chromium)
+# The vision benchmark renders its second evaluation set in fonts the committed set never used
+# (scripts/render_vision_evalset.py): Debian's DejaVu and Liberation.
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+[ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
