@@ -93,9 +93,11 @@ class CaptureStore:
         site: str | None,
         station: str | None,
         captured_at: datetime,
+        shown: bool | None = None,
     ) -> Path | None:
         """Keep the plate crop of ``frame_bgr`` under ``stream/label``; returns the image path, or None if nothing was
-        kept (consent off, or an error that was logged and counted)."""
+        kept (consent off, or an error that was logged and counted). ``shown``: whether the suggestion was shown
+        (False on a blind check; None without a suggestion)."""
         config = self._config
         if not config.enabled or config.folder is None or config.plate_roi is None:
             return None
@@ -121,6 +123,7 @@ class CaptureStore:
             suggested=suggested,
             accepted=accepted,
             model_version=model_version,
+            shown=shown,
             site=site,
             station=station,
             captured_at=when,

@@ -53,6 +53,9 @@ class CaptureMeta(BaseModel):
     suggested: str | None = None
     accepted: bool | None = None
     model_version: str | None = None
+    # Whether the suggestion was shown to the sorter: False on a blind check, None without a suggestion (and in
+    # sidecars written before blind checks existed). A blind item's label was chosen unprompted.
+    shown: bool | None = None
     site: str | None = None
     station: str | None = None
     captured_at: datetime | None = None

@@ -208,3 +208,28 @@ def test_bad_label_or_roi_outside_the_frame_is_counted(tmp_path: Path) -> None:
     assert put(outside) is None
     assert store.counters.errors == outside.counters.errors == 1
     assert files(tmp_path) == []
+
+
+def test_a_blind_item_is_stored_with_shown_false_and_old_sidecars_still_read(tmp_path: Path) -> None:
+    store = CaptureStore(config(tmp_path), clock=lambda: NOW)
+    stored = store.store(
+        frame(),
+        stream="plastic",
+        label="pet",
+        suggested="pp",
+        accepted=None,
+        model_version="plastic-1",
+        site="zwolle",
+        station="zwolle-plastic-1",
+        captured_at=NOW,
+        shown=False,
+    )
+    assert stored is not None
+    old = tmp_path / "plastic" / "pp" / "old.json"  # a sidecar written before blind checks: no "shown"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text('{"capture_id": "old", "stream": "plastic", "label": "pp", "suggested": "pp", "accepted": true}')
+    cv2.imwrite(str(old.with_suffix(".jpg")), frame(1))
+    found = {s.meta.capture_id: s.meta for s in iter_samples(tmp_path)}
+    [blind] = [m for m in found.values() if m.label == "pet"]
+    assert (blind.shown, blind.accepted, blind.suggested) == (False, None, "pp")
+    assert found["old"].shown is None and found["old"].accepted is True
