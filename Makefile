@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 
 # `python -m` from the checkout, not the `sortcentre` script: the demo and the simulators are development code
 # (firmware_mocks, local_servers) that the package leaves out, found here on the checkout's own path.
+# `make demo DEMO_ARGS=--learning` runs the learning loop's demo (docs/demo.md).
+DEMO_ARGS ?=
 demo: setup
-	$(BIN)/python -m sortcentre demo
+	$(BIN)/python -m sortcentre demo $(DEMO_ARGS)
 
 test: setup lint
 	$(BIN)/python -m pytest

@@ -160,4 +160,13 @@ class VisionConfig(BaseModel):
     mat: MatColour | None = Field(None, description="textile stations: the scale mat's colour, for condition cues")
     grading: GradingRules = Field(default_factory=GradingRules, description="textile grade rules of this site")
     capture: CaptureConfig = Field(default_factory=CaptureConfig, description="keep frames to train the next model")
+    blind_share: float = Field(
+        0.05,
+        ge=0,
+        le=0.5,
+        title="Blind-check share",
+        description="share of items whose suggestion is computed and sent but not shown (chosen at random per "
+        "item), so the sorter chooses unprompted and the hub measures accuracy free of the bias to accept what "
+        "is shown; 0: always show",
+    )
     threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")

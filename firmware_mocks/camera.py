@@ -4,16 +4,26 @@ file as its source).
 
 Each frame shows a grey plate with a coloured item on it, the resin code of its plastic written on it
 (``>PP<``, as moulded into real packaging), and the frame number in a corner, so every frame differs.
+
+For the learning demo (``sortcentre demo --learning``) :class:`ItemCamera` shows instead the item the simulated
+sorter is about to put on the plate: a rendered item whose shape, colour and texture depend on its category, with
+noise in position, size, light and pixels, so that a classifier trained on the captured frames can learn the
+categories. The sorter and the station share nothing but the camera's folder: the sorter writes the frame there
+before it places the item, and the station's camera reads it as it reads any folder source.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
 
 Frame = npt.NDArray[np.uint8]
 
@@ -73,3 +83,150 @@ def make_video(path: Path, count: int, size: tuple[int, int] = (640, 480), fps: 
     finally:
         writer.release()
     return path
+
+
+# The learning camera's looks. Category i of a station has shape i, colour i and texture i (each list cycled), so
+# up to six categories differ in all three and up to 42 in at least one.
+SHAPES = ("disc", "square", "triangle", "bar", "ring", "cross")
+COLOURS: tuple[tuple[int, int, int], ...] = (  # BGR
+    (40, 40, 210),
+    (200, 90, 30),
+    (40, 190, 40),
+    (30, 200, 220),
+    (180, 60, 180),
+    (230, 230, 230),
+    (30, 30, 30),
+)
+TEXTURES = ("plain", "stripes", "checks")
+_T = 0.35  # half the width of a cross's arm
+# The polygon shapes' corners, in units of the item's radius, before the item's turn.
+OUTLINES: dict[str, tuple[tuple[float, float], ...]] = {
+    "square": ((-1, -1), (1, -1), (1, 1), (-1, 1)),
+    "triangle": ((0, -1.2), (1.1, 0.9), (-1.1, 0.9)),
+    "bar": ((-1.3, -0.45), (1.3, -0.45), (1.3, 0.45), (-1.3, 0.45)),
+    "cross": (
+        (-_T, -1),
+        (_T, -1),
+        (_T, -_T),
+        (1, -_T),
+        (1, _T),
+        (_T, _T),
+        (_T, 1),
+        (-_T, 1),
+        (-_T, _T),
+        (-1, _T),
+        (-1, -_T),
+        (-_T, -_T),
+    ),
+}
+# Where the item lies: inside the demo stations' camera crop (120, 60, 400, 360) of a 640x480 frame.
+PLATE_REGION = (150, 90, 340, 300)
+ITEM_FRAME = "plate.jpg"
+
+
+def _noise(rng: np.random.Generator, shape: tuple[int, ...]) -> npt.NDArray[np.float32]:
+    """Sensor noise, about 6 grey levels either way: uniform integers, several times faster to draw than normal."""
+    return (rng.integers(-10, 11, shape, np.int16)).astype(np.float32)
+
+
+def draw_plate(rng: np.random.Generator, size: tuple[int, int] = (640, 480)) -> Frame:
+    """An empty plate under varying light, with sensor noise (BGR, ``size`` is width x height)."""
+    width, height = size
+    light = rng.uniform(0.8, 1.15)
+    frame = np.full((height, width, 3), 60.0, np.float32)
+    margin_x, margin_y = width // 10, height // 10
+    frame[margin_y : height - margin_y, margin_x : width - margin_x] = PLATE_GREY
+    frame = frame * np.float32(light) + _noise(rng, frame.shape)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def draw_item(category: int, rng: np.random.Generator, size: tuple[int, int] = (640, 480)) -> Frame:
+    """The plate with an item of the station's ``category``-th category on it: its shape, colour and texture
+    come from the category, its position, size, turn, light, colour shade and pixel noise from ``rng``."""
+    width, height = size
+    light = rng.uniform(0.8, 1.15)
+    frame = np.full((height, width, 3), 60.0, np.float32)
+    margin_x, margin_y = width // 10, height // 10
+    frame[margin_y : height - margin_y, margin_x : width - margin_x] = PLATE_GREY
+    left, top, region_w, region_h = (
+        PLATE_REGION[0] * width // 640,
+        PLATE_REGION[1] * height // 480,
+        PLATE_REGION[2] * width // 640,
+        PLATE_REGION[3] * height // 480,
+    )
+    r = int(rng.integers(min(region_w, region_h) // 6, min(region_w, region_h) // 3))
+    cx = int(rng.integers(left + r, left + region_w - r))
+    cy = int(rng.integers(top + r, top + region_h - r))
+    mask = np.zeros((height, width), np.uint8)
+    shape = SHAPES[category % len(SHAPES)]
+    angle = rng.uniform(0, np.pi)
+    if shape == "disc":
+        cv2.circle(mask, (cx, cy), r, 255, -1)
+    elif shape == "ring":
+        cv2.circle(mask, (cx, cy), r, 255, -1)
+        cv2.circle(mask, (cx, cy), r // 2, 0, -1)
+    else:
+        corners = OUTLINES[shape]
+        cos, sin = np.cos(angle), np.sin(angle)
+        points = np.array([(cx + r * (x * cos - y * sin), cy + r * (x * sin + y * cos)) for x, y in corners])
+        cv2.fillPoly(mask, [points.round().astype(np.int32)], 255)
+    colour = np.clip(np.array(COLOURS[category % len(COLOURS)], float) + rng.integers(-20, 21, 3), 0, 255)
+    texture = TEXTURES[category % len(TEXTURES)]
+    # Paint only the item's box (the outlines reach at most 1.4 radii from the centre): a whole frame is slow.
+    x0, y0 = max(cx - 3 * r // 2, 0), max(cy - 3 * r // 2, 0)
+    x1, y1 = min(cx + 3 * r // 2 + 1, width), min(cy + 3 * r // 2 + 1, height)
+    yy, xx = np.ogrid[y0:y1, x0:x1]
+    if texture == "stripes":
+        pattern = ((xx * np.cos(angle) + yy * np.sin(angle)) // 9 % 2).astype(bool)
+    elif texture == "checks":
+        pattern = ((yy // 10 + xx // 10) % 2).astype(bool)
+    else:
+        pattern = np.ones((y1 - y0, x1 - x0), bool)
+    item = mask[y0:y1, x0:x1] > 0
+    box = frame[y0:y1, x0:x1]
+    box[item & pattern] = colour
+    box[item & ~pattern] = colour * 0.45
+    frame = frame * np.float32(light) + _noise(rng, frame.shape)
+    return np.asarray(cv2.GaussianBlur(np.clip(frame, 0, 255).astype(np.uint8), (3, 3), 0), np.uint8)
+
+
+class ItemCamera:
+    """The learning demo's camera: one image in ``folder`` (a station's folder camera source), replaced atomically
+    by the item that is about to land on the plate, and by an empty plate when it is taken off.
+
+    The station's camera lists the folder again after each image, so it sees a new one within a frame (``sim_fps``);
+    the sorter writes before it places the item, and the station takes its frame ``frame_delay_s`` after the weight
+    rises, so the frame the station suggests from, and captures, shows that item."""
+
+    def __init__(
+        self, folder: Path, categories: Sequence[str], seed: int | None = None, size: tuple[int, int] = (640, 480)
+    ) -> None:
+        self.folder = folder
+        self.size = size
+        self._index = {category: i for i, category in enumerate(categories)}
+        self._rng = np.random.default_rng(seed)
+        folder.mkdir(parents=True, exist_ok=True)
+        others = [p.name for p in folder.iterdir() if p.name != ITEM_FRAME and not p.name.startswith(".")]
+        if others:
+            # The station's camera would cycle through them too, and show other items than the one on the plate.
+            logger.warning(
+                "camera folder %s holds %d other files besides %s: frames will mix", folder, len(others), ITEM_FRAME
+            )
+        self.clear()
+
+    def show(self, category: str) -> None:
+        """The item of ``category`` (a station category id) is about to land on the plate."""
+        self._write(draw_item(self._index[category], self._rng, self.size))
+
+    def clear(self) -> None:
+        """The plate is empty."""
+        self._write(draw_plate(self._rng, self.size))
+
+    def _write(self, frame: Frame) -> None:
+        ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        if not ok:
+            raise OSError(f"cannot encode a {frame.shape} frame")
+        # A dot name without an image suffix: the station's camera never lists the half-written file.
+        partial = self.folder / f".{ITEM_FRAME}.partial"
+        partial.write_bytes(encoded.tobytes())
+        partial.replace(self.folder / ITEM_FRAME)

@@ -163,11 +163,20 @@ def sim(
     seed: Annotated[int | None, typer.Option(help="random seed for weights and choices")] = None,
     garbage_rate: Annotated[float, typer.Option(help="share of scale replies preceded by line noise")] = 0.0,
     sorter: Annotated[bool, typer.Option(help="run a simulated sorter (off: hardware only)")] = True,
+    learning: Annotated[
+        bool,
+        typer.Option(
+            "--learning",
+            help="the station's camera folder shows the item the sorter is about to place, its look depending on "
+            "its category (for training a classifier on the captures)",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a station's hardware on pseudo-terminals (MT-SICS scale, button board) and a sorter."""
     from config.station import StationConfig
 
     with _from_checkout():
+        from firmware_mocks.camera import ItemCamera
         from firmware_mocks.sorter import SimulatedSorter, StationRig
 
     try:
@@ -175,8 +184,14 @@ def sim(
     except ConfigError as exc:
         raise _fail(exc) from None
     _logs(f"sim[{station_config.station.id}]")
+    camera = None
+    if learning:
+        source = station_config.camera.source
+        if source is None or source.isdigit() or "://" in source or Path(source).is_file():
+            raise _fail(ValueError(f"--learning needs a camera folder as the station's camera source, not {source!r}"))
+        camera = ItemCamera(Path(source), [c.id for c in station_config.categories], seed=seed)
     rig = StationRig(station_config, seed=seed, garbage_rate=garbage_rate).start()
-    person = SimulatedSorter(rig, seed=seed).start() if sorter else None
+    person = SimulatedSorter(rig, seed=seed, camera=camera).start() if sorter else None
     typer.echo(f"scale on {rig.scale.path} -> {rig.scale.port.device}; buttons on {rig.buttons.path}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -194,6 +209,13 @@ def demo(
     mqtt_port: Annotated[int, typer.Option(help="Mosquitto port (0: a free one)")] = 0,
     influx_port: Annotated[int, typer.Option(help="InfluxDB port (0: a free one)")] = 0,
     duration: Annotated[float, typer.Option(help="stop after this many seconds (0: run until Ctrl-C)")] = 0,
+    learning: Annotated[
+        bool,
+        typer.Option(
+            "--learning",
+            help="capture consent on and cameras that show each item's category, for the learning loop (docs/demo.md)",
+        ),
+    ] = False,
 ) -> None:
     """Run everything on this machine: Mosquitto, InfluxDB, the hub and three simulated stations."""
     with _from_checkout():
@@ -206,5 +228,6 @@ def demo(
         mqtt_port=mqtt_port or None,
         influx_port=influx_port or None,
         duration_s=duration,
+        learning=learning,
     )
     raise typer.Exit(Demo(settings).run())

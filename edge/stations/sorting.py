@@ -4,6 +4,7 @@ States (docs/station.md has the diagram)::
 
     IDLE --weight above minimum--> WEIGHING --stable--> READY (suggestion lit)
     READY --category or confirm key--> DONE (event journaled) --plate empty--> IDLE
+        (on a blind check, edge/stations/blind.py, READY lights nothing: the suggestion is only journaled)
     WEIGHING --plate empty before stable--> IDLE;  READY --plate empty without a press--> IDLE
         (nothing recorded, or an 'unsorted' event when ``unpressed = "unsorted"``)
     any state --undo key--> an undo event for the last event, within the undo window
@@ -34,6 +35,7 @@ from edge.stations.agent_view import (
     LastEvent,
     Phase,
 )
+from edge.stations.blind import BlindChecks
 from edge.stations.buttons import ButtonEvent
 from edge.stations.buttons.presses import LONG_SUFFIX
 from edge.stations.parts import StationParts
@@ -50,7 +52,13 @@ ContractRefused = Callable[[str, ValidationError], None]
 
 
 class SortingMachine:
-    def __init__(self, parts: StationParts, publisher: Publisher, contract_refused: ContractRefused) -> None:
+    def __init__(
+        self,
+        parts: StationParts,
+        publisher: Publisher,
+        contract_refused: ContractRefused,
+        blind: BlindChecks | None = None,
+    ) -> None:
         self._parts = parts
         self.config = parts.config
         self._ident = parts.config.station
@@ -58,6 +66,9 @@ class SortingMachine:
         self._contract_refused = contract_refused
         self._awaiting_suggestion = False
         self._stable_weight_kg = 0.0
+        self.blind = blind if blind is not None else BlindChecks()
+        # A blind check's suggestion (shown=False): journaled with the event, never in the view nor on a button.
+        self._hidden: Suggestion | None = None
         # Press-to-committed times of the latest events, for benchmarks and the log.
         self.latencies: deque[float] = deque(maxlen=100_000)
 
@@ -90,6 +101,7 @@ class SortingMachine:
     def _to_idle(self) -> None:
         self._parts.view.change(phase=Phase.IDLE, suggestion=None, refused=None)
         self._awaiting_suggestion = False
+        self._hidden = None
         if self._parts.vision is not None:
             self._parts.vision.cancel()
         self._parts.buttons.all_off()
@@ -107,6 +119,7 @@ class SortingMachine:
         """Remember the stable weight and light the suggested category (no suggester: the sorter chooses)."""
         self._stable_weight_kg = round(self._parts.view.current.weight.weight_kg, 3)
         self._parts.view.change(phase=Phase.READY, suggestion=None)
+        self._hidden = None
         self._awaiting_suggestion = self._parts.vision is not None
         self.check_suggestion()
 
@@ -123,6 +136,16 @@ class SortingMachine:
         category = next((c for c in self.config.categories if c.id == suggestion.label), None)
         if category is None:
             logger.warning("suggestion %s is not a category of this station; not shown", suggestion.label)
+            return
+        # The share is read per item from the config the machine holds now, so a changed setting counts at once.
+        if self.blind.draw(self.config.vision.blind_share):
+            self._hidden = Suggestion(
+                label=suggestion.label,
+                confidence=suggestion.confidence,
+                model_version=suggestion.model_version,
+                shown=False,
+            )
+            logger.info("blind check: suggestion %s not shown", suggestion.label)
             return
         self._parts.view.change(suggestion=suggestion)
         self._parts.buttons.set_led(category.key, True)
@@ -175,7 +198,7 @@ class SortingMachine:
         if weight_kg > MAX_WEIGHT_KG:
             self._refuse(REFUSED_TOO_HEAVY, "item of %.1f kg refused: over %.0f kg", weight_kg, MAX_WEIGHT_KG)
             return
-        suggestion = self.suggestion
+        suggestion = self.suggestion or self._hidden
         built: list[SortingEvent] = []
 
         def build(seq: int) -> tuple[str, bytes]:

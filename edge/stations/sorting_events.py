@@ -23,7 +23,8 @@ def sorted_event(
     suggestion: Suggestion | None,
 ) -> SortingEvent:
     """An item sorted into ``category``. It was *accepted* when the sorter chose the suggested label (confirm key
-    or the suggestion's own category key); with no suggestion there was nothing to accept (None)."""
+    or the suggestion's own category key); with no suggestion, or one not shown (a blind check), there was
+    nothing to accept (None)."""
     return SortingEvent(
         type=EventType.SORTED,
         event_id=uuid7(),
@@ -33,7 +34,7 @@ def sorted_event(
         category=category,
         weight_kg=weight_kg,
         suggestion=suggestion,
-        accepted=None if suggestion is None else suggestion.label == category,
+        accepted=None if suggestion is None or not suggestion.shown else suggestion.label == category,
         seq=seq,
         boot_id=boot_id,
         station_time=now_utc_ms(),

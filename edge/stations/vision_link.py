@@ -131,6 +131,7 @@ class CameraVision:
                 suggested=suggestion.label if suggestion else None,
                 accepted=accepted,
                 model_version=suggestion.model_version if suggestion else None,
+                shown=suggestion.shown if suggestion else None,
                 site=self._site,
                 station=self._station,
                 captured_at=datetime.now(UTC),

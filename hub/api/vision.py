@@ -1,5 +1,6 @@
 """GET /api/v1/vision/agreement: how often sorters took the vision suggestion, per model version and suggested
-label, what it was corrected to, and the share of items without one (definitions: docs/dashboard.md)."""
+label, what it was corrected to, and the share of items without one; beside it the blind accuracy, from the
+items whose suggestion was not shown (definitions: docs/dashboard.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import StateDep, UserDep
 from hub.api.errors import STORE_ERRORS, store_error
-from hub.storage.agreement import PERIODS, Agreement, agreement
+from hub.storage.agreement import PERIODS, Agreement, Count, ModelAgreement, agreement
 from hub.storage.influx_v1 import InfluxError
 from hub.storage.throughput import Period
 
@@ -26,9 +27,12 @@ class ShareOut(BaseModel):
 
 class CategoryAgreementOut(BaseModel):
     category: str  # the suggested label
-    items: int
+    items: int  # shown suggestions
     accepted: int
-    accepted_share: float
+    accepted_share: float  # shown acceptance: accepted / items
+    blind_items: int = 0  # blind checks: the suggestion computed but not shown
+    blind_correct: int = 0  # of those, the sorter chose the suggested label unprompted
+    blind_accuracy: float = 0.0  # blind_correct / blind_items (0 without blind items)
 
 
 class ConfusionOut(BaseModel):
@@ -39,11 +43,14 @@ class ConfusionOut(BaseModel):
 
 class ModelAgreementOut(BaseModel):
     model_version: str
-    items: int
+    items: int  # shown suggestions
     accepted: int
-    accepted_share: float
-    categories: list[CategoryAgreementOut]
-    confusion: list[ConfusionOut]
+    accepted_share: float  # shown acceptance
+    blind_items: int = 0
+    blind_correct: int = 0
+    blind_accuracy: float = 0.0
+    categories: list[CategoryAgreementOut]  # every label suggested, shown or blind
+    confusion: list[ConfusionOut]  # shown suggestions
 
 
 class AgreementOut(BaseModel):
@@ -53,6 +60,28 @@ class AgreementOut(BaseModel):
     total_items: int
     no_suggestion: ShareOut
     models: list[ModelAgreementOut]
+
+
+def _categories(model: ModelAgreement) -> list[CategoryAgreementOut]:
+    """Shown and blind counts side by side per suggested label, the most suggested label first."""
+    none = Count(0, 0)
+    shown, blind = dict(model.categories), dict(model.blind_categories)
+    labels = sorted(shown.keys() | blind.keys(), key=lambda label: (-shown.get(label, none).items, label))
+    out = []
+    for label in labels:
+        s, b = shown.get(label, none), blind.get(label, none)
+        out.append(
+            CategoryAgreementOut(
+                category=label,
+                items=s.items,
+                accepted=s.accepted,
+                accepted_share=s.accepted_share,
+                blind_items=b.items,
+                blind_correct=b.accepted,
+                blind_accuracy=b.accepted_share,
+            )
+        )
+    return out
 
 
 def as_json(found: Agreement) -> AgreementOut:
@@ -68,12 +97,10 @@ def as_json(found: Agreement) -> AgreementOut:
                 items=m.total.items,
                 accepted=m.total.accepted,
                 accepted_share=m.total.accepted_share,
-                categories=[
-                    CategoryAgreementOut(
-                        category=label, items=c.items, accepted=c.accepted, accepted_share=c.accepted_share
-                    )
-                    for label, c in m.categories
-                ],
+                blind_items=m.blind.items,
+                blind_correct=m.blind.accepted,
+                blind_accuracy=m.blind.accepted_share,
+                categories=_categories(m),
                 confusion=[ConfusionOut(suggested=s, chosen=c, items=n) for s, c, n in m.confusion],
             )
             for m in found.models

@@ -7,6 +7,10 @@ on the same point instead of adding one:
 * tags: site, station, stream, category, type (bounded sets: no event id or sequence number as a tag), and
   for an event with a vision suggestion also model_version and suggested (so agreement can be counted with
   GROUP BY: InfluxQL cannot group by fields). They come from the event too, so identity still holds;
+* on a blind check (the suggestion computed but not shown) also ``shown`` = ``false``, and no ``accepted`` field
+  (nothing was offered to accept). A shown suggestion has no ``shown`` tag, as before blind checks existed, so
+  points written earlier read as shown and an event stored before the upgrade and redelivered after it lands on
+  the same point;
 * timestamp: the station time in whole milliseconds, times 10^6, plus ``seq mod 10^6`` in the nanosecond
   digits. The sequence number is unique per station, so two events of one station in the same millisecond
   still get two points (unless a station made a million events in one millisecond).
@@ -61,7 +65,8 @@ def event_fields(event: SortingEvent) -> tuple[dict[str, str], dict[str, FieldVa
     }
     if event.suggestion is not None:
         fields["confidence"] = event.suggestion.confidence
-        fields["accepted"] = bool(event.accepted)
+        if event.suggestion.shown:
+            fields["accepted"] = bool(event.accepted)
     if event.undoes is not None:
         fields["undoes"] = str(event.undoes)
     tags = {
@@ -74,6 +79,8 @@ def event_fields(event: SortingEvent) -> tuple[dict[str, str], dict[str, FieldVa
     if event.suggestion is not None:
         tags["model_version"] = tag_value(event.suggestion.model_version)
         tags["suggested"] = event.suggestion.label
+        if not event.suggestion.shown:
+            tags["shown"] = "false"
     return tags, fields
 
 
@@ -91,6 +98,7 @@ def event_line(event: SortingEvent) -> str:
     sorted order, as the generic serializer does; tests/unit/hub/storage/test_points.py checks both agree."""
     sign = -1 if event.type is EventType.UNDO else 1
     suggestion = event.suggestion
+    shown = ""
     if suggestion is None:
         version = ""
         suggested = ""
@@ -99,11 +107,15 @@ def event_line(event: SortingEvent) -> str:
     else:
         version = f",model_version={tag_value(suggestion.model_version).translate(_KEY)}"
         suggested = f",suggested={suggestion.label}"
-        accepted = f"accepted={'true' if event.accepted else 'false'},"
         confidence = f"confidence={suggestion.confidence!r},"
+        if suggestion.shown:
+            accepted = f"accepted={'true' if event.accepted else 'false'},"
+        else:
+            accepted = ""
+            shown = ",shown=false"
     undoes = "" if event.undoes is None else f',undoes="{event.undoes}"'
     return (
-        f"{MEASUREMENT},category={event.category}{version},site={event.site},station={event.station},"
+        f"{MEASUREMENT},category={event.category}{version}{shown},site={event.site},station={event.station},"
         f"stream={event.stream}{suggested},type={event.type.value} "
         f'{accepted}boot_id="{event.boot_id}",{confidence}event_id="{event.event_id}",items={sign}i,'
         f"seq={event.seq}i{undoes},weight_g={sign * grams(event.weight_kg)}i "

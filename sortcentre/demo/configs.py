@@ -11,7 +11,7 @@ from typing import Any
 
 import tomli_w
 
-from firmware_mocks.camera import make_frames_folder
+from firmware_mocks.camera import ItemCamera, make_frames_folder
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER
 from local_servers import InfluxServer
 from local_servers.process import free_port
@@ -37,30 +37,45 @@ def configs_dir(var: Path) -> Path:
     return folder
 
 
-def station_configs(var: Path, mqtt_port: int) -> list[dict[str, Any]]:
-    """The demo's station configs, with this run's ports and paths filled in."""
+# The demo cameras' crop of their 640x480 frames; the learning demo keeps all of it (the capture's plate_roi is
+# taken from the cropped frame), and its rendered items lie inside it.
+CAMERA_CROP = (120, 60, 400, 360)
+
+
+def station_configs(var: Path, mqtt_port: int, learning: bool = False) -> list[dict[str, Any]]:
+    """The demo's station configs, with this run's ports and paths filled in. ``learning``: capture consent on
+    (frames kept under the station's folder) and a camera folder of its own that the simulated sorter fills
+    with the item it places (firmware_mocks.camera.ItemCamera)."""
     spec = demo_spec()
     configs = []
     for entry in spec["station"]:
         home = var / "stations" / entry["id"]
-        configs.append(
-            {
-                "station": {"id": entry["id"], "site": entry["site"], "stream": entry["stream"]},
-                "categories": spec["categories"][entry["categories"]],
-                "scale": {"driver": "mt-sics", "port": str(home / "scale")},
-                "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
-                "mqtt": {
-                    "host": "127.0.0.1",
-                    "port": mqtt_port,
-                    "username": entry["id"],
-                    "password_file": str(broker_secrets(var) / entry["id"]),
-                },
-                "journal": {"path": str(home / "journal.sqlite")},
-                "kiosk": {"port": free_port()},
-                "camera": {"source": str(home / "camera"), "crop": [120, 60, 400, 360]},
-                "heartbeat_s": 2.0,
+        config: dict[str, Any] = {
+            "station": {"id": entry["id"], "site": entry["site"], "stream": entry["stream"]},
+            "categories": spec["categories"][entry["categories"]],
+            "scale": {"driver": "mt-sics", "port": str(home / "scale")},
+            "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
+            "mqtt": {
+                "host": "127.0.0.1",
+                "port": mqtt_port,
+                "username": entry["id"],
+                "password_file": str(broker_secrets(var) / entry["id"]),
+            },
+            "journal": {"path": str(home / "journal.sqlite")},
+            "kiosk": {"port": free_port()},
+            "camera": {"source": str(home / "camera"), "crop": list(CAMERA_CROP)},
+            "heartbeat_s": 2.0,
+        }
+        if learning:
+            config["camera"]["source"] = str(home / "camera-learning")
+            config["vision"] = {
+                "capture": {
+                    "enabled": True,
+                    "folder": str(home / "captures"),
+                    "plate_roi": [0, 0, CAMERA_CROP[2], CAMERA_CROP[3]],
+                }
             }
-        )
+        configs.append(config)
     return configs
 
 
@@ -71,12 +86,15 @@ class StationFile:
     kiosk: str  # the sorter's screen
 
 
-def write_station_configs(var: Path, mqtt_port: int) -> list[StationFile]:
-    """Each station's config file, and a stand-in camera (a folder of generated frames) where it has none."""
+def write_station_configs(var: Path, mqtt_port: int, learning: bool = False) -> list[StationFile]:
+    """Each station's config file, and a stand-in camera (a folder of generated frames) where it has none; in
+    the learning demo an empty plate, which the simulated sorter replaces with each item it places."""
     written = []
-    for index, config in enumerate(station_configs(var, mqtt_port)):
+    for index, config in enumerate(station_configs(var, mqtt_port, learning)):
         camera = Path(config["camera"]["source"])
-        if not camera.exists():
+        if learning:
+            ItemCamera(camera, [c["id"] for c in config["categories"]], seed=index)
+        elif not camera.exists():
             make_frames_folder(camera, 20, seed=index)
         station = config["station"]["id"]
         path = configs_dir(var) / f"{station}.toml"

@@ -40,6 +40,7 @@ class DemoSettings:
     influx_port: int | None = None
     duration_s: float = 0.0
     log_level: str = "info"
+    learning: bool = False  # capture consent on, cameras showing each item's category (docs/demo.md)
 
 
 class Demo:
@@ -80,9 +81,10 @@ class Demo:
         hub_log = self.var / "logs" / "hub.log"
         hub_log_start = hub_log.stat().st_size if hub_log.exists() else 0
         hub = self.children.spawn("hub", "hub", "--config", str(hub_config))
-        files = write_station_configs(self.var, self.mosquitto.port)
+        files = write_station_configs(self.var, self.mosquitto.port, self.s.learning)
+        learning = ["--learning"] if self.s.learning else []
         for file in files:
-            self.children.spawn(f"sim-{file.station}", "sim", "--config", str(file.path))
+            self.children.spawn(f"sim-{file.station}", "sim", "--config", str(file.path), *learning)
             self.children.spawn(f"station-{file.station}", "station", "--config", str(file.path))
         stations = [file.station for file in files]
         problem = self.status.wait_for_hub(hub, HUB_START_S, self._stop)

@@ -274,9 +274,28 @@ def agreement(period: str) -> dict[str, Any]:
                 "items": 1200,
                 "accepted": 990,
                 "accepted_share": 0.825,
+                "blind_items": 60,
+                "blind_correct": 39,
+                "blind_accuracy": 0.65,
                 "categories": [
-                    {"category": "pp", "items": 700, "accepted": 650, "accepted_share": 650 / 700},
-                    {"category": "pet", "items": 500, "accepted": 340, "accepted_share": 0.68},
+                    {
+                        "category": "pp",
+                        "items": 700,
+                        "accepted": 650,
+                        "accepted_share": 650 / 700,
+                        "blind_items": 40,
+                        "blind_correct": 30,
+                        "blind_accuracy": 0.75,
+                    },
+                    {
+                        "category": "pet",
+                        "items": 500,
+                        "accepted": 340,
+                        "accepted_share": 0.68,
+                        "blind_items": 20,
+                        "blind_correct": 9,
+                        "blind_accuracy": 0.45,
+                    },
                 ],
                 "confusion": [
                     {"suggested": "pp", "chosen": "pp", "items": 650},
@@ -728,6 +747,13 @@ def test_vision_view_shows_acceptance_and_the_confusion_matrix(page: Page, fake:
     expect(page.locator('#vision-summary [data-field="no_suggestion"]')).to_have_text("20%")
     expect(page.locator('#vision-summary [data-field="total_items"]')).to_have_text("1.500")
     expect(model.locator('[data-field="categories"] tr[data-category="pet"]')).to_contain_text("68%")
+    # Blind checks beside the shown acceptance, each with the items behind it.
+    expect(model.locator('.stat [data-field="blind_accuracy"]')).to_have_text("65%")
+    expect(model.locator('.stat [data-field="blind_items"]')).to_have_text("60 blinde controles")
+    expect(model.locator('.stat [data-field="items"]')).to_have_text("1.200 getoonde suggesties")
+    pet = model.locator('[data-field="categories"] tr[data-category="pet"]')
+    expect(pet.locator('[data-field="blind_items"]')).to_have_text("20")
+    expect(pet.locator('[data-field="blind_accuracy"]')).to_have_text("45%")
 
     matrix = model.locator('[data-field="confusion"]')
     # Rows: what was suggested; columns: what was chosen, in the rows' order first so accepted cells are diagonal.

@@ -360,14 +360,16 @@ def test_vision_agreement_counts(hub: Hub, station: MqttClient) -> None:
     assert body["total_items"] == 7
     assert body["no_suggestion"] == {"items": 2, "share": round(2 / 7, 4)}
     m2, old = body["models"]
+    no_blind = {"blind_items": 0, "blind_correct": 0, "blind_accuracy": 0.0}
     assert m2 == {
         "model_version": "m2",
         "items": 4,
         "accepted": 3,
         "accepted_share": 0.75,
+        **no_blind,
         "categories": [
-            {"category": "pp", "items": 3, "accepted": 2, "accepted_share": 0.6667},
-            {"category": "pet", "items": 1, "accepted": 1, "accepted_share": 1.0},
+            {"category": "pp", "items": 3, "accepted": 2, "accepted_share": 0.6667, **no_blind},
+            {"category": "pet", "items": 1, "accepted": 1, "accepted_share": 1.0, **no_blind},
         ],
         "confusion": [
             {"suggested": "pp", "chosen": "pp", "items": 2},
@@ -389,3 +391,79 @@ def test_vision_agreement_counts(hub: Hub, station: MqttClient) -> None:
     assert sam.get("/api/v1/vision/agreement", params={"site": OM}).status_code == 403
     year = sam.get("/api/v1/vision/agreement", params={"period": "year"})
     assert year.status_code == 400 and "at most a month" in year.json()["detail"]
+
+
+def test_vision_agreement_shows_shown_acceptance_and_blind_accuracy_per_model_and_label(
+    hub: Hub, station: MqttClient
+) -> None:
+    """Blind checks through the real broker and InfluxDB: per model version and suggested label, the acceptance
+    of shown suggestions and the accuracy on blind items (suggestion not shown), each with its item count."""
+    site = unique("blind")
+    name = f"{site}-plastic-1"
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=20)
+    seq = iter(range(1, 100))
+
+    def item(label: str, chosen: str, version: str, *, shown: bool, **kw: Any) -> SortingEvent:
+        suggestion = Suggestion(label=label, confidence=0.7, model_version=version, shown=shown)
+        accepted = (label == chosen) if shown else None
+        return make_event(
+            next(seq),
+            site=site,
+            station=name,
+            category=chosen,
+            suggestion=suggestion,
+            accepted=accepted,
+            when=when,
+            **kw,
+        )
+
+    undone = item("pp", "pet", "v2", shown=False)
+    events = [
+        # v1: sorters take 9 of 10 shown suggestions, but the hidden one is right on 1 of 4 blind items.
+        *[item("pp", "pp", "v1", shown=True) for _ in range(9)],
+        item("pp", "pet", "v1", shown=True),
+        item("pp", "pp", "v1", shown=False),
+        *[item("pp", "pet", "v1", shown=False) for _ in range(3)],
+        # v2: 4 of 5 shown taken; blind: right on 2 of 2 pp and 1 of 1 pet.
+        *[item("pp", "pp", "v2", shown=True) for _ in range(4)],
+        item("pet", "pp", "v2", shown=True),
+        item("pp", "pp", "v2", shown=False),
+        item("pp", "pp", "v2", shown=False),
+        item("pet", "pet", "v2", shown=False),
+        undone,
+        make_event(
+            next(seq),
+            site=site,
+            station=name,
+            category="pet",
+            suggestion=undone.suggestion,
+            accepted=None,
+            when=when,
+            undoes=undone.event_id,
+        ),
+        make_event(next(seq), site=site, station=name, category="pp", when=when),  # no suggestion
+    ]
+    send(station, *events)
+    assert wait_until(lambda: stored_count(hub) == len(events), 20)
+    body = api_as(hub, ADMIN).get("/api/v1/vision/agreement", params={"site": site}).json()
+    assert body["total_items"] == len(events) - 2 and body["no_suggestion"]["items"] == 1
+    v1, v2 = body["models"]
+    assert (v1["model_version"], v1["items"], v1["accepted"], v1["accepted_share"]) == ("v1", 10, 9, 0.9)
+    assert (v1["blind_items"], v1["blind_correct"], v1["blind_accuracy"]) == (4, 1, 0.25)
+    assert (v2["model_version"], v2["items"], v2["accepted_share"], v2["blind_items"], v2["blind_accuracy"]) == (
+        "v2",
+        5,
+        0.8,
+        3,
+        1.0,
+    )
+    per_label = {
+        c["category"]: (c["items"], c["accepted_share"], c["blind_items"], c["blind_accuracy"])
+        for c in v2["categories"]
+    }
+    assert per_label == {"pp": (4, 1.0, 2, 1.0), "pet": (1, 0.0, 1, 1.0)}
+    # The confusion matrix stays that of shown suggestions.
+    assert v1["confusion"] == [
+        {"suggested": "pp", "chosen": "pp", "items": 9},
+        {"suggested": "pp", "chosen": "pet", "items": 1},
+    ]

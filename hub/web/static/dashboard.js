@@ -754,6 +754,11 @@ function confusionTable(model) {
       }))))));
 }
 
+// A blind accuracy over no blind items is unknown, not 0%.
+function blindShare(counts) {
+  return counts.blind_items ? percent(counts.blind_accuracy) : "–";
+}
+
 function renderVision() {
   const data = state.data.vision;
   const summary = $("#vision-summary");
@@ -775,20 +780,28 @@ function renderVision() {
   models.replaceChildren(...data.models.map((model) => el("section", { class: "model", "data-model": model.model_version },
     el("h3", {}, `${t("modelVersion")} ${model.model_version}`),
     el("div", { class: "summary" },
-      stat("accepted_share", percent(model.accepted_share), t("accepted")),
-      stat("items", number(model.items), t("itemsHeading"))),
+      stat("accepted_share", percent(model.accepted_share), t("accepted"),
+        el("span", { class: "stat-extra", "data-field": "items" }, `${number(model.items)} ${t("shownItems")}`)),
+      // Blind checks: the suggestion was computed but not shown, so the sorter chose unprompted (docs/fleet.md).
+      stat("blind_accuracy", blindShare(model), t("blindAccuracy"),
+        el("span", { class: "stat-extra", "data-field": "blind_items" }, `${number(model.blind_items || 0)} ${t("blindItems")}`))),
     el("div", { class: "scroll-x" }, el("table", { class: "data", "data-field": "categories" },
       el("caption", {}, t("perCategory")),
       el("thead", {}, el("tr", {},
         el("th", { scope: "col" }, t("suggested")),
-        el("th", { scope: "col", class: "num" }, t("itemsHeading")),
-        el("th", { scope: "col", class: "num" }, t("accepted")))),
+        el("th", { scope: "col", class: "num" }, t("shownHeading")),
+        el("th", { scope: "col", class: "num" }, t("accepted")),
+        el("th", { scope: "col", class: "num" }, t("blindHeading")),
+        el("th", { scope: "col", class: "num" }, t("blindAccuracy")))),
       el("tbody", {}, ...(model.categories || []).map((row) => el("tr", { "data-category": row.category },
         el("th", { scope: "row" }, categoryName(row.category)),
-        el("td", { class: "num" }, number(row.items)),
-        el("td", { class: "num", "data-field": "accepted_share" }, percent(row.accepted_share))))))),
+        el("td", { class: "num", "data-field": "items" }, number(row.items)),
+        el("td", { class: "num", "data-field": "accepted_share" }, row.items ? percent(row.accepted_share) : "–"),
+        el("td", { class: "num", "data-field": "blind_items" }, number(row.blind_items || 0)),
+        el("td", { class: "num", "data-field": "blind_accuracy" }, blindShare(row))))))),
     confusionTable(model),
-    el("p", { class: "note" }, t("diagonalNote")))));
+    el("p", { class: "note" }, t("diagonalNote")),
+    el("p", { class: "note" }, t("blindNote")))));
 }
 
 // ------------------------------------------------------------------------------------------ views, language

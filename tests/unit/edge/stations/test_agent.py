@@ -47,6 +47,7 @@ class Rig:
                 "scale": base.scale.model_dump() | {"poll_interval_s": 0.02, "stable_time_s": 0.1} | (scale or {}),
                 "journal": {"path": tmp_path / "journal.sqlite"} | (journal or {}),
                 "heartbeat_s": 0.2,
+                "vision": base.vision.model_dump() | {"blind_share": 0.0},  # every suggestion lit (no blind checks)
             }
             | (config or {})
         )

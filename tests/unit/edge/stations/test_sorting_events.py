@@ -24,7 +24,13 @@ def test_a_sorted_event_carries_the_station_the_item_and_the_journal_sequence() 
 
 
 @pytest.mark.parametrize(
-    ("suggestion", "category", "accepted"), [(None, "pet", None), (PET, "pet", True), (PET, "pp", False)]
+    ("suggestion", "category", "accepted"),
+    [
+        (None, "pet", None),
+        (PET, "pet", True),
+        (PET, "pp", False),
+        (PET.model_copy(update={"shown": False}), "pet", None),  # a blind check: nothing was offered to accept
+    ],
 )
 def test_accepted_means_the_sorter_chose_the_suggested_label(
     suggestion: Suggestion | None, category: str, accepted: bool | None

@@ -48,3 +48,17 @@ def test_nothing_is_zero_not_a_division_error() -> None:
 def test_a_year_is_refused() -> None:
     with pytest.raises(ValueError, match="at most a month"):
         agreement(None, Period.YEAR, None)  # type: ignore[arg-type]
+
+
+def test_blind_checks_are_counted_apart_as_blind_accuracy() -> None:
+    shown = [("m2", "pp", "pp", 9), ("m2", "pp", "pet", 1), ("", "", "pet", 2)]
+    blind = [("m2", "pp", "pp", 1), ("m2", "pp", "pet", 1), ("m2", "ps", "ps", 1), ("m3", "pet", "pp", 1)]
+    found = summarise(Period.DAY, START, END, shown, blind)
+    assert (found.total_items, found.no_suggestion) == (16, 2)  # a blind item had a suggestion
+    m2, m3 = found.models
+    assert (m2.total.items, m2.total.accepted, m2.total.accepted_share) == (10, 9, 0.9)  # shown acceptance
+    assert (m2.blind.items, m2.blind.accepted, m2.blind.accepted_share) == (3, 2, 0.6667)  # blind accuracy
+    assert [(label, c.items, c.accepted) for label, c in m2.blind_categories] == [("pp", 2, 1), ("ps", 1, 1)]
+    assert m2.confusion == (("pp", "pp", 9), ("pp", "pet", 1))  # of shown suggestions only
+    # A version seen only on blind items is listed, with nothing shown.
+    assert (m3.model_version, m3.total.items, m3.blind.items, m3.blind.accepted_share) == ("m3", 0, 1, 0.0)

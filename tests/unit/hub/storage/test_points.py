@@ -57,6 +57,14 @@ def test_fast_line_equals_the_generic_serializer() -> None:
             category="pet",
             undoes=uuid.uuid4(),
         ),
+        # Blind checks: the suggestion computed but not shown (accepted is null), sorted and undone.
+        make_event(9, suggestion=Suggestion(label="pp", confidence=0.7, model_version="m", shown=False)),
+        make_event(
+            10,
+            suggestion=Suggestion(label="pet", confidence=0.3, model_version="x y", shown=False),
+            category="pp",
+            undoes=uuid.uuid4(),
+        ),
     ]
     for event in events:
         assert event_line(event) == event_line_generic(event)
@@ -72,3 +80,21 @@ def test_suggestion_tags_are_safe_line_protocol() -> None:
     assert "model_version=" not in tags.split(",type=sorted ", 1)[1]  # a tag, no longer a field
     no_suggestion = event_line(make_event(10)).split(" ", 1)[0]
     assert "model_version" not in no_suggestion and "suggested" not in no_suggestion
+
+
+def test_a_blind_check_is_tagged_shown_false_without_accepted_and_a_shown_one_as_before() -> None:
+    blind = make_event(
+        11, category="pet", suggestion=Suggestion(label="pp", confidence=0.7, model_version="m", shown=False)
+    )
+    line = event_line(blind)
+    assert line.startswith(
+        "sorting_event,category=pet,model_version=m,shown=false,site=zwolle,station=zwolle-plastic-1,"
+        "stream=plastic,suggested=pp,type=sorted "
+    )
+    assert "accepted=" not in line and "confidence=0.7," in line
+    # A shown suggestion has no shown tag: the same point as before blind checks existed (v1 or v2 payload).
+    shown = Suggestion(label="pp", confidence=0.7, model_version="m")
+    v1 = make_event(12, suggestion=shown, accepted=True).model_copy(update={"schema_version": 1})
+    v2 = make_event(12, suggestion=shown, accepted=True).model_copy(update={"event_id": v1.event_id})
+    assert event_line(v1) == event_line(v2) and "shown" not in event_line(v2)
+    assert "shown" not in event_line(make_event(13))
