@@ -25,6 +25,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from config.station import StationConfig
 from core.contract import MAX_WEIGHT_KG, SortingEvent, Suggestion
 from edge.stations.agent_view import (
     REFUSED_INVALID,
@@ -60,6 +61,11 @@ class SortingMachine:
         self._stable_weight_kg = 0.0
         # Press-to-committed times of the latest events, for benchmarks and the log.
         self.latencies: deque[float] = deque(maxlen=100_000)
+
+    def reconfigure(self, config: StationConfig) -> None:
+        """Another config's categories (remote config): only between items, so an item keeps the categories its
+        key presses started with."""
+        self.config = config
 
     @property
     def phase(self) -> Phase:
