@@ -16,6 +16,7 @@ from pydantic_settings import SettingsConfigDict
 from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
 from config.files import FileSettings, sqlite_file
+from config.fleet_config import RemoteConfigSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
@@ -126,6 +127,7 @@ class HubSettings(FileSettings):
     )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
 
     @model_validator(mode="after")
     def _live_account_is_its_own(self) -> Self:

@@ -16,6 +16,8 @@ from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
 from hub.feeds.periods import PeriodStore
+from hub.fleet.config_store import ConfigStore
+from hub.fleet.remote_config import RemoteConfigs
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -79,6 +81,8 @@ class Hub:
         self.live.listeners.append(self.broadcaster.publish)
         self.activity.listeners.append(self.broadcaster.publish)
         self.live.attach(self._live_mqtt)
+        # Stations' sorting settings, published with the live client (docs/fleet.md, Remote config).
+        self.remote_config = RemoteConfigs(ConfigStore.from_settings(settings.remote_config), self._live_mqtt)
 
     def _workers_factory(self, on_result: OnResult) -> Workers:
         ingest = self.settings.ingest
@@ -104,6 +108,7 @@ class Hub:
             periods=self.periods,
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
+            remote_config=self.remote_config,
         )
 
     def start(self) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from config.fleet_config import RemoteConfigSettings
 from config.hub import AuthSettings, HubSettings, LiveMqttAccount
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
@@ -33,6 +34,7 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         ingest=IngestSettings(batch_max_delay_s=0.05),
         # Each test hub has its own users; the file lies in the session's temporary folder.
         auth=AuthSettings(users_file=influx.data_dir.parent / "hub-users" / f"{name}.sqlite"),
+        remote_config=RemoteConfigSettings(config_file=influx.data_dir.parent / "hub-configs" / f"{name}.sqlite"),
     )
 
 
