@@ -149,6 +149,7 @@ def get_config(station: StationId, state: StateDep, user: AdminDep) -> StationCo
     "/api/v1/stations/{station}/config",
     responses=_ERRORS
     | {
+        400: {"description": "a body that is not JSON"},
         409: {"description": "the body names another site than the station's"},
         422: {"description": "settings a station would refuse: the detail names the key; nothing stored"},
     },
