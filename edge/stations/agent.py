@@ -166,11 +166,11 @@ class StationAgent:
 
     def _reconfigure(self, config: StationConfig) -> None:
         """A remote config, between items (phase idle): the next item uses its categories and thresholds."""
+        if self._vision is not None:  # first: the one part that can fail (a capture folder), before any change
+            self._vision.reconfigure(config.vision, [c.id for c in config.categories])
         self.config = config
         self.sorting.reconfigure(config)
         self._view.change(tiles=AgentView.at_start(config).tiles)
-        if self._vision is not None:
-            self._vision.reconfigure(config.vision, [c.id for c in config.categories])
 
     # -- the loop --------------------------------------------------------------------------------------
     def _step(self) -> None:

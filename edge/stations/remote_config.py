@@ -148,7 +148,13 @@ class RemoteConfigLink:
             news, self._refusal_news = self._refusal_news, False
         if pending is None:
             return news
-        apply(pending.config)
+        try:
+            apply(pending.config)
+        except Exception as exc:  # a part that cannot take it (a capture folder it cannot read): keep weighing
+            logger.exception("remote config %s could not be applied", pending.message.version)
+            with self._lock:
+                self.error = _sentence(f"config {pending.message.version} could not be applied: {exc}")
+            return True
         self.applied, self.current = pending.message, pending.config
         self._store(pending)
         logger.info("remote config %s applied", pending.message.version)

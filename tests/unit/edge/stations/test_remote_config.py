@@ -170,3 +170,14 @@ def test_a_stored_config_that_no_longer_applies_is_ignored_loudly(
     fields = rig.agent.remote.heartbeat_fields()
     assert fields["config_version"] is None
     assert "settings.categories.1.key: '9' is this station's undo key" in fields["config_error"]
+
+
+def test_a_config_a_part_cannot_take_is_reported_and_the_station_goes_on(rig: Rig) -> None:
+    def broken(*_args: object) -> None:
+        raise OSError("capture folder unreadable")
+
+    rig.vision.reconfigure = broken  # type: ignore[method-assign]
+    deliver(rig, message("zwolle-plastic-1-1", {"categories": NEW_CATEGORIES}))
+    assert wait_until(lambda: "could not be applied" in (latest(rig).get("config_error") or ""), 3)
+    assert latest(rig)["config_version"] is None
+    assert sort(rig, "1")["category"] == "pp"
