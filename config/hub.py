@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from config.captures import CaptureUploadSettings
 from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
 from config.files import FileSettings, sqlite_file
+from config.fleet import FleetSettings
 from config.fleet_config import RemoteConfigSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
@@ -127,6 +129,10 @@ class HubSettings(FileSettings):
     )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    fleet: FleetSettings = Field(default_factory=FleetSettings)
+    captures: CaptureUploadSettings = Field(
+        default_factory=CaptureUploadSettings, description="captures uploaded by the stations (docs/fleet.md)"
+    )
     remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
 
     @model_validator(mode="after")

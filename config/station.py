@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.captures import HubLinkConfig
 from config.drivers import ButtonsConfig, CameraConfig, Key, ScaleConfig
 from config.files import FileSettings
 from config.vision import VisionConfig
@@ -70,6 +71,7 @@ class StationConfig(FileSettings):
     camera: CameraConfig = Field(default_factory=CameraConfig)
     kiosk: KioskConfig = Field(default_factory=KioskConfig)
     vision: VisionConfig = Field(default_factory=VisionConfig)
+    hub: HubLinkConfig = Field(default_factory=HubLinkConfig, description="where captures are uploaded (docs/fleet.md)")
     heartbeat_s: float = Field(10.0, gt=0, le=3600, description="seconds between heartbeats")
     undo_window_s: float = Field(120.0, ge=0, description="how long after an event the undo key takes it back")
     unpressed: Literal["discard", "unsorted"] = Field(

@@ -59,6 +59,15 @@ def _periods_app() -> typer.Typer:
 app.add_typer(_periods_app(), name="periods")
 
 
+def _stations_app() -> typer.Typer:
+    from hub.fleet.cli import stations_app
+
+    return stations_app
+
+
+app.add_typer(_stations_app(), name="stations")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)

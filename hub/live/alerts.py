@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     CLOCK_SKEW = "clock_skew"
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
+    UNREGISTERED = "unregistered"
     CONFIG_REFUSED = "config_refused"  # the station refused the latest remote config (it names the key)
     CONFIG_PENDING = "config_pending"  # the station runs another config than the one the hub holds
 
@@ -132,6 +133,10 @@ def station_alerts(
     offline = _offline(view, now, limit, watching_since)
     if offline is not None:
         found.append(offline)
+    if view.unregistered:
+        # Its events are stored all the same; an admin adds it (`sortcentre stations add`) or finds out who it is.
+        detail = "not a station in service in the registry (sortcentre stations list)"
+        found.append(Alert(AlertKind.UNREGISTERED, view.site, view.station, None, detail, Severity.WARNING))
     if view.missing_events > 0:
         detail = f"{view.missing_events} events missing (highest seq {view.highest_seq})"
         found.append(Alert(AlertKind.SEQUENCE_GAP, view.site, view.station, None, detail, Severity.WARNING))

@@ -72,6 +72,7 @@ class Tile(BaseModel):
     clock_suspect: bool
     missing_events: int
     heartbeat_received: datetime | None
+    unregistered: bool  # not a station in service in the registry: its events are stored, the tile flags it
     config_version: str | None = None  # the remote config the station runs (docs/fleet.md); null: its file
     config_error: str | None = None  # why it refused the latest one, naming the key
     config_held: str | None = None  # the version the hub holds for it; null: none
@@ -143,6 +144,7 @@ def tile(site: str, station: str, view: LiveStation | None, activity: StationAct
         clock_suspect=view.clock_suspect,
         missing_events=view.missing_events,
         heartbeat_received=view.heartbeat_received,
+        unregistered=view.unregistered,
         config_version=None if hb is None else hb.config_version,
         config_error=None if hb is None else hb.config_error,
         config_held=held,

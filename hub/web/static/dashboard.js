@@ -25,6 +25,7 @@ const ALERT_PICTOGRAMS = Object.freeze({
   clock_skew: "hourglass",
   scale_fault: "scale",
   camera_fault: "camera",
+  unregistered: "warning",
   config_refused: "warning",
   config_pending: "hourglass",
 });
@@ -275,6 +276,10 @@ function renderTile(tile) {
     health.push(el("li", { class: "bad", "data-field": "missing" }, pictogram("warning", "picto small"),
       el("strong", {}, t("missing", { n: number(tile.missing_events) }))));
   }
+  if (tile.unregistered) {
+    health.push(el("li", { class: "bad", "data-field": "unregistered" }, pictogram("warning", "picto small"),
+      el("strong", {}, t("unregisteredTile"))));
+  }
   // Remote config (docs/fleet.md): refused (the station names the key), or another version than the hub holds.
   if (tile.config_error) {
     health.push(el("li", { class: "bad", "data-field": "config" }, pictogram("warning", "picto small"),
@@ -496,6 +501,7 @@ async function loadMe() {
     return;
   }
   $("#username").textContent = state.me.username || "";
+  $("#fleet-link").hidden = state.me.role !== "admin"; // the station registry is for admins (GET /api/v1/fleet)
   renderSites();
 }
 
