@@ -18,6 +18,7 @@ from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
 from config.files import FileSettings, sqlite_file
 from config.fleet import FleetSettings
+from config.fleet_config import RemoteConfigSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
@@ -132,6 +133,7 @@ class HubSettings(FileSettings):
     captures: CaptureUploadSettings = Field(
         default_factory=CaptureUploadSettings, description="captures uploaded by the stations (docs/fleet.md)"
     )
+    remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
 
     @model_validator(mode="after")
     def _live_account_is_its_own(self) -> Self:

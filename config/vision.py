@@ -13,6 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Grade = Literal["creme", "export", "recycling", "wipers", "residual"]
 
 
+# One item in twenty: enough blind items for a per-model accuracy within days at a busy site, few enough that
+# sorters still get a suggestion on almost every item.
+DEFAULT_BLIND_SHARE = 0.05
+
+
 class CaptureConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -161,7 +166,7 @@ class VisionConfig(BaseModel):
     grading: GradingRules = Field(default_factory=GradingRules, description="textile grade rules of this site")
     capture: CaptureConfig = Field(default_factory=CaptureConfig, description="keep frames to train the next model")
     blind_share: float = Field(
-        0.05,
+        DEFAULT_BLIND_SHARE,
         ge=0,
         le=0.5,
         title="Blind-check share",

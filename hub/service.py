@@ -18,7 +18,9 @@ from hub.auth.logins import Logins
 from hub.captures.tokens import StationIdentity, TokenCheck
 from hub.captures.uploads import CaptureUploads
 from hub.feeds.periods import PeriodStore
+from hub.fleet.config_store import ConfigStore
 from hub.fleet.registry import StationRegistry
+from hub.fleet.remote_config import RemoteConfigs
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -86,6 +88,8 @@ class Hub:
         self.live.listeners.append(self.broadcaster.publish)
         self.activity.listeners.append(self.broadcaster.publish)
         self.live.attach(self._live_mqtt)
+        # Stations' sorting settings, published with the live client (docs/fleet.md, Remote config).
+        self.remote_config = RemoteConfigs(ConfigStore.from_settings(settings.remote_config), self._live_mqtt)
 
     def _registered(self, token: str) -> StationIdentity | None:
         """The station a capture upload's token was issued to by ``sortcentre stations add``; None for a token
@@ -119,6 +123,7 @@ class Hub:
             supervisor=self.supervisor,
             registry=self.registry,
             captures=self.captures,
+            remote_config=self.remote_config,
         )
 
     def start(self) -> None:

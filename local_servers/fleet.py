@@ -131,6 +131,7 @@ class HubProcess:
                     "mqtt": {"host": broker.host, "port": broker.port},
                     "influx": {"url": influx.url, "database": database},
                     "auth": {"users_file": str(folder / "users.sqlite")},
+                    "remote_config": {"config_file": str(folder / "configs.sqlite")},
                 }
             )
         )

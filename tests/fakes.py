@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+from config.vision import VisionConfig
 from core.contract import Suggestion
 from core.transport.protocol import ConnectedListener, MessageHandler, PublishedListener
 
@@ -88,6 +89,7 @@ class FakeVision:
         self.begun = 0
         self.problems = list(problems)
         self.learned: list[tuple[str, Suggestion | None, bool | None]] = []
+        self.reconfigured: list[tuple[VisionConfig, tuple[str, ...]]] = []  # remote configs applied
 
     def begin(self) -> None:
         self.begun += 1
@@ -100,6 +102,9 @@ class FakeVision:
 
     def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
         self.learned.append((category, suggestion, accepted))
+
+    def reconfigure(self, vision: VisionConfig, categories: Sequence[str]) -> None:
+        self.reconfigured.append((vision, tuple(categories)))
 
     def close(self) -> None:
         pass

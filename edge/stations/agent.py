@@ -31,6 +31,7 @@ from edge.stations.journal import Journal
 from edge.stations.kiosk.screen_state import ScreenState, screen_state_of
 from edge.stations.parts import StationParts
 from edge.stations.publisher import Publisher
+from edge.stations.remote_config import RemoteConfigLink
 from edge.stations.scale_supervisor import SCALE_RETRY_S, ScaleSupervisor
 from edge.stations.scales import Scale
 from edge.stations.sorting import SortingMachine
@@ -53,6 +54,9 @@ class StationAgent:
         vision: VisionLink | None = None,
         camera: Camera | None = None,
     ) -> None:
+        # The last remote config the station applied, kept on disk: read before anything is built or connected.
+        self.remote = RemoteConfigLink(config)
+        config = self.remote.current
         self.config = config
         self._ident = config.station
         self._buttons = buttons
@@ -70,6 +74,10 @@ class StationAgent:
         parts = StationParts(config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera)
         self.health = StationHealth(parts, mqtt)
         self.sorting = SortingMachine(parts, self.publisher, self.health.contract_refused)
+        self.health.reporters.append(self.remote)
+        self.remote.attach(mqtt)
+        if vision is not None and self.remote.applied is not None:
+            vision.reconfigure(config.vision, [c.id for c in config.categories])  # built from the file's config
         self._mqtt.add_connected_listener(self._on_connected)
 
     # -- the published state ---------------------------------------------------------------------------
@@ -156,8 +164,19 @@ class StationAgent:
         self._buttons.close()
         self._journal.close()
 
+    def _reconfigure(self, config: StationConfig) -> None:
+        """A remote config, between items (phase idle): the next item uses its categories and thresholds."""
+        if self._vision is not None:  # first: the one part that can fail (a capture folder), before any change
+            self._vision.reconfigure(config.vision, [c.id for c in config.categories])
+        self.config = config
+        self.sorting.reconfigure(config)
+        self._view.change(tiles=AgentView.at_start(config).tiles)
+
     # -- the loop --------------------------------------------------------------------------------------
     def _step(self) -> None:
+        if self.remote.step(self.sorting.phase is Phase.IDLE, self._reconfigure):
+            self.health.refresh()
+            self.health.send_heartbeat()  # the hub hears at once what was applied or refused
         weight = self.scale.poll()
         if weight is not None:
             self.sorting.on_weight(weight)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -39,6 +40,18 @@ def last_will(config: StationConfig) -> Will:
     return Will(topic(ident.site, ident.id, TopicKind.STATUS), status.to_json())
 
 
+class HealthReporter(Protocol):
+    """A part of the station with something to say in every heartbeat (remote config: its version or refusal)."""
+
+    def heartbeat_fields(self) -> dict[str, Any]:
+        """Heartbeat fields, by name (``config_version``, ...)."""
+        ...
+
+    def warnings(self) -> list[str]:
+        """Warning codes for the heartbeat and the sorter's screen."""
+        ...
+
+
 class StationHealth:
     """Brings the devices', the connection's and the journal's state into the published view, and reports it."""
 
@@ -51,6 +64,7 @@ class StationHealth:
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
         self._build_error_logged = float("-inf")
+        self.reporters: list[HealthReporter] = []
 
     # -- into the view ---------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -101,6 +115,8 @@ class StationHealth:
             found.append("vision_unavailable")
         if not clock_synced():
             found.append("clock_unsynced")
+        for reporter in self.reporters:
+            found.extend(reporter.warnings())
         return found
 
     # -- out to the hub --------------------------------------------------------------------------------
@@ -133,6 +149,9 @@ class StationHealth:
         self._next_heartbeat = time.monotonic() + self.config.heartbeat_s
         counters = self._parts.journal.counters()
         view = self._parts.view.current
+        extra: dict[str, Any] = {}
+        for reporter in self.reporters:
+            extra.update(reporter.heartbeat_fields())
         try:
             heartbeat = Heartbeat(
                 site=self._ident.site,
@@ -150,6 +169,7 @@ class StationHealth:
                 events_sent=counters["sent"],
                 warnings=list(view.warnings),
                 software_version=__version__,
+                **extra,
             )
         except ValidationError as exc:
             # A heartbeat is replaced by the next one; a refused one is logged, never the end of the loop.

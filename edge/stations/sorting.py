@@ -26,6 +26,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from config.station import StationConfig
 from core.contract import MAX_WEIGHT_KG, SortingEvent, Suggestion
 from edge.stations.agent_view import (
     REFUSED_INVALID,
@@ -71,6 +72,11 @@ class SortingMachine:
         self._hidden: Suggestion | None = None
         # Press-to-committed times of the latest events, for benchmarks and the log.
         self.latencies: deque[float] = deque(maxlen=100_000)
+
+    def reconfigure(self, config: StationConfig) -> None:
+        """Another config's categories (remote config): only between items, so an item keeps the categories its
+        key presses started with."""
+        self.config = config
 
     @property
     def phase(self) -> Phase:

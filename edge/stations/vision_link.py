@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
 
+from config.vision import VisionConfig
 from core.contract import Suggestion
 from edge.stations.camera import Camera, Frame
 from edge.vision.answer import Answer, NoSuggestion, Prediction
@@ -42,6 +44,9 @@ class VisionLink(Protocol):
 
     def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
         """The sorter confirmed ``category`` for the item."""
+
+    def reconfigure(self, vision: VisionConfig, categories: Sequence[str]) -> None:
+        """Between items (remote config): the next item uses these thresholds, rules, consent and categories."""
 
     def close(self) -> None: ...
 
@@ -139,6 +144,18 @@ class CameraVision:
             )
 
         self._pool.submit(store)
+
+    def reconfigure(self, vision: VisionConfig, categories: Sequence[str]) -> None:
+        self._suggester.reconfigure(vision, categories)
+        # Consent withdrawn: nothing more is kept from the next item on. Consent given: a store of our own, so
+        # frames are kept from now on (one made at start, if any, is the one uploads work from).
+        if not vision.capture.enabled:
+            if self._capture is not None:
+                logger.info("capture consent withdrawn by remote config: no more frames are kept")
+            self._capture = None
+        elif self._capture is None:
+            logger.info("capture consent given by remote config: frames of sorted items are kept")
+            self._capture = CaptureStore(vision.capture)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

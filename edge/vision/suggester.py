@@ -67,6 +67,12 @@ class Suggester:
         self._ocr = self._load_ocr() if config.read_markings else None
         self._classifier = self._load_classifier(config.classifier) if config.classifier else None
 
+    def reconfigure(self, config: VisionConfig, categories: Sequence[str]) -> None:
+        """New thresholds, polymer map, grading rules and categories (remote config), between items. The models
+        stay loaded: which ones (``read_markings``, ``classifier``, ``threads``) is the station file's choice."""
+        self.config = config
+        self.categories = frozenset(categories)
+
     def _load_ocr(self) -> MarkingOcrLike | None:
         try:
             return MarkingOcr(threads=self.config.threads)

@@ -19,7 +19,19 @@ from config.hub import HubSettings, WebSettings
 from core import __version__
 from core.contract.captures import CAPTURES_PATH
 from core.package_data import data_path
-from hub.api import auth, captures, dashboard, feeds, fleet, history, reports, stations, throughput, vision
+from hub.api import (
+    auth,
+    captures,
+    dashboard,
+    feeds,
+    fleet,
+    history,
+    reports,
+    station_config,
+    stations,
+    throughput,
+    vision,
+)
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
@@ -75,6 +87,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(fleet.router)
     app.include_router(captures.router)
+    app.include_router(station_config.router)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -35,7 +35,8 @@ RECONNECT_MS = 1000
 
 
 def _board(state: HubState) -> Board:
-    return Board(state.live, state.activity, state.dashboard, state.started)
+    held = state.remote_config.store.held if state.remote_config is not None else None
+    return Board(state.live, state.activity, state.dashboard, state.started, held_configs=held)
 
 
 @router.get("/dashboard", response_model=DashboardOut)

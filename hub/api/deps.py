@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from hub.captures.uploads import CaptureUploads
     from hub.feeds.periods import PeriodStore
     from hub.fleet.registry import StationRegistry
+    from hub.fleet.remote_config import RemoteConfigs
     from hub.keys.store import KeyStore
 
 
@@ -55,6 +56,7 @@ class HubState:
     supervisor: Supervisor = field(default_factory=Supervisor)  # the hub's threads; /healthz fails once one died
     registry: StationRegistry | None = None  # the station registry (docs/fleet.md); None: /api/v1/fleet answers 503
     captures: CaptureUploads | None = None  # uploads from the stations (docs/fleet.md); None: PUT answers 503
+    remote_config: RemoteConfigs | None = None  # stations' sorting settings (docs/fleet.md); None: the API answers 503
 
 
 def _state(request: Request) -> HubState:

@@ -7,7 +7,7 @@ alert from one it already shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
     UNREGISTERED = "unregistered"
+    CONFIG_REFUSED = "config_refused"  # the station refused the latest remote config (it names the key)
+    CONFIG_PENDING = "config_pending"  # the station runs another config than the one the hub holds
 
 
 class Severity(StrEnum):
@@ -75,7 +77,7 @@ def _offline(view: LiveStation, now: datetime, limit: timedelta, watching_since:
     return Alert(AlertKind.OFFLINE, view.site, view.station, since, detail, Severity.CRITICAL)
 
 
-def _from_heartbeat(view: LiveStation, settings: DashboardSettings) -> list[Alert]:
+def _from_heartbeat(view: LiveStation, settings: DashboardSettings, held: str | None = None) -> list[Alert]:
     hb, received = view.heartbeat, view.heartbeat_received
     if hb is None or received is None:
         return []
@@ -104,13 +106,28 @@ def _from_heartbeat(view: LiveStation, settings: DashboardSettings) -> list[Aler
         found.append(Alert(AlertKind.SCALE_FAULT, site, station, None, "scale not answering", Severity.CRITICAL))
     if hb.camera is DeviceHealth.FAULT:
         found.append(Alert(AlertKind.CAMERA_FAULT, site, station, None, "camera gives no images", Severity.WARNING))
+    found.extend(_config(view, held))
     return found
 
 
+def _config(view: LiveStation, held: str | None) -> list[Alert]:
+    """Remote config (docs/fleet.md): a refusal, with the station's reason; or another version than the hub's."""
+    hb = view.heartbeat
+    assert hb is not None
+    if hb.config_error:
+        detail = f"config refused: {hb.config_error}"
+        return [Alert(AlertKind.CONFIG_REFUSED, view.site, view.station, None, detail, Severity.WARNING)]
+    if held is not None and hb.config_version != held:
+        detail = f"runs config {hb.config_version or 'from its file'}, the hub holds {held}"
+        return [Alert(AlertKind.CONFIG_PENDING, view.site, view.station, None, detail, Severity.WARNING)]
+    return []
+
+
 def station_alerts(
-    view: LiveStation, now: datetime, settings: DashboardSettings, watching_since: datetime
+    view: LiveStation, now: datetime, settings: DashboardSettings, watching_since: datetime, held: str | None = None
 ) -> list[Alert]:
-    """``watching_since``: when the hub began listening; silence before that is not the station's."""
+    """``watching_since``: when the hub began listening; silence before that is not the station's. ``held``: the
+    remote config version the hub holds for the station (None: none)."""
     limit = timedelta(minutes=settings.offline_after_min)
     found: list[Alert] = []
     offline = _offline(view, now, limit, watching_since)
@@ -127,7 +144,7 @@ def station_alerts(
     # alert speaks for it instead.
     fresh = view.heartbeat_received is not None and now - view.heartbeat_received < limit
     if fresh:
-        found.extend(_from_heartbeat(view, settings))
+        found.extend(_from_heartbeat(view, settings, held))
     return found
 
 
@@ -135,8 +152,14 @@ _ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1}
 
 
 def alerts(
-    views: Iterable[LiveStation], now: datetime, settings: DashboardSettings, watching_since: datetime
+    views: Iterable[LiveStation],
+    now: datetime,
+    settings: DashboardSettings,
+    watching_since: datetime,
+    held: Mapping[str, str] | None = None,
 ) -> list[Alert]:
-    """Every current alert, critical first, then by site, station and kind."""
-    found = [a for view in views for a in station_alerts(view, now, settings, watching_since)]
+    """Every current alert, critical first, then by site, station and kind. ``held``: station -> the remote
+    config version the hub holds for it."""
+    held = held or {}
+    found = [a for view in views for a in station_alerts(view, now, settings, watching_since, held.get(view.station))]
     return sorted(found, key=lambda a: (_ORDER[a.severity], a.site, a.station, a.kind.value))

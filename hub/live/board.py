@@ -6,7 +6,7 @@ event stream ``GET /api/v1/live`` are built here, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -73,6 +73,9 @@ class Tile(BaseModel):
     missing_events: int
     heartbeat_received: datetime | None
     unregistered: bool  # not a station in service in the registry: its events are stored, the tile flags it
+    config_version: str | None = None  # the remote config the station runs (docs/fleet.md); null: its file
+    config_error: str | None = None  # why it refused the latest one, naming the key
+    config_held: str | None = None  # the version the hub holds for it; null: none
 
 
 class AlertOut(BaseModel):
@@ -102,7 +105,7 @@ class UpdateOut(BaseModel):
 _STATES = {"online": "online", "offline": "offline", "stopped": "offline"}
 
 
-def tile(site: str, station: str, view: LiveStation | None, activity: StationActivity) -> Tile:
+def tile(site: str, station: str, view: LiveStation | None, activity: StationActivity, held: str | None = None) -> Tile:
     view = view or LiveStation(site, station)  # known only from today's events in InfluxDB
     hb, event = view.heartbeat, view.last_event
     last_event = None
@@ -142,6 +145,9 @@ def tile(site: str, station: str, view: LiveStation | None, activity: StationAct
         missing_events=view.missing_events,
         heartbeat_received=view.heartbeat_received,
         unregistered=view.unregistered,
+        config_version=None if hb is None else hb.config_version,
+        config_error=None if hb is None else hb.config_error,
+        config_held=held,
     )
 
 
@@ -168,6 +174,11 @@ class Board:
     settings: DashboardSettings
     watching_since: datetime  # when the hub began listening (alerts: silence before is not the station's)
     clock: Callable[[], datetime] = field(default=_now)
+    # Station -> the remote config version the hub holds (hub/fleet/config_store.py); None: no remote config.
+    held_configs: Callable[[], Mapping[str, str]] | None = None
+
+    def _held(self) -> Mapping[str, str]:
+        return self.held_configs() if self.held_configs is not None else {}
 
     def _views(self, scope: Sites) -> dict[StationKey, LiveStation]:
         return {v.key: v for v in self.live.stations(scope)}
@@ -178,12 +189,15 @@ class Board:
         keys = set(views) | set(self.activity.keys(scope))
         if only is not None:
             keys &= set(only)
+        held = self._held()
         return [
-            tile(site, name, views.get((site, name)), self.activity.station(site, name)) for site, name in sorted(keys)
+            tile(site, name, views.get((site, name)), self.activity.station(site, name), held.get(name))
+            for site, name in sorted(keys)
         ]
 
     def alerts(self, views: dict[StationKey, LiveStation], now: datetime) -> list[AlertOut]:
-        return [alert_out(a) for a in alerts(views.values(), now, self.settings, self.watching_since)]
+        found = alerts(views.values(), now, self.settings, self.watching_since, self._held())
+        return [alert_out(a) for a in found]
 
     def sites(self, visible: Sites) -> list[str]:
         """The sites the person may see that the hub knows of (live or from today's numbers)."""

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.fleet import FleetSettings
+from config.fleet_config import RemoteConfigSettings
 from config.hub import AuthSettings, HubSettings, LiveMqttAccount
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
@@ -36,6 +37,7 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         auth=AuthSettings(users_file=influx.data_dir.parent / "hub-users" / f"{name}.sqlite"),
         # ... and its own station registry, so one test's stations are not another's.
         fleet=FleetSettings(registry_file=influx.data_dir.parent / "hub-fleet" / f"{name}.sqlite"),
+        remote_config=RemoteConfigSettings(config_file=influx.data_dir.parent / "hub-configs" / f"{name}.sqlite"),
     )
 
 

@@ -26,6 +26,8 @@ const ALERT_PICTOGRAMS = Object.freeze({
   scale_fault: "scale",
   camera_fault: "camera",
   unregistered: "warning",
+  config_refused: "warning",
+  config_pending: "hourglass",
 });
 // Line colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by dash pattern as well, so a chart
 // never depends on colour alone.
@@ -277,6 +279,14 @@ function renderTile(tile) {
   if (tile.unregistered) {
     health.push(el("li", { class: "bad", "data-field": "unregistered" }, pictogram("warning", "picto small"),
       el("strong", {}, t("unregisteredTile"))));
+  }
+  // Remote config (docs/fleet.md): refused (the station names the key), or another version than the hub holds.
+  if (tile.config_error) {
+    health.push(el("li", { class: "bad", "data-field": "config" }, pictogram("warning", "picto small"),
+      el("strong", {}, t("configRefusedTile", { why: tile.config_error }))));
+  } else if (tile.config_held && tile.heartbeat_received && tile.config_version !== tile.config_held) {
+    health.push(el("li", { class: "bad", "data-field": "config" }, pictogram("hourglass", "picto small"),
+      el("strong", {}, t("configPendingTile", { running: tile.config_version || t("configFromFile"), held: tile.config_held }))));
   }
 
   return el("article", {

@@ -44,6 +44,7 @@ const TEXT = {
       camera_absent: "Camera niet gevonden: kies zelf de categorie",
       vision_unavailable: "Geen suggesties: kies zelf de categorie",
       clock_unsynced: "Klok staat niet gelijk: sorteren mag, meld het de begeleider",
+      config_refused: "Nieuwe instellingen geweigerd: sorteren mag, meld het de begeleider",
       offline: "Geen verbinding met de hub: sorteren mag, het wordt later verstuurd",
     },
     refused: {
@@ -88,6 +89,7 @@ const TEXT = {
       camera_absent: "Camera not found: choose the category yourself",
       vision_unavailable: "No suggestions: choose the category yourself",
       clock_unsynced: "Clock not set: you may sort, tell the supervisor",
+      config_refused: "New settings refused: you may sort, tell the supervisor",
       offline: "No connection to the hub: keep sorting, it is sent later",
     },
     refused: {

@@ -82,3 +82,15 @@ def test_a_stream_without_a_marking_reader_reads_no_text(monkeypatch: pytest.Mon
 
     assert isinstance(answer, NoSuggestion) and "no marking reader" in answer.reason
     assert calls == []  # no OCR pass (nor its relief retry) whose text nothing would use
+
+
+def test_reconfigured_thresholds_and_categories_apply_to_the_next_item() -> None:
+    """Remote config (edge/stations/remote_config.py): the models stay loaded, the gates change."""
+    changing = Suggester(VisionConfig(), PLASTIC)
+    assert isinstance(changing.suggest(_frame("pet"), "plastic"), Prediction)
+    changing.reconfigure(VisionConfig(thresholds={"plastic": 0.999}), PLASTIC)
+    answer = changing.suggest(_frame("pet"), "plastic")
+    assert isinstance(answer, NoSuggestion) and "below the plastic threshold" in answer.reason
+    changing.reconfigure(VisionConfig(), [c for c in PLASTIC if c != "pet"])
+    answer = changing.suggest(_frame("pet"), "plastic")
+    assert isinstance(answer, NoSuggestion) and "not a category" in answer.reason

@@ -138,3 +138,19 @@ def test_all_alerts_critical_first_then_by_station() -> None:
         "sequence_gap:zwolle/zwolle-plastic-1",
         "sequence_gap:zwolle/zwolle-plastic-2",
     ]
+
+
+def test_remote_config_refused_or_not_the_one_the_hub_holds() -> None:
+    station = "zwolle-plastic-1"
+    error = "config zwolle-plastic-1-3 refused: settings.vision.treshold: unknown key"
+    [refused] = station_alerts(view(hb=heartbeat(config_error=error)), NOW, SETTINGS, HUB_STARTED, f"{station}-3")
+    assert refused.kind is AlertKind.CONFIG_REFUSED and "settings.vision.treshold" in refused.detail
+    [pending] = station_alerts(
+        view(hb=heartbeat(config_version=f"{station}-2")), NOW, SETTINGS, HUB_STARTED, f"{station}-3"
+    )
+    assert pending.kind is AlertKind.CONFIG_PENDING
+    assert pending.detail == f"runs config {station}-2, the hub holds {station}-3"
+    in_step = view(hb=heartbeat(config_version=f"{station}-3"))
+    assert alerts([in_step], NOW, SETTINGS, HUB_STARTED, {station: f"{station}-3"}) == []
+    assert kinds(alerts([view()], NOW, SETTINGS, HUB_STARTED, {station: f"{station}-3"})) == [AlertKind.CONFIG_PENDING]
+    assert alerts([view()], NOW, SETTINGS, HUB_STARTED) == []  # no version held: the file's settings are fine

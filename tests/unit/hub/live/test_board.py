@@ -100,6 +100,9 @@ def test_tile_and_alert_json(clock: FakeClock) -> None:
         "clock_suspect": False,
         "missing_events": 0,
         "unregistered": False,
+        "config_version": None,
+        "config_error": None,
+        "config_held": None,
     }
     assert dashboard["sites"] == ["zwolle"]
     assert dashboard["alerts"] == [
@@ -161,3 +164,20 @@ def test_scoping_and_stations_known_only_from_today(clock: FakeClock) -> None:
     update = board.update(zwolle_only, [("ommen", "ommen-textile-1"), ("zwolle", "zwolle-plastic-1")])
     assert [t.station for t in update.stations] == ["zwolle-plastic-1"]
     assert board.update(zwolle_only, [("ommen", "ommen-textile-1")]).stations == []
+
+
+def test_a_station_not_on_the_config_the_hub_holds_is_shown(clock: FakeClock) -> None:
+    live, activity, _board, _changes = setup(clock)
+    held = {"zwolle-plastic-1": "zwolle-plastic-1-2"}
+    board = Board(live, activity, DashboardSettings(), NOW - timedelta(hours=1), clock=clock, held_configs=lambda: held)
+    hb = heartbeat(station_time=datetime.now(UTC), config_version="zwolle-plastic-1-1")
+    live._on_message(message("zwolle", "zwolle-plastic-1", TopicKind.HEARTBEAT, hb.to_json()))
+    clock.now = datetime.now(UTC)
+    dashboard = board.dashboard(None, None)
+    [tile] = dashboard.stations
+    assert (tile.config_version, tile.config_held, tile.config_error) == (
+        "zwolle-plastic-1-1",
+        "zwolle-plastic-1-2",
+        None,
+    )
+    assert [a.kind for a in dashboard.alerts] == ["config_pending"]
