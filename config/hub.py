@@ -19,6 +19,7 @@ from config.files import FileSettings, sqlite_file
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
+from config.models import ModelSettings
 from core.transport.settings import MqttSettings
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class HubSettings(FileSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     keys: KeySettings = Field(default_factory=KeySettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings, description="signed models for the stations")
     reference_file: Path | None = Field(
         None, description="reference data (municipalities, R-ladder destinations, CO2e factors); none: the packaged one"
     )

@@ -6,16 +6,19 @@ import logging
 import signal
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import uvicorn
 
 from config.dashboard import DashboardSettings
 from config.hub import HubSettings
+from core.contract.fleet import ModelManifest
 from core.transport.mqtt import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
 from hub.feeds.periods import PeriodStore
+from hub.fleet.models import ModelStore, publish_model
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -52,6 +55,7 @@ class Hub:
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
         self.periods = PeriodStore.from_settings(settings.feeds)
+        self.models = ModelStore(settings.models)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -80,6 +84,10 @@ class Hub:
         self.activity.listeners.append(self.broadcaster.publish)
         self.live.attach(self._live_mqtt)
 
+    def publish_model(self, bundle: Path, stations: list[tuple[str, str]]) -> list[tuple[ModelManifest, int | None]]:
+        """Offer a model to stations (signed, retained) through the hub's own live connection (docs/fleet.md)."""
+        return publish_model(self.models, self._live_mqtt, bundle, stations)
+
     def _workers_factory(self, on_result: OnResult) -> Workers:
         ingest = self.settings.ingest
         options = WriterOptions(self.settings.influx, ingest.retry_initial_s, ingest.retry_max_s, ingest.window)
@@ -104,6 +112,7 @@ class Hub:
             periods=self.periods,
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
+            models=self.models,
         )
 
     def start(self) -> None:

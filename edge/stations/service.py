@@ -12,6 +12,7 @@ from edge.stations.agent import StationAgent
 from edge.stations.camera import Camera
 from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
+from edge.stations.model_updates import ModelUpdates
 from edge.stations.scales import Scale
 from edge.stations.vision_link import CameraVision
 from edge.vision.capture import CaptureStore
@@ -42,6 +43,7 @@ def build_agent(config: StationConfig) -> StationAgent:
         mqtt,
         vision=vision,
         camera=camera,
+        models=ModelUpdates.from_config(config, mqtt, vision),
     )
 
 

@@ -1,0 +1,1 @@
+"""The hubs side of the fleet: stations models (docs/fleet.md)."""
