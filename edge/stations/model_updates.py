@@ -231,7 +231,7 @@ class ModelUpdates:
                 self.error = exc.reason
                 if exc.kind not in self._warned:
                     self._warned.add(exc.kind)
-                    retry = f"; trying again in {delay:.0f} s and later" if exc.retry else ""
+                    retry = f"; trying again in {delay:.3g} s and later" if exc.retry else ""
                     logger.warning(
                         "model %s refused, still running %s: %s%s",
                         manifest.version,
@@ -346,7 +346,7 @@ class ModelUpdates:
                 if response.status_code != 200:
                     raise Refused(f"the hub answered {response.status_code} for {manifest.url}", "http", retry=True)
                 with out.open("wb") as f:
-                    for chunk in response.iter_bytes(_CHUNK):
+                    for chunk in response.iter_bytes():  # as it arrives: a cut counts every byte that came
                         received += len(chunk)
                         if received > expected:  # stop reading one chunk past the size: never more on disk
                             raise Refused(f"download too long: more than {expected} bytes", "too long", retry=True)

@@ -9,12 +9,14 @@ client address gets ``models.downloads_per_minute`` (429 beyond), so nobody can 
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from hub.api.deps import StateDep
-from hub.fleet.models import FILE_NAME, URL_PREFIX
+from hub.fleet.models import FILE_NAME, MAX_FILE_NAME, URL_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,9 @@ router = APIRouter(tags=["models"])
         429: {"description": "too many downloads from this address: wait Retry-After seconds"},
     },
 )
-def model_bundle(file: str, request: Request, state: StateDep) -> FileResponse:
+def model_bundle(
+    file: Annotated[str, PathParam(max_length=MAX_FILE_NAME)], request: Request, state: StateDep
+) -> FileResponse:
     store = state.models
     if store is None:
         raise HTTPException(404, "this hub serves no models")

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 URL_PREFIX = "/api/models/"
 # A stored bundle's name: what _file_name makes, and all that GET /api/models/{file} looks up.
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,150}" + re.escape(BUNDLE_SUFFIX) + "$")
+MAX_FILE_NAME = 200
 _CHUNK = 1 << 20
 MAX_VERSION_CHARS = 64  # a manifest's and a heartbeat's version (core.contract Text)
 

@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     CLOCK_SKEW = "clock_skew"
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
+    MODEL_REFUSED = "model_refused"
 
 
 class Severity(StrEnum):
@@ -103,6 +104,9 @@ def _from_heartbeat(view: LiveStation, settings: DashboardSettings) -> list[Aler
         found.append(Alert(AlertKind.SCALE_FAULT, site, station, None, "scale not answering", Severity.CRITICAL))
     if hb.camera is DeviceHealth.FAULT:
         found.append(Alert(AlertKind.CAMERA_FAULT, site, station, None, "camera gives no images", Severity.WARNING))
+    if hb.model_error is not None:
+        # The station still runs its previous model (docs/fleet.md, "Signed rollout"); the detail says why.
+        found.append(Alert(AlertKind.MODEL_REFUSED, site, station, None, hb.model_error, Severity.WARNING))
     return found
 
 
