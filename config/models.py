@@ -13,12 +13,17 @@ class ModelSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    folder: Path = Field(Path("var/hub/models"), description="the model store: one bundle file per version")
+    folder: Path = Field(
+        "var/hub/models", validate_default=True, description="the model store: one bundle file per version"
+    )
     signing_key_file: Path = Field(
-        Path("var/hub/model-signing.key"), description="the hub's Ed25519 private key (PEM), readable by the hub only"
+        "var/hub/model-signing.key",
+        validate_default=True,
+        description="the hub's Ed25519 private key (PEM), readable by the hub only",
     )
     public_key_file: Path = Field(
-        Path("var/hub/model-signing.pub"),
+        "var/hub/model-signing.pub",
+        validate_default=True,
         description="its public key (PEM): copy it to every station's `models.public_key_file`",
     )
     # A station fetches a model once per version; a whole site rolling out at once is a few dozen requests.

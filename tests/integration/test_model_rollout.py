@@ -12,17 +12,22 @@ import numpy as np
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from config.models import ModelSettings
 from config.station import StationConfig
+from core.contract import TopicKind, topic
+from core.contract.fleet import ModelManifest, decode_from_hub
 from core.transport.mqtt import MqttClient
+from core.transport.protocol import InboundMessage
+from core.transport.settings import MqttSettings
 from edge.stations.agent import StationAgent
 from edge.stations.agent_view import Phase
 from edge.stations.journal import Journal
 from edge.stations.model_updates import ModelUpdates
 from edge.stations.scales import Reading
 from edge.stations.vision_link import CameraVision
-from edge.vision.model_signing import generate_keypair
+from edge.vision.model_signing import generate_keypair, load_public_key, verify_manifest
 from edge.vision.suggester import Suggester
 from firmware_mocks.captures import CLASSES, STREAM, render
 from firmware_mocks.in_process import FakeButtons, ScriptedScale
@@ -31,10 +36,12 @@ from hub.api.app import create_app
 from hub.live.stations import LiveStation
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer, free_port
+from sortcentre.cli import app
 from tests.conftest import unique, wait_until
 from tests.integration.conftest import forget_sessions, hub_settings, logged_in
 
 SITE = "zwolle"
+runner = CliRunner()
 V1, V2, V3 = "plastic-classifier@v1", "plastic-classifier@v2", "plastic-classifier@v3"
 
 
@@ -199,3 +206,35 @@ def test_rollout_refusal_and_a_station_that_was_away(
         assert wait_until(lambda: heartbeat_says(instance, config.station.id, V3), 30)
         station.sort_one()
         assert wait_until(lambda: last_event_model(instance, config.station.id) == V3, 15)
+
+
+def test_the_command_line_publishes_a_signed_retained_manifest(
+    tmp_path: Path, mosquitto: MosquittoServer, bundles: dict[str, Path]
+) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text(
+        f'[mqtt]\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+        f'[models]\nfolder = "{tmp_path / "store"}"\n'
+        f'signing_key_file = "{tmp_path / "hub.key"}"\npublic_key_file = "{tmp_path / "hub.pub"}"\n'
+    )
+    assert runner.invoke(app, ["models", "keygen", "--config", str(config)]).exit_code == 0
+    station = unique("cli")
+    published = runner.invoke(
+        app, ["models", "publish", str(bundles[V1]), "--station", f"{SITE}/{station}", "--config", str(config)]
+    )
+    assert published.exit_code == 0, published.output
+    assert f"{SITE}/{station}" in published.output
+
+    received: list[InboundMessage] = []
+    observer = MqttClient(MqttSettings(host=mosquitto.host, port=mosquitto.port), unique("observer"))
+    observer.subscribe(topic(SITE, station, TopicKind.MODEL), received.append)
+    observer.start()
+    try:
+        assert wait_until(lambda: bool(received), 10)  # retained: there for whoever subscribes later
+    finally:
+        observer.stop()
+    _ref, manifest = decode_from_hub(received[0].topic, received[0].payload)
+    assert isinstance(manifest, ModelManifest) and manifest.version == V1 and received[0].retain
+    verify_manifest(load_public_key((tmp_path / "hub.pub").read_bytes()), manifest)
+    stored = tmp_path / "store" / manifest.url.removeprefix("/api/models/")
+    assert stored.read_bytes() == bundles[V1].read_bytes()
