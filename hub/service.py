@@ -84,9 +84,12 @@ class Hub:
         self.activity.listeners.append(self.broadcaster.publish)
         self.live.attach(self._live_mqtt)
 
-    def publish_model(self, bundle: Path, stations: list[tuple[str, str]]) -> list[tuple[ModelManifest, int | None]]:
-        """Offer a model to stations (signed, retained) through the hub's own live connection (docs/fleet.md)."""
-        return publish_model(self.models, self._live_mqtt, bundle, stations)
+    def publish_model(
+        self, bundle: Path, stations: list[tuple[str, str]], *, stream: str | None = None
+    ) -> list[tuple[ModelManifest, int | None]]:
+        """Offer a model to stations (signed, retained) through the hub's own live connection (docs/fleet.md);
+        the previous model's bundle again is a rollback."""
+        return publish_model(self.models, self._live_mqtt, bundle, stations, stream=stream)
 
     def _workers_factory(self, on_result: OnResult) -> Workers:
         ingest = self.settings.ingest
