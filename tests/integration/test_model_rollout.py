@@ -200,8 +200,17 @@ def test_rollout_refusal_and_a_station_that_was_away(
         assert wait_until(lambda: heartbeat_says(instance, config.station.id, V2), 30)
         assert live(instance, config.station.id).heartbeat.model_error is None  # type: ignore[union-attr]
 
-    # Away while v3 is published (retained at the broker): back, it starts with v2 from disk, then takes v3.
+    # Away while v3 is published (retained at the broker). It reboots where the hub's web server cannot be
+    # reached: it runs v2 from its own disk and says why v3 is not there yet; its events carry v2.
     instance.publish_model(bundles[V3], target)
+    cut_off = config.model_copy(
+        update={"hub": config.hub.model_copy(update={"url": f"http://127.0.0.1:{free_port()}"})}
+    )
+    with Station(cut_off) as station:
+        assert wait_until(lambda: heartbeat_says(instance, config.station.id, V2, "hub not reachable"), 30)
+        station.sort_one()
+        assert wait_until(lambda: last_event_model(instance, config.station.id) == V2, 15)
+    # With the hub in reach again it takes v3.
     with Station(config) as station:
         assert wait_until(lambda: heartbeat_says(instance, config.station.id, V3), 30)
         station.sort_one()
