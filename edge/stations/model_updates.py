@@ -61,6 +61,16 @@ class ClassifierSlot(Protocol):
     def use_classifier(self, classifier: ImageClassifier) -> None: ...
 
 
+class ModelStatus(Protocol):
+    """What the heartbeat reports of the updater."""
+
+    @property
+    def current_version(self) -> str | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
 class AppliedModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

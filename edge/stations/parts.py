@@ -13,7 +13,7 @@ from edge.stations.agent_view import PublishedView
 from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
 from edge.stations.journal import Journal
-from edge.stations.model_updates import ModelUpdates
+from edge.stations.model_updates import ModelStatus
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.vision_link import VisionLink
 
@@ -28,4 +28,4 @@ class StationParts:
     journal: Journal
     vision: VisionLink | None = None
     camera: Camera | None = None
-    models: ModelUpdates | None = None  # signed models from the hub; None: the station does not follow them
+    models: ModelStatus | None = None  # signed models from the hub; None: the station does not follow them
