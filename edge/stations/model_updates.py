@@ -262,6 +262,12 @@ class ModelUpdates:
                 self._wake.wait(delay)
                 delay = min(delay * 2, self._settings.retry_max_s)
                 continue
+            except Exception as exc:  # a bug of ours must not end the thread: logged with its traceback, retried
+                logger.exception("model %s: applying it failed", manifest.version)
+                self.error = f"cannot apply the model: {exc}"[:MAX_REASON]
+                self._wake.wait(delay)
+                delay = min(delay * 2, self._settings.retry_max_s)
+                continue
             manifest = None
             self._warned.clear()
 
@@ -294,7 +300,9 @@ class ModelUpdates:
             shutil.rmtree(self.folder / VERSIONS_DIR / applied.folder, ignore_errors=True)
             raise
         self._slot.use_classifier(classifier)
-        self._write_record(AppliedRecord(current=applied, previous=record.current))
+        # The same version fetched again (its files could not load at start) does not push out the previous one.
+        previous = record.previous if _same(record.current, manifest) else record.current
+        self._write_record(AppliedRecord(current=applied, previous=previous))
         self._prune()
         self._applied(manifest.version, "swapped in")
 
@@ -366,6 +374,8 @@ class ModelUpdates:
             if received or isinstance(exc, httpx.RemoteProtocolError):
                 raise Refused(f"download truncated at {received} of {expected} bytes", "truncated", retry=True) from exc
             raise Refused(f"hub not reachable: {exc}", "unreachable", retry=True) from exc
+        except httpx.HTTPError as exc:  # a body that cannot be decoded (Content-Encoding), a URL httpx refuses
+            raise Refused(f"download failed: {exc}", "http", retry=True) from exc
         if received < expected:
             raise Refused(f"download truncated at {received} of {expected} bytes", "truncated", retry=True)
         actual = digest.hexdigest()

@@ -294,3 +294,31 @@ def test_without_a_pinned_key_or_hub_the_station_does_not_follow_models(tmp_path
     assert ModelUpdates.from_config(no_hub, FakeMqtt(), Slot()) is None
     unreadable = station_config(tmp_path, models={"public_key_file": tmp_path / "missing.pub"}, hub={"url": "http://h"})
     assert ModelUpdates.from_config(unreadable, FakeMqtt(), Slot()) is None
+
+
+def test_a_recorded_model_damaged_on_disk_falls_back_to_the_previous_one_until_fetched_again(
+    tmp_path: Path, station: Station, server: ModelServer, key: tuple[Ed25519PrivateKey, Path], bundles: dict[str, Path]
+) -> None:
+    apply_v1(station, server, key[0], bundles)
+    offered = manifest(key[0], bundles[V2], V2)
+    station.offer(offered, server, bundles[V2])
+    assert wait_until(lambda: station.updates.current_version == V2)
+    station.updates.stop()
+    record = station.record()
+    assert record.current is not None
+    damaged = next((station.updates.folder / VERSIONS_DIR / record.current.folder).glob("*.onnx"))
+    damaged.write_bytes(damaged.read_bytes()[:1000])  # a half-written file after a power cut
+
+    rebooted = Station(config(tmp_path, key[1], server.url))
+    rebooted.updates.start()
+    try:
+        assert rebooted.updates.current_version == V1 and rebooted.slot.running == V1
+        assert (rebooted.updates.error or "").startswith("cannot load:")
+        rebooted.offer(offered, server)  # the hub's retained manifest: fetched again, as it cannot load
+        assert wait_until(lambda: rebooted.updates.current_version == V2)
+        assert rebooted.updates.error is None
+        again = rebooted.record()
+        assert again.current is not None and again.current.version == V2
+        assert again.previous is not None and again.previous.version == V1
+    finally:
+        rebooted.updates.stop()
