@@ -30,6 +30,7 @@ def machine() -> str:
     )
 
 
+COMPARISON = "## Comparison: "
 NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "vision", "year")
 
 
@@ -78,7 +79,10 @@ def main(argv: list[str]) -> None:
     names = set(argv) or set(NAMES)
     stamp = f"_Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC._"
     fresh = {title: [*lines, stamp, ""] for title, lines in split_sections(run(names)).items()}
-    kept = split_sections(OUT.read_text().splitlines()) if argv and OUT.exists() else {}
+    old = split_sections(OUT.read_text().splitlines()) if OUT.exists() else {}
+    # A run of some benchmarks keeps the others' sections; every run keeps the comparisons, which were measured
+    # once across commits (each says how) and which no benchmark here can repeat.
+    kept = {title: lines for title, lines in old.items() if argv or title.startswith(COMPARISON)}
     merged = {title: fresh.get(title, lines) for title, lines in kept.items()} | fresh
     header = [
         "# Benchmarks",

@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from config.captures import CaptureUploadSettings
 from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
 from config.files import FileSettings, sqlite_file
+from config.fleet import FleetSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
@@ -128,6 +130,10 @@ class HubSettings(FileSettings):
     )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    fleet: FleetSettings = Field(default_factory=FleetSettings)
+    captures: CaptureUploadSettings = Field(
+        default_factory=CaptureUploadSettings, description="captures uploaded by the stations (docs/fleet.md)"
+    )
 
     @model_validator(mode="after")
     def _live_account_is_its_own(self) -> Self:

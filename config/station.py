@@ -10,10 +10,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.captures import HubLinkConfig
 from config.drivers import ButtonsConfig, CameraConfig, Key, ScaleConfig
 from config.files import FileSettings
 from config.vision import VisionConfig
@@ -59,24 +60,6 @@ class JournalConfig(_Strict):
     )
 
 
-class HubLinkConfig(_Strict):
-    """Where the station reaches its hub over HTTP (model downloads; docs/fleet.md)."""
-
-    url: str | None = Field(
-        None, description="the hub's address, e.g. `https://hub.example.nl`; none: no downloads from the hub"
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("write it as http(s)://host[:port]")
-        return value
-
-
 class ModelsConfig(_Strict):
     """Signed models from the hub (docs/fleet.md, "Signed rollout"). Without ``public_key_file`` (or without
     ``hub.url``) the station ignores the hub's model manifests and runs the model its ``[vision]`` names."""
@@ -108,7 +91,9 @@ class StationConfig(FileSettings):
     camera: CameraConfig = Field(default_factory=CameraConfig)
     kiosk: KioskConfig = Field(default_factory=KioskConfig)
     vision: VisionConfig = Field(default_factory=VisionConfig)
-    hub: HubLinkConfig = Field(default_factory=HubLinkConfig, description="where the hub is (docs/fleet.md)")
+    hub: HubLinkConfig = Field(
+        default_factory=HubLinkConfig, description="where captures are uploaded and models fetched (docs/fleet.md)"
+    )
     models: ModelsConfig = Field(default_factory=ModelsConfig, description="signed models from the hub")
     heartbeat_s: float = Field(10.0, gt=0, le=3600, description="seconds between heartbeats")
     undo_window_s: float = Field(120.0, ge=0, description="how long after an event the undo key takes it back")

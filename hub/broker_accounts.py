@@ -17,13 +17,19 @@ shows up at the hub as silence, and in the broker log.
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import secrets
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.contract.topics import PREFIX, TopicKind, check_slug
 from core.processes import find_program
+
+logger = logging.getLogger(__name__)
 
 HUB_USER = "hub"  # the hub's ingest session (persistent, manual acks)
 HUB_LIVE_USER = "hub-live"  # the hub's live-status client
@@ -41,6 +47,10 @@ class AccountError(ValueError):
     """An account that would break the separation of identities (a reserved or duplicate user name)."""
 
 
+class BrokerReloadError(RuntimeError):
+    """The broker could not be told to reload its accounts (no pid file, not our broker, no permission)."""
+
+
 def is_hub_name(user: str) -> bool:
     return user == HUB_USER or user.startswith(_HUB_PREFIX)
 
@@ -53,6 +63,7 @@ class BrokerAccounts:
     passwords: dict[str, str] = field(default_factory=dict)
     sites: dict[str, str] = field(default_factory=dict)  # station user -> its site
     observers: set[str] = field(default_factory=set)
+    hubs: set[str] = field(default_factory=set)  # which of HUB_USERS have an account
 
     @property
     def password_file(self) -> Path:
@@ -66,6 +77,7 @@ class BrokerAccounts:
         """One of the hub's accounts (``hub`` or ``hub-live``): read and write everything under the root."""
         if user not in HUB_USERS:
             raise AccountError(f"hub accounts are {', '.join(HUB_USERS)}, not {user!r}")
+        self.hubs.add(user)
         return self._set(user, password)
 
     def add_station(self, station: str, site: str, password: str | None = None) -> str:
@@ -99,7 +111,7 @@ class BrokerAccounts:
             "",
         ]
         for user in HUB_USERS:
-            if user in self.passwords:
+            if user in self.hubs:
                 lines += [f"user {user}", f"topic readwrite {PREFIX}/#", ""]
         for user in sorted(self.observers):
             lines += [f"user {user}", f"topic read {PREFIX}/#", ""]
@@ -118,4 +130,98 @@ class BrokerAccounts:
         for user, password in self.passwords.items():
             subprocess.run([tool, "-b", str(self.password_file), user, password], check=True, capture_output=True)
         self.password_file.chmod(0o600)
-        self.acl_file.write_text(self.acl())
+        self.write_acl()
+
+    # --- a running broker's files: ``sortcentre stations add|retire`` (hub/fleet/registry.py) ---------------------
+
+    @classmethod
+    def read(cls, folder: Path) -> BrokerAccounts:
+        """The accounts in an ACL file that ``acl()`` wrote: who is hub, observer or station (and of which site).
+        The passwords stay unknown (the password file holds only hashes): change one account at a time with
+        ``save_password`` and ``remove``, which leave every other account's hash as it is."""
+        accounts = cls(folder)
+        if not accounts.acl_file.exists():
+            return accounts
+        user: str | None = None
+        for number, raw in enumerate(accounts.acl_file.read_text().splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("user "):
+                user = line.removeprefix("user ").strip()
+                continue
+            match = _ACL_RULE.fullmatch(line)
+            if user is None or match is None:
+                raise AccountError(f"{accounts.acl_file}:{number}: {line!r} is not a rule sortcentre writes")
+            access, site, station = match["access"], match["site"], match["station"]
+            if site is None and access == "readwrite" and user in HUB_USERS:
+                accounts.hubs.add(user)
+            elif site is None and access == "read":
+                accounts.observers.add(user)
+            elif site is not None and station == user and not is_hub_name(user):
+                accounts.sites[user] = site
+            else:
+                raise AccountError(f"{accounts.acl_file}:{number}: {line!r} does not fit account {user!r}")
+        return accounts
+
+    def users_in_password_file(self) -> set[str]:
+        if not self.password_file.exists():
+            return set()
+        return {line.split(":", 1)[0] for line in self.password_file.read_text().splitlines() if ":" in line}
+
+    def save_password(self, user: str) -> None:
+        """Add or update one account's hash in the password file, leaving the others as they are."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.password_file.exists():
+            self.password_file.touch(mode=0o600)
+        tool = find_program("mosquitto_passwd", "mosquitto")
+        subprocess.run(
+            [tool, "-b", str(self.password_file), user, self.passwords[user]], check=True, capture_output=True
+        )
+        self.password_file.chmod(0o600)
+
+    def remove(self, user: str) -> bool:
+        """Take a station or observer account out of both files' rules (write_acl) and out of the password file;
+        False when it had no password there."""
+        self.sites.pop(user, None)
+        self.observers.discard(user)
+        self.passwords.pop(user, None)
+        if user not in self.users_in_password_file():
+            return False
+        tool = find_program("mosquitto_passwd", "mosquitto")
+        subprocess.run([tool, "-D", str(self.password_file), user], check=True, capture_output=True)
+        self.password_file.chmod(0o600)
+        return True
+
+    def write_acl(self) -> None:
+        """Replace the ACL in one rename: a broker reloading meanwhile reads the old file or the new, never half."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.acl_file.with_name(f".{self.acl_file.name}.partial")
+        partial.write_text(self.acl())
+        partial.replace(self.acl_file)
+
+
+# The rules acl() writes: everything under the root (hub, observers), or one station's own topic of one kind.
+_ACL_RULE = re.compile(
+    rf"topic (?P<access>read|write|readwrite) {re.escape(PREFIX)}/"
+    r"(?:#|(?P<site>[a-z0-9-]+)/(?P<station>[a-z0-9-]+)/[a-z]+)"
+)
+
+
+def reload_broker(pid_file: Path) -> int:
+    """Send Mosquitto SIGHUP: it reads its password file and ACL again, keeps every connection and session, and
+    disconnects clients whose account is gone (Mosquitto 2.0's security re-check on reload). Returns the pid."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError) as exc:
+        raise BrokerReloadError(f"no broker pid in {pid_file}: {exc}") from None
+    comm = Path(f"/proc/{pid}/comm")
+    # A stale pid file (broker stopped, pid reused) must not make us signal some other program.
+    if comm.exists() and "mosquitto" not in comm.read_text():
+        raise BrokerReloadError(f"process {pid} (from {pid_file}) is {comm.read_text().strip()!r}, not mosquitto")
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError as exc:
+        raise BrokerReloadError(f"could not signal the broker (pid {pid} from {pid_file}): {exc.strerror}") from None
+    logger.info("broker (pid %s) told to reload its accounts", pid)
+    return pid

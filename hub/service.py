@@ -17,8 +17,11 @@ from core.transport.mqtt import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
+from hub.captures.tokens import StationIdentity, TokenCheck
+from hub.captures.uploads import CaptureUploads
 from hub.feeds.periods import PeriodStore
 from hub.fleet.models import ModelStore, publish_model
+from hub.fleet.registry import StationRegistry
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -38,24 +41,28 @@ logger = logging.getLogger(__name__)
 class Hub:
     """Everything but the web server, so tests can run the ingest without uvicorn."""
 
-    def __init__(self, settings: HubSettings) -> None:
+    def __init__(self, settings: HubSettings, *, station_tokens: TokenCheck | None = None) -> None:
+        """``station_tokens``: who a capture upload's bearer token belongs to; default: the station registry."""
         self.settings = settings
         self.store = InfluxV1(settings.influx)
         self.metrics = IngestMetrics()
         # Every thread of the hub reports here; one that dies makes /healthz fail and the process exit.
         self.supervisor = Supervisor(self.metrics)
         self.dead_letters = DeadLetters()
+        self.registry = StationRegistry.from_settings(settings.fleet)
         self.live = LiveStations(
             self.dead_letters,
             self.metrics,
             supervisor=self.supervisor,
             max_stations=settings.dashboard.max_stations,
+            registry=self.registry,
         )
         self.logins = Logins.from_settings(settings.auth)
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
         self.periods = PeriodStore.from_settings(settings.feeds)
         self.models = ModelStore(settings.models)
+        self.captures = CaptureUploads(settings.captures, station_tokens or self._registered, self.metrics.registry)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -91,6 +98,12 @@ class Hub:
         the previous model's bundle again is a rollback."""
         return publish_model(self.models, self._live_mqtt, bundle, stations, stream=stream)
 
+    def _registered(self, token: str) -> StationIdentity | None:
+        """The station a capture upload's token was issued to by ``sortcentre stations add``; None for a token
+        nobody issued or a retired station's."""
+        station = self.registry.station_for_token(token)
+        return None if station is None else StationIdentity(station.id, station.site)
+
     def _workers_factory(self, on_result: OnResult) -> Workers:
         ingest = self.settings.ingest
         options = WriterOptions(self.settings.influx, ingest.retry_initial_s, ingest.retry_max_s, ingest.window)
@@ -116,6 +129,8 @@ class Hub:
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
             models=self.models,
+            registry=self.registry,
+            captures=self.captures,
         )
 
     def start(self) -> None:

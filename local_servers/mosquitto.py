@@ -29,6 +29,8 @@ class MosquittoServer(ChildServer):
         self.port = port or free_port(host)
         self.accounts = accounts
         self.config_path = data_dir / "mosquitto.conf"
+        # Where `sortcentre stations add|retire` find the broker to send SIGHUP (fleet.broker_pid_file).
+        self.pid_file = data_dir / "mosquitto.pid"
 
     def prepare(self) -> None:
         # persistence: queued QoS 1 messages and retained status survive a broker restart.
@@ -43,6 +45,7 @@ class MosquittoServer(ChildServer):
                     # data folder (its persistence file would silently never be saved). It is our child
                     # process on loopback: keep it as the user who started it.
                     *(["user root"] if os.geteuid() == 0 else []),
+                    f"pid_file {self.pid_file}",
                     "persistence true",
                     f"persistence_location {self.data_dir}/",
                     "autosave_interval 1",

@@ -51,7 +51,7 @@ app.add_typer(_keys_app(), name="keys")
 
 
 def _models_app() -> typer.Typer:
-    from hub.fleet.cli import models_app
+    from hub.fleet.model_cli import models_app
 
     return models_app
 
@@ -66,6 +66,15 @@ def _periods_app() -> typer.Typer:
 
 
 app.add_typer(_periods_app(), name="periods")
+
+
+def _stations_app() -> typer.Typer:
+    from hub.fleet.cli import stations_app
+
+    return stations_app
+
+
+app.add_typer(_stations_app(), name="stations")
 
 
 def _version(value: bool) -> None:

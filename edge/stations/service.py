@@ -14,6 +14,7 @@ from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
 from edge.stations.model_updates import ModelUpdates
 from edge.stations.scales import Scale
+from edge.stations.uploads import start_uploads
 from edge.stations.vision_link import CameraVision
 from edge.vision.capture import CaptureStore
 from edge.vision.suggester import Suggester
@@ -21,7 +22,7 @@ from edge.vision.suggester import Suggester
 logger = logging.getLogger(__name__)
 
 
-def build_agent(config: StationConfig) -> StationAgent:
+def build_agent(config: StationConfig, capture: CaptureStore | None = None) -> StationAgent:
     # clean_session=True: the station's journal, not the broker session, is what survives.
     mqtt = MqttClient(
         config.mqtt,
@@ -34,7 +35,7 @@ def build_agent(config: StationConfig) -> StationAgent:
         return open_scale(config.scale)
 
     camera = open_camera(config.camera)
-    vision = build_vision(config, camera)
+    vision = build_vision(config, camera, capture)
     return StationAgent(
         config,
         reopen_scale,
@@ -47,13 +48,12 @@ def build_agent(config: StationConfig) -> StationAgent:
     )
 
 
-def build_vision(config: StationConfig, camera: Camera | None) -> CameraVision | None:
+def build_vision(config: StationConfig, camera: Camera | None, capture: CaptureStore | None) -> CameraVision | None:
     """Vision needs a camera; its models load here (about a second), once."""
     if camera is None or not config.vision.enabled:
         return None
     ident = config.station
     suggester = Suggester(config.vision, [c.id for c in config.categories])
-    capture = CaptureStore(config.vision.capture) if config.vision.capture.enabled else None
     return CameraVision(
         suggester,
         camera,
@@ -67,7 +67,10 @@ def build_vision(config: StationConfig, camera: Camera | None) -> CameraVision |
 
 
 def run_station(config: StationConfig) -> None:
-    agent = build_agent(config)
+    # Also without a camera: what an earlier run captured is still uploaded and kept within retention.
+    capture = CaptureStore(config.vision.capture) if config.vision.capture.enabled else None
+    agent = build_agent(config, capture)
+    uploads = start_uploads(capture, config.hub, config.station)  # None: no consent, no hub or no token
     kiosk = None
     if config.kiosk.enabled:
         from edge.stations.kiosk.server import KioskServer
@@ -91,5 +94,7 @@ def run_station(config: StationConfig) -> None:
     try:
         agent.run()
     finally:
+        if uploads is not None:
+            uploads.stop()
         if kiosk is not None:
             kiosk.stop()

@@ -147,7 +147,7 @@ class CameraVision:
         capture = self._capture
 
         def store() -> None:
-            frame, _answer = job.result()
+            frame, answer = job.result()
             if frame is None:
                 return
             capture.store(
@@ -160,6 +160,7 @@ class CameraVision:
                 site=self._site,
                 station=self._station,
                 captured_at=datetime.now(UTC),
+                features=answer.features,
             )
 
         self._pool.submit(store)

@@ -34,6 +34,7 @@ class Prediction:
     model_version: str
     top: tuple[Candidate, ...] = ()  # the best three, best first; top[0].label == label
     evidence: str = ""  # the text read, or the cues measured, that led here
+    features: tuple[float, ...] | None = None  # the classifier backbone's features, when the classifier ran
 
     def to_wire(self) -> Suggestion:
         return Suggestion(label=self.label, confidence=round(self.confidence, 4), model_version=self.model_version)
@@ -46,6 +47,7 @@ class NoSuggestion:
     reason: str
     evidence: str = ""
     top: tuple[Candidate, ...] = field(default=())
+    features: tuple[float, ...] | None = None  # the classifier backbone's features, when the classifier ran
 
 
 Answer = Prediction | NoSuggestion

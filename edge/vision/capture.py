@@ -9,8 +9,13 @@ sidecars, so a crash between the two leaves an image without a sidecar, which no
 deletes. A file's modification time is set to its capture time, so the index built at start needs only ``stat``.
 
 Retention (``max_items``, ``max_bytes``, ``max_age_days``) removes the oldest samples first, sidecar before image, after
-every store; an in-memory heap makes that check O(1) when nothing is due. Nothing here raises into the station: disk
-full, an unwritable folder or a bad frame is logged and counted (``CaptureStore.counters``), and the item is skipped.
+every store; an in-memory heap makes that check O(1) when nothing is due. A sample the hub confirmed is removed with
+``discard`` (edge/stations/uploads.py), which keeps the counts right while the hub is away and after.
+
+A capture id is a UUIDv7 (time-ordered), the id the hub's upload contract takes (core/contract/captures.py).
+
+Nothing here raises into the station: disk full, an unwritable folder or a bad frame is logged and counted
+(``CaptureStore.counters``), and the item is skipped.
 """
 
 from __future__ import annotations
@@ -19,9 +24,8 @@ import heapq
 import logging
 import os
 import re
-import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
+from uuid6 import uuid7
 
 from config.vision import CaptureConfig
 from core.contract.topics import SLUG_PATTERN
@@ -69,6 +74,7 @@ class CaptureStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._heap: list[_Entry] = []
+        self._discarded: set[str] = set()  # ids still in the heap whose files are gone (uploaded); skipped on pop
         self._bytes = 0
         self._stored = 0
         self._errors = 0
@@ -79,7 +85,8 @@ class CaptureStore:
     @property
     def counters(self) -> CaptureCounters:
         with self._lock:
-            return CaptureCounters(self._stored, self._errors, self._pruned, len(self._heap), self._bytes)
+            items = len(self._heap) - len(self._discarded)
+            return CaptureCounters(self._stored, self._errors, self._pruned, items, self._bytes)
 
     def store(
         self,
@@ -93,6 +100,8 @@ class CaptureStore:
         site: str | None,
         station: str | None,
         captured_at: datetime,
+        shown: bool | None = None,
+        features: Sequence[float] | None = None,
     ) -> Path | None:
         """Keep the plate crop of ``frame_bgr`` under ``stream/label``; returns the image path, or None if nothing was
         kept (consent off, or an error that was logged and counted)."""
@@ -113,17 +122,19 @@ class CaptureStore:
             return None
 
         when = captured_at if captured_at.tzinfo else captured_at.astimezone()
-        capture_id = f"{when.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+        capture_id = str(uuid7())
         meta = CaptureMeta(
             capture_id=capture_id,
             stream=stream,
             label=label,
             suggested=suggested,
+            shown=shown,
             accepted=accepted,
             model_version=model_version,
             site=site,
             station=station,
             captured_at=when,
+            features=tuple(float(v) for v in features) if features is not None else None,
         )
         image_path, meta_path = sample_paths(config.folder, stream, label, capture_id)
         image_bytes = encoded.tobytes()
@@ -151,6 +162,27 @@ class CaptureStore:
         self.prune()
         return image_path
 
+    def pending(self, limit: int) -> list[tuple[Path, Path]]:
+        """(image, sidecar) of up to ``limit`` samples, oldest first: the next ones to upload."""
+        with self._lock:
+            live = (e for e in heapq.nsmallest(limit + len(self._discarded), self._heap))
+            return [(e.image, e.meta) for e in live if e.capture_id not in self._discarded][:limit]
+
+    def discard(self, meta: Path) -> None:
+        """Delete one sample (sidecar first) that is no longer needed here: the hub confirmed it."""
+        capture_id = meta.stem
+        with self._lock:
+            entry = next((e for e in self._heap if e.meta == meta and e.capture_id not in self._discarded), None)
+            if entry is not None:
+                self._discarded.add(capture_id)
+                self._bytes -= entry.size
+        try:
+            meta.unlink(missing_ok=True)
+            meta.with_suffix(IMAGE_SUFFIX).unlink(missing_ok=True)
+        except OSError as exc:
+            self._error("could not delete uploaded capture %s: %s", meta, exc)
+        self.prune()  # forgets the entries of uploaded samples as they reach the front of the heap
+
     def prune(self) -> int:
         """Delete the oldest samples until count, bytes and age are within limits; returns how many went."""
         config = self._config
@@ -158,9 +190,15 @@ class CaptureStore:
         removed = 0
         with self._lock:
             while self._heap and (
-                len(self._heap) > config.max_items or self._bytes > config.max_bytes or self._heap[0].timestamp < cutoff
+                len(self._heap) - len(self._discarded) > config.max_items
+                or self._bytes > config.max_bytes
+                or self._heap[0].timestamp < cutoff
+                or self._heap[0].capture_id in self._discarded
             ):
                 entry = heapq.heappop(self._heap)
+                if entry.capture_id in self._discarded:  # uploaded and deleted already: only forget it
+                    self._discarded.discard(entry.capture_id)
+                    continue
                 self._bytes -= entry.size
                 removed += 1
                 try:

@@ -51,12 +51,14 @@ class CaptureMeta(BaseModel):
     stream: str
     label: str
     suggested: str | None = None
+    shown: bool | None = None  # the suggestion was shown to the sorter (false: a blind check); None: not recorded
     accepted: bool | None = None
     model_version: str | None = None
     site: str | None = None
     station: str | None = None
     captured_at: datetime | None = None
     truth: MarkingTruth | None = None
+    features: tuple[float, ...] | None = None  # the classifier backbone's features, when it ran on this frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,10 @@ MARKING_CONFIDENCE = {1: 0.97, 2: 0.99, 3: 0.995}
 
 CLASSIFIER_PROBLEM = "classifier unavailable"
 
+# Features stored with a capture (about 10 KB of JSON for the backbone's 1,280): four decimals are far below the
+# spread of the features and keep the sidecar a fraction of its JPEG.
+FEATURE_DECIMALS = 4
+
 TEXTILE_STREAMS = frozenset({"textile", "textiles", "clothing"})
 
 
@@ -139,9 +143,12 @@ class Suggester:
 
     def _classify(self, frame: Frame) -> Answer:
         assert self._classifier is not None
-        candidates = [c for c in self._classifier.predict(frame) if c.label in self.categories]
+        # The features come out of the same inference run: kept with the capture, they cost nothing to compute.
+        every, vector = self._classifier.predict_with_features(frame)
+        features = tuple(np.round(vector.astype(np.float64), FEATURE_DECIMALS).tolist()) if vector.size else None
+        candidates = [c for c in every if c.label in self.categories]
         if not candidates:
-            return NoSuggestion("the classifier knows none of this station's categories")
+            return NoSuggestion("the classifier knows none of this station's categories", features=features)
         best = candidates[0]
         return Prediction(
             label=best.label,
@@ -149,16 +156,18 @@ class Suggester:
             source=Source.CLASSIFIER,
             model_version=self._classifier.model_version[:64],
             top=tuple(candidates[:3]),
+            features=features,
         )
 
     def _gate(self, answer: Answer, stream: str) -> Answer:
         if isinstance(answer, NoSuggestion):
             return answer
         if answer.label not in self.categories:
-            return NoSuggestion(f"{answer.label} is not a category of this station", answer.evidence, answer.top)
+            reason = f"{answer.label} is not a category of this station"
+            return NoSuggestion(reason, answer.evidence, answer.top, answer.features)
         if answer.confidence < self.threshold(stream):
             reason = f"{answer.label} at {answer.confidence:.2f} is below the {stream} threshold"
-            return NoSuggestion(reason, answer.evidence, answer.top)
+            return NoSuggestion(reason, answer.evidence, answer.top, answer.features)
         return answer
 
 
@@ -177,4 +186,6 @@ class ClassifierLike(Protocol):
     @property
     def model_version(self) -> str: ...
 
-    def predict(self, frame_bgr: npt.NDArray[np.uint8]) -> list[Candidate]: ...
+    def predict_with_features(
+        self, frame_bgr: npt.NDArray[np.uint8]
+    ) -> tuple[list[Candidate], npt.NDArray[np.float32]]: ...

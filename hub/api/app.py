@@ -17,8 +17,9 @@ from fastapi.staticfiles import StaticFiles
 
 from config.hub import HubSettings, WebSettings
 from core import __version__
+from core.contract.captures import CAPTURES_PATH
 from core.package_data import data_path
-from hub.api import auth, dashboard, feeds, history, models, reports, stations, throughput, vision
+from hub.api import auth, captures, dashboard, feeds, fleet, history, models, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
@@ -61,7 +62,8 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     if settings is not None:
         own += listen_origins(settings.http_host, settings.http_port)
     app.add_middleware(OriginCheck, origins=own, trust_host=web.public_url is None)
-    app.add_middleware(BodyLimit)  # outermost: a body too large is refused before anything reads it
+    # Outermost: a body too large is refused before anything reads it; capture uploads count their own bound.
+    app.add_middleware(BodyLimit, own_bound=[f"{CAPTURES_PATH}/"])
     app.include_router(throughput.router)
     app.include_router(stations.router)
     app.include_router(auth.router)
@@ -72,6 +74,8 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(feeds.admin_router)
     app.include_router(reports.router)
     app.include_router(models.router)  # no login: models are signed, not secret (docs/fleet.md)
+    app.include_router(fleet.router)
+    app.include_router(captures.router)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,33 +1,38 @@
-"""``sortcentre models ...``: the hub's model signing key and publishing a model to stations (docs/fleet.md).
+"""``sortcentre stations ...``: the station registry at the hub (docs/fleet.md, section Registry).
 
-``keygen`` writes the hub's Ed25519 key pair to ``models.signing_key_file`` and ``models.public_key_file`` and
-refuses to overwrite either. ``publish`` stores a bundle in the hub's model store, signs its manifest and
-publishes it retained on each named station's model topic. It connects with the hub's live-status account
-(``[live_mqtt]``): on a broker that binds client ids to accounts that pushes the running hub's live client off
-for the second the publish takes, and it reconnects by itself. Heavy modules are imported inside the commands.
+Works on the hub's registry file (``fleet.registry_file`` in the hub's TOML) and, with ``fleet.broker_folder``
+set, on the broker's password file and ACL, while the hub and the broker run: the broker is reloaded with SIGHUP
+(``fleet.broker_pid_file``), never restarted. Heavy modules are imported inside the commands: a station's
+``sortcentre`` must not load FastAPI.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 if TYPE_CHECKING:
     from config.hub import HubSettings
+    from hub.fleet.registry import RegisteredStation, StationRegistry
 
-models_app = typer.Typer(
-    help="The hub's model signing key, and publishing a signed model to stations.", no_args_is_help=True
+stations_app = typer.Typer(
+    help="The station registry: add a station (broker account, upload token, config bundle), list, retire.",
+    no_args_is_help=True,
 )
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="hub TOML file, for its [models] and MQTT settings (SORTCENTRE_HUB_* overrides)"),
+    typer.Option(
+        "--config", help="hub TOML file, for its [fleet] and [mqtt] sections (environment SORTCENTRE_HUB_* overrides)"
+    ),
 ]
-# Publishing waits this long for the broker to take the retained manifests (PUBACK).
-PUBLISH_TIMEOUT_S = 15.0
+StationArgument = Annotated[str, typer.Argument(help="the station id, e.g. zwolle-plastic-1 (its broker user name)")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -35,86 +40,137 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _settings(config: Path | None) -> HubSettings:
+@contextmanager
+def _registry(config: Path | None) -> Iterator[tuple[StationRegistry, HubSettings]]:
+    """The registry named by the hub's settings; any refusal becomes exit status 2."""
     from config.files import ConfigError
     from config.hub import HubSettings
+    from hub.fleet.bundle import BundleError
+    from hub.fleet.registry import RegistryError, StationRegistry
 
     try:
-        return HubSettings.load(config)
+        settings = HubSettings.load(config)
     except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        yield StationRegistry.from_settings(settings.fleet), settings
+    except (RegistryError, BundleError) as exc:
         raise _fail(str(exc)) from None
 
 
-@models_app.command()
-def keygen(config: ConfigOption = None) -> None:
-    """Write the hub's signing key pair (the private key readable by its owner only). Refuses to overwrite."""
-    from edge.vision.model_signing import generate_keypair
+def _reload(registry: StationRegistry) -> None:
+    """Reload the broker and say what happened: the change is on disk either way."""
+    from hub.broker_accounts import BrokerReloadError
 
-    models = _settings(config).models
-    for path in (models.signing_key_file, models.public_key_file):
-        if path.exists():
-            raise _fail(f"{path} exists: not overwritten (docs/fleet.md, 'Keys and how to rotate them')")
+    if registry.broker_folder is None:
+        return
     try:
-        generate_keypair(models.signing_key_file, models.public_key_file)
-    except OSError as exc:
-        raise _fail(f"cannot write the key pair: {exc}") from None
-    typer.echo(f"private key: {models.signing_key_file} (only the hub reads it)")
-    typer.echo(f"public key:  {models.public_key_file} (copy it to each station's models.public_key_file)")
+        pid = registry.reload_broker()
+    except BrokerReloadError as exc:
+        typer.echo(f"warning: {exc}; reload the broker yourself (systemctl reload mosquitto)", err=True)
+        return
+    if pid is None:
+        typer.echo(
+            "warning: fleet.broker_pid_file is not set: reload the broker (systemctl reload mosquitto)", err=True
+        )
+    else:
+        typer.echo(f"broker (pid {pid}) reloaded its accounts")
 
 
-@models_app.command()
-def publish(
-    bundle: Annotated[Path, typer.Argument(help="a model bundle (NAME.model.tar: the model and its card)")],
-    station: Annotated[
-        list[str], typer.Option("--station", help="SITE/STATION to offer the model to; repeat for more")
-    ],
-    stream: Annotated[str | None, typer.Option(help="the stream it is for (default: the card's)")] = None,
+@stations_app.command("add")
+def add_command(
+    station: StationArgument,
+    site: Annotated[str, typer.Option(help="the station's site, e.g. zwolle")],
+    stream: Annotated[str, typer.Option(help="what it sorts, e.g. plastic")],
+    out: Annotated[Path, typer.Option(help="new (or empty) folder for the station's config bundle")],
+    station_dir: Annotated[
+        Path, typer.Option(help="where the bundle will lie on the station: the TOML's password_file points there")
+    ] = Path("/etc/sortcentre"),
+    template: Annotated[
+        Path | None, typer.Option(help="a station TOML whose hardware and categories the bundle starts from")
+    ] = None,
+    mqtt_host: Annotated[
+        str | None, typer.Option(help="the broker's address as the station reaches it (default: the hub's mqtt.host)")
+    ] = None,
+    mqtt_port: Annotated[
+        int | None, typer.Option(help="the broker's port for the station (default: mqtt.port)")
+    ] = None,
+    hub_url: Annotated[
+        str | None,
+        typer.Option(help="the hub's address as the station reaches it, for capture uploads (none: no [hub] section)"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Store BUNDLE, sign its manifest and publish it (retained) on each station's model topic."""
-    from core.contract.topics import TopicError, check_slug
-    from core.transport.mqtt import MqttClient
-    from edge.vision.model_signing import SignatureError, load_private_key
-    from hub.fleet.models import ModelStore, PublishError, publish_model
+    """Add a station: its broker account and ACL entry (broker reloaded), an upload token, and a config bundle
+    to copy to the station. The secrets are in the bundle only: the hub keeps their hashes."""
+    from hub.fleet.bundle import write_bundle
 
-    settings = _settings(config)
-    targets: list[tuple[str, str]] = []
-    for name in station:
-        site, _, ident = name.partition("/")
-        try:
-            targets.append((check_slug(site, "site"), check_slug(ident, "station")))
-        except TopicError as exc:
-            raise _fail(f"--station {name!r}: write SITE/STATION ({exc})") from None
-    try:
-        key = load_private_key(settings.models.signing_key_file)
-    except SignatureError as exc:
-        raise _fail(f"{exc} (make one with 'sortcentre models keygen')") from None
-    store = ModelStore(settings.models)
-    mqtt = MqttClient(settings.live_mqtt_settings(), f"{settings.client_id}-live")
-    acked: set[int] = set()
-    done = threading.Event()
-    mids: set[int] = set()
+    with _registry(config) as (registry, settings):
+        if out.exists() and any(out.iterdir()):
+            raise _fail(f"{out} is not empty: choose a new folder for the station's bundle")
+        record, password, token = registry.add(station, site, stream, reload=False)
+        mqtt = {
+            "host": mqtt_host or settings.mqtt.host,
+            "port": mqtt_port or settings.mqtt.port,
+            "tls": settings.mqtt.tls,
+        }
+        path = write_bundle(
+            out,
+            station_id=record.id,
+            site=record.site,
+            stream=stream,
+            mqtt=mqtt,
+            broker_password=password,
+            upload_token=token,
+            station_dir=station_dir,
+            template=template,
+            hub_url=hub_url,
+        )
+        _reload(registry)
+    typer.echo(f"added station {record.id} (site {record.site}, stream {stream})")
+    if record.broker_account is None:
+        typer.echo("note: no broker account made (fleet.broker_folder is not set: a broker without accounts)")
+    typer.echo(f"config bundle in {out} ({path.name} and its secrets): copy the folder to {station_dir} on the station")
 
-    def on_published(mid: int) -> None:
-        acked.add(mid)
-        if mids and mids <= acked:
-            done.set()
 
-    mqtt.add_published_listener(on_published)
-    mqtt.start()
-    try:
-        if not mqtt.connected.wait(PUBLISH_TIMEOUT_S):
-            raise _fail(f"no connection to the broker {settings.mqtt.host}:{settings.mqtt.port}")
-        try:
-            sent = publish_model(store, mqtt, bundle, targets, stream=stream, key=key)
-        except PublishError as exc:
-            raise _fail(str(exc)) from None
-        mids.update(mid for _manifest, mid in sent if mid is not None)
-        if len(mids) != len(sent) or not (mids <= acked or done.wait(PUBLISH_TIMEOUT_S)):
-            raise _fail("the broker did not take every manifest; publish again")
-    finally:
-        mqtt.stop()
-    manifest = sent[0][0]
-    typer.echo(f"model {manifest.version} ({manifest.size_bytes} bytes, sha256 {manifest.sha256[:12]}) offered to:")
-    for offered, _mid in sent:
-        typer.echo(f"  {offered.site}/{offered.station}")
+def _registration(record: RegisteredStation) -> str:
+    if record.retired:
+        return f"[red]retired {record.retired_at:%Y-%m-%d}[/]"
+    if record.unregistered:
+        return "[yellow]unregistered[/]"
+    return "in service"
+
+
+@stations_app.command("list")
+def list_command(config: ConfigOption = None) -> None:
+    """Show every station: added, heard of (unregistered) or retired, with versions and last seen."""
+    with _registry(config) as (registry, _settings):
+        records = registry.list()
+        path = registry.path
+    table = Table(title=f"stations in {path}", title_justify="left")
+    for column in ("station", "site", "stream", "registry", "software", "config", "model", "last seen (UTC)"):
+        table.add_column(column, overflow="fold", no_wrap=column == "station")
+    for record in records:
+        table.add_row(
+            record.id,
+            record.site,
+            record.stream or "-",
+            _registration(record),
+            record.software_version or "-",
+            record.config_version or "-",
+            record.model_version or "-",
+            f"{record.last_seen:%Y-%m-%d %H:%M}" if record.last_seen else "-",
+        )
+    Console(highlight=False).print(
+        table if records else f"no stations in {path} yet: add one with 'sortcentre stations add'"
+    )
+
+
+@stations_app.command("retire")
+def retire_command(station: StationArgument, config: ConfigOption = None) -> None:
+    """Take a station out of service: its broker account goes (the broker disconnects it), its upload token stops
+    working. It stays in the list, marked retired."""
+    with _registry(config) as (registry, _settings):
+        record = registry.retire(station, reload=False)
+        _reload(registry)
+    typer.echo(f"retired {record.id} (site {record.site}) at {record.retired_at:%Y-%m-%d %H:%M} UTC")

@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
     MODEL_REFUSED = "model_refused"
+    UNREGISTERED = "unregistered"
 
 
 class Severity(StrEnum):
@@ -119,6 +120,10 @@ def station_alerts(
     offline = _offline(view, now, limit, watching_since)
     if offline is not None:
         found.append(offline)
+    if view.unregistered:
+        # Its events are stored all the same; an admin adds it (`sortcentre stations add`) or finds out who it is.
+        detail = "not a station in service in the registry (sortcentre stations list)"
+        found.append(Alert(AlertKind.UNREGISTERED, view.site, view.station, None, detail, Severity.WARNING))
     if view.missing_events > 0:
         detail = f"{view.missing_events} events missing (highest seq {view.highest_seq})"
         found.append(Alert(AlertKind.SEQUENCE_GAP, view.site, view.station, None, detail, Severity.WARNING))

@@ -72,6 +72,7 @@ class Tile(BaseModel):
     clock_suspect: bool
     missing_events: int
     heartbeat_received: datetime | None
+    unregistered: bool  # not a station in service in the registry: its events are stored, the tile flags it
 
 
 class AlertOut(BaseModel):
@@ -140,6 +141,7 @@ def tile(site: str, station: str, view: LiveStation | None, activity: StationAct
         clock_suspect=view.clock_suspect,
         missing_events=view.missing_events,
         heartbeat_received=view.heartbeat_received,
+        unregistered=view.unregistered,
     )
 
 

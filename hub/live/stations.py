@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from core.contract import (
     ContractError,
@@ -24,6 +26,9 @@ from hub.ingest.ingest import StoredBatch
 from hub.ingest.metrics import IngestMetrics
 from hub.live.sequence import SequenceTracker
 from hub.supervision import Supervisor
+
+if TYPE_CHECKING:
+    from hub.fleet.registry import StationRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ class StationRecord:
     events_stored: int = 0
     sequence: SequenceTracker = field(default_factory=SequenceTracker)
     clock_offset_s: float | None = None  # receive time minus station time of heartbeats (smoothed)
+    unregistered: bool = False  # heard of, but not a station in service in the registry (hub/fleet/registry.py)
 
     def as_dict(self) -> dict[str, object]:
         hb = self.heartbeat
@@ -66,6 +72,7 @@ class StationRecord:
             "delivery": self.sequence.as_dict(),
             "clock_offset_s": None if self.clock_offset_s is None else round(self.clock_offset_s, 3),
             "clock_suspect": self.clock_suspect,
+            "unregistered": self.unregistered,
         }
 
     @property
@@ -87,6 +94,7 @@ class StationRecord:
             highest_seq=self.sequence.highest,
             clock_offset_s=self.clock_offset_s,
             clock_suspect=self.clock_suspect,
+            unregistered=self.unregistered,
         )
 
 
@@ -106,6 +114,7 @@ class LiveStation:
     highest_seq: int = 0
     clock_offset_s: float | None = None
     clock_suspect: bool = False
+    unregistered: bool = False
 
     @property
     def key(self) -> StationKey:
@@ -123,6 +132,7 @@ class LiveStations:
     # dashboard tiles without bound. Status and heartbeats of further stations are refused; stored events
     # of further stations are still stored, only not shown live.
     max_stations: int = 1000
+    registry: StationRegistry | None = None  # told of every status and heartbeat; None: no flag "unregistered"
     _records: dict[tuple[str, str], StationRecord] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[ChangeListener] = field(default_factory=list)
@@ -189,7 +199,33 @@ class LiveStations:
                 view.clock_offset_s = offset if previous is None else previous + CLOCK_SMOOTHING * (offset - previous)
                 if self.metrics is not None:
                     self.metrics.clock_offset.labels(ref.station).set(view.clock_offset_s)
+        if isinstance(payload, StationStatus | Heartbeat):
+            unregistered = self._unregistered(ref.site, ref.station, payload)
+            if unregistered is not None:
+                with self._lock:
+                    view.unregistered = unregistered
         self._notify(frozenset({(ref.site, ref.station)}))
+
+    def _unregistered(self, site: str, station: str, payload: StationStatus | Heartbeat) -> bool | None:
+        """Tell the registry the station was seen; whether the dashboard flags it as unregistered, None when
+        there is no registry or it failed (a registry that cannot write must not stop the live view)."""
+        registry = self.registry
+        if registry is None:
+            return None
+        heartbeat = payload if isinstance(payload, Heartbeat) else None
+        try:
+            record = registry.seen(
+                site,
+                station,
+                software_version=payload.software_version,
+                model_version=None if heartbeat is None else heartbeat.model_version,
+                config_version=None if heartbeat is None else heartbeat.config_version,
+                at=datetime.now(UTC),
+            )
+            return registry.flagged(record)
+        except (sqlite3.Error, OSError) as exc:
+            logger.warning("station registry could not record %s/%s: %s", site, station, exc)
+            return None
 
     def on_batch_stored(self, batch: StoredBatch) -> None:
         latest = batch.latest_per_station()  # decoded outside the lock: the API reads meanwhile

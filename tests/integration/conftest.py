@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from config.fleet import FleetSettings
 from config.hub import AuthSettings, HubSettings, LiveMqttAccount
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
@@ -33,6 +34,8 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         ingest=IngestSettings(batch_max_delay_s=0.05),
         # Each test hub has its own users; the file lies in the session's temporary folder.
         auth=AuthSettings(users_file=influx.data_dir.parent / "hub-users" / f"{name}.sqlite"),
+        # ... and its own station registry, so one test's stations are not another's.
+        fleet=FleetSettings(registry_file=influx.data_dir.parent / "hub-fleet" / f"{name}.sqlite"),
     )
 
 
@@ -61,10 +64,13 @@ def account(broker: MosquittoServer, accounts: BrokerAccounts, user: str) -> Mqt
 
 
 def secured_hub_settings(broker: MosquittoServer, accounts: BrokerAccounts, influx: InfluxServer) -> HubSettings:
-    """A test hub on a broker with accounts: ingest as ``hub``, live status as ``hub-live``."""
+    """A test hub on a broker with accounts: ingest as ``hub``, live status as ``hub-live``; its registry adds
+    stations to this broker's files and reloads it."""
     settings = hub_settings(broker, influx)
     settings.mqtt = account(broker, accounts, HUB_USER)
     settings.live_mqtt = LiveMqttAccount(username=HUB_LIVE_USER, password=accounts.passwords[HUB_LIVE_USER])
+    settings.fleet.broker_folder = accounts.folder
+    settings.fleet.broker_pid_file = broker.pid_file
     return settings
 
 

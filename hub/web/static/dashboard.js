@@ -26,6 +26,7 @@ const ALERT_PICTOGRAMS = Object.freeze({
   scale_fault: "scale",
   camera_fault: "camera",
   model_refused: "warning",
+  unregistered: "warning",
 });
 // Line colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by dash pattern as well, so a chart
 // never depends on colour alone.
@@ -274,6 +275,10 @@ function renderTile(tile) {
     health.push(el("li", { class: "bad", "data-field": "missing" }, pictogram("warning", "picto small"),
       el("strong", {}, t("missing", { n: number(tile.missing_events) }))));
   }
+  if (tile.unregistered) {
+    health.push(el("li", { class: "bad", "data-field": "unregistered" }, pictogram("warning", "picto small"),
+      el("strong", {}, t("unregisteredTile"))));
+  }
 
   return el("article", {
     class: "tile", id, "data-station": key, "data-state": status,
@@ -489,6 +494,7 @@ async function loadMe() {
     return;
   }
   $("#username").textContent = state.me.username || "";
+  $("#fleet-link").hidden = state.me.role !== "admin"; // the station registry is for admins (GET /api/v1/fleet)
   renderSites();
 }
 

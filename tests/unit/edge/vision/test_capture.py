@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import cv2
 import numpy as np
@@ -208,3 +209,51 @@ def test_bad_label_or_roi_outside_the_frame_is_counted(tmp_path: Path) -> None:
     assert put(outside) is None
     assert store.counters.errors == outside.counters.errors == 1
     assert files(tmp_path) == []
+
+
+def test_capture_ids_are_uuid7_as_the_upload_contract_takes(tmp_path: Path) -> None:
+    from core.contract.captures import is_capture_id
+
+    path = put(CaptureStore(config(tmp_path), clock=lambda: NOW))
+    assert path is not None
+    assert is_capture_id(path.stem)
+    assert UUID(path.stem).version == 7
+
+
+def test_pending_lists_oldest_first_and_discard_keeps_the_counts_right(tmp_path: Path) -> None:
+    store = CaptureStore(config(tmp_path, max_items=3), clock=lambda: NOW)
+    paths = [put(store, seed, at=NOW - timedelta(minutes=10 - seed)) for seed in range(3)]
+    assert [image for image, _meta in store.pending(10)] == paths
+    size = store.counters.bytes
+    first_image, first_meta = store.pending(1)[0]
+    store.discard(first_meta)  # the hub confirmed it
+    assert not first_image.exists()
+    assert not first_meta.exists()
+    assert store.counters.items == 2
+    assert store.counters.bytes < size
+    assert [image for image, _meta in store.pending(10)] == paths[1:]
+    # Two more: retention counts only what is still here, so only the oldest remaining one goes.
+    put(store, 5, at=NOW)
+    put(store, 6, at=NOW)
+    assert store.counters.items == 3
+    assert store.counters.pruned == 1
+    assert store.pending(1)[0][0] == paths[2]
+
+
+def test_sidecars_keep_whether_the_suggestion_was_shown_and_the_features(tmp_path: Path) -> None:
+    store = CaptureStore(config(tmp_path), clock=lambda: NOW)
+    store.store(
+        frame(),
+        stream="plastic",
+        label="pp",
+        suggested="pet",
+        accepted=False,
+        model_version="plastic-1",
+        site="zwolle",
+        station="zwolle-plastic-1",
+        captured_at=NOW,
+        shown=False,
+        features=np.array([0.5, 1.5], np.float32),
+    )
+    (sample,) = iter_samples(tmp_path)
+    assert (sample.meta.shown, sample.meta.features) == (False, (0.5, 1.5))

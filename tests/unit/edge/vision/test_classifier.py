@@ -256,3 +256,20 @@ def test_a_slice_without_errors_does_not_sharpen() -> None:
     overconfident = logits * 10
     wrong = np.array([0, 1, 1])  # one confident error: the fit softens
     assert fit_temperature(overconfident, wrong) > 2.0
+
+
+def test_the_suggester_hands_on_the_classifiers_features_for_the_capture(trained: TrainResult, eval_set: Path) -> None:
+    from config.vision import VisionConfig
+    from edge.vision.answer import NoSuggestion, Prediction
+    from edge.vision.suggester import Suggester
+
+    frame = cv2.imread(str(next(iter_samples(eval_set, STREAM)).image))
+    config = VisionConfig(classifier=trained.model_path, read_markings=False, thresholds={STREAM: 0.0})
+    answer = Suggester(config, CLASSES).suggest(frame, STREAM)
+    assert isinstance(answer, Prediction)
+    assert answer.features is not None and len(answer.features) == FEATURE_SIZE
+    # Below the threshold nothing is shown, and the features of the same run are still kept.
+    strict = config.model_copy(update={"thresholds": {STREAM: 1.0}})
+    hidden = Suggester(strict, CLASSES).suggest(frame, STREAM)
+    assert isinstance(hidden, NoSuggestion)
+    assert hidden.features == answer.features

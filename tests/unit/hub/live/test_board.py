@@ -99,6 +99,7 @@ def test_tile_and_alert_json(clock: FakeClock) -> None:
         "model_version": "ppocrv4-markings-1",
         "clock_suspect": False,
         "missing_events": 0,
+        "unregistered": False,
     }
     assert dashboard["sites"] == ["zwolle"]
     assert dashboard["alerts"] == [
