@@ -41,12 +41,15 @@ class CaptureUploadSettings(BaseModel):
 
 
 class HubLinkConfig(BaseModel):
-    """The station's ``[hub]`` section: its captures go here when the site consented (``vision.capture.enabled``).
-    No ``url``: nothing is uploaded and the station keeps its captures within its own retention."""
+    """The station's ``[hub]`` section: its captures go here when the site consented (``vision.capture.enabled``),
+    and its signed models come from here (``[models]``). No ``url``: nothing is uploaded and the station keeps its
+    captures within its own retention, and it fetches no models."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(None, description="the hub's address, e.g. `https://hub.example.nl`; none: no uploads")
+    url: str | None = Field(
+        None, description="the hub's address, e.g. `https://hub.example.nl`; none: no uploads, no model downloads"
+    )
     upload_token: SecretStr | None = Field(
         None, description="the station's upload token; prefer `upload_token_file` or an environment variable"
     )

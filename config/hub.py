@@ -22,6 +22,7 @@ from config.fleet_config import RemoteConfigSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
+from config.models import ModelSettings
 from core.transport.settings import MqttSettings
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class HubSettings(FileSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     keys: KeySettings = Field(default_factory=KeySettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings, description="signed models for the stations")
     reference_file: Path | None = Field(
         None, description="reference data (municipalities, R-ladder destinations, CO2e factors); none: the packaged one"
     )

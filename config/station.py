@@ -18,6 +18,7 @@ from config.captures import HubLinkConfig
 from config.drivers import ButtonsConfig, CameraConfig, Key, ScaleConfig
 from config.files import FileSettings
 from config.vision import VisionConfig
+from core.contract.fleet import MAX_MODEL_BYTES
 from core.contract.payloads import Slug
 from core.transport.settings import MqttSettings
 
@@ -59,6 +60,25 @@ class JournalConfig(_Strict):
     )
 
 
+class ModelsConfig(_Strict):
+    """Signed models from the hub (docs/fleet.md, "Signed rollout"). Without ``public_key_file`` (or without
+    ``hub.url``) the station ignores the hub's model manifests and runs the model its ``[vision]`` names."""
+
+    public_key_file: Path | None = Field(
+        None, description="the hub's Ed25519 public key (PEM), pinned: a model signed by any other key is refused"
+    )
+    folder: Path | None = Field(
+        None,
+        description="where downloaded models and the record of the applied one live; none: `models` beside the journal",
+    )
+    download_timeout_s: float = Field(60.0, gt=0, le=3600, description="HTTP timeout between two reads of a download")
+    max_bytes: int = Field(
+        MAX_MODEL_BYTES, ge=1024, le=MAX_MODEL_BYTES, description="largest model the station downloads at all"
+    )
+    retry_initial_s: float = Field(5.0, gt=0, le=3600, description="first wait after a download failed")
+    retry_max_s: float = Field(300.0, gt=0, le=86_400, description="longest wait between tries of a download")
+
+
 class StationConfig(FileSettings):
     model_config = SettingsConfigDict(env_prefix="SORTCENTRE_STATION_")
 
@@ -71,7 +91,10 @@ class StationConfig(FileSettings):
     camera: CameraConfig = Field(default_factory=CameraConfig)
     kiosk: KioskConfig = Field(default_factory=KioskConfig)
     vision: VisionConfig = Field(default_factory=VisionConfig)
-    hub: HubLinkConfig = Field(default_factory=HubLinkConfig, description="where captures are uploaded (docs/fleet.md)")
+    hub: HubLinkConfig = Field(
+        default_factory=HubLinkConfig, description="where captures are uploaded and models fetched (docs/fleet.md)"
+    )
+    models: ModelsConfig = Field(default_factory=ModelsConfig, description="signed models from the hub")
     heartbeat_s: float = Field(10.0, gt=0, le=3600, description="seconds between heartbeats")
     undo_window_s: float = Field(120.0, ge=0, description="how long after an event the undo key takes it back")
     unpressed: Literal["discard", "unsorted"] = Field(
@@ -87,6 +110,9 @@ class StationConfig(FileSettings):
         if len(set(keys)) != len(keys):
             raise ValueError(f"button keys repeat (categories, confirm, undo): {keys}")
         return self
+
+    def models_folder(self) -> Path:
+        return self.models.folder if self.models.folder is not None else self.journal.path.parent / "models"
 
     def category_for_key(self, key: str) -> Category | None:
         return next((c for c in self.categories if c.key == key), None)

@@ -6,11 +6,13 @@ import logging
 import signal
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import uvicorn
 
 from config.dashboard import DashboardSettings
 from config.hub import HubSettings
+from core.contract.fleet import ModelManifest
 from core.transport.mqtt import MqttClient
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
@@ -19,6 +21,7 @@ from hub.captures.tokens import StationIdentity, TokenCheck
 from hub.captures.uploads import CaptureUploads
 from hub.feeds.periods import PeriodStore
 from hub.fleet.config_store import ConfigStore
+from hub.fleet.models import ModelStore, publish_model
 from hub.fleet.registry import StationRegistry
 from hub.fleet.remote_config import RemoteConfigs
 from hub.ingest.dead_letters import DeadLetters
@@ -60,6 +63,7 @@ class Hub:
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
         self.periods = PeriodStore.from_settings(settings.feeds)
+        self.models = ModelStore(settings.models)
         self.captures = CaptureUploads(settings.captures, station_tokens or self._registered, self.metrics.registry)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
@@ -91,6 +95,13 @@ class Hub:
         # Stations' sorting settings, published with the live client (docs/fleet.md, Remote config).
         self.remote_config = RemoteConfigs(ConfigStore.from_settings(settings.remote_config), self._live_mqtt)
 
+    def publish_model(
+        self, bundle: Path, stations: list[tuple[str, str]], *, stream: str | None = None
+    ) -> list[tuple[ModelManifest, int | None]]:
+        """Offer a model to stations (signed, retained) through the hub's own live connection (docs/fleet.md);
+        the previous model's bundle again is a rollback."""
+        return publish_model(self.models, self._live_mqtt, bundle, stations, stream=stream)
+
     def _registered(self, token: str) -> StationIdentity | None:
         """The station a capture upload's token was issued to by ``sortcentre stations add``; None for a token
         nobody issued or a retired station's."""
@@ -121,6 +132,7 @@ class Hub:
             periods=self.periods,
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
+            models=self.models,
             registry=self.registry,
             captures=self.captures,
             remote_config=self.remote_config,

@@ -50,6 +50,15 @@ def _keys_app() -> typer.Typer:
 app.add_typer(_keys_app(), name="keys")
 
 
+def _models_app() -> typer.Typer:
+    from hub.fleet.model_cli import models_app
+
+    return models_app
+
+
+app.add_typer(_models_app(), name="models")
+
+
 def _periods_app() -> typer.Typer:
     from hub.feeds.cli import periods_app
 

@@ -29,6 +29,7 @@ from edge.stations.camera import Camera
 from edge.stations.health import StationHealth, last_will
 from edge.stations.journal import Journal
 from edge.stations.kiosk.screen_state import ScreenState, screen_state_of
+from edge.stations.model_updates import ModelUpdates
 from edge.stations.parts import StationParts
 from edge.stations.publisher import Publisher
 from edge.stations.remote_config import RemoteConfigLink
@@ -53,6 +54,7 @@ class StationAgent:
         mqtt: MqttLike,
         vision: VisionLink | None = None,
         camera: Camera | None = None,
+        models: ModelUpdates | None = None,
     ) -> None:
         # The last remote config the station applied, kept on disk: read before anything is built or connected.
         self.remote = RemoteConfigLink(config)
@@ -64,6 +66,7 @@ class StationAgent:
         self._mqtt = mqtt
         self._vision = vision
         self._camera = camera
+        self._models = models
         self.publisher = Publisher(
             journal, mqtt, topic(self._ident.site, self._ident.id, TopicKind.EVENT), config.journal.publish_window
         )
@@ -71,7 +74,7 @@ class StationAgent:
         self._stop = threading.Event()
         self._view = PublishedView(AgentView.at_start(config))
         self.scale = ScaleSupervisor(config, open_scale)
-        parts = StationParts(config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera)
+        parts = StationParts(config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera, models)
         self.health = StationHealth(parts, mqtt)
         self.sorting = SortingMachine(parts, self.publisher, self.health.contract_refused)
         self.health.reporters.append(self.remote)
@@ -129,6 +132,8 @@ class StationAgent:
         """Run until stop(); then say goodbye (status ``stopped``) and close."""
         self._mqtt.start()
         self.publisher.start()
+        if self._models is not None:
+            self._models.start()  # the last applied model first, then the hub's retained manifest
         self.health.check_journal_space()
         self.health.refresh()
         logger.info("station %s/%s started (boot %s)", self._ident.site, self._ident.id, self._boot_id)
@@ -157,6 +162,8 @@ class StationAgent:
             self._journal.depth(),
         )
         self.scale.close()
+        if self._models is not None:
+            self._models.stop()
         if self._vision is not None:
             self._vision.close()
         if self._camera is not None:

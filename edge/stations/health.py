@@ -142,6 +142,14 @@ class StationHealth:
             return
         self._mqtt.publish(topic(self._ident.site, self._ident.id, TopicKind.STATUS), status.to_json(), 1, True)
 
+    def _model_version(self) -> str | None:
+        """The model the hub rolled out, once one is applied; else the version behind the last suggestion."""
+        models = self._parts.models
+        if models is not None and models.current_version is not None:
+            return models.current_version
+        suggestion = self._parts.view.current.suggestion
+        return suggestion.model_version if suggestion else None
+
     def heartbeat_due(self) -> bool:
         return time.monotonic() >= self._next_heartbeat
 
@@ -161,7 +169,7 @@ class StationHealth:
                 uptime_s=round(time.monotonic() - self._started, 1),
                 scale=view.scale,
                 camera=view.camera,
-                model_version=view.suggestion.model_version if view.suggestion else None,
+                model_version=self._model_version(),
                 journal_depth=self._parts.journal.depth(),
                 oldest_unsent_age_s=self._parts.journal.oldest_age_s(),
                 clock_synced=clock_synced(),
@@ -170,6 +178,7 @@ class StationHealth:
                 warnings=list(view.warnings),
                 software_version=__version__,
                 **extra,
+                model_error=self._parts.models.error if self._parts.models is not None else None,
             )
         except ValidationError as exc:
             # A heartbeat is replaced by the next one; a refused one is logged, never the end of the loop.

@@ -12,6 +12,7 @@ from edge.stations.agent import StationAgent
 from edge.stations.camera import Camera
 from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
+from edge.stations.model_updates import ModelUpdates
 from edge.stations.scales import Scale
 from edge.stations.uploads import start_uploads
 from edge.stations.vision_link import CameraVision
@@ -43,6 +44,7 @@ def build_agent(config: StationConfig, capture: CaptureStore | None = None) -> S
         mqtt,
         vision=vision,
         camera=camera,
+        models=ModelUpdates.from_config(config, mqtt, vision),
     )
 
 

@@ -10,6 +10,7 @@ confirmed label go to the capture store (when the site consented), on the same w
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +22,7 @@ from core.contract import Suggestion
 from edge.stations.camera import Camera, Frame
 from edge.vision.answer import Answer, NoSuggestion, Prediction
 from edge.vision.capture import CaptureStore
-from edge.vision.suggester import Suggester
+from edge.vision.suggester import ClassifierLike, Suggester
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +75,34 @@ class CameraVision:
         self._capture = capture
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vision")
         self._job: Future[tuple[Frame | None, Answer]] | None = None
+        # A classifier waiting to be swapped in (edge/stations/model_updates.py) until no item is on the plate.
+        self._next_classifier: ClassifierLike | None = None
+        self._lock = threading.Lock()
         self.problems = suggester.problems
         self.last_answer: Answer | None = None
         self.seconds: list[float] = []  # per suggestion, for the station's own figures (bounded below)
 
     def begin(self) -> None:
-        if self._job is None:
-            self._job = self._pool.submit(self._suggest)
+        with self._lock:
+            if self._job is None:
+                self._job = self._pool.submit(self._suggest)
+
+    def use_classifier(self, classifier: ClassifierLike) -> None:
+        """Swap ``classifier`` in between items: now when no item is on the plate, else once the sorter pressed or
+        the item left. The swap runs on the vision thread, so it never lands inside a suggestion either."""
+        with self._lock:
+            self._next_classifier = classifier
+            if self._job is None:
+                self._swap_between_items()
+
+    def _swap_between_items(self) -> None:
+        """With the lock held and no item open: hand the waiting classifier to the vision thread."""
+        classifier, self._next_classifier = self._next_classifier, None
+        if classifier is not None:
+            try:
+                self._pool.submit(self._suggester.use_classifier, classifier)
+            except RuntimeError:  # the pool is shut down: the station is stopping
+                logger.info("vision closed: the new classifier is not swapped in")
 
     def _suggest(self) -> tuple[Frame | None, Answer]:
         time.sleep(self._frame_delay_s)  # the hand that put the item down is usually gone by then
@@ -117,10 +139,14 @@ class CameraVision:
         return True, answer.to_wire() if isinstance(answer, Prediction) else None
 
     def cancel(self) -> None:
-        self._job = None
+        with self._lock:
+            self._job = None
+            self._swap_between_items()
 
     def learn(self, category: str, suggestion: Suggestion | None, accepted: bool | None) -> None:
-        job, self._job = self._job, None
+        with self._lock:
+            job, self._job = self._job, None
+            self._swap_between_items()
         if self._capture is None or job is None:
             return
         capture = self._capture

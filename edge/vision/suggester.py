@@ -52,6 +52,8 @@ MARKING_READER_VERSION = "ppocrv4-markings-2"
 # raises it.
 MARKING_CONFIDENCE = {1: 0.97, 2: 0.99, 3: 0.995}
 
+CLASSIFIER_PROBLEM = "classifier unavailable"
+
 # Features stored with a capture (about 10 KB of JSON for the backbone's 1,280): four decimals are far below the
 # spread of the features and keep the sidecar a fraction of its JPEG.
 FEATURE_DECIMALS = 4
@@ -84,8 +86,15 @@ class Suggester:
         try:
             return ImageClassifier(path, threads=self.config.threads)
         except ModelFileError as exc:
-            self._problem(f"classifier unavailable: {exc}")
+            self._problem(f"{CLASSIFIER_PROBLEM}: {exc}")
             return None
+
+    def use_classifier(self, classifier: ClassifierLike) -> None:
+        """Answer with ``classifier`` from the next suggestion on (a model the hub rolled out). Call it between
+        items, on the thread that calls :meth:`suggest`; a classifier that could not load at start is then no
+        longer a problem."""
+        self._classifier = classifier
+        self.problems[:] = [p for p in self.problems if not p.startswith(CLASSIFIER_PROBLEM)]
 
     def _problem(self, text: str) -> None:
         logger.error("%s; the station goes on without it", text)

@@ -26,6 +26,7 @@ from hub.api import (
     feeds,
     fleet,
     history,
+    models,
     reports,
     station_config,
     stations,
@@ -85,6 +86,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(feeds.admin_router)
     app.include_router(reports.router)
+    app.include_router(models.router)  # no login: models are signed, not secret (docs/fleet.md)
     app.include_router(fleet.router)
     app.include_router(captures.router)
     app.include_router(station_config.router)

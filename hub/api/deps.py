@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from hub.auth.logins import Logins
     from hub.captures.uploads import CaptureUploads
     from hub.feeds.periods import PeriodStore
+    from hub.fleet.models import ModelStore
     from hub.fleet.registry import StationRegistry
     from hub.fleet.remote_config import RemoteConfigs
     from hub.keys.store import KeyStore
@@ -54,6 +55,7 @@ class HubState:
     periods: PeriodStore | None = None  # closed months and their frozen figures; None: the feed answers 503
     feeds: FeedSettings = field(default_factory=FeedSettings)
     supervisor: Supervisor = field(default_factory=Supervisor)  # the hub's threads; /healthz fails once one died
+    models: ModelStore | None = None  # bundles served to the stations (docs/fleet.md); None: /api/models/ is 404
     registry: StationRegistry | None = None  # the station registry (docs/fleet.md); None: /api/v1/fleet answers 503
     captures: CaptureUploads | None = None  # uploads from the stations (docs/fleet.md); None: PUT answers 503
     remote_config: RemoteConfigs | None = None  # stations' sorting settings (docs/fleet.md); None: the API answers 503

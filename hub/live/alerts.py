@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     CLOCK_SKEW = "clock_skew"
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
+    MODEL_REFUSED = "model_refused"
     UNREGISTERED = "unregistered"
     CONFIG_REFUSED = "config_refused"  # the station refused the latest remote config (it names the key)
     CONFIG_PENDING = "config_pending"  # the station runs another config than the one the hub holds
@@ -107,6 +108,9 @@ def _from_heartbeat(view: LiveStation, settings: DashboardSettings, held: str | 
     if hb.camera is DeviceHealth.FAULT:
         found.append(Alert(AlertKind.CAMERA_FAULT, site, station, None, "camera gives no images", Severity.WARNING))
     found.extend(_config(view, held))
+    if hb.model_error is not None:
+        # The station still runs its previous model (docs/fleet.md, "Signed rollout"); the detail says why.
+        found.append(Alert(AlertKind.MODEL_REFUSED, site, station, None, hb.model_error, Severity.WARNING))
     return found
 
 

@@ -850,3 +850,23 @@ def test_layout_fits_wall_screen_and_phone(
             wide = page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
             assert wide, f"horizontal scroll in the {view} view on the {name}"
             page.screenshot(path=str(artifacts / f"dashboard-{view}-{name}.png"), full_page=True)
+
+
+def test_a_refused_model_shows_the_stations_reason(browser: Browser, server: Server, fake: FakeHub) -> None:
+    reason = "sha256 mismatch: got 00ff, the manifest says 9f2c"
+    fake.alerts = [
+        {
+            "id": "model_refused:zwolle/zwolle-plastic-1",
+            "kind": "model_refused",
+            "site": "zwolle",
+            "station": "zwolle-plastic-1",
+            "since": None,
+            "detail": reason,
+            "severity": "warning",
+        }
+    ]
+    with open_page(browser, server.url + "/") as page:
+        alert = page.locator("#alert-list .alert")
+        expect(alert).to_have_count(1)
+        expect(alert).to_contain_text("Nieuw model geweigerd")
+        expect(alert.locator(".detail")).to_have_text(reason)

@@ -54,6 +54,8 @@ ANONYMOUS = {
     # The feed's documentation: no data in it (its answers need a key; tests/integration/test_feeds.py).
     ("GET", "/api/v1/feeds/openapi.json"),
     ("GET", "/api/v1/feeds/docs"),
+    # Model bundles for the stations: signed, not secret (docs/fleet.md); the station checks what it gets.
+    ("GET", "/api/models/{file}"),
 }
 
 

@@ -25,6 +25,7 @@ const ALERT_PICTOGRAMS = Object.freeze({
   clock_skew: "hourglass",
   scale_fault: "scale",
   camera_fault: "camera",
+  model_refused: "warning",
   unregistered: "warning",
   config_refused: "warning",
   config_pending: "hourglass",
@@ -372,6 +373,8 @@ function renderAlerts(force = false) {
     el("strong", { class: "severity" }, t(critical ? "critical" : "warning")),
     el("span", { class: "what" }, what),
     el("span", { class: "where" }, `${alert.station} · ${siteName(alert.site)}`),
+    // A refused model's reason is the station's own sentence: shown, not only on hover.
+    alert.kind === "model_refused" && alert.detail ? el("span", { class: "detail" }, alert.detail) : null,
     alert.since ? timeElement(alert.since, "plain") : null);
   })));
 }

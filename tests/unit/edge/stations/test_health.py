@@ -147,3 +147,21 @@ def test_a_device_problem_is_named_by_its_code(tmp_path: Path) -> None:
     health = StationHealth(replace(station.parts, buttons=MissingBoard()), station.mqtt)
     health.refresh()
     assert station.view.current.warnings == ("buttons_absent",)
+
+
+class Updates:
+    def __init__(self, current_version: str | None, error: str | None) -> None:
+        self.current_version, self.error = current_version, error
+
+
+def test_the_heartbeat_carries_the_applied_model_and_why_an_offered_one_was_refused(tmp_path: Path) -> None:
+    station = Station(tmp_path)
+    station.health = StationHealth(
+        replace(station.parts, models=Updates("m@1", "sha256 mismatch: got 00")), station.mqtt
+    )
+    station.health.send_heartbeat()
+    station.health = StationHealth(replace(station.parts, models=Updates(None, None)), station.mqtt)
+    station.health.send_heartbeat()
+    refused, nothing_yet = station.heartbeats()
+    assert (refused.model_version, refused.model_error) == ("m@1", "sha256 mismatch: got 00")
+    assert (nothing_yet.model_version, nothing_yet.model_error) == (None, None)

@@ -125,6 +125,12 @@ def test_device_faults_but_not_absent_devices() -> None:
     assert station_alerts(absent, NOW, SETTINGS, HUB_STARTED) == []
 
 
+def test_a_refused_model_is_a_warning_with_the_stations_reason() -> None:
+    reason = "download truncated at 100000 of 13516800 bytes"
+    found = station_alerts(view(hb=heartbeat(model_error=reason)), NOW, SETTINGS, HUB_STARTED)
+    assert [(a.kind, a.severity, a.detail) for a in found] == [(AlertKind.MODEL_REFUSED, Severity.WARNING, reason)]
+
+
 def test_all_alerts_critical_first_then_by_station() -> None:
     views = [
         view(station="zwolle-plastic-2", missing=1),
