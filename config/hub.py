@@ -19,6 +19,7 @@ from config.files import FileSettings, sqlite_file
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
+from config.learning import LearningSettings
 from core.transport.settings import MqttSettings
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ class HubSettings(FileSettings):
     )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    learning: LearningSettings = Field(
+        default_factory=LearningSettings, description="training at the hub and canary rollouts (docs/fleet.md)"
+    )
 
     @model_validator(mode="after")
     def _live_account_is_its_own(self) -> Self:
