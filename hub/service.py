@@ -16,6 +16,7 @@ from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
 from hub.feeds.periods import PeriodStore
+from hub.fleet.learning import LearningLoop
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -52,6 +53,8 @@ class Hub:
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
         self.periods = PeriodStore.from_settings(settings.feeds)
+        # Training and canary rollouts; its ``publish`` is set where the model store is made (docs/fleet.md).
+        self.learning = LearningLoop(settings.learning, self.store, supervisor=self.supervisor)
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -104,6 +107,7 @@ class Hub:
             periods=self.periods,
             feeds=self.settings.feeds,
             supervisor=self.supervisor,
+            learning=self.learning,
         )
 
     def start(self) -> None:
@@ -113,11 +117,13 @@ class Hub:
         self.ingest.start()
         self._live_mqtt.start()
         self.activity.start()
+        self.learning.start()
 
     def stop(self) -> None:
         self.supervisor.stopping()
         self.broadcaster.close()
         self.activity.stop()
+        self.learning.stop()
         self._live_mqtt.stop()
         self.ingest.stop()
         self.store.close()

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from config.hub import HubSettings, WebSettings
 from core import __version__
 from core.package_data import data_path
-from hub.api import auth, dashboard, feeds, history, reports, stations, throughput, vision
+from hub.api import auth, dashboard, feeds, history, learning, reports, stations, throughput, vision
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
@@ -71,6 +71,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(feeds.admin_router)
     app.include_router(reports.router)
+    app.include_router(learning.router)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

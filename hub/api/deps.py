@@ -30,6 +30,7 @@ from hub.supervision import Supervisor
 if TYPE_CHECKING:
     from hub.auth.logins import Logins
     from hub.feeds.periods import PeriodStore
+    from hub.fleet.learning import LearningLoop
     from hub.keys.store import KeyStore
 
 
@@ -51,6 +52,7 @@ class HubState:
     periods: PeriodStore | None = None  # closed months and their frozen figures; None: the feed answers 503
     feeds: FeedSettings = field(default_factory=FeedSettings)
     supervisor: Supervisor = field(default_factory=Supervisor)  # the hub's threads; /healthz fails once one died
+    learning: LearningLoop | None = None  # training and rollouts (docs/fleet.md); None: /api/fleet/train answers 503
 
 
 def _state(request: Request) -> HubState:

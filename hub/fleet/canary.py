@@ -208,7 +208,7 @@ def step(
         state, send = State.ROLLED_ON, (rollout.new_version, rollout.others)
     else:
         # decide() only rolls back when there were previous figures, so there is a previous version.
-        assert rollout.previous_version is not None  # noqa: S101
+        assert rollout.previous_version is not None
         state, send = State.ROLLED_BACK, (rollout.previous_version, rollout.canary)
     decided = replace(rollout, state=state, decided=now, reason=decision.reason)
     return Step(decided, decision, send if send[1] else None)

@@ -120,7 +120,7 @@ class RolloutStore:
         except sqlite3.IntegrityError:
             raise RolloutError(f"a rollout of {site}/{stream} is open already; it must be decided first") from None
         found = self.get(int(rollout_id or 0))
-        assert found is not None  # noqa: S101 - just written
+        assert found is not None
         return found
 
     def save(self, rollout: Rollout) -> None:
@@ -135,6 +135,11 @@ class RolloutStore:
                     rollout.id,
                 ),
             )
+
+    def discard(self, rollout_id: int) -> None:
+        """Forget a rollout that never reached a station (its publication to the canary failed)."""
+        with self._db() as db:
+            db.execute("DELETE FROM rollouts WHERE id = ? AND decided IS NULL", (rollout_id,))
 
     def get(self, rollout_id: int) -> Rollout | None:
         with self._db() as db:

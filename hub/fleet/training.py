@@ -104,7 +104,9 @@ class TrainingResult:
         }
 
 
-def compare(new: HeldOut, current: HeldOut | None, *, threshold: float, current_version: str | None) -> tuple[bool, str]:
+def compare(
+    new: HeldOut, current: HeldOut | None, *, threshold: float, current_version: str | None
+) -> tuple[bool, str]:
     """(offerable, reason): the rule in the module docstring, with the figures it compared."""
     at = f"at threshold {threshold:.2f} on {new.items} held-out captures"
     if new.precision is None:
@@ -183,7 +185,7 @@ def train_site_model(
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         version = f"{site}-{stamp}" if site else stamp
     trained = train(dataset_dir, out_dir, stream=stream, seed=seed, holdout=holdout, version=version, console=console)
-    assert trained.test_probabilities is not None  # noqa: S101 - train always sets it
+    assert trained.test_probabilities is not None
     samples = trained.test_samples
     truths = [s.meta.label for s in samples]
     new = figures_of_probabilities(trained.test_probabilities, trained.head.classes, truths, threshold)
