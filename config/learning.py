@@ -14,13 +14,15 @@ from config.vision import VisionConfig
 class LearningSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Defaults as text, validated to Path, so they read well in docs/configuration.md (see config.files.sqlite_file).
     dataset_folder: Path = Field(
-        Path("var/hub/captures"),
+        "var/hub/captures",
+        validate_default=True,
         description="root of the per-site dataset folders the hub trains on (`FOLDER/<site>/<stream>/<label>/`): "
         "the folder where the stations' captures are stored",
     )
     models_folder: Path = Field(
-        Path("var/hub/trained"), description="trained models go to `FOLDER/<site>/<stream>/<version>/`"
+        "var/hub/trained", validate_default=True, description="trained models go to `FOLDER/<site>/<stream>/<version>/`"
     )
     thresholds: dict[str, float] = Field(
         default_factory=lambda: dict(VisionConfig().thresholds),

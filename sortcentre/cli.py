@@ -59,6 +59,15 @@ def _periods_app() -> typer.Typer:
 app.add_typer(_periods_app(), name="periods")
 
 
+def _fleet_app() -> typer.Typer:
+    from hub.fleet.cli import fleet_app
+
+    return fleet_app
+
+
+app.add_typer(_fleet_app(), name="fleet")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)

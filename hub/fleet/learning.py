@@ -109,20 +109,26 @@ class LearningLoop:
             return None
         return path
 
-    def train(self, site: str, stream: str, *, seed: int = 0) -> TrainingResult:
-        """Train in this thread (the command line); raises TrainingError, ModelFileError or BundleError."""
+    def train(self, site: str, stream: str, *, seed: int = 0, dataset: Path | None = None) -> TrainingResult:
+        """Train in this thread (the command line) on ``dataset`` (default: the site's folder of captures);
+        raises TrainingError, ModelFileError or BundleError."""
         from edge.vision.classifier import TrainingError
         from hub.fleet.training import train_site_model
 
-        dataset = self.settings.dataset_folder / site
+        dataset = dataset or self.settings.dataset_folder / site
         if not (dataset / stream).is_dir():  # said before the backbone is loaded, which takes a while
             raise TrainingError(f"no captures of {site}/{stream}: {dataset / stream} does not exist")
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         version = f"{site}-{stamp}"
+        folder = self.settings.models_folder / site / stream
+        for n in range(2, 100):  # two runs in one second must not write over each other (or over the current)
+            if not (folder / version).exists():
+                break
+            version = f"{site}-{stamp}-{n}"
         return train_site_model(
             dataset,
             stream,
-            self.settings.models_folder / site / stream / version,
+            folder / version,
             current_model=self.current_model_of(site, stream),
             seed=seed,
             threshold=self.settings.threshold(stream),
