@@ -20,6 +20,7 @@ fleet_app = typer.Typer(help="The fleet's models: train at the hub.", no_args_is
 def fleet() -> None:
     """The fleet's models (a group: more commands join ``train`` here)."""
 
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="hub TOML file, for [learning] (environment SORTCENTRE_HUB_* overrides)"),

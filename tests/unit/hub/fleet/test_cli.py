@@ -32,7 +32,7 @@ def test_train_prints_the_comparison_with_the_current_model(config: Path, tmp_pa
     (model,) = (tmp_path / "trained" / "zuid" / STREAM).glob("*/plastic-classifier.onnx")
     second = runner.invoke(
         fleet_app,
-        ["train", "--site", "zuid", "--stream", STREAM, "--current", str(model), "--seed", "1", "--config", str(config)],
+        ["train", "--site", "zuid", "--current", str(model), "--seed", "1", "--config", str(config)],
     )
     assert second.exit_code == 0, second.output
     assert "current: plastic-classifier@zuid-" in second.output and "held-out precision" in second.output
