@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -95,7 +95,7 @@ class LearningLoop:
     # -- training -----------------------------------------------------------------------------------------
     def status(self) -> TrainingStatus:
         with self._lock:
-            return TrainingStatus(**self._status.__dict__)
+            return replace(self._status)
 
     def current_model_of(self, site: str, stream: str) -> Path | None:
         if self.current_model is not None:
