@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.contract.topics import SLUG_PATTERN
 from hub.api.deps import AdminDep, StateDep
+from hub.api.errors import ErrorOut
 from hub.fleet.canary import Rollout
 from hub.fleet.learning import LearningLoop, RolloutRefusedError
 from hub.fleet.rollouts import RolloutError
@@ -73,6 +74,14 @@ class RolloutOut(BaseModel):
     reason: str = Field(description="the last decision (or wait) with the figures compared")
 
 
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+BAD_BODY = {400: _error("a body that is not JSON")}
+NO_LOOP = {503: _error("this hub does not train models")}
+
+
 def _loop(state: StateDep) -> LearningLoop:
     if state.learning is None:
         raise HTTPException(503, "this hub does not train models (no learning loop)")
@@ -100,7 +109,12 @@ def _training(loop: LearningLoop) -> TrainingOut:
     return TrainingOut.model_validate(loop.status().as_dict())
 
 
-@router.post("/train", status_code=202, response_model=TrainingOut, responses={409: {}, 503: {}})
+@router.post(
+    "/train",
+    status_code=202,
+    response_model=TrainingOut,
+    responses={**BAD_BODY, 409: _error("a training run is going on already"), **NO_LOOP},
+)
 def post_train(body: TrainIn, state: StateDep, _admin: AdminDep) -> TrainingOut:
     loop = _loop(state)
     if not loop.start_training(body.site, body.stream):
@@ -108,23 +122,34 @@ def post_train(body: TrainIn, state: StateDep, _admin: AdminDep) -> TrainingOut:
     return _training(loop)
 
 
-@router.get("/train", response_model=TrainingOut, responses={503: {}})
+@router.get("/train", response_model=TrainingOut, responses=NO_LOOP)
 def get_train(state: StateDep, _admin: AdminDep) -> TrainingOut:
     return _training(_loop(state))
 
 
-@router.get("/rollouts", response_model=list[RolloutOut], responses={503: {}})
+@router.get("/rollouts", response_model=list[RolloutOut], responses=NO_LOOP)
 def get_rollouts(
     state: StateDep, _admin: AdminDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[RolloutOut]:
     return [rollout_out(r) for r in _loop(state).rollouts.recent(limit)]
 
 
-@router.post("/rollouts", status_code=201, response_model=RolloutOut, responses={409: {}, 502: {}, 503: {}})
+@router.post(
+    "/rollouts",
+    status_code=201,
+    response_model=RolloutOut,
+    responses={
+        **BAD_BODY,
+        409: _error(
+            "the model is not offered or not known here, a rollout of the site and stream is open, or this hub "
+            "has no model publisher"
+        ),
+        502: _error("the model could not be sent to the canary: no rollout was kept"),
+        **NO_LOOP,
+    },
+)
 def post_rollout(body: RolloutIn, state: StateDep, _admin: AdminDep) -> RolloutOut:
     loop = _loop(state)
-    if loop.publish is None:
-        raise HTTPException(503, "this hub has no model publisher: models cannot be sent to stations")
     try:
         rollout = loop.start_rollout(body.site, body.stream, body.version, body.canary, body.others)
     except (RolloutRefusedError, RolloutError) as exc:
