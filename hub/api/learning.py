@@ -78,8 +78,8 @@ def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}
 
 
-BAD_BODY = {400: _error("a body that is not JSON")}
-NO_LOOP = {503: _error("this hub does not train models")}
+BAD_BODY: dict[int | str, dict[str, Any]] = {400: _error("a body that is not JSON")}
+NO_LOOP: dict[int | str, dict[str, Any]] = {503: _error("this hub does not train models")}
 
 
 def _loop(state: StateDep) -> LearningLoop:
