@@ -60,7 +60,7 @@ app.add_typer(_periods_app(), name="periods")
 
 
 def _fleet_app() -> typer.Typer:
-    from hub.fleet.cli import fleet_app
+    from hub.fleet.train_cli import fleet_app
 
     return fleet_app
 

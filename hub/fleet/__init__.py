@@ -1,0 +1,1 @@
+"""The fleet: the station registry (registry.py) and its command line (cli.py); docs/fleet.md."""

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from firmware_mocks.captures import STREAM, write_dataset
-from hub.fleet.cli import fleet_app
+from hub.fleet.train_cli import fleet_app
 
 runner = CliRunner(env={"COLUMNS": "250"})  # rich wraps at 80 columns otherwise
 

@@ -1,7 +1,8 @@
 """``sortcentre fleet train``: train a site's model at the hub on the captures its stations uploaded, and compare it
 with the model the stations run now on the same held-out split (docs/fleet.md, "Training at the hub").
 
-Heavy modules are imported inside the command: a station's ``sortcentre`` must not load them.
+Heavy modules are imported inside the command: a station's ``sortcentre`` must not load them. (A module of its own
+beside the registry's ``cli.py``, so that each part of the fleet keeps its command line.)
 """
 
 from __future__ import annotations
