@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, dashboard, ingest, journal, station, vision, year
+from bench import capacity, dashboard, ingest, journal, station, training, vision, year
 from local_servers import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -31,7 +31,7 @@ def machine() -> str:
 
 
 COMPARISON = "## Comparison: "
-NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "vision", "year")
+NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "vision", "training", "year")
 
 
 def run(names: set[str]) -> list[str]:
@@ -52,6 +52,8 @@ def run(names: set[str]) -> list[str]:
                     sections += dashboard.run(root / "dashboard", broker, influx)
         if "vision" in names:
             sections += vision.run(root / "vision")
+        if "training" in names:
+            sections += training.run(root / "training")
         if "year" in names:
             sections += year.run(root / "year")
     return sections

@@ -22,6 +22,7 @@ from config.fleet_config import RemoteConfigSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
+from config.learning import LearningSettings
 from config.models import ModelSettings
 from core.transport.settings import MqttSettings
 
@@ -136,6 +137,16 @@ class HubSettings(FileSettings):
         default_factory=CaptureUploadSettings, description="captures uploaded by the stations (docs/fleet.md)"
     )
     remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
+    learning: LearningSettings = Field(
+        default_factory=LearningSettings, description="training at the hub and canary rollouts (docs/fleet.md)"
+    )
+
+    @model_validator(mode="after")
+    def _train_on_the_uploads(self) -> Self:
+        # One folder, not two that must be kept equal: the hub trains on the captures the stations uploaded.
+        if "dataset_folder" not in self.learning.model_fields_set:
+            self.learning.dataset_folder = self.captures.folder
+        return self
 
     @model_validator(mode="after")
     def _live_account_is_its_own(self) -> Self:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import tempfile
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from config.dashboard import DashboardSettings
 from config.hub import HubSettings
 from core.contract.fleet import ModelManifest
 from core.transport.mqtt import MqttClient
+from edge.vision.model_bundle import BUNDLE_SUFFIX, pack_bundle
 from hub.api.app import create_app, server_options
 from hub.api.deps import HubState
 from hub.auth.logins import Logins
@@ -21,9 +24,11 @@ from hub.captures.tokens import StationIdentity, TokenCheck
 from hub.captures.uploads import CaptureUploads
 from hub.feeds.periods import PeriodStore
 from hub.fleet.config_store import ConfigStore
+from hub.fleet.learning import LearningLoop, model_path
 from hub.fleet.models import ModelStore, publish_model
 from hub.fleet.registry import StationRegistry
 from hub.fleet.remote_config import RemoteConfigs
+from hub.fleet.rollouts import RolloutError
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
@@ -65,6 +70,10 @@ class Hub:
         self.periods = PeriodStore.from_settings(settings.feeds)
         self.models = ModelStore(settings.models)
         self.captures = CaptureUploads(settings.captures, station_tokens or self._registered, self.metrics.registry)
+        # Training and canary rollouts; its ``publish`` is set where the model store is made (docs/fleet.md).
+        self.learning = LearningLoop(
+            settings.learning, self.store, publish=self._publish_version, supervisor=self.supervisor
+        )
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
         self._ingest_mqtt = MqttClient(
@@ -102,6 +111,30 @@ class Hub:
         the previous model's bundle again is a rollback."""
         return publish_model(self.models, self._live_mqtt, bundle, stations, stream=stream)
 
+    def _publish_version(self, version: str, stations: Sequence[str]) -> None:
+        """The learning loop's publisher: send model ``version`` to registered ``stations`` (a canary, the rest of
+        the site, or a rollback). The bundle is the one in the model store, else packed from where training at
+        this hub put it. Raises RolloutError for a station or model the hub does not know."""
+        targets: list[tuple[str, str]] = []
+        streams: set[str] = set()
+        for station_id in stations:
+            record = self.registry.get(station_id)
+            if record is None or record.stream is None or record.retired:
+                raise RolloutError(f"station {station_id} is not registered in service: cannot send it a model")
+            targets.append((record.site, record.id))
+            streams.add(record.stream)
+        if not targets:
+            return
+        bundle = self.models.bundle_of(version)
+        with tempfile.TemporaryDirectory() as tmp:
+            if bundle is None:
+                (site, _), stream = targets[0], sorted(streams)[0]
+                trained = model_path(self.settings.learning, site, stream, version)
+                if not trained.is_file():
+                    raise RolloutError(f"model {version} is neither in the model store nor trained here")
+                bundle = pack_bundle(trained, Path(tmp) / f"model{BUNDLE_SUFFIX}")
+            self.publish_model(bundle, targets)
+
     def _registered(self, token: str) -> StationIdentity | None:
         """The station a capture upload's token was issued to by ``sortcentre stations add``; None for a token
         nobody issued or a retired station's."""
@@ -136,6 +169,7 @@ class Hub:
             registry=self.registry,
             captures=self.captures,
             remote_config=self.remote_config,
+            learning=self.learning,
         )
 
     def start(self) -> None:
@@ -145,11 +179,13 @@ class Hub:
         self.ingest.start()
         self._live_mqtt.start()
         self.activity.start()
+        self.learning.start()
 
     def stop(self) -> None:
         self.supervisor.stopping()
         self.broadcaster.close()
         self.activity.stop()
+        self.learning.stop()
         self._live_mqtt.stop()
         self.ingest.stop()
         self.store.close()

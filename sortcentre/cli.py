@@ -77,6 +77,15 @@ def _stations_app() -> typer.Typer:
 app.add_typer(_stations_app(), name="stations")
 
 
+def _fleet_app() -> typer.Typer:
+    from hub.fleet.train_cli import fleet_app
+
+    return fleet_app
+
+
+app.add_typer(_fleet_app(), name="fleet")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)

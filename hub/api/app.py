@@ -26,6 +26,7 @@ from hub.api import (
     feeds,
     fleet,
     history,
+    learning,
     models,
     reports,
     station_config,
@@ -90,6 +91,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(fleet.router)
     app.include_router(captures.router)
     app.include_router(station_config.router)
+    app.include_router(learning.router)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

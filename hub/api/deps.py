@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from hub.auth.logins import Logins
     from hub.captures.uploads import CaptureUploads
     from hub.feeds.periods import PeriodStore
+    from hub.fleet.learning import LearningLoop
     from hub.fleet.models import ModelStore
     from hub.fleet.registry import StationRegistry
     from hub.fleet.remote_config import RemoteConfigs
@@ -59,6 +60,7 @@ class HubState:
     registry: StationRegistry | None = None  # the station registry (docs/fleet.md); None: /api/v1/fleet answers 503
     captures: CaptureUploads | None = None  # uploads from the stations (docs/fleet.md); None: PUT answers 503
     remote_config: RemoteConfigs | None = None  # stations' sorting settings (docs/fleet.md); None: the API answers 503
+    learning: LearningLoop | None = None  # training and rollouts (docs/fleet.md); None: /api/fleet/train answers 503
 
 
 def _state(request: Request) -> HubState:

@@ -12,6 +12,7 @@ A manifest's version is the model card's ``NAME@VERSION``, the name the station'
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
 import re
@@ -87,7 +88,7 @@ class ModelStore:
         sha256, size = _digest(bundle)
         if size > MAX_MODEL_BYTES:
             raise PublishError(f"{bundle.name} is {size} bytes, over the {MAX_MODEL_BYTES} a station downloads")
-        name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', card_version)[:120]}-{sha256[:12]}{BUNDLE_SUFFIX}"
+        name = f"{_file_stem(card_version)}-{sha256[:12]}{BUNDLE_SUFFIX}"
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / name
         if not target.is_file():
@@ -96,6 +97,18 @@ class ModelStore:
             partial.replace(target)  # atomic: a download never sees half a bundle
             logger.info("stored model %s as %s (sha256 %s, %d bytes)", card_version, target, sha256[:12], size)
         return StoredModel(card_version, stream, name, sha256, size)
+
+    def bundle_of(self, version: str) -> Path | None:
+        """The newest stored bundle of model ``version`` (a rollback sends the previous version's again), or None."""
+        found = sorted(
+            self.folder.glob(f"{glob.escape(_file_stem(version))}-*{BUNDLE_SUFFIX}"), key=lambda p: p.stat().st_mtime
+        )
+        matching = [p for p in found if FILE_NAME.fullmatch(p.name) and _card_of(p)[0] == version]
+        return matching[-1] if matching else None
+
+
+def _file_stem(version: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", version)[:120]
 
 
 def publish_model(

@@ -441,6 +441,10 @@ def create_app(hub: FakeHub) -> FastAPI:
     def vision(period: str = "week") -> JSONResponse:
         return refused() or JSONResponse(agreement(period))
 
+    @app.get("/api/fleet/rollouts", response_model=None)
+    def rollouts(limit: int = 50) -> JSONResponse:
+        return refused() or JSONResponse(ROLLOUTS[:limit])
+
     return app
 
 
@@ -768,6 +772,34 @@ def test_vision_view_shows_acceptance_and_the_confusion_matrix(page: Page, fake:
 
     page.select_option("#vision-period", "month")
     assert wait_until(lambda: asked(fake, "GET /api/v1/vision/agreement?period=month"), timeout=5)
+
+
+ROLLOUTS = [
+    {
+        "id": 2,
+        "site": "zwolle",
+        "stream": "plastic",
+        "new_version": "plastic-classifier@zwolle-2",
+        "previous_version": "plastic-classifier@zwolle-1",
+        "canary": ["zwolle-plastic-1"],
+        "others": ["zwolle-plastic-2"],
+        "items_needed": 200,
+        "state": "rolled_back",
+        "started": "2026-12-01T10:00:00Z",
+        "decided": "2026-12-02T10:00:00Z",
+        "reason": "canary acceptance 0.80 (n=212) vs previous 0.88 (n=1,530); blind accuracy 0.90 (n=11) vs 0.86 "
+        "(n=80): acceptance more than 0.05 below the previous model's: roll back",
+    }
+]
+
+
+def test_vision_view_shows_the_latest_rollout_decision_to_admins(page: Page, fake: FakeHub) -> None:
+    page.get_by_role("link", name="Camerasuggesties").click()
+    rollout = page.locator("#vision-rollout")
+    expect(rollout).to_be_visible()
+    expect(rollout).to_contain_text("Laatste uitrol plastic-classifier@zwolle-2 (zwolle, teruggedraaid)")
+    expect(rollout).to_contain_text("canary acceptance 0.80 (n=212) vs previous 0.88")
+    assert asked(fake, "GET /api/fleet/rollouts?limit=1")
 
 
 def test_site_filter_reconnects_for_one_site_and_is_remembered(page: Page, fake: FakeHub) -> None:

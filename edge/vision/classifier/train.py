@@ -75,6 +75,10 @@ class TrainResult:
     cache_hits: int
     feature_seconds: float
     fit_seconds: float  # head + temperature
+    # The held-out test split, for comparing another model on exactly these captures (hub/fleet/training.py):
+    # its samples, and this model's calibrated probabilities on them (rows in the order of ``head.classes``).
+    test_samples: tuple[Sample, ...] = ()
+    test_probabilities: npt.NDArray[np.float64] | None = None
 
 
 def _read(path: Path) -> npt.NDArray[np.uint8] | None:
@@ -343,4 +347,6 @@ def train(
         cache_hits=cache.hits,
         feature_seconds=feature_seconds,
         fit_seconds=fit_seconds,
+        test_samples=tuple(samples[i] for i in test_idx),
+        test_probabilities=after,
     )

@@ -732,6 +732,24 @@ async function loadVision() {
   state.data.vision = data;
   state.failed.vision = false;
   renderVision();
+  loadRollout();
+}
+
+// Admins: the latest model rollout and the canary's decision with its figures (docs/fleet.md).
+async function loadRollout() {
+  const box = $("#vision-rollout");
+  if (state.me?.role !== "admin") return;
+  let rollouts = [];
+  try {
+    rollouts = await getJSON("/api/fleet/rollouts?limit=1");
+  } catch (err) {
+    return; // a hub that does not train models: nothing to show
+  }
+  const last = rollouts[0];
+  box.hidden = !last;
+  if (!last) return;
+  box.dataset.state = last.state;
+  box.textContent = `${t("rollout")} ${last.new_version} (${last.site}, ${t(`rolloutStates.${last.state}`)}): ${last.reason}`;
 }
 
 function stat(field, value, label, extra) {

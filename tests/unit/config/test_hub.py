@@ -114,3 +114,11 @@ def test_a_variable_that_names_no_key_is_an_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SORTCENTRE_HUB_INFLUX_TOKEN", "abc")  # one underscore where two belong
     with pytest.raises(ConfigError, match="SORTCENTRE_HUB_INFLUX_TOKEN: no such key"):
         HubSettings.load()
+
+
+def test_the_hub_trains_on_the_folder_its_captures_are_uploaded_to(tmp_path: Path) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text(f'[captures]\nfolder = "{tmp_path / "uploads"}"\n')
+    assert HubSettings.load(path).learning.dataset_folder == tmp_path / "uploads"
+    path.write_text(f'[captures]\nfolder = "{tmp_path / "uploads"}"\n[learning]\ndataset_folder = "{tmp_path / "x"}"\n')
+    assert HubSettings.load(path).learning.dataset_folder == tmp_path / "x"
