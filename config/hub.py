@@ -18,12 +18,12 @@ from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
 from config.files import FileSettings, sqlite_file
 from config.fleet import FleetSettings
-from config.fleet_config import RemoteConfigSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
 from config.keys import KeySettings
 from config.learning import LearningSettings
 from config.models import ModelSettings
+from config.remote import RemoteConfigSettings
 from core.transport.settings import MqttSettings
 
 logger = logging.getLogger(__name__)

@@ -6,14 +6,18 @@ A remote config is applied onto the station's FILE config, never onto the previo
 out is the file's value, so what a station runs depends only on its file and the latest config it accepted.
 ``apply_settings`` returns a new, fully validated StationConfig, so the station's own cross-field checks (button
 keys must not repeat, capture needs a folder) run on the result too. Every error names the key path.
+
+``RemoteConfigSettings`` is the hub's ``[remote_config]`` section: where it keeps those settings and their history.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from config.files import sqlite_file
 from config.station import Category, StationConfig
 from config.vision import DEFAULT_BLIND_SHARE, GradingRules
 
@@ -166,3 +170,17 @@ def describe_briefly(exc: ValidationError, prefix: str) -> str:
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 3] + "..."
     return text
+
+
+class RemoteConfigSettings(BaseModel):
+    """The sorting settings the hub holds for each station, and their history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config_file: Path = sqlite_file(
+        "var/hub/station-configs.sqlite",
+        "SQLite file with every version of each station's sorting settings: who changed it, and when",
+    )
+    versions_kept: int = Field(
+        200, ge=1, le=100_000, description="versions kept per station; older ones are deleted (the latest stays)"
+    )

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from core.contract.topics import check_slug
 
 if TYPE_CHECKING:
-    from config.fleet_config import RemoteConfigSettings
+    from config.remote import RemoteConfigSettings
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.fleet import FleetSettings
-from config.fleet_config import RemoteConfigSettings
 from config.hub import AuthSettings, HubSettings, LiveMqttAccount
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
+from config.remote import RemoteConfigSettings
 from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
 from hub.api.app import create_app
