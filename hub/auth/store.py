@@ -18,14 +18,15 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.contract.topics import TopicError, check_slug
+from hub import sqlite_files
 from hub.auth.passwords import Passwords, check_new_password
 from hub.auth.principal import Principal, Role
 
@@ -127,26 +128,14 @@ class UserStore:
         self.passwords = passwords or Passwords()
         self._clock = clock
         self._last_purge = 0.0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.touch(mode=0o600)  # password hashes: readable by the hub's user only
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(SCHEMA)
+        sqlite_files.create(path, SCHEMA, private=True)
 
     @classmethod
     def from_settings(cls, settings: AuthSettings, passwords: Passwords | None = None) -> UserStore:
         return cls(settings.users_file, settings.session_idle_days * 86_400, passwords)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.execute("PRAGMA foreign_keys = ON")  # per connection: sessions go with their user
-            with db:  # one transaction, committed on success, rolled back on an exception
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_files.transaction(self.path, foreign_keys=True)  # sessions go with their user
 
     # -- users -----------------------------------------------------------------------------------------
     @staticmethod

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hub import sqlite_files
 from hub.feeds.ranges import FIRST_DAY, LAST_DAY
 from hub.feeds.volumes import DayKey, Totals, live_days
 from hub.local_calendar import LOCAL, month_end
@@ -91,24 +92,14 @@ def month_range(month: str) -> tuple[date, date]:
 class PeriodStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(SCHEMA)
+        sqlite_files.create(path, SCHEMA)
 
     @classmethod
     def from_settings(cls, settings: FeedSettings) -> PeriodStore:
         return cls(settings.periods_file)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            with db:  # one transaction, committed on success, rolled back on an exception
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_files.transaction(self.path)
 
     def freeze(
         self, month: str, figures: Mapping[DayKey, Totals], closed_by: str, now: datetime | None = None

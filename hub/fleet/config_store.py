@@ -16,14 +16,14 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.contract.topics import check_slug
+from hub import sqlite_files
 
 if TYPE_CHECKING:
     from config.remote import RemoteConfigSettings
@@ -78,10 +78,7 @@ class ConfigStore:
     def __init__(self, path: Path, versions_kept: int = 200) -> None:
         self.path = path
         self.versions_kept = versions_kept
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        sqlite_files.create(path, SCHEMA)
         self._lock = threading.Lock()
         self._latest: dict[str, ConfigVersion] = {}
         for station in self._stations():
@@ -93,14 +90,8 @@ class ConfigStore:
     def from_settings(cls, settings: RemoteConfigSettings) -> ConfigStore:
         return cls(settings.config_file, settings.versions_kept)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:  # one transaction, committed on success, rolled back on an exception
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_files.transaction(self.path)
 
     def _stations(self) -> list[str]:
         with self._db() as db:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.contract.topics import TopicError, check_slug
 from core.processes import ProgramNotFoundError
+from hub import sqlite_files
 from hub.broker_accounts import AccountError, BrokerAccounts, reload_broker
 
 if TYPE_CHECKING:
@@ -183,15 +184,8 @@ class StationRegistry:
         self._seen_lock = threading.Lock()
         self._full_warned = False
         self._managed: tuple[bool, float] | None = None  # (an admin added a station, when that was read)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.touch(mode=0o600)  # token hashes and the fleet's layout are nobody else's business
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.execute("PRAGMA journal_mode = WAL")  # outside any transaction, where SQLite allows the change
-            db.executescript(SCHEMA)
-        finally:
-            db.close()
+        # Private: token hashes and the fleet's layout are nobody else's business.
+        sqlite_files.create(path, SCHEMA, private=True)
 
     @classmethod
     def from_settings(cls, settings: FleetSettings) -> StationRegistry:
@@ -208,7 +202,7 @@ class StationRegistry:
         """One transaction: ``immediate`` takes the write lock at once (before touching the broker's files);
         ``lazy_sync``: in WAL mode a commit not synced to disk at once still survives a crash of the hub, and a
         power cut may lose it (right for "last seen", which the next heartbeat writes again)."""
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=sqlite_files.LOCK_WAIT_S, isolation_level=None)
         try:
             if lazy_sync:
                 db.execute("PRAGMA synchronous = NORMAL")

@@ -22,14 +22,15 @@ import secrets
 import sqlite3
 import string
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.contract.topics import TopicError, check_slug
+from hub import sqlite_files
 from hub.keys.caller import Scope
 from hub.keys.ratelimit import TokenBucket
 
@@ -139,25 +140,14 @@ class KeyStore:
         # Requests per key; the web side spends from it (hub.keys.web), the CLI never does.
         self.limiter = limiter or TokenBucket(60, 20)
         self._clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.touch(mode=0o600)  # only hashes, but which partner reaches which site is nobody else's business
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.executescript(SCHEMA)
+        sqlite_files.create(path, SCHEMA, private=True)
 
     @classmethod
     def from_settings(cls, settings: KeySettings) -> KeyStore:
         return cls(settings.keys_file, TokenBucket(settings.requests_per_minute, settings.burst))
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:  # one transaction, committed on success, rolled back on an exception
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_files.transaction(self.path)
 
     @staticmethod
     def _key(row: tuple[str, str, str, str, str, str, str | None]) -> ApiKey:
