@@ -141,7 +141,8 @@ def station_config(tmp_path: Path, mosquitto: MosquittoServer, hub_url: str, pub
             "buttons": {"driver": "serial-board", "port": "/dev/null"},
             "mqtt": {"host": mosquitto.host, "port": mosquitto.port, "keepalive_s": 5},
             "journal": {"path": str(tmp_path / station_id / "journal.sqlite")},
-            "vision": {"read_markings": False, "default_threshold": 0.0},
+            # No blind checks: sort_one waits for the suggestion to light its key, which a blind item never does.
+            "vision": {"read_markings": False, "default_threshold": 0.0, "blind_share": 0.0},
             "hub": {"url": hub_url},
             "models": {"public_key_file": str(public_key), "retry_initial_s": 0.2, "retry_max_s": 1.0},
             "kiosk": {"enabled": False},
