@@ -85,7 +85,8 @@ def main(argv: list[str]) -> None:
     # A run of some benchmarks keeps the others' sections; every run keeps the comparisons, which were measured
     # once across commits (each says how) and which no benchmark here can repeat.
     kept = {title: lines for title, lines in old.items() if argv or title.startswith(COMPARISON)}
-    merged = {title: fresh.get(title, lines) for title, lines in kept.items()} | fresh
+    # A partial run keeps the file's order; a whole run puts the comparisons after the fresh sections.
+    merged = {title: fresh.get(title, lines) for title, lines in kept.items()} | fresh if argv else fresh | kept
     header = [
         "# Benchmarks",
         "",
