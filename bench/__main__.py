@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, dashboard, ingest, journal, station, training, vision, year
+from bench import capacity, dashboard, fleet, ingest, journal, station, training, vision, year
 from local_servers import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -31,7 +31,7 @@ def machine() -> str:
 
 
 COMPARISON = "## Comparison: "
-NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "vision", "training", "year")
+NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "fleet", "vision", "training", "year")
 
 
 def run(names: set[str]) -> list[str]:
@@ -42,7 +42,7 @@ def run(names: set[str]) -> list[str]:
             sections += journal.run(root / "journal")
         if "capacity" in names:
             sections += capacity.run(root / "capacity")
-        if names & {"station", "ingest", "dashboard"}:
+        if names & {"station", "ingest", "dashboard", "fleet"}:
             with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
                 if "station" in names:
                     sections += station.run(root / "station", broker)
@@ -50,6 +50,8 @@ def run(names: set[str]) -> list[str]:
                     sections += ingest.run(root / "ingest", broker, influx)
                 if "dashboard" in names:
                     sections += dashboard.run(root / "dashboard", broker, influx)
+                if "fleet" in names:
+                    sections += fleet.run(root / "fleet", broker, influx)
         if "vision" in names:
             sections += vision.run(root / "vision")
         if "training" in names:
