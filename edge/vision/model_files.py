@@ -18,10 +18,12 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import onnxruntime as ort
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,10 @@ def read_card(model_path: Path) -> ModelCard:
 
 def load_model(path: Path, *, threads: int = DEFAULT_THREADS) -> tuple[ort.InferenceSession, ModelCard]:
     """Open ``path`` for inference after checking it against its card; raises :class:`ModelFileError`."""
+    # onnxruntime (and numpy under it) is imported here, not with the module: the hub reads cards and bundles to
+    # publish models and never runs one, and loading it there cost 60 MB in every hub process.
+    import onnxruntime as ort
+
     card = read_card(path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads

@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-import cv2
-import numpy as np
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
@@ -176,6 +174,11 @@ class CaptureUploads:
             return "the image is not a JPEG file"
         if not self.settings.decode_images:
             return None
+        # OpenCV and numpy load with the first upload, not with the hub: a hub whose sites keep consent off
+        # never pays their memory (about 60 MB in each process).
+        import cv2
+        import numpy as np
+
         decoded = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
         if decoded is None or decoded.size == 0:
             return "the JPEG does not decode"
