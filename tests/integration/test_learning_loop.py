@@ -223,7 +223,7 @@ def runs(hub: Hub, station: str, version: str) -> bool:
     return view is not None and view.heartbeat is not None and view.heartbeat.model_version == version
 
 
-def uploaded(hub: Hub) -> Counter[str]:
+def uploaded(hub: Hub) -> Counter[str | None]:
     """Captures in the hub's dataset folder, per station (from each capture's metadata)."""
     return Counter(s.meta.station for s in iter_samples(hub.settings.captures.folder / SITE, STREAM))
 
@@ -281,6 +281,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         status = admin.get("/api/fleet/train").json()
         assert status["state"] == "done", status
         result = status["result"]
+        print("training:", result["reason"], result["new"], result["current"])  # shown when the test fails
         assert result["offerable"] is True, result
         # Compared on the same held-out captures with what the stations run now (sent without a rollout).
         assert result["current_version"] == V1 and result["current"] is not None, result
@@ -303,6 +304,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
             canary.sort(5)
             assert canary.agent.sorting.blind.items < 4 * CAPTURES, "the canary check never decided"
         (rollout,) = admin.get("/api/fleet/rollouts").json()
+        print("rollout:", rollout["reason"])
         assert rollout["state"] == "rolled_on" and rollout["previous_version"] == V1, rollout
         assert "roll on" in rollout["reason"] and "previous" in rollout["reason"], rollout
         assert wait_until(lambda: runs(hub, OTHER, new), 60)
@@ -320,6 +322,8 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
     # The agreement view: both versions, each with shown acceptance and blind accuracy and their counts.
     agreement = admin.get("/api/v1/vision/agreement", params={"site": SITE}).json()
     models = {m["model_version"]: m for m in agreement["models"]}
+    for m in agreement["models"]:
+        print("agreement:", {k: v for k, v in m.items() if k not in ("categories", "confusion")})
     assert {V1, new} <= set(models), agreement
     for version in (V1, new):
         figures = models[version]
