@@ -10,6 +10,7 @@ versions with shown acceptance and blind accuracy.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections import Counter
@@ -49,6 +50,8 @@ from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer, free_port
 from tests.conftest import wait_until
 from tests.integration.conftest import forget_sessions, influx_query, logged_in, secured_hub_settings
+
+logger = logging.getLogger(__name__)
 
 SITE = "zwolle"
 STATIONS = ("zwolle-plastic-5", "zwolle-plastic-6")  # CANARY, OTHER: not among the secured broker's own accounts
@@ -281,7 +284,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         status = admin.get("/api/fleet/train").json()
         assert status["state"] == "done", status
         result = status["result"]
-        print("training:", result["reason"], result["new"], result["current"])  # shown when the test fails
+        logger.info("training: %s", result["reason"])  # in the captured log when the test fails
         assert result["offerable"] is True, result
         # Compared on the same held-out captures with what the stations run now (sent without a rollout).
         assert result["current_version"] == V1 and result["current"] is not None, result
@@ -304,7 +307,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
             canary.sort(5)
             assert canary.agent.sorting.blind.items < 4 * CAPTURES, "the canary check never decided"
         (rollout,) = admin.get("/api/fleet/rollouts").json()
-        print("rollout:", rollout["reason"])
+        logger.info("rollout: %s", rollout["reason"])
         assert rollout["state"] == "rolled_on" and rollout["previous_version"] == V1, rollout
         assert "roll on" in rollout["reason"] and "previous" in rollout["reason"], rollout
         assert wait_until(lambda: runs(hub, OTHER, new), 60)
@@ -323,7 +326,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
     agreement = admin.get("/api/v1/vision/agreement", params={"site": SITE}).json()
     models = {m["model_version"]: m for m in agreement["models"]}
     for m in agreement["models"]:
-        print("agreement:", {k: v for k, v in m.items() if k not in ("categories", "confusion")})
+        logger.info("agreement: %s", {k: v for k, v in m.items() if k not in ("categories", "confusion")})
     assert {V1, new} <= set(models), agreement
     for version in (V1, new):
         figures = models[version]
