@@ -6,6 +6,7 @@ import logging
 import signal
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,7 +73,12 @@ class Hub:
         self.captures = CaptureUploads(settings.captures, station_tokens or self._registered, self.metrics.registry)
         # Training and canary rollouts; its ``publish`` is set where the model store is made (docs/fleet.md).
         self.learning = LearningLoop(
-            settings.learning, self.store, publish=self._publish_version, supervisor=self.supervisor
+            settings.learning,
+            self.store,
+            publish=self._publish_version,
+            supervisor=self.supervisor,
+            running_version=self._running_version,
+            stored_bundle=self.models.bundle_of,
         )
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
@@ -134,6 +140,16 @@ class Hub:
                     raise RolloutError(f"model {version} is neither in the model store nor trained here")
                 bundle = pack_bundle(trained, Path(tmp) / f"model{BUNDLE_SUFFIX}")
             self.publish_model(bundle, targets)
+
+    def _running_version(self, site: str, stream: str) -> str | None:
+        """The model version most of the site's stations of ``stream`` in service report (the registry keeps it
+        from their heartbeats): what a model sent without a rollout left them running."""
+        versions = Counter(
+            s.model_version
+            for s in self.registry.list()
+            if s.site == site and s.stream == stream and s.in_service and s.model_version
+        )
+        return versions.most_common(1)[0][0] if versions else None
 
     def _registered(self, token: str) -> StationIdentity | None:
         """The station a capture upload's token was issued to by ``sortcentre stations add``; None for a token

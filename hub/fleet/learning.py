@@ -38,6 +38,8 @@ class Publish(Protocol):
 
 
 CurrentModel = Callable[[str, str], Path | None]  # (site, stream) -> the model file the stations run now
+# (site, stream) -> the model version the site's stations say they run (their heartbeats), for when no rollout says.
+RunningVersion = Callable[[str, str], str | None]
 # (site, stream, versions, start, end) -> counts per (station, version): hub/fleet/counts.py's query by default.
 CountEvents = Callable[[str, str, Sequence[str], datetime, datetime], Counts]
 
@@ -82,6 +84,10 @@ class LearningLoop:
     supervisor: Supervisor | None = None
     current_model: CurrentModel | None = None  # default: the model of the last rollout that rolled on
     count_events: CountEvents | None = None  # default: from ``store``
+    # A model sent without a rollout (`sortcentre models publish`, Hub.publish_model) is still the one to compare
+    # with and to roll back to: the hub asks its registry what the stations run when no rollout says.
+    running_version: RunningVersion | None = None
+    stored_bundle: Callable[[str], Path | None] | None = None  # a version's bundle in the hub's model store
     rollouts: RolloutStore = field(init=False)
     _status: TrainingStatus = field(init=False, default_factory=TrainingStatus)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -97,17 +103,26 @@ class LearningLoop:
         with self._lock:
             return replace(self._status)
 
+    def current_version_of(self, site: str, stream: str) -> str | None:
+        """The version the site's stations run now: as the rollouts know it, else as the stations report it."""
+        version = self.rollouts.current_version(site, stream)
+        if version is None and self.running_version is not None:
+            version = self.running_version(site, stream)
+        return version
+
     def current_model_of(self, site: str, stream: str) -> Path | None:
         if self.current_model is not None:
             return self.current_model(site, stream)
-        version = self.rollouts.current_version(site, stream)
+        version = self.current_version_of(site, stream)
         if version is None:
             return None
         path = model_path(self.settings, site, stream, version)
-        if not path.is_file():
+        if path.is_file():
+            return path
+        bundle = None if self.stored_bundle is None else self.stored_bundle(version)  # published, not trained here
+        if bundle is None:
             logger.warning("the stations of %s run %s, but %s is missing: comparing with no model", site, version, path)
-            return None
-        return path
+        return bundle
 
     def train(self, site: str, stream: str, *, seed: int = 0, dataset: Path | None = None) -> TrainingResult:
         """Train in this thread (the command line) on ``dataset`` (default: the site's folder of captures);
@@ -197,7 +212,7 @@ class LearningLoop:
             site=site,
             stream=stream,
             new_version=version,
-            previous_version=self.rollouts.current_version(site, stream),
+            previous_version=self.current_version_of(site, stream),
             canary=canary,
             others=others,
             items_needed=self.settings.canary_items,
@@ -288,4 +303,12 @@ class LearningLoop:
             self._checker.join(timeout=10)
 
 
-__all__ = ["CurrentModel", "LearningLoop", "Publish", "RolloutError", "RolloutRefusedError", "TrainingStatus"]
+__all__ = [
+    "CurrentModel",
+    "LearningLoop",
+    "Publish",
+    "RolloutError",
+    "RolloutRefusedError",
+    "RunningVersion",
+    "TrainingStatus",
+]

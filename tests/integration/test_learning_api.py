@@ -64,7 +64,8 @@ def test_train_then_roll_out(hub: Hub) -> None:
     version = result["version"]
     body = {"site": SITE, "stream": STREAM, "version": version, "canary": ["st-1"], "others": ["st-2"]}
     refused = admin.post("/api/fleet/rollouts", json=body)
-    assert refused.status_code == 409 and "st-1 is not registered" in refused.text  # the hub sends only to its own
+    # The hub's own publisher sends only to stations its registry has in service.
+    assert refused.status_code == 409 and "st-1 is not registered" in refused.text
     sent: list[tuple[str, tuple[str, ...]]] = []
 
     def publish(version: str, stations: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from config.learning import LearningSettings
 from firmware_mocks.captures import STREAM, write_dataset
+from firmware_mocks.models import bundle_versions, train_model
 from hub.fleet.canary import Counts, State, VersionCounts
 from hub.fleet.learning import LearningLoop, RolloutRefusedError, model_path
 from hub.fleet.rollouts import RolloutError
@@ -158,3 +159,23 @@ def test_the_check_runs_in_a_thread_and_stops(tmp_path: Path, captures: Path) ->
     loop.start()
     assert checked.wait(10)
     loop.stop()
+
+
+def test_a_model_sent_without_a_rollout_is_the_current_one(tmp_path: Path, captures: Path) -> None:
+    """Published with `sortcentre models publish` (no rollout): the stations' reported version is compared with
+    and rolled back to, its file taken from the model store."""
+    bundle = bundle_versions(train_model(tmp_path / "v1"), ["v1"], tmp_path / "bundles")["plastic-classifier@v1"]
+    loop = LearningLoop(
+        settings(tmp_path, captures),
+        None,
+        running_version=lambda site, stream: "plastic-classifier@v1" if site == SITE else None,
+        stored_bundle=lambda version: bundle if version == "plastic-classifier@v1" else None,
+    )
+    assert loop.current_version_of(SITE, STREAM) == "plastic-classifier@v1"
+    assert loop.current_model_of(SITE, STREAM) == bundle
+    assert loop.current_version_of("noord", STREAM) is None and loop.current_model_of("noord", STREAM) is None
+    trained = loop.train(SITE, STREAM)
+    assert trained.current_version == "plastic-classifier@v1" and trained.current is not None
+    loop.publish = Sent()
+    rollout = loop.start_rollout(SITE, STREAM, trained.version, ["st-1"], ["st-2"])
+    assert rollout.previous_version == "plastic-classifier@v1"
