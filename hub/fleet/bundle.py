@@ -38,7 +38,7 @@ class BundleError(ValueError):
     """A bundle that cannot be written: the folder holds one already, or the template is unusable."""
 
 
-def _secret(path: Path, text: str) -> None:
+def write_secret(path: Path, text: str) -> None:
     """A new file readable by its owner only from the first byte (no window with the umask's mode)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -74,8 +74,8 @@ def write_bundle(
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     if broker_password:
-        _secret(folder / PASSWORD_FILE, broker_password)
-    _secret(folder / TOKEN_FILE, upload_token)
+        write_secret(folder / PASSWORD_FILE, broker_password)
+    write_secret(folder / TOKEN_FILE, upload_token)
     path = folder / STATION_FILE
     header = (
         f"# Station {station_id} of site {site}, made by `sortcentre stations add` at the hub.\n"

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from hub.fleet.registry import RegisteredStation, StationRegistry
 
 stations_app = typer.Typer(
-    help="The station registry: add a station (broker account, upload token, config bundle), list, retire.",
+    help=(
+        "The station registry: add a station (broker account, upload token, config bundle), list, retire, "
+        "and replace a station's upload token."
+    ),
     no_args_is_help=True,
 )
 
@@ -174,3 +177,21 @@ def retire_command(station: StationArgument, config: ConfigOption = None) -> Non
         record = registry.retire(station, reload=False)
         _reload(registry)
     typer.echo(f"retired {record.id} (site {record.site}) at {record.retired_at:%Y-%m-%d %H:%M} UTC")
+
+
+@stations_app.command("rotate-token")
+def rotate_token_command(
+    station: StationArgument,
+    out: Annotated[Path, typer.Option(help="new file for the token (readable by you only): copy it to the station")],
+    config: ConfigOption = None,
+) -> None:
+    """Give a station a new upload token: the old one stops working at once. The token goes to a new file, never
+    the screen; copy it over the station's upload_token file and restart the station's service."""
+    from hub.fleet.bundle import write_secret
+
+    if out.exists():
+        raise _fail(f"{out} exists: choose a new file for the token")
+    with _registry(config) as (registry, _settings):
+        token = registry.rotate_token(station)
+        write_secret(out, token)
+    typer.echo(f"new upload token for {station} in {out}; the old one is refused from now on")

@@ -42,3 +42,20 @@ def test_a_config_check_imports_no_runtime_library(args: tuple[str, ...]) -> Non
     found = sorted({name.split(".")[0] for name in loaded} & set(RUNTIME_ONLY))
     assert found == [], f"{' '.join(args)} imported {found}"
     assert "config.station" in loaded or "config.hub" in loaded  # and it did load a config
+
+
+# What a running hub needs in memory: the web stack and paho, but no model runtime. The hub reads model cards
+# and bundles to publish them and never runs a model; onnxruntime, numpy and OpenCV doubled every hub process.
+HUB_PROGRAM = """
+import json, sys
+import hub.service
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_running_hub_loads_no_model_runtime() -> None:
+    done = subprocess.run([sys.executable, "-c", HUB_PROGRAM], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    assert "fastapi" in loaded  # it did load the hub
+    assert sorted(loaded & {"cv2", "onnxruntime", "numpy", "rapidocr_onnxruntime"}) == []

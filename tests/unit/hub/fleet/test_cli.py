@@ -118,3 +118,28 @@ def test_list_of_an_empty_registry_and_a_bad_config(config: Path, tmp_path: Path
     bad.write_text('[fleet]\nregistry_fil = "x"\n')
     code, out = stations(bad, "list")
     assert code == 2 and "fleet.registry_fil: unknown key" in out
+
+
+def test_rotate_token_writes_a_new_token_the_hub_knows_and_refuses_the_old(config: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    code, _ = stations(
+        config, "add", "zwolle-plastic-1", "--site", "zwolle", "--stream", "plastic", "--out", str(bundle)
+    )
+    assert code == 0
+    old = (bundle / TOKEN_FILE).read_text().strip()
+    new_file = tmp_path / "new-token"
+    code, out = stations(config, "rotate-token", "zwolle-plastic-1", "--out", str(new_file))
+    assert code == 0, out
+    assert "new upload token for zwolle-plastic-1" in out
+    new = new_file.read_text().strip()
+    assert new not in out  # the secret is in the file only
+    assert new_file.stat().st_mode & 0o777 == 0o600
+    records = registry(config)
+    assert records.station_for_token(old) is None
+    found = records.station_for_token(new)
+    assert found is not None and found.id == "zwolle-plastic-1"
+    code, out = stations(config, "rotate-token", "zwolle-plastic-1", "--out", str(new_file))
+    assert code == 2 and "exists" in out  # never overwrites a file
+    code, out = stations(config, "rotate-token", "nobody-1", "--out", str(tmp_path / "other"))
+    assert code == 2 and "not in service" in out
+    assert not (tmp_path / "other").exists()
