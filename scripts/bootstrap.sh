@@ -20,10 +20,13 @@ have influx || missing+=(influxdb-client)
 have mosquitto_pub || missing+=(mosquitto-clients)
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 have chromium || missing+=(chromium)
-# The vision benchmark renders its second evaluation set in fonts the committed set never used
-# (scripts/render_vision_evalset.py): Debian's DejaVu and Liberation.
+# Fonts for rendered vision data (scripts/font_split.py): the committed evaluation set and everything the reader is
+# tuned on use Debian's DejaVu and Liberation; the held-apart test set uses FreeFont, URW base35 and Noto only.
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
 [ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
+[ -d /usr/share/fonts/truetype/freefont ] || missing+=(fonts-freefont-ttf)
+[ -d /usr/share/fonts/opentype/urw-base35 ] || missing+=(fonts-urw-base35)
+[ -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || missing+=(fonts-noto-core)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
