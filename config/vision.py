@@ -5,9 +5,9 @@ Pydantic models only, so that loading a station's config imports neither OpenCV,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 # The textile grades (edge/vision/textile/grading.py says what each means).
 Grade = Literal["creme", "export", "recycling", "wipers", "residual"]
@@ -175,3 +175,85 @@ class VisionConfig(BaseModel):
         "is shown; 0: always show",
     )
     threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")
+    lights: LightsConfig | None = Field(
+        None,
+        description="low-angle lights switched one at a time while the weight settles, so moulded markings show "
+        "their relief (docs/vision.md, \"Lighting\"); none: one ambient frame per item",
+    )
+
+
+# -- lights -------------------------------------------------------------------------------------------------------
+# Enough for a MOSFET-switched LED strip to reach full light and for a camera at 30 fps to start a whole new exposure
+# under it (two frame periods); raise it for a camera with slow auto exposure.
+DEFAULT_SETTLE_MS = 70.0
+MIN_LIGHTS = 2  # one side light shows relief on one axis only; two at 90-120° apart show every stroke
+MAX_LIGHTS = 4  # more frames would outlast the time the weight takes to settle
+MAX_BCM_PIN = 27  # the Raspberry Pi's 40-pin header carries BCM 0-27
+
+
+class LightConfig(BaseModel):
+    """One low-angle light over the scale plate, switched by a GPIO pin (docs/hardware.md, "Lights")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pin: int = Field(ge=0, le=MAX_BCM_PIN, description="BCM number of the GPIO pin that switches this light on")
+    azimuth_deg: float = Field(
+        ge=0,
+        lt=360,
+        title="Azimuth",
+        description="where the light shines from, as seen in the camera's image: 0 top, 90 right, 180 bottom, "
+        "270 left (degrees, clockwise)",
+    )
+    settle_ms: float = Field(
+        DEFAULT_SETTLE_MS,
+        ge=0,
+        le=1000,
+        description="after switching the light on, wait this long before the frame is taken (the LED driver and "
+        "one whole camera exposure)",
+    )
+
+
+class _LightsBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    leds: tuple[LightConfig, ...] = Field(
+        (),
+        description=f"the lights, {MIN_LIGHTS} to {MAX_LIGHTS}, ideally 90-120° apart; empty: no lights, one "
+        "ambient frame per item",
+    )
+
+    @model_validator(mode="after")
+    def _count_and_pins(self) -> Self:
+        if self.leds and not MIN_LIGHTS <= len(self.leds) <= MAX_LIGHTS:
+            raise ValueError(f"vision.lights takes {MIN_LIGHTS} to {MAX_LIGHTS} lights (or none), not {len(self.leds)}")
+        pins = [light.pin for light in self.leds]
+        repeated = sorted({pin for pin in pins if pins.count(pin) > 1})
+        if repeated:
+            raise ValueError(f"vision.lights: GPIO pin(s) {repeated} used by more than one light")
+        return self
+
+
+class GpioLightsConfig(_LightsBase):
+    """Lights switched by the Raspberry Pi's GPIO pins, through gpiozero (a MOSFET or transistor per light)."""
+
+    driver: Literal["gpio"] = Field("gpio", description="lights backend: the Pi's GPIO header (gpiozero)")
+
+
+class SimulatedLightsConfig(_LightsBase):
+    """Lights on gpiozero's simulated pins (MockFactory), for a laptop: the simulated camera renders each light."""
+
+    driver: Literal["simulated"] = Field(description="lights backend: gpiozero's simulated pins, no hardware")
+
+
+def _lights_driver(section: Any) -> Any:
+    """The ``driver`` of a lights section (a TOML table or a model); "gpio" when the file leaves it out."""
+    if isinstance(section, dict):
+        return section.get("driver", "gpio")
+    return getattr(section, "driver", None)
+
+
+LightsConfig = Annotated[
+    Annotated[GpioLightsConfig, Tag("gpio")] | Annotated[SimulatedLightsConfig, Tag("simulated")],
+    Discriminator(_lights_driver),
+]
+LIGHT_DRIVERS = ("gpio", "simulated")

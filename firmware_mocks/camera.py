@@ -15,13 +15,16 @@ before it places the item, and the station's camera reads it as it reads any fol
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
 
 logger = logging.getLogger(__name__)
 
@@ -230,3 +233,168 @@ class ItemCamera:
         partial = self.folder / f".{ITEM_FRAME}.partial"
         partial.write_bytes(encoded.tobytes())
         partial.replace(self.folder / ITEM_FRAME)
+
+
+# -- moulded markings under the station's lights ------------------------------------------------------------------
+# A recycling triangle moulded into the item: same colour as the plastic, seen only by its relief. The relief is a
+# height map; each frame shades its surface normals (Lambertian) under one light: the station's low-angle LEDs one
+# at a time, and the ambient frame under the room's weak, diffuse light, where the relief is faint.
+RESIN_MARKS: dict[int, tuple[tuple[str, ...], str]] = {
+    1: (("PET", "PETE"), "pet"),
+    2: (("HDPE", "PE-HD"), "hdpe"),
+    3: (("PVC", "V"), "pvc"),
+    4: (("LDPE", "PE-LD"), "ldpe"),
+    5: (("PP",), "pp"),
+    6: (("PS",), "ps"),
+    7: (("OTHER", "O"), "other"),
+}
+MOULDED_COLOURS: tuple[tuple[int, int, int], ...] = (  # BGR of common packaging plastics
+    (235, 235, 232),
+    (200, 205, 200),
+    (60, 60, 62),
+    (170, 110, 40),
+    (50, 50, 180),
+    (60, 140, 60),
+    (40, 190, 220),
+    (150, 150, 150),
+    (120, 80, 140),
+    (30, 90, 200),
+)
+LED_ELEVATION_DEG = (12.0, 25.0)  # low angle: a light this close to the plate throws long light and shadow
+LED_FALLOFF = 0.45  # the far side of the frame gets this much less of a side light than the near side
+EXPOSURE_MEAN = 0.85  # the auto exposure's target, of full scale on a white item
+# Share of the room's light that comes from the whole sky (no direction: faint relief), the rest from one lamp high up.
+AMBIENT_DIFFUSE = (0.55, 0.9)
+
+
+@dataclass(frozen=True, slots=True)
+class MouldedItem:
+    """One item seen by the station's camera: the ambient frame and one frame per light, in the lights' order."""
+
+    ambient: Frame
+    lit: tuple[Frame, ...]
+    polymer: str  # the truth: the polymer slug of the triangle's digit
+    text: str  # digit and abbreviation as moulded
+
+
+def _arrow_triangle(draw: ImageDraw.ImageDraw, cx: float, cy: float, side: float, width: int) -> None:
+    """Three arrows chasing round an equilateral triangle, apex up, centred at (cx, cy)."""
+    r = side / math.sqrt(3)
+    corners = [(cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a))) for a in (-90, 30, 150)]
+    gap, head = 0.14, max(5.0, side * 0.12)
+    for i in range(3):
+        (x0, y0), (x1, y1) = corners[i], corners[(i + 1) % 3]
+        sx, sy = x0 + (x1 - x0) * gap, y0 + (y1 - y0) * gap
+        ex, ey = x0 + (x1 - x0) * (1 - gap), y0 + (y1 - y0) * (1 - gap)
+        draw.line([(sx, sy), (ex, ey)], fill=255, width=width)
+        norm = math.hypot(ex - sx, ey - sy)
+        dx, dy = (ex - sx) / norm, (ey - sy) / norm
+        tip = (ex + dx * head, ey + dy * head)
+        draw.polygon([tip, (ex - dy * head * 0.6, ey + dx * head * 0.6), (ex + dy * head * 0.6, ey - dx * head * 0.6)], fill=255)
+
+
+def _marking_mask(rng: random.Random, fonts: Sequence[Path], digit: int, abbreviation: str) -> npt.NDArray[np.float32]:
+    """The triangle, its digit and the abbreviation under it, white on black, upright."""
+    side = rng.uniform(80, 190)
+    abbr_size = int(max(20, min(40, side * rng.uniform(0.2, 0.3))))
+    digit_font = ImageFont.truetype(str(rng.choice([f for f in fonts if "Mono" not in f.name] or list(fonts))), int(side * rng.uniform(0.38, 0.48)))
+    abbr_font = ImageFont.truetype(str(rng.choice(fonts)), abbr_size)
+    al, at, ar, ab = abbr_font.getbbox(abbreviation)
+    w = int(max(side * 1.3, ar - al + abbr_size))
+    h = int(side * 1.15 + (ab - at) + abbr_size * 1.2)
+    image = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(image)
+    cx, cy = w / 2, abbr_size * 0.4 + side / math.sqrt(3)
+    _arrow_triangle(draw, cx, cy, side, width=max(3, int(side / 18)))
+    dl, dt, dr, db = digit_font.getbbox(str(digit))
+    draw.text((cx - (dr - dl) / 2 - dl, cy + side * 0.05 - (db - dt) / 2 - dt), str(digit), font=digit_font, fill=255)
+    abbr_y = cy + side / (2 * math.sqrt(3)) + side * 0.1 + abbr_size * 0.25
+    draw.text((cx - (ar - al) / 2 - al, abbr_y - at), abbreviation, font=abbr_font, fill=255)
+    return np.asarray(image, np.float32) / 255.0
+
+
+def _place(mask: npt.NDArray[np.float32], rng: random.Random, size: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """The mask turned any way round (a sorter lays items down as they come) and placed inside the frame."""
+    width, height = size
+    h, w = mask.shape
+    angle = rng.uniform(0, 360)
+    diagonal = math.hypot(w, h)
+    scale = min(1.0, 0.9 * min(width, height) / diagonal)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    margin = diagonal * scale / 2 + 4
+    cx = rng.uniform(margin, max(margin, width - margin))
+    cy = rng.uniform(margin, max(margin, height - margin))
+    matrix[:, 2] += (cx - w / 2, cy - h / 2)
+    return np.asarray(cv2.warpAffine(mask, matrix, (width, height), flags=cv2.INTER_LINEAR), np.float32)
+
+
+def _shade(
+    gx: npt.NDArray[np.float32], gy: npt.NDArray[np.float32], azimuth_deg: float, elevation_deg: float
+) -> npt.NDArray[np.float32]:
+    """Lambertian shading of the surface with height gradients (gx, gy) under a distant light from ``azimuth_deg``
+    (0 top of the image, 90 right, clockwise) at ``elevation_deg`` above the plate."""
+    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
+    # Image axes: x to the right, y down; the light's direction from the surface towards it.
+    lx, ly, lz = math.cos(el) * math.sin(az), -math.cos(el) * math.cos(az), math.sin(el)
+    norm = np.sqrt(gx * gx + gy * gy + 1.0)
+    return np.asarray(np.clip((-gx * lx - gy * ly + lz) / norm, 0.0, None), np.float32)
+
+
+def render_moulded(
+    rng: random.Random,
+    np_rng: np.random.Generator,
+    fonts: Sequence[Path],
+    azimuths_deg: Sequence[float],
+    size: tuple[int, int] = (640, 480),
+    digit: int | None = None,
+) -> MouldedItem:
+    """An item with a recycling triangle moulded into it (raised or sunk, in the plastic's own colour), seen in the
+    ambient frame and under each light at ``azimuths_deg`` (the station's ``vision.lights``), drawn in ``fonts``.
+
+    The relief is 0.8-2.2 px high with rounded walls; each light is a point-like LED at 12-25° above the plate whose
+    light falls off across the frame; the ambient frame is the room's diffuse light with a weak directional part, so
+    its relief is faint, like the embossed markings that half the held-apart triangles were."""
+    width, height = size
+    digit = digit if digit is not None else rng.randint(1, 7)
+    names, polymer = RESIN_MARKS[digit]
+    abbreviation = rng.choice(names)
+    mask = _place(_marking_mask(rng, fonts, digit, abbreviation), rng, size)
+    wall = rng.uniform(0.7, 1.4)  # px: how round the mould's edges are
+    relief = rng.uniform(0.8, 2.2) * (1 if rng.random() < 0.5 else -1)  # raised or sunk
+    heights = cv2.GaussianBlur(mask, (0, 0), wall) * relief
+    # The item itself is not flat: a gentle bulge and waviness, far wider than any stroke.
+    heights += cv2.resize(np_rng.normal(0, 2.0, (4, 5)).astype(np.float32), size, interpolation=cv2.INTER_CUBIC)
+    gy, gx = np.gradient(heights.astype(np.float32))
+    colour = np.clip(np.array(rng.choice(MOULDED_COLOURS), np.float32) + np_rng.normal(0, 8, 3), 10, 250) / 255.0
+    # The plastic's own grain and speckle: part of the surface, so the same in every frame.
+    grain = 1.0 + cv2.GaussianBlur(np_rng.normal(0, 0.03, (height, width)).astype(np.float32), (0, 0), 0.8)
+    albedo = grain[..., None] * colour[None, None, :]
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+
+    def frame_of(light: npt.NDArray[np.float32], exposure: float) -> Frame:
+        # The camera's auto exposure brings the frame's mean to about the same level under any light.
+        image = albedo * (light * (EXPOSURE_MEAN * exposure / max(float(light.mean()), 1e-3)))[..., None] * 255.0
+        image = image + np_rng.normal(0, rng.uniform(1.0, 2.5), image.shape).astype(np.float32)  # sensor noise
+        sigma = rng.uniform(0.0, 0.9)
+        if sigma > 0.3:
+            image = cv2.GaussianBlur(image, (0, 0), sigma)
+        return np.clip(image, 0, 255).astype(np.uint8)
+
+    # Ambient: mostly sky light (a surface sees less of it the more it tilts), a little from one room lamp high up.
+    flat = 1.0 / np.sqrt(gx * gx + gy * gy + 1.0)
+    room = _shade(gx, gy, rng.uniform(0, 360), rng.uniform(50, 75))
+    diffuse = rng.uniform(*AMBIENT_DIFFUSE)
+    ambient_light = diffuse * (0.5 + 0.5 * flat) + (1 - diffuse) * room
+    ambient_level = rng.uniform(0.35, 0.6)  # the room is dim next to the LEDs
+    ambient = frame_of(ambient_light, rng.uniform(0.9, 1.1))
+    lit = []
+    for azimuth in azimuths_deg:
+        elevation = rng.uniform(*LED_ELEVATION_DEG)
+        shading = _shade(gx, gy, azimuth, elevation) / math.sin(math.radians(elevation))  # 1 on the flat plate
+        # Nearer the LED's side of the frame, more light: the LED shines from outside the frame at that azimuth.
+        az = math.radians(azimuth)
+        towards = ((xx - width / 2) * math.sin(az) - (yy - height / 2) * math.cos(az)) / (max(width, height) / 2)
+        falloff = 1.0 + LED_FALLOFF * 0.5 * towards
+        light = ambient_light * ambient_level + rng.uniform(0.35, 0.5) * shading * falloff
+        lit.append(frame_of(light.astype(np.float32), rng.uniform(0.9, 1.1)))
+    return MouldedItem(ambient, tuple(lit), polymer, f"{digit}\n{abbreviation}")
