@@ -143,45 +143,6 @@ class GradingRules(BaseModel):
     min_confidence: float = Field(0.35, ge=0, le=1, description="below this, no suggestion (candidates still listed)")
 
 
-class VisionConfig(BaseModel):
-    """The station's ``[vision]`` section."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="suggest a category for each item (off: the sorter always chooses)")
-    read_markings: bool = Field(True, description="read plastic markings and care labels with OCR")
-    classifier: Path | None = Field(
-        None, description="a model trained by `sortcentre vision train` (with its .card.json beside it)"
-    )
-    thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"plastic": 0.9, "textile": 0.5},
-        description="per stream: suggestions less confident than this are not shown",
-    )
-    default_threshold: float = Field(0.9, ge=0, le=1, description="threshold for streams not in `thresholds`")
-    polymers: dict[str, str] = Field(
-        default_factory=dict,
-        description='polymer read -> category id where they differ (e.g. pc-abs = "residual"); default: same id',
-    )
-    mat: MatColour | None = Field(None, description="textile stations: the scale mat's colour, for condition cues")
-    grading: GradingRules = Field(default_factory=GradingRules, description="textile grade rules of this site")
-    capture: CaptureConfig = Field(default_factory=CaptureConfig, description="keep frames to train the next model")
-    blind_share: float = Field(
-        DEFAULT_BLIND_SHARE,
-        ge=0,
-        le=0.5,
-        title="Blind-check share",
-        description="share of items whose suggestion is computed and sent but not shown (chosen at random per "
-        "item), so the sorter chooses unprompted and the hub measures accuracy free of the bias to accept what "
-        "is shown; 0: always show",
-    )
-    threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")
-    lights: LightsConfig | None = Field(
-        None,
-        description="low-angle lights switched one at a time while the weight settles, so moulded markings show "
-        "their relief (docs/vision.md, \"Lighting\"); none: one ambient frame per item",
-    )
-
-
 # -- lights -------------------------------------------------------------------------------------------------------
 # Enough for a MOSFET-switched LED strip to reach full light and for a camera at 30 fps to start a whole new exposure
 # under it (two frame periods); raise it for a camera with slow auto exposure.
@@ -257,3 +218,42 @@ LightsConfig = Annotated[
     Discriminator(_lights_driver),
 ]
 LIGHT_DRIVERS = ("gpio", "simulated")
+
+
+class VisionConfig(BaseModel):
+    """The station's ``[vision]`` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="suggest a category for each item (off: the sorter always chooses)")
+    read_markings: bool = Field(True, description="read plastic markings and care labels with OCR")
+    classifier: Path | None = Field(
+        None, description="a model trained by `sortcentre vision train` (with its .card.json beside it)"
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"plastic": 0.9, "textile": 0.5},
+        description="per stream: suggestions less confident than this are not shown",
+    )
+    default_threshold: float = Field(0.9, ge=0, le=1, description="threshold for streams not in `thresholds`")
+    polymers: dict[str, str] = Field(
+        default_factory=dict,
+        description='polymer read -> category id where they differ (e.g. pc-abs = "residual"); default: same id',
+    )
+    mat: MatColour | None = Field(None, description="textile stations: the scale mat's colour, for condition cues")
+    grading: GradingRules = Field(default_factory=GradingRules, description="textile grade rules of this site")
+    capture: CaptureConfig = Field(default_factory=CaptureConfig, description="keep frames to train the next model")
+    blind_share: float = Field(
+        DEFAULT_BLIND_SHARE,
+        ge=0,
+        le=0.5,
+        title="Blind-check share",
+        description="share of items whose suggestion is computed and sent but not shown (chosen at random per "
+        "item), so the sorter chooses unprompted and the hub measures accuracy free of the bias to accept what "
+        "is shown; 0: always show",
+    )
+    threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")
+    lights: LightsConfig = Field(
+        default_factory=GpioLightsConfig,
+        description="low-angle lights switched one at a time while the weight settles, so moulded markings show "
+        'their relief (docs/vision.md, "Lighting"); no `leds`: one ambient frame per item, as without lights',
+    )

@@ -290,14 +290,18 @@ def _arrow_triangle(draw: ImageDraw.ImageDraw, cx: float, cy: float, side: float
         norm = math.hypot(ex - sx, ey - sy)
         dx, dy = (ex - sx) / norm, (ey - sy) / norm
         tip = (ex + dx * head, ey + dy * head)
-        draw.polygon([tip, (ex - dy * head * 0.6, ey + dx * head * 0.6), (ex + dy * head * 0.6, ey - dx * head * 0.6)], fill=255)
+        draw.polygon(
+            [tip, (ex - dy * head * 0.6, ey + dx * head * 0.6), (ex + dy * head * 0.6, ey - dx * head * 0.6)], fill=255
+        )
 
 
 def _marking_mask(rng: random.Random, fonts: Sequence[Path], digit: int, abbreviation: str) -> npt.NDArray[np.float32]:
     """The triangle, its digit and the abbreviation under it, white on black, upright."""
     side = rng.uniform(80, 190)
     abbr_size = int(max(20, min(40, side * rng.uniform(0.2, 0.3))))
-    digit_font = ImageFont.truetype(str(rng.choice([f for f in fonts if "Mono" not in f.name] or list(fonts))), int(side * rng.uniform(0.38, 0.48)))
+    digit_font = ImageFont.truetype(
+        str(rng.choice([f for f in fonts if "Mono" not in f.name] or list(fonts))), int(side * rng.uniform(0.38, 0.48))
+    )
     abbr_font = ImageFont.truetype(str(rng.choice(fonts)), abbr_size)
     al, at, ar, ab = abbr_font.getbbox(abbreviation)
     w = int(max(side * 1.3, ar - al + abbr_size))
@@ -364,7 +368,7 @@ def render_moulded(
     heights = cv2.GaussianBlur(mask, (0, 0), wall) * relief
     # The item itself is not flat: a gentle bulge and waviness, far wider than any stroke.
     heights += cv2.resize(np_rng.normal(0, 2.0, (4, 5)).astype(np.float32), size, interpolation=cv2.INTER_CUBIC)
-    gy, gx = np.gradient(heights.astype(np.float32))
+    gy, gx = (np.asarray(g, np.float32) for g in np.gradient(heights.astype(np.float32)))
     colour = np.clip(np.array(rng.choice(MOULDED_COLOURS), np.float32) + np_rng.normal(0, 8, 3), 10, 250) / 255.0
     # The plastic's own grain and speckle: part of the surface, so the same in every frame.
     grain = 1.0 + cv2.GaussianBlur(np_rng.normal(0, 0.03, (height, width)).astype(np.float32), (0, 0), 0.8)
@@ -374,11 +378,11 @@ def render_moulded(
     def frame_of(light: npt.NDArray[np.float32], exposure: float) -> Frame:
         # The camera's auto exposure brings the frame's mean to about the same level under any light.
         image = albedo * (light * (EXPOSURE_MEAN * exposure / max(float(light.mean()), 1e-3)))[..., None] * 255.0
-        image = image + np_rng.normal(0, rng.uniform(1.0, 2.5), image.shape).astype(np.float32)  # sensor noise
+        noisy = np.asarray(image + np_rng.normal(0, rng.uniform(1.0, 2.5), image.shape), np.float32)  # sensor noise
         sigma = rng.uniform(0.0, 0.9)
         if sigma > 0.3:
-            image = cv2.GaussianBlur(image, (0, 0), sigma)
-        return np.clip(image, 0, 255).astype(np.uint8)
+            noisy = np.asarray(cv2.GaussianBlur(noisy, (0, 0), sigma), np.float32)
+        return np.clip(noisy, 0, 255).astype(np.uint8)
 
     # Ambient: mostly sky light (a surface sees less of it the more it tilts), a little from one room lamp high up.
     flat = 1.0 / np.sqrt(gx * gx + gy * gy + 1.0)

@@ -60,13 +60,16 @@ def _union_rows(variants: list[type[BaseModel]], prefix: str) -> list[str]:
     lines = [
         f"| `{prefix}driver` | `{tags[0]!r}` | one of {', '.join(tags)}: chooses the keys below |".replace("'", '"')
     ]
-    lines.extend(
-        row for row in rows(variants[0], prefix) if row.split("`")[1].removeprefix(prefix) in common - {"driver"}
-    )
+    lines.extend(row for row in rows(variants[0], prefix) if _field_of(row, prefix) in common - {"driver"})
     for tag, variant in zip(tags, variants, strict=True):
-        own = [row for row in rows(variant, prefix) if row.split("`")[1].removeprefix(prefix) not in common]
+        own = [row for row in rows(variant, prefix) if _field_of(row, prefix) not in common]
         lines.extend(row.replace("` |", f"` (driver `{tag}`) |", 1) for row in own)
     return lines
+
+
+def _field_of(row: str, prefix: str) -> str:
+    """The field a row documents, e.g. ``leds`` for ``vision.lights.leds[].pin`` under ``vision.lights.``."""
+    return row.split("`")[1].removeprefix(prefix).split(".")[0].removesuffix("[]")
 
 
 def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -77,7 +80,7 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
             lines.extend(_union_rows(variants, f"{key}."))
             continue
         nested = _nested(info.annotation)
-        if nested is not None and name != "categories":
+        if nested is not None and name not in ("categories", "leds"):  # the lists of sections
             lines.extend(rows(nested, f"{key}."))
             continue
         if nested is not None:

@@ -29,6 +29,7 @@ from edge.stations.camera import Camera
 from edge.stations.health import StationHealth, last_will
 from edge.stations.journal import Journal
 from edge.stations.kiosk.screen_state import ScreenState, screen_state_of
+from edge.stations.lights import Lights
 from edge.stations.model_updates import ModelUpdates
 from edge.stations.parts import StationParts
 from edge.stations.publisher import Publisher
@@ -55,6 +56,7 @@ class StationAgent:
         vision: VisionLink | None = None,
         camera: Camera | None = None,
         models: ModelUpdates | None = None,
+        lights: Lights | None = None,
     ) -> None:
         # The last remote config the station applied, kept on disk: read before anything is built or connected.
         self.remote = RemoteConfigLink(config)
@@ -74,7 +76,9 @@ class StationAgent:
         self._stop = threading.Event()
         self._view = PublishedView(AgentView.at_start(config))
         self.scale = ScaleSupervisor(config, open_scale)
-        parts = StationParts(config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera, models)
+        parts = StationParts(
+            config, self._view, self._boot_id, self.scale, buttons, journal, vision, camera, models, lights
+        )
         self.health = StationHealth(parts, mqtt)
         self.sorting = SortingMachine(parts, self.publisher, self.health.contract_refused)
         self.health.reporters.append(self.remote)

@@ -189,6 +189,18 @@ class Camera:
             frame, at = self._frame, self._frame_at
         if frame is None or time.monotonic() - at > max_age_s:
             return None
+        return self._cropped(frame)
+
+    def latest_after(self, since: float) -> Frame | None:
+        """The newest frame if it was read after ``since`` (``time.monotonic()``), cropped; else None. Never waits: the
+        station's lights (edge/stations/lights.py) poll it for the first frame taken under a light."""
+        with self._lock:
+            frame, at = self._frame, self._frame_at
+        if frame is None or at < since:
+            return None
+        return self._cropped(frame)
+
+    def _cropped(self, frame: Frame) -> Frame | None:
         if self.crop is None:
             return frame
         x, y, w, h = self.crop

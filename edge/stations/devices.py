@@ -1,4 +1,4 @@
-"""A station's devices (scale, buttons, camera) that are missing or failing: what is wrong, and saying so loudly.
+"""A station's devices (scale, buttons, camera, lights) that are missing or failing: what is wrong, and saying it.
 
 Each device backend reports a :class:`DeviceProblem` (or None); the agent feeds them to :class:`DeviceAlarms`,
 which logs a warning naming the device and the reason when the problem starts or changes, reminds at most once
@@ -16,7 +16,7 @@ from typing import Literal
 
 logger = logging.getLogger(__name__)
 
-Device = Literal["scale", "buttons", "camera"]
+Device = Literal["scale", "buttons", "camera", "lights"]
 
 # Once a minute: often enough that a log read at any moment shows a device that is still missing, rare enough
 # that a scale unplugged over a weekend writes a few thousand lines, not millions (the retries run every second).
@@ -70,7 +70,7 @@ class DeviceAlarms:
 
     def codes(self) -> list[str]:
         """Warning codes of the open problems, in a fixed device order."""
-        return [code(d, self._open[d][0]) for d in ("scale", "buttons", "camera") if d in self._open]
+        return [code(d, self._open[d][0]) for d in ("scale", "buttons", "camera", "lights") if d in self._open]
 
 
 def code(device: Device, problem: DeviceProblem) -> str:

@@ -72,6 +72,7 @@ class StationHealth:
         self._alarms.update("scale", self._parts.scale.problem)
         self._alarms.update("buttons", self._parts.buttons.problem)
         self._alarms.update("camera", self._parts.camera.problem if self._parts.camera is not None else None)
+        self._alarms.update("lights", self._parts.lights.problem if self._parts.lights is not None else None)
         fresh = {
             "connected": self._mqtt.connected.is_set(),
             "scale": self._parts.scale.health,

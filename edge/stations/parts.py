@@ -13,6 +13,7 @@ from edge.stations.agent_view import PublishedView
 from edge.stations.buttons import Buttons
 from edge.stations.camera import Camera
 from edge.stations.journal import Journal
+from edge.stations.lights import Lights
 from edge.stations.model_updates import ModelStatus
 from edge.stations.scale_supervisor import ScaleSupervisor
 from edge.stations.vision_link import VisionLink
@@ -29,3 +30,4 @@ class StationParts:
     vision: VisionLink | None = None
     camera: Camera | None = None
     models: ModelStatus | None = None  # signed models from the hub; None: the station does not follow them
+    lights: Lights | None = None  # side lights (vision.lights); None: none configured

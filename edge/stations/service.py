@@ -12,6 +12,7 @@ from edge.stations.agent import StationAgent
 from edge.stations.camera import Camera
 from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
+from edge.stations.lights import open_lights
 from edge.stations.model_updates import ModelUpdates
 from edge.stations.scales import Scale
 from edge.stations.uploads import start_uploads
@@ -45,6 +46,7 @@ def build_agent(config: StationConfig, capture: CaptureStore | None = None) -> S
         vision=vision,
         camera=camera,
         models=ModelUpdates.from_config(config, mqtt, vision),
+        lights=vision.lights if vision is not None else None,
     )
 
 
@@ -63,6 +65,7 @@ def build_vision(config: StationConfig, camera: Camera | None, capture: CaptureS
         frame_delay_s=config.camera.frame_delay_s,
         max_frame_age_s=config.camera.max_age_s,
         capture=capture,
+        lights=open_lights(config.vision.lights),
     )
 
 

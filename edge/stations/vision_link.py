@@ -20,9 +20,11 @@ from typing import Protocol
 from config.vision import VisionConfig
 from core.contract import Suggestion
 from edge.stations.camera import Camera, Frame
+from edge.stations.lights import Lights
 from edge.vision.answer import Answer, NoSuggestion, Prediction
 from edge.vision.capture import CaptureStore
-from edge.vision.suggester import ClassifierLike, Suggester
+from edge.vision.lighting import LitFrame
+from edge.vision.suggester import ClassifierLike, LitFrames, Suggester
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,11 @@ class CameraVision:
         frame_delay_s: float,
         max_frame_age_s: float,
         capture: CaptureStore | None = None,
+        lights: Lights | None = None,
     ) -> None:
+        """``lights``: the station's side lights (``vision.lights``); each item then also gets one frame per light,
+        taken on a thread of their own while the ambient frame is read, and read only when that frame gives no
+        marking (edge/stations/lights.py)."""
         self._suggester = suggester
         self._camera = camera
         self._stream = stream
@@ -74,6 +80,9 @@ class CameraVision:
         self._max_frame_age_s = max_frame_age_s
         self._capture = capture
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vision")
+        self._lights = lights
+        self._lights_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lights") if lights else None
+        self._lit_job: Future[list[LitFrame] | None] | None = None
         self._job: Future[tuple[Frame | None, Answer]] | None = None
         # A classifier waiting to be swapped in (edge/stations/model_updates.py) until no item is on the plate.
         self._next_classifier: ClassifierLike | None = None
@@ -106,22 +115,48 @@ class CameraVision:
 
     def _suggest(self) -> tuple[Frame | None, Answer]:
         time.sleep(self._frame_delay_s)  # the hand that put the item down is usually gone by then
-        frame = self._camera.latest(self._max_frame_age_s)
+        frame = self._ambient_frame()
         waited = 0.0
         while frame is None and waited < self._max_frame_age_s:
             time.sleep(FRAME_WAIT_STEP_S)
             waited += FRAME_WAIT_STEP_S
-            frame = self._camera.latest(self._max_frame_age_s)
+            frame = self._ambient_frame()
         if frame is None:
             return None, NoSuggestion("no camera frame")
+        lit = self._start_lights()
         started = time.perf_counter()
         try:
-            answer = self._suggester.suggest(frame, self._stream)
+            if lit is None:
+                answer = self._suggester.suggest(frame, self._stream)
+            else:
+                answer = self._suggester.suggest(frame, self._stream, lit)
         except Exception as exc:  # a model bug must not stop the weighing; it is logged with its traceback
             logger.exception("suggestion failed")
             answer = NoSuggestion(f"suggester failed: {exc}")
         self.seconds = [*self.seconds[-999:], time.perf_counter() - started]
         return frame, answer
+
+    def _ambient_frame(self) -> Frame | None:
+        """Today's frame: the newest one. With lights, one read after the last light went dark, so no light of the
+        previous item's sequence shows in it."""
+        if self._lights is None:
+            return self._camera.latest(self._max_frame_age_s)
+        if self._lit_job is not None:
+            self._lit_job.result()  # the previous item's sequence (it never raises: failures are reported)
+        since = max(self._lights.dark_since, time.monotonic() - self._max_frame_age_s)
+        return self._camera.latest_after(since)
+
+    def _start_lights(self) -> LitFrames | None:
+        """Start the frames under the lights on their own thread; what the suggester calls if it needs them."""
+        if self._lights is None or self._lights_pool is None or not self._lights.usable:
+            return None  # no lights, or they failed at start (reported): the single frame, as without lights
+        job = self._lights_pool.submit(self._lights.capture, self._camera)
+        self._lit_job = job
+
+        def lit() -> list[LitFrame] | None:
+            return job.result()  # capture() ends within the lights' settle times and a frame timeout each
+
+        return lit
 
     def poll(self) -> tuple[bool, Suggestion | None]:
         job = self._job
@@ -183,5 +218,13 @@ class CameraVision:
             logger.info("capture consent given by remote config: frames of sorted items are kept")
             self._capture = CaptureStore(vision.capture)
 
+    @property
+    def lights(self) -> Lights | None:
+        return self._lights
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._lights_pool is not None:
+            self._lights_pool.shutdown(wait=True, cancel_futures=True)
+        if self._lights is not None:
+            self._lights.close()

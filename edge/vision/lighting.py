@@ -76,9 +76,7 @@ def shading(ambient: Frame, lit: LitFrame) -> npt.NDArray[np.float32]:
     return np.asarray(np.clip(ratios[0] - ratios[1], -1.0, 3.0), np.float32)
 
 
-def height_gradient(
-    ambient: Frame, lit: Sequence[LitFrame]
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+def height_gradient(ambient: Frame, lit: Sequence[LitFrame]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """The surface's height gradient (x right, y down), up to a scale, by least squares over the lights."""
     # For small slopes, the shading under a light from azimuth a is -(gx sin a - gy cos a) times a constant that only
     # depends on the light's elevation; stacked over the lights, one 2-column system per pixel.

@@ -27,10 +27,11 @@ import numpy as np
 import numpy.typing as npt
 
 from config.vision import VisionConfig
+from edge.vision import lighting
 from edge.vision.answer import Answer, Candidate, NoSuggestion, Prediction, Source
 from edge.vision.classifier import ImageClassifier
 from edge.vision.markings.fibres import composition_readable, read_composition
-from edge.vision.markings.plastics import polymer_readable, read_polymer
+from edge.vision.markings.plastics import PolymerReading, polymer_readable, read_polymer
 from edge.vision.model_files import ModelFileError
 from edge.vision.ocr import MarkingOcr, OcrUnavailable
 from edge.vision.textile.condition import measure_condition
@@ -39,11 +40,15 @@ from edge.vision.textile.grading import grade
 logger = logging.getLogger(__name__)
 
 Frame = npt.NDArray[np.uint8]
+LitFrames = Callable[[], Sequence[lighting.LitFrame] | None]
 
 # Identifies the marking reader in events (``suggestion.model_version``): the OCR models and the parser rules.
 # Raised whenever what the reader answers changes, so the hub's accept rates per version show the effect.
 # 2: triangles read upright, a triangle's own digit may stand alone, the relief pass asked for by the parser.
 MARKING_READER_VERSION = "ppocrv4-markings-2"
+# An answer read from the frames under the station's side lights (the ambient frame gave none): its own version, so
+# the hub's accept rates show what the lights add.
+LIGHTS_READER_VERSION = f"{MARKING_READER_VERSION}+lights"
 
 # Confidence of a marking read, by how many independent kinds of mark agreed (ISO code, abbreviation, resin digit).
 # On the rendered evaluation set the marking reader was right for all 286 plastic items it answered, and for all
@@ -103,14 +108,19 @@ class Suggester:
     def threshold(self, stream: str) -> float:
         return self.config.thresholds.get(stream, self.config.default_threshold)
 
-    def suggest(self, frame: Frame, stream: str) -> Answer:
-        """The suggestion for the item in ``frame`` (BGR, cropped to the plate), or why there is none."""
+    def suggest(self, frame: Frame, stream: str, lit: LitFrames | None = None) -> Answer:
+        """The suggestion for the item in ``frame`` (BGR, cropped to the plate), or why there is none.
+
+        ``lit``: with the station's side lights, gives the frames taken under each light (None when they failed); it
+        is called only when ``frame`` alone gives no marking, so an item read today is answered as fast as today."""
         if not self.config.enabled:
             return NoSuggestion("vision is off")
         if stream in TEXTILE_STREAMS:
             return self._gate(self._textile(frame, self._read(frame, composition_readable)), stream)
         if stream == "plastic":
             answer = self._marking(self._read(frame, polymer_readable))
+            if isinstance(answer, NoSuggestion) and lit is not None and self._ocr is not None:
+                answer = self._under_lights(frame, lit, answer)
         else:
             answer = NoSuggestion("no marking reader for " + stream)  # no OCR: no parser would use its text
         if isinstance(answer, NoSuggestion) and self._classifier is not None:
@@ -125,13 +135,27 @@ class Suggester:
         reading = read_polymer(lines)
         if reading is None:
             return NoSuggestion("no readable marking", evidence=" | ".join(lines))
+        return self._polymer(reading, MARKING_READER_VERSION)
+
+    def _under_lights(self, frame: Frame, lit: LitFrames, ambient: NoSuggestion) -> Answer:
+        """Read the relief the side lights show (edge/vision/lighting.py): every view votes, any conflict abstains."""
+        frames = lit()
+        if not frames:
+            return ambient  # the lights failed (reported by the station): the single frame's answer stands
+        readings = [read_polymer(self._read(view, polymer_readable)) for view in lighting.views(frame, frames)]
+        verdict = lighting.vote(readings)
+        if verdict.reading is None:
+            return NoSuggestion(f"no marking under the lights ({verdict.describe()})", evidence=ambient.evidence)
+        return self._polymer(verdict.reading, LIGHTS_READER_VERSION)
+
+    def _polymer(self, reading: PolymerReading, version: str) -> Answer:
         label = self.config.polymers.get(reading.polymer, reading.polymer)
         confidence = MARKING_CONFIDENCE[min(reading.agreeing_marks, 3)]
         return Prediction(
             label=label,
             confidence=confidence,
             source=Source.MARKING,
-            model_version=MARKING_READER_VERSION,
+            model_version=version,
             top=(Candidate(label, confidence),),
             evidence=reading.evidence,
         )

@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     CLOCK_SKEW = "clock_skew"
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
+    LIGHTS_FAULT = "lights_fault"  # the side lights (vision.lights) failed: the reader uses the single frame
     MODEL_REFUSED = "model_refused"
     UNREGISTERED = "unregistered"
     CONFIG_REFUSED = "config_refused"  # the station refused the latest remote config (it names the key)
@@ -107,6 +108,10 @@ def _from_heartbeat(view: LiveStation, settings: DashboardSettings, held: str | 
         found.append(Alert(AlertKind.SCALE_FAULT, site, station, None, "scale not answering", Severity.CRITICAL))
     if hb.camera is DeviceHealth.FAULT:
         found.append(Alert(AlertKind.CAMERA_FAULT, site, station, None, "camera gives no images", Severity.WARNING))
+    lights = [w for w in hb.warnings if w.startswith("lights_")]
+    if lights:
+        detail = f"side lights failed ({', '.join(lights)}): markings read from the single frame; see the station log"
+        found.append(Alert(AlertKind.LIGHTS_FAULT, site, station, None, detail, Severity.WARNING))
     found.extend(_config(view, held))
     if hb.model_error is not None:
         # The station still runs its previous model (docs/fleet.md, "Signed rollout"); the detail says why.

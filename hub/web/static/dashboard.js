@@ -25,6 +25,7 @@ const ALERT_PICTOGRAMS = Object.freeze({
   clock_skew: "hourglass",
   scale_fault: "scale",
   camera_fault: "camera",
+  lights_fault: "camera",
   model_refused: "warning",
   unregistered: "warning",
   config_refused: "warning",
