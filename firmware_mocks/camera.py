@@ -262,6 +262,7 @@ MOULDED_COLOURS: tuple[tuple[int, int, int], ...] = (  # BGR of common packaging
 )
 LED_ELEVATION_DEG = (12.0, 25.0)  # low angle: a light this close to the plate throws long light and shadow
 LED_FALLOFF = 0.45  # the far side of the frame gets this much less of a side light than the near side
+MAX_SHIFT = 1.2  # px: how far the item may move between frames while the weight settles
 EXPOSURE_MEAN = 0.85  # the auto exposure's target, of full scale on a white item
 # Share of the room's light that comes from the whole sky (no direction: faint relief), the rest from one lamp high up.
 AMBIENT_DIFFUSE = (0.55, 0.9)
@@ -400,5 +401,8 @@ def render_moulded(
         towards = ((xx - width / 2) * math.sin(az) - (yy - height / 2) * math.cos(az)) / (max(width, height) / 2)
         falloff = 1.0 + LED_FALLOFF * 0.5 * towards
         light = ambient_light * ambient_level + rng.uniform(0.35, 0.5) * shading * falloff
-        lit.append(frame_of(light.astype(np.float32), rng.uniform(0.9, 1.1)))
+        frame = frame_of(light.astype(np.float32), rng.uniform(0.9, 1.1))
+        # The item may still rock a little while the weight settles: each frame sits up to a pixel or so apart.
+        shift = np.array([[1, 0, rng.uniform(-MAX_SHIFT, MAX_SHIFT)], [0, 1, rng.uniform(-MAX_SHIFT, MAX_SHIFT)]])
+        lit.append(np.asarray(cv2.warpAffine(frame, shift, size, borderMode=cv2.BORDER_REPLICATE), np.uint8))
     return MouldedItem(ambient, tuple(lit), polymer, f"{digit}\n{abbreviation}")

@@ -88,7 +88,9 @@ class Lights:
 
     @property
     def usable(self) -> bool:
-        return bool(self._leds) and self._problem is None and not self._closed
+        """Claimed and open. A light that failed while switching is tried again with the next item (a loose contact
+        may come back); until one works, every item reports it and is read from its single frame."""
+        return bool(self._leds) and not self._closed
 
     @property
     def problem(self) -> DeviceProblem | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import cv2
@@ -9,7 +10,16 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.stations.camera import Camera
-from firmware_mocks.camera import ITEM_FRAME, ItemCamera, draw_frame, draw_item, make_frames_folder, make_video
+from firmware_mocks.camera import (
+    ITEM_FRAME,
+    ItemCamera,
+    draw_frame,
+    draw_item,
+    make_frames_folder,
+    make_video,
+    render_moulded,
+)
+from scripts.font_split import TUNING_FONTS, font_paths
 from tests.conftest import wait_until
 
 
@@ -100,3 +110,17 @@ def test_item_camera_shows_the_next_item_to_the_stations_camera(tmp_path: Path) 
         assert [p.name for p in folder.iterdir()] == [ITEM_FRAME]  # replaced whole, nothing half-written left
     finally:
         camera.close()
+
+
+def test_a_moulded_marking_shows_faintly_in_ambient_light_and_strongly_under_each_side_light() -> None:
+    item = render_moulded(random.Random(3), np.random.default_rng(3), font_paths(TUNING_FONTS), (0, 120, 240), digit=5)
+    assert item.polymer == "pp" and item.text.startswith("5\n")
+    assert len(item.lit) == 3 and all(f.shape == item.ambient.shape == (480, 640, 3) for f in item.lit)
+
+    def relief(frame: npt.NDArray[np.uint8]) -> float:
+        """Fine detail only: the strokes' light and shadow edges, not the item's slow shading."""
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return float(np.percentile(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 4)), 99.5))
+
+    assert all(relief(frame) > 2 * relief(item.ambient) for frame in item.lit)
+    assert not np.array_equal(item.lit[0], item.lit[1])  # each light shades the relief its own way

@@ -125,6 +125,12 @@ def test_device_faults_but_not_absent_devices() -> None:
     assert station_alerts(absent, NOW, SETTINGS, HUB_STARTED) == []
 
 
+def test_failed_side_lights_are_a_warning() -> None:
+    found = station_alerts(view(hb=heartbeat(warnings=["lights_fault"])), NOW, SETTINGS, HUB_STARTED)
+    assert [(a.kind, a.severity) for a in found] == [(AlertKind.LIGHTS_FAULT, Severity.WARNING)]
+    assert "lights_fault" in found[0].detail and "single frame" in found[0].detail
+
+
 def test_a_refused_model_is_a_warning_with_the_stations_reason() -> None:
     reason = "download truncated at 100000 of 13516800 bytes"
     found = station_alerts(view(hb=heartbeat(model_error=reason)), NOW, SETTINGS, HUB_STARTED)
