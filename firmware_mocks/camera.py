@@ -263,6 +263,10 @@ MOULDED_COLOURS: tuple[tuple[int, int, int], ...] = (  # BGR of common packaging
 LED_ELEVATION_DEG = (12.0, 25.0)  # low angle: a light this close to the plate throws long light and shadow
 LED_FALLOFF = 0.45  # the far side of the frame gets this much less of a side light than the near side
 MAX_SHIFT = 1.2  # px: how far the item may move between frames while the weight settles
+TRIANGLE_SIDE = (50.0, 190.0)  # px: small tubs to large crates, as the held-apart set draws them
+RELIEF_PX = (0.5, 2.2)  # how high (or deep) the moulded marking stands, in pixels of the frame
+SHADOW_STEPS = 12  # px looked ahead for a wall between a pixel and a low light: a 2.2 px wall at 12° throws 10 px
+GLOSS_EXPONENT = 40.0  # how narrow a glossy item's glints are
 EXPOSURE_MEAN = 0.85  # the auto exposure's target, of full scale on a white item
 # Share of the room's light that comes from the whole sky (no direction: faint relief), the rest from one lamp high up.
 AMBIENT_DIFFUSE = (0.55, 0.9)
@@ -298,7 +302,7 @@ def _arrow_triangle(draw: ImageDraw.ImageDraw, cx: float, cy: float, side: float
 
 def _marking_mask(rng: random.Random, fonts: Sequence[Path], digit: int, abbreviation: str) -> npt.NDArray[np.float32]:
     """The triangle, its digit and the abbreviation under it, white on black, upright."""
-    side = rng.uniform(80, 190)
+    side = rng.uniform(*TRIANGLE_SIDE)
     abbr_size = int(max(20, min(40, side * rng.uniform(0.2, 0.3))))
     digit_font = ImageFont.truetype(
         str(rng.choice([f for f in fonts if "Mono" not in f.name] or list(fonts))), int(side * rng.uniform(0.38, 0.48))
@@ -345,6 +349,33 @@ def _shade(
     return np.asarray(np.clip((-gx * lx - gy * ly + lz) / norm, 0.0, None), np.float32)
 
 
+def _lit_from(heights: npt.NDArray[np.float32], azimuth_deg: float, elevation_deg: float) -> npt.NDArray[np.float32]:
+    """1 where the light reaches the surface, 0 in the shadow a raised wall throws away from a low light."""
+    az, rise = math.radians(azimuth_deg), math.tan(math.radians(elevation_deg))
+    dx, dy = math.sin(az), -math.cos(az)  # one pixel towards the light, in image axes
+    height, width = heights.shape
+    horizon = np.full_like(heights, -np.inf)
+    for step in range(1, SHADOW_STEPS + 1):
+        # The surface ``step`` px towards the light, lowered by how much the ray climbs over that distance.
+        shift = np.array([[1, 0, -dx * step], [0, 1, -dy * step]], np.float32)
+        ahead = cv2.warpAffine(heights, shift, (width, height), borderMode=cv2.BORDER_REPLICATE)
+        horizon = np.maximum(horizon, ahead - step * rise)
+    return np.asarray(cv2.GaussianBlur((horizon <= heights).astype(np.float32), (0, 0), 0.7), np.float32)
+
+
+def _glint(
+    gx: npt.NDArray[np.float32], gy: npt.NDArray[np.float32], azimuth_deg: float, elevation_deg: float
+) -> npt.NDArray[np.float32]:
+    """The LED's specular reflection on glossy plastic seen from straight above (Blinn-Phong): walls tilted halfway
+    towards the light shine, the flat plate does not."""
+    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
+    half = np.array([math.cos(el) * math.sin(az), -math.cos(el) * math.cos(az), math.sin(el) + 1.0])
+    half /= np.linalg.norm(half)
+    norm = np.sqrt(gx * gx + gy * gy + 1.0)
+    facing = np.clip((-gx * half[0] - gy * half[1] + half[2]) / norm, 0.0, 1.0)
+    return np.asarray(facing**GLOSS_EXPONENT, np.float32)
+
+
 def render_moulded(
     rng: random.Random,
     np_rng: np.random.Generator,
@@ -356,20 +387,22 @@ def render_moulded(
     """An item with a recycling triangle moulded into it (raised or sunk, in the plastic's own colour), seen in the
     ambient frame and under each light at ``azimuths_deg`` (the station's ``vision.lights``), drawn in ``fonts``.
 
-    The relief is 0.8-2.2 px high with rounded walls; each light is a point-like LED at 12-25° above the plate whose
-    light falls off across the frame; the ambient frame is the room's diffuse light with a weak directional part, so
-    its relief is faint, like the embossed markings that half the held-apart triangles were."""
+    The triangle is 50-190 px across, its relief 0.5-2.2 px high with rounded walls; each light is a point-like LED
+    12-25° above the plate whose light falls off across the frame, with the shadows the walls throw and, on glossy
+    items, glints; the ambient frame is the room's diffuse light with a weak directional part, so its relief is
+    faint."""
     width, height = size
     digit = digit if digit is not None else rng.randint(1, 7)
     names, polymer = RESIN_MARKS[digit]
     abbreviation = rng.choice(names)
     mask = _place(_marking_mask(rng, fonts, digit, abbreviation), rng, size)
     wall = rng.uniform(0.7, 1.4)  # px: how round the mould's edges are
-    relief = rng.uniform(0.8, 2.2) * (1 if rng.random() < 0.5 else -1)  # raised or sunk
+    relief = rng.uniform(*RELIEF_PX) * (1 if rng.random() < 0.5 else -1)  # raised or sunk
     heights = cv2.GaussianBlur(mask, (0, 0), wall) * relief
     # The item itself is not flat: a gentle bulge and waviness, far wider than any stroke.
     heights += cv2.resize(np_rng.normal(0, 2.0, (4, 5)).astype(np.float32), size, interpolation=cv2.INTER_CUBIC)
     gy, gx = (np.asarray(g, np.float32) for g in np.gradient(heights.astype(np.float32)))
+    glossy = rng.uniform(0.0, 1.5) if rng.random() < 0.5 else 0.0  # half the items shine: glints on the walls
     colour = np.clip(np.array(rng.choice(MOULDED_COLOURS), np.float32) + np_rng.normal(0, 8, 3), 10, 250) / 255.0
     # The plastic's own grain and speckle: part of the surface, so the same in every frame.
     grain = 1.0 + cv2.GaussianBlur(np_rng.normal(0, 0.03, (height, width)).astype(np.float32), (0, 0), 0.8)
@@ -396,6 +429,7 @@ def render_moulded(
     for azimuth in azimuths_deg:
         elevation = rng.uniform(*LED_ELEVATION_DEG)
         shading = _shade(gx, gy, azimuth, elevation) / math.sin(math.radians(elevation))  # 1 on the flat plate
+        shading = shading * _lit_from(heights, azimuth, elevation) + glossy * _glint(gx, gy, azimuth, elevation)
         # Nearer the LED's side of the frame, more light: the LED shines from outside the frame at that azimuth.
         az = math.radians(azimuth)
         towards = ((xx - width / 2) * math.sin(az) - (yy - height / 2) * math.cos(az)) / (max(width, height) / 2)

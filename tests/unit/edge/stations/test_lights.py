@@ -51,6 +51,21 @@ class LitCamera:
         return self._frame()
 
 
+Asked = list[LitFrame] | None
+
+
+class RecordingSuggester:
+    def __init__(self, asked: list[Asked]) -> None:
+        self.problems: list[str] = []
+        self._asked = asked
+
+    def suggest(self, _frame: Any, _stream: str, lit: LitFrames | None = None) -> Answer:
+        if lit is not None:
+            frames = lit()
+            self._asked.append(list(frames) if frames is not None else None)
+        return NoSuggestion("nothing read")
+
+
 def test_one_frame_per_light_in_order_each_light_on_only_for_its_frame() -> None:
     factory = MockFactory()
     lights = Lights(leds(), pin_factory=factory)
@@ -119,7 +134,7 @@ def test_a_light_failing_while_switching_is_reported_and_the_item_is_read_from_t
     alarms.update("lights", problem)
     assert alarms.codes() == ["lights_fault"]  # in the heartbeat and on the dashboard
 
-    asked: list[Sequence_] = []
+    asked: list[Asked] = []
     suggester = RecordingSuggester(asked)
     vision = CameraVision(
         cast(Suggester, suggester),
@@ -139,26 +154,11 @@ def test_a_light_failing_while_switching_is_reported_and_the_item_is_read_from_t
         vision.close()
 
 
-Sequence_ = list[LitFrame] | None
-
-
-class RecordingSuggester:
-    def __init__(self, asked: list[Sequence_]) -> None:
-        self.problems: list[str] = []
-        self._asked = asked
-
-    def suggest(self, _frame: Any, _stream: str, lit: LitFrames | None = None) -> Answer:
-        if lit is not None:
-            frames = lit()
-            self._asked.append(list(frames) if frames is not None else None)
-        return NoSuggestion("nothing read")
-
-
 def test_the_station_reads_the_ambient_frame_in_the_dark_then_one_frame_per_light() -> None:
     factory = MockFactory()
     lights = Lights(leds(), pin_factory=factory)
     camera = LitCamera(factory)
-    asked: list[Sequence_] = []
+    asked: list[Asked] = []
     vision = CameraVision(
         cast(Suggester, RecordingSuggester(asked)),
         cast(Camera, camera),
