@@ -140,8 +140,11 @@ class Lights:
         return frame
 
     def _fail(self, light: LightConfig, why: str, led: Any) -> None:
-        self._problem = DeviceProblem("fault", f"light on BCM pin {light.pin} ({light.azimuth_deg:g}°): {why}")
-        logger.warning("%s; this item is read from the single frame", self._problem.reason)
+        problem = DeviceProblem("fault", f"light on BCM pin {light.pin} ({light.azimuth_deg:g}°): {why}")
+        # Warned when it starts or changes; while it lasts the station's device alarms remind once a minute.
+        log = logger.debug if problem == self._problem else logger.warning
+        log("%s; the item is read from the single frame", problem.reason)
+        self._problem = problem
         try:
             led.off()
         except Exception:  # already reported; nothing more to do with a pin that fails
