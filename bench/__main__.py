@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, dashboard, fleet, ingest, journal, station, training, vision, year
+from bench import capacity, dashboard, field, fleet, ingest, journal, station, training, vision, year
 from local_servers import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -31,7 +31,7 @@ def machine() -> str:
 
 
 COMPARISON = "## Comparison: "
-NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "fleet", "vision", "training", "year")
+NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "fleet", "vision", "field", "training", "year")
 
 
 def run(names: set[str]) -> list[str]:
@@ -54,6 +54,8 @@ def run(names: set[str]) -> list[str]:
                     sections += fleet.run(root / "fleet", broker, influx)
         if "vision" in names:
             sections += vision.run(root / "vision")
+        if "field" in names:
+            sections += field.run(root / "field")
         if "training" in names:
             sections += training.run(root / "training")
         if "year" in names:
