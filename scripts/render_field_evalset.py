@@ -221,8 +221,9 @@ class Marking:
 def triangle_marking(rng: np.random.Generator, index: int) -> Marking:
     digit = int(rng.integers(1, 8))
     relief = RELIEFS[index % len(RELIEFS)]
-    drawing = DRAWINGS[(index // 5) % len(DRAWINGS)]
-    stroke_kind = STROKES[(index // 2) % len(STROKES)]
+    # Cycles of coprime lengths (5, 4, 3; the stroke flips every 4), so a few dozen items hold every combination.
+    drawing = DRAWINGS[index % len(DRAWINGS)]
+    stroke_kind = STROKES[(index // len(DRAWINGS)) % len(STROKES)]
     presence = ABBREVIATION_PRESENCE[index % len(ABBREVIATION_PRESENCE)]
     lo, hi = SIZE_RANGE
     # Sizes spread evenly over the range (a low-discrepancy sequence), so every size band holds items.
@@ -302,6 +303,23 @@ PLASTIC_COLOURS = (  # BGR: white, natural, black, grey, blue, green, red, yello
 )  # fmt: skip
 
 
+@functools.cache
+def _noise_bank() -> Float:
+    return np.random.default_rng(0).standard_normal((1024, 1024), dtype=np.float32)
+
+
+def gauss(rng: np.random.Generator, shape: tuple[int, ...]) -> Float:
+    """Standard normal noise: windows at random places of one fixed field drawn once (a frame needs a million draws,
+    which cost more than all the drawing), per colour channel when ``shape`` has three axes."""
+    bank = _noise_bank()
+    h, w = shape[0], shape[1]
+    planes = []
+    for _ in range(shape[2] if len(shape) == 3 else 1):
+        y, x = int(rng.integers(0, bank.shape[0] - h + 1)), int(rng.integers(0, bank.shape[1] - w + 1))
+        planes.append(bank[y : y + h, x : x + w])
+    return np.stack(planes, axis=2) if len(shape) == 3 else planes[0].copy()
+
+
 def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> Float:
     """Low-frequency noise in -1..1: a coarse random grid blown up smoothly."""
     grid = rng.uniform(-1, 1, (max(2, shape[0] * cells // shape[1]), cells)).astype(np.float32)
@@ -312,7 +330,7 @@ def plastic_surface(rng: np.random.Generator, colour: tuple[int, int, int]) -> F
     shape = (HEIGHT, WIDTH)
     base = np.empty((*shape, 3), np.float32)
     base[:] = colour
-    tone = 6 * smooth_noise(rng, shape, 6) + rng.normal(0, 2.5, shape).astype(np.float32)
+    tone = 6 * smooth_noise(rng, shape, 6) + 2.5 * gauss(rng, shape)
     return base + tone[..., None]
 
 
@@ -365,6 +383,7 @@ def add_dirt(image: Float, rng: np.random.Generator) -> None:
     alpha = (blotches * rng.uniform(0.15, 0.35))[..., None]
     image *= 1 - alpha
     image += colour * alpha
+    scratches = np.zeros(shape, np.float32)  # + lighter, - darker
     for _ in range(int(rng.integers(3, 12))):  # scratches: thin, mostly lighter
         x0, y0 = rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT)
         length, angle = rng.uniform(30, 200), rng.uniform(0, math.pi)
@@ -372,16 +391,16 @@ def add_dirt(image: Float, rng: np.random.Generator) -> None:
         ts = np.linspace(0, 1, 12)
         xs = x0 + length * ts * math.cos(angle) + bend * length * ts * ts * math.sin(angle)
         ys = y0 + length * ts * math.sin(angle) - bend * length * ts * ts * math.cos(angle)
-        scratch = np.zeros(shape, np.float32)
-        cv2.polylines(scratch, [np.stack([xs, ys], 1).round().astype(np.int32)], False, 1.0, 1, cv2.LINE_AA)
         sign = 1 if rng.random() < 0.75 else -1
-        image += (sign * rng.uniform(25, 60) * scratch)[..., None]
+        value = sign * float(rng.uniform(25, 60))
+        cv2.polylines(scratches, [np.stack([xs, ys], 1).round().astype(np.int32)], False, value, 1, cv2.LINE_AA)
+    image += scratches[..., None]
 
 
 def plate_background(rng: np.random.Generator) -> Float:
     """The scale's brushed steel plate, where the item does not cover it."""
     grey = float(rng.uniform(95, 160))
-    streaks = rng.normal(0, 10, (HEIGHT, WIDTH)).astype(np.float32)
+    streaks = 10 * gauss(rng, (HEIGHT, WIDTH))
     streaks = np.asarray(cv2.blur(streaks, (41, 1)), np.float32) * 3
     plate = grey + streaks + 10 * smooth_noise(rng, (HEIGHT, WIDTH), 4)
     return np.repeat(plate[..., None], 3, axis=2) * np.array([1.0, 1.0, 0.97], np.float32)
@@ -441,7 +460,7 @@ def flat_glare(image: Float, rng: np.random.Generator) -> None:
 def camera(image: Float, rng: np.random.Generator) -> Image8:
     sigma = float(rng.uniform(0.3, 1.1))
     image = np.asarray(cv2.GaussianBlur(image, (0, 0), sigma), np.float32)
-    image = image + rng.normal(0, rng.uniform(1.5, 5), image.shape).astype(np.float32)
+    image = image + float(rng.uniform(1.5, 5)) * gauss(rng, image.shape)
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
@@ -608,7 +627,7 @@ def care_label(rng: np.random.Generator, index: int) -> tuple[list[str], tuple[C
 def satin(rng: np.random.Generator, shape: tuple[int, int], colour: tuple[int, int, int]) -> Float:
     """Satin: a fine weave running one way and a soft sheen across it."""
     h, w = shape
-    weave = rng.normal(0, 1, (h, w)).astype(np.float32)
+    weave = gauss(rng, (h, w))
     weave = cv2.blur(weave, (1, 9)) * 6 + 2.0 * np.sin(np.arange(h, dtype=np.float32) * 2.1)[:, None]
     sheen = 18 * np.cos(np.linspace(0, rng.uniform(2, 5), w, dtype=np.float32) + rng.uniform(0, 6))[None, :]
     return np.asarray(np.array(colour, np.float32)[None, None, :] + (weave + sheen)[..., None], np.float32)
@@ -620,7 +639,7 @@ def fabric_background(rng: np.random.Generator) -> Float:
         np.sin(np.arange(WIDTH, dtype=np.float32) * rng.uniform(0.8, 1.6))[None, :]
         * np.sin(np.arange(HEIGHT, dtype=np.float32) * rng.uniform(0.5, 1.2))[:, None]
     )
-    noise = cv2.GaussianBlur(rng.normal(0, 1, (HEIGHT, WIDTH)).astype(np.float32), (0, 0), 1.5)
+    noise = cv2.GaussianBlur(gauss(rng, (HEIGHT, WIDTH)), (0, 0), 1.5)
     return np.asarray(colour[None, None, :] + ((knit * 10 + noise * 12)[..., None]), np.float32)
 
 
