@@ -22,10 +22,10 @@ Plastics (stream ``plastic``, label = the polymer)
     with it), seen in perspective, the triangle 40 to 200 px wide, with glare (a specular highlight) and dirt
     (blotches, scratches) on some.
 Care labels (stream ``textile``, label = the dominant fibre of the main part)
-    Satin labels of their own layout: 1-3 fibres, names repeated in several languages (``65% polyester/poliéster``)
-    or whole lines repeated per language, a main part and a lining, ``exclusive of trims``, washing and origin lines;
-    some labels upside down. The truth composition uses the canonical fibre names of ``edge/vision/markings/fibres.py``
-    and every part adds up to 100.
+    Labels of their own layout, printed on satin, woven, or printed and washed pale, some creased: 1-3 fibres, names
+    repeated in several languages (``65% polyester/poliéster``) or whole lines repeated per language, a main part and
+    a lining, ``exclusive of trims``, washing and origin lines; some labels upside down. The truth composition uses
+    the canonical fibre names of ``edge/vision/markings/fibres.py`` and every part adds up to 100.
 
 Styles held out entirely from tuning: rounded-corner triangles and debossed relief (``HELD_OUT_STYLES``) exist only
 here; a renderer for tuning or training must never draw them. Every other style is held apart by its fonts and its
@@ -643,7 +643,40 @@ def fabric_background(rng: np.random.Generator) -> Float:
     return np.asarray(colour[None, None, :] + ((knit * 10 + noise * 12)[..., None]), np.float32)
 
 
-def label_frame(rng: np.random.Generator, lines: Sequence[str]) -> tuple[Image8, dict[str, str]]:
+LABEL_MATERIALS = ("satin", "woven", "satin", "faded")
+
+
+def crease(rng: np.random.Generator, shape: tuple[int, int]) -> Float:
+    """Light on a fold pressed into the label: a dark line, a lighter slope beside it."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    turn = float(rng.uniform(-0.6, 0.6)) + (math.pi / 2 if rng.random() < 0.4 else 0.0)
+    d = (yy - rng.uniform(0.2, 0.8) * h) * math.cos(turn) - (xx - rng.uniform(0.2, 0.8) * w) * math.sin(turn)
+    width = float(rng.uniform(1.0, 2.5))
+    return np.asarray(
+        1 - 0.2 * np.exp(-((d / width) ** 2)) + 0.1 * np.exp(-(((d - 3 * width) / (3 * width)) ** 2)), np.float32
+    )
+
+
+def lettering(rng: np.random.Generator, text: Float, material: str) -> Float:
+    """How much ink covers each pixel of the label (0..1), as its material holds the letters."""
+    lh, lw = text.shape
+    strength = float(rng.uniform(0.8, 0.95))
+    if material == "woven":
+        # Woven letters: the threads square the glyphs off at the weave's pitch, and the thread has its own sheen.
+        pitch = float(rng.uniform(1.3, 1.8))
+        small = cv2.resize(text, (round(lw / pitch), round(lh / pitch)), interpolation=cv2.INTER_AREA)
+        small = (small > rng.uniform(0.35, 0.5)).astype(np.float32)
+        text = np.asarray(cv2.resize(small, (lw, lh), interpolation=cv2.INTER_NEAREST), np.float32)
+        text *= np.asarray(0.85 + 0.15 * np.sin(np.arange(lw, dtype=np.float32) * 2.4)[None, :], np.float32)
+    elif material == "faded":  # printed tape washed many times: the ink pale and soft
+        text = np.asarray(cv2.GaussianBlur(text, (0, 0), float(rng.uniform(0.4, 0.8))), np.float32)
+        strength = float(rng.uniform(0.4, 0.6))
+    return text * strength
+
+
+def label_frame(rng: np.random.Generator, lines: Sequence[str], index: int) -> tuple[Image8, dict[str, str]]:
+    material = LABEL_MATERIALS[index % len(LABEL_MATERIALS)]
     font = LABEL_FONTS[int(rng.integers(len(LABEL_FONTS)))]
     upper = bool(rng.random() < 0.25)
     shown = [line.upper() for line in lines] if upper else list(lines)
@@ -659,8 +692,12 @@ def label_frame(rng: np.random.Generator, lines: Sequence[str]) -> tuple[Image8,
     label = satin(rng, (lh, lw), satin_colour)
     text = np.zeros((lh, lw), np.float32)
     text[margin_y : margin_y + mask.shape[0], margin_x : margin_x + mask.shape[1]] = mask
-    alpha = (text * rng.uniform(0.8, 0.95))[..., None]
+    alpha = lettering(rng, text, material)[..., None]
     label = np.asarray(label * (1 - alpha) + np.array(ink_colour, np.float32) * alpha, np.float32)
+    creased = bool(rng.random() < 0.35)
+    if creased:
+        for _ in range(int(rng.integers(1, 3))):
+            label *= crease(rng, (lh, lw))[..., None]
     # stitched edge at the top, where the label is sewn in
     stitches = np.zeros((lh, lw), np.float32)
     for x in range(4, lw - 4, 9):
@@ -687,7 +724,13 @@ def label_frame(rng: np.random.Generator, lines: Sequence[str]) -> tuple[Image8,
     glare = bool(rng.random() < 0.25)
     if glare:
         flat_glare(frame, rng)
-    style = {"upside_down": "yes" if upside_down else "no", "font": font.stem, "glare": "yes" if glare else "no"}
+    style = {
+        "material": material,
+        "crease": "yes" if creased else "no",
+        "upside_down": "yes" if upside_down else "no",
+        "font": font.stem,
+        "glare": "yes" if glare else "no",
+    }
     return camera(frame, rng), style
 
 
@@ -736,7 +779,7 @@ def render(out: Path, seed: int = DEFAULT_SEED, plastic: int = PLASTIC_ITEMS, te
     for i in range(textile):
         rng = np.random.default_rng([seed, 1, i])
         lines, parts, style = care_label(rng, i)
-        frame, look = label_frame(rng, lines)
+        frame, look = label_frame(rng, lines, i)
         main = next(p for p in parts if p.part == "main")
         label = max(main.fibres, key=lambda f: (f.percent, f.fibre)).fibre
         truth = MarkingTruth(text="\n".join(lines), composition=parts, style=format_style({**style, **look}))

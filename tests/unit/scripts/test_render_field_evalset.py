@@ -62,6 +62,7 @@ def test_a_small_set_holds_every_marking_style(small_set: Path) -> None:
     assert all(40 <= int(s["size"]) <= 200 for s in triangles)
     assert len(triangles) > sum(s["kind"] == "iso" for s in styles)  # triangles are most of the plastics
     assert {s["kind"] for s in styles} == {"triangle", "iso", "care"}
+    assert {s["material"] for s in styles if s["kind"] == "care"} == {"satin", "woven", "faded"}
     assert {s["relief"] for s in triangles} | {s["drawing"] for s in triangles} >= HELD_OUT_STYLES
 
 
