@@ -676,7 +676,8 @@ def lettering(rng: np.random.Generator, text: Float, material: str) -> Float:
 
 
 def label_frame(rng: np.random.Generator, lines: Sequence[str], index: int) -> tuple[Image8, dict[str, str]]:
-    material = LABEL_MATERIALS[index % len(LABEL_MATERIALS)]
+    # Shifted by one every four labels, so the material does not follow the lining (which comes every fourth label).
+    material = LABEL_MATERIALS[(index + index // 4) % len(LABEL_MATERIALS)]
     font = LABEL_FONTS[int(rng.integers(len(LABEL_FONTS)))]
     upper = bool(rng.random() < 0.25)
     shown = [line.upper() for line in lines] if upper else list(lines)
