@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, dashboard, fleet, ingest, journal, lights, station, training, vision, year
+from bench import capacity, dashboard, field, fleet, ingest, journal, lights, station, training, vision, year
 from local_servers import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -31,7 +31,19 @@ def machine() -> str:
 
 
 COMPARISON = "## Comparison: "
-NAMES = ("journal", "capacity", "station", "ingest", "dashboard", "fleet", "vision", "lights", "training", "year")
+NAMES = (
+    "journal",
+    "capacity",
+    "station",
+    "ingest",
+    "dashboard",
+    "fleet",
+    "vision",
+    "field",
+    "lights",
+    "training",
+    "year",
+)
 
 
 def run(names: set[str]) -> list[str]:
@@ -54,6 +66,8 @@ def run(names: set[str]) -> list[str]:
                     sections += fleet.run(root / "fleet", broker, influx)
         if "vision" in names:
             sections += vision.run(root / "vision")
+        if "field" in names:
+            sections += field.run(root / "field")
         if "lights" in names:
             sections += lights.run(root / "lights")
         if "training" in names:

@@ -42,6 +42,7 @@ class MarkingTruth(BaseModel):
     text: str = Field(description="the text as rendered")
     polymer: str | None = Field(None, description="plastics: the polymer slug (pet, hdpe, pvc, ldpe, pp, ps, abs, ...)")
     composition: tuple[CompositionPart, ...] | None = Field(None, description="textiles: the composition")
+    style: str | None = Field(None, description="how it was drawn, as key=value words (the held-apart test set)")
 
 
 class CaptureMeta(BaseModel):

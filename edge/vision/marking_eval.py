@@ -65,6 +65,9 @@ class MarkingReport:
     label_dominant: Metrics | None = None
     seconds: list[float] = field(default_factory=list)  # OCR + parse, per frame
     misses: list[tuple[str, str, str]] = field(default_factory=list)  # (image, truth, read) of wrong answers
+    # Every sample with its truth and what was read (None: no answer), as the metrics above count them (polymer, or
+    # composition key), so a caller can break the figures down by what its sidecar says (``truth.style``).
+    results: list[tuple[Sample, str, str | None]] = field(default_factory=list)
 
 
 def evaluate_markings(root: Path, read_lines: ReadLines, *, progress: bool = True) -> MarkingReport:
@@ -84,6 +87,7 @@ def evaluate_markings(root: Path, read_lines: ReadLines, *, progress: bool = Tru
             report.seconds.append(time.perf_counter() - started)
             predicted = reading.polymer if reading else None
             plastic.append((truth.polymer, predicted))
+            report.results.append((sample, truth.polymer, predicted))
             if predicted is not None and predicted != truth.polymer:
                 report.misses.append((str(sample.image), truth.polymer, " | ".join(lines)))
         elif truth.composition is not None:
@@ -92,6 +96,7 @@ def evaluate_markings(root: Path, read_lines: ReadLines, *, progress: bool = Tru
             want = composition_key(truth.composition)
             got = composition_key(composition.parts) if composition else None
             exact.append((want, got))
+            report.results.append((sample, want, got))
             dominant.append(
                 (dominant_fibre(truth.composition), dominant_fibre(composition.parts) if composition else None)
             )
