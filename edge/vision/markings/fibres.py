@@ -53,9 +53,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
+from itertools import product
 
 from edge.vision.dataset import CompositionPart, Fibre
-from edge.vision.markings.normalise import clean_line
+from edge.vision.markings.normalise import clean_line, fold_letters
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,15 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("coton",),
         "es": ("algodón",),
         "it": ("cotone",),
+        "pt": ("algodão",),
+        "pl": ("bawełna",),
+        "cs": ("bavlna",),
+        "sv": ("bomull",),
+        "da": ("bomuld",),
+        "fi": ("puuvilla",),
+        "hu": ("pamut",),
+        "ro": ("bumbac",),
+        "tr": ("pamuk",),
     },
     "polyester": {
         "nl": ("polyester",),
@@ -75,6 +86,10 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("polyester",),
         "es": ("poliéster",),
         "it": ("poliestere",),
+        "pt": ("poliéster",),
+        "pl": ("poliester",),
+        "fi": ("polyesteri",),
+        "hu": ("poliészter",),
     },
     "wool": {
         "nl": ("wol", "scheerwol", "lamswol", "merinowol", "merino"),
@@ -83,6 +98,14 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("laine", "laine d'agneau", "mérinos"),
         "es": ("lana", "lana de cordero", "merino"),
         "it": ("lana", "lana vergine", "merino"),
+        "pl": ("wełna",),
+        "cs": ("vlna",),
+        "sv": ("ull",),
+        "da": ("uld",),
+        "fi": ("villa",),
+        "hu": ("gyapjú",),
+        "ro": ("lână",),
+        "tr": ("yün",),
     },
     "viscose": {
         "nl": ("viscose",),
@@ -91,6 +114,13 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("viscose", "rayonne"),
         "es": ("viscosa", "rayón"),
         "it": ("viscosa", "rayon"),
+        "pl": ("wiskoza",),
+        "cs": ("viskóza",),
+        "sv": ("viskos",),
+        "fi": ("viskoosi",),
+        "hu": ("viszkóz",),
+        "ro": ("vâscoză",),
+        "tr": ("viskon",),
     },
     "polyamide": {
         "nl": ("polyamide", "nylon"),
@@ -99,6 +129,8 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("polyamide", "nylon"),
         "es": ("poliamida", "nylon", "nailon"),
         "it": ("poliammide", "nylon"),
+        "pl": ("poliamid",),
+        "fi": ("polyamidi",),
     },
     "elastane": {
         "nl": ("elastaan", "elastan", "lycra"),
@@ -107,6 +139,8 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("élasthanne", "élasthane", "lycra"),
         "es": ("elastano", "elastán", "lycra"),
         "it": ("elastan", "elastam", "lycra"),
+        "fi": ("elastaani",),
+        "hu": ("elasztán",),
     },
     "acrylic": {
         "nl": ("acryl", "polyacryl"),
@@ -115,6 +149,9 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("acrylique", "polyacrylique"),
         "es": ("acrílico", "acrílica", "poliacrílico"),
         "it": ("acrilico", "acrilica"),
+        "pl": ("akryl",),
+        "fi": ("akryyli",),
+        "tr": ("akrilik",),
     },
     "linen": {
         "nl": ("linnen", "vlas"),
@@ -123,6 +160,10 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("lin",),
         "es": ("lino",),
         "it": ("lino",),
+        "pt": ("linho",),
+        "pl": ("len",),
+        "fi": ("pellava",),
+        "tr": ("keten",),
     },
     "silk": {
         "nl": ("zijde",),
@@ -131,6 +172,14 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("soie",),
         "es": ("seda",),
         "it": ("seta",),
+        "pl": ("jedwab",),
+        "cs": ("hedvábí",),
+        "sv": ("siden",),
+        "da": ("silke",),
+        "fi": ("silkki",),
+        "hu": ("selyem",),
+        "ro": ("mătase",),
+        "tr": ("ipek",),
     },
     "modal": {lang: ("modal",) for lang in ("nl", "en", "de", "fr", "es", "it")},
     "lyocell": {lang: ("lyocell", "tencel") for lang in ("nl", "en", "de", "fr", "es", "it")},
@@ -141,6 +190,9 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("cachemire",),
         "es": ("cachemir", "cachemira"),
         "it": ("cashmere", "cachemire"),
+        "pt": ("caxemira",),
+        "pl": ("kaszmir",),
+        "sv": ("kashmir",),
     },
     "polypropylene": {
         "nl": ("polypropyleen",),
@@ -158,6 +210,15 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "es": ("acetato",),
         "it": ("acetato",),
     },
+    "triacetate": {
+        "nl": ("triacetaat",),
+        "en": ("triacetate",),
+        "de": ("Triacetat",),
+        "fr": ("triacétate",),
+        "es": ("triacetato",),
+        "it": ("triacetato",),
+    },
+    "cupro": {lang: ("cupro", "bemberg") for lang in ("nl", "en", "de", "fr", "es", "it")},
     "hemp": {
         "nl": ("hennep",),
         "en": ("hemp",),
@@ -166,6 +227,8 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "es": ("cáñamo",),
         "it": ("canapa",),
     },
+    "ramie": {lang: ("ramie", "ramié", "ramio", "ramia") for lang in ("nl", "en", "de", "fr", "es", "it")},
+    "jute": {lang: ("jute", "yute", "iuta") for lang in ("nl", "en", "de", "fr", "es", "it")},
     "alpaca": {
         "nl": ("alpaca",),
         "en": ("alpaca",),
@@ -176,6 +239,44 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "mohair": {lang: ("mohair",) for lang in ("nl", "en", "de", "fr", "es", "it")},
     "angora": {lang: ("angora",) for lang in ("nl", "en", "de", "fr", "es", "it")},
+    "modacrylic": {
+        "nl": ("modacryl",),
+        "en": ("modacrylic",),
+        "de": ("Modacryl",),
+        "fr": ("modacrylique",),
+        "es": ("modacrílico", "modacrílica"),
+        "it": ("modacrilica", "modacrilico"),
+    },
+    "elastomultiester": {
+        lang: ("elastomultiester", "elastomultiéster") for lang in ("nl", "en", "de", "fr", "es", "it")
+    },
+    "elastodiene": {
+        "nl": ("elastodieen",),
+        "en": ("elastodiene",),
+        "de": ("Elastodien",),
+        "fr": ("élastodiène",),
+        "es": ("elastodieno",),
+        "it": ("elastodiene",),
+    },
+    "polyurethane": {
+        "nl": ("polyurethaan",),
+        "en": ("polyurethane",),
+        "de": ("Polyurethan",),
+        "fr": ("polyuréthane",),
+        "es": ("poliuretano",),
+        "it": ("poliuretano",),
+    },
+    "metallic": {
+        "nl": ("metaal", "metaalvezel", "metaaldraad", "metallic", "gemetalliseerde vezel"),
+        "en": (
+            "metallic", "metallic fibre", "metallic fiber", "metallised fibre", "metallized fiber", "metallised",
+            "metallized", "metal fibre", "metal fiber", "metal", "lurex",
+        ),
+        "de": ("Metall", "Metallfaser", "Metallic", "metallisierte Faser", "Metallgarn", "Lurex"),
+        "fr": ("métal", "fibre métallique", "fibre métallisée", "métallique", "métallisé", "lurex"),
+        "es": ("metal", "fibra metálica", "fibra metalizada", "metálico", "metalizado", "lúrex"),
+        "it": ("metallo", "fibra metallica", "fibra metallizzata", "metallizzato", "metallizzata", "lurex"),
+    },
     "other": {
         "nl": ("overige vezels", "andere vezels", "overige"),
         "en": ("other fibres", "other fibers", "other fibre", "other fiber", "others"),
@@ -183,7 +284,45 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("autres fibres", "autres"),
         "es": ("otras fibras", "otras"),
         "it": ("altre fibre",),
+        "pt": ("outras fibras",),
     },
+}  # fmt: skip
+
+# EU textile abbreviations (EN ISO 2076 / BISFA, and DIN 60001 where they agree), counted only when printed in capitals
+# (``CO`` is cotton, ``co`` is nothing). Left out because they name two different fibres on real labels: AC (acetate in
+# DIN 60001, acrylic in trade use), PC (acrylic in DIN, polycarbonate elsewhere), PE (polyethylene in ISO, polyester in
+# some countries), PL (polyester or polypropylene), CA (acetate, but also the Canadian CA number on the same labels),
+# HA (hemp or hair), ME (metal or Spanish "me").
+ABBREVIATIONS: Mapping[str, str] = {
+    "CO": "cotton",
+    "PES": "polyester",
+    "WO": "wool",
+    "WV": "wool",
+    "VI": "viscose",
+    "CV": "viscose",
+    "PA": "polyamide",
+    "EL": "elastane",
+    "EA": "elastane",
+    "PAN": "acrylic",
+    "LI": "linen",
+    "SE": "silk",
+    "CMD": "modal",
+    "MD": "modal",
+    "CLY": "lyocell",
+    "WS": "cashmere",
+    "PP": "polypropylene",
+    "CTA": "triacetate",
+    "CU": "cupro",
+    "CUP": "cupro",
+    "WP": "alpaca",
+    "WM": "mohair",
+    "WA": "angora",
+    "MAC": "modacrylic",
+    "PU": "polyurethane",
+    "PUR": "polyurethane",
+    "ED": "elastodiene",
+    "MTF": "metallic",
+    "MET": "metallic",
 }
 
 PART_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -213,36 +352,60 @@ PART_NAMES: Mapping[str, tuple[str, ...]] = {
 }  # fmt: skip
 PART_ORDER = tuple(PART_NAMES)
 
-# Words that sit inside a composition without changing it: qualifiers, language codes, conjunctions, "fibre".
-_NEUTRAL = frozenset(
+# Words that say what kind of a fibre it is without changing which fibre: the composition keeps the base fibre only
+# (``60% recycled polyester`` is 60% polyester), so the fibre names the rest of the project uses stay as they are.
+QUALIFIERS = frozenset(
     """
-    recycled gerecycled gerecycleerd gerecyclede recycelt recyceltes recycelter recyceltem recycle recyclee recycles
-    reciclado reciclada riciclato riciclata organic biologisch biologische bio organique biologique organico organica
-    biologico biologica virgin vierge virgen vergine scheer new nieuw nieuwe neue neuve nueva nuevo pure puur zuiver
-    zuivere rein reine reiner pur puro pura fibre fibres fiber fibers vezel vezels faser fasern fibra fibras fibre
-    and en und et y e of de di aus nl gb uk d fr f es it i
+    recycled gerecycled gerecycleerd gerecyclede gerecycleerde recycelt recyceltes recycelter recyceltem recycle
+    recyclee recycles recicla reciclado reciclada riciclato riciclata organic biologisch biologische bio organique
+    biologique organico organica biologico biologica virgin vierge virgen vergine scheer new nieuw nieuwe neue neuve
+    nueva nuevo pure puur zuiver zuivere rein reine reiner pur puro pura pima supima egyptian egyptisch egyptische
+    agyptisch agyptische agyptischer agyptischem egyptien egyptienne egipcio egipcia egiziano egiziana peruvian combed
+    gekamd gekamde gekammt gekammte peigne peignee peinado peinada pettinato pettinata mercerised mercerized
+    gemerceriseerd merzerisiert mercerise mercerisee mercerizado mercerizzato extrafine superfine extra fine mulberry
+    baby certified gecertificeerd zertifiziert certifie certificado gots grs ocs bci
     """.split()  # noqa: SIM905  (a word list reads best as words)
 )
+# Words that sit inside a composition without changing it: qualifiers, language codes, conjunctions, "fibre".
+_NEUTRAL = QUALIFIERS | frozenset(
+    """
+    fibre fibres fiber fibers vezel vezels faser fasern fibra fibras fibre and en und et y e of de di aus
+    nl gb uk d fr f es it i pt pl cz cs sk hu ro tr gr ru se dk no fi sv da el ee lt lv si hr bg
+    """.split()  # noqa: SIM905
+)
+# After one of these words, the rest of the line (up to a number or a colon) names what the composition leaves out:
+# "exclusive of trims", "exclusive of elastic", "exclusief garnering", "ohne Zutaten", "hors garnitures".
 _EXCLUSION = frozenset(
     """
-    exclusive excluding except excl exclusief behalve zonder ausgenommen ausser ohne sauf hors excepto excluyendo sin
-    escluso esclusi esclusa senza
+    exclusive excluding except excl exc exclusief excl exkl exklusive behalve zonder ausgenommen ausser ohne sauf sans
+    hors excepto excluyendo excluidos excluido sin escluso esclusi esclusa escluse senza without
     """.split()  # noqa: SIM905
 )
 _TEMPERATURE_WORDS = frozenset(("c", "f", "graden", "grad", "degrees", "degres", "grados", "gradi"))
 _MAX_PHRASE = 3
 _FUZZY_MIN_LENGTH = 6  # shorter names are too close to ordinary words (wol/wal, lin/lijn) for one-slip matching
+_MAX_SLIP_READINGS = 8  # percentages with more than one reading in one part: beyond this, abstain (and stay fast)
 
 
 def _key(text: str) -> str:
     """A name as it is compared: no accents, folded case, apostrophes and hyphens as spaces."""
-    return " ".join(re.sub(r"['’`\-]", " ", clean_line(text).casefold()).split())
+    return " ".join(re.sub(r"['’`\-]", " ", fold_letters(clean_line(text)).casefold()).split())
 
 
 _FIBRE_BY_KEY: dict[str, str] = {
     _key(name): fibre for fibre, languages in FIBRE_NAMES.items() for names in languages.values() for name in names
 }
 _PART_BY_KEY: dict[str, str] = {_key(name): part for part, names in PART_NAMES.items() for name in names}
+# An abbreviation in capitals survives case folding as this prefix and its letters ("CO" -> "qabbrco"): no word in
+# any label language starts so.
+_ABBREVIATION_MARK = "qabbr"
+_ABBREVIATION_BY_KEY: dict[str, str] = {_ABBREVIATION_MARK + abbr.casefold(): f for abbr, f in ABBREVIATIONS.items()}
+# Pieces a word of glued names is cut into: one-word fibre names and qualifiers (a qualifier names no fibre).
+_GLUED_PIECES: dict[str, str] = {key: fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key} | {
+    word: "" for word in QUALIFIERS if len(word) >= 3
+}
+_MIN_PIECE = 3
+_MAX_GLUED = 64
 
 
 class _Kind(Enum):
@@ -259,8 +422,10 @@ class _Token:
     kind: _Kind
     text: str
     name: str = ""  # canonical fibre or part
-    percent: int | None = None  # None on a PERCENT token: a percentage we cannot use (decimal, 0, over 100)
+    percent: int | None = None  # the plain reading; None: none usable (decimal, 0, over 100), see ``alternatives``
+    alternatives: tuple[int, ...] = ()  # readings with the percent sign read as a digit (``59`` as 5%, ``1009``)
     fuzzy: bool = False  # a name read through one OCR slip
+    weak: bool = False  # an abbreviation (``CO``, ``EL``): a name only right beside its percentage
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +436,9 @@ class CompositionReading:
 
 # --- text clean-up ------------------------------------------------------------------------------------------------
 
+_ABBREVIATION = re.compile(
+    r"(?<![A-Za-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z])(?!\s*:)"
+)
 _PERCENT_WORDS = re.compile(r"\b(?:percent|per cent|procent|prozent|pour ?cent|por ?ciento|per ?cento|pct)\b")
 _PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:°/o|o/o|°/0|0/o|°/°)(?![a-z])|[%％]")
 _ZERO_IN_WORD = re.compile(r"(?<=[a-z])0+(?=[a-z])")
@@ -278,13 +446,20 @@ _ONE_IN_WORD = re.compile(r"(?<=[a-z])1(?=[a-z])")
 _FIVE_IN_WORD = re.compile(r"(?<=[a-z])5(?=[a-z])")
 _LETTER_THEN_DIGIT = re.compile(r"(?<=[a-z])(?=\d)")
 _DIGIT_THEN_LETTER = re.compile(r"(?<=\d)(?=[a-z])")
-_L_AS_ONE = re.compile(r"(?<![a-z0-9])l(?=[0o]{1,2} ?%)")
+# A percentage read (partly) as letters, right before its percent sign: "l00%", "1OO%", "S0%", "lo %". It must hold
+# a digit or an o, so a word before a percent sign ("is %") stays a word.
+_LETTERS_BEFORE_PERCENT = re.compile(r"(?<![a-z0-9|!])(?=[a-z0-9|!]*[0-9o])[0-9oilsbz|!]{1,3}(?= *%)")
+_LETTERS_AS_DIGITS = str.maketrans("oilsbz|!", "01158211")
+# "100" read as letters without a percent sign ("loo", "I00", "ioo"): the number, which counts only beside a fibre name.
+_HUNDRED_AS_LETTERS = re.compile(r"(?<![a-z0-9|!])[li|!][o0]{2}(?![a-z0-9])")
 _O_IN_NUMBER = re.compile(r"(?<![a-z0-9])\d[\do]*(?![a-z0-9])")
 _TOKEN = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)|(?P<percent>%)|(?P<degree>°)|(?P<word>[a-zß]+)|(?P<other>\S)")
 
-
 _WORD_WITH_EDGE_ONE = re.compile(r"(?<![a-z0-9])1?[a-z]{2,}1?(?![a-z0-9])")
-_LONG_WORD = re.compile(r"[a-z]{7,}")
+_WORD_WITH_DIGITS = re.compile(r"(?<![a-z0-9])[a-z]+(?:\d{1,2}[a-z]+)+(?![a-z0-9])")
+_DIGIT_LOOKALIKES = dict(zip("0123456789", ("o", "li", "z", "e", "a", "s", "ob", "t", "b", "g"), strict=True))
+_LONG_WORD = re.compile(r"[a-z]{6,}")
+_SLASH_LOOKALIKES = "li"  # a slash between two glued names, read as a letter
 
 
 def _edge_one_as_l(match: re.Match[str]) -> str:
@@ -294,27 +469,85 @@ def _edge_one_as_l(match: re.Match[str]) -> str:
     return fixed if fixed != word and _key(fixed) in _FIBRE_BY_KEY else word
 
 
-def _split_joined_names(match: re.Match[str]) -> str:
-    """``poliesterlpolyester``, ``wollelwol``: the slash between two names of one fibre read as an l (or i)."""
+def _meaning(word: str) -> str | None:
+    """What ``word`` names as a whole: a fibre, a part header, a run of glued names of one fibre, or nothing."""
+    if word in _FIBRE_BY_KEY:
+        return _FIBRE_BY_KEY[word]
+    if word in _PART_BY_KEY:
+        return "part:" + _PART_BY_KEY[word]
+    pieces = _glued_names(word)
+    return next(_GLUED_PIECES[piece] for piece in pieces if _GLUED_PIECES[piece]) if pieces else None
+
+
+def _digits_as_letters(match: re.Match[str]) -> str:
+    """``algod6n``, ``v1scose``, ``po1yester``: letters read as digits inside a word, only where every way of reading
+    the digits back as letters that makes a name makes the same name."""
     word = match.group(0)
-    if _key(word) in _FIBRE_BY_KEY:
+    at = [i for i, char in enumerate(word) if char.isdigit()]
+    if len(at) > 3:
         return word
-    for at in range(3, len(word) - 2):
-        left, right = _FIBRE_BY_KEY.get(_key(word[:at])), _FIBRE_BY_KEY.get(_key(word[at + 1 :]))
-        if word[at] in "li" and left is not None and left == right:  # one fibre in two languages, as labels list
-            return f"{word[:at]} / {word[at + 1 :]}"
-    return word
+    found: dict[str, str] = {}
+    for letters in product(*(_DIGIT_LOOKALIKES[word[i]] for i in at)):
+        chars = list(word)
+        for i, letter in zip(at, letters, strict=True):
+            chars[i] = letter
+        fixed = "".join(chars)
+        meaning = _meaning(fixed)
+        if meaning is not None:
+            found.setdefault(meaning, fixed)
+    return next(iter(found.values())) if len(found) == 1 else word
+
+
+@cache
+def _glued_cuts(word: str) -> tuple[tuple[str, ...], ...]:
+    """Every way to cut ``word`` whole into ``_GLUED_PIECES``, with at most one slash look-alike between pieces."""
+    ways: list[tuple[str, ...]] = []
+    for end in range(_MIN_PIECE, len(word) + 1):
+        piece = word[:end]
+        if piece not in _GLUED_PIECES:
+            continue
+        if end == len(word):
+            ways.append((piece,))
+            continue
+        rests = list(_glued_cuts(word[end:]))
+        if word[end] in _SLASH_LOOKALIKES:
+            rests += _glued_cuts(word[end + 1 :])
+        ways += [(piece, *rest) for rest in rests]
+    return tuple(ways)
+
+
+def _glued_names(word: str) -> tuple[str, ...] | None:
+    """The pieces of a word of several names glued together (``katoencotton``, ``polyesterpolyester``,
+    ``viskoselviscoselviscose`` with each slash read as an l, ``biokatoen``), if every way to cut it names the same one
+    fibre: one fibre in several languages, as labels list it. Names of different fibres glued together are left as
+    they are (an unknown word), so the part they are in is not read."""
+    if len(word) > _MAX_GLUED or word in _FIBRE_BY_KEY:
+        return None
+    ways = [way for way in _glued_cuts(word) if len(way) > 1]
+    fibres = {frozenset(_GLUED_PIECES[piece] for piece in way) - {""} for way in ways}
+    if len(fibres) != 1 or len(next(iter(fibres))) != 1:
+        return None
+    return min(ways, key=len)
+
+
+def _split_glued(match: re.Match[str]) -> str:
+    pieces = _glued_names(match.group(0))
+    return " / ".join(pieces) if pieces else match.group(0)
 
 
 def _clean(line: str) -> str:
-    text = clean_line(line).casefold().replace("º", "o")
+    text = fold_letters(clean_line(line)).replace("º", "o")
+    text = _ABBREVIATION.sub(lambda m: f" {_ABBREVIATION_MARK}{m.group(1).casefold()} ", text)
+    text = text.casefold()
+    text = _WORD_WITH_DIGITS.sub(_digits_as_letters, text)  # "algod6n", "katoen1cotton"
     text = _WORD_WITH_EDGE_ONE.sub(_edge_one_as_l, text)
-    text = _LONG_WORD.sub(_split_joined_names, text)
+    text = _LONG_WORD.sub(_split_glued, text)
     text = _PERCENT_WORDS.sub("%", text)
     text = _PERCENT_LOOKALIKES.sub(" % ", text)
     text = _ZERO_IN_WORD.sub(lambda m: "o" * len(m.group(0)), text)  # "c0tton"
     text = _ONE_IN_WORD.sub("l", _FIVE_IN_WORD.sub("s", text))  # "po1yester", "ela5tane"
-    text = _L_AS_ONE.sub("1", text)  # "l00 %"
+    text = _LETTERS_BEFORE_PERCENT.sub(lambda m: m.group(0).translate(_LETTERS_AS_DIGITS), text)  # "l00 %", "s0 %"
+    text = _HUNDRED_AS_LETTERS.sub("100", text)  # "loo cotton"
     text = _LETTER_THEN_DIGIT.sub(" ", text)  # "rayon30 %" -> "rayon 30 %"
     text = _O_IN_NUMBER.sub(lambda m: m.group(0).replace("o", "0"), text)  # "1oo", "7o"
     text = _DIGIT_THEN_LETTER.sub(" ", text)  # "100 %cotton" was split above; "10096cotton" -> "10096 cotton"
@@ -325,11 +558,15 @@ def _clean(line: str) -> str:
 
 
 def _one_slip(word: str, name: str) -> bool:
-    """``word`` and ``name`` differ by one substitution, insertion or deletion."""
+    """``word`` and ``name`` differ by one substitution, insertion, deletion or swap of two neighbouring letters."""
     if abs(len(word) - len(name)) > 1 or word == name:
         return False
     if len(word) == len(name):
-        return sum(a != b for a, b in zip(word, name, strict=True)) == 1
+        differ = [i for i, (a, b) in enumerate(zip(word, name, strict=True)) if a != b]
+        if len(differ) == 2 and differ[1] == differ[0] + 1:
+            i = differ[0]
+            return word[i] == name[i + 1] and word[i + 1] == name[i]
+        return len(differ) == 1
     short, long = sorted((word, name), key=len)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
@@ -341,26 +578,32 @@ def _fuzzy_fibre(word: str) -> str | None:
     return fibres.pop() if len(fibres) == 1 else None
 
 
-def _words_to_tokens(words: list[str], previous: list[str]) -> list[_Token]:
-    """Fibre and part names (longest phrase first) among consecutive ``words``; ``previous``: the words before them."""
+def _words_to_tokens(words: list[str], excluded: bool) -> tuple[list[_Token], bool]:
+    """Fibre and part names (longest phrase first) among consecutive ``words``, and whether an exclusion ("exclusive
+    of") is open after them; ``excluded``: whether one is open before them. Excluded words are barriers."""
     tokens: list[_Token] = []
     i = 0
     while i < len(words):
+        if excluded or words[i] in _EXCLUSION:
+            excluded = True
+            tokens.append(_Token(_Kind.BARRIER, words[i]))
+            i += 1
+            continue
         for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + size])
             if phrase in _FIBRE_BY_KEY:
                 tokens.append(_Token(_Kind.NAME, phrase, _FIBRE_BY_KEY[phrase]))
                 break
             if phrase in _PART_BY_KEY:
-                before = (previous + words[:i])[-3:]  # "exclusive of decoration and trim"
-                excluded = any(word in _EXCLUSION for word in before)
-                kind = _Kind.SEPARATOR if excluded else _Kind.PART
-                tokens.append(_Token(kind, phrase, _PART_BY_KEY[phrase]))
+                tokens.append(_Token(_Kind.PART, phrase, _PART_BY_KEY[phrase]))
                 break
         else:
             word = words[i]
             fibre = _fuzzy_fibre(word)
-            if fibre is not None:
+            if word in _ABBREVIATION_BY_KEY:
+                abbreviation = word.removeprefix(_ABBREVIATION_MARK).upper()
+                tokens.append(_Token(_Kind.NAME, abbreviation, _ABBREVIATION_BY_KEY[word], weak=True))
+            elif fibre is not None:
                 tokens.append(_Token(_Kind.NAME, word, fibre, fuzzy=True))
             elif word in _NEUTRAL:
                 tokens.append(_Token(_Kind.SEPARATOR, word))
@@ -368,7 +611,20 @@ def _words_to_tokens(words: list[str], previous: list[str]) -> list[_Token]:
                 tokens.append(_Token(_Kind.BARRIER, word))
             size = 1
         i += size
-    return tokens
+    return tokens, excluded
+
+
+def _bare_readings(text: str) -> list[int]:
+    """The percentages a number printed without a percent sign may be: itself, and itself less a percent sign read
+    as ``96`` or ``9`` (``10096``, ``1009``, ``59`` for 5%), or, for a number that is no percentage, as ``6`` or
+    ``0`` (``1006``, ``1000``)."""
+    value = int(text)
+    readings = [value] if 0 < value <= 100 else []
+    for suffix in ("96", "9", "6", "0") if value > 100 else ("96", "9"):
+        head = text.removesuffix(suffix)
+        if head != text and head and 0 < int(head) <= 100 and int(head) not in readings:
+            readings.append(int(head))
+    return readings
 
 
 def _number_token(text: str, following: list[str]) -> tuple[_Token, int]:
@@ -383,11 +639,12 @@ def _number_token(text: str, following: list[str]) -> tuple[_Token, int]:
     value = int(text)
     if following[:1] == ["96"] and 0 < value <= 100:  # "100 96": the percent sign read as 96
         return _Token(_Kind.PERCENT, f"{text} 96", percent=value), 1
-    if value > 100 and text.endswith("96") and 0 < int(text[:-2] or "0") <= 100:
-        return _Token(_Kind.NUMBER, text, percent=int(text[:-2])), 0
-    if 0 < value <= 100:
-        return _Token(_Kind.NUMBER, text, percent=value), 0
-    return _Token(_Kind.BARRIER, text), 0
+    readings = _bare_readings(text)
+    if not readings:
+        return _Token(_Kind.BARRIER, text), 0
+    plain = readings[0] if 0 < value <= 100 or len(readings) == 1 else None
+    others = tuple(reading for reading in readings if reading != plain)
+    return _Token(_Kind.NUMBER, text, percent=plain, alternatives=others), 0
 
 
 def _tokenise(lines: Sequence[str]) -> list[_Token]:
@@ -395,7 +652,7 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
     for line in lines:
         raw = [m.group(0) for m in _TOKEN.finditer(_clean(line))]
         words: list[str] = []
-        seen: list[str] = []
+        excluded = False
         i = 0
         while i < len(raw):
             item = raw[i]
@@ -403,29 +660,72 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 words.append(item)
                 i += 1
                 continue
-            tokens += _words_to_tokens(words, seen)
-            seen += words
+            found, excluded = _words_to_tokens(words, excluded)
+            tokens += found
             words = []
             if item[0].isdigit():
+                excluded = False  # "exclusive of trims 5% elastane" is not a thing; a number ends the exclusion
                 token, used = _number_token(item, raw[i + 1 : i + 2])
                 tokens.append(token)
                 i += 1 + used
             else:
+                excluded = excluded and item != ":"
                 tokens.append(_Token(_Kind.SEPARATOR, item))
                 i += 1
-        tokens += _words_to_tokens(words, seen)
+        tokens += _words_to_tokens(words, excluded)[0]
         tokens.append(_Token(_Kind.SEPARATOR, "\n"))
-    return _promote_numbers(_confirm_fuzzy_names(tokens))
+    return _promote_numbers(_join_runs(_confirm_names(tokens)))
 
 
-def _confirm_fuzzy_names(tokens: list[_Token]) -> list[_Token]:
+def _is_percentage(token: _Token | None) -> bool:
+    return token is not None and (
+        token.kind is _Kind.PERCENT
+        or (token.kind is _Kind.NUMBER and (token.percent is not None or bool(token.alternatives)))
+    )
+
+
+def _confirm_names(tokens: list[_Token]) -> list[_Token]:
     """A name read through an OCR slip counts only right beside a percentage ("100% polyestcr"): elsewhere an ordinary
-    word one letter away from a fibre ("binnen" / linnen) would join the names of a multilingual run."""
+    word one letter away from a fibre ("binnen" / linnen) would join the names of a multilingual run. An abbreviation
+    counts only right beside a percentage too, and not before a percentage that an unknown word follows on its line:
+    ``EL 100% XYZ`` is the Greek block of a label (EL, language code) whose fibre name OCR could not read."""
     out = []
     for i, token in enumerate(tokens):
-        beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
-        confirmed = not token.fuzzy or any(t is not None and t.kind is _Kind.PERCENT for t in beside)
+        if token.fuzzy:
+            beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
+            confirmed = any(t is not None and t.kind is _Kind.PERCENT for t in beside)
+        elif token.weak:
+            before, after = _neighbour_at(tokens, i, -1), _neighbour_at(tokens, i, 1)
+            confirmed = before is not None and _is_percentage(tokens[before])
+            if not confirmed and after is not None and _is_percentage(tokens[after]):
+                beyond = _neighbour_at(tokens, after, 1)
+                confirmed = beyond is None or tokens[beyond].kind is not _Kind.BARRIER
+        else:
+            confirmed = True
         out.append(token if confirmed else _Token(_Kind.BARRIER, token.text))
+    return out
+
+
+def _join_runs(tokens: list[_Token]) -> list[_Token]:
+    """An unknown word inside a run of names of one fibre joined by slashes (``cotton/cotor/Baumwolle``,
+    ``acrilico/acry/Polyacryl``), one OCR slip from a name of that fibre and from no other fibre's, is that fibre."""
+    out = list(tokens)
+    for i, token in enumerate(out):
+        if token.kind is not _Kind.BARRIER or not token.text.isalpha() or len(token.text) < _MIN_PIECE:
+            continue
+        joined = {
+            out[j].name
+            for step in (-1, 1)
+            if 0 <= (j := i + 2 * step) < len(out)
+            and out[i + step].text in ("/", "|")
+            and out[j].kind is _Kind.NAME
+            and not out[j].weak
+        }
+        if len(joined) != 1:
+            continue
+        near = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(token.text, key)}
+        if near == joined:
+            out[i] = _Token(_Kind.NAME, token.text, near.pop())
     return out
 
 
@@ -439,15 +739,21 @@ def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
             continue
         beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
         kind = _Kind.PERCENT if any(t is not None and t.kind is _Kind.NAME for t in beside) else _Kind.BARRIER
-        out.append(_Token(kind, token.text, percent=token.percent))
+        out.append(_Token(kind, token.text, percent=token.percent, alternatives=token.alternatives))
     return out
 
 
-def _neighbour(tokens: list[_Token], index: int, step: int) -> _Token | None:
+def _neighbour_at(tokens: list[_Token], index: int, step: int) -> int | None:
+    """The index of the next token from ``index`` in direction ``step``, past neutral words only."""
     i = index + step
     while 0 <= i < len(tokens) and tokens[i].kind is _Kind.SEPARATOR and tokens[i].text.isalpha():
         i += step
-    return tokens[i] if 0 <= i < len(tokens) else None
+    return i if 0 <= i < len(tokens) else None
+
+
+def _neighbour(tokens: list[_Token], index: int, step: int) -> _Token | None:
+    at = _neighbour_at(tokens, index, step)
+    return tokens[at] if at is not None else None
 
 
 # --- structure ----------------------------------------------------------------------------------------------------
@@ -523,26 +829,65 @@ def _pairs(segment: _Segment) -> list[tuple[_Token, _NameGroup]] | None:
     return pairs if len(first_kinds) == 1 else None  # one order for the whole part
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    fibre: str
+    readings: tuple[int, ...]  # the plain reading first (when there is one), then readings through a slip
+    plain: bool  # readings[0] is the plain reading
+    text: str
+
+
 @dataclass(slots=True)
 class _PartReading:
-    percents: dict[str, int] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
+    entries: list[_Entry] = field(default_factory=list)
     problem: str = ""
 
 
 def _add_pairs(reading: _PartReading, pairs: list[tuple[_Token, _NameGroup]]) -> None:
     for percent, names in pairs:
-        if percent.percent is None:
+        readings = ((percent.percent,) if percent.percent is not None else ()) + percent.alternatives
+        if not readings:
             reading.problem = f"unusable percentage {percent.text}"
             return
         if len(names.fibres) != 1:
             reading.problem = f"several fibres for one percentage: {'/'.join(names.texts)}"
             return
-        fibre = next(iter(names.fibres))
-        if reading.percents.setdefault(fibre, percent.percent) != percent.percent:
-            reading.problem = f"{fibre} listed with {reading.percents[fibre]}% and {percent.percent}%"
-            return
-        reading.texts.setdefault(fibre, f"{percent.percent}% {names.texts[0]}")
+        reading.entries.append(_Entry(next(iter(names.fibres)), readings, percent.percent is not None, names.texts[0]))
+
+
+def _combine(fibres: Sequence[str], values: Sequence[int]) -> dict[str, int] | None:
+    """One percentage per fibre; ``None`` when a fibre is listed twice with different ones. The same fibre twice with
+    the same percentage is one fibre: multilingual labels repeat the whole list per language."""
+    combined: dict[str, int] = {}
+    for fibre, value in zip(fibres, values, strict=True):
+        if combined.setdefault(fibre, value) != value:
+            return None
+    return combined
+
+
+def _settle(entries: list[_Entry]) -> dict[str, int] | str:
+    """The percentage of each fibre, or what is wrong. The plain readings, if they add up to 100; else, where some
+    percentage may have had its percent sign read as a digit, the one combination of readings that adds up to 100,
+    if exactly one composition does. A sum below 100 is never repaired: a line OCR lost explains it as well."""
+    fibres = [entry.fibre for entry in entries]
+    plain = _combine(fibres, [entry.readings[0] for entry in entries]) if all(e.plain for e in entries) else None
+    if plain is not None and sum(plain.values()) == 100:
+        return plain
+    slips = [entry for entry in entries if len(entry.readings) > 1 or not entry.plain]
+    if plain is not None and (not slips or sum(plain.values()) < 100):
+        return f"percentages sum to {sum(plain.values())}"
+    if not slips:
+        return "one fibre listed with two percentages"
+    if len(slips) > _MAX_SLIP_READINGS:
+        return "too many percentages read through a slip"
+    found = set()
+    for values in product(*(entry.readings for entry in entries)):
+        combined = _combine(fibres, values)
+        if combined is not None and sum(combined.values()) == 100:
+            found.add(tuple(sorted(combined.items())))
+    if len(found) == 1:
+        return dict(found.pop())
+    return "no reading adds up to 100" if not found else "several readings add up to 100"
 
 
 def read_composition(lines: Sequence[str]) -> CompositionReading | None:
@@ -569,19 +914,21 @@ def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     evidence: list[str] = []
     for part in sorted(readings, key=PART_ORDER.index):
         reading = readings[part]
-        if not reading.problem and not reading.percents:
+        if not reading.problem and not reading.entries:
             continue
-        if not reading.problem and sum(reading.percents.values()) != 100:
-            reading.problem = f"percentages sum to {sum(reading.percents.values())}"
-        if reading.problem:
+        settled = reading.problem or _settle(reading.entries)
+        if isinstance(settled, str):
             if part == "main":
-                logger.debug("main part not read: %s", reading.problem)
+                logger.debug("main part not read: %s", settled)
                 return None
-            evidence.append(f"{part}: not read ({reading.problem})")
+            evidence.append(f"{part}: not read ({settled})")
             continue
-        fibres = sorted(reading.percents.items(), key=lambda item: (-item[1], item[0]))
+        texts: dict[str, str] = {}
+        for entry in reading.entries:
+            texts.setdefault(entry.fibre, entry.text)
+        fibres = sorted(settled.items(), key=lambda item: (-item[1], item[0]))
         parts.append(CompositionPart(part=part, fibres=tuple(Fibre(fibre=f, percent=p) for f, p in fibres)))
-        evidence.append(f"{part}: " + ", ".join(reading.texts[f] for f, _ in fibres))
+        evidence.append(f"{part}: " + ", ".join(f"{p}% {texts[f]}" for f, p in fibres))
     if not parts:
         return None
     return CompositionReading(parts=tuple(parts), evidence="; ".join(evidence))
