@@ -440,7 +440,7 @@ _ABBREVIATION = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z])(?!\s*:)"
 )
 _PERCENT_WORDS = re.compile(r"\b(?:percent|per cent|procent|prozent|pour ?cent|por ?ciento|per ?cento|pct)\b")
-_PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:°/o|o/o|°/0|0/o|°/°)(?![a-z])|[%％]")
+_PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:o/o|0/o)(?![a-z])|(?<=[\do\s])°/[o0°](?![a-z])|[%％]")
 _ZERO_IN_WORD = re.compile(r"(?<=[a-z])0+(?=[a-z])")
 _ONE_IN_WORD = re.compile(r"(?<=[a-z])1(?=[a-z])")
 _FIVE_IN_WORD = re.compile(r"(?<=[a-z])5(?=[a-z])")
@@ -578,14 +578,26 @@ def _fuzzy_fibre(word: str) -> str | None:
     return fibres.pop() if len(fibres) == 1 else None
 
 
-def _words_to_tokens(words: list[str], excluded: bool) -> tuple[list[_Token], bool]:
+class _Exclusion(Enum):
+    NONE = 0
+    OPEN = 1  # right after "exclusive of": what follows is left out ("exclusive of trims: 100% cotton")
+    LISTED = 2  # after a comma in an open exclusion: a header with a colon here starts a part again
+
+
+def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool) -> tuple[list[_Token], _Exclusion]:
     """Fibre and part names (longest phrase first) among consecutive ``words``, and whether an exclusion ("exclusive
-    of") is open after them; ``excluded``: whether one is open before them. Excluded words are barriers."""
+    of") is open after them; ``excluded``: whether one is open before them. Excluded words are barriers, except a part
+    header right before a colon after a comma (``exclusive of trim, Lining: 100% polyester``)."""
     tokens: list[_Token] = []
     i = 0
     while i < len(words):
-        if excluded or words[i] in _EXCLUSION:
-            excluded = True
+        header = " ".join(words[i:])
+        rescued = excluded is _Exclusion.LISTED and before_colon and len(words) - i <= _MAX_PHRASE
+        if rescued and header in _PART_BY_KEY:
+            tokens.append(_Token(_Kind.PART, header, _PART_BY_KEY[header]))
+            return tokens, _Exclusion.NONE
+        if excluded is not _Exclusion.NONE or words[i] in _EXCLUSION:
+            excluded = excluded if excluded is not _Exclusion.NONE else _Exclusion.OPEN
             tokens.append(_Token(_Kind.BARRIER, words[i]))
             i += 1
             continue
@@ -652,7 +664,7 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
     for line in lines:
         raw = [m.group(0) for m in _TOKEN.finditer(_clean(line))]
         words: list[str] = []
-        excluded = False
+        excluded = _Exclusion.NONE
         i = 0
         while i < len(raw):
             item = raw[i]
@@ -660,19 +672,22 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 words.append(item)
                 i += 1
                 continue
-            found, excluded = _words_to_tokens(words, excluded)
+            found, excluded = _words_to_tokens(words, excluded, before_colon=item == ":")
             tokens += found
             words = []
             if item[0].isdigit():
-                excluded = False  # "exclusive of trims 5% elastane" is not a thing; a number ends the exclusion
+                excluded = _Exclusion.NONE  # a number ends an exclusion
                 token, used = _number_token(item, raw[i + 1 : i + 2])
                 tokens.append(token)
                 i += 1 + used
             else:
-                excluded = excluded and item != ":"
+                if item == ":":
+                    excluded = _Exclusion.NONE
+                elif excluded is _Exclusion.OPEN and item in ",;":
+                    excluded = _Exclusion.LISTED
                 tokens.append(_Token(_Kind.SEPARATOR, item))
                 i += 1
-        tokens += _words_to_tokens(words, excluded)[0]
+        tokens += _words_to_tokens(words, excluded, before_colon=False)[0]
         tokens.append(_Token(_Kind.SEPARATOR, "\n"))
     return _promote_numbers(_join_runs(_confirm_names(tokens)))
 
@@ -708,7 +723,9 @@ def _confirm_names(tokens: list[_Token]) -> list[_Token]:
 
 def _join_runs(tokens: list[_Token]) -> list[_Token]:
     """An unknown word inside a run of names of one fibre joined by slashes (``cotton/cotor/Baumwolle``,
-    ``acrilico/acry/Polyacryl``), one OCR slip from a name of that fibre and from no other fibre's, is that fibre."""
+    ``acrilico/acry/Polyacryl``), one OCR slip from a name of that fibre and from no other fibre's, is that fibre. One
+    OCR slip from another fibre's name (``cotton/polyestr``), it is that other fibre, so the run names two fibres and
+    its part is not read; an unknown word further from every name (a language the table lacks) stays a barrier."""
     out = list(tokens)
     for i, token in enumerate(out):
         if token.kind is not _Kind.BARRIER or not token.text.isalpha() or len(token.text) < _MIN_PIECE:
@@ -726,6 +743,8 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
         near = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(token.text, key)}
         if near == joined:
             out[i] = _Token(_Kind.NAME, token.text, near.pop())
+        elif near:
+            out[i] = _Token(_Kind.NAME, token.text, "/".join(sorted(near)))  # never one fibre: spoils the pair
     return out
 
 
@@ -918,19 +937,17 @@ def read_composition(lines: Sequence[str]) -> CompositionReading | None:
             continue
         settled = reading.problem or _settle(reading.entries)
         if isinstance(settled, str):
-            if part == "main":
-                logger.debug("main part not read: %s", settled)
-                return None
-            evidence.append(f"{part}: not read ({settled})")
-            continue
+            # A label read in part is no answer: a lining left out may be the part that holds the elastane.
+            logger.debug("%s part not read: %s", part, settled)
+            return None
         texts: dict[str, str] = {}
         for entry in reading.entries:
             texts.setdefault(entry.fibre, entry.text)
         fibres = sorted(settled.items(), key=lambda item: (-item[1], item[0]))
         parts.append(CompositionPart(part=part, fibres=tuple(Fibre(fibre=f, percent=p) for f, p in fibres)))
         evidence.append(f"{part}: " + ", ".join(f"{p}% {texts[f]}" for f, p in fibres))
-    if not parts:
-        return None
+    if not parts or parts[0].part != "main":
+        return None  # a lining without its shell: the shell's composition was lost, not absent
     return CompositionReading(parts=tuple(parts), evidence="; ".join(evidence))
 
 
