@@ -1,47 +1,70 @@
 """Read a textile care label's fibre composition from the OCR lines of one frame (Dutch, English, German, French,
-Spanish, and Italian because EU labels list it beside them).
+Spanish and Italian, the main fibres also in Portuguese, Polish, Czech, Swedish, Danish, Finnish, Hungarian, Romanian
+and Turkish, because EU labels list them side by side).
 
 A wrong composition costs more than none, so ``read_composition`` returns ``None`` whenever the label is not read whole
-and consistent. The rules:
+and consistent. The rules (docs/vision.md, "Care labels as they really are", says why each is safe):
 
 Percentages
-    ``65%``, ``65 %``, ``1OO%``/``7O%``/``5O%`` (letter O for zero), ``l00%``, ``65°/o``, ``65 o/o``, ``65 percent``.
+    ``65%``, ``65 %``, ``65°/o``, ``65 o/o``, ``65 percent``. Digits read as letters right before a percent sign:
+    O/o as 0, l/I/i/|/! as 1, S as 5, B as 8, Z as 2 (``1OO%``, ``l00%``, ``S0%``, ``1B%``); it must hold a digit or an
+    o, so a word stays a word. ``100`` read as letters without a percent sign (``loo``, ``I00``, ``1OO``) is 100.
     A number *without* a percent sign counts only right beside a fibre name (``100 cotton``, ``cotton 100``), and only
-    as part of a composition that sums to 100, which is the real evidence. ``%`` misread as ``96``: a number followed by
-    a separate ``96`` (``100 96 cotton``), or a number over 100 ending in 96 whose head is 1..100 (``10096`` -> 100,
-    ``6596`` -> 65), is read as that head; a plain ``96`` stays 96 (``96% cotton 4% elastane`` is common). Again only
-    the sum of 100 accepts such a reading. Decimals (``2,5%``), 0 and numbers over 100 spoil the part they are in.
+    as part of a composition that sums to 100, which is the real evidence. The percent sign read as digits: a number
+    followed by a separate ``96`` (``100 96 cotton``) is that number; a bare number may also be itself less a trailing
+    ``96`` or ``9`` (``10096``, ``1009``, ``59`` for 5%), and a bare number over 100 itself less a trailing ``6`` or
+    ``0`` (``1006``, ``1000``). Such a reading is taken only through the sum (see Validation). Decimals (``2,5%``), 0
+    and numbers over 100 with a percent sign spoil the part they are in. A digit lost or misread is never repaired.
 Fibre names
-    See ``FIBRE_NAMES`` (accents optional, any case). A run of names of the same fibre, separated by ``/ , - |``, spaces
-    or line breaks, is one fibre named in several languages (``polyester/polyester/Polyester``, ``katoen`` /
-    ``cotton``). A run that mixes fibres without a percentage between them (``polyester/cotton``) spoils its part.
-    Qualifiers are skipped: recycled/gerecycled/recycelt/recyclé/reciclado, organic/biologisch/bio/biologique/orgánico,
-    virgin/vierge/ virgen/scheer-, pure/zuiver/rein/pur/puro, new, fibre/vezel/Faser/fibra. Lambswool, merino, virgin
-    wool, Schurwolle, laine d'agneau, lana merino: wool. Lycra: elastane. Tencel: lyocell. Words of 6 letters or more
-    that are one OCR slip (one letter changed, added or missing) from exactly one fibre are read as that fibre
-    (``polyestcr``).
+    See ``FIBRE_NAMES`` (accents optional, any case; ł, ø, æ, œ as l, o, ae, oe) and, in capitals only,
+    ``ABBREVIATIONS`` (CO, PES, WO, PA, EL/EA, VI, LI, SE, ...; AC, PE, PC, PL, CA, HA name two different fibres on real
+    labels and are not read). An abbreviation counts only right beside a percentage, never before a colon (``SE:`` is
+    Sweden) and never before a percentage followed by an unknown word (``EL 100% XYZ`` is a Greek block OCR could not
+    read). A run of names of the same fibre, separated by ``/ , - |``, spaces or line breaks, is one fibre named in
+    several languages (``polyester/polyester/Polyester``, ``katoen`` / ``cotton``), and so is a word of such names glued
+    together, with or without a slash read as l, i or 1 (``katoencotton``, ``BaumwolleCotton``,
+    ``viskoselviscoselviscose``, ``katoen1cotton``) when every way to cut it names the same one fibre. A digit inside a
+    word is read back as the letter it looks like only where that makes a name (``algod6n``, ``v1scose``). An unknown
+    word inside a slash run of one fibre's names, one OCR slip from a name of that fibre and of no other, is that fibre
+    (``cotton/cotor/Baumwolle``); one slip from another fibre's name, it is that fibre, and the run spoils its part. A
+    run that mixes fibres without a percentage between them (``polyester/cotton``, ``cottonpolyester``) spoils its part.
+    Qualifiers (``QUALIFIERS``: recycled, organic, bio, pima, supima, Egyptian, combed, mercerised, mulberry, baby,
+    virgin, pure, new, certified, GOTS, ... in the label languages) are skipped and the composition keeps the base
+    fibre: ``60% recycled polyester`` is 60% polyester. Lambswool, merino, virgin wool, Schurwolle, laine d'agneau:
+    wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or more
+    that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as that
+    fibre (``polyestcr``), right beside a percentage only. A fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
     cotton`` or ``polyester 65% cotton 35%``. Lines read upside down arrive in reverse order; that flips the order of a
     percentage and its name on the next line consistently, so those still pair right. Pairs must alternate strictly: two
     percentages in a row (a table read column by column) spoil the part. An unknown word between a percentage and its
-    name (``100% bawelna``, ``30% less water``) spoils the part. A fibre name inside a sentence (between unknown words
+    name (``100% bamboo``, ``30% less water``) spoils the part. A fibre name inside a sentence (between unknown words
     and away from any percentage: ``use the wool programme``) is ignored. Temperatures (``30°``, ``40 °C``, ``30
     graden``) and washing text are unknown words, never percentages.
+Exclusions
+    After "exclusive of", "excluding", "exclusief", "zonder", "ohne", "sauf", "sans", "hors", "excepto", "sin",
+    "escluso", "senza"... (``_EXCLUSION``) the rest of the line, up to a number or a colon, is what the composition
+    leaves out (``exclusive of trims, elastic and decoration``, ``exclusief garnering``, ``ohne Zutaten``, ``hors
+    garnitures``): no fibre name or header there counts. After a comma in such a list, a header with its colon starts a
+    part again (``exclusive of trim, Lining: 100% polyester``).
 Parts
     Headers name a part: main (shell, outer, body, main fabric, bovenstof, buitenstof, Obermaterial, Oberstoff,
     Außenmaterial, tissu principal, tissu extérieur, extérieur, tejido principal, exterior, tessuto principale,
     esterno), lining, trim, rib, pocket and filling, each in the five languages (see ``PART_NAMES``). A composition
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
-    in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A header after "exclusive of", "exclusief", "ohne",
-    "sauf", "excepto"... is not a header. A header with no composition after it gives ``None`` for the whole label: that
-    is what a label read upside down looks like (its headers come after their compositions), and guessing would put the
-    lining's fibres in the shell.
+    in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A header with no composition after it gives ``None``
+    for the whole label: that is what a label read upside down looks like (its headers come after their compositions),
+    and guessing would put the lining's fibres in the shell.
 Validation
     Each part must sum to exactly 100. A fibre without a percentage, or a missing percentage, is not guessed: the part
     is spoilt. The same fibre twice in one part with the same percentage is one fibre (multilingual labels repeat the
-    whole list per language); with different percentages the part is spoilt. A spoilt main part gives ``None``; a spoilt
-    other part is left out and named in ``evidence``.
+    whole list per language, so a label saying one composition in five languages is one composition); with different
+    percentages the part is spoilt. Where the plain readings do not add up to 100 but some percentage may have had its
+    percent sign read as a digit, every combination of readings is tried, and the part is read only if exactly one
+    composition adds up to 100; a sum below 100 is never repaired that way (a line OCR lost explains it as well). A
+    spoilt part, of any kind, gives ``None`` for the whole label (a lining left out may be where the elastane is), and
+    so does a label whose main part was not read.
 Output
     Parts in the order main, lining, trim, rib, pocket, filling; fibres by percentage, highest first, then by name.
 """
