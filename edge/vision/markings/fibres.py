@@ -805,6 +805,7 @@ def _neighbour(tokens: list[_Token], index: int, step: int) -> _Token | None:
 class _NameGroup:
     fibres: set[str] = field(default_factory=set)
     texts: list[str] = field(default_factory=list)
+    qualifiers: list[str] = field(default_factory=list)  # kept for the evidence only ("100% pima cotton")
 
 
 @dataclass(slots=True)
@@ -818,10 +819,16 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
     """Split at part headers; ``None`` when two different headers follow each other with nothing between."""
     segments = [_Segment("main", explicit=False)]
     previous: _Token | _NameGroup | None = None  # the last token that was not a separator
+    qualifiers: list[str] = []  # qualifiers since it
     for token in tokens:
         current = segments[-1]
         if token.kind is _Kind.SEPARATOR:
+            if token.text in QUALIFIERS:
+                qualifiers.append(token.text)
             continue
+        if isinstance(previous, _NameGroup):  # "polyester recycle", "algodon organico"
+            previous.qualifiers += qualifiers
+        before, qualifiers = qualifiers, []
         if token.kind is _Kind.PART:
             if isinstance(previous, _Token) and previous.kind is _Kind.PART:
                 if previous.name != token.name:
@@ -833,13 +840,15 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
                 previous.fibres.add(token.name)
                 previous.texts.append(token.text)
                 continue
-            group = _NameGroup({token.name}, [token.text])
+            group = _NameGroup({token.name}, [token.text], before)
             current.items.append(group)
             previous = group
             continue
         else:
             current.items.append(token)
         previous = token
+    if isinstance(previous, _NameGroup):
+        previous.qualifiers += qualifiers
     return segments
 
 
@@ -894,7 +903,8 @@ def _add_pairs(reading: _PartReading, pairs: list[tuple[_Token, _NameGroup]]) ->
         if len(names.fibres) != 1:
             reading.problem = f"several fibres for one percentage: {'/'.join(names.texts)}"
             return
-        reading.entries.append(_Entry(next(iter(names.fibres)), readings, percent.percent is not None, names.texts[0]))
+        text = " ".join([*names.qualifiers, names.texts[0]])
+        reading.entries.append(_Entry(next(iter(names.fibres)), readings, percent.percent is not None, text))
 
 
 def _combine(fibres: Sequence[str], values: Sequence[int]) -> dict[str, int] | None:

@@ -413,3 +413,12 @@ def test_part_headers_cover_the_property_languages() -> None:
     known = {" ".join(re.sub(r"-", " ", fold_letters(clean_line(n)).casefold()).split())
              for names in PART_NAMES.values() for n in names}  # fmt: skip
     assert keys <= known
+
+
+def test_qualifier_is_kept_in_the_evidence_not_in_the_fibre() -> None:
+    reading = read_composition(["60% recycled polyester 40% pima cotton"])
+
+    assert reading is not None
+    assert [(f.fibre, f.percent) for f in reading.parts[0].fibres] == [("polyester", 60), ("cotton", 40)]
+    assert "recycled polyester" in reading.evidence
+    assert "pima cotton" in reading.evidence
