@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from config.vision import GradingRules
 from edge.vision.markings.fibres import (
     ABBREVIATIONS,
     FIBRE_NAMES,
@@ -422,3 +423,9 @@ def test_qualifier_is_kept_in_the_evidence_not_in_the_fibre() -> None:
     assert [(f.fibre, f.percent) for f in reading.parts[0].fibres] == [("polyester", 60), ("cotton", 40)]
     assert "recycled polyester" in reading.evidence
     assert "pima cotton" in reading.evidence
+
+
+def test_elastic_minor_fibres_count_as_elastic_in_grading() -> None:
+    # the parser now reads elastodiene and elastomultiester; grading must weigh them as it weighs elastane
+    assert {"elastane", "elastodiene", "elastomultiester"} <= set(GradingRules().elastic_fibres)
+    assert {"elastane", "elastodiene", "elastomultiester"} <= set(FIBRE_NAMES)
