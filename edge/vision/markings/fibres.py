@@ -407,6 +407,7 @@ _EXCLUSION = frozenset(
 _TEMPERATURE_WORDS = frozenset(("c", "f", "graden", "grad", "degrees", "degres", "grados", "gradi"))
 _MAX_PHRASE = 3
 _FUZZY_MIN_LENGTH = 6  # shorter names are too close to ordinary words (wol/wal, lin/lijn) for one-slip matching
+_FUZZY_PART_MIN_LENGTH = 5
 _MAX_SLIP_READINGS = 8  # percentages with more than one reading in one part: beyond this, abstain (and stay fast)
 
 
@@ -415,10 +416,29 @@ def _key(text: str) -> str:
     return " ".join(re.sub(r"['’`\-]", " ", fold_letters(clean_line(text)).casefold()).split())
 
 
+# Names of several words also without their spaces, as OCR often returns them ("Tejidoprincipal", "otherfibres").
 _FIBRE_BY_KEY: dict[str, str] = {
-    _key(name): fibre for fibre, languages in FIBRE_NAMES.items() for names in languages.values() for name in names
+    key: fibre
+    for fibre, languages in FIBRE_NAMES.items()
+    for names in languages.values()
+    for name in names
+    for key in (_key(name), _key(name).replace(" ", ""))
 }
-_PART_BY_KEY: dict[str, str] = {_key(name): part for part, names in PART_NAMES.items() for name in names}
+_PART_BY_KEY: dict[str, str] = {
+    key: part
+    for part, names in PART_NAMES.items()
+    for name in names
+    for key in (_key(name), _key(name).replace(" ", ""))
+}
+# Words that title a composition ("Composition: 100% cotton"); any other unknown word before a colon that a
+# composition follows is taken for a part header OCR garbled (see ``_garbled_header``).
+_TITLES = frozenset(
+    """
+    composition compositions composicion composizione composicao zusammensetzung materialzusammensetzung samenstelling
+    materiaal materialen material materials materiale materiali materiales fabric fabrics content contents stoff
+    tissu tejido tessuto sklad slozeni koostumus osszetetel compozitie icerik materialsammansattning
+    """.split()  # noqa: SIM905
+)
 # An abbreviation in capitals survives case folding as this prefix and its letters ("CO" -> "qabbrco"): no word in
 # any label language starts so.
 _ABBREVIATION_MARK = "qabbr"
@@ -463,7 +483,7 @@ _ABBREVIATION = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z])(?!\s*:)"
 )
 _PERCENT_WORDS = re.compile(r"\b(?:percent|per cent|procent|prozent|pour ?cent|por ?ciento|per ?cento|pct)\b")
-_PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:o/o|0/o)(?![a-z])|(?<=[\do\s])°/[o0°](?![a-z])|[%％]")
+_PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:o/o|0/o)(?![a-z])|(?<=[\do\s])°/[o0°](?![a-z])|[%％‰]")
 _ZERO_IN_WORD = re.compile(r"(?<=[a-z])0+(?=[a-z])")
 _ONE_IN_WORD = re.compile(r"(?<=[a-z])1(?=[a-z])")
 _FIVE_IN_WORD = re.compile(r"(?<=[a-z])5(?=[a-z])")
@@ -482,6 +502,10 @@ _WORD_WITH_EDGE_ONE = re.compile(r"(?<![a-z0-9])1?[a-z]{2,}1?(?![a-z0-9])")
 _WORD_WITH_DIGITS = re.compile(r"(?<![a-z0-9])[a-z]+(?:\d{1,2}[a-z]+)+(?![a-z0-9])")
 _DIGIT_LOOKALIKES = dict(zip("0123456789", ("o", "li", "z", "e", "a", "s", "ob", "t", "b", "g"), strict=True))
 _LONG_WORD = re.compile(r"[a-z]{6,}")
+_WORD = re.compile(r"[a-z]{3,}")
+_LETTER_LOOKALIKES = (("rn", "m"), ("m", "rn"), ("vv", "w"), ("cl", "d"), ("ii", "u"), ("li", "h"))
+# A space read inside a percentage: "1 00%", "5 0%" (a lone "00%" or "0%" is no percentage, so nothing is lost).
+_SPACE_IN_NUMBER = re.compile(r"(?<![\d.,])(\d{1,2}) (0\d?)(?= *%)")
 _SLASH_LOOKALIKES = "li"  # a slash between two glued names, read as a letter
 
 
@@ -500,6 +524,24 @@ def _meaning(word: str) -> str | None:
         return "part:" + _PART_BY_KEY[word]
     pieces = _glued_names(word)
     return next(_GLUED_PIECES[piece] for piece in pieces if _GLUED_PIECES[piece]) if pieces else None
+
+
+def _letters_misread(match: re.Match[str]) -> str:
+    """``rnerino``, ``VVolle``, ``cotlon``-like pairs OCR confuses (rn/m, vv/w, cl/d, ii/u), undone only where that
+    makes a name, and only one name."""
+    word = match.group(0)
+    if _meaning(word) is not None:
+        return word
+    found: dict[str, str] = {}
+    for wrong, right in _LETTER_LOOKALIKES:
+        start = word.find(wrong)
+        while start >= 0:
+            fixed = word[:start] + right + word[start + len(wrong) :]
+            meaning = _meaning(fixed)
+            if meaning is not None:
+                found.setdefault(meaning, fixed)
+            start = word.find(wrong, start + 1)
+    return next(iter(found.values())) if len(found) == 1 else word
 
 
 def _digits_as_letters(match: re.Match[str]) -> str:
@@ -558,15 +600,22 @@ def _split_glued(match: re.Match[str]) -> str:
     return " / ".join(pieces) if pieces else match.group(0)
 
 
+def _join_number(match: re.Match[str]) -> str:
+    joined = match.group(1) + match.group(2)
+    return joined if int(joined) <= 100 else match.group(0)
+
+
 def _clean(line: str) -> str:
     text = fold_letters(clean_line(line)).replace("º", "o")
     text = _ABBREVIATION.sub(lambda m: f" {_ABBREVIATION_MARK}{m.group(1).casefold()} ", text)
     text = text.casefold()
     text = _WORD_WITH_DIGITS.sub(_digits_as_letters, text)  # "algod6n", "katoen1cotton"
     text = _WORD_WITH_EDGE_ONE.sub(_edge_one_as_l, text)
+    text = _WORD.sub(_letters_misread, text)  # "rnerino", "vvool"
     text = _LONG_WORD.sub(_split_glued, text)
     text = _PERCENT_WORDS.sub("%", text)
     text = _PERCENT_LOOKALIKES.sub(" % ", text)
+    text = _SPACE_IN_NUMBER.sub(_join_number, text)  # "1 00 %"
     text = _ZERO_IN_WORD.sub(lambda m: "o" * len(m.group(0)), text)  # "c0tton"
     text = _ONE_IN_WORD.sub("l", _FIVE_IN_WORD.sub("s", text))  # "po1yester", "ela5tane"
     text = _LETTERS_BEFORE_PERCENT.sub(lambda m: m.group(0).translate(_LETTERS_AS_DIGITS), text)  # "l00 %", "s0 %"
@@ -634,19 +683,55 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
                 break
         else:
             word = words[i]
-            fibre = _fuzzy_fibre(word)
-            if word in _ABBREVIATION_BY_KEY:
-                abbreviation = word.removeprefix(_ABBREVIATION_MARK).upper()
-                tokens.append(_Token(_Kind.NAME, abbreviation, _ABBREVIATION_BY_KEY[word], weak=True))
-            elif fibre is not None:
-                tokens.append(_Token(_Kind.NAME, word, fibre, fuzzy=True))
-            elif word in _NEUTRAL:
-                tokens.append(_Token(_Kind.SEPARATOR, word))
-            else:
-                tokens.append(_Token(_Kind.BARRIER, word))
+            split = _split_name(words, i)
+            last = i == len(words) - 1
+            if split:
+                joined = "".join(words[i : i + split])
+                kind = _Kind.NAME if joined in _FIBRE_BY_KEY else _Kind.PART
+                name = _FIBRE_BY_KEY.get(joined) or _PART_BY_KEY[joined]
+                tokens.append(_Token(kind, joined, name))
+                i += split
+                continue
+            tokens.append(_word_token(word, header=last and before_colon))
             size = 1
         i += size
     return tokens, excluded
+
+
+def _word_token(word: str, header: bool) -> _Token:
+    """The token for one word that is no name as it stands; ``header``: it ends a line's words before a colon."""
+    part = _fuzzy_part(word) if header else None
+    fibre = _fuzzy_fibre(word)
+    if part is not None:
+        return _Token(_Kind.PART, word, part)
+    if word in _ABBREVIATION_BY_KEY:
+        return _Token(_Kind.NAME, word.removeprefix(_ABBREVIATION_MARK).upper(), _ABBREVIATION_BY_KEY[word], weak=True)
+    if fibre is not None:
+        return _Token(_Kind.NAME, word, fibre, fuzzy=True)
+    if word in _NEUTRAL:
+        return _Token(_Kind.SEPARATOR, word)
+    return _Token(_Kind.BARRIER, word)
+
+
+def _split_name(words: list[str], at: int) -> int:
+    """How many words from ``at`` make one fibre or part name when written together (``Baum wolle``, ``poly ester``,
+    ``Voe ring``: OCR put a space inside the word), where the first of them is no word the parser knows; else 0."""
+    first = words[at]
+    if first in _FIBRE_BY_KEY or first in _PART_BY_KEY or first in _NEUTRAL or first in _ABBREVIATION_BY_KEY:
+        return 0
+    for size in (2, 3):
+        joined = "".join(words[at : at + size])
+        if at + size <= len(words) and (joined in _FIBRE_BY_KEY or joined in _PART_BY_KEY):
+            return size
+    return 0
+
+
+def _fuzzy_part(word: str) -> str | None:
+    """A part header one OCR slip from ``word`` (``Linlng:``), only for words of 5 letters or more before a colon."""
+    if len(word) < _FUZZY_PART_MIN_LENGTH or word in _NEUTRAL or word in _EXCLUSION or _fuzzy_fibre(word):
+        return None
+    parts = {part for key, part in _PART_BY_KEY.items() if " " not in key and _one_slip(word, key)}
+    return parts.pop() if len(parts) == 1 else None
 
 
 def _bare_readings(text: str) -> list[int]:
@@ -780,9 +865,24 @@ def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
             out.append(token)
             continue
         beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
-        kind = _Kind.PERCENT if any(t is not None and t.kind is _Kind.NAME for t in beside) else _Kind.BARRIER
+        named = any(t is not None and t.kind is _Kind.NAME for t in beside) or _header_number(tokens, i)
+        kind = _Kind.PERCENT if named else _Kind.BARRIER
         out.append(_Token(kind, token.text, percent=token.percent, alternatives=token.alternatives))
     return out
+
+
+def _header_number(tokens: list[_Token], index: int) -> bool:
+    """A bare number that ends a header's line, with a fibre name starting the next line (``Doublure: 100`` /
+    ``viscose``): the percent sign lost at the end of a line."""
+    before = index - 1
+    while before >= 0 and tokens[before].kind is _Kind.SEPARATOR and tokens[before].text != "\n":
+        before -= 1
+    if before < 0 or tokens[before].kind is not _Kind.PART:
+        return False
+    if index + 1 >= len(tokens) or tokens[index + 1].text != "\n":
+        return False
+    after = _neighbour(tokens, index + 1, 1)
+    return after is not None and after.kind is _Kind.NAME
 
 
 def _neighbour_at(tokens: list[_Token], index: int, step: int) -> int | None:
@@ -942,9 +1042,34 @@ def _settle(entries: list[_Entry]) -> dict[str, int] | str:
     return "no reading adds up to 100" if not found else "several readings add up to 100"
 
 
+def _garbled_header(tokens: list[_Token]) -> str:
+    """An unknown word before a colon, after a percentage and before a composition: a part header OCR garbled
+    (``Shell: 100% polyester`` / ``Lnirg: 100% polyester``). Read as nothing, the second composition would join the
+    first, and where the two are the same, a part of the label would silently go missing."""
+    seen_percentage = False
+    for i, token in enumerate(tokens[:-1]):
+        seen_percentage = seen_percentage or token.kind is _Kind.PERCENT
+        word = token.text
+        if not (seen_percentage and token.kind is _Kind.BARRIER and word.isalpha() and tokens[i + 1].text == ":"):
+            continue
+        if word in _TITLES or len(word) < _MIN_PIECE:
+            continue
+        after = i + 2
+        while after < len(tokens) and tokens[after].kind is _Kind.SEPARATOR:
+            after += 1
+        if after < len(tokens) and tokens[after].kind in (_Kind.PERCENT, _Kind.NAME):
+            return word
+    return ""
+
+
 def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     """The fibre composition on a care label from its OCR ``lines``, or ``None`` if it is not read whole."""
-    segments = _segments(_tokenise(lines))
+    tokens = _tokenise(lines)
+    garbled = _garbled_header(tokens)
+    if garbled:
+        logger.debug("%r before a colon and a composition: a part header OCR garbled", garbled)
+        return None
+    segments = _segments(tokens)
     if segments is None:
         logger.debug("two part headers without a composition between them")
         return None

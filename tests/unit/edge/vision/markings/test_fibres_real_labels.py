@@ -73,6 +73,11 @@ PERCENT_SLIPS = [
          main(cotton=95, elastane=5)),
     case("percent-as-9-in-one-language-line", ["100% cotton", "100% katoen", "1009 Baumwolle"], main(cotton=100)),
     # a percentage that may be read two ways, where both add up to 100, is no answer
+    case("space-inside-number", ["1 00% cotton"], main(cotton=100)),
+    case("per-mille-for-percent", ["100‰ cotton"], main(cotton=100)),
+    case("percent-lost-at-a-header-line-end", ["Tissu principal: 60%", "coton 40%modal", "Doublure: 100", "viscose"],
+         {"main": {"cotton": 60, "modal": 40}, "lining": {"viscose": 100}}),
+    case("bare-number-after-header-needs-a-name-next", ["Shell: 100", "wash at 30"], None),
     case("percent-as-96-or-6-ambiguous", ["596 cotton 496 polyester"], None),
     case("percent-as-9-sum-still-wrong", ["959 cotton 59 elastane 10% polyamide"], None),
 ]  # fmt: skip
@@ -112,6 +117,11 @@ RUN_TOGETHER = [
          main(cotton=95, elastane=5)),
     case("short-garbled-name-in-a-run", ["70% acrilico/acry/Polyacryl", "30%lana/wol/Wolle"],
          main(acrylic=70, wool=30)),
+    case("space-inside-name", ["100% Baum wolle"], main(cotton=100)),
+    case("space-inside-name-poly-ester", ["65% poly ester 35% cotton"], main(polyester=65, cotton=35)),
+    case("rn-for-m", ["100% rnerino"], main(wool=100)),
+    case("vv-for-w", ["100% VVOLLE/WOOL"], main(wool=100)),
+    case("spaces-lost-in-two-word-names", ["90% wool 10% otherfibres"], main(wool=90, other=10)),
     case("pl-polish-l", ["100% bawełna/cotton"], main(cotton=100)),
     case("pl-polish-l-lost", ["100% BAWELNA/COTTON"], main(cotton=100)),
     case("pt-sv-fi", ["100% algodão/bomull/puuvilla"], main(cotton=100)),
@@ -143,6 +153,14 @@ LANGUAGES_REPEATED = [
         "FR Tissu principal: 65% polyester 35% coton Doublure: 100% polyester",
         "ES Tejido principal: 65% poliéster 35% algodón Forro: 100% poliéster",
     ], {"main": {"polyester": 65, "cotton": 35}, "lining": {"polyester": 100}}),
+    case("header-glued", ["Tejidoprincipal: 100% algodón", "Forro: 100% poliéster"],
+         {"main": {"cotton": 100}, "lining": {"polyester": 100}}),
+    case("header-one-slip", ["Shell: 100% cotton", "Linlng: 100% polyester"],
+         {"main": {"cotton": 100}, "lining": {"polyester": 100}}),
+    case("header-garbled-same-composition", ["Shell: 100% polyester", "Lnirg: 100% polyester"], None),
+    case("header-garbled-short", ["Shell: 100% polyester", "Voering: 100% polyester", "Tnrn: 100% polyester"], None),
+    case("title-before-composition", ["Composition: 100% cotton", "Samenstelling: 100% katoen"], main(cotton=100)),
+    case("colon-after-composition-without-one", ["100% cotton", "RN: 54321", "Made in: Portugal"], main(cotton=100)),
     case("languages-disagree", ["100% cotton", "100% polyester"], None),
     case("one-language-differs", ["65% polyester 35% cotton", "60% polyester 40% katoen"], None),
 ]  # fmt: skip
@@ -296,7 +314,7 @@ NOISE = ["wash at 30°C", "niet in de droger", "Maschinenwäsche 40 °C", "ne pa
 QUALIFIED_AS = {"cotton": ["organic", "pima", "Bio", "supima"], "polyester": ["recycled", "gerecycled"],
                 "wool": ["merino", "virgin", "recycled"]}  # fmt: skip
 # How OCR returns the percentage ``v`` (a format string): all these can be read back, through the sum of 100.
-PERCENT_FORMS = ["{v}%", "{v} %", "{v}96", "{v} 96", "{v}9", "{v}°/o", "{v} o/o", "{v}"]
+PERCENT_FORMS = ["{v}%", "{v} %", "{v}96", "{v} 96", "{v}9", "{v}°/o", "{v} o/o", "{v}", "{v}‰"]
 
 
 @st.composite
@@ -334,6 +352,15 @@ def _percent(value: int, draw: st.DrawFn, lossy: bool) -> str:
     return form.format(v=value)
 
 
+def _misread(word: str, draw: st.DrawFn) -> str:
+    how = draw(st.sampled_from(["m-as-rn", "w-as-vv", "d-as-cl", "space"]))
+    if how == "space" and len(word) > 5:
+        at = draw(st.integers(2, len(word) - 2))
+        return word[:at] + " " + word[at:]
+    wrong, right = {"m-as-rn": ("m", "rn"), "w-as-vv": ("w", "vv"), "d-as-cl": ("d", "cl")}.get(how, ("", ""))
+    return word.replace(wrong, right, 1) if wrong and wrong in word else word
+
+
 def _name(fibre: str, languages: list[str], draw: st.DrawFn) -> str:
     names = [draw(st.sampled_from(FIBRE_NAMES[fibre].get(lang) or FIBRE_NAMES[fibre]["en"])) for lang in languages]
     if fibre in ABBREVIATION_OF and draw(st.booleans()):
@@ -345,6 +372,10 @@ def _name(fibre: str, languages: list[str], draw: st.DrawFn) -> str:
         if word not in ABBREVIATIONS and len(word) > 3:
             i = draw(st.integers(0, len(word) - 1))
             names[at] = word[:i] + draw(st.sampled_from("aeiourncl")) + word[i + 1 :]
+    if draw(st.integers(0, 4)) == 0:  # OCR's letter look-alikes, or a space inside a name
+        at = draw(st.integers(0, len(names) - 1))
+        if names[at] not in ABBREVIATIONS:
+            names[at] = _misread(names[at], draw)
     if draw(st.integers(0, 3)) == 0 and fibre in QUALIFIED_AS:
         names[0] = draw(st.sampled_from(QUALIFIED_AS[fibre])) + " " + names[0]
     separator = draw(st.sampled_from(["/", " / ", "-", " ", "", "l", "1", "I", ", "]))
@@ -376,6 +407,9 @@ def labels(draw: st.DrawFn) -> tuple[list[str], Parts, bool]:
             header = ""
             if part != "main" or (len(truth) > 1 and draw(st.booleans())):
                 header = "/".join(HEADERS[part][lang] for lang in group) + ": "
+                if draw(st.integers(0, 4)) == 0:  # one letter of a header misread
+                    i = draw(st.integers(0, len(header) - 3))
+                    header = header[:i] + draw(st.sampled_from("aeilnr")) + header[i + 1 :]
             if draw(st.booleans()):
                 lines.append(header + " ".join(pairs))
             else:
