@@ -15,6 +15,9 @@ Percentages
     ``96`` or ``9`` (``10096``, ``1009``, ``59`` for 5%), and a bare number over 100 itself less a trailing ``6`` or
     ``0`` (``1006``, ``1000``). Such a reading is taken only through the sum (see Validation). Decimals (``2,5%``), 0
     and numbers over 100 with a percent sign spoil the part they are in. A digit lost or misread is never repaired.
+    ``1 00%``/``5 0%`` (a space inside the number, whose second half is no percentage alone) is joined; ``‰`` is ``%``.
+    A bare number ending a header's line with a fibre name starting the next (``Doublure: 100`` / ``viscose``)
+    counts as that name's percentage.
 Fibre names
     See ``FIBRE_NAMES`` (accents optional, any case; ł, ø, æ, œ as l, o, ae, oe) and, in capitals only,
     ``ABBREVIATIONS`` (CO, PES, WO, PA, EL/EA, VI, LI, SE, ...; AC, PE, PC, PL, CA, HA name two different fibres on real
@@ -24,7 +27,10 @@ Fibre names
     several languages (``polyester/polyester/Polyester``, ``katoen`` / ``cotton``), and so is a word of such names glued
     together, with or without a slash read as l, i or 1 (``katoencotton``, ``BaumwolleCotton``,
     ``viskoselviscoselviscose``, ``katoen1cotton``) when every way to cut it names the same one fibre. A digit inside a
-    word is read back as the letter it looks like only where that makes a name (``algod6n``, ``v1scose``). An unknown
+    word, or rn/vv/cl/ii/li, is read back as the letter it looks like only where that makes one name (``algod6n``,
+    ``v1scose``, ``rnerino``, ``VVolle``). Words that make a name when written together, the first of them unknown,
+    are that name (``Baum wolle``); names and headers of several words also read without their spaces
+    (``Tejidoprincipal``, ``otherfibres``). An unknown
     word inside a slash run of one fibre's names, one OCR slip from a name of that fibre and of no other, is that fibre
     (``cotton/cotor/Baumwolle``); one slip from another fibre's name, it is that fibre, and the run spoils its part. A
     run that mixes fibres without a percentage between them (``polyester/cotton``, ``cottonpolyester``) spoils its part.
@@ -53,7 +59,11 @@ Parts
     Außenmaterial, tissu principal, tissu extérieur, extérieur, tejido principal, exterior, tessuto principale,
     esterno), lining, trim, rib, pocket and filling, each in the five languages (see ``PART_NAMES``). A composition
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
-    in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A header with no composition after it gives ``None``
+    in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A word of 5 letters or more one slip from exactly one
+    header, right before a colon, is that header (``Linlng:``). An unknown word before a colon, after a percentage and
+    before a composition, is a header OCR garbled and gives ``None`` (read as nothing, the second composition would
+    join the first, and two equal ones would hide a part); titles (``_TITLES``: Composition, Samenstelling, ...) and
+    words of two letters (language codes) are not headers. A header with no composition after it gives ``None``
     for the whole label: that is what a label read upside down looks like (its headers come after their compositions),
     and guessing would put the lining's fibres in the shell.
 Validation
@@ -858,7 +868,9 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
 
 def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
     """A number without a percent sign is a percentage only right beside a fibre name (neutral words between are fine,
-    punctuation and line breaks are not); otherwise it is something else (a size, a lot) and blocks pairing."""
+    punctuation and line breaks are not); otherwise it is something else (a size, a lot) and blocks pairing. Except a
+    number that only reads as a percentage through a percent sign read as digits (``10096``, ``1009``), right before
+    an unknown word: a percentage whose fibre name did not read, which leaves its part unread."""
     out = []
     for i, token in enumerate(tokens):
         if token.kind is not _Kind.NUMBER:
@@ -866,7 +878,15 @@ def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
             continue
         beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
         named = any(t is not None and t.kind is _Kind.NAME for t in beside) or _header_number(tokens, i)
-        kind = _Kind.PERCENT if named else _Kind.BARRIER
+        after = beside[1]
+        unnamed = (
+            int(token.text) > 100  # a percentage only through a slip
+            and after is not None
+            and after.kind is _Kind.BARRIER
+            and after.text.isalpha()
+            and len(after.text) > _MIN_PIECE
+        )
+        kind = _Kind.PERCENT if named or unnamed else _Kind.BARRIER
         out.append(_Token(kind, token.text, percent=token.percent, alternatives=token.alternatives))
     return out
 
@@ -1054,12 +1074,25 @@ def _garbled_header(tokens: list[_Token]) -> str:
             continue
         if word in _TITLES or len(word) < _MIN_PIECE:
             continue
-        after = i + 2
-        while after < len(tokens) and tokens[after].kind is _Kind.SEPARATOR:
-            after += 1
-        if after < len(tokens) and tokens[after].kind in (_Kind.PERCENT, _Kind.NAME):
+        after = _significant(tokens, i + 2)
+        if after is None:
+            continue
+        if tokens[after].kind in (_Kind.PERCENT, _Kind.NAME):
             return word
+        number = tokens[after]
+        if number.kind is _Kind.BARRIER and (number.percent is not None or number.alternatives):
+            beyond = _significant(tokens, after + 1)  # "10096 ecrylic": a percentage whose name did not read
+            if beyond is not None and tokens[beyond].kind is not _Kind.PART and len(tokens[beyond].text) > _MIN_PIECE:
+                return word
     return ""
+
+
+def _significant(tokens: list[_Token], start: int) -> int | None:
+    """The index of the first token from ``start`` on that is no separator."""
+    at = start
+    while at < len(tokens) and tokens[at].kind is _Kind.SEPARATOR:
+        at += 1
+    return at if at < len(tokens) else None
 
 
 def read_composition(lines: Sequence[str]) -> CompositionReading | None:

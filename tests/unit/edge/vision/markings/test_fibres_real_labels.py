@@ -78,6 +78,9 @@ PERCENT_SLIPS = [
     case("percent-lost-at-a-header-line-end", ["Tissu principal: 60%", "coton 40%modal", "Doublure: 100", "viscose"],
          {"main": {"cotton": 60, "modal": 40}, "lining": {"viscose": 100}}),
     case("bare-number-after-header-needs-a-name-next", ["Shell: 100", "wash at 30"], None),
+    case("percent-as-96-before-an-unread-name", ["100% cotton", "10096 ecrylic"], None),
+    case("year-is-no-percentage", ["100% cotton", "since 1996"], main(cotton=100)),
+    case("header-garbled-before-a-number", ["100% acetate", "Lining: 100% acetate", "Trlrn: 10096 ecrylic"], None),
     case("percent-as-96-or-6-ambiguous", ["596 cotton 496 polyester"], None),
     case("percent-as-9-sum-still-wrong", ["959 cotton 59 elastane 10% polyamide"], None),
 ]  # fmt: skip
