@@ -869,7 +869,7 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
 def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
     """A number without a percent sign is a percentage only right beside a fibre name (neutral words between are fine,
     punctuation and line breaks are not); otherwise it is something else (a size, a lot) and blocks pairing. Except a
-    number that only reads as a percentage through a percent sign read as digits (``10096``, ``1009``), right before
+    number that only reads as a percentage through a percent sign read as digits (``10096``, ``1009``), right beside
     an unknown word: a percentage whose fibre name did not read, which leaves its part unread."""
     out = []
     for i, token in enumerate(tokens):
@@ -878,13 +878,8 @@ def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
             continue
         beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
         named = any(t is not None and t.kind is _Kind.NAME for t in beside) or _header_number(tokens, i)
-        after = beside[1]
-        unnamed = (
-            int(token.text) > 100  # a percentage only through a slip
-            and after is not None
-            and after.kind is _Kind.BARRIER
-            and after.text.isalpha()
-            and len(after.text) > _MIN_PIECE
+        unnamed = int(token.text) > 100 and any(  # a percentage only through a slip
+            t is not None and t.kind is _Kind.BARRIER and t.text.isalpha() and len(t.text) > _MIN_PIECE for t in beside
         )
         kind = _Kind.PERCENT if named or unnamed else _Kind.BARRIER
         out.append(_Token(kind, token.text, percent=token.percent, alternatives=token.alternatives))
@@ -1074,16 +1069,10 @@ def _garbled_header(tokens: list[_Token]) -> str:
             continue
         if word in _TITLES or len(word) < _MIN_PIECE:
             continue
-        after = _significant(tokens, i + 2)
-        if after is None:
-            continue
-        if tokens[after].kind in (_Kind.PERCENT, _Kind.NAME):
+        first = _significant(tokens, i + 2)  # "Lnirg: 100% ...", "Trlrn: aernp 10096"
+        second = _significant(tokens, first + 1) if first is not None else None
+        if any(at is not None and tokens[at].kind in (_Kind.PERCENT, _Kind.NAME) for at in (first, second)):
             return word
-        number = tokens[after]
-        if number.kind is _Kind.BARRIER and (number.percent is not None or number.alternatives):
-            beyond = _significant(tokens, after + 1)  # "10096 ecrylic": a percentage whose name did not read
-            if beyond is not None and tokens[beyond].kind is not _Kind.PART and len(tokens[beyond].text) > _MIN_PIECE:
-                return word
     return ""
 
 
