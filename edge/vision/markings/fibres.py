@@ -21,12 +21,13 @@ Percentages
 Fibre names
     See ``FIBRE_NAMES`` (accents optional, any case; ł, ø, æ, œ as l, o, ae, oe) and, in capitals only,
     ``ABBREVIATIONS`` (CO, PES, WO, PA, EL/EA, VI, LI, SE, ...; AC, PE, PC, PL, CA, HA name two different fibres on real
-    labels and are not read). An abbreviation counts only right beside a percentage, never before a colon (``SE:`` is
-    Sweden) and never before a percentage followed by an unknown word (``EL 100% XYZ`` is a Greek block OCR could not
-    read). A run of names of the same fibre, separated by ``/ , - |``, spaces or line breaks, is one fibre named in
-    several languages (``polyester/polyester/Polyester``, ``katoen`` / ``cotton``), and so is a word of such names glued
-    together, with or without a slash read as l, i or 1 (``katoencotton``, ``BaumwolleCotton``,
-    ``viskoselviscoselviscose``, ``katoen1cotton``) when every way to cut it names the same one fibre. A digit inside a
+    labels and are not read). An abbreviation counts only right beside a percentage and never beside an unknown word
+    (``TENC EL``: a word OCR broke up), never before a colon (``SE:`` is Sweden) and never before a percentage
+    followed by an unknown word (``EL 100% XYZ`` is a Greek block OCR could not read). A run of names of the same
+    fibre, separated by ``/ , - |``, spaces or line breaks, is one fibre named in several languages
+    (``polyester/polyester/Polyester``, ``katoen`` / ``cotton``), and so is a word of such names glued together, with
+    or without a slash read as l, i or 1 (``katoencotton``, ``BaumwolleCotton``, ``viskoselviscoselviscose``,
+    ``katoen1cotton``) when every way to cut it names the same one fibre. A digit inside a
     word, or rn/vv/cl/ii/li, is read back as the letter it looks like only where that makes one name (``algod6n``,
     ``v1scose``, ``rnerino``, ``VVolle``). Words that make a name when written together, the first of them unknown,
     are that name (``Baum wolle``); names and headers of several words also read without their spaces
@@ -410,7 +411,7 @@ _NEUTRAL = QUALIFIERS | frozenset(
 # "exclusive of trims", "exclusive of elastic", "exclusief garnering", "ohne Zutaten", "hors garnitures".
 _EXCLUSION = frozenset(
     """
-    exclusive excluding except excl exc exclusief excl exkl exklusive behalve zonder ausgenommen ausser ohne sauf sans
+    exclusive excluding except excl exc exclusief exkl exklusive behalve zonder ausgenommen ausser ohne sauf sans
     hors excepto excluyendo excluidos excluido sin escluso esclusi esclusa escluse senza without
     """.split()  # noqa: SIM905
 )
@@ -820,8 +821,9 @@ def _is_percentage(token: _Token | None) -> bool:
 def _confirm_names(tokens: list[_Token]) -> list[_Token]:
     """A name read through an OCR slip counts only right beside a percentage ("100% polyestcr"): elsewhere an ordinary
     word one letter away from a fibre ("binnen" / linnen) would join the names of a multilingual run. An abbreviation
-    counts only right beside a percentage too, and not before a percentage that an unknown word follows on its line:
-    ``EL 100% XYZ`` is the Greek block of a label (EL, language code) whose fibre name OCR could not read."""
+    counts only right beside a percentage too, not right beside an unknown word (``TENC EL 1%``: a piece of a word OCR
+    broke up), and not before a percentage that an unknown word follows on its line: ``EL 100% XYZ`` is the Greek
+    block of a label (EL, language code) whose fibre name OCR could not read."""
     out = []
     for i, token in enumerate(tokens):
         if token.fuzzy:
@@ -833,6 +835,11 @@ def _confirm_names(tokens: list[_Token]) -> list[_Token]:
             if not confirmed and after is not None and _is_percentage(tokens[after]):
                 beyond = _neighbour_at(tokens, after, 1)
                 confirmed = beyond is None or tokens[beyond].kind is not _Kind.BARRIER
+            # "TENC EL 1%", "5% CO TTON": capitals beside an unknown word may be a piece of a word OCR broke up
+            confirmed = confirmed and not any(
+                at is not None and tokens[at].kind is _Kind.BARRIER and tokens[at].text.isalpha()
+                for at in (before, after)
+            )
         else:
             confirmed = True
         out.append(token if confirmed else _Token(_Kind.BARRIER, token.text))

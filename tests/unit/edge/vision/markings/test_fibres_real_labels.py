@@ -235,6 +235,8 @@ MINOR_FIBRES = [
     case("abbrev-lowercase-is-a-word", ["100% co"], None),
     case("abbrev-ac-ambiguous", ["100% AC"], None),
     case("abbrev-pe-ambiguous", ["100% PE"], None),
+    case("abbrev-piece-of-a-broken-word", ["1% metallic", "lyocellTENC EL 1%", "98% acetate"], None),
+    case("abbrev-piece-of-a-broken-word-after", ["95% polyester 5% EL ASTHANE"], None),
     case("abbrev-language-code-greek", ["EL 100% BAMBAKI"], None),
     case("unknown-fibre", ["100% bamboo"], None),
     case("unknown-minor-fibre", ["95% cotton 5% qiviut"], None),
