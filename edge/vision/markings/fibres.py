@@ -654,11 +654,33 @@ def _one_slip(word: str, name: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+@cache
 def _fuzzy_fibre(word: str) -> str | None:
+    """The one fibre ``word`` is one OCR slip from, if no other fibre's name is within two slips: ``iacetaat`` is one
+    slip from acetaat but two from triacetaat (its start lost), so it is neither."""
     if len(word) < _FUZZY_MIN_LENGTH or word in _NEUTRAL or word in _PART_BY_KEY or word in _EXCLUSION:
         return None
     fibres = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(word, key)}
-    return fibres.pop() if len(fibres) == 1 else None
+    if len(fibres) != 1:
+        return None
+    fibre = fibres.pop()
+    near = {f for key, f in _FIBRE_BY_KEY.items() if f != fibre and " " not in key and _within_two(word, key)}
+    return None if near else fibre
+
+
+def _within_two(word: str, name: str) -> bool:
+    """Levenshtein distance of at most 2."""
+    if abs(len(word) - len(name)) > 2:
+        return False
+    previous = list(range(len(name) + 1))
+    for i, a in enumerate(word, 1):
+        current = [i]
+        for j, b in enumerate(name, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(current) > 2:
+            return False
+        previous = current
+    return previous[-1] <= 2
 
 
 class _Exclusion(Enum):
@@ -726,9 +748,9 @@ def _word_token(word: str, header: bool) -> _Token:
 
 def _split_name(words: list[str], at: int) -> int:
     """How many words from ``at`` make one fibre or part name when written together (``Baum wolle``, ``poly ester``,
-    ``Voe ring``: OCR put a space inside the word), where the first of them is no word the parser knows; else 0."""
+    ``Voe ring``, ``tr iacetaat``: OCR put a space inside the word), where the first of them is no name; else 0."""
     first = words[at]
-    if first in _FIBRE_BY_KEY or first in _PART_BY_KEY or first in _NEUTRAL or first in _ABBREVIATION_BY_KEY:
+    if first in _FIBRE_BY_KEY or first in _PART_BY_KEY or first in _ABBREVIATION_BY_KEY:
         return 0
     for size in (2, 3):
         joined = "".join(words[at : at + size])

@@ -125,6 +125,8 @@ RUN_TOGETHER = [
          main(acrylic=70, wool=30)),
     case("space-inside-name", ["100% Baum wolle"], main(cotton=100)),
     case("space-inside-name-poly-ester", ["65% poly ester 35% cotton"], main(polyester=65, cotton=35)),
+    case("space-after-a-language-code-like-piece", ["100% tr iacetaat"], main(triacetate=100)),
+    case("start-of-a-name-lost", ["100% iacetaat"], None),
     case("rn-for-m", ["100% rnerino"], main(wool=100)),
     case("vv-for-w", ["100% VVOLLE/WOOL"], main(wool=100)),
     case("spaces-lost-in-two-word-names", ["90% wool 10% otherfibres"], main(wool=90, other=10)),
