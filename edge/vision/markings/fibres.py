@@ -40,7 +40,8 @@ Fibre names
     fibre: ``60% recycled polyester`` is 60% polyester. Lambswool, merino, virgin wool, Schurwolle, laine d'agneau:
     wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or more
     that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as that
-    fibre (``polyestcr``), right beside a percentage only. A fibre the table does not know is an unknown word.
+    fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
+    (``iacetaat``: acetate, or triacetate with its start lost). A fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
     cotton`` or ``polyester 65% cotton 35%``. Lines read upside down arrive in reverse order; that flips the order of a
