@@ -113,7 +113,9 @@ class GradingRules(BaseModel):
     shredded_hole_share: float = Field(
         0.10, gt=0, le=1, description="hole area share from which a garment counts as shredded (never wearable)"
     )
-    elastic_fibres: tuple[str, ...] = Field(("elastane",), description="fibre names that count as elastic")
+    elastic_fibres: tuple[str, ...] = Field(
+        ("elastane", "elastodiene", "elastomultiester"), description="fibre names that count as elastic"
+    )
     max_elastane_percent: int = Field(
         5, ge=0, le=100, description="damaged: more elastic fibre than this -> elastane_grade"
     )

@@ -1,47 +1,82 @@
 """Read a textile care label's fibre composition from the OCR lines of one frame (Dutch, English, German, French,
-Spanish, and Italian because EU labels list it beside them).
+Spanish and Italian, the main fibres also in Portuguese, Polish, Czech, Swedish, Danish, Finnish, Hungarian, Romanian
+and Turkish, because EU labels list them side by side).
 
 A wrong composition costs more than none, so ``read_composition`` returns ``None`` whenever the label is not read whole
-and consistent. The rules:
+and consistent. The rules (docs/vision.md, "Care labels as they really are", says why each is safe):
 
 Percentages
-    ``65%``, ``65 %``, ``1OO%``/``7O%``/``5O%`` (letter O for zero), ``l00%``, ``65°/o``, ``65 o/o``, ``65 percent``.
+    ``65%``, ``65 %``, ``65°/o``, ``65 o/o``, ``65 percent``. Digits read as letters right before a percent sign:
+    O/o as 0, l/I/i/|/! as 1, S as 5, B as 8, Z as 2 (``1OO%``, ``l00%``, ``S0%``, ``1B%``); it must hold a digit or an
+    o, so a word stays a word. ``100`` read as letters without a percent sign (``loo``, ``I00``, ``1OO``) is 100.
     A number *without* a percent sign counts only right beside a fibre name (``100 cotton``, ``cotton 100``), and only
-    as part of a composition that sums to 100, which is the real evidence. ``%`` misread as ``96``: a number followed by
-    a separate ``96`` (``100 96 cotton``), or a number over 100 ending in 96 whose head is 1..100 (``10096`` -> 100,
-    ``6596`` -> 65), is read as that head; a plain ``96`` stays 96 (``96% cotton 4% elastane`` is common). Again only
-    the sum of 100 accepts such a reading. Decimals (``2,5%``), 0 and numbers over 100 spoil the part they are in.
+    as part of a composition that sums to 100, which is the real evidence. The percent sign read as digits: a number
+    followed by a separate ``96`` (``100 96 cotton``) is that number; a bare number may also be itself less a trailing
+    ``96`` or ``9`` (``10096``, ``1009``, ``59`` for 5%), and a bare number over 100 itself less a trailing ``6`` or
+    ``0`` (``1006``, ``1000``). Such a reading is taken only through the sum (see Validation). Decimals (``2,5%``), 0
+    and numbers over 100 with a percent sign spoil the part they are in. A digit lost or misread is never repaired.
+    ``1 00%``/``5 0%`` (a space inside the number, whose second half is no percentage alone) is joined; ``‰`` is ``%``.
+    A bare number ending a header's line with a fibre name starting the next (``Doublure: 100`` / ``viscose``)
+    counts as that name's percentage.
 Fibre names
-    See ``FIBRE_NAMES`` (accents optional, any case). A run of names of the same fibre, separated by ``/ , - |``, spaces
-    or line breaks, is one fibre named in several languages (``polyester/polyester/Polyester``, ``katoen`` /
-    ``cotton``). A run that mixes fibres without a percentage between them (``polyester/cotton``) spoils its part.
-    Qualifiers are skipped: recycled/gerecycled/recycelt/recyclé/reciclado, organic/biologisch/bio/biologique/orgánico,
-    virgin/vierge/ virgen/scheer-, pure/zuiver/rein/pur/puro, new, fibre/vezel/Faser/fibra. Lambswool, merino, virgin
-    wool, Schurwolle, laine d'agneau, lana merino: wool. Lycra: elastane. Tencel: lyocell. Words of 6 letters or more
-    that are one OCR slip (one letter changed, added or missing) from exactly one fibre are read as that fibre
-    (``polyestcr``).
+    See ``FIBRE_NAMES`` (accents optional, any case; ł, ø, æ, œ as l, o, ae, oe) and, in capitals only,
+    ``ABBREVIATIONS`` (CO, PES, WO, PA, EL/EA, VI, LI, SE, ...; AC, PE, PC, PL, CA, HA name two different fibres on real
+    labels and are not read). An abbreviation counts only right beside a percentage and never beside an unknown word
+    (``TENC EL``: a word OCR broke up), never before a colon (``SE:`` is Sweden) and never before a percentage
+    followed by an unknown word (``EL 100% XYZ`` is a Greek block OCR could not read). A run of names of the same
+    fibre, separated by ``/ , - |``, spaces or line breaks, is one fibre named in several languages
+    (``polyester/polyester/Polyester``, ``katoen`` / ``cotton``), and so is a word of such names glued together, with
+    or without a slash read as l, i or 1 (``katoencotton``, ``BaumwolleCotton``, ``viskoselviscoselviscose``,
+    ``katoen1cotton``) when every way to cut it names the same one fibre. A digit inside a
+    word, or rn/vv/cl/ii/li, is read back as the letter it looks like only where that makes one name (``algod6n``,
+    ``v1scose``, ``rnerino``, ``VVolle``). Words that make a name when written together, the first of them unknown,
+    are that name (``Baum wolle``); names and headers of several words also read without their spaces
+    (``Tejidoprincipal``, ``otherfibres``). An unknown
+    word inside a slash run of one fibre's names, one OCR slip from a name of that fibre and of no other, is that fibre
+    (``cotton/cotor/Baumwolle``); one slip from another fibre's name, it is that fibre, and the run spoils its part. A
+    run that mixes fibres without a percentage between them (``polyester/cotton``, ``cottonpolyester``) spoils its part.
+    Qualifiers (``QUALIFIERS``: recycled, organic, bio, pima, supima, Egyptian, combed, mercerised, mulberry, baby,
+    virgin, pure, new, certified, GOTS, ... in the label languages) are skipped and the composition keeps the base
+    fibre: ``60% recycled polyester`` is 60% polyester. Lambswool, merino, virgin wool, Schurwolle, laine d'agneau:
+    wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or more
+    that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as that
+    fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
+    (``iacetaat``: acetate, or triacetate with its start lost). A fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
     cotton`` or ``polyester 65% cotton 35%``. Lines read upside down arrive in reverse order; that flips the order of a
     percentage and its name on the next line consistently, so those still pair right. Pairs must alternate strictly: two
     percentages in a row (a table read column by column) spoil the part. An unknown word between a percentage and its
-    name (``100% bawelna``, ``30% less water``) spoils the part. A fibre name inside a sentence (between unknown words
+    name (``100% bamboo``, ``30% less water``) spoils the part. A fibre name inside a sentence (between unknown words
     and away from any percentage: ``use the wool programme``) is ignored. Temperatures (``30°``, ``40 °C``, ``30
     graden``) and washing text are unknown words, never percentages.
+Exclusions
+    After "exclusive of", "excluding", "exclusief", "zonder", "ohne", "sauf", "sans", "hors", "excepto", "sin",
+    "escluso", "senza"... (``_EXCLUSION``) the rest of the line, up to a number or a colon, is what the composition
+    leaves out (``exclusive of trims, elastic and decoration``, ``exclusief garnering``, ``ohne Zutaten``, ``hors
+    garnitures``): no fibre name or header there counts. After a comma in such a list, a header with its colon starts a
+    part again (``exclusive of trim, Lining: 100% polyester``).
 Parts
     Headers name a part: main (shell, outer, body, main fabric, bovenstof, buitenstof, Obermaterial, Oberstoff,
     Außenmaterial, tissu principal, tissu extérieur, extérieur, tejido principal, exterior, tessuto principale,
     esterno), lining, trim, rib, pocket and filling, each in the five languages (see ``PART_NAMES``). A composition
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
-    in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A header after "exclusive of", "exclusief", "ohne",
-    "sauf", "excepto"... is not a header. A header with no composition after it gives ``None`` for the whole label: that
-    is what a label read upside down looks like (its headers come after their compositions), and guessing would put the
-    lining's fibres in the shell.
+    in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A word of 5 letters or more one slip from exactly one
+    header, right before a colon, is that header (``Linlng:``). An unknown word before a colon, after a percentage and
+    before a composition, is a header OCR garbled and gives ``None`` (read as nothing, the second composition would
+    join the first, and two equal ones would hide a part); titles (``_TITLES``: Composition, Samenstelling, ...) and
+    words of two letters (language codes) are not headers. A header with no composition after it gives ``None``
+    for the whole label: that is what a label read upside down looks like (its headers come after their compositions),
+    and guessing would put the lining's fibres in the shell.
 Validation
     Each part must sum to exactly 100. A fibre without a percentage, or a missing percentage, is not guessed: the part
     is spoilt. The same fibre twice in one part with the same percentage is one fibre (multilingual labels repeat the
-    whole list per language); with different percentages the part is spoilt. A spoilt main part gives ``None``; a spoilt
-    other part is left out and named in ``evidence``.
+    whole list per language, so a label saying one composition in five languages is one composition); with different
+    percentages the part is spoilt. Where the plain readings do not add up to 100 but some percentage may have had its
+    percent sign read as a digit, every combination of readings is tried, and the part is read only if exactly one
+    composition adds up to 100; a sum below 100 is never repaired that way (a line OCR lost explains it as well). A
+    spoilt part, of any kind, gives ``None`` for the whole label (a lining left out may be where the elastane is), and
+    so does a label whose main part was not read.
 Output
     Parts in the order main, lining, trim, rib, pocket, filling; fibres by percentage, highest first, then by name.
 """
@@ -53,9 +88,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
+from itertools import product
 
 from edge.vision.dataset import CompositionPart, Fibre
-from edge.vision.markings.normalise import clean_line
+from edge.vision.markings.normalise import clean_line, fold_letters
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +104,15 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("coton",),
         "es": ("algodón",),
         "it": ("cotone",),
+        "pt": ("algodão",),
+        "pl": ("bawełna",),
+        "cs": ("bavlna",),
+        "sv": ("bomull",),
+        "da": ("bomuld",),
+        "fi": ("puuvilla",),
+        "hu": ("pamut",),
+        "ro": ("bumbac",),
+        "tr": ("pamuk",),
     },
     "polyester": {
         "nl": ("polyester",),
@@ -75,6 +121,10 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("polyester",),
         "es": ("poliéster",),
         "it": ("poliestere",),
+        "pt": ("poliéster",),
+        "pl": ("poliester",),
+        "fi": ("polyesteri",),
+        "hu": ("poliészter",),
     },
     "wool": {
         "nl": ("wol", "scheerwol", "lamswol", "merinowol", "merino"),
@@ -83,6 +133,14 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("laine", "laine d'agneau", "mérinos"),
         "es": ("lana", "lana de cordero", "merino"),
         "it": ("lana", "lana vergine", "merino"),
+        "pl": ("wełna",),
+        "cs": ("vlna",),
+        "sv": ("ull",),
+        "da": ("uld",),
+        "fi": ("villa",),
+        "hu": ("gyapjú",),
+        "ro": ("lână",),
+        "tr": ("yün",),
     },
     "viscose": {
         "nl": ("viscose",),
@@ -91,6 +149,13 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("viscose", "rayonne"),
         "es": ("viscosa", "rayón"),
         "it": ("viscosa", "rayon"),
+        "pl": ("wiskoza",),
+        "cs": ("viskóza",),
+        "sv": ("viskos",),
+        "fi": ("viskoosi",),
+        "hu": ("viszkóz",),
+        "ro": ("vâscoză",),
+        "tr": ("viskon",),
     },
     "polyamide": {
         "nl": ("polyamide", "nylon"),
@@ -99,6 +164,8 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("polyamide", "nylon"),
         "es": ("poliamida", "nylon", "nailon"),
         "it": ("poliammide", "nylon"),
+        "pl": ("poliamid",),
+        "fi": ("polyamidi",),
     },
     "elastane": {
         "nl": ("elastaan", "elastan", "lycra"),
@@ -107,6 +174,8 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("élasthanne", "élasthane", "lycra"),
         "es": ("elastano", "elastán", "lycra"),
         "it": ("elastan", "elastam", "lycra"),
+        "fi": ("elastaani",),
+        "hu": ("elasztán",),
     },
     "acrylic": {
         "nl": ("acryl", "polyacryl"),
@@ -115,6 +184,9 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("acrylique", "polyacrylique"),
         "es": ("acrílico", "acrílica", "poliacrílico"),
         "it": ("acrilico", "acrilica"),
+        "pl": ("akryl",),
+        "fi": ("akryyli",),
+        "tr": ("akrilik",),
     },
     "linen": {
         "nl": ("linnen", "vlas"),
@@ -123,6 +195,10 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("lin",),
         "es": ("lino",),
         "it": ("lino",),
+        "pt": ("linho",),
+        "pl": ("len",),
+        "fi": ("pellava",),
+        "tr": ("keten",),
     },
     "silk": {
         "nl": ("zijde",),
@@ -131,6 +207,14 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("soie",),
         "es": ("seda",),
         "it": ("seta",),
+        "pl": ("jedwab",),
+        "cs": ("hedvábí",),
+        "sv": ("siden",),
+        "da": ("silke",),
+        "fi": ("silkki",),
+        "hu": ("selyem",),
+        "ro": ("mătase",),
+        "tr": ("ipek",),
     },
     "modal": {lang: ("modal",) for lang in ("nl", "en", "de", "fr", "es", "it")},
     "lyocell": {lang: ("lyocell", "tencel") for lang in ("nl", "en", "de", "fr", "es", "it")},
@@ -141,6 +225,9 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("cachemire",),
         "es": ("cachemir", "cachemira"),
         "it": ("cashmere", "cachemire"),
+        "pt": ("caxemira",),
+        "pl": ("kaszmir",),
+        "sv": ("kashmir",),
     },
     "polypropylene": {
         "nl": ("polypropyleen",),
@@ -158,6 +245,15 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "es": ("acetato",),
         "it": ("acetato",),
     },
+    "triacetate": {
+        "nl": ("triacetaat",),
+        "en": ("triacetate",),
+        "de": ("Triacetat",),
+        "fr": ("triacétate",),
+        "es": ("triacetato",),
+        "it": ("triacetato",),
+    },
+    "cupro": {lang: ("cupro", "bemberg") for lang in ("nl", "en", "de", "fr", "es", "it")},
     "hemp": {
         "nl": ("hennep",),
         "en": ("hemp",),
@@ -166,6 +262,8 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "es": ("cáñamo",),
         "it": ("canapa",),
     },
+    "ramie": {lang: ("ramie", "ramié", "ramio", "ramia") for lang in ("nl", "en", "de", "fr", "es", "it")},
+    "jute": {lang: ("jute", "yute", "iuta") for lang in ("nl", "en", "de", "fr", "es", "it")},
     "alpaca": {
         "nl": ("alpaca",),
         "en": ("alpaca",),
@@ -176,6 +274,44 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     },
     "mohair": {lang: ("mohair",) for lang in ("nl", "en", "de", "fr", "es", "it")},
     "angora": {lang: ("angora",) for lang in ("nl", "en", "de", "fr", "es", "it")},
+    "modacrylic": {
+        "nl": ("modacryl",),
+        "en": ("modacrylic",),
+        "de": ("Modacryl",),
+        "fr": ("modacrylique",),
+        "es": ("modacrílico", "modacrílica"),
+        "it": ("modacrilica", "modacrilico"),
+    },
+    "elastomultiester": {
+        lang: ("elastomultiester", "elastomultiéster") for lang in ("nl", "en", "de", "fr", "es", "it")
+    },
+    "elastodiene": {
+        "nl": ("elastodieen",),
+        "en": ("elastodiene",),
+        "de": ("Elastodien",),
+        "fr": ("élastodiène",),
+        "es": ("elastodieno",),
+        "it": ("elastodiene",),
+    },
+    "polyurethane": {
+        "nl": ("polyurethaan",),
+        "en": ("polyurethane",),
+        "de": ("Polyurethan",),
+        "fr": ("polyuréthane",),
+        "es": ("poliuretano",),
+        "it": ("poliuretano",),
+    },
+    "metallic": {
+        "nl": ("metaal", "metaalvezel", "metaaldraad", "metallic", "gemetalliseerde vezel"),
+        "en": (
+            "metallic", "metallic fibre", "metallic fiber", "metallised fibre", "metallized fiber", "metallised",
+            "metallized", "metal fibre", "metal fiber", "metal", "lurex",
+        ),
+        "de": ("Metall", "Metallfaser", "Metallic", "metallisierte Faser", "Metallgarn", "Lurex"),
+        "fr": ("métal", "fibre métallique", "fibre métallisée", "métallique", "métallisé", "lurex"),
+        "es": ("metal", "fibra metálica", "fibra metalizada", "metálico", "metalizado", "lúrex"),
+        "it": ("metallo", "fibra metallica", "fibra metallizzata", "metallizzato", "metallizzata", "lurex"),
+    },
     "other": {
         "nl": ("overige vezels", "andere vezels", "overige"),
         "en": ("other fibres", "other fibers", "other fibre", "other fiber", "others"),
@@ -183,7 +319,45 @@ FIBRE_NAMES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "fr": ("autres fibres", "autres"),
         "es": ("otras fibras", "otras"),
         "it": ("altre fibre",),
+        "pt": ("outras fibras",),
     },
+}  # fmt: skip
+
+# EU textile abbreviations (EN ISO 2076 / BISFA, and DIN 60001 where they agree), counted only when printed in capitals
+# (``CO`` is cotton, ``co`` is nothing). Left out because they name two different fibres on real labels: AC (acetate in
+# DIN 60001, acrylic in trade use), PC (acrylic in DIN, polycarbonate elsewhere), PE (polyethylene in ISO, polyester in
+# some countries), PL (polyester or polypropylene), CA (acetate, but also the Canadian CA number on the same labels),
+# HA (hemp or hair), ME (metal or Spanish "me").
+ABBREVIATIONS: Mapping[str, str] = {
+    "CO": "cotton",
+    "PES": "polyester",
+    "WO": "wool",
+    "WV": "wool",
+    "VI": "viscose",
+    "CV": "viscose",
+    "PA": "polyamide",
+    "EL": "elastane",
+    "EA": "elastane",
+    "PAN": "acrylic",
+    "LI": "linen",
+    "SE": "silk",
+    "CMD": "modal",
+    "MD": "modal",
+    "CLY": "lyocell",
+    "WS": "cashmere",
+    "PP": "polypropylene",
+    "CTA": "triacetate",
+    "CU": "cupro",
+    "CUP": "cupro",
+    "WP": "alpaca",
+    "WM": "mohair",
+    "WA": "angora",
+    "MAC": "modacrylic",
+    "PU": "polyurethane",
+    "PUR": "polyurethane",
+    "ED": "elastodiene",
+    "MTF": "metallic",
+    "MET": "metallic",
 }
 
 PART_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -213,36 +387,80 @@ PART_NAMES: Mapping[str, tuple[str, ...]] = {
 }  # fmt: skip
 PART_ORDER = tuple(PART_NAMES)
 
-# Words that sit inside a composition without changing it: qualifiers, language codes, conjunctions, "fibre".
-_NEUTRAL = frozenset(
+# Words that say what kind of a fibre it is without changing which fibre: the composition keeps the base fibre only
+# (``60% recycled polyester`` is 60% polyester), so the fibre names the rest of the project uses stay as they are.
+QUALIFIERS = frozenset(
     """
-    recycled gerecycled gerecycleerd gerecyclede recycelt recyceltes recycelter recyceltem recycle recyclee recycles
-    reciclado reciclada riciclato riciclata organic biologisch biologische bio organique biologique organico organica
-    biologico biologica virgin vierge virgen vergine scheer new nieuw nieuwe neue neuve nueva nuevo pure puur zuiver
-    zuivere rein reine reiner pur puro pura fibre fibres fiber fibers vezel vezels faser fasern fibra fibras fibre
-    and en und et y e of de di aus nl gb uk d fr f es it i
+    recycled gerecycled gerecycleerd gerecyclede gerecycleerde recycelt recyceltes recycelter recyceltem recycle
+    recyclee recycles recicla reciclado reciclada riciclato riciclata organic biologisch biologische bio organique
+    biologique organico organica biologico biologica virgin vierge virgen vergine scheer new nieuw nieuwe neue neuve
+    nueva nuevo pure puur zuiver zuivere rein reine reiner pur puro pura pima supima egyptian egyptisch egyptische
+    agyptisch agyptische agyptischer agyptischem egyptien egyptienne egipcio egipcia egiziano egiziana peruvian combed
+    gekamd gekamde gekammt gekammte peigne peignee peinado peinada pettinato pettinata mercerised mercerized
+    gemerceriseerd merzerisiert mercerise mercerisee mercerizado mercerizzato extrafine superfine extra fine mulberry
+    baby certified gecertificeerd zertifiziert certifie certificado gots grs ocs bci
     """.split()  # noqa: SIM905  (a word list reads best as words)
 )
+# Words that sit inside a composition without changing it: qualifiers, language codes, conjunctions, "fibre".
+_NEUTRAL = QUALIFIERS | frozenset(
+    """
+    fibre fibres fiber fibers vezel vezels faser fasern fibra fibras fibre and en und et y e of de di aus
+    nl gb uk d fr f es it i pt pl cz cs sk hu ro tr gr ru se dk no fi sv da el ee lt lv si hr bg
+    """.split()  # noqa: SIM905
+)
+# After one of these words, the rest of the line (up to a number or a colon) names what the composition leaves out:
+# "exclusive of trims", "exclusive of elastic", "exclusief garnering", "ohne Zutaten", "hors garnitures".
 _EXCLUSION = frozenset(
     """
-    exclusive excluding except excl exclusief behalve zonder ausgenommen ausser ohne sauf hors excepto excluyendo sin
-    escluso esclusi esclusa senza
+    exclusive excluding except excl exc exclusief exkl exklusive behalve zonder ausgenommen ausser ohne sauf sans
+    hors excepto excluyendo excluidos excluido sin escluso esclusi esclusa escluse senza without
     """.split()  # noqa: SIM905
 )
 _TEMPERATURE_WORDS = frozenset(("c", "f", "graden", "grad", "degrees", "degres", "grados", "gradi"))
 _MAX_PHRASE = 3
 _FUZZY_MIN_LENGTH = 6  # shorter names are too close to ordinary words (wol/wal, lin/lijn) for one-slip matching
+_FUZZY_PART_MIN_LENGTH = 5
+_MAX_SLIP_READINGS = 8  # percentages with more than one reading in one part: beyond this, abstain (and stay fast)
 
 
 def _key(text: str) -> str:
     """A name as it is compared: no accents, folded case, apostrophes and hyphens as spaces."""
-    return " ".join(re.sub(r"['’`\-]", " ", clean_line(text).casefold()).split())
+    return " ".join(re.sub(r"['’`\-]", " ", fold_letters(clean_line(text)).casefold()).split())
 
 
+# Names of several words also without their spaces, as OCR often returns them ("Tejidoprincipal", "otherfibres").
 _FIBRE_BY_KEY: dict[str, str] = {
-    _key(name): fibre for fibre, languages in FIBRE_NAMES.items() for names in languages.values() for name in names
+    key: fibre
+    for fibre, languages in FIBRE_NAMES.items()
+    for names in languages.values()
+    for name in names
+    for key in (_key(name), _key(name).replace(" ", ""))
 }
-_PART_BY_KEY: dict[str, str] = {_key(name): part for part, names in PART_NAMES.items() for name in names}
+_PART_BY_KEY: dict[str, str] = {
+    key: part
+    for part, names in PART_NAMES.items()
+    for name in names
+    for key in (_key(name), _key(name).replace(" ", ""))
+}
+# Words that title a composition ("Composition: 100% cotton"); any other unknown word before a colon that a
+# composition follows is taken for a part header OCR garbled (see ``_garbled_header``).
+_TITLES = frozenset(
+    """
+    composition compositions composicion composizione composicao zusammensetzung materialzusammensetzung samenstelling
+    materiaal materialen material materials materiale materiali materiales fabric fabrics content contents stoff
+    tissu tejido tessuto sklad slozeni koostumus osszetetel compozitie icerik materialsammansattning
+    """.split()  # noqa: SIM905
+)
+# An abbreviation in capitals survives case folding as this prefix and its letters ("CO" -> "qabbrco"): no word in
+# any label language starts so.
+_ABBREVIATION_MARK = "qabbr"
+_ABBREVIATION_BY_KEY: dict[str, str] = {_ABBREVIATION_MARK + abbr.casefold(): f for abbr, f in ABBREVIATIONS.items()}
+# Pieces a word of glued names is cut into: one-word fibre names and qualifiers (a qualifier names no fibre).
+_GLUED_PIECES: dict[str, str] = {key: fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key} | {
+    word: "" for word in QUALIFIERS if len(word) >= 3
+}
+_MIN_PIECE = 3
+_MAX_GLUED = 64
 
 
 class _Kind(Enum):
@@ -259,8 +477,10 @@ class _Token:
     kind: _Kind
     text: str
     name: str = ""  # canonical fibre or part
-    percent: int | None = None  # None on a PERCENT token: a percentage we cannot use (decimal, 0, over 100)
+    percent: int | None = None  # the plain reading; None: none usable (decimal, 0, over 100), see ``alternatives``
+    alternatives: tuple[int, ...] = ()  # readings with the percent sign read as a digit (``59`` as 5%, ``1009``)
     fuzzy: bool = False  # a name read through one OCR slip
+    weak: bool = False  # an abbreviation (``CO``, ``EL``): a name only right beside its percentage
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,20 +491,34 @@ class CompositionReading:
 
 # --- text clean-up ------------------------------------------------------------------------------------------------
 
+_ABBREVIATION = re.compile(
+    r"(?<![A-Za-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z])(?!\s*:)"
+)
 _PERCENT_WORDS = re.compile(r"\b(?:percent|per cent|procent|prozent|pour ?cent|por ?ciento|per ?cento|pct)\b")
-_PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:°/o|o/o|°/0|0/o|°/°)(?![a-z])|[%％]")
+_PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:o/o|0/o)(?![a-z])|(?<=[\do\s])°/[o0°](?![a-z])|[%％‰]")
 _ZERO_IN_WORD = re.compile(r"(?<=[a-z])0+(?=[a-z])")
 _ONE_IN_WORD = re.compile(r"(?<=[a-z])1(?=[a-z])")
 _FIVE_IN_WORD = re.compile(r"(?<=[a-z])5(?=[a-z])")
 _LETTER_THEN_DIGIT = re.compile(r"(?<=[a-z])(?=\d)")
 _DIGIT_THEN_LETTER = re.compile(r"(?<=\d)(?=[a-z])")
-_L_AS_ONE = re.compile(r"(?<![a-z0-9])l(?=[0o]{1,2} ?%)")
+# A percentage read (partly) as letters, right before its percent sign: "l00%", "1OO%", "S0%", "lo %". It must hold
+# a digit or an o, so a word before a percent sign ("is %") stays a word.
+_LETTERS_BEFORE_PERCENT = re.compile(r"(?<![a-z0-9|!])(?=[a-z0-9|!]*[0-9o])[0-9oilsbz|!]{1,3}(?= *%)")
+_LETTERS_AS_DIGITS = str.maketrans("oilsbz|!", "01158211")
+# "100" read as letters without a percent sign ("loo", "I00", "ioo"): the number, which counts only beside a fibre name.
+_HUNDRED_AS_LETTERS = re.compile(r"(?<![a-z0-9|!])[li|!][o0]{2}(?![a-z0-9])")
 _O_IN_NUMBER = re.compile(r"(?<![a-z0-9])\d[\do]*(?![a-z0-9])")
 _TOKEN = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)|(?P<percent>%)|(?P<degree>°)|(?P<word>[a-zß]+)|(?P<other>\S)")
 
-
 _WORD_WITH_EDGE_ONE = re.compile(r"(?<![a-z0-9])1?[a-z]{2,}1?(?![a-z0-9])")
-_LONG_WORD = re.compile(r"[a-z]{7,}")
+_WORD_WITH_DIGITS = re.compile(r"(?<![a-z0-9])[a-z]+(?:\d{1,2}[a-z]+)+(?![a-z0-9])")
+_DIGIT_LOOKALIKES = dict(zip("0123456789", ("o", "li", "z", "e", "a", "s", "ob", "t", "b", "g"), strict=True))
+_LONG_WORD = re.compile(r"[a-z]{6,}")
+_WORD = re.compile(r"[a-z]{3,}")
+_LETTER_LOOKALIKES = (("rn", "m"), ("m", "rn"), ("vv", "w"), ("cl", "d"), ("ii", "u"), ("li", "h"))
+# A space read inside a percentage: "1 00%", "5 0%" (a lone "00%" or "0%" is no percentage, so nothing is lost).
+_SPACE_IN_NUMBER = re.compile(r"(?<![\d.,])(\d{1,2}) (0\d?)(?= *%)")
+_SLASH_LOOKALIKES = "li"  # a slash between two glued names, read as a letter
 
 
 def _edge_one_as_l(match: re.Match[str]) -> str:
@@ -294,27 +528,110 @@ def _edge_one_as_l(match: re.Match[str]) -> str:
     return fixed if fixed != word and _key(fixed) in _FIBRE_BY_KEY else word
 
 
-def _split_joined_names(match: re.Match[str]) -> str:
-    """``poliesterlpolyester``, ``wollelwol``: the slash between two names of one fibre read as an l (or i)."""
+def _meaning(word: str) -> str | None:
+    """What ``word`` names as a whole: a fibre, a part header, a run of glued names of one fibre, or nothing."""
+    if word in _FIBRE_BY_KEY:
+        return _FIBRE_BY_KEY[word]
+    if word in _PART_BY_KEY:
+        return "part:" + _PART_BY_KEY[word]
+    pieces = _glued_names(word)
+    return next(_GLUED_PIECES[piece] for piece in pieces if _GLUED_PIECES[piece]) if pieces else None
+
+
+def _letters_misread(match: re.Match[str]) -> str:
+    """``rnerino``, ``VVolle``, ``cotlon``-like pairs OCR confuses (rn/m, vv/w, cl/d, ii/u), undone only where that
+    makes a name, and only one name."""
     word = match.group(0)
-    if _key(word) in _FIBRE_BY_KEY:
+    if _meaning(word) is not None:
         return word
-    for at in range(3, len(word) - 2):
-        left, right = _FIBRE_BY_KEY.get(_key(word[:at])), _FIBRE_BY_KEY.get(_key(word[at + 1 :]))
-        if word[at] in "li" and left is not None and left == right:  # one fibre in two languages, as labels list
-            return f"{word[:at]} / {word[at + 1 :]}"
-    return word
+    found: dict[str, str] = {}
+    for wrong, right in _LETTER_LOOKALIKES:
+        start = word.find(wrong)
+        while start >= 0:
+            fixed = word[:start] + right + word[start + len(wrong) :]
+            meaning = _meaning(fixed)
+            if meaning is not None:
+                found.setdefault(meaning, fixed)
+            start = word.find(wrong, start + 1)
+    return next(iter(found.values())) if len(found) == 1 else word
+
+
+def _digits_as_letters(match: re.Match[str]) -> str:
+    """``algod6n``, ``v1scose``, ``po1yester``: letters read as digits inside a word, only where every way of reading
+    the digits back as letters that makes a name makes the same name."""
+    word = match.group(0)
+    at = [i for i, char in enumerate(word) if char.isdigit()]
+    if len(at) > 3:
+        return word
+    found: dict[str, str] = {}
+    for letters in product(*(_DIGIT_LOOKALIKES[word[i]] for i in at)):
+        chars = list(word)
+        for i, letter in zip(at, letters, strict=True):
+            chars[i] = letter
+        fixed = "".join(chars)
+        meaning = _meaning(fixed)
+        if meaning is not None:
+            found.setdefault(meaning, fixed)
+    return next(iter(found.values())) if len(found) == 1 else word
+
+
+@cache
+def _glued_cuts(word: str) -> tuple[tuple[str, ...], ...]:
+    """Every way to cut ``word`` whole into ``_GLUED_PIECES``, with at most one slash look-alike between pieces."""
+    ways: list[tuple[str, ...]] = []
+    for end in range(_MIN_PIECE, len(word) + 1):
+        piece = word[:end]
+        if piece not in _GLUED_PIECES:
+            continue
+        if end == len(word):
+            ways.append((piece,))
+            continue
+        rests = list(_glued_cuts(word[end:]))
+        if word[end] in _SLASH_LOOKALIKES:
+            rests += _glued_cuts(word[end + 1 :])
+        ways += [(piece, *rest) for rest in rests]
+    return tuple(ways)
+
+
+def _glued_names(word: str) -> tuple[str, ...] | None:
+    """The pieces of a word of several names glued together (``katoencotton``, ``polyesterpolyester``,
+    ``viskoselviscoselviscose`` with each slash read as an l, ``biokatoen``), if every way to cut it names the same one
+    fibre: one fibre in several languages, as labels list it. Names of different fibres glued together are left as
+    they are (an unknown word), so the part they are in is not read."""
+    if len(word) > _MAX_GLUED or word in _FIBRE_BY_KEY:
+        return None
+    ways = [way for way in _glued_cuts(word) if len(way) > 1]
+    fibres = {frozenset(_GLUED_PIECES[piece] for piece in way) - {""} for way in ways}
+    if len(fibres) != 1 or len(next(iter(fibres))) != 1:
+        return None
+    return min(ways, key=len)
+
+
+def _split_glued(match: re.Match[str]) -> str:
+    pieces = _glued_names(match.group(0))
+    return " / ".join(pieces) if pieces else match.group(0)
+
+
+def _join_number(match: re.Match[str]) -> str:
+    joined = match.group(1) + match.group(2)
+    return joined if int(joined) <= 100 else match.group(0)
 
 
 def _clean(line: str) -> str:
-    text = clean_line(line).casefold().replace("º", "o")
+    text = fold_letters(clean_line(line)).replace("º", "o")
+    text = _ABBREVIATION.sub(lambda m: f" {_ABBREVIATION_MARK}{m.group(1).casefold()} ", text)
+    text = text.casefold()
+    text = _WORD_WITH_DIGITS.sub(_digits_as_letters, text)  # "algod6n", "katoen1cotton"
     text = _WORD_WITH_EDGE_ONE.sub(_edge_one_as_l, text)
-    text = _LONG_WORD.sub(_split_joined_names, text)
+    text = _WORD.sub(_letters_misread, text)  # "rnerino", "vvool"
+    text = _LONG_WORD.sub(_split_glued, text)
     text = _PERCENT_WORDS.sub("%", text)
     text = _PERCENT_LOOKALIKES.sub(" % ", text)
+    text = _SPACE_IN_NUMBER.sub(_join_number, text)  # "1 00 %"
     text = _ZERO_IN_WORD.sub(lambda m: "o" * len(m.group(0)), text)  # "c0tton"
     text = _ONE_IN_WORD.sub("l", _FIVE_IN_WORD.sub("s", text))  # "po1yester", "ela5tane"
-    text = _L_AS_ONE.sub("1", text)  # "l00 %"
+    text = _LETTERS_BEFORE_PERCENT.sub(lambda m: m.group(0).translate(_LETTERS_AS_DIGITS), text)  # "l00 %", "s0 %"
+    text = _HUNDRED_AS_LETTERS.sub("100", text)  # "loo cotton"
     text = _LETTER_THEN_DIGIT.sub(" ", text)  # "rayon30 %" -> "rayon 30 %"
     text = _O_IN_NUMBER.sub(lambda m: m.group(0).replace("o", "0"), text)  # "1oo", "7o"
     text = _DIGIT_THEN_LETTER.sub(" ", text)  # "100 %cotton" was split above; "10096cotton" -> "10096 cotton"
@@ -325,50 +642,143 @@ def _clean(line: str) -> str:
 
 
 def _one_slip(word: str, name: str) -> bool:
-    """``word`` and ``name`` differ by one substitution, insertion or deletion."""
+    """``word`` and ``name`` differ by one substitution, insertion, deletion or swap of two neighbouring letters."""
     if abs(len(word) - len(name)) > 1 or word == name:
         return False
     if len(word) == len(name):
-        return sum(a != b for a, b in zip(word, name, strict=True)) == 1
+        differ = [i for i, (a, b) in enumerate(zip(word, name, strict=True)) if a != b]
+        if len(differ) == 2 and differ[1] == differ[0] + 1:
+            i = differ[0]
+            return word[i] == name[i + 1] and word[i + 1] == name[i]
+        return len(differ) == 1
     short, long = sorted((word, name), key=len)
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+@cache
 def _fuzzy_fibre(word: str) -> str | None:
+    """The one fibre ``word`` is one OCR slip from, if no other fibre's name is within two slips: ``iacetaat`` is one
+    slip from acetaat but two from triacetaat (its start lost), so it is neither."""
     if len(word) < _FUZZY_MIN_LENGTH or word in _NEUTRAL or word in _PART_BY_KEY or word in _EXCLUSION:
         return None
     fibres = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(word, key)}
-    return fibres.pop() if len(fibres) == 1 else None
+    if len(fibres) != 1:
+        return None
+    fibre = fibres.pop()
+    near = {f for key, f in _FIBRE_BY_KEY.items() if f != fibre and " " not in key and _within_two(word, key)}
+    return None if near else fibre
 
 
-def _words_to_tokens(words: list[str], previous: list[str]) -> list[_Token]:
-    """Fibre and part names (longest phrase first) among consecutive ``words``; ``previous``: the words before them."""
+def _within_two(word: str, name: str) -> bool:
+    """Levenshtein distance of at most 2."""
+    if abs(len(word) - len(name)) > 2:
+        return False
+    previous = list(range(len(name) + 1))
+    for i, a in enumerate(word, 1):
+        current = [i]
+        for j, b in enumerate(name, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(current) > 2:
+            return False
+        previous = current
+    return previous[-1] <= 2
+
+
+class _Exclusion(Enum):
+    NONE = 0
+    OPEN = 1  # right after "exclusive of": what follows is left out ("exclusive of trims: 100% cotton")
+    LISTED = 2  # after a comma in an open exclusion: a header with a colon here starts a part again
+
+
+def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool) -> tuple[list[_Token], _Exclusion]:
+    """Fibre and part names (longest phrase first) among consecutive ``words``, and whether an exclusion ("exclusive
+    of") is open after them; ``excluded``: whether one is open before them. Excluded words are barriers, except a part
+    header right before a colon after a comma (``exclusive of trim, Lining: 100% polyester``)."""
     tokens: list[_Token] = []
     i = 0
     while i < len(words):
+        header = " ".join(words[i:])
+        rescued = excluded is _Exclusion.LISTED and before_colon and len(words) - i <= _MAX_PHRASE
+        if rescued and header in _PART_BY_KEY:
+            tokens.append(_Token(_Kind.PART, header, _PART_BY_KEY[header]))
+            return tokens, _Exclusion.NONE
+        if excluded is not _Exclusion.NONE or words[i] in _EXCLUSION:
+            excluded = excluded if excluded is not _Exclusion.NONE else _Exclusion.OPEN
+            tokens.append(_Token(_Kind.BARRIER, words[i]))
+            i += 1
+            continue
         for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + size])
             if phrase in _FIBRE_BY_KEY:
                 tokens.append(_Token(_Kind.NAME, phrase, _FIBRE_BY_KEY[phrase]))
                 break
             if phrase in _PART_BY_KEY:
-                before = (previous + words[:i])[-3:]  # "exclusive of decoration and trim"
-                excluded = any(word in _EXCLUSION for word in before)
-                kind = _Kind.SEPARATOR if excluded else _Kind.PART
-                tokens.append(_Token(kind, phrase, _PART_BY_KEY[phrase]))
+                tokens.append(_Token(_Kind.PART, phrase, _PART_BY_KEY[phrase]))
                 break
         else:
             word = words[i]
-            fibre = _fuzzy_fibre(word)
-            if fibre is not None:
-                tokens.append(_Token(_Kind.NAME, word, fibre, fuzzy=True))
-            elif word in _NEUTRAL:
-                tokens.append(_Token(_Kind.SEPARATOR, word))
-            else:
-                tokens.append(_Token(_Kind.BARRIER, word))
+            split = _split_name(words, i)
+            last = i == len(words) - 1
+            if split:
+                joined = "".join(words[i : i + split])
+                kind = _Kind.NAME if joined in _FIBRE_BY_KEY else _Kind.PART
+                name = _FIBRE_BY_KEY.get(joined) or _PART_BY_KEY[joined]
+                tokens.append(_Token(kind, joined, name))
+                i += split
+                continue
+            tokens.append(_word_token(word, header=last and before_colon))
             size = 1
         i += size
-    return tokens
+    return tokens, excluded
+
+
+def _word_token(word: str, header: bool) -> _Token:
+    """The token for one word that is no name as it stands; ``header``: it ends a line's words before a colon."""
+    part = _fuzzy_part(word) if header else None
+    fibre = _fuzzy_fibre(word)
+    if part is not None:
+        return _Token(_Kind.PART, word, part)
+    if word in _ABBREVIATION_BY_KEY:
+        return _Token(_Kind.NAME, word.removeprefix(_ABBREVIATION_MARK).upper(), _ABBREVIATION_BY_KEY[word], weak=True)
+    if fibre is not None:
+        return _Token(_Kind.NAME, word, fibre, fuzzy=True)
+    if word in _NEUTRAL:
+        return _Token(_Kind.SEPARATOR, word)
+    return _Token(_Kind.BARRIER, word)
+
+
+def _split_name(words: list[str], at: int) -> int:
+    """How many words from ``at`` make one fibre or part name when written together (``Baum wolle``, ``poly ester``,
+    ``Voe ring``, ``tr iacetaat``: OCR put a space inside the word), where the first of them is no name; else 0."""
+    first = words[at]
+    if first in _FIBRE_BY_KEY or first in _PART_BY_KEY or first in _ABBREVIATION_BY_KEY:
+        return 0
+    for size in (2, 3):
+        joined = "".join(words[at : at + size])
+        if at + size <= len(words) and (joined in _FIBRE_BY_KEY or joined in _PART_BY_KEY):
+            return size
+    return 0
+
+
+def _fuzzy_part(word: str) -> str | None:
+    """A part header one OCR slip from ``word`` (``Linlng:``), only for words of 5 letters or more before a colon."""
+    if len(word) < _FUZZY_PART_MIN_LENGTH or word in _NEUTRAL or word in _EXCLUSION or _fuzzy_fibre(word):
+        return None
+    parts = {part for key, part in _PART_BY_KEY.items() if " " not in key and _one_slip(word, key)}
+    return parts.pop() if len(parts) == 1 else None
+
+
+def _bare_readings(text: str) -> list[int]:
+    """The percentages a number printed without a percent sign may be: itself, and itself less a percent sign read
+    as ``96`` or ``9`` (``10096``, ``1009``, ``59`` for 5%), or, for a number that is no percentage, as ``6`` or
+    ``0`` (``1006``, ``1000``)."""
+    value = int(text)
+    readings = [value] if 0 < value <= 100 else []
+    for suffix in ("96", "9", "6", "0") if value > 100 else ("96", "9"):
+        head = text.removesuffix(suffix)
+        if head != text and head and 0 < int(head) <= 100 and int(head) not in readings:
+            readings.append(int(head))
+    return readings
 
 
 def _number_token(text: str, following: list[str]) -> tuple[_Token, int]:
@@ -383,11 +793,12 @@ def _number_token(text: str, following: list[str]) -> tuple[_Token, int]:
     value = int(text)
     if following[:1] == ["96"] and 0 < value <= 100:  # "100 96": the percent sign read as 96
         return _Token(_Kind.PERCENT, f"{text} 96", percent=value), 1
-    if value > 100 and text.endswith("96") and 0 < int(text[:-2] or "0") <= 100:
-        return _Token(_Kind.NUMBER, text, percent=int(text[:-2])), 0
-    if 0 < value <= 100:
-        return _Token(_Kind.NUMBER, text, percent=value), 0
-    return _Token(_Kind.BARRIER, text), 0
+    readings = _bare_readings(text)
+    if not readings:
+        return _Token(_Kind.BARRIER, text), 0
+    plain = readings[0] if 0 < value <= 100 or len(readings) == 1 else None
+    others = tuple(reading for reading in readings if reading != plain)
+    return _Token(_Kind.NUMBER, text, percent=plain, alternatives=others), 0
 
 
 def _tokenise(lines: Sequence[str]) -> list[_Token]:
@@ -395,7 +806,7 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
     for line in lines:
         raw = [m.group(0) for m in _TOKEN.finditer(_clean(line))]
         words: list[str] = []
-        seen: list[str] = []
+        excluded = _Exclusion.NONE
         i = 0
         while i < len(raw):
             item = raw[i]
@@ -403,51 +814,133 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 words.append(item)
                 i += 1
                 continue
-            tokens += _words_to_tokens(words, seen)
-            seen += words
+            found, excluded = _words_to_tokens(words, excluded, before_colon=item == ":")
+            tokens += found
             words = []
             if item[0].isdigit():
+                excluded = _Exclusion.NONE  # a number ends an exclusion
                 token, used = _number_token(item, raw[i + 1 : i + 2])
                 tokens.append(token)
                 i += 1 + used
             else:
+                if item == ":":
+                    excluded = _Exclusion.NONE
+                elif excluded is _Exclusion.OPEN and item in ",;":
+                    excluded = _Exclusion.LISTED
                 tokens.append(_Token(_Kind.SEPARATOR, item))
                 i += 1
-        tokens += _words_to_tokens(words, seen)
+        tokens += _words_to_tokens(words, excluded, before_colon=False)[0]
         tokens.append(_Token(_Kind.SEPARATOR, "\n"))
-    return _promote_numbers(_confirm_fuzzy_names(tokens))
+    return _promote_numbers(_join_runs(_confirm_names(tokens)))
 
 
-def _confirm_fuzzy_names(tokens: list[_Token]) -> list[_Token]:
+def _is_percentage(token: _Token | None) -> bool:
+    return token is not None and (
+        token.kind is _Kind.PERCENT
+        or (token.kind is _Kind.NUMBER and (token.percent is not None or bool(token.alternatives)))
+    )
+
+
+def _confirm_names(tokens: list[_Token]) -> list[_Token]:
     """A name read through an OCR slip counts only right beside a percentage ("100% polyestcr"): elsewhere an ordinary
-    word one letter away from a fibre ("binnen" / linnen) would join the names of a multilingual run."""
+    word one letter away from a fibre ("binnen" / linnen) would join the names of a multilingual run. An abbreviation
+    counts only right beside a percentage too, not right beside an unknown word (``TENC EL 1%``: a piece of a word OCR
+    broke up), and not before a percentage that an unknown word follows on its line: ``EL 100% XYZ`` is the Greek
+    block of a label (EL, language code) whose fibre name OCR could not read."""
     out = []
     for i, token in enumerate(tokens):
-        beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
-        confirmed = not token.fuzzy or any(t is not None and t.kind is _Kind.PERCENT for t in beside)
+        if token.fuzzy:
+            beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
+            confirmed = any(t is not None and t.kind is _Kind.PERCENT for t in beside)
+        elif token.weak:
+            before, after = _neighbour_at(tokens, i, -1), _neighbour_at(tokens, i, 1)
+            confirmed = before is not None and _is_percentage(tokens[before])
+            if not confirmed and after is not None and _is_percentage(tokens[after]):
+                beyond = _neighbour_at(tokens, after, 1)
+                confirmed = beyond is None or tokens[beyond].kind is not _Kind.BARRIER
+            # "TENC EL 1%", "5% CO TTON": capitals beside an unknown word may be a piece of a word OCR broke up
+            confirmed = confirmed and not any(
+                at is not None and tokens[at].kind is _Kind.BARRIER and tokens[at].text.isalpha()
+                for at in (before, after)
+            )
+        else:
+            confirmed = True
         out.append(token if confirmed else _Token(_Kind.BARRIER, token.text))
+    return out
+
+
+def _join_runs(tokens: list[_Token]) -> list[_Token]:
+    """An unknown word inside a run of names of one fibre joined by slashes (``cotton/cotor/Baumwolle``,
+    ``acrilico/acry/Polyacryl``), one OCR slip from a name of that fibre and from no other fibre's, is that fibre. One
+    OCR slip from another fibre's name (``cotton/polyestr``), it is that other fibre, so the run names two fibres and
+    its part is not read; an unknown word further from every name (a language the table lacks) stays a barrier."""
+    out = list(tokens)
+    for i, token in enumerate(out):
+        if token.kind is not _Kind.BARRIER or not token.text.isalpha() or len(token.text) < _MIN_PIECE:
+            continue
+        joined = {
+            out[j].name
+            for step in (-1, 1)
+            if 0 <= (j := i + 2 * step) < len(out)
+            and out[i + step].text in ("/", "|")
+            and out[j].kind is _Kind.NAME
+            and not out[j].weak
+        }
+        if len(joined) != 1:
+            continue
+        near = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(token.text, key)}
+        if near == joined:
+            out[i] = _Token(_Kind.NAME, token.text, near.pop())
+        elif near:
+            out[i] = _Token(_Kind.NAME, token.text, "/".join(sorted(near)))  # never one fibre: spoils the pair
     return out
 
 
 def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
     """A number without a percent sign is a percentage only right beside a fibre name (neutral words between are fine,
-    punctuation and line breaks are not); otherwise it is something else (a size, a lot) and blocks pairing."""
+    punctuation and line breaks are not); otherwise it is something else (a size, a lot) and blocks pairing. Except a
+    number that only reads as a percentage through a percent sign read as digits (``10096``, ``1009``), right beside
+    an unknown word: a percentage whose fibre name did not read, which leaves its part unread."""
     out = []
     for i, token in enumerate(tokens):
         if token.kind is not _Kind.NUMBER:
             out.append(token)
             continue
         beside = [_neighbour(tokens, i, step) for step in (-1, 1)]
-        kind = _Kind.PERCENT if any(t is not None and t.kind is _Kind.NAME for t in beside) else _Kind.BARRIER
-        out.append(_Token(kind, token.text, percent=token.percent))
+        named = any(t is not None and t.kind is _Kind.NAME for t in beside) or _header_number(tokens, i)
+        unnamed = int(token.text) > 100 and any(  # a percentage only through a slip
+            t is not None and t.kind is _Kind.BARRIER and t.text.isalpha() and len(t.text) > _MIN_PIECE for t in beside
+        )
+        kind = _Kind.PERCENT if named or unnamed else _Kind.BARRIER
+        out.append(_Token(kind, token.text, percent=token.percent, alternatives=token.alternatives))
     return out
 
 
-def _neighbour(tokens: list[_Token], index: int, step: int) -> _Token | None:
+def _header_number(tokens: list[_Token], index: int) -> bool:
+    """A bare number that ends a header's line, with a fibre name starting the next line (``Doublure: 100`` /
+    ``viscose``): the percent sign lost at the end of a line."""
+    before = index - 1
+    while before >= 0 and tokens[before].kind is _Kind.SEPARATOR and tokens[before].text != "\n":
+        before -= 1
+    if before < 0 or tokens[before].kind is not _Kind.PART:
+        return False
+    if index + 1 >= len(tokens) or tokens[index + 1].text != "\n":
+        return False
+    after = _neighbour(tokens, index + 1, 1)
+    return after is not None and after.kind is _Kind.NAME
+
+
+def _neighbour_at(tokens: list[_Token], index: int, step: int) -> int | None:
+    """The index of the next token from ``index`` in direction ``step``, past neutral words only."""
     i = index + step
     while 0 <= i < len(tokens) and tokens[i].kind is _Kind.SEPARATOR and tokens[i].text.isalpha():
         i += step
-    return tokens[i] if 0 <= i < len(tokens) else None
+    return i if 0 <= i < len(tokens) else None
+
+
+def _neighbour(tokens: list[_Token], index: int, step: int) -> _Token | None:
+    at = _neighbour_at(tokens, index, step)
+    return tokens[at] if at is not None else None
 
 
 # --- structure ----------------------------------------------------------------------------------------------------
@@ -457,6 +950,7 @@ def _neighbour(tokens: list[_Token], index: int, step: int) -> _Token | None:
 class _NameGroup:
     fibres: set[str] = field(default_factory=set)
     texts: list[str] = field(default_factory=list)
+    qualifiers: list[str] = field(default_factory=list)  # kept for the evidence only ("100% pima cotton")
 
 
 @dataclass(slots=True)
@@ -470,10 +964,16 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
     """Split at part headers; ``None`` when two different headers follow each other with nothing between."""
     segments = [_Segment("main", explicit=False)]
     previous: _Token | _NameGroup | None = None  # the last token that was not a separator
+    qualifiers: list[str] = []  # qualifiers since it
     for token in tokens:
         current = segments[-1]
         if token.kind is _Kind.SEPARATOR:
+            if token.text in QUALIFIERS:
+                qualifiers.append(token.text)
             continue
+        if isinstance(previous, _NameGroup):  # "polyester recycle", "algodon organico"
+            previous.qualifiers += qualifiers
+        before, qualifiers = qualifiers, []
         if token.kind is _Kind.PART:
             if isinstance(previous, _Token) and previous.kind is _Kind.PART:
                 if previous.name != token.name:
@@ -485,13 +985,15 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
                 previous.fibres.add(token.name)
                 previous.texts.append(token.text)
                 continue
-            group = _NameGroup({token.name}, [token.text])
+            group = _NameGroup({token.name}, [token.text], before)
             current.items.append(group)
             previous = group
             continue
         else:
             current.items.append(token)
         previous = token
+    if isinstance(previous, _NameGroup):
+        previous.qualifiers += qualifiers
     return segments
 
 
@@ -523,31 +1025,103 @@ def _pairs(segment: _Segment) -> list[tuple[_Token, _NameGroup]] | None:
     return pairs if len(first_kinds) == 1 else None  # one order for the whole part
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    fibre: str
+    readings: tuple[int, ...]  # the plain reading first (when there is one), then readings through a slip
+    plain: bool  # readings[0] is the plain reading
+    text: str
+
+
 @dataclass(slots=True)
 class _PartReading:
-    percents: dict[str, int] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
+    entries: list[_Entry] = field(default_factory=list)
     problem: str = ""
 
 
 def _add_pairs(reading: _PartReading, pairs: list[tuple[_Token, _NameGroup]]) -> None:
     for percent, names in pairs:
-        if percent.percent is None:
+        readings = ((percent.percent,) if percent.percent is not None else ()) + percent.alternatives
+        if not readings:
             reading.problem = f"unusable percentage {percent.text}"
             return
         if len(names.fibres) != 1:
             reading.problem = f"several fibres for one percentage: {'/'.join(names.texts)}"
             return
-        fibre = next(iter(names.fibres))
-        if reading.percents.setdefault(fibre, percent.percent) != percent.percent:
-            reading.problem = f"{fibre} listed with {reading.percents[fibre]}% and {percent.percent}%"
-            return
-        reading.texts.setdefault(fibre, f"{percent.percent}% {names.texts[0]}")
+        text = " ".join([*names.qualifiers, names.texts[0]])
+        reading.entries.append(_Entry(next(iter(names.fibres)), readings, percent.percent is not None, text))
+
+
+def _combine(fibres: Sequence[str], values: Sequence[int]) -> dict[str, int] | None:
+    """One percentage per fibre; ``None`` when a fibre is listed twice with different ones. The same fibre twice with
+    the same percentage is one fibre: multilingual labels repeat the whole list per language."""
+    combined: dict[str, int] = {}
+    for fibre, value in zip(fibres, values, strict=True):
+        if combined.setdefault(fibre, value) != value:
+            return None
+    return combined
+
+
+def _settle(entries: list[_Entry]) -> dict[str, int] | str:
+    """The percentage of each fibre, or what is wrong. The plain readings, if they add up to 100; else, where some
+    percentage may have had its percent sign read as a digit, the one combination of readings that adds up to 100,
+    if exactly one composition does. A sum below 100 is never repaired: a line OCR lost explains it as well."""
+    fibres = [entry.fibre for entry in entries]
+    plain = _combine(fibres, [entry.readings[0] for entry in entries]) if all(e.plain for e in entries) else None
+    if plain is not None and sum(plain.values()) == 100:
+        return plain
+    slips = [entry for entry in entries if len(entry.readings) > 1 or not entry.plain]
+    if plain is not None and (not slips or sum(plain.values()) < 100):
+        return f"percentages sum to {sum(plain.values())}"
+    if not slips:
+        return "one fibre listed with two percentages"
+    if len(slips) > _MAX_SLIP_READINGS:
+        return "too many percentages read through a slip"
+    found = set()
+    for values in product(*(entry.readings for entry in entries)):
+        combined = _combine(fibres, values)
+        if combined is not None and sum(combined.values()) == 100:
+            found.add(tuple(sorted(combined.items())))
+    if len(found) == 1:
+        return dict(found.pop())
+    return "no reading adds up to 100" if not found else "several readings add up to 100"
+
+
+def _garbled_header(tokens: list[_Token]) -> str:
+    """An unknown word before a colon, after a percentage and before a composition: a part header OCR garbled
+    (``Shell: 100% polyester`` / ``Lnirg: 100% polyester``). Read as nothing, the second composition would join the
+    first, and where the two are the same, a part of the label would silently go missing."""
+    seen_percentage = False
+    for i, token in enumerate(tokens[:-1]):
+        seen_percentage = seen_percentage or token.kind is _Kind.PERCENT
+        word = token.text
+        if not (seen_percentage and token.kind is _Kind.BARRIER and word.isalpha() and tokens[i + 1].text == ":"):
+            continue
+        if word in _TITLES or len(word) < _MIN_PIECE:
+            continue
+        first = _significant(tokens, i + 2)  # "Lnirg: 100% ...", "Trlrn: aernp 10096"
+        second = _significant(tokens, first + 1) if first is not None else None
+        if any(at is not None and tokens[at].kind in (_Kind.PERCENT, _Kind.NAME) for at in (first, second)):
+            return word
+    return ""
+
+
+def _significant(tokens: list[_Token], start: int) -> int | None:
+    """The index of the first token from ``start`` on that is no separator."""
+    at = start
+    while at < len(tokens) and tokens[at].kind is _Kind.SEPARATOR:
+        at += 1
+    return at if at < len(tokens) else None
 
 
 def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     """The fibre composition on a care label from its OCR ``lines``, or ``None`` if it is not read whole."""
-    segments = _segments(_tokenise(lines))
+    tokens = _tokenise(lines)
+    garbled = _garbled_header(tokens)
+    if garbled:
+        logger.debug("%r before a colon and a composition: a part header OCR garbled", garbled)
+        return None
+    segments = _segments(tokens)
     if segments is None:
         logger.debug("two part headers without a composition between them")
         return None
@@ -569,21 +1143,21 @@ def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     evidence: list[str] = []
     for part in sorted(readings, key=PART_ORDER.index):
         reading = readings[part]
-        if not reading.problem and not reading.percents:
+        if not reading.problem and not reading.entries:
             continue
-        if not reading.problem and sum(reading.percents.values()) != 100:
-            reading.problem = f"percentages sum to {sum(reading.percents.values())}"
-        if reading.problem:
-            if part == "main":
-                logger.debug("main part not read: %s", reading.problem)
-                return None
-            evidence.append(f"{part}: not read ({reading.problem})")
-            continue
-        fibres = sorted(reading.percents.items(), key=lambda item: (-item[1], item[0]))
+        settled = reading.problem or _settle(reading.entries)
+        if isinstance(settled, str):
+            # A label read in part is no answer: a lining left out may be the part that holds the elastane.
+            logger.debug("%s part not read: %s", part, settled)
+            return None
+        texts: dict[str, str] = {}
+        for entry in reading.entries:
+            texts.setdefault(entry.fibre, entry.text)
+        fibres = sorted(settled.items(), key=lambda item: (-item[1], item[0]))
         parts.append(CompositionPart(part=part, fibres=tuple(Fibre(fibre=f, percent=p) for f, p in fibres)))
-        evidence.append(f"{part}: " + ", ".join(reading.texts[f] for f, _ in fibres))
-    if not parts:
-        return None
+        evidence.append(f"{part}: " + ", ".join(f"{p}% {texts[f]}" for f, p in fibres))
+    if not parts or parts[0].part != "main":
+        return None  # a lining without its shell: the shell's composition was lost, not absent
     return CompositionReading(parts=tuple(parts), evidence="; ".join(evidence))
 
 

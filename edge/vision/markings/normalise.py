@@ -12,12 +12,22 @@ import unicodedata
 # Every dash-like character OCR returns for a printed hyphen; ISO 1043 codes and care labels both use the hyphen.
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−⁃﹣－", "-"))
 _SPACES = re.compile(r"\s+")
+# Letters that Unicode does not decompose into a base letter and an accent, so ``fold_accents`` keeps them; OCR of a
+# Polish, Danish or Turkish label returns them, and OCR of the same print often returns the plain letter instead.
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ı": "i", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
+)
 
 
 def fold_accents(text: str) -> str:
     """``text`` without diacritics (``algodón`` -> ``algodon``): OCR drops accents often, so match without them."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def fold_letters(text: str) -> str:
+    """``text`` with the letters ``fold_accents`` keeps as their plain forms (``bawełna`` -> ``bawelna``)."""
+    return text.translate(_UNDECOMPOSED)
 
 
 def unify_dashes(text: str) -> str:
