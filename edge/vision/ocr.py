@@ -37,7 +37,7 @@ import onnxruntime as ort
 
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
-from edge.vision.triangle_reader import CODE_SHARE, TriangleDigitReader, best_digit, lexicon_read, vote
+from edge.vision.triangle_reader import CODE_SHARE, DIGIT_CLAIM, TriangleDigitReader, best_digit, lexicon_read, vote
 
 logger = logging.getLogger(__name__)
 
@@ -351,17 +351,16 @@ class MarkingOcr:
                 return None, None
             return (chr(0x2672 + int(read[best][0])), read[best][1]), best
         mine = best_digit(probs)
-        view = mine.view if mine.digit else best
+        view = mine.view if mine.digit and mine.confidence >= DIGIT_CLAIM else best
         if view is None:
             # No digit anywhere: an abbreviation read surely in any view still counts as a line of its own.
             sure = [k for k, (code, share, _) in enumerate(codes) if code is not None and share >= CODE_SHARE]
             return None, (sure[0] if len(sure) == 1 else None)
         code, share, _ = codes[view]
         support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
-        digit, _ = vote(mine, ocr_digit, code, share, support)
+        digit, code_counts = vote(mine, ocr_digit, code, share, support)
         if digit is None:
-            agreed = mine.digit == 0 and ocr_digit is None
-            return None, (view if agreed and code is not None and share >= CODE_SHARE else None)
+            return None, (view if code_counts else None)
         confidence = max(mine.confidence if mine.digit == digit else 0.0, support)
         return (chr(0x2672 + digit), confidence), view
 

@@ -117,26 +117,27 @@ def triangle_candidates(frame: np.ndarray, limit: int = SCAN_LIMIT) -> list[np.n
     image = cv2.GaussianBlur(small.astype(np.float32), (0, 0), ORIENTATION_SIGMA / 2)
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
-    weight = gx * gx + gy * gy
-    gradient = np.arctan2(gy, gx)
-    terms = [weight * np.cos(6 * gradient), weight * np.sin(6 * gradient)]
-    terms += [weight * np.cos(2 * gradient), weight * np.sin(2 * gradient)]
+    # weight * e^(2i angle) is g^2 for g = gx + i gy, and weight * e^(6i angle) is g^6 / |g|^4: no trigonometry.
+    g2 = (gx + 1j * gy).astype(np.complex64) ** 2
+    weight = np.abs(g2)
+    g6 = g2 * g2 * g2 / np.maximum(weight * weight, 1e-12)
+    terms = [g6.real, g6.imag, g2.real, g2.imag]
     floor = SCAN_MIN_EDGES * float(np.median(weight) + 1e-3)
     found: list[tuple[float, float, float, float]] = []  # score, x, y, half (small pixels)
     for window in SCAN_WINDOWS:
         total = cv2.boxFilter(weight, -1, (window, window))
-        c6, s6, c2, s2 = (cv2.boxFilter(term, -1, (window, window)) for term in terms)
+        c6, s6, c2, s2 = (cv2.boxFilter(np.ascontiguousarray(term, np.float32), -1, (window, window)) for term in terms)
         safe = np.maximum(total, 1e-6)
         sixfold = np.hypot(c6, s6) / safe
         twofold = np.hypot(c2, s2) / safe
         score = np.where((sixfold >= MIN_SIXFOLD) & (twofold <= MAX_TWOFOLD) & (total >= floor), sixfold, 0)
         # Best in its neighbourhood (half a window), and not at the frame's border.
         peaks = (score > 0) & (score >= cv2.dilate(score, np.ones((window // 2 | 1, window // 2 | 1), np.uint8)))
-        ys, xs = np.nonzero(peaks)
         margin = window // 2
-        for row, column in zip(ys, xs, strict=True):
-            if margin <= column < score.shape[1] - margin and margin <= row < score.shape[0] - margin:
-                found.append((float(score[row, column]), float(column), float(row), window / 2))
+        peaks[:margin], peaks[-margin:], peaks[:, :margin], peaks[:, -margin:] = False, False, False, False
+        ys, xs = np.nonzero(peaks)
+        best = np.argsort(-score[ys, xs])[: 4 * limit]  # a plateau is many peaks: keep the few best
+        found += [(float(score[ys[k], xs[k]]), float(xs[k]), float(ys[k]), window / 2) for k in best]
     found.sort(reverse=True)
     chosen: list[tuple[float, float, float]] = []
     for _, x, y, half in found:

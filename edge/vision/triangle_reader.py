@@ -57,9 +57,10 @@ LEXICON: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 # Decision thresholds, set by scripts/train_triangle_reader.py on its validation split for >= 99 % precision there
 # (the figures are in the model card); see ``vote``.
-DIGIT_ALONE = 0.995  # the recogniser's calibrated confidence for a digit nothing else confirms
+DIGIT_ALONE = 1.01  # never: on the validation split places that are no triangle (a lot number) read as digits
 DIGIT_WITH_OCR = 0.9  # ... when the OCR read the same digit
 DIGIT_WITH_CODE = 0.6  # ... when the abbreviation names the same polymer
+DIGIT_CLAIM = 0.5  # below this the recogniser claims no digit (and contradicts none)
 OCR_SUPPORT = 0.2  # the recogniser's probability (any view) an OCR digit it did not pick itself needs
 CODE_SHARE = 0.9  # the lexicon code's share of the probability (``lexicon_read``)
 
@@ -72,20 +73,21 @@ class DigitReading:
 
 
 def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """The recogniser's input for one digit crop (BGR or grey, any size): the crop scaled to 32x32 grey and
-    standardised, followed by its histogram of gradient directions (unsigned, so raised relief lit from either side
-    and ink darker or lighter than the plastic give alike features)."""
+    """The recogniser's input for one digit crop (BGR or grey, any size): the histogram of gradient directions of the
+    crop scaled to 32x32 grey and standardised (unsigned directions, so raised relief lit from either side and ink
+    darker or lighter than the plastic give alike features). The pixels themselves were tried as well: the network
+    learned the rendered fonts by heart and did worse on the validation split."""
     if crop.size == 0:
         crop = np.zeros((CROP, CROP), np.uint8)
     grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     small = cv2.resize(grey, (CROP, CROP), interpolation=cv2.INTER_AREA).astype(np.float32)
     pixels = (small - small.mean()) / (small.std() + 4.0)
-    return np.concatenate([pixels.ravel(), _gradient_histogram(pixels)]).astype(np.float32)
+    return _gradient_histogram(pixels)
 
 
 CELL = 8  # px of the 32x32 crop per gradient-histogram cell (4x4 cells)
 BINS = 9  # unsigned gradient directions, 20 degrees each
-FEATURES = CROP * CROP + 3 * 3 * 4 * BINS
+FEATURES = 3 * 3 * 4 * BINS
 
 
 def _gradient_histogram(pixels: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -210,14 +212,14 @@ def vote(
 ) -> tuple[int | None, bool]:
     """The triangle's digit, or None, and whether its abbreviation may be reported.
 
-    Precision first: the recogniser's digit, the OCR's digit and the abbreviation's digit must not name different
+    Precision first: the recogniser's digit (when at least ``DIGIT_CLAIM``), the OCR's digit and the abbreviation's digit must not name different
     polymers (any disagreement: nothing at all). A digit stands alone only at ``DIGIT_ALONE``; confirmed by the OCR at
     ``DIGIT_WITH_OCR``, by the abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read
     at ``CODE_SHARE`` and nothing contradicts it. The OCR's digit without the recogniser's counts when the recogniser
     gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it.
     """
     code_digit = LEXICON[code][0] if code is not None and code_share >= CODE_SHARE else None
-    mine = digit.digit if digit.digit else None
+    mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
     named = {d for d in (mine, ocr_digit, code_digit) if d is not None}
     if len(named) > 1:
         return None, False

@@ -14,6 +14,7 @@ from edge.vision.triangle_reader import (
     DIGIT_ALONE,
     DIGIT_WITH_CODE,
     DIGIT_WITH_OCR,
+    OCR_SUPPORT,
     DigitReading,
     TriangleDigitReader,
     best_digit,
@@ -109,6 +110,12 @@ def test_digit_and_abbreviation_that_agree_answer() -> None:
     assert vote(DigitReading(6, DIGIT_WITH_OCR, 0), 6, None, 0.0) == (6, False)
 
 
-def test_a_digit_alone_must_be_very_sure() -> None:
-    assert vote(DigitReading(4, DIGIT_ALONE, 0), None, None, 0.0) == (4, False)
+def test_a_digit_read_by_one_reader_only_must_be_very_sure() -> None:
+    assert vote(DigitReading(4, min(0.999, DIGIT_ALONE), 0), None, None, 0.0) == (
+        (4, False) if DIGIT_ALONE <= 0.999 else (None, False)
+    )
     assert vote(DigitReading(4, DIGIT_WITH_OCR, 0), None, None, 0.0) == (None, False)
+    # The OCR's digit alone needs the recogniser's support (or the code).
+    assert vote(DigitReading(0, 0.0, 0), 4, None, 0.0, support=0.01) == (None, False)
+    assert vote(DigitReading(0, 0.0, 0), 4, None, 0.0, support=OCR_SUPPORT) == (4, False)
+    assert vote(DigitReading(0, 0.0, 0), 4, "LDPE", 0.99) == (4, True)
