@@ -212,11 +212,12 @@ def vote(
 ) -> tuple[int | None, bool]:
     """The triangle's digit, or None, and whether its abbreviation may be reported.
 
-    Precision first: the recogniser's digit (when at least ``DIGIT_CLAIM``), the OCR's digit and the abbreviation's digit must not name different
-    polymers (any disagreement: nothing at all). A digit stands alone only at ``DIGIT_ALONE``; confirmed by the OCR at
-    ``DIGIT_WITH_OCR``, by the abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read
-    at ``CODE_SHARE`` and nothing contradicts it. The OCR's digit without the recogniser's counts when the recogniser
-    gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it.
+    Precision first: the recogniser's digit (when at least ``DIGIT_CLAIM``), the OCR's digit and the abbreviation's
+    digit must not name different polymers (any disagreement: nothing at all). The recogniser's digit stands alone
+    only at ``DIGIT_ALONE`` (above 1: never, see there); confirmed by the OCR at ``DIGIT_WITH_OCR``, by the
+    abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read at ``CODE_SHARE`` and nothing
+    contradicts it. The OCR's digit without the recogniser's counts when the recogniser gives it at least
+    ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it.
     """
     code_digit = LEXICON[code][0] if code is not None and code_share >= CODE_SHARE else None
     mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
