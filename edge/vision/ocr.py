@@ -307,14 +307,12 @@ class MarkingOcr:
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
         digits = self._recognise(digit_crops, self._digits_only)
         probs = self._triangle_reader.probabilities(digit_crops) if self._triangle_reader is not None else None
-        cuts = [view.abbreviation() for _, _, views in found for view in views]
-        codes = self._triangle_codes([crop for crop, _ in cuts])
         lines: list[OcrLine] = []
         start = 0
         for index, box, views in found:
             span = slice(start, start + len(views))
             start += len(views)
-            symbol, view = self._triangle_vote(digits[span], None if probs is None else probs[span], codes[span])
+            symbol, view, code = self._triangle_vote(views, digits[span], None if probs is None else probs[span])
             if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
                     out[index] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
@@ -322,66 +320,60 @@ class MarkingOcr:
                 lines.append(OcrLine(*symbol, _corners(box)))
             else:
                 out[index] = symbol
-            if view is None:
+            if view is None or code is None:
                 continue
-            code, share, free = codes[span][view]
-            corners = cuts[span][view][1]
-            if code is not None and share >= CODE_SHARE:
-                lines.append(OcrLine(code, share, _corners(corners)))
-            elif symbol is not None and free[0] and free[1] >= self.min_score:
+            name, share, (free, score) = code
+            corners = _corners(views[view].abbreviation()[1])
+            if name is not None and share >= CODE_SHARE:
+                lines.append(OcrLine(name, share, corners))
+            elif symbol is not None and free and score >= self.min_score:
                 # Not one of the codes by the lexicon: the free reading, for the parser to weigh (it agrees or vetoes).
-                lines.append(OcrLine(free[0].translate(_DIGIT_AS_LETTER), free[1], _corners(corners)))
+                lines.append(OcrLine(free.translate(_DIGIT_AS_LETTER), score, corners))
         return out, lines
 
     def _triangle_vote(
-        self,
-        read: list[tuple[str, float]],
-        probs: np.ndarray | None,
-        codes: list[tuple[str | None, float, tuple[str, float]]],
-    ) -> tuple[tuple[str, float] | None, int | None]:
-        """The resin symbol of one triangle from its apex-up views (or None), and the view whose abbreviation counts.
+        self, views: list[UprightTriangle], read: list[tuple[str, float]], probs: np.ndarray | None
+    ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
+        """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
+        what that abbreviation reads (code, share, free reading), or None.
 
         The OCR's digit (``_triangle_digit``), the recogniser's digit and the abbreviation decoded against the
         lexicon vote (``triangle_reader.vote``). Without the recogniser, the OCR's digit decides alone as before.
+        The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
+        frame's upright.
         """
         best = _triangle_digit(read)
         ocr_digit = int(read[best][0]) if best is not None else None
         if probs is None:
             if best is None:
-                return None, None
-            return (chr(0x2672 + int(read[best][0])), read[best][1]), best
+                return None, None, None
+            return (chr(0x2672 + int(read[best][0])), read[best][1]), best, self._triangle_code(views[best])
         mine = best_digit(probs)
         view = mine.view if mine.digit and mine.confidence >= DIGIT_CLAIM else best
-        if view is None:
-            # No digit anywhere: an abbreviation read surely in any view still counts as a line of its own.
-            sure = [k for k, (code, share, _) in enumerate(codes) if code is not None and share >= CODE_SHARE]
-            return None, (sure[0] if len(sure) == 1 else None)
-        code, share, _ = codes[view]
+        code = self._triangle_code(views[0 if view is None else view])
+        name, share, _ = code if code is not None else (None, 0.0, ("", 0.0))
         support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
-        digit, code_counts = vote(mine, ocr_digit, code, share, support)
+        digit, code_counts = vote(mine, ocr_digit, name, share, support)
         if digit is None:
-            return None, (view if code_counts else None)
+            return None, (0 if view is None else view) if code_counts else None, code
         confidence = max(mine.confidence if mine.digit == digit else 0.0, support)
-        return (chr(0x2672 + digit), confidence), view
+        return (chr(0x2672 + digit), confidence), view, code
 
-    def _triangle_codes(self, crops: list[np.ndarray]) -> list[tuple[str | None, float, tuple[str, float]]]:
-        """Per abbreviation crop: the resin code the lexicon decoding reads, its share, and the free reading."""
-        out: list[tuple[str | None, float, tuple[str, float]]] = [(None, 0.0, ("", 0.0))] * len(crops)
-        kept = [i for i, crop in enumerate(crops) if crop.size and min(crop.shape[:2]) >= MIN_BOX_SIDE]
-        if not kept:
-            return out
-        widths = [math.ceil(REC_HEIGHT * crops[i].shape[1] / crops[i].shape[0]) for i in kept]
-        width = max(self.rec_min_width, *widths)
-        blob = np.zeros((len(kept), 3, REC_HEIGHT, width), np.float32)
-        for row, (i, crop_width) in enumerate(zip(kept, widths, strict=True)):
-            resized = cv2.resize(crops[i], (min(crop_width, width), REC_HEIGHT)).astype(np.float32)
-            blob[row, :, :, : resized.shape[1]] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
-        probs = self._rec.run(None, {self._rec_input: blob})[0]
-        for row, i in enumerate(kept):
-            code, share = lexicon_read(probs[row], self._charset)
-            text, score = self._decode(probs[row], self._allowed)
-            out[i] = (code, share, (text.strip(), score))
-        return out
+    def _triangle_code(self, view: UprightTriangle) -> tuple[str | None, float, tuple[str, float]] | None:
+        """What the abbreviation under ``view``'s base reads: the resin code by the lexicon, its share, and the free
+        reading; None when nothing is drawn there. Read alone, padded as a lone line is (a batch padded to a wider
+        crop reads a lone letter worse)."""
+        crop = view.abbreviation()[0]
+        if not crop.size or min(crop.shape[:2]) < MIN_BOX_SIDE:
+            return None
+        width = math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0])
+        blob = np.zeros((1, 3, REC_HEIGHT, max(self.rec_min_width, width)), np.float32)
+        resized = cv2.resize(crop, (width, REC_HEIGHT)).astype(np.float32)
+        blob[0, :, :, :width] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
+        probs = self._rec.run(None, {self._rec_input: blob})[0][0]
+        name, share = lexicon_read(probs, self._charset)
+        text, score = self._decode(probs, self._allowed)
+        return name, share, (text.strip(), score)
 
     # -- detection ------------------------------------------------------------------------------------------------
 

@@ -40,20 +40,21 @@ logger = logging.getLogger(__name__)
 MODEL_NAME = "resin-digit.onnx"
 CROP = 32  # px: the digit crop is scaled to CROP x CROP grey
 CLASSES = ("none", "1", "2", "3", "4", "5", "6", "7")
-# Resin code -> its digit, with the spellings an OCR may give it (a round letter O read as a zero, a hyphen dropped).
+# Resin code -> its digit, with the spellings an OCR may give it (a round letter O read as a zero, a lone letter in
+# lower case, a hyphen dropped).
 LEXICON: dict[str, tuple[int, tuple[str, ...]]] = {
     "PET": (1, ("PET",)),
     "PETE": (1, ("PETE",)),
     "HDPE": (2, ("HDPE",)),
     "PE-HD": (2, ("PE-HD", "PEHD", "PE HD")),
     "PVC": (3, ("PVC",)),
-    "V": (3, ("V",)),
+    "V": (3, ("V", "v")),
     "LDPE": (4, ("LDPE",)),
     "PE-LD": (4, ("PE-LD", "PELD", "PE LD")),
     "PP": (5, ("PP",)),
     "PS": (6, ("PS",)),
     "OTHER": (7, ("OTHER", "0THER")),
-    "O": (7, ("O", "0")),
+    "O": (7, ("O", "0", "o")),
 }
 # Decision thresholds, set by scripts/train_triangle_reader.py on its validation split for >= 99 % precision there
 # (the figures are in the model card); see ``vote``.
