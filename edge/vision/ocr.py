@@ -297,11 +297,13 @@ class MarkingOcr:
             if _triangle_sized(w, h) and (score < self.plausible_score or not _is_word(text)):
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
-        # Faint relief that the detector did not box: the places that look most like a triangle by their edges,
-        # except those on a line that read as a word (a triangle never does).
-        words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
-        candidates += [(None, box) for box in triangle_candidates(frame) if not _inside_any(box.mean(axis=0), words)]
         found = _distinct_triangles(frame, candidates)
+        if not found:
+            # Faint relief that the detector did not box: the places that look most like a triangle by their edges,
+            # except those on a line that read as a word (a triangle never does). Only when no box was a triangle.
+            words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
+            scanned = [box for box in triangle_candidates(frame) if not _inside_any(box.mean(axis=0), words)]
+            found = _distinct_triangles(frame, [(None, box) for box in scanned])
         if not found:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
