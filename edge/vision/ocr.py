@@ -298,12 +298,11 @@ class MarkingOcr:
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
-        if not found:
-            # Faint relief that the detector did not box: the places that look most like a triangle by their edges,
-            # except those on a line that read as a word (a triangle never does). Only when no box was a triangle.
-            words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
-            scanned = [box for box in triangle_candidates(frame) if not _inside_any(box.mean(axis=0), words)]
-            found = _distinct_triangles(frame, [(None, box) for box in scanned])
+        if not found and not any(_is_word(text) and score >= self.min_score for text, score in readings):
+            # Faint relief that the detector did not box: the places that look most like a triangle by their edges.
+            # Only in a frame where no box was a triangle and nothing read as a word: each candidate costs three
+            # turned views and their readings, which frames of text (ISO codes, care labels) should not pay.
+            found = _distinct_triangles(frame, [(None, box) for box in triangle_candidates(frame)])
         if not found:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
@@ -524,12 +523,6 @@ def _distinct_triangles(
         if views:
             found.append((index, box, views))
     return found
-
-
-def _inside_any(point: np.ndarray, boxes: list[np.ndarray]) -> bool:
-    return any(
-        cv2.pointPolygonTest(box.astype(np.float32), (float(point[0]), float(point[1])), False) >= 0 for box in boxes
-    )
 
 
 def _radius(box: np.ndarray) -> float:
