@@ -53,6 +53,7 @@ TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
 TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
 FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
+SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care label): no scan for triangles
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
@@ -298,11 +299,9 @@ class MarkingOcr:
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
-        if not found and not any(_is_word(text) and score >= self.min_score for text, score in readings):
-            # Faint relief that the detector did not box: the places that look most like a triangle by their edges.
-            # Only in a frame where no box was a triangle and nothing read as a word: each candidate costs three
-            # turned views and their readings, which frames of text (ISO codes, care labels) should not pay.
-            found = _distinct_triangles(frame, [(None, box) for box in triangle_candidates(frame)])
+        words = sum(_is_word(text) and score >= self.min_score for text, score in readings)
+        if not found and words < SCAN_MAX_WORDS:
+            found = self._scan_triangles(frame)
         if not found:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
@@ -331,6 +330,20 @@ class MarkingOcr:
                 # Not one of the codes by the lexicon: the free reading, for the parser to weigh (it agrees or vetoes).
                 lines.append(OcrLine(free.translate(_DIGIT_AS_LETTER), score, corners))
         return out, lines
+
+    def _scan_triangles(self, frame: np.ndarray) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
+        """Faint relief that the detector did not box: the places that look most like a triangle by their edges, in
+        a frame where no box was a triangle and that is no page of text (a care label). A candidate is read further
+        only when the recogniser claims a digit in one of its views: the OCR of three turned views is what costs."""
+        found = _distinct_triangles(frame, [(None, box) for box in triangle_candidates(frame)])
+        reader = self._triangle_reader
+        if reader is None:
+            return found
+        return [
+            (index, box, views)
+            for index, box, views in found
+            if best_digit(reader.probabilities([view.digit()[0] for view in views])).confidence >= DIGIT_CLAIM
+        ]
 
     def _triangle_vote(
         self, views: list[UprightTriangle], read: list[tuple[str, float]], probs: np.ndarray | None
