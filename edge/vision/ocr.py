@@ -299,9 +299,9 @@ class MarkingOcr:
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
-        words = sum(_is_word(text) and score >= self.min_score for text, score in readings)
-        if not found and words < SCAN_MAX_WORDS:
-            found = self._scan_triangles(frame)
+        words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
+        if not found and len(words) < SCAN_MAX_WORDS:
+            found = self._scan_triangles(frame, words)
         if not found:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
@@ -331,11 +331,16 @@ class MarkingOcr:
                 lines.append(OcrLine(free.translate(_DIGIT_AS_LETTER), score, corners))
         return out, lines
 
-    def _scan_triangles(self, frame: np.ndarray) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
+    def _scan_triangles(
+        self, frame: np.ndarray, words: list[np.ndarray]
+    ) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
         """Faint relief that the detector did not box: the places that look most like a triangle by their edges, in
-        a frame where no box was a triangle and that is no page of text (a care label). A candidate is read further
-        only when the recogniser claims a digit in one of its views: the OCR of three turned views is what costs."""
-        found = _distinct_triangles(frame, [(None, box) for box in triangle_candidates(frame)])
+        a frame where no box was a triangle and that is no page of text (a care label), and not on a line that read
+        as a word (the slanted strokes of ``A``, ``V`` or ``W`` run 60° apart too: an ``>ABS<`` read as ``AES`` once
+        came back as a 7 with an O). A candidate is read further only when the recogniser claims a digit in one of
+        its views: the OCR of three turned views is what costs."""
+        places = [box for box in triangle_candidates(frame) if not _near_any(box.mean(axis=0), words)]
+        found = _distinct_triangles(frame, [(None, box) for box in places])
         reader = self._triangle_reader
         if reader is None:
             return found
@@ -536,6 +541,15 @@ def _distinct_triangles(
         if views:
             found.append((index, box, views))
     return found
+
+
+def _near_any(point: np.ndarray, boxes: list[np.ndarray]) -> bool:
+    """Whether ``point`` lies in one of ``boxes`` or within a box height of it."""
+    for box in boxes:
+        margin = float(min(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])))
+        if cv2.pointPolygonTest(box.astype(np.float32), (float(point[0]), float(point[1])), True) >= -margin:
+            return True
+    return False
 
 
 def _radius(box: np.ndarray) -> float:

@@ -36,6 +36,9 @@ MAX_TWOFOLD = 0.8
 SCAN_WINDOWS = (28, 56, 112)
 SCAN_LIMIT = 3
 SCAN_MIN_EDGES = 4.0
+# ... and at least this mean squared gradient (grey levels per half-resolution pixel, squared): in a flat, bright
+# patch the median is tiny and noise alone passed, which the recogniser and the OCR then both read as a 7.
+SCAN_MIN_ENERGY = 30.0
 # How far around the detector's box (in box sizes) the triangle is looked for: the box itself, then, for a box that
 # holds only the digit, the neighbourhood the triangle around a digit of that size takes up.
 REACHES = (0.6, 2.0)
@@ -122,7 +125,7 @@ def triangle_candidates(frame: np.ndarray, limit: int = SCAN_LIMIT) -> list[np.n
     weight = np.abs(g2)
     g6 = g2 * g2 * g2 / np.maximum(weight * weight, 1e-12)
     terms = [g6.real, g6.imag, g2.real, g2.imag]
-    floor = SCAN_MIN_EDGES * float(np.median(weight) + 1e-3)
+    floor = max(SCAN_MIN_EDGES * float(np.median(weight)), SCAN_MIN_ENERGY)
     found: list[tuple[float, float, float, float]] = []  # score, x, y, half (small pixels)
     for window in SCAN_WINDOWS:
         total = cv2.boxFilter(weight, -1, (window, window))
