@@ -10,10 +10,11 @@ pixels). What this reader does instead, each step measured on the rendered evalu
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
 * decoding restricted to Latin script, so a blurred glyph or a triangle does not come out as a CJK character;
-* recycling triangles are read upright (``resin_triangle``): a box that reads no word, a lone digit's box or a
-  faint blob whose edges run in three directions 60° apart is turned apex up, its digit read as 1-7 only and
-  returned as the Unicode resin symbol (♳..♹), so a parser can tell it from other digits, and the abbreviation
-  under its base cut out and read as a line of its own;
+* recycling triangles are read upright (``resin_triangle``): a box that reads no word, a lone digit's box, a
+  faint blob or a place found by its edges, whose edges run in three directions 60° apart, is turned apex up, its
+  digit read by the OCR (1-7 only) and by a small trained recogniser, its abbreviation decoded against the resin
+  codes, and the three vote (``triangle_reader``); the digit is returned as the Unicode resin symbol (♳..♹), so a
+  parser can tell it from other digits, and the abbreviation as a line of its own;
 * a second pass on a high-pass "relief" image when the caller's parser cannot use the first reading (typically an
   embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read.
 
@@ -34,7 +35,9 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from edge.vision.resin_triangle import UprightTriangle, upright_views
+from edge.vision.model_files import ModelFileError
+from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
+from edge.vision.triangle_reader import CODE_SHARE, DIGIT_CLAIM, TriangleDigitReader, best_digit, lexicon_read, vote
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
 TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
 FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
+SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care label): no scan for triangles
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
@@ -140,6 +144,7 @@ class MarkingOcr:
         plausible_score: float = 0.8,
         latin_only: bool = True,
         resin_symbols: bool = True,
+        triangle_reader: bool = True,
     ) -> None:
         if det_max_side % 32 or det_max_side < 64:
             msg = f"det_max_side must be a multiple of 32 and at least 64, not {det_max_side}"
@@ -166,6 +171,7 @@ class MarkingOcr:
         self._charset = ["", *metadata["character"].splitlines(), " "]
         self.latin_only = latin_only
         self.resin_symbols = resin_symbols
+        self._triangle_reader = _load_triangle_reader() if resin_symbols and triangle_reader else None
         # Markings and care labels here are in Latin script; the recogniser's dictionary is mostly Chinese, and a
         # triangle or a blurred glyph would otherwise come out as a CJK character. Masking those classes makes the
         # decoder pick the best Latin reading instead.
@@ -271,14 +277,19 @@ class MarkingOcr:
         """Read recycling triangles upright: the digit inside as its resin symbol, and the abbreviation under the base.
 
         The detector takes the chasing-arrows triangle and its digit as one squarish box (or the digit alone, or, when
-        embossed, only a faint blob), and the recogniser, trained on upright lines, reads the whole as nothing, as a
-        lone glyph (``A``) or, turned, a 7 as a 1. Such boxes are tried as a triangle (``resin_triangle``): when the
-        outline is a triangle, it is turned apex up and the digit is read from the middle, decoded as a digit 1-7
-        only, and returned as the Unicode resin symbol (U+2673..U+2679, ♳ for 1 .. ♹ for 7), so a parser can tell a
-        triangle's digit from any other digit in the frame. The abbreviation is cut from under the base; the detector
-        seldom boxes a lone letter there, so it comes back as a line of its own, with digits read as the letters they
-        look like (a lone ``O`` is not a zero there). Returns the readings, a triangle's box now reading its symbol,
-        and the new lines: abbreviations, and the symbols of triangles found in faint boxes.
+        embossed, only a faint blob, or nothing at all), and the recogniser, trained on upright lines, reads the whole
+        as nothing, as a lone glyph (``A``) or, turned, a 7 as a 1. Such boxes, and the places of the frame that look
+        most like a triangle by their edge directions (``resin_triangle.triangle_candidates``, for relief the detector
+        does not box), are tried as a triangle: when the outline is a triangle, it is turned apex up, three ways.
+        In every view the digit is read twice, by the OCR decoded as a digit 1-7 only and by the triangle digit
+        recogniser (``triangle_reader``), and the abbreviation cut from under the base is decoded against the
+        lexicon of resin codes; the three vote (``triangle_reader.vote``: any disagreement gives nothing). A digit
+        comes back as the Unicode resin symbol (U+2673..U+2679, ♳ for 1 .. ♹ for 7), so a parser can tell a
+        triangle's digit from any other digit in the frame; the abbreviation as a line of its own (the detector
+        seldom boxes a lone letter there): the code as the lexicon spells it, or, when the lexicon is unsure, the
+        free reading with digits read as the letters they look like (a lone ``O`` is not a zero there), for the
+        parser to weigh. Returns the readings, a triangle's box now reading its symbol, and the new lines:
+        abbreviations, and the symbols of triangles found in faint boxes or by the scan.
         """
         out = list(readings)
         candidates: list[tuple[int | None, np.ndarray]] = []
@@ -287,33 +298,101 @@ class MarkingOcr:
             if _triangle_sized(w, h) and (score < self.plausible_score or not _is_word(text)):
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
-        found = [(i, box, views) for i, box in candidates if (views := upright_views(frame, box))]
+        found = _distinct_triangles(frame, candidates)
+        words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
+        if not found and len(words) < SCAN_MAX_WORDS:
+            found = self._scan_triangles(frame, words)
         if not found:
             return out, []
-        digits = self._recognise([view.digit()[0] for _, _, views in found for view in views], self._digits_only)
+        digit_crops = [view.digit()[0] for _, _, views in found for view in views]
+        digits = self._recognise(digit_crops, self._digits_only)
+        probs = self._triangle_reader.probabilities(digit_crops) if self._triangle_reader is not None else None
         lines: list[OcrLine] = []
-        chosen: list[UprightTriangle] = []
         start = 0
         for index, box, views in found:
-            read = digits[start : start + len(views)]
+            span = slice(start, start + len(views))
             start += len(views)
-            best = _triangle_digit(read)
-            if best is None:
+            symbol, view, code = self._triangle_vote(views, digits[span], None if probs is None else probs[span])
+            if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
                     out[index] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
-                continue
-            symbol = (chr(0x2672 + int(read[best][0])), read[best][1])
-            if index is None:
+            elif index is None:
                 lines.append(OcrLine(*symbol, _corners(box)))
             else:
                 out[index] = symbol
-            chosen.append(views[best])
-        cuts = [view.abbreviation() for view in chosen]
-        kept = [(crop, corners) for crop, corners in cuts if crop.size and min(crop.shape[:2]) >= MIN_BOX_SIDE]
-        for (_, corners), (text, score) in zip(kept, self._recognise([crop for crop, _ in kept]), strict=True):
-            if text.strip() and score >= self.min_score:
-                lines.append(OcrLine(text.strip().translate(_DIGIT_AS_LETTER), score, _corners(corners)))
+            if view is None or code is None:
+                continue
+            name, share, (free, score) = code
+            corners = _corners(views[view].abbreviation()[1])
+            if name is not None and share >= CODE_SHARE:
+                lines.append(OcrLine(name, share, corners))
+            elif symbol is not None and free and score >= self.min_score:
+                # Not one of the codes by the lexicon: the free reading, for the parser to weigh (it agrees or vetoes).
+                lines.append(OcrLine(free.translate(_DIGIT_AS_LETTER), score, corners))
         return out, lines
+
+    def _scan_triangles(
+        self, frame: np.ndarray, words: list[np.ndarray]
+    ) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
+        """Faint relief that the detector did not box: the places that look most like a triangle by their edges, in
+        a frame where no box was a triangle and that is no page of text (a care label), and not on a line that read
+        as a word (the slanted strokes of ``A``, ``V`` or ``W`` run 60° apart too: an ``>ABS<`` read as ``AES`` once
+        came back as a 7 with an O). A candidate is read further only when the recogniser claims a digit in one of
+        its views: the OCR of three turned views is what costs."""
+        places = [box for box in triangle_candidates(frame) if not _near_any(box.mean(axis=0), words)]
+        found = _distinct_triangles(frame, [(None, box) for box in places])
+        reader = self._triangle_reader
+        if reader is None:
+            return found
+        return [
+            (index, box, views)
+            for index, box, views in found
+            if best_digit(reader.probabilities([view.digit()[0] for view in views])).confidence >= DIGIT_CLAIM
+        ]
+
+    def _triangle_vote(
+        self, views: list[UprightTriangle], read: list[tuple[str, float]], probs: np.ndarray | None
+    ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
+        """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
+        what that abbreviation reads (code, share, free reading), or None.
+
+        The OCR's digit (``_triangle_digit``), the recogniser's digit and the abbreviation decoded against the
+        lexicon vote (``triangle_reader.vote``). Without the recogniser, the OCR's digit decides alone as before.
+        The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
+        frame's upright.
+        """
+        best = _triangle_digit(read)
+        ocr_digit = int(read[best][0]) if best is not None else None
+        if probs is None:
+            if best is None:
+                return None, None, None
+            return (chr(0x2672 + int(read[best][0])), read[best][1]), best, self._triangle_code(views[best])
+        mine = best_digit(probs)
+        view = mine.view if mine.digit and mine.confidence >= DIGIT_CLAIM else best
+        code = self._triangle_code(views[0 if view is None else view])
+        name, share, _ = code if code is not None else (None, 0.0, ("", 0.0))
+        support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
+        digit, code_counts = vote(mine, ocr_digit, name, share, support)
+        if digit is None:
+            return None, (0 if view is None else view) if code_counts else None, code
+        confidence = max(mine.confidence if mine.digit == digit else 0.0, support)
+        return (chr(0x2672 + digit), confidence), view, code
+
+    def _triangle_code(self, view: UprightTriangle) -> tuple[str | None, float, tuple[str, float]] | None:
+        """What the abbreviation under ``view``'s base reads: the resin code by the lexicon, its share, and the free
+        reading; None when nothing is drawn there. Read alone, padded as a lone line is (a batch padded to a wider
+        crop reads a lone letter worse)."""
+        crop = view.abbreviation()[0]
+        if not crop.size or min(crop.shape[:2]) < MIN_BOX_SIDE:
+            return None
+        width = math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0])
+        blob = np.zeros((1, 3, REC_HEIGHT, max(self.rec_min_width, width)), np.float32)
+        resized = cv2.resize(crop, (width, REC_HEIGHT)).astype(np.float32)
+        blob[0, :, :, :width] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
+        probs = self._rec.run(None, {self._rec_input: blob})[0][0]
+        name, share = lexicon_read(probs, self._charset)
+        text, score = self._decode(probs, self._allowed)
+        return name, share, (text.strip(), score)
 
     # -- detection ------------------------------------------------------------------------------------------------
 
@@ -435,7 +514,46 @@ class MarkingOcr:
             "plausible_score": self.plausible_score,
             "latin_only": self.latin_only,
             "resin_symbols": self.resin_symbols,
+            "triangle_reader": self._triangle_reader is not None,
         }
+
+
+def _load_triangle_reader() -> TriangleDigitReader | None:
+    """The triangle digit recogniser, or None (the OCR's digit then decides alone) when its file does not load."""
+    try:
+        return TriangleDigitReader()
+    except (ModelFileError, ValueError) as exc:
+        logger.warning("triangle digit recogniser not loaded, triangles are read by the OCR alone: %s", exc)
+        return None
+
+
+def _distinct_triangles(
+    frame: np.ndarray, candidates: list[tuple[int | None, np.ndarray]]
+) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
+    """The candidates that are triangles, with their apex-up views; a second candidate on a triangle already found
+    (a text box and a faint blob on the same one) is left out, so one triangle gives one reading."""
+    found: list[tuple[int | None, np.ndarray, list[UprightTriangle]]] = []
+    for index, box in candidates:
+        centre = box.mean(axis=0)
+        if any(np.linalg.norm(centre - other.mean(axis=0)) < _radius(other) for _, other, _ in found):
+            continue
+        views = upright_views(frame, box)
+        if views:
+            found.append((index, box, views))
+    return found
+
+
+def _near_any(point: np.ndarray, boxes: list[np.ndarray]) -> bool:
+    """Whether ``point`` lies in one of ``boxes`` or within a box height of it."""
+    for box in boxes:
+        margin = float(min(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])))
+        if cv2.pointPolygonTest(box.astype(np.float32), (float(point[0]), float(point[1])), True) >= -margin:
+            return True
+    return False
+
+
+def _radius(box: np.ndarray) -> float:
+    return 0.5 * float(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])))
 
 
 def _triangle_sized(width: float, height: float) -> bool:

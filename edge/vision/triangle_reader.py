@@ -1,0 +1,239 @@
+"""Read a recycling triangle's digit with a small trained recogniser, its abbreviation against the lexicon of resin
+codes, and let the two vote.
+
+The OCR recogniser reads lines of text; the digit inside a moulded triangle is something else: low contrast, seen by
+its relief under a side light, in whatever font the mould maker had. ``TriangleDigitReader`` is a small network (two
+dense layers on a 32x32 grey crop and its gradient histogram) trained by ``scripts/train_triangle_reader.py`` on
+crops that the reader's own ``resin_triangle.upright_views`` cut from rendered triangles (tuning fonts only). It
+tells the digits 1-7 apart, and from them "not a resin digit": the two wrong turns of a triangle's three apex-up views
+(a 7 lying a third of a turn round is no 1), an empty triangle, anything else. Its softmax is temperature-scaled on a
+validation split.
+
+The abbreviation is read by the OCR recogniser, but decoded against the lexicon only (``lexicon_read``): the CTC
+probability of every spelling of every resin code is summed over all alignments, and a code is taken only when it
+holds most of the probability the recogniser gives to the lexicon and to its own free reading.
+
+``vote`` combines the recogniser's digit, the OCR's digit and the abbreviation, precision first: readings that name
+different polymers give nothing, a reading alone must be very sure, and readings that agree may each be less sure.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from edge.vision.model_files import ModelCard, load_model
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "resin-digit.onnx"
+CROP = 32  # px: the digit crop is scaled to CROP x CROP grey
+CLASSES = ("none", "1", "2", "3", "4", "5", "6", "7")
+# Resin code -> its digit, with the spellings an OCR may give it (a round letter O read as a zero, a lone letter in
+# lower case, a hyphen dropped).
+LEXICON: dict[str, tuple[int, tuple[str, ...]]] = {
+    "PET": (1, ("PET",)),
+    "PETE": (1, ("PETE",)),
+    "HDPE": (2, ("HDPE",)),
+    "PE-HD": (2, ("PE-HD", "PEHD", "PE HD")),
+    "PVC": (3, ("PVC",)),
+    "V": (3, ("V", "v")),
+    "LDPE": (4, ("LDPE",)),
+    "PE-LD": (4, ("PE-LD", "PELD", "PE LD")),
+    "PP": (5, ("PP",)),
+    "PS": (6, ("PS",)),
+    "OTHER": (7, ("OTHER", "0THER")),
+    "O": (7, ("O", "0", "o")),
+}
+# Decision thresholds, set by scripts/train_triangle_reader.py on its validation split for >= 99 % precision there
+# (the figures are in the model card); see ``vote``.
+DIGIT_ALONE = 1.01  # never: on the validation split places that are no triangle (a lot number) read as digits
+DIGIT_WITH_OCR = 0.9  # ... when the OCR read the same digit
+DIGIT_WITH_CODE = 0.6  # ... when the abbreviation names the same polymer
+DIGIT_CLAIM = 0.5  # below this the recogniser claims no digit (and contradicts none)
+OCR_SUPPORT = 0.2  # the recogniser's probability (any view) an OCR digit it did not pick itself needs
+CODE_SHARE = 0.9  # the lexicon code's share of the probability (``lexicon_read``)
+
+
+@dataclass(frozen=True, slots=True)
+class DigitReading:
+    digit: int  # 1..7, or 0: not a resin digit
+    confidence: float  # calibrated probability of that class
+    view: int  # which of the views it was read in
+
+
+def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """The recogniser's input for one digit crop (BGR or grey, any size): the histogram of gradient directions of the
+    crop scaled to 32x32 grey and standardised (unsigned directions, so raised relief lit from either side and ink
+    darker or lighter than the plastic give alike features). The pixels themselves were tried as well: the network
+    learned the rendered fonts by heart and did worse on the validation split."""
+    if crop.size == 0:
+        crop = np.zeros((CROP, CROP), np.uint8)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    small = cv2.resize(grey, (CROP, CROP), interpolation=cv2.INTER_AREA).astype(np.float32)
+    pixels = (small - small.mean()) / (small.std() + 4.0)
+    return _gradient_histogram(pixels)
+
+
+CELL = 8  # px of the 32x32 crop per gradient-histogram cell (4x4 cells)
+BINS = 9  # unsigned gradient directions, 20 degrees each
+FEATURES = 3 * 3 * 4 * BINS
+
+
+def _gradient_histogram(pixels: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """HOG (Dalal and Triggs): per 8x8 cell, gradient magnitude by unsigned direction in 9 bins; each 2x2 block of
+    cells L2-normalised (OpenCV 5 no longer ships its HOGDescriptor)."""
+    gx = cv2.Sobel(pixels, cv2.CV_32F, 1, 0, ksize=1)
+    gy = cv2.Sobel(pixels, cv2.CV_32F, 0, 1, ksize=1)
+    magnitude = np.hypot(gx, gy)
+    direction = (np.arctan2(gy, gx) % math.pi) / math.pi * BINS
+    low = np.floor(direction).astype(np.int64) % BINS
+    share = direction - np.floor(direction)
+    cells = CROP // CELL
+    hist = np.zeros((cells, cells, BINS), np.float32)
+    cell_y, cell_x = np.mgrid[0:CROP, 0:CROP] // CELL
+    np.add.at(hist, (cell_y, cell_x, low), magnitude * (1 - share))
+    np.add.at(hist, (cell_y, cell_x, (low + 1) % BINS), magnitude * share)
+    blocks = [hist[y : y + 2, x : x + 2].ravel() for y in range(cells - 1) for x in range(cells - 1)]
+    return np.concatenate([b / (np.linalg.norm(b) + 1e-3) for b in blocks]).astype(np.float32)
+
+
+def default_model_path() -> Path:
+    """The recogniser shipped with the package (edge/vision/weights)."""
+    return Path(str(resources.files("edge.vision.weights").joinpath(MODEL_NAME)))
+
+
+class TriangleDigitReader:
+    """The trained digit recogniser; ``read`` gives the best digit over a triangle's apex-up views."""
+
+    def __init__(self, path: Path | None = None, threads: int = 1) -> None:
+        self.path = path or default_model_path()
+        session, card = load_model(self.path, threads=threads)
+        if tuple(card.classes) != CLASSES:
+            msg = f"{self.path}: classes {card.classes} are not the resin digit classes {CLASSES}"
+            raise ValueError(msg)
+        self._session: ort.InferenceSession = session
+        self.card: ModelCard = card
+        self._input = session.get_inputs()[0].name
+
+    def probabilities(self, crops: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        """Calibrated class probabilities (rows: crops, columns: ``CLASSES``)."""
+        if not crops:
+            return np.zeros((0, len(CLASSES)), np.float32)
+        features = np.stack([digit_features(crop) for crop in crops])
+        return np.asarray(self._session.run(None, {self._input: features})[0], np.float32)
+
+    def read(self, views: list[npt.NDArray[np.uint8]]) -> DigitReading:
+        """The digit of a triangle from the digit crops of its apex-up views: the surest digit of any view, unless
+        another view reads a different digit at better than even odds (then: not a resin digit)."""
+        probs = self.probabilities(views)
+        return best_digit(probs)
+
+
+def best_digit(probs: npt.NDArray[np.float32]) -> DigitReading:
+    """See ``TriangleDigitReader.read``; ``probs`` has one row per view."""
+    if probs.shape[0] == 0:
+        return DigitReading(0, 0.0, -1)
+    digit_probs = probs[:, 1:]
+    view, column = np.unravel_index(int(np.argmax(digit_probs)), digit_probs.shape)
+    digit, confidence = int(column) + 1, float(digit_probs[view, column])
+    for other in range(probs.shape[0]):
+        best = int(np.argmax(probs[other]))
+        if other != view and best not in (0, digit) and probs[other, best] > 0.5:
+            return DigitReading(0, 0.0, int(view))
+    return DigitReading(digit, confidence, int(view))
+
+
+def lexicon_read(probs: npt.NDArray[np.float32], charset: list[str]) -> tuple[str | None, float]:
+    """The resin code a CTC recogniser's output spells, or None, and the code's share of the probability.
+
+    ``probs``: time steps x classes (class 0 the CTC blank, ``charset[k]`` class k). Every spelling of every code is
+    scored over all its alignments (the CTC forward sum); so is the recogniser's own greedy reading when it is no
+    code. The share is the best code's probability over that total: a code the recogniser also reads freely scores
+    near 1, a code that only wins among the lexicon while the free reading says something else scores low.
+    """
+    index = {ch: k for k, ch in enumerate(charset) if ch}
+    scores: dict[str, float] = {}
+    for code, (_, spellings) in LEXICON.items():
+        total = 0.0
+        for spelling in spellings:
+            labels = [index.get(ch) for ch in spelling]
+            if None in labels:
+                continue
+            total += math.exp(_ctc_log_likelihood(probs, [k for k in labels if k is not None]))
+        scores[code] = total
+    best = probs.argmax(axis=1)
+    keep = best != 0
+    keep[1:] &= best[1:] != best[:-1]
+    free = "".join(charset[int(k)] for k in best[keep] if int(k) < len(charset)).strip()
+    spelled = {s for _, spellings in LEXICON.values() for s in spellings}
+    rest = math.exp(_ctc_log_likelihood(probs, [int(k) for k in best[keep]])) if free and free not in spelled else 0.0
+    code = max(scores, key=lambda c: scores[c])
+    total = sum(scores.values()) + rest
+    if total <= 0 or scores[code] <= 0:
+        return None, 0.0
+    return code, scores[code] / total
+
+
+def _ctc_log_likelihood(probs: npt.NDArray[np.float32], labels: list[int]) -> float:
+    """log P(labels | probs) summed over all CTC alignments (blank = class 0)."""
+    steps = probs.shape[0]
+    if not labels:
+        return float(np.log(np.clip(probs[:, 0], 1e-30, None)).sum())
+    extended = [0]
+    for label in labels:
+        extended += [label, 0]
+    log_probs = np.log(np.clip(probs[:, extended], 1e-30, None))
+    size = len(extended)
+    alpha = np.full(size, -np.inf)
+    alpha[0] = log_probs[0, 0]
+    alpha[1] = log_probs[0, 1]
+    can_skip = np.array([s >= 2 and extended[s] != 0 and extended[s] != extended[s - 2] for s in range(size)])
+    for t in range(1, steps):
+        stay = alpha
+        step = np.concatenate([[-np.inf], alpha[:-1]])
+        skip = np.where(can_skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(stay, step), skip) + log_probs[t]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
+
+
+def vote(
+    digit: DigitReading, ocr_digit: int | None, code: str | None, code_share: float, support: float = 0.0
+) -> tuple[int | None, bool]:
+    """The triangle's digit, or None, and whether its abbreviation may be reported.
+
+    Precision first: the recogniser's digit (when at least ``DIGIT_CLAIM``), the OCR's digit and the abbreviation's
+    digit must not name different polymers (any disagreement: nothing at all). The recogniser's digit stands alone
+    only at ``DIGIT_ALONE`` (above 1: never, see there); confirmed by the OCR at ``DIGIT_WITH_OCR``, by the
+    abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read at ``CODE_SHARE`` and nothing
+    contradicts it. The OCR's digit without the recogniser's counts when the recogniser gives it at least
+    ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it.
+    """
+    code_digit = LEXICON[code][0] if code is not None and code_share >= CODE_SHARE else None
+    mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
+    named = {d for d in (mine, ocr_digit, code_digit) if d is not None}
+    if len(named) > 1:
+        return None, False
+    if mine is None:
+        # The OCR's digit alone, or confirmed by the code (the recogniser found no digit it is sure of).
+        if ocr_digit is not None and (code_digit == ocr_digit or support >= OCR_SUPPORT):
+            return ocr_digit, code_digit is not None
+        return None, code_digit is not None
+    if mine == code_digit and digit.confidence >= DIGIT_WITH_CODE:
+        return mine, True
+    if mine == ocr_digit and digit.confidence >= DIGIT_WITH_OCR:
+        return mine, code_digit is not None
+    if digit.confidence >= DIGIT_ALONE:
+        return mine, code_digit is not None
+    return None, code_digit is not None

@@ -1,0 +1,294 @@
+"""Render recycling triangles to TUNE and TRAIN the triangle reader on (never to report field figures with).
+
+This is the triangle reader's own renderer, written apart from ``scripts/render_vision_evalset.py`` (the committed set)
+and from the held-apart test set's renderer (which it never imports). It draws with the tuning fonts only
+(``scripts.font_split.TUNING_FONTS``: DejaVu and Liberation), and only the styles the reader may be tuned on:
+
+* the chasing-arrows triangle (three arrows with heads, gap and head size varied) or a plain triangle, sharp corners
+  (rounded corners are a held-out style and are never drawn here), thin to thick strokes;
+* the digit 1-7 inside; the abbreviation under the base (PET/PETE, HDPE/PE-HD, PVC/V, LDPE/PE-LD, PP, PS, OTHER/O)
+  or none;
+* raised relief in the item's own colour, shaded by one low side light from any direction (a sunk, debossed marking
+  is a held-out style and is never drawn here), or printed in ink;
+* triangle sides 40-200 px in a 640x480 frame, any turn, perspective, a curved surface, blur, noise, glare, dirt,
+  JPEG; a printed or raised distractor line (a lot number, a date) beside the triangle in some frames.
+
+``render_frame`` returns the frame, its truth and the triangle's geometry; ``scripts/train_triangle_reader.py`` cuts
+its training crops from such frames through the reader's own ``upright_views``, so it learns on what the reader sees.
+``python scripts/render_triangle_training.py --out DIR --count N --seed S`` writes frames in the evaluation layout
+(``DIR/plastic/<polymer>/<id>.jpg`` + sidecar) for ``python -m sortcentre vision eval DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from edge.vision.dataset import CaptureMeta, MarkingTruth, sample_paths
+from scripts.font_split import TUNING_FONTS, font_paths
+
+WIDTH, HEIGHT = 640, 480
+DEFAULT_SEED = 16016
+# Resin digit -> the abbreviations written under the triangle, and the polymer it names.
+RESIN: dict[int, tuple[tuple[str, ...], str]] = {
+    1: (("PET", "PETE"), "pet"),
+    2: (("HDPE", "PE-HD"), "hdpe"),
+    3: (("PVC", "V"), "pvc"),
+    4: (("LDPE", "PE-LD"), "ldpe"),
+    5: (("PP",), "pp"),
+    6: (("PS",), "ps"),
+    7: (("OTHER", "O"), "other"),
+}
+DISTRACTORS = ("LOT 2319", "05/27", "MADE IN EU", "250 ml", "L 4471", "2026", "EXP 11/26", "15")
+COLOURS = ((235, 235, 232), (40, 40, 40), (200, 60, 40), (40, 120, 200), (60, 160, 80), (230, 200, 60), (180, 180, 185))
+_FONTS = [str(p) for p in font_paths(TUNING_FONTS)]
+
+
+@dataclass(frozen=True, slots=True)
+class TriangleFrame:
+    frame: np.ndarray  # BGR uint8, 640x480
+    digit: int  # 1..7
+    abbreviation: str | None
+    polymer: str
+    centre: tuple[float, float]  # the triangle's centroid in the frame
+    side: float  # px, in the frame
+    up: float  # direction (degrees, image coordinates: 0 = right, -90 = up) from the centroid to the apex
+    box: np.ndarray  # 4 corners round the triangle (what a detector would box)
+    digit_box: np.ndarray  # 4 corners round the digit alone
+    style: str
+
+
+def _font(rng: random.Random, size: int, mono_ok: bool = True) -> ImageFont.FreeTypeFont:
+    choices = [f for f in _FONTS if mono_ok or "Mono" not in f]
+    return ImageFont.truetype(rng.choice(choices), max(6, size))
+
+
+def _arrows(
+    draw: ImageDraw.ImageDraw, corners: list[tuple[float, float]], side: float, width: int, rng: random.Random
+) -> None:
+    gap = rng.uniform(0.08, 0.2)
+    head = side * rng.uniform(0.1, 0.17)
+    spread = rng.uniform(0.5, 0.8)
+    for i in range(3):
+        (x0, y0), (x1, y1) = corners[i], corners[(i + 1) % 3]
+        sx, sy = x0 + (x1 - x0) * gap, y0 + (y1 - y0) * gap
+        ex, ey = x0 + (x1 - x0) * (1 - gap), y0 + (y1 - y0) * (1 - gap)
+        dx, dy = ex - sx, ey - sy
+        norm = math.hypot(dx, dy)
+        dx, dy = dx / norm, dy / norm
+        draw.line([(sx, sy), (ex - dx * head * 0.3, ey - dy * head * 0.3)], fill=255, width=width)
+        tip = (ex + dx * head * 0.7, ey + dy * head * 0.7)
+        base = (ex - dx * head * 0.3, ey - dy * head * 0.3)
+        left = (base[0] - dy * head * spread, base[1] + dx * head * spread)
+        right = (base[0] + dy * head * spread, base[1] - dx * head * spread)
+        draw.polygon([tip, left, right], fill=255)
+
+
+def _content(rng: random.Random, digit: int, abbreviation: str | None) -> tuple[Image.Image, dict[str, object]]:
+    """The marking as a white-on-black mask, drawn big (side 240 px); geometry in mask pixels."""
+    side = 240.0
+    width = max(3, round(side * rng.uniform(1 / 34, 1 / 11)))
+    digit_size = round(side * rng.uniform(0.34, 0.5))
+    abbr_size = round(side * rng.uniform(0.18, 0.3))
+    w = h = round(side * 1.7)
+    mask = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(mask)
+    r = side / math.sqrt(3)
+    cx, cy = w / 2, h / 2 - side * 0.12
+    corners = [(cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a))) for a in (-90, 30, 150)]
+    style = "arrows" if rng.random() < 0.7 else "plain"
+    if style == "arrows":
+        _arrows(draw, corners, side, width, rng)
+    else:
+        draw.polygon(corners, outline=255, width=width)
+    font = _font(rng, digit_size, mono_ok=rng.random() < 0.3)
+    left, top, right, bottom = font.getbbox(str(digit))
+    dy = side * rng.uniform(0.0, 0.1)
+    dx0 = cx - (right - left) / 2 - left
+    dy0 = cy + dy - (bottom - top) / 2 - top
+    draw.text((dx0, dy0), str(digit), font=font, fill=255)
+    digit_box = (dx0 + left, dy0 + top, dx0 + right, dy0 + bottom)
+    if abbreviation:
+        font = _font(rng, abbr_size)
+        left, top, right, bottom = font.getbbox(abbreviation)
+        base = cy + r / 2 + width / 2 + side * rng.uniform(0.06, 0.14)
+        draw.text((cx - (right - left) / 2 - left, base - top), abbreviation, font=font, fill=255)
+    return mask, {"corners": corners, "centre": (cx, cy), "side": side, "digit_box": digit_box, "style": style}
+
+
+def _transform(rng: random.Random, w: int, h: int, centre: tuple[float, float], scale: float) -> np.ndarray:
+    """Mask -> frame: perspective jitter, any turn, the scale, placed inside the frame."""
+    jitter = rng.uniform(0.0, 0.08)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    dst = src + np.array([[rng.uniform(-jitter, jitter) * w, rng.uniform(-jitter, jitter) * h] for _ in range(4)])
+    persp = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    a = math.radians(rng.uniform(-180, 180) if rng.random() < 0.7 else rng.uniform(-25, 25))
+    rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]]) * np.array(
+        [[scale], [scale], [1]]
+    )
+    move = np.array([[1, 0, -centre[0]], [0, 1, -centre[1]], [0, 0, 1]])
+    core = rot @ move @ persp
+    margin = 1.1 * scale * w / 2
+    tx = rng.uniform(margin, max(margin + 1, WIDTH - margin))
+    ty = rng.uniform(margin, max(margin + 1, HEIGHT - margin))
+    return np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]]) @ core
+
+
+def _map(homography: np.ndarray, points: list[tuple[float, float]]) -> np.ndarray:
+    return np.asarray(cv2.perspectiveTransform(np.array([points], np.float32), homography)[0], np.float32)
+
+
+def _curve(np_rng: np.random.Generator, image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
+    """A cylinder's bulge: points along one direction pulled towards the centre line the further out they are."""
+    angle = np_rng.uniform(0, math.pi)
+    strength = np_rng.uniform(0.05, 0.2)
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    u = (xx - centre[0]) * math.cos(angle) + (yy - centre[1]) * math.sin(angle)
+    bend = strength * (u / max(radius, 1.0)) ** 2 * radius
+    map_x = xx + bend * -math.sin(angle)
+    map_y = yy + bend * math.cos(angle)
+    return np.asarray(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=0.0))
+
+
+def _background(rng: random.Random, np_rng: np.random.Generator) -> np.ndarray:
+    colour = np.clip(np.array(rng.choice(COLOURS), np.float32) + np_rng.normal(0, 15, 3), 0, 255)
+    img = np.empty((HEIGHT, WIDTH, 3), np.float32)
+    img[:] = colour
+    small = np_rng.normal(0, 1, (4, 5)).astype(np.float32)
+    img += cv2.resize(small, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC)[..., None] * rng.uniform(3, 15)
+    grain = np_rng.normal(0, rng.uniform(1, 4), (HEIGHT, WIDTH)).astype(np.float32)
+    img += cv2.GaussianBlur(grain, (0, 0), rng.uniform(0.5, 1.2))[..., None]
+    return img
+
+
+def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, stroke: float) -> np.ndarray:
+    """Shading of a raised relief lit by one low light: slopes facing the light bright, the far side in shadow."""
+    height = cv2.GaussianBlur(mask, (0, 0), max(0.6, stroke * rng.uniform(0.15, 0.4)))
+    gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3)
+    light = np_rng.uniform(0, 2 * math.pi)
+    shade = -(gx * math.cos(light) + gy * math.sin(light))
+    peak = float(np.percentile(np.abs(shade), 99.5)) or 1.0
+    return np.asarray(shade / peak * rng.uniform(12, 70), np.float32)
+
+
+def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
+    rng: random.Random, np_rng: np.random.Generator, digit: int | None = None
+) -> TriangleFrame:
+    digit = digit if digit is not None else rng.randint(1, 7)
+    names, polymer = RESIN[digit]
+    abbreviation = rng.choice(names) if rng.random() < 0.7 else None
+    mask_img, geometry = _content(rng, digit, abbreviation)
+    side = rng.uniform(40, 200)
+    scale = side / float(geometry["side"])  # type: ignore[arg-type]
+    mask = np.asarray(mask_img, np.float32) / 255.0
+    if scale < 0.7:  # pre-blur against aliasing when shrinking a lot
+        mask = cv2.GaussianBlur(mask, (0, 0), 0.4 / scale)
+    homography = _transform(rng, mask.shape[1], mask.shape[0], geometry["centre"], scale)  # type: ignore[arg-type]
+    warped = cv2.warpPerspective(mask, homography, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    corners = _map(homography, geometry["corners"])  # type: ignore[arg-type]
+    centre = corners.mean(axis=0)
+    if rng.random() < 0.4:
+        warped = _curve(np_rng, warped, centre, side)
+    img = _background(rng, np_rng)
+    raised = rng.random() < 0.6
+    stroke = side / 20
+    if rng.random() < 0.3:  # a distractor line beside the triangle, same look
+        text = rng.choice(DISTRACTORS)
+        font = _font(rng, round(rng.uniform(14, 30)))
+        layer = Image.new("L", (WIDTH, HEIGHT), 0)
+        ImageDraw.Draw(layer).text(
+            (rng.uniform(0, WIDTH - 150), rng.uniform(0, HEIGHT - 40)), text, font=font, fill=255
+        )
+        extra = np.asarray(layer, np.float32) / 255.0
+        extra[cv2.dilate((warped > 0.05).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0] = 0
+        warped = np.maximum(warped, extra)
+    if raised:
+        img += _raised(np_rng, rng, warped, stroke)[..., None]
+        style = "raised"
+    else:
+        base = float(img.mean())
+        ink = rng.uniform(10, 70) if base > 120 else rng.uniform(170, 250)
+        alpha = warped * rng.uniform(0.5, 1.0)
+        img = img * (1 - alpha[..., None]) + ink * alpha[..., None]
+        style = "printed"
+    if rng.random() < 0.25:  # glare: a soft bright spot
+        yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+        gx, gy = centre + np_rng.normal(0, side * 0.4, 2)
+        spot = np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * (side * rng.uniform(0.15, 0.5)) ** 2))
+        img += (spot * rng.uniform(40, 140))[..., None]
+    if rng.random() < 0.25:  # dirt: dark specks
+        for _ in range(rng.randint(3, 25)):
+            x, y = centre + np_rng.normal(0, side * 0.6, 2)
+            cv2.circle(img, (int(x), int(y)), rng.randint(1, 3), tuple([rng.uniform(0, 80)] * 3), -1)
+    sigma = rng.uniform(0, 1.6) * min(1.0, side / 80)
+    if sigma > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img += np_rng.normal(0, rng.uniform(0, 4), img.shape[:2]).astype(np.float32)[..., None]  # grey noise
+    frame = np.clip(img, 0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 92)])
+    if ok:
+        frame = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    apex = corners[0]
+    up = math.degrees(math.atan2(float(apex[1] - centre[1]), float(apex[0] - centre[0])))
+    x0, y0, x1, y1 = geometry["digit_box"]  # type: ignore[misc]
+    digit_box = _map(homography, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+    half = side * 0.62
+    box = np.array(
+        [centre + np.array([dx * half, dy * half]) for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1))], np.float32
+    )
+    return TriangleFrame(
+        frame,
+        digit,
+        abbreviation,
+        polymer,
+        (float(centre[0]), float(centre[1])),
+        side,
+        up,
+        box,
+        digit_box,
+        f"{geometry['style']}-{style}",
+    )
+
+
+def write(out: Path, count: int, seed: int) -> int:
+    rng = random.Random(seed)
+    np_rng = np.random.default_rng(seed)
+    if out.exists():
+        shutil.rmtree(out)
+    for i in range(count):
+        item = render_frame(rng, np_rng, digit=i % 7 + 1)
+        capture_id = f"tri-{i:04d}"
+        image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(image_path), item.frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        text = f"{item.digit}\n{item.abbreviation}" if item.abbreviation else str(item.digit)
+        meta = CaptureMeta(
+            capture_id=capture_id,
+            stream="plastic",
+            label=item.polymer,
+            truth=MarkingTruth(text=text, polymer=item.polymer),
+        )
+        meta_path.write_text(meta.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--count", type=int, default=210)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args()
+    print(f"wrote {write(args.out, args.count, args.seed)} frames to {args.out}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
