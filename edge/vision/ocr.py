@@ -9,6 +9,8 @@ pixels). What this reader does instead, each step measured on the rendered evalu
 * no direction classifier: lines that read weakly are read once more turned 180°, the frame's lines vote on which
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
+* recognition batches bounded to 1280 px of padded width in all, widths rounded up to 32 px: 8 long label lines
+  in one batch took 107 MB that onnxruntime's arena keeps, and ran slower per pixel (p99 0.38x, RSS 370 -> 275 MB);
 * decoding restricted to Latin script, so a blurred glyph or a triangle does not come out as a CJK character;
 * recycling triangles are read upright (``resin_triangle``): a box that reads no word, a lone digit's box or a
   faint blob whose edges run in three directions 60° apart is turned apex up, its digit read as 1-7 only and
@@ -120,6 +122,10 @@ class MarkingOcr:
         rec_min_width: recogniser input width a short crop is padded to. PaddleOCR pads to 320; recognition costs
             about linearly in width, and 160 read the same on the evaluation set while ``>PP<``-sized crops got
             faster.
+        rec_batch_width: at most this many pixels of padded width in one recognition batch (a wider crop goes
+            alone), widths rounded up to 32 px; 0: batches of ``rec_batch`` crops however wide (the old behaviour,
+            kept for the benchmark's before row). Bounds the memory a run takes and onnxruntime's arena keeps.
+        memory_arena: onnxruntime's CPU memory arena. Off measured worse here (malloc kept the freed blocks).
         relief_retry: when the first pass reads nothing plausible, read a high-pass "relief" image once more (for
             embossed markings; costs a second pass on those frames only).
         plausible_score: a line with at least two letters or digits at this score counts as something read.
