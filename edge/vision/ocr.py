@@ -10,7 +10,8 @@ pixels). What this reader does instead, each step measured on the rendered evalu
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
 * recognition batches bounded to 1280 px of padded width in all, widths rounded up to 32 px: 8 long label lines
-  in one batch took 107 MB that onnxruntime's arena keeps, and ran slower per pixel (p99 0.38x, RSS 370 -> 275 MB);
+  in one batch took 107 MB that onnxruntime's arena keeps, and ran slower per pixel; onnxruntime's memory
+  patterns off (one block per input shape, 50 MB after 200 frames): p99 about 0.4-0.6x, RSS 370 -> 227 MB;
 * decoding restricted to Latin script, so a blurred glyph or a triangle does not come out as a CJK character;
 * recycling triangles are read upright (``resin_triangle``): a box that reads no word, a lone digit's box or a
   faint blob whose edges run in three directions 60° apart is turned apex up, its digit read as 1-7 only and
@@ -80,7 +81,7 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-def _session(path: Path, threads: int, arena: bool = True) -> ort.InferenceSession:
+def _session(path: Path, threads: int, arena: bool = True, pattern: bool = True) -> ort.InferenceSession:
     if not path.is_file():
         msg = f"OCR model file {path} is missing; reinstall rapidocr-onnxruntime==1.4.4 or pass its models folder"
         raise OcrUnavailable(msg)
@@ -94,6 +95,9 @@ def _session(path: Path, threads: int, arena: bool = True) -> ort.InferenceSessi
     # captures and serves its kiosk); measured 2x slower with spinning on this 2-core VM under load.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.enable_cpu_mem_arena = arena
+    # A memory pattern is planned per input shape and allocated as one block; the recogniser's widths vary, and the
+    # blocks cost 50 MB of resident memory after 200 frames (measured) for no speed measurable here.
+    options.enable_mem_pattern = pattern
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several private exception types for a damaged file
@@ -126,6 +130,7 @@ class MarkingOcr:
             alone), widths rounded up to 32 px; 0: batches of ``rec_batch`` crops however wide (the old behaviour,
             kept for the benchmark's before row). Bounds the memory a run takes and onnxruntime's arena keeps.
         memory_arena: onnxruntime's CPU memory arena. Off measured worse here (malloc kept the freed blocks).
+        memory_pattern: onnxruntime's memory patterns (one planned block per input shape); off saves about 50 MB.
         relief_retry: when the first pass reads nothing plausible, read a high-pass "relief" image once more (for
             embossed markings; costs a second pass on those frames only).
         plausible_score: a line with at least two letters or digits at this score counts as something read.
@@ -146,6 +151,7 @@ class MarkingOcr:
         rec_min_width: int = 160,
         rec_batch_width: int = 1280,
         memory_arena: bool = True,
+        memory_pattern: bool = False,
         relief_retry: bool = True,
         plausible_score: float = 0.8,
         latin_only: bool = True,
@@ -165,11 +171,12 @@ class MarkingOcr:
         self.rec_min_width = rec_min_width
         self.rec_batch_width = max(0, rec_batch_width)
         self.memory_arena = memory_arena
+        self.memory_pattern = memory_pattern
         self.relief_retry = relief_retry
         self.plausible_score = plausible_score
         self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if clahe else None
-        self._det = _session(folder / DET_MODEL, threads, memory_arena)
-        self._rec = _session(folder / REC_MODEL, threads, memory_arena)
+        self._det = _session(folder / DET_MODEL, threads, memory_arena, memory_pattern)
+        self._rec = _session(folder / REC_MODEL, threads, memory_arena, memory_pattern)
         metadata = self._rec.get_modelmeta().custom_metadata_map
         if "character" not in metadata:
             msg = f"{folder / REC_MODEL} carries no character list; it is not the PP-OCRv4 recogniser rapidocr ships"
@@ -445,6 +452,7 @@ class MarkingOcr:
             "rec_min_width": self.rec_min_width,
             "rec_batch_width": self.rec_batch_width,
             "memory_arena": self.memory_arena,
+            "memory_pattern": self.memory_pattern,
             "relief_retry": self.relief_retry,
             "plausible_score": self.plausible_score,
             "latin_only": self.latin_only,
