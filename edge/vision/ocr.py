@@ -9,6 +9,9 @@ pixels). What this reader does instead, each step measured on the rendered evalu
 * no direction classifier: lines that read weakly are read once more turned 180°, the frame's lines vote on which
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
+* recognition batches bounded to 1280 px of padded width in all, widths rounded up to 32 px: 8 long label lines
+  in one batch took 107 MB that onnxruntime's arena keeps, and ran slower per pixel; onnxruntime's memory
+  patterns off (one block per input shape, 50 MB after 200 frames): p99 about 0.4-0.6x, RSS 370 -> 227 MB;
 * decoding restricted to Latin script, so a blurred glyph or a triangle does not come out as a CJK character;
 * recycling triangles are read upright (``resin_triangle``): a box that reads no word, a lone digit's box, a
   faint blob or a place found by its edges, whose edges run in three directions 60° apart, is turned apex up, its
@@ -44,6 +47,7 @@ logger = logging.getLogger(__name__)
 DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
 REC_HEIGHT = 48  # the PP-OCRv4 recogniser's input height
+REC_WIDTH_STEP = 32  # recogniser input widths are padded to a multiple of this (see ``_bucket``)
 # The relief image: blur radius about a stroke width of 20-60 px text, gain that brings 10-20 grey levels of relief
 # to full contrast (tried 2-4 px and 4-8x on the embossed misses of the evaluation set; 4 px and 4x read most).
 RELIEF_SIGMA = 4.0
@@ -81,7 +85,7 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-def _session(path: Path, threads: int) -> ort.InferenceSession:
+def _session(path: Path, threads: int, arena: bool = True, pattern: bool = True) -> ort.InferenceSession:
     if not path.is_file():
         msg = f"OCR model file {path} is missing; reinstall rapidocr-onnxruntime==1.4.4 or pass its models folder"
         raise OcrUnavailable(msg)
@@ -94,6 +98,10 @@ def _session(path: Path, threads: int) -> ort.InferenceSession:
     # Spinning worker threads win a few ms on an idle machine and lose badly on a shared one (the station also
     # captures and serves its kiosk); measured 2x slower with spinning on this 2-core VM under load.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = arena
+    # A memory pattern is planned per input shape and allocated as one block; the recogniser's widths vary, and the
+    # blocks cost 50 MB of resident memory after 200 frames (measured) for no speed measurable here.
+    options.enable_mem_pattern = pattern
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several private exception types for a damaged file
@@ -122,6 +130,11 @@ class MarkingOcr:
         rec_min_width: recogniser input width a short crop is padded to. PaddleOCR pads to 320; recognition costs
             about linearly in width, and 160 read the same on the evaluation set while ``>PP<``-sized crops got
             faster.
+        rec_batch_width: at most this many pixels of padded width in one recognition batch (a wider crop goes
+            alone), widths rounded up to 32 px; 0: batches of ``rec_batch`` crops however wide (the old behaviour,
+            kept for the benchmark's before row). Bounds the memory a run takes and onnxruntime's arena keeps.
+        memory_arena: onnxruntime's CPU memory arena. Off measured worse here (malloc kept the freed blocks).
+        memory_pattern: onnxruntime's memory patterns (one planned block per input shape); off saves about 50 MB.
         relief_retry: when the first pass reads nothing plausible, read a high-pass "relief" image once more (for
             embossed markings; costs a second pass on those frames only).
         plausible_score: a line with at least two letters or digits at this score counts as something read.
@@ -140,6 +153,9 @@ class MarkingOcr:
         clahe: bool = False,
         rec_batch: int = 8,
         rec_min_width: int = 160,
+        rec_batch_width: int = 1280,
+        memory_arena: bool = True,
+        memory_pattern: bool = False,
         relief_retry: bool = True,
         plausible_score: float = 0.8,
         latin_only: bool = True,
@@ -158,11 +174,14 @@ class MarkingOcr:
         self.flip_below = flip_below
         self.rec_batch = max(1, rec_batch)
         self.rec_min_width = rec_min_width
+        self.rec_batch_width = max(0, rec_batch_width)
+        self.memory_arena = memory_arena
+        self.memory_pattern = memory_pattern
         self.relief_retry = relief_retry
         self.plausible_score = plausible_score
         self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if clahe else None
-        self._det = _session(folder / DET_MODEL, threads)
-        self._rec = _session(folder / REC_MODEL, threads)
+        self._det = _session(folder / DET_MODEL, threads, memory_arena, memory_pattern)
+        self._rec = _session(folder / REC_MODEL, threads, memory_arena, memory_pattern)
         metadata = self._rec.get_modelmeta().custom_metadata_map
         if "character" not in metadata:
             msg = f"{folder / REC_MODEL} carries no character list; it is not the PP-OCRv4 recogniser rapidocr ships"
@@ -466,14 +485,14 @@ class MarkingOcr:
         """Text and mean confidence of each crop; ``allowed`` masks the classes the decoder may pick (default: the
         reader's script)."""
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
-        for start in range(0, len(order), self.rec_batch):
-            batch = order[start : start + self.rec_batch]
-            widths = [math.ceil(REC_HEIGHT * crops[i].shape[1] / crops[i].shape[0]) for i in batch]
-            width = max(self.rec_min_width, *widths)
+        widths = [math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0]) for crop in crops]
+        for batch in rec_batches(widths, self.rec_batch, self.rec_batch_width, self.rec_min_width):
+            width = max(self.rec_min_width, *(widths[i] for i in batch))
+            if self.rec_batch_width:
+                width = _bucket(width)
             blob = np.zeros((len(batch), 3, REC_HEIGHT, width), np.float32)
-            for row, (i, crop_width) in enumerate(zip(batch, widths, strict=True)):
-                resized = cv2.resize(crops[i], (min(crop_width, width), REC_HEIGHT)).astype(np.float32)
+            for row, i in enumerate(batch):
+                resized = cv2.resize(crops[i], (min(widths[i], width), REC_HEIGHT)).astype(np.float32)
                 blob[row, :, :, : resized.shape[1]] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
             probs = self._rec.run(None, {self._rec_input: blob})[0]
             for row, i in enumerate(batch):
@@ -510,6 +529,9 @@ class MarkingOcr:
             "clahe": self._clahe is not None,
             "rec_batch": self.rec_batch,
             "rec_min_width": self.rec_min_width,
+            "rec_batch_width": self.rec_batch_width,
+            "memory_arena": self.memory_arena,
+            "memory_pattern": self.memory_pattern,
             "relief_retry": self.relief_retry,
             "plausible_score": self.plausible_score,
             "latin_only": self.latin_only,
@@ -583,6 +605,32 @@ def _triangle_digit(read: list[tuple[str, float]]) -> int | None:
     if digits <= {"1", "7"} and "1" in digits and sevens:
         return sevens[0]
     return confident[0] if len(digits) == 1 else None
+
+
+def rec_batches(widths: list[int], max_count: int, max_width: int, min_width: int) -> list[list[int]]:
+    """Indices of recognition crops (by their width at the recogniser's height) grouped into batches.
+
+    Crops go narrowest first, so a batch pads little. A batch holds at most ``max_count`` crops and, when
+    ``max_width`` is set, at most that many pixels of padded width in all (a crop wider than that goes alone). The
+    bound keeps each run's activations small: 8 label lines of 800 px took 107 MB and ran slower per pixel than
+    the same lines in smaller batches (measured on the evaluation set's care labels).
+    """
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in sorted(range(len(widths)), key=lambda k: widths[k]):
+        padded = _bucket(max(min_width, widths[i])) if max_width else 0
+        if batch and (len(batch) >= max_count or (max_width and (len(batch) + 1) * padded > max_width)):
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _bucket(width: int) -> int:
+    """A recogniser input width rounded up to a step, so input shapes repeat and runs reuse their memory plans."""
+    return -(-width // REC_WIDTH_STEP) * REC_WIDTH_STEP
 
 
 def _is_resin_symbol(ch: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 from edge.vision.dataset import CaptureMeta, sample_paths
 from edge.vision.markings.plastics import polymer_readable, read_polymer
-from edge.vision.ocr import DET_MODEL, REC_MODEL, MarkingOcr, OcrLine, OcrUnavailable, default_model_dir
+from edge.vision.ocr import DET_MODEL, REC_MODEL, MarkingOcr, OcrLine, OcrUnavailable, default_model_dir, rec_batches
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -141,6 +141,37 @@ def test_upside_down_reading_can_be_switched_off() -> None:
 
 def test_blank_frame_reads_nothing(ocr: MarkingOcr) -> None:
     assert ocr.read(np.full((480, 640, 3), 128, np.uint8)) == []
+
+
+def test_recognition_batches_stay_within_the_width_budget() -> None:
+    # At the recogniser's height: 800, 160, 170, 700 and 300 px; padded to multiples of 32 px, narrowest first.
+    batches = rec_batches([800, 160, 170, 700, 300], max_count=8, max_width=1280, min_width=160)
+
+    assert batches == [[1, 2, 4], [3], [0]]  # 3 x 320 fits 1280; 2 x 704 and 2 x 800 do not
+
+
+def test_a_crop_wider_than_the_budget_goes_alone() -> None:
+    assert rec_batches([2000, 100, 100], max_count=8, max_width=1280, min_width=160) == [[1, 2], [0]]
+
+
+def test_recognition_batches_without_a_width_budget_are_chunks_of_the_count() -> None:
+    widths = [300, 100, 900, 200, 160]
+
+    assert rec_batches(widths, max_count=2, max_width=0, min_width=160) == [[1, 4], [3, 0], [2]]
+
+
+def test_every_crop_is_in_exactly_one_batch_within_both_bounds() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        widths = [int(w) for w in rng.integers(20, 1500, rng.integers(1, 30))]
+
+        batches = rec_batches(widths, max_count=8, max_width=1280, min_width=160)
+
+        assert sorted(i for batch in batches for i in batch) == list(range(len(widths)))
+        for batch in batches:
+            padded = -(-max(160, *(widths[i] for i in batch)) // 32) * 32
+            assert len(batch) <= 8
+            assert len(batch) == 1 or len(batch) * padded <= 1280
 
 
 def test_missing_model_files_raise_ocr_unavailable(tmp_path: Path) -> None:
