@@ -23,7 +23,8 @@ SCREENS: dict[str, ViewportSize] = {
 }
 
 # Where screenshots go: $SORTCENTRE_ARTIFACTS (CI keeps it) or build/test-artifacts in the checkout.
-ARTIFACTS = Path(os.environ.get("SORTCENTRE_ARTIFACTS", Path(__file__).resolve().parents[2] / "build" / "test-artifacts"))
+_DEFAULT_ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("SORTCENTRE_ARTIFACTS", _DEFAULT_ARTIFACTS))
 
 # One JavaScript pass over the page. An element overflows when its content is wider or taller than its box and
 # the overflow is neither scrolled (overflow auto/scroll) nor deliberately cut with an ellipsis that the element
@@ -49,7 +50,8 @@ _CHECK_JS = r"""
   const scrolls = (v) => v === 'auto' || v === 'scroll';
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('[data-layout-ignore]') || !visible(el)) continue;
-    if (['SCRIPT', 'STYLE', 'svg', 'SVG', 'CANVAS', 'IMG', 'INPUT', 'SELECT', 'TEXTAREA', 'OPTION'].includes(el.tagName)) continue;
+    const skipped = ['SCRIPT', 'STYLE', 'CANVAS', 'IMG', 'INPUT', 'SELECT', 'TEXTAREA', 'OPTION'];
+    if (skipped.includes(el.tagName)) continue;
     if (el.closest('svg')) continue;
     const style = getComputedStyle(el);
     const text = (el.innerText || '').trim();
