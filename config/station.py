@@ -78,7 +78,7 @@ class KioskConfig(_Strict):
     )
     languages_folder: Path | None = Field(
         None,
-        description="a site's translation files (<code>.toml) that correct or add to the shipped ones",
+        description="a site's translation files (ar.toml, so.toml, ...) that correct or add to the shipped ones",
     )
     language_file: Path | None = Field(
         None, description="where the chosen second language is kept; none: kiosk-language.json beside the journal"
