@@ -172,6 +172,8 @@ class LanguageChoice:
         if code is not None and code not in self._offered:
             raise KeyError(code)
         with self._lock:
+            if code == self._code:
+                return  # nothing to write: a key held down or a page sending twice costs no disk writes
             self._code = code
             if self._file is not None:
                 try:
