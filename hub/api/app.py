@@ -34,6 +34,7 @@ from hub.api import (
     throughput,
     vision,
 )
+from hub.api.bad_request import install as bad_request_answers
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
 from hub.auth.origin import OriginCheck, listen_origins
@@ -78,6 +79,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.add_middleware(OriginCheck, origins=own, trust_host=web.public_url is None)
     # Outermost: a body too large is refused before anything reads it; capture uploads count their own bound.
     app.add_middleware(BodyLimit, own_bound=[f"{CAPTURES_PATH}/"])
+    bad_request_answers(app)  # the partner API's bad parameters: 400 naming the parameter, not pydantic's 422
     app.include_router(throughput.router)
     app.include_router(stations.router)
     app.include_router(auth.router)

@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
 from core import __version__
+from hub.api.bad_request import without_422
 
 TITLE = "Sortcentre volume feed"
 DESCRIPTION = """\
@@ -41,7 +42,7 @@ def feed_schema(routes: Sequence[BaseRoute]) -> dict[str, Any]:
         "apiKey": {"type": "http", "scheme": "bearer", "description": "an API key: sck_<id>_<secret>"}
     }
     schema["security"] = [{"apiKey": []}]
-    return schema
+    return without_422(schema)
 
 
 _STYLE = """

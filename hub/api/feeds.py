@@ -34,7 +34,8 @@ from hub.api.feed_models import (
 from hub.api.feed_openapi import feed_schema, render_docs
 from hub.feeds.periods import MONTH_PATTERN, AlreadyClosedError, ClosedPeriod, PeriodError, PeriodStore, close_month
 from hub.feeds.volumes import GroupField, VolumeRow, feed, page
-from hub.reports.csv_writer import Number, write_csv
+from hub.reports.csv_writer import Dialect, Number, write_csv
+from hub.reports.render import kg
 from hub.storage.influx_v1 import InfluxError
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
@@ -61,11 +62,16 @@ def _row(row: VolumeRow, group_by: Sequence[GroupField]) -> dict[str, Any]:
     }
 
 
-def _csv(rows: list[dict[str, Any]], group_by: Sequence[GroupField]) -> bytes:
-    """Through the hub's one CSV writer: a site or category name a spreadsheet could run is written as text."""
+def _csv(rows: list[dict[str, Any]], group_by: Sequence[GroupField], output: Format) -> bytes:
+    """Through the hub's one CSV writer, as the reports write theirs: plain (comma, decimal point) or, for
+    ``csv-nl``, Dutch Excel's (semicolon, decimal comma, BOM). A site or category name a spreadsheet could run
+    is written as text; kg comes from the exact grams."""
+    dutch = output is Format.CSV_NL
     columns = [*HEAD, *(f.value for f in group_by), *FIGURES, *TAIL]
-    lines = [[Number(f"{row['grams'] / 1000:.3f}") if c == "kg" else row[c] for c in columns] for row in rows]
-    return write_csv(columns, lines)
+    lines = [
+        [Number(kg(row["grams"], "," if dutch else ".")) if c == "kg" else row[c] for c in columns] for row in rows
+    ]
+    return write_csv(columns, lines, Dialect.DUTCH if dutch else Dialect.PLAIN)
 
 
 def next_page(request: Request, cursor: str) -> str:
@@ -127,10 +133,11 @@ def get_volumes(request: Request, state: StateDep, query: VolumeQueryDep) -> Res
     headers = {"Cache-Control": "private, no-cache", "X-Reference-Version": reference.version}
     if next_cursor is not None:
         headers["Link"] = f'<{next_page(request, next_cursor)}>; rel="next"'
-    if query.output is Format.CSV:
-        body = _csv(rows, fields)
+    if query.output is not Format.JSON:
+        body = _csv(rows, fields, query.output)
         media_type = "text/csv; charset=utf-8"
-        headers["Content-Disposition"] = f'attachment; filename="sortcentre-volumes-{query.first}-{query.last}.csv"'
+        nl = "-nl" if query.output is Format.CSV_NL else ""
+        headers["Content-Disposition"] = f'attachment; filename="sortcentre-volumes-{query.first}-{query.last}{nl}.csv"'
     else:
         answer = {
             "reference_version": reference.version,

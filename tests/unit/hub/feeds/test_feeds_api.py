@@ -15,11 +15,13 @@ from fastapi.testclient import TestClient
 from config.feeds import FeedSettings
 from config.hub import WebSettings
 from hub.api import feeds
+from hub.api.bad_request import install as bad_request_answers
 from hub.api.deps import current_user
 from hub.auth.principal import Principal, Role
 from hub.feeds.periods import PeriodStore
 from hub.keys import Caller, Scope, feed_caller
 from hub.reference import ReferenceData, load_reference
+from hub.reports.csv_writer import BOM
 from tests.unit.hub.feeds.conftest import FakeInflux, day
 
 DALFSEN = Caller("dalfsen-key", frozenset({Scope.VOLUMES_READ}), frozenset({"dalfsen"}), key_id="abcd1234")
@@ -35,6 +37,7 @@ OCT_NOV = {"from": "2026-10-01", "to": "2026-11-30"}
 
 def make_app(tmp_path: Path, store: FakeInflux, caller: Caller = EVERYONE, **settings: int) -> TestClient:
     app = FastAPI()
+    bad_request_answers(app)  # as create_app does
     app.include_router(feeds.router)
     app.include_router(feeds.admin_router)
     app.state.hub = SimpleNamespace(store=store)
@@ -134,10 +137,15 @@ def test_bad_parameters_get_400_with_a_message(tmp_path: Path, store: FakeInflux
     assert answer.status_code == 400 and message in answer.json()["detail"], answer.text
 
 
-def test_malformed_parameters_get_422(tmp_path: Path, store: FakeInflux) -> None:
+def test_malformed_parameters_get_400_naming_them(tmp_path: Path, store: FakeInflux) -> None:
     api = make_app(tmp_path, store)
-    for params in ({"from": "2026-10-01"}, OCT_NOV | {"interval": "year"}, OCT_NOV | {"site": "Not A Slug"}):
-        assert api.get("/api/v1/feeds/volumes", params=params).status_code == 422
+    for params, name in (
+        ({"from": "2026-10-01"}, "'to'"),
+        (OCT_NOV | {"interval": "year"}, "'interval'"),
+        (OCT_NOV | {"site": "Not A Slug"}, "'site'"),
+    ):
+        answer = api.get("/api/v1/feeds/volumes", params=params)
+        assert answer.status_code == 400 and name in answer.json()["detail"], answer.text
 
 
 def test_influxdb_down_is_503(tmp_path: Path, store: FakeInflux) -> None:
@@ -254,3 +262,24 @@ def test_an_app_without_a_periods_file_says_so(tmp_path: Path, store: FakeInflux
     api.app.state.periods = None  # type: ignore[attr-defined]
     answer = api.get("/api/v1/feeds/volumes", params=OCT_NOV)
     assert answer.status_code == 503 and "closed periods" in answer.json()["detail"]
+
+
+def test_csv_nl_for_dutch_excel_parses_back_to_the_json_feed(tmp_path: Path, store: FakeInflux) -> None:
+    api = make_app(tmp_path, store)
+    store.days[(day("2026-10-07"), "dalfsen", "textile", "creme")] = (1_234_567, 2000)  # over a thousand kg
+    rows = api.get("/api/v1/feeds/volumes", params=OCT_NOV).json()["rows"]
+    answer = api.get("/api/v1/feeds/volumes", params=OCT_NOV | {"format": "csv-nl"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.content.startswith(BOM.encode()) and b"\r\n" in answer.content
+    assert 'filename="sortcentre-volumes-2026-10-01-2026-11-30-nl.csv"' in answer.headers["content-disposition"]
+    table = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8").removeprefix(BOM)), delimiter=";"))
+    assert list(table[0]) == list(rows[0])
+    assert table[0]["kg"] == "1236,067"  # a decimal comma and no thousands separator: Excel reads one number
+    back = [
+        {
+            k: float(v.replace(",", ".")) if k == "kg" else int(v) if k.endswith(("grams", "items")) else v or None
+            for k, v in line.items()
+        }
+        for line in table
+    ]
+    assert back == rows
