@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from config.hub import WebSettings
+from hub.api import reports
 from hub.api.deps import AdminDep, StateDep
 from hub.api.errors import store_error
 from hub.api.feed_models import (
@@ -30,6 +31,7 @@ from hub.api.feed_models import (
     ClosedPeriodOut,
     Format,
     VolumeQueryDep,
+    feed_settings,
 )
 from hub.api.feed_openapi import feed_schema, render_docs
 from hub.feeds.periods import MONTH_PATTERN, AlreadyClosedError, ClosedPeriod, PeriodError, PeriodStore, close_month
@@ -157,24 +159,25 @@ def get_volumes(request: Request, state: StateDep, query: VolumeQueryDep) -> Res
 
 
 @cache
-def _schema() -> dict[str, Any]:
-    return feed_schema(router.routes)
+def partner_schema(page_size: int) -> dict[str, Any]:
+    """The partner API's schema: the feed and the reports, with this hub's page size as ``limit``'s maximum."""
+    return feed_schema([*router.routes, *reports.router.routes], page_size)
 
 
 @router.get("/openapi.json", include_in_schema=False)
-def get_feed_openapi() -> dict[str, Any]:
-    """Anonymous: it is documentation, and says nothing about anyone's volumes."""
-    return _schema()
+def get_feed_openapi(request: Request) -> dict[str, Any]:
+    """Anonymous: it is documentation, and says nothing about anyone's volumes (/docs shows it)."""
+    return partner_schema(feed_settings(request).page_size)
 
 
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
-def get_feed_docs() -> HTMLResponse:
-    return HTMLResponse(_docs_page())
+def get_feed_docs(request: Request) -> HTMLResponse:
+    return HTMLResponse(_docs_page(feed_settings(request).page_size))
 
 
 @cache
-def _docs_page() -> str:
-    return render_docs(_schema())
+def _docs_page(page_size: int) -> str:
+    return render_docs(partner_schema(page_size))
 
 
 # -- closed periods (admins, with their dashboard session) -----------------------------------------------------

@@ -240,10 +240,11 @@ def test_closed_month_through_the_admin_endpoints(tmp_path: Path, store: FakeInf
 
 
 def test_feed_openapi_and_docs_page(tmp_path: Path, store: FakeInflux) -> None:
-    api = make_app(tmp_path, store)
+    api = make_app(tmp_path, store, page_size=500)
     api.app.dependency_overrides.clear()  # type: ignore[attr-defined]  # anonymous
     schema = api.get("/api/v1/feeds/openapi.json").json()
-    assert list(schema["paths"]) == ["/api/v1/feeds/volumes"]
+    assert list(schema["paths"]) == ["/api/v1/feeds/volumes", "/api/v1/reports/{kind}"]  # the partner API, whole
+    assert all("422" not in op["responses"] for ops in schema["paths"].values() for op in ops.values())
     operation = schema["paths"]["/api/v1/feeds/volumes"]["get"]
     names = [p["name"] for p in operation["parameters"]]
     assert names == ["from", "to", "interval", "group_by", "site", "municipality", "format", "limit", "cursor"]
@@ -255,6 +256,10 @@ def test_feed_openapi_and_docs_page(tmp_path: Path, store: FakeInflux) -> None:
     assert all(f"<code>{name}</code>" in page.text for name in names)
     assert "month | day | week" in page.text or "day | week | month" in page.text
     assert "<script" not in page.text and "https://cdn" not in page.text and "2026-11-30" in page.text
+    # The page size this hub serves, once: not the setting's own bound (100000) beside it.
+    limit = next(p for p in operation["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["anyOf"][0]["maximum"] == 500 and "≤ 500" in page.text and "100000" not in page.text
+    assert "100000" not in str(schema) and "100_000" not in str(schema)
 
 
 def test_an_app_without_a_periods_file_says_so(tmp_path: Path, store: FakeInflux) -> None:
