@@ -247,6 +247,7 @@ def test_the_station_config_page_fits(browser: Browser, site: Site, size: str, l
         page.goto(f"{site.url}/stations/{REFUSING}/config")
         choose_language(page, lang)
         expect(page.locator("#cfg-held")).to_have_text(f"{REFUSING}-3")
+        expect(page.locator("#cfg-site")).to_have_text("Zwartewaterland")  # the place's name, not its slug
         expect(page.locator("#cfg-error")).to_contain_text("min_confidence")
         expect(page.locator("#cfg-history li")).to_have_count(3)
         assert_layout_holds(page, f"station-config-{size}-{lang}")
