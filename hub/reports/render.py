@@ -154,7 +154,8 @@ footer { margin-top: 5mm; font-size: 8pt; color: #222; }
 footer p { margin: 0 0 1.5mm; }
 footer .en { display: block; }
 @media print { body { padding: 0; max-width: none; } }
-@media screen and (max-width: 640px) { body { padding: 4mm; } main { overflow-x: auto; } }  /* a phone: the table scrolls, not the page */
+/* A phone: the table scrolls sideways inside the page, not the page itself. */
+@media screen and (max-width: 640px) { body { padding: 4mm; } main { overflow-x: auto; } }
 """
 
 
