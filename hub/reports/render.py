@@ -168,6 +168,8 @@ ol.sources { list-style: none; margin: 0; padding: 0; }
 ol.sources li { margin: 0 0 1.5mm; break-inside: avoid; }
 td .en { display: block; font-size: 7.5pt; }
 @media print { body { padding: 0; max-width: none; } }
+/* A phone: the table scrolls sideways inside the page, not the page itself. */
+@media screen and (max-width: 640px) { body { padding: 4mm; } main { overflow-x: auto; } }
 """
 
 

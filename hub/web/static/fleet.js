@@ -28,12 +28,27 @@ function node(tag, attributes, ...children) {
   return made;
 }
 
+// A date and a time, each kept whole: the cell may put the time under the date (a narrow column on a laptop)
+// but never splits "04-12-2026" or "14:59".
 function when(iso) {
   if (!iso) return ft("fleet.none");
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(ft("locale"), { timeZone: "Europe/Amsterdam", dateStyle: "short", timeStyle: "short" })
-    .format(at);
+  const part = (style) => new Intl.DateTimeFormat(ft("locale"), { timeZone: "Europe/Amsterdam", ...style }).format(at);
+  const whole = node("span", { class: "when", title: part({ dateStyle: "full", timeStyle: "short" }) },
+    node("span", { class: "nowrap" }, part({ dateStyle: "short" })), " ",
+    node("span", { class: "nowrap" }, part({ timeStyle: "short" })));
+  return whole;
+}
+
+// A model version ("zwolle-plastic@20261204T101500") may wrap after its "@", not only at its hyphens.
+function version(text) {
+  if (text == null) return ft("fleet.none");
+  const at = text.indexOf("@");
+  if (at < 0) return text;
+  const fragment = document.createDocumentFragment();
+  fragment.append(text.slice(0, at + 1), document.createElement("wbr"), text.slice(at + 1));
+  return fragment;
 }
 
 function registration(station) {
@@ -65,7 +80,7 @@ function render() {
       node("td", { "data-registration": kind }, kind === "inService" ? ft("fleet.inService") : node("strong", {}, ft(`fleet.${kind}`))),
       node("td", {}, station.software_version ?? ft("fleet.none")),
       node("td", {}, station.config_version ?? ft("fleet.none")),
-      node("td", {}, station.model_version ?? ft("fleet.none")),
+      node("td", {}, version(station.model_version)),
       node("td", {}, when(station.last_seen)),
       node("td", {}, when(station.added_at)),
       node("td", {}, station.broker_account ?? ft("fleet.none")),
@@ -160,7 +175,7 @@ function renderTraining() {
   }
   if (learning.rolloutMsg) say("#rollout-msg", learning.rolloutMsg.text, learning.rolloutMsg.bad);
   const rows = learning.rollouts.map((r) => node("tr", { "data-rollout": r.id },
-    node("td", {}, r.new_version),
+    node("td", {}, version(r.new_version)),
     node("td", {}, `${siteName(r.site)} · ${r.stream}`),
     node("td", {}, r.canary.join(", ")),
     node("td", { "data-state": r.state }, ft(`fleet.training.rolloutStates.${r.state}`)),

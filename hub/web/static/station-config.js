@@ -30,14 +30,14 @@ function cfgRender() {
   }
   const data = cfg.data || {};
   cfgText("cfg-station", cfgStation);
-  cfgText("cfg-site", data.site);
+  cfgText("cfg-site", data.site && Object.hasOwn(SITE_NAMES, data.site) ? SITE_NAMES[data.site] : data.site);
   cfgText("cfg-held", data.held && data.held.version);
   cfgText("cfg-reported", data.reported ? data.reported.config_version || cfgT("configFromFile") : null);
   cfgText("cfg-status", data.status ? cfgT(`stationConfig.statuses.${data.status}`) : null);
   cfgText("cfg-error", data.reported && data.reported.config_error);
   const history = (data.history || []).map((v) => {
     const item = document.createElement("li");
-    item.textContent = `${v.version} · ${v.changed_by} · ${new Date(v.changed_at).toLocaleString(cfgT("locale"))}`;
+    item.textContent = `${v.version} · ${v.changed_by} · ${new Date(v.changed_at).toLocaleString(cfgT("locale"), { timeZone: "Europe/Amsterdam" })}`;
     return item;
   });
   document.getElementById("cfg-history").replaceChildren(...history);
