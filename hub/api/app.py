@@ -4,7 +4,8 @@ Everything needs a login (docs/users.md) or, for the feeds and reports, an API k
 health check, the login page and its POST, the feed's own documentation (/api/v1/feeds/openapi.json and
 /api/v1/feeds/docs) and the static files (pictograms, scripts and styles hold no data). FastAPI's own /docs
 and /redoc are off: they load Swagger UI from a CDN, which a site without internet cannot reach. The whole
-OpenAPI schema is at /api/v1/openapi.json, for logged-in users.
+OpenAPI schema is at /api/v1/openapi.json, for logged-in users. The wall screen (/wall) reads its site's live view
+with a screen token instead of a login (hub/api/wall.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from hub.api import (
     stations,
     throughput,
     vision,
+    wall,
 )
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
@@ -92,6 +94,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(captures.router)
     app.include_router(station_config.router)
     app.include_router(learning.router)
+    app.include_router(wall.router)  # the wall screen and its screen tokens (docs/dashboard.md)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
