@@ -153,6 +153,12 @@ function alertLevel(station) {
   return own.some((alert) => alert.severity === "warning") ? "warning" : "none";
 }
 
+/** A station's name without its site's prefix: the site is in the header ("zwolle-plastic-1" -> "plastic-1"). */
+function shortName(station) {
+  const prefix = `${wall.site}-`;
+  return wall.site && station.startsWith(prefix) && station.length > prefix.length ? station.slice(prefix.length) : station;
+}
+
 function renderTile(tile) {
   const status = tile.state || "unknown";
   const stream = stationStream(tile);
@@ -165,7 +171,7 @@ function renderTile(tile) {
     "data-stream": stream, style: style ? `border-top-color: ${style.colour}` : null,
   },
   node("header", { class: "wtile-head" },
-    node("h3", { class: "wname", title: tile.station }, tile.station),
+    node("h3", { class: "wname", title: shortName(tile.station) }, shortName(tile.station)),
     node("span", { class: "wstate", "data-field": "state" }, picto(icon, "picto"),
       node("span", {}, shared(`states.${status}`) ?? status))),
   node("p", { class: "wrate" },
