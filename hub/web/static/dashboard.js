@@ -642,8 +642,10 @@ function drawChart(name, group) {
   const chart = new uPlot(options, [buckets.map((_, i) => i), ...lines.map((line) => line.kg)], box);
   state.charts.set(name, chart);
   // The legend's rows name their key, so a test (and a curious supervisor's inspector) can match colours to streams.
-  chart.root.querySelectorAll(".u-legend .u-series").forEach((row, i) => {
-    if (i > 0 && lines[i - 1].key) row.dataset.key = lines[i - 1].key;
+  // (uPlot leaves out the x series' row when the legend is not live: count from the end.)
+  const rows = [...chart.root.querySelectorAll(".u-legend .u-series")].slice(-lines.length);
+  rows.forEach((row, i) => {
+    if (lines[i].key) row.dataset.key = lines[i].key;
   });
   box.dataset.lines = String(lines.length);
   if (state.failed[name]) box.append(el("p", { class: "chart-msg", "data-i18n": "loadFailed" }, t("loadFailed")));
