@@ -56,7 +56,7 @@ ANONYMOUS = {
     ("GET", "/api/v1/feeds/docs"),
     # Model bundles for the stations: signed, not secret (docs/fleet.md); the station checks what it gets.
     ("GET", "/api/models/{file}"),
-    # The wall screen's page (no data in it) and its pairing: a screen token, not a login (tests/unit/hub/api/test_wall.py).
+    # The wall screen's page (no data in it) and its pairing: a screen token, not a login (unit/hub/api/test_wall.py).
     ("GET", "/wall"),
     ("POST", "/api/v1/wall/pair"),
 }

@@ -53,7 +53,7 @@ def test_revoking_stops_the_token_at_once_and_is_kept_in_the_list(screens: Scree
 
 
 def test_last_seen_is_written_at_most_once_a_minute(screens: ScreenStore, clock: Clock) -> None:
-    screen, token = screens.create("zwolle")
+    _, token = screens.create("zwolle")
     assert screens.screens()[0].last_seen is None
     screens.authenticate(token)
     first = screens.screens()[0].last_seen
