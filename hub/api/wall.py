@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from core.contract.topics import SLUG_PATTERN
 from core.package_data import data_path
@@ -44,6 +46,8 @@ SCREEN_COOKIE = "sortcentre_screen"
 # Chromium keeps no cookie longer than 400 days; revoking the token is what ends a screen, not the cookie.
 SCREEN_COOKIE_MAX_AGE_S = 400 * 86_400
 # The page holds no data (it asks the API); it must not be framed by another site nor cached.
+# A screen's open event stream asks this often whether its token is still good (revoked: the stream ends).
+REVALIDATE_S = 30.0
 PAGE_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "Cache-Control": "no-store"}
 
 SiteQuery = Annotated[
@@ -109,9 +113,52 @@ def wall_dashboard(state: StateDep, scope: WallScope) -> DashboardOut:
 
 
 @router.get("/api/v1/wall/live", tags=["wall"], response_class=EventSourceResponse, responses=WALL_ERRORS)
-async def wall_live(state: StateDep, scope: WallScope) -> EventSourceResponse:
+async def wall_live(state: StateDep, scope: WallScope, request: Request) -> EventSourceResponse:
     stream = dashboard._changes(dashboard._board(state), state.broadcaster, scope, scope)
+    token = request.cookies.get(SCREEN_COOKIE)
+    if token and not request.cookies.get(COOKIE):
+        # A screen's stream stays open for days: it ends soon after its token is revoked, and the page's next
+        # request gets the 401 that sends it to "not paired".
+        screens = screens_of(request)
+        stream = while_valid(stream, lambda: screens.authenticate(token) is not None)
     return EventSourceResponse(stream, ping=dashboard.KEEPALIVE_S, send_timeout=dashboard.SEND_TIMEOUT_S)
+
+
+async def while_valid(
+    stream: AsyncIterator[ServerSentEvent], valid: Callable[[], bool], every_s: float = REVALIDATE_S
+) -> AsyncIterator[ServerSentEvent]:
+    """``stream``'s events for as long as ``valid()`` (asked in a thread, at most every ``every_s``) says yes,
+    whether the stream is busy or quiet."""
+    queue: asyncio.Queue[ServerSentEvent] = asyncio.Queue(maxsize=1)  # the stream waits for a slow browser
+
+    async def pump() -> None:
+        try:
+            async for event in stream:
+                await queue.put(event)
+        finally:
+            close = getattr(stream, "aclose", None)  # the dashboard's stream unsubscribes from the broadcaster
+            if close is not None:
+                await close()
+
+    task = asyncio.create_task(pump())
+    checked = time.monotonic()
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), max(0.0, checked + every_s - time.monotonic()))
+            except TimeoutError:
+                event = None
+            if event is not None:
+                yield event
+            elif task.done() and queue.empty():
+                return  # the hub is stopping
+            if time.monotonic() - checked >= every_s:
+                if not await asyncio.to_thread(valid):
+                    logger.info("wall screen's live view ended: its token was revoked")
+                    return
+                checked = time.monotonic()
+    finally:
+        task.cancel()
 
 
 @router.get("/api/v1/wall/today", tags=["wall"], response_model=HistoryOut, responses={**STORE_ERRORS, **WALL_ERRORS})

@@ -4,9 +4,10 @@ heartbeats; the page itself is tested in tests/browser/test_wall_page.py."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sse_starlette import ServerSentEvent
 from starlette.routing import Route
 
 from config.hub import AuthSettings
@@ -22,7 +24,7 @@ from core.contract import DeviceHealth, Heartbeat, TopicKind, topic
 from core.transport.protocol import InboundMessage
 from hub.api.app import create_app
 from hub.api.deps import HubState
-from hub.api.wall import SCREEN_COOKIE
+from hub.api.wall import SCREEN_COOKIE, while_valid
 from hub.auth.logins import Logins
 from hub.auth.principal import Role
 from hub.auth.ratelimit import LoginLimiter
@@ -238,3 +240,31 @@ def test_a_logged_in_person_may_open_the_wall_of_their_own_sites(wall: Wall) -> 
     _, token = paired(wall)
     both = TestClient(wall.client.app, cookies={COOKIE: "ended", SCREEN_COOKIE: token})
     assert both.get("/api/v1/wall/dashboard?site=zwolle").status_code == 200
+
+
+async def ticking(count: int, gap_s: float) -> AsyncIterator[ServerSentEvent]:
+    for n in range(count):
+        yield ServerSentEvent(data=str(n), event="update")
+        await asyncio.sleep(gap_s)
+
+
+def test_an_open_stream_ends_once_the_token_is_revoked_busy_or_quiet() -> None:
+    async def run(gap_s: float) -> list[str]:
+        valid = [True]
+        got: list[str] = []
+        async for event in while_valid(ticking(1000, gap_s), lambda: valid[0], every_s=0.05):
+            got.append(str(event.data))
+            if len(got) == 2:
+                valid[0] = False  # revoked between two events
+        return got
+
+    busy = asyncio.run(run(0.001))
+    assert 2 <= len(busy) < 1000
+    quiet = asyncio.run(asyncio.wait_for(run(0.02), 5))
+    assert 2 <= len(quiet) < 1000
+    # A stream that ends by itself (the hub stopping) ends the wall's too.
+    assert asyncio.run(asyncio.wait_for(collect(while_valid(ticking(3, 0), lambda: True, every_s=0.05)), 5)) == 3
+
+
+async def collect(stream: AsyncIterator[ServerSentEvent]) -> int:
+    return len([event async for event in stream])
