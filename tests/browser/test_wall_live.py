@@ -49,6 +49,8 @@ def test_a_paired_wall_shows_its_site_live_and_nothing_else(
     expect(page.locator(f'{here} [data-field="kg_today"]')).to_have_text("0,8 kg", timeout=3000)
     expect(page.locator('#stream-totals li[data-stream="plastic"]')).to_contain_text("0,8 kg")
     zwolle.load.clear()
+    # The hour chart follows a few seconds later (one query, however many items are sorted meanwhile).
+    expect(page.locator("#wall-chart")).to_have_attribute("data-keys", "plastic", timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
     assert_layout_holds(page, "wall-live-1920x1080-nl")
 

@@ -10,6 +10,7 @@ const WALL_TIME_ZONE = "Europe/Amsterdam"; // the sites' own zone, whatever the 
 const WALL_REFRESH_MS = 60_000; // the hour chart sums whole hours: once a minute keeps it current
 const WALL_TICK_MS = 15_000; // the clock and "12 min" ages
 const WALL_REOPEN_MS = 3_000; // a refused stream is reopened this soon
+const WALL_CHART_AFTER_MS = 5_000; // after an item is sorted, the hour chart is asked again this soon (once)
 const WALL_SEVERITY = { critical: 0, warning: 1 };
 
 // The wall's own words; stream, category and alert names come from i18n.js (the dashboard's), so they read the same.
@@ -79,6 +80,7 @@ const wall = {
   source: null,
   reopenTimer: 0,
   chart: null,
+  chartTimer: 0,
   stopped: false,
 };
 
@@ -255,6 +257,12 @@ function bucketHour(iso) {
   return new Intl.DateTimeFormat(shared("locale"), { timeZone: WALL_TIME_ZONE, hour: "2-digit", minute: "2-digit" }).format(date);
 }
 
+/** As many decimals as the axis' step needs: 0, 0,5, 1 rather than 0, 1, 1. */
+function axisDigits(splits) {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+  return step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
+}
+
 function drawChart() {
   const box = q("#wall-chart");
   if (wall.chart) wall.chart.destroy();
@@ -283,7 +291,7 @@ function drawChart() {
     axes: [
       { ...axis, space: 70, incrs: [1, 2, 3, 4, 6, 12],
         values: (u, splits) => splits.map((i) => (Number.isInteger(i) && i >= 0 && i < n ? bucketHour(buckets[i]) : "")) },
-      { ...axis, size: 64, values: (u, splits) => splits.map((v) => wallNumber(v, 0)) },
+      { ...axis, size: 64, space: 48, values: (u, splits) => splits.map((v) => wallNumber(v, axisDigits(splits))) },
     ],
     series: [
       {},
@@ -378,10 +386,18 @@ function applySnapshot(data) {
 
 function applyUpdate(data) {
   noteHubClock(data.generated);
+  const sorted = (data.stations || []).some((tile) => (tile.today?.kg ?? 0) !== (wall.tiles.get(tile.station)?.today?.kg ?? 0));
   for (const tile of data.stations || []) wall.tiles.set(tile.station, tile);
   if (Array.isArray(data.alerts)) wall.alerts = data.alerts;
   renderTiles();
   renderAlerts();
+  // Something was sorted: the hour chart follows soon, without a query per item.
+  if (sorted && !wall.chartTimer) {
+    wall.chartTimer = setTimeout(() => {
+      wall.chartTimer = 0;
+      loadToday();
+    }, WALL_CHART_AFTER_MS);
+  }
 }
 
 function listen(source, apply) {
