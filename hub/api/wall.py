@@ -43,6 +43,7 @@ router = APIRouter()
 
 WALL_PAGE = data_path("hub", "web", "static", "wall.html")
 SCREEN_COOKIE = "sortcentre_screen"
+SCREEN_COOKIE_PATH = "/api/v1/wall"
 # Chromium keeps no cookie longer than 400 days; revoking the token is what ends a screen, not the cookie.
 SCREEN_COOKIE_MAX_AGE_S = 400 * 86_400
 # The page holds no data (it asks the API); it must not be framed by another site nor cached.
@@ -200,7 +201,7 @@ def pair(body: PairIn, request: Request, response: Response) -> PairedOut:
         SCREEN_COOKIE,
         body.token,
         max_age=SCREEN_COOKIE_MAX_AGE_S,
-        path="/",
+        path=SCREEN_COOKIE_PATH,  # the browser sends it to the wall's reads only; the hub ignores it elsewhere too
         secure=logins_of(request).settings.secure_cookies,
         httponly=True,
         samesite="strict",

@@ -126,7 +126,7 @@ def create_app(fake: FakeWall) -> FastAPI:
         if body.get("token") != TOKEN or fake.revoked:
             return JSONResponse({"detail": "revoked"}, status_code=401)
         response = JSONResponse({"screen": "abcdefgh", "site": SITE})
-        response.set_cookie(COOKIE, TOKEN, httponly=True, samesite="strict")
+        response.set_cookie(COOKIE, TOKEN, httponly=True, samesite="strict", path="/api/v1/wall")
         return response
 
     @app.get("/api/v1/wall/dashboard", response_model=None)

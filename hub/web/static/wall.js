@@ -12,6 +12,7 @@ const WALL_TICK_MS = 15_000; // the clock and "12 min" ages
 const WALL_REOPEN_MS = 3_000; // a refused stream is reopened this soon
 const WALL_CHART_AFTER_MS = 5_000; // after an item is sorted, the hour chart is asked again this soon (once)
 const WALL_SEVERITY = { critical: 0, warning: 1 };
+const PHONE_QUERY = "(max-width: 600px)"; // wall.css: the same width
 
 // The wall's own words; stream, category and alert names come from i18n.js (the dashboard's), so they read the same.
 const WALL_TEXT = Object.freeze({
@@ -313,6 +314,7 @@ new ResizeObserver(() => {
   }
   layoutTiles();
 }).observe(q("#wall-main"));
+window.matchMedia(PHONE_QUERY).addEventListener("change", () => renderAlerts());
 
 async function loadToday() {
   try {
@@ -356,15 +358,19 @@ function renderAlerts() {
     band.replaceChildren(node("p", { class: "all-fine" }, picto("confirm"), node("span", {}, wt("allFine"))));
     return;
   }
-  const list = node("ul", { class: "walerts" }, ...alerts.map(alertChip));
+  // A phone has room for one alert; a wider screen for as many as fit on one line.
+  const phone = window.matchMedia(PHONE_QUERY).matches;
+  const shown = phone ? alerts.slice(0, 1) : alerts;
+  const list = node("ul", { class: "walerts" }, ...shown.map(alertChip));
   band.replaceChildren(list);
-  let hidden = 0;
-  while (list.scrollWidth > list.clientWidth + 1 && list.querySelectorAll(".walert:not(.more)").length > 1) {
-    const more = list.querySelector(".more");
-    if (more) more.remove();
+  let hidden = alerts.length - shown.length;
+  const more = () => node("li", { class: "walert more", "data-field": "more_alerts" }, wt("moreAlerts", { n: hidden }));
+  if (hidden) list.append(more());
+  while (!phone && list.scrollWidth > list.clientWidth + 1 && list.querySelectorAll(".walert:not(.more)").length > 1) {
+    list.querySelector(".more")?.remove();
     list.lastElementChild.remove();
     hidden += 1;
-    list.append(node("li", { class: "walert more", "data-field": "more_alerts" }, wt("moreAlerts", { n: hidden })));
+    list.append(more());
   }
 }
 

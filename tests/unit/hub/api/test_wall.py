@@ -148,6 +148,7 @@ def test_pairing_sets_a_strict_http_only_cookie(wall: Wall) -> None:
     cookie = SimpleCookie(answer.headers["set-cookie"])[SCREEN_COOKIE]
     assert cookie.value == token
     assert cookie["httponly"] and cookie["samesite"].lower() == "strict" and int(cookie["max-age"]) > 86_400 * 300
+    assert cookie["path"] == "/api/v1/wall"  # not even sent to the rest of the hub
     made_up = "scw_abcdefgh_" + "x" * 43
     assert wall.client.post("/api/v1/wall/pair", json={"token": made_up}).status_code == 401
     assert wall.client.post("/api/v1/wall/pair", json={"token": "x" * 5000}).status_code == 422
