@@ -175,3 +175,12 @@ def test_a_stream_has_one_colour_in_tiles_and_charts_with_and_without_a_site_fil
     expect(page.locator('#chart-today .u-series[data-key="plastic"]')).to_have_count(1)
     expect(page.locator("#chart-today .u-series").nth(0)).to_have_attribute("data-key", "textile")
     assert page.evaluate(COLOURS_JS, "plastic") == everywhere
+
+
+def test_the_wall_screen_of_the_site_in_view_is_one_click_away(page: Page) -> None:
+    link = page.locator("#wall-link")
+    expect(link).to_be_hidden()  # every site: no one wall
+    page.locator("#site").select_option("zwolle")
+    expect(link).to_be_visible()
+    expect(link).to_have_text("Wandscherm")
+    assert link.get_attribute("href") == "/wall?site=zwolle&lang=nl"

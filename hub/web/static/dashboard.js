@@ -514,11 +514,20 @@ async function loadMe() {
   renderSites();
 }
 
+/** The wall screen of the site in view (docs/dashboard.md, "Wall screen"); none while every site is shown. */
+function renderWallLink(sites) {
+  const site = state.site || (sites.length === 1 ? sites[0] : "");
+  const link = $("#wall-link");
+  link.hidden = !site;
+  if (site) link.href = `/wall?site=${encodeURIComponent(site)}&lang=${state.lang}`;
+}
+
 function renderSites() {
   const select = $("#site");
   const label = $("#site-label");
   const only = $("#site-only");
   const sites = state.sites.length ? state.sites : (state.me?.sites || []);
+  renderWallLink(sites);
   const choice = Boolean(state.me?.all_sites) || sites.length > 1;
   select.hidden = label.hidden = !choice;
   only.hidden = choice || !sites.length;
