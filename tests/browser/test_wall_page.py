@@ -211,6 +211,14 @@ def wall_page(
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def test_every_wall_string_exists_in_both_languages(browser: Browser, server: Server) -> None:
+    with wall_page(browser, server) as page:
+        keys = page.evaluate(
+            "Object.fromEntries(Object.entries(WALL_TEXT).map(([k, v]) => [k, Object.keys(v).sort()]))"
+        )
+        assert keys["nl"] == keys["en"] and len(keys["nl"]) > 20
+
+
 def test_pairing_link_sets_the_cookie_and_leaves_no_token_in_the_address(browser: Browser, server: Server) -> None:
     with wall_page(browser, server) as page:
         assert page.url == f"{server.url}/wall?site={SITE}"

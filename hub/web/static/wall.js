@@ -150,8 +150,11 @@ function stationStream(tile) {
   return rows[0]?.stream ?? tile.last_event?.stream ?? null;
 }
 
+/** The stations an alert is about: its station, or every station of a grouped alert. */
+const alertStations = (alert) => (Array.isArray(alert.stations) ? alert.stations : [alert.station]).filter(Boolean);
+
 function alertLevel(station) {
-  const own = wall.alerts.filter((alert) => alert.station === station);
+  const own = wall.alerts.filter((alert) => alertStations(alert).includes(station));
   if (own.some((alert) => alert.severity === "critical")) return "critical";
   return own.some((alert) => alert.severity === "warning") ? "warning" : "none";
 }
@@ -339,7 +342,7 @@ function alertChip(alert) {
   return node("li", { class: "walert", "data-alert": alert.id, "data-kind": alert.kind, "data-severity": severity, title: alert.detail || null },
     node("strong", {}, shared(severity) ?? wt("notice")),
     node("span", {}, what),
-    node("span", { class: "where" }, alert.station),
+    node("span", { class: "where" }, alertStations(alert).map(shortName).join(", ")),
     alert.since ? node("time", { datetime: alert.since, "data-age": "" }, age(alert.since)) : null);
 }
 
