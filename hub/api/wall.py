@@ -44,11 +44,13 @@ router = APIRouter()
 WALL_PAGE = data_path("hub", "web", "static", "wall.html")
 SCREEN_COOKIE = "sortcentre_screen"
 SCREEN_COOKIE_PATH = "/api/v1/wall"
+# request.state key: the screen token that let this request in (none: a logged-in person).
+SCREEN_TOKEN = "wall_screen_token"  # noqa: S105 - a key name, not a secret
 # Chromium keeps no cookie longer than 400 days; revoking the token is what ends a screen, not the cookie.
 SCREEN_COOKIE_MAX_AGE_S = 400 * 86_400
-# The page holds no data (it asks the API); it must not be framed by another site nor cached.
 # A screen's open event stream asks this often whether its token is still good (revoked: the stream ends).
 REVALIDATE_S = 30.0
+# The page holds no data (it asks the API); it must not be framed by another site nor cached.
 PAGE_HEADERS = {"Content-Security-Policy": "frame-ancestors 'none'", "Cache-Control": "no-store"}
 
 SiteQuery = Annotated[
@@ -92,6 +94,7 @@ def wall_scope(request: Request, site: SiteQuery = None) -> frozenset[str]:
     if site is not None and screen.site != site:
         logger.warning("wall screen %s (site %s) asked for site %s", screen.id, screen.site, site)
         raise HTTPException(403, f"this screen shows site {screen.site!r} only")
+    setattr(request.state, SCREEN_TOKEN, token)  # read by a screen's event stream, which checks it again later
     return frozenset({screen.site})
 
 
@@ -116,8 +119,8 @@ def wall_dashboard(state: StateDep, scope: WallScope) -> DashboardOut:
 @router.get("/api/v1/wall/live", tags=["wall"], response_class=EventSourceResponse, responses=WALL_ERRORS)
 async def wall_live(state: StateDep, scope: WallScope, request: Request) -> EventSourceResponse:
     stream = dashboard._changes(dashboard._board(state), state.broadcaster, scope, scope)
-    token = request.cookies.get(SCREEN_COOKIE)
-    if token and not request.cookies.get(COOKIE):
+    token: str | None = getattr(request.state, SCREEN_TOKEN, None)
+    if token is not None:
         # A screen's stream stays open for days: it ends soon after its token is revoked, and the page's next
         # request gets the 401 that sends it to "not paired".
         screens = screens_of(request)
@@ -126,10 +129,11 @@ async def wall_live(state: StateDep, scope: WallScope, request: Request) -> Even
 
 
 async def while_valid(
-    stream: AsyncIterator[ServerSentEvent], valid: Callable[[], bool], every_s: float = REVALIDATE_S
+    stream: AsyncIterator[ServerSentEvent], valid: Callable[[], bool], every_s: float | None = None
 ) -> AsyncIterator[ServerSentEvent]:
-    """``stream``'s events for as long as ``valid()`` (asked in a thread, at most every ``every_s``) says yes,
-    whether the stream is busy or quiet."""
+    """``stream``'s events for as long as ``valid()`` (asked in a thread, at most every ``every_s``, default
+    ``REVALIDATE_S``) says yes, whether the stream is busy or quiet."""
+    every_s = REVALIDATE_S if every_s is None else every_s
     queue: asyncio.Queue[ServerSentEvent] = asyncio.Queue(maxsize=1)  # the stream waits for a slow browser
 
     async def pump() -> None:

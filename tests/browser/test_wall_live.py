@@ -8,9 +8,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from firmware_mocks.sorter import StationRig
+from hub.api import wall
 from hub.auth.screens import ScreenStore, pair_path
 from hub.service import Hub
 from tests.browser.layout import SCREENS, assert_layout_holds
@@ -25,7 +27,9 @@ def test_a_paired_wall_shows_its_site_live_and_nothing_else(
     web: str,  # noqa: F811
     stations: dict[str, tuple[StationRig, StationProcess]],  # noqa: F811
     artifacts: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(wall, "REVALIDATE_S", 0.5)
     online = {rig.config.station.id for rig, _ in stations.values()}
     assert wait_until(lambda: {v["station"] for v in hub.live.as_dicts() if v["state"] == "online"} >= online, 30)
     assert hub.logins is not None
@@ -60,4 +64,7 @@ def test_a_paired_wall_shows_its_site_live_and_nothing_else(
         assert page.request.get(web + path).status == 401, path
     screens.revoke(screen.id)
     assert page.request.get(f"{web}/api/v1/wall/dashboard?site=zwolle").status == 401
+    # The open stream ends at its next check of the token (every 30 s; 0.5 s here), and the screen says so.
+    expect(page.locator("#wall-unpaired")).to_be_visible(timeout=10_000)
+    expect(page.locator("#wall-main")).to_be_hidden()
     context.close()
