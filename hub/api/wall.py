@@ -100,6 +100,7 @@ def wall_scope(request: Request, site: SiteQuery = None) -> frozenset[str]:
 
 WallScope = Annotated[frozenset[str], Depends(wall_scope)]
 WALL_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "a logged-in person who names no site"},
     401: {"model": ErrorOut, "description": "neither a paired screen nor a logged-in person"},
     403: {"model": ErrorOut, "description": "another site than the screen's, or than the person's"},
 }
@@ -193,7 +194,11 @@ class PairedOut(BaseModel):
 @router.post(
     "/api/v1/wall/pair",
     tags=["wall"],
-    responses={401: {"model": ErrorOut, "description": "a token that is unknown or revoked"}},
+    responses={
+        400: {"model": ErrorOut, "description": "a body that is not JSON"},
+        401: {"model": ErrorOut, "description": "a token that is unknown or revoked"},
+        403: {"model": ErrorOut, "description": "sent from a page that is not the hub's own (Origin)"},
+    },
 )
 def pair(body: PairIn, request: Request, response: Response) -> PairedOut:
     """Trades the pairing link's token for the screen cookie (HttpOnly: no script reads it afterwards)."""
@@ -266,7 +271,10 @@ def list_screens(_admin: AdminDep, request: Request) -> list[ScreenOut]:
     "/api/v1/screens",
     tags=["wall"],
     status_code=201,
-    responses={**ADMIN_ERRORS, 400: {"model": ErrorOut, "description": "a site not in the reference data"}},
+    responses={
+        **ADMIN_ERRORS,
+        400: {"model": ErrorOut, "description": "not JSON, or a site not in the reference data"},
+    },
 )
 def add_screen(body: ScreenIn, admin: AdminDep, state: StateDep, request: Request) -> NewScreenOut:
     if body.site not in state.reference.sites:
