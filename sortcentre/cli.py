@@ -50,6 +50,15 @@ def _keys_app() -> typer.Typer:
 app.add_typer(_keys_app(), name="keys")
 
 
+def _screens_app() -> typer.Typer:
+    from hub.auth.screens_cli import screens_app
+
+    return screens_app
+
+
+app.add_typer(_screens_app(), name="screens")
+
+
 def _models_app() -> typer.Typer:
     from hub.fleet.model_cli import models_app
 

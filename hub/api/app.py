@@ -5,7 +5,8 @@ health check, the login page and its POST, the partner API's documentation (/doc
 assets served by the hub; /api/v1/feeds/openapi.json and /api/v1/feeds/docs) and the static files
 (pictograms, scripts and styles hold no data). FastAPI's own /docs and /redoc are off: they load Swagger UI
 from a CDN, which a site without internet cannot reach. The whole OpenAPI schema is at /api/v1/openapi.json,
-for logged-in users.
+for logged-in users. The wall screen (/wall) reads its site's live view with a screen token instead of a
+login (hub/api/wall.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from hub.api import (
     stations,
     throughput,
     vision,
+    wall,
 )
 from hub.api.bad_request import install as bad_request_answers
 from hub.api.deps import HubState, UserDep
@@ -97,6 +99,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(captures.router)
     app.include_router(station_config.router)
     app.include_router(learning.router)
+    app.include_router(wall.router)  # the wall screen and its screen tokens (docs/dashboard.md)
     # The stations' pictograms, one copy for the kiosk and the dashboard.
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -44,6 +44,8 @@ _CHECK_JS = r"""
   const visible = (el) => {
     const style = getComputedStyle(el);
     if (style.display === 'none' || style.visibility === 'hidden') return false;
+    // Screen-reader-only text (.visually-hidden: clipped to nothing) is no box anyone sees.
+    if (style.clip === 'rect(0px, 0px, 0px, 0px)' || style.clipPath === 'inset(50%)') return false;
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0;
   };

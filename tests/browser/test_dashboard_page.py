@@ -870,7 +870,7 @@ def test_layout_fits_wall_screen_and_phone(
         )
         assert sizes["scroll"] <= sizes["client"], f"horizontal scroll on the {name}: {sizes}"
         if name == "wall":
-            assert 4 <= sizes["columns"] <= 6, sizes
+            assert 3 <= sizes["columns"] <= 6, sizes  # three beside the charts (test_dashboard_layout.py)
             # Read from 3-4 m: the tiles' numbers are at least 2.5rem.
             assert sizes["big"] >= 2.5 * sizes["root"] >= 2.5 * 16, sizes
         else:

@@ -33,6 +33,11 @@ def test_text_cut_with_an_ellipsis_and_shown_in_its_title_is_allowed(browser: Br
     assert _problems(browser, body) == []
 
 
+def test_screen_reader_only_text_is_not_a_box_anyone_sees(browser: Browser) -> None:
+    hidden = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap"
+    assert _problems(browser, f"<h2 style='{hidden}'>Meldingen bij de stations</h2>") == []
+
+
 def test_a_number_broken_over_two_lines_is_found(browser: Browser) -> None:
     body = "<div style='width:60px;font-size:40px;overflow-wrap:anywhere'>1053.4</div>"
     assert "number broken" in _problems(browser, body)

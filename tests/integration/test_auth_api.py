@@ -57,6 +57,9 @@ ANONYMOUS = {
     ("GET", "/docs"),  # Swagger UI on that schema, its assets served by the hub (tests/browser/test_partner_docs.py)
     # Model bundles for the stations: signed, not secret (docs/fleet.md); the station checks what it gets.
     ("GET", "/api/models/{file}"),
+    # The wall screen's page (no data in it) and its pairing: a screen token, not a login (unit/hub/api/test_wall.py).
+    ("GET", "/wall"),
+    ("POST", "/api/v1/wall/pair"),
 }
 
 
