@@ -49,6 +49,7 @@ ANONYMOUS = {
     ("POST", "/api/v1/login"),
     ("GET", "/api/v1/feeds/openapi.json"),
     ("GET", "/api/v1/feeds/docs"),
+    ("GET", "/docs"),
     ("GET", "/api/models/{file}"),
     ("GET", "/wall"),
     ("POST", "/api/v1/wall/pair"),
