@@ -35,7 +35,7 @@ CARE_LABELS = (
     "100% COTTON",
     "100% KATOEN",
     "65% POLYESTER\n35% COTTON",
-    "95% COTTON\n5% ELASTANE",
+    "90% COTTON\n10% ELASTANE",
     "100% POLYESTER",
     "80% WOOL\n20% POLYAMIDE",
 )
@@ -47,7 +47,7 @@ _SHIRT = np.array(
 )  # fmt: skip
 # Where the garment lies: the middle of the demo stations' camera crop (120, 60, 400, 360) of a 640x480 frame.
 _CENTRE = (320, 240)
-LABEL_SIZE_PX = 15
+LABEL_SIZE_PX = 13
 
 
 def draw_garment(index: int, rng: np.random.Generator, size: tuple[int, int] = (640, 480)) -> Frame:
@@ -57,7 +57,7 @@ def draw_garment(index: int, rng: np.random.Generator, size: tuple[int, int] = (
     frame[:] = MAT_BGR
     angle = rng.uniform(-0.3, 0.3)
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    scale = rng.uniform(95, 115)
+    scale = rng.uniform(120, 135)
     centre = np.array([_CENTRE[0] + rng.uniform(-15, 15), _CENTRE[1] + rng.uniform(-10, 10)])
     mask = np.zeros((height, width), np.uint8)
     cv2.fillPoly(mask, [(_SHIRT @ turn.T * scale + centre).astype(np.int32)], 1)
@@ -75,9 +75,11 @@ def draw_garment(index: int, rng: np.random.Generator, size: tuple[int, int] = (
     image = Image.fromarray(np.clip(frame, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
     text = CARE_LABELS[index % len(CARE_LABELS)]
-    left, top = int(centre[0] - 55), int(centre[1] - 60)
-    draw.rectangle((left, top, left + 110, top + 20 + 18 * text.count("\n")), fill=(250, 250, 250))
-    draw.multiline_text((left + 5, top + 3), text, fill=(20, 20, 20), font=_font(), spacing=3)
+    font = _font()
+    _, _, text_w, text_h = draw.multiline_textbbox((0, 0), text, font=font, spacing=3)
+    left, top = int(centre[0] - text_w / 2), int(centre[1] - 0.6 * scale)
+    draw.rectangle((left - 4, top - 3, left + text_w + 4, top + text_h + 5), fill=(250, 250, 250))
+    draw.multiline_text((left, top), text, fill=(20, 20, 20), font=font, spacing=3)
     noisy = np.asarray(image).astype(np.float32) + rng.normal(0, 2, (height, width, 3))
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
