@@ -13,10 +13,12 @@ import tomli_w
 
 from config.station import StationConfig
 from firmware_mocks.sorter import StationRig
+from hub.auth.principal import Role
 from hub.live.board import Board
 from hub.service import Hub
 from local_servers import MosquittoServer
 from tests.conftest import wait_until
+from tests.integration.conftest import logged_in
 from tests.integration.test_station_process import StationProcess, write_config
 
 
@@ -65,6 +67,12 @@ def test_a_clock_ten_minutes_off_raises_the_clock_alert_within_two_heartbeats(
         [alert] = [a for a in Board(hub.live, hub.activity, hub.dashboard, hub.started).current_alerts(None)]
         assert (alert.kind, alert.severity) == ("clock_skew", "warning")
         assert alert.detail.startswith("clock 10 min behind"), alert.detail
+        # The site's supervisor acknowledges it: kept with who and when, and still shown.
+        api = logged_in(hub, Role.SUPERVISOR, [rig.config.station.site])
+        answer = api.post("/api/v1/alerts/ack", json={"ids": [alert.id]}, headers={"Origin": str(api.base_url)})
+        assert answer.status_code == 200, answer.text
+        [shown] = api.get("/api/v1/alerts").json()["alerts"]
+        assert shown["id"] == alert.id and shown["acknowledged_by"] and shown["acknowledged_at"]
     finally:
         process.signal(signal.SIGTERM)
         rig.stop()
