@@ -11,9 +11,9 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -99,6 +99,24 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def paths_under(model: Model, base: Path) -> Model:
+    """``model`` with every relative path in it (nested sections too) taken relative to ``base``: the folder of
+    the config file that named them, so a file's paths mean the same from whatever folder a command runs."""
+    update: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            update[name] = base / value
+        elif isinstance(value, BaseModel):
+            moved = paths_under(value, base)
+            if moved is not value:
+                update[name] = moved
+    return model.model_copy(update=update) if update else model
 
 
 def sqlite_file(default: str, description: str) -> Any:

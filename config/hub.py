@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -16,7 +16,7 @@ from pydantic_settings import SettingsConfigDict
 from config.captures import CaptureUploadSettings
 from config.dashboard import DashboardSettings
 from config.feeds import FeedSettings
-from config.files import FileSettings, sqlite_file
+from config.files import FileSettings, paths_under, sqlite_file
 from config.fleet import FleetSettings
 from config.influx import InfluxSettings
 from config.ingest import IngestSettings
@@ -112,9 +112,18 @@ class WebSettings(BaseModel):
 
 
 class HubSettings(FileSettings):
-    """Environment variables use ``__`` for nesting: ``SORTCENTRE_HUB_INFLUX__TOKEN=...``."""
+    """Environment variables use ``__`` for nesting: ``SORTCENTRE_HUB_INFLUX__TOKEN=...``.
+
+    Relative paths (the defaults too) are taken relative to the TOML file's folder, so the hub and every
+    ``sortcentre`` command given the same file use the same data files from whatever folder they run in.
+    Without a file they are relative to the current folder."""
 
     model_config = SettingsConfigDict(env_prefix="SORTCENTRE_HUB_")
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: Any) -> Self:
+        settings = super().load(path, **overrides)
+        return settings if path is None else paths_under(settings, path.resolve().parent)
 
     http_host: str = Field("127.0.0.1", description="address the web server listens on")
     http_port: int = Field(8080, ge=1, le=65535, description="port of the dashboard and API")

@@ -9,8 +9,9 @@ import logging
 import os
 from pathlib import Path
 from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -46,10 +47,52 @@ class Category(_Strict):
     key: Key = Field(description="the button on the board for this category")
 
 
+class SpeechConfig(_Strict):
+    """Spoken Dutch (docs/station.md, "Spoken Dutch"): on a press the station says the chosen category's Dutch name,
+    so a sorter learning Dutch hears the word with the item in hand. Needs the Debian package espeak-ng."""
+
+    enabled: bool = Field(False, description="say the Dutch name of the chosen category aloud (espeak-ng)")
+    volume: int = Field(
+        100, ge=0, le=200, description="loudness: espeak-ng's amplitude, 0 silent, 100 its default, 200 loudest"
+    )
+    words_per_minute: int = Field(
+        140, ge=80, le=300, description="speaking rate; slower than espeak-ng's 175 is easier to follow"
+    )
+    voice: str = Field(
+        "nl", pattern=r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$", description="espeak-ng voice (`espeak-ng --voices=nl`)"
+    )
+
+
 class KioskConfig(_Strict):
     enabled: bool = Field(True, description="serve the sorter's screen (a local web page)")
     host: str = Field("127.0.0.1", description="address of the kiosk page")
     port: int = Field(8090, ge=1, le=65535, description="port of the kiosk page")
+    time_zone: str = Field(
+        "Europe/Amsterdam", description="the site's time zone (IANA name), for times on the sorter's screen"
+    )
+    languages: list[str] | None = Field(
+        None,
+        max_length=50,
+        description="second languages the language key cycles through, in order (codes such as ar, ti); "
+        "none: every shipped language and every one in languages_folder",
+    )
+    languages_folder: Path | None = Field(
+        None,
+        description="a site's translation files (ar.toml, so.toml, ...) that correct or add to the shipped ones",
+    )
+    language_file: Path | None = Field(
+        None, description="where the chosen second language is kept; none: kiosk-language.json beside the journal"
+    )
+    speech: SpeechConfig = Field(default_factory=SpeechConfig, description="spoken Dutch category names")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Amsterdam") from None
+        return value
 
 
 class JournalConfig(_Strict):
@@ -117,6 +160,9 @@ class StationConfig(FileSettings):
         if len(set(keys)) != len(keys):
             raise ValueError(f"button keys repeat (categories, confirm, undo): {keys}")
         return self
+
+    def kiosk_language_file(self) -> Path:
+        return self.kiosk.language_file or self.journal.path.parent / "kiosk-language.json"
 
     def models_folder(self) -> Path:
         return self.models.folder if self.models.folder is not None else self.journal.path.parent / "models"

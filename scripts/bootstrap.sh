@@ -2,7 +2,7 @@
 # Installs what `make demo` and `make test` need and this machine lacks:
 #   1. Debian packages for the real servers: mosquitto, influxdb (influxd) and influxdb-client (influx CLI),
 #      mosquitto-clients for the ingest benchmark, chromium for the browser tests, and the fonts the vision
-#      benchmark renders with,
+#      benchmark renders with (and the kiosk's Arabic and Ethiopic), espeak-ng for the station's spoken Dutch,
 #      with apt-get when we are root or have password-less sudo; otherwise it says what to install.
 #   2. A virtual environment in .venv with the project and its development tools.
 # Safe to run again: it only does what is missing.
@@ -26,7 +26,11 @@ have chromium || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
 [ -d /usr/share/fonts/truetype/freefont ] || missing+=(fonts-freefont-ttf)
 [ -d /usr/share/fonts/opentype/urw-base35 ] || missing+=(fonts-urw-base35)
-[ -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || missing+=(fonts-noto-core)
+# fonts-noto-core also draws the kiosk's Arabic and Tigrinya (Noto Sans Arabic, Noto Sans Ethiopic), offline.
+{ [ -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] && [ -f /usr/share/fonts/truetype/noto/NotoSansEthiopic-Regular.ttf ]; } ||
+  missing+=(fonts-noto-core)
+# Spoken Dutch category names on the station (off by default; its test renders every name to a WAV file).
+have espeak-ng || missing+=(espeak-ng)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

@@ -13,6 +13,7 @@ from edge.stations.camera import Camera
 from edge.stations.clock import simulate_offset
 from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
+from edge.stations.kiosk.speech import SpokenNames
 from edge.stations.lights import open_lights
 from edge.stations.model_updates import ModelUpdates
 from edge.stations.scales import Scale
@@ -77,10 +78,20 @@ def run_station(config: StationConfig) -> None:
     agent = build_agent(config, capture)
     uploads = start_uploads(capture, config.hub, config.station)  # None: no consent, no hub or no token
     kiosk = None
+    speech = SpokenNames(config.kiosk.speech, lambda: agent.view)
+    speech.start()
     if config.kiosk.enabled:
         from edge.stations.kiosk.server import KioskServer
+        from edge.stations.kiosk.translations import KioskLanguages
 
-        kiosk = KioskServer(agent.screen_state, config.kiosk.host, config.kiosk.port)
+        languages = KioskLanguages(config.kiosk.languages_folder, config.kiosk.languages, config.kiosk_language_file())
+        kiosk = KioskServer(
+            agent.screen_state,
+            config.kiosk.host,
+            config.kiosk.port,
+            languages=languages,
+            time_zone=config.kiosk.time_zone,
+        )
         try:
             kiosk.start()
         except (OSError, RuntimeError) as exc:
@@ -101,5 +112,6 @@ def run_station(config: StationConfig) -> None:
     finally:
         if uploads is not None:
             uploads.stop()
+        speech.stop()
         if kiosk is not None:
             kiosk.stop()

@@ -1,10 +1,11 @@
 """The hub's web application: API routers plus the dashboard (static files shipped in the package).
 
 Everything needs a login (docs/users.md) or, for the feeds and reports, an API key (docs/feeds.md), except the
-health check, the login page and its POST, the feed's own documentation (/api/v1/feeds/openapi.json and
-/api/v1/feeds/docs) and the static files (pictograms, scripts and styles hold no data). FastAPI's own /docs
-and /redoc are off: they load Swagger UI from a CDN, which a site without internet cannot reach. The whole
-OpenAPI schema is at /api/v1/openapi.json, for logged-in users.
+health check, the login page and its POST, the partner API's documentation (/docs, Swagger UI with its
+assets served by the hub; /api/v1/feeds/openapi.json and /api/v1/feeds/docs) and the static files
+(pictograms, scripts and styles hold no data). FastAPI's own /docs and /redoc are off: they load Swagger UI
+from a CDN, which a site without internet cannot reach. The whole OpenAPI schema is at /api/v1/openapi.json,
+for logged-in users.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from hub.api import (
     throughput,
     vision,
 )
+from hub.api.bad_request import install as bad_request_answers
 from hub.api.deps import HubState, UserDep
 from hub.api.limits import BodyLimit
+from hub.api.partner_docs import install as partner_docs
 from hub.auth.origin import OriginCheck, listen_origins
 from hub.auth.web import SessionCookieRenewal, principal_from_request
 
@@ -79,6 +82,8 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.add_middleware(OriginCheck, origins=own, trust_host=web.public_url is None)
     # Outermost: a body too large is refused before anything reads it; capture uploads count their own bound.
     app.add_middleware(BodyLimit, own_bound=[f"{CAPTURES_PATH}/"])
+    bad_request_answers(app)  # the partner API's bad parameters: 400 naming the parameter, not pydantic's 422
+    partner_docs(app)  # /docs: Swagger UI on the partner API's schema, its assets served by the hub
     app.include_router(throughput.router)
     app.include_router(stations.router)
     app.include_router(auth.router)

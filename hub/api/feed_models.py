@@ -31,7 +31,8 @@ DEFAULT_GROUP_BY = "site,municipality,stream,category"
 
 class Format(StrEnum):
     JSON = "json"
-    CSV = "csv"
+    CSV = "csv"  # comma, decimal point: RFC 4180 for programs
+    CSV_NL = "csv-nl"  # semicolon, decimal comma, UTF-8 with BOM: what Dutch Excel opens correctly
 
 
 def feed_settings(request: Request) -> FeedSettings:
@@ -105,14 +106,21 @@ def volume_query(
         ),
     ] = None,
     output: Annotated[
-        Format, Query(alias="format", description="json, or csv", openapi_examples=_example("CSV", "csv"))
+        Format,
+        Query(
+            alias="format",
+            description="json; csv (comma, decimal point); csv-nl (for Dutch Excel: semicolon, decimal comma, "
+            "UTF-8 with BOM)",
+            openapi_examples=_example("CSV", "csv"),
+        ),
     ] = Format.JSON,
     limit: Annotated[
         int | None,
         Query(
             ge=1,
-            le=100_000,
-            description="rows per page; at most the hub's feeds.page_size (default and maximum 1000)",
+            le=100_000,  # feeds.page_size's own bound; the schema partners read shows the hub's page size instead
+            description="rows per page; at most the hub's feeds.page_size (1000 unless the hub's admin changed it); "
+            "the default is that page size",
             openapi_examples=_example("small pages", 100),
         ),
     ] = None,
@@ -239,7 +247,7 @@ ERROR = {"model": ErrorOut}
 VOLUME_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "model": VolumesOut,
-        "description": "the rows of one page, as JSON or (format=csv) CSV with the same columns",
+        "description": "the rows of one page, as JSON or (format=csv, csv-nl) CSV with the same columns",
         "content": {"application/json": {"example": _EXAMPLE}, "text/csv": {"example": _EXAMPLE_CSV}},
         "headers": {
             "ETag": {"description": "send back as If-None-Match", "schema": {"type": "string"}},

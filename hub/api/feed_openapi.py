@@ -18,12 +18,20 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
 from core import __version__
+from hub.api.bad_request import without_422
 
-TITLE = "Sortcentre volume feed"
+TITLE = "Sortcentre partner API: volume feed and reports"
 DESCRIPTION = """\
-Collected volumes (kg and items) per period, site, municipality, stream and category, for ROVA and the
-municipalities. Send an API key as `Authorization: Bearer sck_...` (ask the hub's admin for one: `sortcentre keys
-create`). A key reads only the sites and municipalities it was made for.
+Collected volumes (kg and items) per period, site, municipality, stream and category, and the BKN, UPV Textiel,
+CBS and CO2e reports, for ROVA and the municipalities. Send an API key as `Authorization: Bearer sck_...` (ask
+the hub's admin for one: `sortcentre keys create`). A key reads only the sites and municipalities it was made
+for, and only what its scopes allow (`volumes:read` for the feed, `reports:read` for the reports).
+
+Every answer to a bad request is JSON with one sentence in `detail` that names the parameter: `400` for a
+parameter (a missing `to`, a date that does not exist, a value outside its list), `401` with
+`WWW-Authenticate: Bearer` without a valid key, `403` for a scope or site the key lacks. CSV comes as
+`format=csv` (comma, decimal point) or `format=csv-nl` (semicolon, decimal comma, UTF-8 with BOM: Dutch Excel
+opens it as it is).
 
 Periods are local days in Europe/Amsterdam; `to` is included. Grams are exact integers (`kg` = grams / 1000).
 Figures of an **open** period can still change (a station that was offline sends its events later); a
@@ -35,12 +43,26 @@ as `If-None-Match` and get `304 Not Modified` while nothing changed. Too many re
 `Retry-After`."""
 
 
-def feed_schema(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+def feed_schema(routes: Sequence[BaseRoute], page_size: int | None = None) -> dict[str, Any]:
+    """``page_size``: the hub's ``feeds.page_size``, shown as the maximum of ``limit`` (the parameter's own
+    bound is that setting's bound, which no hub serves)."""
     schema = get_openapi(title=TITLE, version=__version__, description=DESCRIPTION, routes=list(routes))
+    if page_size is not None:
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] == "limit":
+                        found = parameter["schema"]
+                        for part in [found, *found.get("anyOf", [])]:
+                            if "maximum" in part:
+                                part["maximum"] = page_size
     schema.setdefault("components", {})["securitySchemes"] = {
         "apiKey": {"type": "http", "scheme": "bearer", "description": "an API key: sck_<id>_<secret>"}
     }
     schema["security"] = [{"apiKey": []}]
+    without_422(schema)
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422 body, which these routes never send
+        schema["components"].get("schemas", {}).pop(unused, None)
     return schema
 
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from config.hub import WebSettings
+from hub.api import reports
 from hub.api.deps import AdminDep, StateDep
 from hub.api.errors import store_error
 from hub.api.feed_models import (
@@ -30,11 +31,13 @@ from hub.api.feed_models import (
     ClosedPeriodOut,
     Format,
     VolumeQueryDep,
+    feed_settings,
 )
 from hub.api.feed_openapi import feed_schema, render_docs
 from hub.feeds.periods import MONTH_PATTERN, AlreadyClosedError, ClosedPeriod, PeriodError, PeriodStore, close_month
 from hub.feeds.volumes import GroupField, VolumeRow, feed, page
-from hub.reports.csv_writer import Number, write_csv
+from hub.reports.csv_writer import Dialect, Number, write_csv
+from hub.reports.render import kg
 from hub.storage.influx_v1 import InfluxError
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
@@ -61,11 +64,16 @@ def _row(row: VolumeRow, group_by: Sequence[GroupField]) -> dict[str, Any]:
     }
 
 
-def _csv(rows: list[dict[str, Any]], group_by: Sequence[GroupField]) -> bytes:
-    """Through the hub's one CSV writer: a site or category name a spreadsheet could run is written as text."""
+def _csv(rows: list[dict[str, Any]], group_by: Sequence[GroupField], output: Format) -> bytes:
+    """Through the hub's one CSV writer, as the reports write theirs: plain (comma, decimal point) or, for
+    ``csv-nl``, Dutch Excel's (semicolon, decimal comma, BOM). A site or category name a spreadsheet could run
+    is written as text; kg comes from the exact grams."""
+    dutch = output is Format.CSV_NL
     columns = [*HEAD, *(f.value for f in group_by), *FIGURES, *TAIL]
-    lines = [[Number(f"{row['grams'] / 1000:.3f}") if c == "kg" else row[c] for c in columns] for row in rows]
-    return write_csv(columns, lines)
+    lines = [
+        [Number(kg(row["grams"], "," if dutch else ".")) if c == "kg" else row[c] for c in columns] for row in rows
+    ]
+    return write_csv(columns, lines, Dialect.DUTCH if dutch else Dialect.PLAIN)
 
 
 def next_page(request: Request, cursor: str) -> str:
@@ -127,10 +135,11 @@ def get_volumes(request: Request, state: StateDep, query: VolumeQueryDep) -> Res
     headers = {"Cache-Control": "private, no-cache", "X-Reference-Version": reference.version}
     if next_cursor is not None:
         headers["Link"] = f'<{next_page(request, next_cursor)}>; rel="next"'
-    if query.output is Format.CSV:
-        body = _csv(rows, fields)
+    if query.output is not Format.JSON:
+        body = _csv(rows, fields, query.output)
         media_type = "text/csv; charset=utf-8"
-        headers["Content-Disposition"] = f'attachment; filename="sortcentre-volumes-{query.first}-{query.last}.csv"'
+        nl = "-nl" if query.output is Format.CSV_NL else ""
+        headers["Content-Disposition"] = f'attachment; filename="sortcentre-volumes-{query.first}-{query.last}{nl}.csv"'
     else:
         answer = {
             "reference_version": reference.version,
@@ -150,24 +159,25 @@ def get_volumes(request: Request, state: StateDep, query: VolumeQueryDep) -> Res
 
 
 @cache
-def _schema() -> dict[str, Any]:
-    return feed_schema(router.routes)
+def partner_schema(page_size: int) -> dict[str, Any]:
+    """The partner API's schema: the feed and the reports, with this hub's page size as ``limit``'s maximum."""
+    return feed_schema([*router.routes, *reports.router.routes], page_size)
 
 
 @router.get("/openapi.json", include_in_schema=False)
-def get_feed_openapi() -> dict[str, Any]:
-    """Anonymous: it is documentation, and says nothing about anyone's volumes."""
-    return _schema()
+def get_feed_openapi(request: Request) -> dict[str, Any]:
+    """Anonymous: it is documentation, and says nothing about anyone's volumes (/docs shows it)."""
+    return partner_schema(feed_settings(request).page_size)
 
 
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
-def get_feed_docs() -> HTMLResponse:
-    return HTMLResponse(_docs_page())
+def get_feed_docs(request: Request) -> HTMLResponse:
+    return HTMLResponse(_docs_page(feed_settings(request).page_size))
 
 
 @cache
-def _docs_page() -> str:
-    return render_docs(_schema())
+def _docs_page(page_size: int) -> str:
+    return render_docs(partner_schema(page_size))
 
 
 # -- closed periods (admins, with their dashboard session) -----------------------------------------------------

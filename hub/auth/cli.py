@@ -7,18 +7,16 @@ Heavy modules are imported inside the commands: a station's ``sortcentre`` must 
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 if TYPE_CHECKING:
+    from config.hub import HubSettings
     from hub.auth.store import UserStore
 
 users_app = typer.Typer(help="Manage the dashboard's users: admins and per-site supervisors.", no_args_is_help=True)
@@ -45,21 +43,44 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-@contextmanager
-def _store(config: Path | None) -> Iterator[UserStore]:
-    """The users file named by the hub's settings; any refusal of ours becomes a message and exit status 2."""
+def _settings(config: Path | None) -> HubSettings:
     from config.files import ConfigError
     from config.hub import HubSettings
-    from hub.auth.passwords import PasswordError
-    from hub.auth.store import UserError, UserStore
 
     try:
-        settings = HubSettings.load(config)
+        return HubSettings.load(config)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _store(config: Path | None, *, create: bool = False) -> Iterator[UserStore]:
+    """The users file named by the hub's settings (``create``: made if it is not there, for ``add``; the other
+    commands refuse a missing file rather than make an empty one); any refusal of ours becomes a message and
+    exit status 2."""
+    from hub.auth.passwords import PasswordError
+    from hub.auth.store import UserError, UserStore
+    from hub.cli_output import MissingFileError, PasswordInputError, UnknownSiteError, existing_file
+
+    settings = _settings(config)
     try:
+        if not create:
+            existing_file(settings.auth.users_file, "users file", "auth.users_file", config)
         yield UserStore.from_settings(settings.auth)
-    except (UserError, PasswordError) as exc:
+    except (UserError, PasswordError, MissingFileError, UnknownSiteError, PasswordInputError) as exc:
+        raise _fail(str(exc)) from None
+
+
+def _known(sites: Sequence[str], config: Path | None) -> None:
+    """The sites must be ones the hub knows (reference data, registered stations): ``--site nowhere`` is a typo."""
+    from config.files import ConfigError
+    from hub.cli_output import UnknownSiteError, check_known_sites
+    from hub.reference import load_reference
+
+    settings = _settings(config)
+    try:
+        check_known_sites(sites, load_reference(settings.reference_file), settings.fleet.registry_file)
+    except (ConfigError, UnknownSiteError) as exc:
         raise _fail(str(exc)) from None
 
 
@@ -68,10 +89,9 @@ def _name(username: str) -> str:
 
 
 def _password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return password
+    from hub.cli_output import read_password
+
+    return read_password(from_stdin)  # PasswordInputError: one line, inside _store
 
 
 @users_app.command("add")
@@ -89,9 +109,10 @@ def add_command(
     from hub.auth.principal import Role
     from hub.auth.store import check_sites, check_username
 
-    with _store(config) as store:
+    with _store(config, create=True) as store:
         username = check_username(_name(name))
         check_sites(Role(role.value), site)  # before the prompt: no typing a password for nothing
+        _known(site, config)
         if store.get(username) is not None:
             raise _fail(f"user {username!r} exists already")
         password = _password(password_stdin)
@@ -111,19 +132,27 @@ def list_command(config: ConfigOption = None) -> None:
         users = store.users()
         sessions = store.session_counts()
         path = store.path
-    table = Table(title=f"users in {path}", title_justify="left")
-    for column in ("user", "role", "sites", "created (UTC)", "state", "sessions"):
-        table.add_column(column, justify="right" if column == "sessions" else "left")
-    for user in users:
-        table.add_row(
-            user.username,
-            user.role.value,
-            ", ".join(sorted(user.sites)) if user.sites else "(all)" if user.role.value == "admin" else "-",
-            user.created.strftime("%Y-%m-%d %H:%M"),
-            "[red]disabled[/]" if user.disabled else "enabled",
-            str(sessions.get(user.username, 0)),
-        )
-    Console(highlight=False).print(table if users else f"no users in {path} yet: add one with 'sortcentre users add'")
+    from hub.cli_output import print_table
+
+    if not users:
+        typer.echo(f"no users in {path} yet: add one with 'sortcentre users add'")
+        return
+    print_table(
+        f"users in {path}",
+        ("user", "role", "sites", "created (UTC)", "state", "sessions"),
+        [
+            (
+                user.username,
+                user.role.value,
+                ", ".join(sorted(user.sites)) if user.sites else "(all)" if user.role.value == "admin" else "-",
+                user.created.strftime("%Y-%m-%d %H:%M"),
+                "disabled" if user.disabled else "enabled",
+                str(sessions.get(user.username, 0)),
+            )
+            for user in users
+        ],
+        wide=("user",),
+    )
 
 
 @users_app.command("remove")
@@ -157,6 +186,7 @@ def sites_command(
     config: ConfigOption = None,
 ) -> None:
     """Replace a supervisor's sites (takes effect on their next request)."""
+    _known(site, config)
     with _store(config) as store:
         user = store.set_sites(_name(name), site)
     typer.echo(f"{user.username} now sees: {', '.join(sorted(user.sites))}")

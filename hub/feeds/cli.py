@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 periods_app = typer.Typer(
     help="Closed periods of the volume feed: months whose figures are frozen.", no_args_is_help=True
@@ -65,26 +63,22 @@ def list_command(config: ConfigOption = None) -> None:
     """Show the closed months: when, by whom, and their frozen totals."""
     from config.files import ConfigError
     from config.hub import HubSettings
+    from hub.cli_output import MissingFileError, existing_file, print_table
     from hub.feeds.periods import PeriodStore
 
     try:
         settings = HubSettings.load(config)
-    except ConfigError as exc:
+        existing_file(settings.feeds.periods_file, "closed-periods file", "feeds.periods_file", config)
+    except (ConfigError, MissingFileError) as exc:
         raise _fail(str(exc)) from None
     periods = PeriodStore.from_settings(settings.feeds)
     closed = periods.closed()
     if not closed:
         typer.echo(f"no closed months in {periods.path}: every month is open")
         return
-    table = Table(title=f"closed months in {periods.path}", title_justify="left")
-    for column in ("month", "closed (UTC)", "by", "kg", "items"):
-        table.add_column(column, justify="right" if column in {"kg", "items"} else "left")
-    for period in closed:
-        table.add_row(
-            period.month,
-            period.closed_at.strftime("%Y-%m-%d %H:%M"),
-            period.closed_by,
-            f"{period.kg:.3f}",
-            str(period.items),
-        )
-    Console(highlight=False).print(table)
+    print_table(
+        f"closed months in {periods.path}",
+        ("month", "closed (UTC)", "by", "kg", "items"),
+        [(p.month, p.closed_at.strftime("%Y-%m-%d %H:%M"), p.closed_by, f"{p.kg:.3f}", str(p.items)) for p in closed],
+        wide=("month",),
+    )

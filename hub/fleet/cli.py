@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 if TYPE_CHECKING:
     from config.hub import HubSettings
@@ -138,34 +136,40 @@ def add_command(
 
 def _registration(record: RegisteredStation) -> str:
     if record.retired:
-        return f"[red]retired {record.retired_at:%Y-%m-%d}[/]"
+        return f"retired {record.retired_at:%Y-%m-%d}"
     if record.unregistered:
-        return "[yellow]unregistered[/]"
+        return "unregistered"
     return "in service"
 
 
 @stations_app.command("list")
 def list_command(config: ConfigOption = None) -> None:
     """Show every station: added, heard of (unregistered) or retired, with versions and last seen."""
+    from hub.cli_output import print_table
+
     with _registry(config) as (registry, _settings):
         records = registry.list()
         path = registry.path
-    table = Table(title=f"stations in {path}", title_justify="left")
-    for column in ("station", "site", "stream", "registry", "software", "config", "model", "last seen (UTC)"):
-        table.add_column(column, overflow="fold", no_wrap=column == "station")
-    for record in records:
-        table.add_row(
-            record.id,
-            record.site,
-            record.stream or "-",
-            _registration(record),
-            record.software_version or "-",
-            record.config_version or "-",
-            record.model_version or "-",
-            f"{record.last_seen:%Y-%m-%d %H:%M}" if record.last_seen else "-",
-        )
-    Console(highlight=False).print(
-        table if records else f"no stations in {path} yet: add one with 'sortcentre stations add'"
+    if not records:
+        typer.echo(f"no stations in {path} yet: add one with 'sortcentre stations add'")
+        return
+    print_table(
+        f"stations in {path}",
+        ("station", "site", "stream", "registry", "software", "config", "model", "last seen (UTC)"),
+        [
+            (
+                record.id,
+                record.site,
+                record.stream or "-",
+                _registration(record),
+                record.software_version or "-",
+                record.config_version or "-",
+                record.model_version or "-",
+                f"{record.last_seen:%Y-%m-%d %H:%M}" if record.last_seen else "-",
+            )
+            for record in records
+        ],
+        wide=("station",),
     )
 
 

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 if TYPE_CHECKING:
     from hub.keys.store import ApiKey, KeyStore
@@ -52,24 +50,30 @@ def _fail(message: str) -> typer.Exit:
 class _Hub:
     keys: KeyStore
     reference: ReferenceData
+    registry_file: Path
 
 
 @contextmanager
-def _hub(config: Path | None) -> Iterator[_Hub]:
-    """The keys file and reference data named by the hub's settings; any refusal becomes exit status 2."""
+def _hub(config: Path | None, *, create: bool = False) -> Iterator[_Hub]:
+    """The keys file and reference data named by the hub's settings (``create``: the keys file is made if it
+    is not there, for ``create``; listing or revoking refuses a missing file rather than make an empty one in
+    the wrong folder); any refusal becomes exit status 2."""
     from config.files import ConfigError
     from config.hub import HubSettings
+    from hub.cli_output import MissingFileError, UnknownSiteError, existing_file
     from hub.keys.store import KeyStore, KeyStoreError
     from hub.reference import load_reference
 
     try:
         settings = HubSettings.load(config)
         reference = load_reference(settings.reference_file)
-    except ConfigError as exc:
+        if not create:
+            existing_file(settings.keys.keys_file, "keys file", "keys.keys_file", config)
+    except (ConfigError, MissingFileError) as exc:
         raise _fail(str(exc)) from None
     try:
-        yield _Hub(KeyStore.from_settings(settings.keys), reference)
-    except KeyStoreError as exc:
+        yield _Hub(KeyStore.from_settings(settings.keys), reference, settings.fleet.registry_file)
+    except (KeyStoreError, UnknownSiteError) as exc:
         raise _fail(str(exc)) from None
 
 
@@ -93,7 +97,10 @@ def create_command(
     config: ConfigOption = None,
 ) -> None:
     """Create a key; it is printed once and cannot be shown again (only its hash is kept)."""
-    with _hub(config) as hub:
+    from hub.cli_output import check_known_sites
+
+    with _hub(config, create=True) as hub:
+        check_known_sites(site, hub.reference, hub.registry_file)  # a typo would make a key that reads nothing
         slugs = []
         for name in municipality:
             found = hub.reference.municipality(name)
@@ -103,7 +110,7 @@ def create_command(
             slugs.append(found.slug)
         key, secret = hub.keys.create([s.value for s in scope], sites=site, municipalities=slugs, label=label)
         reach = _reach(key, hub.reference)
-    for name in sorted(key.sites - hub.reference.sites):
+    for name in sorted(key.sites - hub.reference.sites):  # a registered station's site outside the municipalities
         typer.echo(f"note: site {name!r} is in no municipality of reference data {hub.reference.version}", err=True)
     typer.echo(f"created key {key.id} ({', '.join(sorted(key.scopes))}; {reach}); label: {key.label or '-'}")
     typer.echo("The key, shown this once (store it in the partner's secret store; lost means revoke and create):")
@@ -113,6 +120,8 @@ def create_command(
 @keys_app.command("list")
 def list_command(config: ConfigOption = None) -> None:
     """Show every key: id, label, scopes, municipalities and sites, created, revoked."""
+    from hub.cli_output import print_table
+
     with _hub(config) as hub:
         keys = hub.keys.keys()
         path = hub.keys.path
@@ -120,22 +129,19 @@ def list_command(config: ConfigOption = None) -> None:
             (
                 key.id,
                 key.label or "-",
-                "\n".join(sorted(key.scopes)),  # one a line: a narrow terminal must not cut "volumes:read"
-                _reach(key, hub.reference).replace(", ", "\n"),
+                sorted(key.scopes),  # one a line: a narrow terminal must not cut "volumes:read"
+                _reach(key, hub.reference).split(", "),
                 key.created.strftime("%Y-%m-%d %H:%M"),
-                f"[red]{key.revoked_at:%Y-%m-%d %H:%M}[/]" if key.revoked_at else "-",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-",
             )
             for key in keys
         ]
-    table = Table(title=f"API keys in {path}", title_justify="left")
-    for column in ("id", "label", "scopes", "municipalities / sites", "created (UTC)", "revoked (UTC)"):
-        # Ids and scopes stay whole on a narrow terminal; the rest wraps at spaces.
-        table.add_column(column, overflow="fold", no_wrap=column in {"id", "scopes"})
-    for row in rows:
-        table.add_row(*row)
-    Console(highlight=False).print(
-        table if rows else f"no API keys in {path} yet: create one with 'sortcentre keys create'"
-    )
+    if not rows:
+        typer.echo(f"no API keys in {path} yet: create one with 'sortcentre keys create'")
+        return
+    columns = ("id", "label", "scopes", "municipalities / sites", "created (UTC)", "revoked (UTC)")
+    # Ids and scopes stay whole on a narrow terminal; the rest wraps at spaces. Piped: tab-separated, whole.
+    print_table(f"API keys in {path}", columns, rows, wide=("id", "scopes"))
 
 
 @keys_app.command("revoke")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 
-from hub.auth.web import principal_from_request
+from hub.auth.web import COOKIE, principal_from_request
 from hub.keys.caller import Caller, Scope
 from hub.keys.store import KeyStore
 from hub.reference import ReferenceData
@@ -79,12 +80,32 @@ def _key_caller(request: Request, header: str) -> Caller:
     return Caller(key.name, key.scopes, key.reach(reference_of(request)), key_id=key.id)
 
 
+def wants_page(request: Request) -> bool:
+    """A browser following a link (it asks for HTML first), not a partner's script (JSON, CSV or anything)."""
+    accept = request.headers.get("accept", "")
+    return request.method == "GET" and accept.split(",", 1)[0].strip().lower().startswith("text/html")
+
+
 def feed_caller(request: Request) -> Caller:
-    """The caller of a feed or report: an API key's reach and scopes, or a dashboard session's; else 401."""
+    """The caller of a feed or report: an API key's reach and scopes, or a dashboard session's. Without either,
+    a browser is sent to the login page and comes back; any other client gets 401 with ``WWW-Authenticate:
+    Bearer`` and a sentence saying how to send a key (RFC 6750 §3), not the dashboard's "log in first"."""
     header = request.headers.get("authorization")
     if header:
         return _key_caller(request, header)
-    principal = principal_from_request(request)  # 401 without a live session
+    try:
+        principal = principal_from_request(request)  # 401 without a live session
+    except HTTPException as exc:
+        if exc.status_code != 401:
+            raise
+        if wants_page(request):
+            back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise HTTPException(
+                303, "log in first", headers={"Location": f"/login?{urlencode({'next': back})}"}
+            ) from None
+        how = "send an API key as 'Authorization: Bearer <key>' (ask the hub's admin for one)"
+        ended = request.cookies.get(COOKIE)  # a session that ended says so first
+        raise HTTPException(401, f"{exc.detail}, or {how}" if ended else how, headers=_BEARER) from None
     return Caller(principal.username, frozenset(Scope), None if principal.is_admin else principal.sites)
 
 

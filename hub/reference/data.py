@@ -106,7 +106,12 @@ class Factor(_Model):
     kg_co2e_per_kg: float = Field(
         ge=0, le=100, description="kg CO2e avoided per kg sent to this destination instead of incineration"
     )
-    source: str = Field(min_length=1, max_length=500, description="where the figure comes from (a citation)")
+    source: str = Field(
+        min_length=1, max_length=500, description="where the figure comes from (a citation), in English"
+    )
+    source_nl: str | None = Field(
+        None, min_length=1, max_length=500, description="the same in Dutch, for the printed reports; none: the English"
+    )
 
 
 class Municipality(_Model):

@@ -6,7 +6,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from hub.reference import ReferenceData
-from hub.reports.classify import Split, category_name, destination_code, place, sort_categories
+from hub.reports.classify import (
+    MARKET_NAMES,
+    Split,
+    category_names,
+    destination_code,
+    place,
+    site_name,
+    sort_categories,
+    stream_name,
+)
 from hub.reports.table import Cell, Column, Count, Kg, KgShare, Note, Report, ReportKind, Row, RowKind, Text
 from hub.reports.volumes import Volume
 
@@ -24,11 +33,14 @@ def bkn(rows: Sequence[Volume], reference: ReferenceData) -> Report:
     columns = (
         Column("site", "Locatie", "Location", html=False),
         Column("municipality", "Gemeente", "Municipality", html=False),
-        Column("stream", "Stroom", "Stream"),
-        Column("category", "Categorie", "Category"),
-        Column("category_name", "Omschrijving", "Description"),
+        # The page shows names (Kunststof, PP (polypropeen)); the CSV keeps the slugs a program joins on.
+        Column("stream", "Stroom", "Stream", html=False),
+        Column("stream_name", "Stroom", "Stream", csv=False),
+        Column("category", "Categorie", "Category", html=False),
+        Column("category_name", "Categorie", "Category"),
         Column("destination", "R-code", "Destination"),
-        Column("market", "Markt", "Market"),
+        Column("market", "Markt", "Market", html=False),
+        Column("market_name", "Markt", "Market", csv=False),
         Column("intake_kg", "Inname kg", "Intake kg", numeric=True),
         Column("items", "Stuks", "Items", numeric=True),
         Column("reused", f"Hergebruik R3{RANGE}R5", "Reused", numeric=True, share=True),
@@ -52,35 +64,46 @@ def bkn(rows: Sequence[Volume], reference: ReferenceData) -> Report:
 
     out: list[Row] = []
     overall = Split()
-    blank = (Text(""),) * 5
+    blank = (Text(""),) * 7
     for where in sorted((place(reference, s) for s in per_site), key=lambda p: p.order):
         categories = per_site[where.site]
         location = Split()
         head = (Text(where.site), Text(where.municipality))
-        municipality = where.municipality or "onbekend / unknown"
-        out.append(
-            Row(RowKind.GROUP, (), label=f"Locatie / location {where.site} — gemeente / municipality {municipality}")
-        )
+        name = site_name(reference, where.site)
+        if where.municipality and where.municipality != name:
+            name = f"{name} (gemeente / municipality {where.municipality})"
+        elif not where.municipality:
+            name = f"{name} (geen gemeente / no municipality)"
+        out.append(Row(RowKind.GROUP, (), label=name))
         for key in sort_categories(categories, reference):
             split = categories[key]
             location.merge(split)
             ref = reference.category(*key)
+            market = MARKET_NAMES[ref.market] if ref else ("", "")
             out.append(
                 Row(
                     RowKind.DATA,
                     (
                         *head,
                         Text(key[0]),
+                        Text(*stream_name(key[0])),
                         Text(key[1]),
-                        Text(category_name(ref)),
+                        Text(*category_names(ref, key[1])),
                         Text(destination_code(ref)),
                         Text(ref.market.value if ref else ""),
+                        Text(*market),
                         *figures(split),
                     ),
                 )
             )
         overall.merge(location)
-        out.append(Row(RowKind.SUBTOTAL, (*head, *blank, *figures(location)), label=f"Totaal / total {where.site}"))
+        out.append(
+            Row(
+                RowKind.SUBTOTAL,
+                (*head, *blank, *figures(location)),
+                label=f"Totaal / total {site_name(reference, where.site)}",
+            )
+        )
     out.append(Row(RowKind.TOTAL, (Text(""), Text(""), *blank, *figures(overall)), label="Totaal / total"))
     return Report(
         ReportKind.BKN,

@@ -6,26 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from hub.reference import ReferenceData
-from hub.reports.classify import Place, in_scope, municipality_key
+from hub.reports.classify import Place, in_scope, municipality_key, stream_name
 from hub.reports.table import Column, Kg, Note, Report, ReportKind, Row, RowKind, Text
 from hub.reports.volumes import Volume
-
-# Streams by their Dutch and English names in headings; a stream not listed here is shown by its slug.
-STREAM_NAMES: dict[str, tuple[str, str]] = {
-    "plastic": ("Kunststof", "Plastic"),
-    "textile": ("Textiel", "Textile"),
-    "media": ("Cd's en dvd's", "CDs and DVDs"),
-    "duvets": ("Dekbedden", "Duvets"),
-    "bottles": ("Flessen", "Bottles"),
-    "paper": ("Papier", "Paper"),
-    "glass": ("Glas", "Glass"),
-    "metal": ("Metaal", "Metal"),
-    "electronics": ("Elektronica", "Electronics"),
-}
-
-
-def stream_name(stream: str) -> tuple[str, str]:
-    return STREAM_NAMES.get(stream, (stream, stream))
 
 
 def cbs(rows: Sequence[Volume], reference: ReferenceData, scope: frozenset[str] | None = None) -> Report:

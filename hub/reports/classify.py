@@ -93,11 +93,49 @@ class Place:
 
     @property
     def label(self) -> str:
-        return self.municipality or f"onbekend / unknown: {self.site}"
+        return self.municipality or f"{slug_name(self.site)} (geen gemeente / no municipality)"
 
     @property
     def order(self) -> tuple[int, str, str]:
         return (0 if self.municipality else 1, self.municipality.casefold(), self.site)
+
+
+def slug_name(slug: str) -> str:
+    """A slug as a name: "nieuwleusen" -> "Nieuwleusen", "zwolle-noord" -> "Zwolle-Noord"."""
+    return "-".join(part[:1].upper() + part[1:] for part in slug.split("-"))
+
+
+def site_name(reference: ReferenceData, site: str) -> str:
+    """A site's name for people: its municipality's name where the site is named after it (the reference data
+    names municipalities, not sites), else the slug written as a name."""
+    found = reference.municipality_of(site)
+    return found.name if found is not None and found.slug == site else slug_name(site)
+
+
+# Streams by their Dutch and English names; a stream not listed here is shown by its slug written as a name.
+STREAM_NAMES: dict[str, tuple[str, str]] = {
+    "plastic": ("Kunststof", "Plastic"),
+    "textile": ("Textiel", "Textile"),
+    "media": ("Cd's en dvd's", "CDs and DVDs"),
+    "duvets": ("Dekbedden", "Duvets"),
+    "bottles": ("Flessen", "Bottles"),
+    "paper": ("Papier", "Paper"),
+    "glass": ("Glas", "Glass"),
+    "metal": ("Metaal", "Metal"),
+    "electronics": ("Elektronica", "Electronics"),
+}
+MARKET_NAMES = {Market.NL: ("Nederland", "Netherlands"), Market.EXPORT: ("Export", "Export")}
+
+
+def stream_name(stream: str) -> tuple[str, str]:
+    return STREAM_NAMES.get(stream, (slug_name(stream), slug_name(stream)))
+
+
+def category_names(ref: CategoryRef | None, category: str) -> tuple[str, str]:
+    """Dutch and English names; a category the reference data lacks has only its slug, and says so."""
+    if ref is None:
+        return f"{category}: niet in referentiedata", f"{category}: not in reference data"
+    return ref.name_nl, ref.name_en
 
 
 def place(reference: ReferenceData, site: str) -> Place:

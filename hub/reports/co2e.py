@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from hub.reference import ReferenceData
-from hub.reports.classify import DESTINATION_ORDER, category_name, destination_code, sort_categories
+from hub.reports.classify import DESTINATION_ORDER, category_names, destination_code, sort_categories, stream_name
 from hub.reports.meta import month_label
 from hub.reports.table import Column, Factor, Kg, Note, Report, ReportKind, Row, RowKind, Text
 from hub.reports.volumes import MonthVolumes
@@ -34,18 +34,24 @@ def co2e(months: Sequence[MonthVolumes], reference: ReferenceData) -> Report:
         Column("period_from", "Van", "From", html=False),
         Column("period_to", "Tot en met", "Through", html=False),
         Column("destination", "R-code", "Destination"),
-        Column("stream", "Stroom", "Stream"),
-        Column("category", "Categorie", "Category"),
-        Column("category_name", "Omschrijving", "Description"),
+        Column("stream", "Stroom", "Stream", html=False),
+        Column("stream_name", "Stroom", "Stream", csv=False),
+        Column("category", "Categorie", "Category", html=False),
+        Column("category_name", "Categorie", "Category"),
         Column("kg", "Gewicht kg", "Weight kg", numeric=True),
         Column("factor", "Factor kg CO₂e/kg", "Factor", numeric=True),
-        Column("source", "Bron factor", "Source of the factor"),
+        # The sources are long citations: on the page a footnote number, the texts in a list below the table.
+        Column("source", "Bron factor", "Source of the factor", html=False),
+        Column("source_nl", "Bron factor (Nederlands)", "Source of the factor in Dutch", html=False),
+        Column("source_note", "Bron", "Source", csv=False),
         Column("co2e_kg", "Vermeden kg CO₂e", "kg CO₂e avoided", numeric=True),
     )
     rank = {d.value: i for i, d in enumerate(DESTINATION_ORDER)}
+    sources: dict[tuple[str, str], int] = {}  # (Dutch, English) -> footnote number, in order of first use
     out: list[Row] = []
     total_grams = total_co2e = 0
-    blank = (Text(""),) * 4
+    blank = (Text(""),) * 5
+    no_source = (Text(""),) * 3
     for month in months:
         grams: dict[tuple[str, str], int] = defaultdict(int)
         for volume in month.volumes:
@@ -64,6 +70,12 @@ def co2e(months: Sequence[MonthVolumes], reference: ReferenceData) -> Report:
             avoided = co2e_grams(grams[key], factor) if factor is not None else 0
             month_grams += grams[key]
             month_co2e += avoided
+            if found:
+                texts = (found.source_nl or found.source, found.source)
+                number = sources.setdefault(texts, len(sources) + 1)
+                source = (Text(found.source), Text(texts[0]), Text(f"[{number}]"))
+            else:
+                source = (Text(NO_FACTOR), Text(NO_FACTOR), Text("–"))
             out.append(
                 Row(
                     RowKind.DATA,
@@ -71,11 +83,12 @@ def co2e(months: Sequence[MonthVolumes], reference: ReferenceData) -> Report:
                         *head,
                         Text(destination_code(ref)),
                         Text(key[0]),
+                        Text(*stream_name(key[0])),
                         Text(key[1]),
-                        Text(category_name(ref)),
+                        Text(*category_names(ref, key[1])),
                         Kg(grams[key]),
                         Factor(factor),
-                        Text(found.source if found else NO_FACTOR),
+                        *source,
                         Kg(avoided),
                     ),
                 )
@@ -85,14 +98,14 @@ def co2e(months: Sequence[MonthVolumes], reference: ReferenceData) -> Report:
         out.append(
             Row(
                 RowKind.SUBTOTAL,
-                (*head, *blank, Kg(month_grams), Text(""), Text(""), Kg(month_co2e)),
+                (*head, *blank, Kg(month_grams), Text(""), *no_source, Kg(month_co2e)),
                 label=f"Totaal / total {month_label(month.first, month.last)}",
             )
         )
     out.append(
         Row(
             RowKind.TOTAL,
-            (Text(""), Text(""), Text(""), *blank, Kg(total_grams), Text(""), Text(""), Kg(total_co2e)),
+            (Text(""), Text(""), Text(""), *blank, Kg(total_grams), Text(""), *no_source, Kg(total_co2e)),
             label="Totaal / total",
         )
     )
@@ -110,5 +123,6 @@ def co2e(months: Sequence[MonthVolumes], reference: ReferenceData) -> Report:
                 "instead of incineration. A category without a factor counts as 0.",
             ),
         ),
+        sources=tuple(Note(f"[{n}] {nl}", f"[{n}] {en}") for (nl, en), n in sources.items()),
         landscape=True,
     )

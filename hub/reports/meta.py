@@ -10,6 +10,7 @@ from datetime import date
 
 from hub.local_calendar import month_end
 from hub.reference import ReferenceData
+from hub.reports.classify import site_name
 from hub.reports.volumes import MonthVolumes
 
 MONTHS_NL = (
@@ -39,7 +40,7 @@ def month_label(first: date, last: date) -> str:
 @dataclass(frozen=True, slots=True)
 class ScopeLine:
     municipality: str  # "" for sites outside every municipality
-    sites: tuple[str, ...]
+    sites: tuple[str, ...]  # by name ("Nieuwleusen"), for the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ def describe_scope(sites: frozenset[str] | None, reference: ReferenceData) -> tu
     grouped: dict[str, list[str]] = defaultdict(list)
     for site in sites:
         found = reference.municipality_of(site)
-        grouped[found.name if found else ""].append(site)
+        grouped[found.name if found else ""].append(site_name(reference, site))
     return tuple(
         ScopeLine(name, tuple(sorted(grouped[name]))) for name in sorted(grouped, key=lambda n: (n == "", n.casefold()))
     )

@@ -53,6 +53,15 @@ def kg(grams: int, decimal: str = ".", thousands: str = "") -> str:
     return f"{'-' if grams < 0 else ''}{digits}{decimal}{rest:03d}"
 
 
+def kg_printed(grams: int, decimal: str = ",", thousands: str = NARROW_NBSP) -> str:
+    """Grams as kg with one decimal for the printed page, rounded half up: 1234567 -> "1 234,6" (a narrow
+    space between thousands, which no reader takes for a decimal sign). The gram is in the CSV."""
+    tenths = (abs(grams) + 50) // 100
+    whole, rest = divmod(tenths, 10)
+    digits = f"{whole:,}".replace(",", thousands)
+    return f"{'-' if grams < 0 and tenths else ''}{digits}{decimal}{rest}"
+
+
 def percent(part: int, whole: int, places: int, decimal: str = ".") -> str:
     """``part`` as a percentage of ``whole``, rounded half up; "" when there is no (positive) whole."""
     if whole <= 0:
@@ -153,6 +162,11 @@ tr.total .pct, tr.subtotal .pct { font-weight: 600; }
 footer { margin-top: 5mm; font-size: 8pt; color: #222; }
 footer p { margin: 0 0 1.5mm; }
 footer .en { display: block; }
+footer h2 { font-size: 9pt; margin: 3mm 0 1mm; }
+footer h2 .en { display: inline; }
+ol.sources { list-style: none; margin: 0; padding: 0; }
+ol.sources li { margin: 0 0 1.5mm; break-inside: avoid; }
+td .en { display: block; font-size: 7.5pt; }
 @media print { body { padding: 0; max-width: none; } }
 """
 
@@ -172,11 +186,13 @@ def _date_en(day: date) -> str:
 def _kg_html(grams: int) -> str:
     if grams == 0:
         return '<span class="zero">–</span>'
-    return escape(kg(grams, ",", NARROW_NBSP))
+    return escape(kg_printed(grams))
 
 
 def _cell_html(cell: Cell) -> str:
     if isinstance(cell, Text):
+        if cell.en and cell.en != cell.value:
+            return f"<td>{_both(cell.value, cell.en)}</td>"
         return f"<td>{escape(cell.value)}</td>"
     if isinstance(cell, Kg):
         return f'<td class="num">{_kg_html(cell.grams)}</td>'
@@ -253,7 +269,7 @@ def _status_html(meta: Meta) -> str:
             late = ""
             if month.adjustment_grams or month.adjustment_items:
                 late = (
-                    f"; na sluiting nog {kg(month.adjustment_grams, ',', NARROW_NBSP)} kg "
+                    f"; na sluiting nog {kg_printed(month.adjustment_grams)} kg "
                     f"({month.adjustment_items} stuks) gemeld, niet in dit rapport"
                 )
             lines.append(f"{month_label(month.first, month.last)}{late}")
@@ -272,14 +288,22 @@ def _status_html(meta: Meta) -> str:
 def _notes_html(report: Report, meta: Meta) -> str:
     notes = list(report.notes)
     legend = _both(
-        "Gewichten in kg met drie decimalen (op de gram). Een smalle spatie scheidt duizendtallen, de komma is "
-        "het decimaalteken; – is nul. Percentages zijn afgerond op één decimaal en tellen daardoor niet altijd "
-        "precies op tot 100.",
-        "Weights in kg with three decimals (to the gram). A narrow space separates thousands, the comma is the "
-        "decimal sign; – is zero. Percentages are rounded to one decimal, so they need not add up to exactly 100.",
-    )
+        "Gewichten in kg, afgerond op één decimaal (de CSV geeft ze op de gram). Een smalle spatie scheidt "
+        "duizendtallen, de komma is het decimaalteken: 1 234,5 kg is ruim twaalfhonderd kilo; – is nul. Totalen "
+        "zijn opgeteld vóór het afronden, en percentages zijn afgerond op één decimaal: ze tellen daardoor niet "
+        "altijd precies op.",
+        "Weights in kg, rounded to one decimal (the CSV has them to the gram). A narrow space separates "
+        "thousands and the comma is the decimal sign: 1 234,5 kg is about twelve hundred kilos; – is zero. Totals "
+        "are summed before rounding and percentages are rounded to one decimal, so they need not add up exactly.",
+    ).replace("1 234,5", f"1{NARROW_NBSP}234,5")
     paragraphs = [f"<p>{_both(n.nl, n.en)}</p>" for n in notes] + [f"<p>{legend}</p>"]
-    return f"<footer>{''.join(paragraphs)}</footer>"
+    sources = ""
+    if report.sources:
+        items = "".join(f"<li>{_both(n.nl, n.en) if n.nl != n.en else escape(n.nl)}</li>" for n in report.sources)
+        sources = (
+            f'<h2>{_both("Bronnen van de factoren", "Sources of the factors")}</h2><ol class="sources">{items}</ol>'
+        )
+    return f"<footer>{''.join(paragraphs)}{sources}</footer>"
 
 
 def _has_figures(row: Row) -> bool:

@@ -23,6 +23,7 @@ class ReportKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Text:
     value: str
+    en: str = ""  # the English name under the Dutch one on the page (CSV writes ``value`` only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class Report:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     notes: tuple[Note, ...] = ()
+    sources: tuple[Note, ...] = ()  # numbered footnotes the table refers to ("[1] ..."), listed below it
     landscape: bool = False
 
     def total(self, key: str) -> Cell:

@@ -17,6 +17,7 @@ from hub.reports.meta import Meta, describe_scope, month_status
 from hub.reports.render import to_html
 from hub.reports.table import ReportKind
 from hub.reports.volumes import MonthVolumes, Volume
+from tests.browser.layout import SCREENS, assert_layout_holds
 
 REFERENCE = load_reference()
 MM = 96 / 25.4  # CSS pixels per millimetre
@@ -87,3 +88,24 @@ def test_report_page_prints_on_a4(browser: Browser, artifacts: Path, kind: Repor
     size = (round(float(box[1])), round(float(box[2])))
     assert size == (A4_POINTS[::-1] if report.landscape else A4_POINTS), size
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 1
+
+
+@pytest.mark.parametrize("screen", ["1920x1080", "1366x768"])
+@pytest.mark.parametrize("kind", list(ReportKind))
+def test_report_page_on_screen_keeps_texts_and_numbers_whole(browser: Browser, kind: ReportKind, screen: str) -> None:
+    """On a desktop screen, as an analyst opens it: no name overflows its cell and no kg figure breaks."""
+    meta = Meta(
+        first=date(2026, 10, 1),
+        last=date(2026, 11, 30),
+        scope=describe_scope(REFERENCE.sites | {"kampen"}, REFERENCE),
+        reference_version=REFERENCE.version,
+        generated="2026-12-01 09:00 CET",
+        months=month_status(MONTHS),
+    )
+    context = browser.new_context(viewport=SCREENS[screen])
+    page = context.new_page()
+    try:
+        page.set_content(to_html(build(kind, MONTHS, REFERENCE), meta))
+        assert_layout_holds(page, f"reports-{kind.value}-{screen}-nl")
+    finally:
+        context.close()

@@ -54,6 +54,7 @@ ANONYMOUS = {
     # The feed's documentation: no data in it (its answers need a key; tests/integration/test_feeds.py).
     ("GET", "/api/v1/feeds/openapi.json"),
     ("GET", "/api/v1/feeds/docs"),
+    ("GET", "/docs"),  # Swagger UI on that schema, its assets served by the hub (tests/browser/test_partner_docs.py)
     # Model bundles for the stations: signed, not secret (docs/fleet.md); the station checks what it gets.
     ("GET", "/api/models/{file}"),
 }
@@ -162,7 +163,8 @@ def test_every_route_needs_a_session(hub: Hub) -> None:
     assert page.status_code == 200 and "Wachtwoord" in page.text and "Password" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert anonymous.get("/static/login.html").status_code == 200
-    assert anonymous.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+    docs = anonymous.get("/docs")  # Swagger UI, from the hub's own assets: nothing from a CDN
+    assert docs.status_code == 200 and "/docs/assets/swagger-ui-bundle.js" in docs.text and "https://" not in docs.text
     assert logged_in(hub).get("/api/v1/openapi.json").json()["info"]["title"] == "Sortcentre hub"
 
 

@@ -35,6 +35,7 @@ PACKAGE_DATA = (
     "edge/vision/weights/efficientnet-lite0-features.onnx",
     "edge/vision/weights/efficientnet-lite0-features.card.json",
     "edge/stations/kiosk/static/index.html",
+    "edge/stations/kiosk/languages/ar.toml",
     "hub/web/static/dashboard.html",
     "hub/web/static/login.html",
     "hub/web/static/vendor/uplot/uPlot.iife.min.js",

@@ -61,7 +61,8 @@ class ScreenLastEvent(TypedDict):
     weight_kg: float
     seq: int
     station_time: str
-    """ISO 8601 in UTC, e.g. ``2026-11-27T09:41:07.123Z``; the page shows it in the kiosk's local time."""
+    """ISO 8601 in UTC, e.g. ``2026-11-27T09:41:07.123Z``; the page shows it in the site's time zone (the kiosk's
+    server adds it as ``local_time``, see :mod:`edge.stations.kiosk.localised`)."""
     undone: bool
 
 

@@ -1,6 +1,8 @@
 """The station's local kiosk page: a small web server on the Pi that shows what the station is doing.
 
-Sorters work with the physical button board; the page only shows state (its one control is the language toggle).
+Sorters work with the physical button board; the page only shows state. Its controls are the language of its own
+texts (Dutch or English, kept in the browser) and the station's second language under each Dutch category name
+(one key cycles through them; kept on the station's disk, see :mod:`edge.stations.kiosk.translations`).
 The server reads the station's screen state from a function and pushes changes to the page as server-sent
 events, so the page needs no build step, no internet and no polling of its own.
 """
@@ -15,15 +17,18 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from core.package_data import data_path
+from edge.stations.kiosk.localised import localised
+from edge.stations.kiosk.translations import LANGUAGE_CODE, KioskLanguages
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,10 @@ KEEPALIVE_S = 15.0
 RECONNECT_MS = 1000
 # A browser that stops reading (a frozen kiosk) must not hold a server task forever.
 SEND_TIMEOUT_S = 10.0
+# The seed's sites are all in the Netherlands; [kiosk] time_zone sets another.
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
+# The language key's "Dutch only" position, in the URL that chooses it.
+NO_SECOND_LANGUAGE = "none"
 
 
 def _encode(state: Mapping[str, Any]) -> str:
@@ -51,7 +60,7 @@ def _encode(state: Mapping[str, Any]) -> str:
 
 
 async def _changes(
-    read_state: ScreenStateSource, closing: threading.Event, poll_interval_s: float
+    read_state: Callable[[], Mapping[str, Any]], closing: threading.Event, poll_interval_s: float
 ) -> AsyncIterator[ServerSentEvent]:
     """One ``state`` event with the first screen state, then one each time it differs from the last one sent."""
     last: str | None = None
@@ -71,10 +80,20 @@ def create_kiosk_app(
     closing: threading.Event | None = None,
     poll_interval_s: float = POLL_INTERVAL_S,
     keepalive_s: float = KEEPALIVE_S,
+    languages: KioskLanguages | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> FastAPI:
-    """The kiosk's web app. ``closing``, once set, ends open event streams so that a server can stop promptly."""
+    """The kiosk's web app. ``closing``, once set, ends open event streams so that a server can stop promptly.
+    ``languages``: the second languages and where the choice is kept (default: the shipped ones, the choice in
+    memory only); ``time_zone``: the site's, for the times on screen."""
     if closing is None:
         closing = threading.Event()
+    langs = languages if languages is not None else KioskLanguages()
+    zone = ZoneInfo(time_zone)
+
+    def screen() -> dict[str, Any]:
+        return localised(read_state(), langs, zone)
+
     app = FastAPI(title="Sortcentre station kiosk", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static/pictograms", StaticFiles(directory=PICTOGRAMS), name="pictograms")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -87,12 +106,24 @@ def create_kiosk_app(
     @app.get("/api/state")
     def state() -> JSONResponse:
         # A plain (sync) endpoint runs in the thread pool, so a read_state that takes a lock does not block the loop.
-        return JSONResponse(jsonable_encoder(read_state()))
+        return JSONResponse(jsonable_encoder(screen()))
+
+    @app.put("/api/second-language/{code}")
+    def choose_second_language(code: str) -> JSONResponse:
+        """The language key: ``none`` for Dutch only, or one of the state's ``languages``. Kept until changed."""
+        if code != NO_SECOND_LANGUAGE and not LANGUAGE_CODE.match(code):
+            raise HTTPException(400, f"{code[:20]!r} is not a language code (two or three letters, or 'none')")
+        try:
+            langs.choice.choose(None if code == NO_SECOND_LANGUAGE else code)
+        except KeyError:
+            offered = ", ".join(langs.order) or "none"
+            raise HTTPException(404, f"language {code!r} is not offered at this station (offered: {offered})") from None
+        return JSONResponse({"second_language": langs.choice.code})
 
     @app.get("/api/events")
     def events() -> EventSourceResponse:
         return EventSourceResponse(
-            _changes(read_state, closing, poll_interval_s),
+            _changes(screen, closing, poll_interval_s),
             ping=keepalive_s,
             send_timeout=SEND_TIMEOUT_S,
         )
@@ -106,11 +137,19 @@ class KioskServer:
     ``port=0`` picks a free port; :attr:`port` holds the real one after :meth:`start`.
     """
 
-    def __init__(self, read_state: ScreenStateSource, host: str = "127.0.0.1", port: int = 8090) -> None:
+    def __init__(
+        self,
+        read_state: ScreenStateSource,
+        host: str = "127.0.0.1",
+        port: int = 8090,
+        *,
+        languages: KioskLanguages | None = None,
+        time_zone: str = DEFAULT_TIME_ZONE,
+    ) -> None:
         self.host = host
         self.port = port
         self._closing = threading.Event()
-        self._app = create_kiosk_app(read_state, closing=self._closing)
+        self._app = create_kiosk_app(read_state, closing=self._closing, languages=languages, time_zone=time_zone)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 

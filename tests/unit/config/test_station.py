@@ -96,3 +96,32 @@ def test_a_bad_value_in_the_environment_names_the_variable(monkeypatch: pytest.M
 
 def secret(value: SecretStr | None) -> str | None:
     return None if value is None else value.get_secret_value()
+
+
+def test_kiosk_languages_time_zone_and_speech(tmp_path: Path) -> None:
+    config = StationConfig.load(EXAMPLE)
+    assert config.kiosk.time_zone == "Europe/Amsterdam"
+    assert config.kiosk.speech.enabled is False
+    assert config.kiosk_language_file() == config.journal.path.parent / "kiosk-language.json"
+    text = EXAMPLE.read_text() + (
+        '\n[kiosk]\ntime_zone = "Europe/Brussels"\nlanguages = ["ar", "ti"]\nlanguage_file = "/var/lib/k.json"\n'
+        "[kiosk.speech]\nenabled = true\nvolume = 150\n"
+    )
+    config = StationConfig.load(write(tmp_path, text))
+    assert (config.kiosk.time_zone, config.kiosk.languages) == ("Europe/Brussels", ["ar", "ti"])
+    assert config.kiosk_language_file() == Path("/var/lib/k.json")
+    assert (config.kiosk.speech.enabled, config.kiosk.speech.volume) == (True, 150)
+
+
+@pytest.mark.parametrize(
+    ("section", "says"),
+    [
+        ('[kiosk]\ntime_zone = "Mars/Olympus"', "kiosk.time_zone: Value error, unknown time zone 'Mars/Olympus'"),
+        ("[kiosk.speech]\nvolume = 500", "kiosk.speech.volume"),
+        ('[kiosk.speech]\nvoice = "nl; rm -rf /"', "kiosk.speech.voice"),
+    ],
+)
+def test_bad_kiosk_settings_name_the_key(tmp_path: Path, section: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        StationConfig.load(write(tmp_path, EXAMPLE.read_text() + "\n" + section + "\n"))
+    assert says in str(caught.value)

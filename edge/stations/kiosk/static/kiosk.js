@@ -18,6 +18,7 @@ const TEXT = {
     done: "Klaar! Haal het eraf",
     stable: "stabiel",
     unstable: "beweegt",
+    empty: "leeg",
     suggestion: "suggestie",
     confirm: "Bevestigen",
     undo: "Ongedaan maken",
@@ -32,6 +33,10 @@ const TEXT = {
     fault: "storing",
     absent: "geen",
     queue: "wachtrij",
+    toSend: "te versturen",
+    hub: "Hub",
+    secondLanguage: "2e taal",
+    dutchOnly: "uit",
     lost: "Verbinding met station verbroken",
     lostHint: "Niet sorteren. Wacht even; blijft dit, roep de begeleider.",
     warnings: {
@@ -64,6 +69,7 @@ const TEXT = {
     done: "Done! Take it off",
     stable: "stable",
     unstable: "settling",
+    empty: "empty",
     suggestion: "suggestion",
     confirm: "Confirm",
     undo: "Undo",
@@ -78,6 +84,10 @@ const TEXT = {
     fault: "fault",
     absent: "none",
     queue: "queue",
+    toSend: "waiting to send",
+    hub: "Hub",
+    secondLanguage: "2nd language",
+    dutchOnly: "off",
     lost: "Connection to station lost",
     lostHint: "Do not sort. Wait a moment; if this stays, call the supervisor.",
     warnings: {
@@ -138,6 +148,10 @@ const DEFAULTS = {
   camera: "absent",
   journal_depth: 0,
   warnings: [],
+  // Added by the kiosk's server (edge/stations/kiosk/localised.py).
+  languages: [],
+  second_language: null,
+  time_zone: "Europe/Amsterdam",
 };
 
 let lang = loadLang();
@@ -190,15 +204,24 @@ function formatKg(kg) {
   return (lang === "nl" ? text.replace(".", ",") : text) + " kg";
 }
 
-function formatTime(iso) {
-  const when = new Date(iso);
+// The site's clock, never the kiosk browser's zone: the server sends the time already in the site's zone, and
+// anything else is formatted in the zone the server names.
+function formatTime(ev) {
+  if (typeof ev.local_time === "string" && ev.local_time) return ev.local_time;
+  const when = new Date(ev.station_time);
   if (isNaN(when.getTime())) return "";
-  return when.toLocaleTimeString(t("locale"), { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const options = { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: state.time_zone };
+  try {
+    return when.toLocaleTimeString(t("locale"), options);
+  } catch (err) {
+    return ""; // an unknown zone: no time rather than the wrong one
+  }
 }
 
+// Dutch first, always: the sorters learn the Dutch names.
 function categoryLabel(id) {
   const cat = state && state.categories.find((c) => c.id === id);
-  return cat ? cat[lang] : id;
+  return cat ? cat.nl : id;
 }
 
 function gridShape(n) {
@@ -218,6 +241,10 @@ function buildTiles(categories) {
   const [cols, rows] = gridShape(categories.length);
   box.style.setProperty("--cols", cols);
   box.style.setProperty("--rows", rows);
+  // Portrait screens (a phone): one column for a few tiles, two for more.
+  const pcols = categories.length <= 3 ? 1 : 2;
+  box.style.setProperty("--pcols", pcols);
+  box.style.setProperty("--prows", Math.max(1, Math.ceil(categories.length / pcols)));
   box.replaceChildren(
     ...categories.map((cat) => {
       const tile = document.createElement("div");
@@ -237,12 +264,17 @@ function buildTiles(categories) {
       const badgePct = document.createElement("span");
       badgePct.className = "badge-pct";
       badge.append(badgeWord, badgePct);
+      // Dutch first and largest; under it the sorter's own language (its own direction, e.g. right to left).
       const label = document.createElement("span");
       label.className = "label";
+      label.lang = "nl";
+      label.dir = "ltr";
+      const second = document.createElement("span");
+      second.className = "second";
       const head = document.createElement("div");
       head.className = "tile-head";
       head.append(key, img, badge);
-      tile.append(head, label);
+      tile.append(head, label, second);
       return tile;
     }),
   );
@@ -261,10 +293,45 @@ function renderTiles() {
     const suggested = Boolean(suggestion && suggestion.label === cat.id);
     tile.dataset.suggested = String(suggested);
     tile.dataset.lit = String(Boolean(cat.lit));
-    tile.querySelector(".label").textContent = cat[lang];
+    tile.querySelector(".label").textContent = cat.nl;
+    renderSecond(tile.querySelector(".second"), cat);
     // Hidden badges keep their text, so every tile's top row has the same height and nothing shifts.
     tile.querySelector(".badge-word").textContent = t("suggestion");
     tile.querySelector(".badge-pct").textContent = suggested ? Math.round(suggestion.confidence * 100) + "%" : "–";
+  });
+}
+
+function renderSecond(el, cat) {
+  const chosen = state.second_language;
+  el.hidden = !chosen;
+  if (!chosen) {
+    el.textContent = "";
+    return;
+  }
+  el.lang = chosen.code;
+  el.dir = chosen.dir === "rtl" ? "rtl" : "ltr";
+  el.textContent = typeof cat.second === "string" ? cat.second : "";
+}
+
+function renderSecondLanguageKey() {
+  const chosen = state ? state.second_language : null;
+  const name = $("second-lang-name");
+  name.textContent = chosen ? chosen.name : t("dutchOnly");
+  name.lang = chosen ? chosen.code : lang;
+  name.dir = chosen && chosen.dir === "rtl" ? "rtl" : "ltr";
+  $("second-lang").dataset.chosen = chosen ? chosen.code : "";
+  $("second-lang").hidden = !state || state.languages.length === 0;
+}
+
+// The language key: Dutch only, then each offered language in turn. The station keeps the choice; the new
+// state comes back on the event stream.
+function cycleSecondLanguage() {
+  if (!state || state.languages.length === 0) return;
+  const codes = [null, ...state.languages.map((l) => l.code)];
+  const now = state.second_language ? state.second_language.code : null;
+  const next = codes[(codes.indexOf(now) + 1) % codes.length];
+  fetch("/api/second-language/" + encodeURIComponent(next || "none"), { method: "PUT" }).catch(() => {
+    // The station is gone: the page already says so, and the key works again once it is back.
   });
 }
 
@@ -272,18 +339,22 @@ function renderHealth() {
   const mqtt = $("h-mqtt");
   mqtt.dataset.state = state.connected ? "ok" : "fault";
   setPictogram(mqtt.querySelector("img"), state.connected ? "online" : "offline");
+  mqtt.querySelector(".health-name").textContent = t("hub");
   mqtt.querySelector(".health-text").textContent = state.connected ? t("online") : t("offline");
   mqtt.title = "MQTT / hub";
   for (const [id, device] of [["h-scale", "scale"], ["h-camera", "camera"]]) {
     const item = $(id);
     const health = HEALTH.includes(state[device]) ? state[device] : "fault";
     item.dataset.state = health;
+    // The device's name over its state: the pictogram alone does not say which device is "ok".
+    item.querySelector(".health-name").textContent = t(device);
     item.querySelector(".health-text").textContent = t(health);
     item.title = t(device);
   }
   const journal = $("h-journal");
   journal.dataset.state = state.journal_depth > 0 ? "busy" : "ok";
-  // Sorters need not read this; the supervisor knows the pictogram (and the title says it in words).
+  // Events stored on the station and not yet acknowledged by the hub, said in words.
+  journal.querySelector(".health-name").textContent = t("toSend");
   journal.querySelector(".health-text").textContent = String(state.journal_depth);
   journal.title = t("queue");
 }
@@ -324,9 +395,10 @@ function renderLast() {
   icon.hidden = false;
   const parts = [ev.type === "sorted" ? categoryLabel(ev.category) : ev.type + " " + categoryLabel(ev.category)];
   parts.push(formatKg(ev.weight_kg));
-  const time = formatTime(ev.station_time);
+  const time = formatTime(ev);
   if (time) parts.push(time);
-  text.textContent = parts.join(" · ");
+  // Where the line wraps it wraps between the parts, never inside "12,500 kg" or the time.
+  text.textContent = parts.map((part) => part.replace(/ (?=kg$)/, "\u00a0")).join(" · ");
 }
 
 function render() {
@@ -337,6 +409,7 @@ function render() {
   for (const el of document.querySelectorAll("[data-t]")) {
     el.textContent = t(el.dataset.t);
   }
+  renderSecondLanguageKey();
   if (!state) return;
   const phase = PHASE_ICON[state.phase] ? state.phase : "idle";
   document.body.dataset.phase = phase;
@@ -350,8 +423,11 @@ function render() {
   const stable = Boolean(state.stable);
   // Without a reading there is nothing to call stable or moving.
   $("stable").dataset.stable = typeof state.weight_kg === "number" ? String(stable) : "none";
-  setPictogram($("stable-icon"), stable ? "confirm" : "unstable");
-  $("stable-text").textContent = stable ? t("stable") : t("unstable");
+  // An empty plate is "empty", not "settling": the scale's noise around zero is nothing to wait for.
+  const empty = phase === "idle";
+  setPictogram($("stable-icon"), empty ? "scale" : stable ? "confirm" : "unstable");
+  $("stable-text").textContent = empty ? t("empty") : stable ? t("stable") : t("unstable");
+  $("stable").dataset.empty = String(empty);
   $("confirm-key").textContent = state.confirm_key;
   $("undo-key").textContent = state.undo_key;
   $("help-confirm").dataset.active = String(Boolean(state.suggestion) && phase === "ready");
@@ -390,6 +466,12 @@ document.addEventListener("DOMContentLoaded", () => {
       render();
     });
   }
+  $("second-lang").addEventListener("click", cycleSecondLanguage);
+  document.addEventListener("keydown", (event) => {
+    if ((event.key === "l" || event.key === "L") && !event.repeat && !event.ctrlKey && !event.altKey && !event.metaKey) {
+      cycleSecondLanguage();
+    }
+  });
   render();
   connect();
 });

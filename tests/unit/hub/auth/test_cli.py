@@ -38,6 +38,13 @@ def store(config: Path) -> UserStore:
     return UserStore(config.parent / "users.sqlite")
 
 
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if typed at a terminal: the runner's standard input is none, and without one the prompt is refused."""
+    monkeypatch.setattr("hub.cli_output.stdin_is_terminal", lambda: True)
+
+
+@pytest.mark.usefixtures("terminal")
 def test_add_list_and_log_in(config: Path) -> None:
     code, out = users(config, "add", "Jan", "--site", "zwolle", "--site", "ommen", "--password-stdin", stdin=PASSWORD)
     assert code == 0 and "added jan (supervisor: ommen, zwolle)" in out
@@ -110,6 +117,7 @@ def test_passwd_sites_disable_enable_remove(config: Path) -> None:
     assert "no users" in users(config, "list")[1]
 
 
+@pytest.mark.usefixtures("terminal")
 def test_the_prompt_asks_for_the_password_twice(config: Path) -> None:
     code, out = users(
         config, "add", "jan", "--site", "zwolle", stdin=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n"

@@ -15,11 +15,13 @@ from fastapi.testclient import TestClient
 from config.feeds import FeedSettings
 from config.hub import WebSettings
 from hub.api import feeds
+from hub.api.bad_request import install as bad_request_answers
 from hub.api.deps import current_user
 from hub.auth.principal import Principal, Role
 from hub.feeds.periods import PeriodStore
 from hub.keys import Caller, Scope, feed_caller
 from hub.reference import ReferenceData, load_reference
+from hub.reports.csv_writer import BOM
 from tests.unit.hub.feeds.conftest import FakeInflux, day
 
 DALFSEN = Caller("dalfsen-key", frozenset({Scope.VOLUMES_READ}), frozenset({"dalfsen"}), key_id="abcd1234")
@@ -35,6 +37,7 @@ OCT_NOV = {"from": "2026-10-01", "to": "2026-11-30"}
 
 def make_app(tmp_path: Path, store: FakeInflux, caller: Caller = EVERYONE, **settings: int) -> TestClient:
     app = FastAPI()
+    bad_request_answers(app)  # as create_app does
     app.include_router(feeds.router)
     app.include_router(feeds.admin_router)
     app.state.hub = SimpleNamespace(store=store)
@@ -134,10 +137,15 @@ def test_bad_parameters_get_400_with_a_message(tmp_path: Path, store: FakeInflux
     assert answer.status_code == 400 and message in answer.json()["detail"], answer.text
 
 
-def test_malformed_parameters_get_422(tmp_path: Path, store: FakeInflux) -> None:
+def test_malformed_parameters_get_400_naming_them(tmp_path: Path, store: FakeInflux) -> None:
     api = make_app(tmp_path, store)
-    for params in ({"from": "2026-10-01"}, OCT_NOV | {"interval": "year"}, OCT_NOV | {"site": "Not A Slug"}):
-        assert api.get("/api/v1/feeds/volumes", params=params).status_code == 422
+    for params, name in (
+        ({"from": "2026-10-01"}, "'to'"),
+        (OCT_NOV | {"interval": "year"}, "'interval'"),
+        (OCT_NOV | {"site": "Not A Slug"}, "'site'"),
+    ):
+        answer = api.get("/api/v1/feeds/volumes", params=params)
+        assert answer.status_code == 400 and name in answer.json()["detail"], answer.text
 
 
 def test_influxdb_down_is_503(tmp_path: Path, store: FakeInflux) -> None:
@@ -232,10 +240,11 @@ def test_closed_month_through_the_admin_endpoints(tmp_path: Path, store: FakeInf
 
 
 def test_feed_openapi_and_docs_page(tmp_path: Path, store: FakeInflux) -> None:
-    api = make_app(tmp_path, store)
+    api = make_app(tmp_path, store, page_size=500)
     api.app.dependency_overrides.clear()  # type: ignore[attr-defined]  # anonymous
     schema = api.get("/api/v1/feeds/openapi.json").json()
-    assert list(schema["paths"]) == ["/api/v1/feeds/volumes"]
+    assert list(schema["paths"]) == ["/api/v1/feeds/volumes", "/api/v1/reports/{kind}"]  # the partner API, whole
+    assert all("422" not in op["responses"] for ops in schema["paths"].values() for op in ops.values())
     operation = schema["paths"]["/api/v1/feeds/volumes"]["get"]
     names = [p["name"] for p in operation["parameters"]]
     assert names == ["from", "to", "interval", "group_by", "site", "municipality", "format", "limit", "cursor"]
@@ -247,6 +256,10 @@ def test_feed_openapi_and_docs_page(tmp_path: Path, store: FakeInflux) -> None:
     assert all(f"<code>{name}</code>" in page.text for name in names)
     assert "month | day | week" in page.text or "day | week | month" in page.text
     assert "<script" not in page.text and "https://cdn" not in page.text and "2026-11-30" in page.text
+    # The page size this hub serves, once: not the setting's own bound (100000) beside it.
+    limit = next(p for p in operation["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["anyOf"][0]["maximum"] == 500 and "≤ 500" in page.text and "100000" not in page.text
+    assert "100000" not in str(schema) and "100_000" not in str(schema)
 
 
 def test_an_app_without_a_periods_file_says_so(tmp_path: Path, store: FakeInflux) -> None:
@@ -254,3 +267,24 @@ def test_an_app_without_a_periods_file_says_so(tmp_path: Path, store: FakeInflux
     api.app.state.periods = None  # type: ignore[attr-defined]
     answer = api.get("/api/v1/feeds/volumes", params=OCT_NOV)
     assert answer.status_code == 503 and "closed periods" in answer.json()["detail"]
+
+
+def test_csv_nl_for_dutch_excel_parses_back_to_the_json_feed(tmp_path: Path, store: FakeInflux) -> None:
+    api = make_app(tmp_path, store)
+    store.days[(day("2026-10-07"), "dalfsen", "textile", "creme")] = (1_234_567, 2000)  # over a thousand kg
+    rows = api.get("/api/v1/feeds/volumes", params=OCT_NOV).json()["rows"]
+    answer = api.get("/api/v1/feeds/volumes", params=OCT_NOV | {"format": "csv-nl"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.content.startswith(BOM.encode()) and b"\r\n" in answer.content
+    assert 'filename="sortcentre-volumes-2026-10-01-2026-11-30-nl.csv"' in answer.headers["content-disposition"]
+    table = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8").removeprefix(BOM)), delimiter=";"))
+    assert list(table[0]) == list(rows[0])
+    assert table[0]["kg"] == "1236,067"  # a decimal comma and no thousands separator: Excel reads one number
+    back = [
+        {
+            k: float(v.replace(",", ".")) if k == "kg" else int(v) if k.endswith(("grams", "items")) else v or None
+            for k, v in line.items()
+        }
+        for line in table
+    ]
+    assert back == rows

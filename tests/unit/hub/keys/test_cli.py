@@ -9,6 +9,7 @@ import pytest
 import tomli_w
 from typer.testing import CliRunner
 
+from hub.fleet.registry import StationRegistry
 from hub.keys import KeyStore, Scope
 from hub.keys.cli import keys_app
 from hub.reference import load_reference
@@ -57,12 +58,8 @@ def test_create_list_revoke(config: Path) -> None:
     code, out = keys(config, "list")
     assert code == 0
     assert created.id in out and "Gemeente Dalfsen" in out and "Dalfsen" in out
-    assert (
-        rova.id in out
-        and "reports:read" in out
-        and "volumes:read" in out
-        and re.search(r"site ommen\s*│.*\n.*site zwolle", out)
-    )
+    # Not a terminal: tab-separated lines, every value whole.
+    assert f"\n{rova.id}\t-\treports:read, volumes:read\tsite ommen, site zwolle\t" in out
     assert secret[0] not in out  # never shown again
 
     code, out = keys(config, "revoke", created.id)
@@ -86,7 +83,17 @@ def test_clear_errors_with_exit_status_2(config: Path) -> None:
     assert store(config).keys() == []
 
 
-def test_a_site_outside_the_reference_data_gets_a_note(config: Path) -> None:
+def test_an_unknown_site_is_refused(config: Path) -> None:
+    code, out = keys(config, "create", "--scope", "volumes:read", "--site", "nowhere")
+    assert code == 2 and "unknown site 'nowhere': not in reference data" in out and "dalfsen" in out
+    assert store(config).keys() == []
+
+
+def test_a_registered_stations_site_outside_the_municipalities_gets_a_note(config: Path) -> None:
+    # The registry file's default, relative to the hub TOML's folder.
+    StationRegistry(config.parent / "var" / "hub" / "stations.sqlite").add(
+        "kampen-1", "kampen", "textile", reload=False
+    )
     code, out = keys(config, "create", "--scope", "volumes:read", "--site", "kampen")
     assert code == 0 and "note: site 'kampen' is in no municipality" in out
 

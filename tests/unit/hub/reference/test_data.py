@@ -33,7 +33,7 @@ def write(tmp_path: Path, data: dict[str, Any]) -> Path:
 
 
 def test_the_default_file_loads_with_the_five_municipalities(reference: ReferenceData) -> None:
-    assert reference.version == "2026-11-1"
+    assert reference.version == "2026-12-1"
     assert [m.name for m in reference.municipalities] == ["Zwolle", "Dalfsen", "Ommen", "Staphorst", "Zwartewaterland"]
     assert reference.sites == {"zwolle", "dalfsen", "ommen", "staphorst", "zwartewaterland"}
     assert load_reference(DEFAULT) == reference  # the packaged copy is this file

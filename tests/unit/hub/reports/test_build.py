@@ -97,7 +97,7 @@ def test_bkn_hides_the_unclassified_column_when_everything_is_classified(
 def test_upv_textiel_per_municipality(reference: ReferenceData, rows: list[Volume]) -> None:
     report = upv_textiel(rows, reference)
     lines = {r["municipality"]: r for r in table(report, RowKind.DATA)}
-    assert list(lines) == ["Dalfsen", "Ommen", "Staphorst", "onbekend / unknown: elsewhere"]
+    assert list(lines) == ["Dalfsen", "Ommen", "Staphorst", "Elsewhere (geen gemeente / no municipality)"]
     dalfsen = lines["Dalfsen"]  # dalfsen and nieuwleusen together
     assert dalfsen["intake_kg"] == Kg(8000) and dalfsen["items"] == Count(7)
     assert dalfsen["reuse_nl"] == KgShare(1000, 8000)
@@ -109,7 +109,7 @@ def test_upv_textiel_per_municipality(reference: ReferenceData, rows: list[Volum
     assert ommen["repurpose"] == KgShare(700, 1000) and ommen["residual"] == KgShare(300, 1000)
     assert ommen["recycling"] == KgShare(0, 1000)
     assert lines["Staphorst"]["intake_kg"] == Kg(0)  # listed although it delivered nothing
-    assert lines["onbekend / unknown: elsewhere"]["unclassified"] == KgShare(5, 5)
+    assert lines["Elsewhere (geen gemeente / no municipality)"]["unclassified"] == KgShare(5, 5)
     overall = total(report)
     assert overall["intake_kg"] == Kg(9005)
     parts = ("reuse_nl", "reuse_export", "recycling", "repurpose", "residual", "unclassified")
@@ -135,7 +135,7 @@ def test_cbs_totals_both_ways(reference: ReferenceData, rows: list[Volume]) -> N
     }
     assert lines["Ommen"]["total_kg"] == Kg(1235567)
     assert lines["Staphorst"]["total_kg"] == Kg(0)
-    assert lines["onbekend / unknown: elsewhere"]["textile_kg"] == Kg(5)
+    assert lines["Elsewhere (geen gemeente / no municipality)"]["textile_kg"] == Kg(5)
     assert total(report) == {
         "municipality": "",
         "plastic_kg": Kg(1234567),
@@ -228,7 +228,7 @@ def test_scope_by_municipality(reference: ReferenceData) -> None:
     lines = describe_scope(frozenset({"nieuwleusen", "ommen", "dalfsen", "elsewhere"}), reference)
     assert lines is not None
     assert [(line.municipality, line.sites) for line in lines] == [
-        ("Dalfsen", ("dalfsen", "nieuwleusen")),
-        ("Ommen", ("ommen",)),
-        ("", ("elsewhere",)),
+        ("Dalfsen", ("Dalfsen", "Nieuwleusen")),  # names, for the page
+        ("Ommen", ("Ommen",)),
+        ("", ("Elsewhere",)),
     ]

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
+from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
-from hub.reference import ReferenceData
+from hub.reference import ReferenceData, load_reference
 from hub.reports.bkn import bkn
 from hub.reports.build import build
 from hub.reports.csv_writer import BOM
 from hub.reports.meta import Meta, MonthStatus, describe_scope
-from hub.reports.render import NARROW_NBSP, Format, filename, kg, percent, to_csv, to_html
+from hub.reports.render import NARROW_NBSP, Format, filename, kg, kg_printed, percent, to_csv, to_html
 from hub.reports.table import ReportKind
 from hub.reports.volumes import MonthVolumes, Volume
 
@@ -160,6 +162,9 @@ def test_html_escapes_hostile_names_and_loads_nothing(reference: ReferenceData) 
             "th",
             "td",
             "footer",
+            "h2",
+            "ol",
+            "li",
         }
         assert found.attributes <= {"lang", "charset", "name", "content", "class", "scope", "colspan"}
         assert page.count("</style>") == 1 and "@import" not in page and "url(" not in page
@@ -173,12 +178,12 @@ def test_html_page_says_period_scope_version_and_status(reference: ReferenceData
     page = to_html(bkn(rows, reference), meta(reference, closed, NOVEMBER, scope=frozenset({"dalfsen", "nieuwleusen"})))
     assert '<html lang="nl">' in page and "@page { size: A4 landscape" in page
     assert "1 november 2026 t/m 30 november 2026" in page and "1 November 2026 to 30 November 2026" in page
-    assert "Dalfsen: dalfsen, nieuwleusen" in page
+    assert "Dalfsen: Dalfsen, Nieuwleusen" in page
     assert "versie test-1" in page and "2026-12-01 09:00 CET" in page
     assert "Open: november 2026" in page
-    assert "oktober 2026; na sluiting nog 1,800 kg (4 stuks)" in page
+    assert "oktober 2026; na sluiting nog 1,8 kg (4 stuks)" in page
     assert "R3 (hergebruik), R4 (reparatie) en R5 (opknappen)" in page and "R7 (repurpose)" in page
-    assert f"1{NARROW_NBSP}234,567" in page  # the pp line, on paper
+    assert f"1{NARROW_NBSP}234,6" in page and "234,567" not in page  # the pp line, on paper: one decimal
     assert "Totaal / total" in page and '<tr class="total">' in page
     assert 'class="pct">0,3' in page  # 3500 of 1243572 g reused: 0.28 %
 
@@ -206,3 +211,46 @@ def test_hidden_formulas_are_text_in_both_csvs(reference: ReferenceData, name: s
     delimiter = ";" if output is Format.CSV_NL else ","
     line = next(r for r in csv.reader(io.StringIO(body), delimiter=delimiter) if r[0] == "data")
     assert line[5] == "'" + name
+
+
+def test_kg_on_paper_has_one_decimal_and_a_narrow_space() -> None:
+    assert kg_printed(1234567) == f"1{NARROW_NBSP}234,6"
+    assert kg_printed(1234549) == f"1{NARROW_NBSP}234,5" and kg_printed(1234550) == f"1{NARROW_NBSP}234,6"
+    assert kg_printed(49) == "0,0" and kg_printed(-125) == "-0,1" and kg_printed(-49) == "0,0"
+    assert kg_printed(999_950) == f"1{NARROW_NBSP}000,0"
+
+
+def test_the_page_shows_names_not_slugs_and_the_sources_as_footnotes_in_both_languages() -> None:
+    reference = load_reference()
+    volumes = (
+        Volume("dalfsen", "plastic", "pp", 1_234_567, 10),
+        Volume("dalfsen", "textile", "creme", 2500, 3),
+        Volume("ommen", "plastic", "pet", 700, 1),
+        Volume("nieuwleusen", "plastic", "pp", 300, 1),  # a site the reference data does not name
+    )
+    months = [MonthVolumes(date(2026, 11, 1), date(2026, 11, 30), volumes)]
+    text = {}
+    for kind in (ReportKind.BKN, ReportKind.CO2E):
+        page = to_html(build(kind, months, reference), meta(reference, scope=frozenset({"dalfsen", "ommen"})))
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", page)
+        assert not {"pp", "pet", "plastic", "textile", "creme", "nl"} & set(cells), cells  # no slug has a cell
+        assert "location dalfsen" not in page and "locatie / location" not in page.lower()
+        assert 'Kunststof <span class="en" lang="en">Plastic</span>' in page
+        assert 'PP (polypropeen) <span class="en" lang="en">PP (polypropylene)</span>' in page
+        assert re.search(f"1{NARROW_NBSP}234,[0-9]<", page) and not re.search("234[.,][0-9]{2}", page)
+        text[kind] = page
+    assert "<th" in text[ReportKind.BKN] and ">Dalfsen<" in text[ReportKind.BKN]
+    assert "Nieuwleusen (geen gemeente / no municipality)" in text[ReportKind.BKN]
+    co2e = text[ReportKind.CO2E]
+    pp = reference.factor("plastic", "pp")
+    assert pp is not None and pp.source_nl and pp.source_nl != pp.source
+    assert "<td>[1]</td>" in co2e and '<ol class="sources">' in co2e
+    # Every source once, in Dutch with the English below it, and no citation squeezed into the table.
+    assert co2e.count(escape(pp.source_nl)) == 1 and co2e.count(escape(pp.source)) == 1
+    assert co2e.index('<ol class="sources">') < co2e.index(escape(pp.source_nl))
+    assert all(len(cell) < 80 for cell in re.findall(r"<td[^>]*>(.*?)</td>", co2e)), "a long text in a cell"
+    # The CSV keeps the slugs a program joins on, and both source texts.
+    table = list(csv.DictReader(io.StringIO(to_csv(build(ReportKind.CO2E, months, reference), Format.CSV).decode())))
+    first = next(line for line in table if line["category"] == "pp")
+    assert first["stream"] == "plastic" and first["source"] == pp.source and first["source_nl"] == pp.source_nl
+    assert "source_note" not in first and "stream_name" not in first

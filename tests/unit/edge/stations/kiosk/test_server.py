@@ -9,14 +9,18 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from edge.stations.kiosk.localised import localised
 from edge.stations.kiosk.screen_state import ScreenState, example
 from edge.stations.kiosk.server import KioskServer, create_kiosk_app
+from edge.stations.kiosk.translations import KioskLanguages
 from tests.sse import next_event
 
 PICTOGRAMS = [
@@ -64,6 +68,11 @@ class Station:
             self.state.update(changes)
 
 
+def as_served(state: Any) -> dict[str, Any]:
+    """The agent's screen state with what the server adds (no second language chosen, the Dutch zone)."""
+    return localised(state, KioskLanguages(), ZoneInfo("Europe/Amsterdam"))
+
+
 @pytest.fixture
 def station() -> Station:
     return Station()
@@ -108,7 +117,7 @@ def test_state_returns_the_screen_state(client: TestClient, station: Station) ->
     station.update(phase="ready", suggestion={"label": "pp", "confidence": 0.93, "model_version": "m1"})
     response = client.get("/api/state")
     assert response.status_code == 200
-    assert response.json() == station.state
+    assert response.json() == as_served(station.state)
     assert station.read_on_loop == [False]
 
 
@@ -119,7 +128,7 @@ def test_events_start_with_the_screen_state_and_send_changes_only(client: TestCl
         lines = response.iter_lines()
         first = next_event(lines)
         assert first["event"] == "state"
-        assert json.loads(first["data"]) == station.state
+        assert json.loads(first["data"]) == as_served(station.state)
         assert first["retry"] == "1000"
 
         # Let several polls see the same screen state, then change it: the next event is the change, not a repeat.
@@ -138,10 +147,10 @@ def test_server_starts_serves_and_stops_with_a_stream_open() -> None:
     server.start()
     try:
         assert server.port != 0
-        assert httpx.get(f"{server.url}/api/state", timeout=5).json() == state
+        assert httpx.get(f"{server.url}/api/state", timeout=5).json() == as_served(state)
         with httpx.stream("GET", f"{server.url}/api/events", timeout=5) as response:
             first = next_event(response.iter_lines())
-            assert json.loads(first["data"]) == state
+            assert json.loads(first["data"]) == as_served(state)
             started = time.monotonic()
             server.stop()
             # The open stream does not hold the server up.
@@ -159,3 +168,63 @@ def test_start_fails_loudly_when_the_port_is_taken() -> None:
         server = KioskServer(example, port=taken.getsockname()[1])
         with pytest.raises(RuntimeError, match="could not start"):
             server.start()
+
+
+def test_the_language_key_is_kept_in_the_station_file(station: Station, tmp_path: Path) -> None:
+    kept = tmp_path / "state" / "kiosk-language.json"
+    app = create_kiosk_app(station.screen_state, languages=KioskLanguages(choice_file=kept))
+    with TestClient(app) as client:
+        state = client.get("/api/state").json()
+        assert state["second_language"] is None
+        assert [lang["code"] for lang in state["languages"]] == ["en", "ar", "ti", "uk", "tr", "pl"]
+        assert all(tile["second"] == "" for tile in state["categories"])
+
+        assert client.put("/api/second-language/ar").json() == {"second_language": "ar"}
+        state = client.get("/api/state").json()
+        assert state["second_language"] == {"code": "ar", "name": "العربية", "dir": "rtl"}
+        pp = next(tile for tile in state["categories"] if tile["id"] == "pp")
+        assert pp["nl"] == "PP (polypropeen)"
+        assert pp["second"] == "PP (بولي بروبيلين)"
+    assert json.loads(kept.read_text(encoding="utf-8")) == {"second_language": "ar"}
+
+    # A new server (a reboot) reads it back.
+    with TestClient(create_kiosk_app(station.screen_state, languages=KioskLanguages(choice_file=kept))) as client:
+        assert client.get("/api/state").json()["second_language"]["code"] == "ar"
+        assert client.put("/api/second-language/none").json() == {"second_language": None}
+    assert json.loads(kept.read_text(encoding="utf-8")) == {"second_language": None}
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "says"),
+    [
+        ("xx", 404, "not offered at this station (offered: en, ar, ti, uk, tr, pl)"),
+        ("AR", 400, "is not a language code"),
+        ("../../etc", 404, "Not Found"),  # never reaches the app as one path segment
+        ("a" * 5000, 400, "is not a language code"),
+        ("ar%00", 400, "is not a language code"),
+    ],
+)
+def test_a_bad_language_code_is_refused_with_a_sentence(client: TestClient, code: str, status: int, says: str) -> None:
+    response = client.put(f"/api/second-language/{code}")
+    assert response.status_code == status
+    assert says in response.json()["detail"]
+    assert client.get("/api/state").json()["second_language"] is None
+
+
+def test_times_are_shown_in_the_site_zone(station: Station) -> None:
+    station.update(
+        last_event={
+            "type": "sorted",
+            "category": "pp",
+            "weight_kg": 1.5,
+            "seq": 3,
+            "station_time": "2026-07-01T09:41:07.123Z",
+            "undone": False,
+        }
+    )
+    with TestClient(create_kiosk_app(station.screen_state)) as client:
+        state = client.get("/api/state").json()
+    assert state["time_zone"] == "Europe/Amsterdam"
+    assert state["last_event"]["local_time"] == "11:41:07"  # summer time: UTC+2
+    with TestClient(create_kiosk_app(station.screen_state, time_zone="America/Sao_Paulo")) as client:
+        assert client.get("/api/state").json()["last_event"]["local_time"] == "06:41:07"
