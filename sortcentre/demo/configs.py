@@ -140,6 +140,8 @@ def write_hub_config(var: Path, http_port: int, mqtt_port: int, influx: InfluxSe
                 },
                 "influx": {"url": influx.url, "database": influx.database},
                 "auth": {"users_file": str(users_file(var))},
+                # Who acknowledged which alert: beside the users, not under the config's folder.
+                "dashboard": {"acks_file": str(var / "hub" / "alert_acks.sqlite")},
             }
         )
     )
