@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from config.files import sqlite_file
+
+
+class ClockCheck(BaseModel):
+    """How the hub judges a station's clock: against its own receive time of the station's heartbeats."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    heartbeats: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="judge the clock on the median offset of this many last heartbeats, so one slow delivery "
+        "does not raise an alert",
+    )
+    offset_alert_s: float = Field(
+        120.0,
+        gt=0,
+        le=86_400,
+        description="warn when a station's clock is further off than this (seconds): its events would be filed "
+        "under the wrong minute, hour or day",
+    )
+    unsynced_notice_s: float = Field(
+        5.0,
+        gt=0,
+        le=86_400,
+        description="a station that says NTP has not synchronised its clock gets a notice (not a warning) only "
+        "when its clock is also further off than this (seconds); within it the hub's clock vouches for it",
+    )
 
 
 class DashboardSettings(BaseModel):
@@ -36,4 +68,15 @@ class DashboardSettings(BaseModel):
         ge=5,
         le=3600,
         description="re-read today's totals and the last 15 minutes from InfluxDB this often (seconds)",
+    )
+    clock: ClockCheck = Field(default_factory=ClockCheck, description="the station clock check (docs/dashboard.md)")
+    acks_file: Path = sqlite_file(
+        "var/hub/alert_acks.sqlite", "SQLite file with the alerts supervisors acknowledged (who and when)"
+    )
+    ack_clears_after_min: float = Field(
+        5.0,
+        gt=0,
+        le=24 * 60,
+        description="an acknowledgement is forgotten once its alert has been gone this many minutes: the same "
+        "alert after that is new",
     )

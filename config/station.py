@@ -140,6 +140,13 @@ class StationConfig(FileSettings):
     models: ModelsConfig = Field(default_factory=ModelsConfig, description="signed models from the hub")
     heartbeat_s: float = Field(10.0, gt=0, le=3600, description="seconds between heartbeats")
     undo_window_s: float = Field(120.0, ge=0, description="how long after an event the undo key takes it back")
+    simulated_clock_offset_s: float = Field(
+        0.0,
+        ge=-86_400,
+        le=86_400,
+        description="simulation and tests only: the station's clock runs this many seconds ahead (negative: "
+        "behind) of the machine's, to show the hub's clock check; 0 on a real station",
+    )
     unpressed: Literal["discard", "unsorted"] = Field(
         "discard", description="item taken off without a press: forget it, or record it as category 'unsorted'"
     )

@@ -35,6 +35,7 @@ from hub.ingest.ingest import Ingest
 from hub.ingest.metrics import IngestMetrics
 from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers, WriterOptions
 from hub.keys.store import KeyStore
+from hub.live.acks import AlertAcks
 from hub.live.activity import Activity
 from hub.live.broadcast import Broadcaster
 from hub.live.stations import LiveStations
@@ -64,7 +65,9 @@ class Hub:
             supervisor=self.supervisor,
             max_stations=settings.dashboard.max_stations,
             registry=self.registry,
+            clock_check=settings.dashboard.clock,
         )
+        self.acks = AlertAcks.from_settings(settings.dashboard)
         self.logins = Logins.from_settings(settings.auth)
         self.reference = load_reference(settings.reference_file)
         self.keys = KeyStore.from_settings(settings.keys)
@@ -186,6 +189,7 @@ class Hub:
             captures=self.captures,
             remote_config=self.remote_config,
             learning=self.learning,
+            acks=self.acks,
         )
 
     def start(self) -> None:

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from config.station import StationConfig
 from core import __version__
-from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, now_utc_ms, topic
+from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus, TopicKind, topic
 from core.transport.protocol import MqttLike, Will
-from edge.stations.clock import clock_synced
+from edge.stations.clock import clock_synced, now_utc_ms
 from edge.stations.devices import DeviceAlarms
 from edge.stations.parts import StationParts
 
@@ -114,8 +114,6 @@ class StationHealth:
         found.extend(self._alarms.codes())
         if self._parts.vision is not None and self._parts.vision.problems:
             found.append("vision_unavailable")
-        if not clock_synced():
-            found.append("clock_unsynced")
         for reporter in self.reporters:
             found.extend(reporter.warnings())
         return found

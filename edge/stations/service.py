@@ -10,6 +10,7 @@ from config.station import StationConfig
 from core.transport.mqtt import MqttClient
 from edge.stations.agent import StationAgent
 from edge.stations.camera import Camera
+from edge.stations.clock import simulate_offset
 from edge.stations.drivers import open_buttons, open_camera, open_scale
 from edge.stations.journal import Journal
 from edge.stations.kiosk.speech import SpokenNames
@@ -71,6 +72,7 @@ def build_vision(config: StationConfig, camera: Camera | None, capture: CaptureS
 
 
 def run_station(config: StationConfig) -> None:
+    simulate_offset(config.simulated_clock_offset_s)
     # Also without a camera: what an earlier run captured is still uploaded and kept within retention.
     capture = CaptureStore(config.vision.capture) if config.vision.capture.enabled else None
     agent = build_agent(config, capture)

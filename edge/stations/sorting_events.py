@@ -11,7 +11,8 @@ import uuid
 from uuid6 import uuid7
 
 from config.station import Identity
-from core.contract import EventType, SortingEvent, Suggestion, now_utc_ms
+from core.contract import EventType, SortingEvent, Suggestion
+from edge.stations.clock import now_utc_ms
 
 
 def sorted_event(

@@ -22,6 +22,7 @@ from core import __version__
 from core.contract.captures import CAPTURES_PATH
 from core.package_data import data_path
 from hub.api import (
+    alerts,
     auth,
     captures,
     dashboard,
@@ -89,6 +90,7 @@ def create_app(state: HubState, settings: HubSettings | None = None) -> FastAPI:
     app.include_router(stations.router)
     app.include_router(auth.router)
     app.include_router(dashboard.router)
+    app.include_router(alerts.router)
     app.include_router(history.router)
     app.include_router(vision.router)
     app.include_router(feeds.router)

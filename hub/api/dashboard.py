@@ -34,21 +34,21 @@ SEND_TIMEOUT_S = 10.0
 RECONNECT_MS = 1000
 
 
-def _board(state: HubState) -> Board:
+def board_for(state: HubState) -> Board:
     held = state.remote_config.store.held if state.remote_config is not None else None
-    return Board(state.live, state.activity, state.dashboard, state.started, held_configs=held)
+    return Board(state.live, state.activity, state.dashboard, state.started, held_configs=held, acks=state.acks)
 
 
 @router.get("/dashboard", response_model=DashboardOut)
 def get_dashboard(state: StateDep, user: UserDep, site: SiteQuery = None) -> DashboardOut:
     scope = user.scope(site)
-    return _board(state).dashboard(user.scope(None), scope)
+    return board_for(state).dashboard(user.scope(None), scope)
 
 
 @router.get("/live", response_class=EventSourceResponse)
 async def live(state: StateDep, user: UserDep, site: SiteQuery = None) -> EventSourceResponse:
     scope = user.scope(site)  # a foreign site is refused here, before the stream starts
-    stream = _changes(_board(state), state.broadcaster, user.scope(None), scope)
+    stream = _changes(board_for(state), state.broadcaster, user.scope(None), scope)
     return EventSourceResponse(stream, ping=KEEPALIVE_S, send_timeout=SEND_TIMEOUT_S)
 
 

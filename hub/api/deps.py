@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub.fleet.registry import StationRegistry
     from hub.fleet.remote_config import RemoteConfigs
     from hub.keys.store import KeyStore
+    from hub.live.acks import AlertAcks
 
 
 @dataclass
@@ -61,6 +62,7 @@ class HubState:
     captures: CaptureUploads | None = None  # uploads from the stations (docs/fleet.md); None: PUT answers 503
     remote_config: RemoteConfigs | None = None  # stations' sorting settings (docs/fleet.md); None: the API answers 503
     learning: LearningLoop | None = None  # training and rollouts (docs/fleet.md); None: /api/fleet/train answers 503
+    acks: AlertAcks | None = None  # acknowledged alerts (hub/live/acks.py); None: POST /api/v1/alerts/ack answers 503
 
 
 def _state(request: Request) -> HubState:

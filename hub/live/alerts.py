@@ -21,7 +21,8 @@ class AlertKind(StrEnum):
     OFFLINE = "offline"
     JOURNAL_BACKLOG = "journal_backlog"
     SEQUENCE_GAP = "sequence_gap"
-    CLOCK_SKEW = "clock_skew"
+    CLOCK_SKEW = "clock_skew"  # further off than dashboard.clock.offset_alert_s (hub/live/clock_check.py)
+    CLOCK_UNSYNCED = "clock_unsynced"  # NTP not synchronised and measurably off, not yet by much: a notice
     SCALE_FAULT = "scale_fault"
     CAMERA_FAULT = "camera_fault"
     LIGHTS_FAULT = "lights_fault"  # the side lights (vision.lights) failed: the reader uses the single frame
@@ -34,6 +35,7 @@ class AlertKind(StrEnum):
 class Severity(StrEnum):
     WARNING = "warning"  # look at it today
     CRITICAL = "critical"  # the station cannot do its work (offline, no weighing, journal full)
+    NOTICE = "notice"  # worth knowing, nothing to do yet (a clock NTP has not synchronised, still close to the hub's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +98,7 @@ def _from_heartbeat(view: LiveStation, settings: DashboardSettings, held: str | 
         since = received - timedelta(seconds=age) if age is not None else None
         severity = Severity.CRITICAL if full else Severity.WARNING
         found.append(Alert(AlertKind.JOURNAL_BACKLOG, site, station, since, detail, severity))
-    if view.clock_suspect:
-        if not hb.clock_synced:
-            detail = "clock not synchronised (NTP)"
-        else:
-            detail = f"clock off by {abs(view.clock_offset_s or 0.0):.1f} s"
-        found.append(Alert(AlertKind.CLOCK_SKEW, site, station, None, detail, Severity.WARNING))
+    found.extend(_clock(view))
     # ABSENT is not a fault: no camera configured, or a scale not opened yet (the agent says FAULT once a
     # read failed).
     if hb.scale is DeviceHealth.FAULT:
@@ -117,6 +114,22 @@ def _from_heartbeat(view: LiveStation, settings: DashboardSettings, held: str | 
         # The station still runs its previous model (docs/fleet.md, "Signed rollout"); the detail says why.
         found.append(Alert(AlertKind.MODEL_REFUSED, site, station, None, hb.model_error, Severity.WARNING))
     return found
+
+
+def _clock(view: LiveStation) -> list[Alert]:
+    """The hub's receive time against the station's clock (hub/live/clock_check.py): a warning past the
+    threshold; NTP not synchronised alone is no alert while the offset stays small (the hub's clock vouches)."""
+    if not (view.clock_suspect or view.clock_unsynced):
+        return []
+    offset = view.clock_offset_s or 0.0
+    detail = f"clock {_duration(timedelta(seconds=abs(offset)))} {'behind' if offset > 0 else 'ahead'}"
+    if view.clock_drift_s_per_h is not None:
+        detail += f", drifting {view.clock_drift_s_per_h:+.1f} s/h"
+    if view.heartbeat is not None and not view.heartbeat.clock_synced:
+        detail += ", not synchronised (NTP)"
+    if view.clock_suspect:
+        return [Alert(AlertKind.CLOCK_SKEW, view.site, view.station, None, detail, Severity.WARNING)]
+    return [Alert(AlertKind.CLOCK_UNSYNCED, view.site, view.station, None, detail, Severity.NOTICE)]
 
 
 def _config(view: LiveStation, held: str | None) -> list[Alert]:
@@ -157,7 +170,7 @@ def station_alerts(
     return found
 
 
-_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1}
+_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.NOTICE: 2}
 
 
 def alerts(

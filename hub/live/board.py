@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from config.dashboard import DashboardSettings
+from hub.live.acks import Ack, AlertAcks
 from hub.live.activity import Activity, StationActivity
 from hub.live.alerts import Alert, alerts
 from hub.live.stations import LiveStation, LiveStations, StationKey
@@ -68,8 +69,8 @@ class Tile(BaseModel):
     scale: str | None
     camera: str | None
     model_version: str | None
-    clock_offset_s: float | None
-    clock_suspect: bool
+    clock_offset_s: float | None  # the median of the last heartbeats' receive time minus station time
+    clock_suspect: bool  # a clock alert (warning): further off than dashboard.clock.offset_alert_s
     missing_events: int
     heartbeat_received: datetime | None
     unregistered: bool  # not a station in service in the registry: its events are stored, the tile flags it
@@ -85,7 +86,20 @@ class AlertOut(BaseModel):
     station: str
     since: datetime | None
     detail: str
+    severity: str  # critical | warning | notice
+    acknowledged_by: str | None = None  # the supervisor who acknowledged it; null: nobody yet
+    acknowledged_at: datetime | None = None
+
+
+class AlertGroupOut(BaseModel):
+    """The alerts of one cause (kind and severity) at every station of the view: one line on a page."""
+
+    kind: str
     severity: str
+    count: int  # stations
+    acknowledged: int  # of them acknowledged
+    alerts: list[str]  # their ids, in the order of ``alerts``
+    stations: list[str]  # "site/station", in the same order
 
 
 class DashboardOut(BaseModel):
@@ -93,12 +107,14 @@ class DashboardOut(BaseModel):
     sites: list[str]
     stations: list[Tile]
     alerts: list[AlertOut]
+    alert_groups: list[AlertGroupOut] = []
 
 
 class UpdateOut(BaseModel):
     generated: datetime
     stations: list[Tile]
     alerts: list[AlertOut]
+    alert_groups: list[AlertGroupOut] = []
 
 
 # A station that exited cleanly ("stopped") is offline to a supervisor; the alerts tell the two apart.
@@ -151,7 +167,7 @@ def tile(site: str, station: str, view: LiveStation | None, activity: StationAct
     )
 
 
-def alert_out(alert: Alert) -> AlertOut:
+def alert_out(alert: Alert, ack: Ack | None = None) -> AlertOut:
     return AlertOut(
         id=alert.id,
         kind=alert.kind.value,
@@ -160,7 +176,24 @@ def alert_out(alert: Alert) -> AlertOut:
         since=alert.since,
         detail=alert.detail,
         severity=alert.severity.value,
+        acknowledged_by=None if ack is None else ack.by,
+        acknowledged_at=None if ack is None else ack.at,
     )
+
+
+def alert_groups(found: list[AlertOut]) -> list[AlertGroupOut]:
+    """One group per kind and severity, in the order of their first alert (critical first)."""
+    groups: dict[tuple[str, str], AlertGroupOut] = {}
+    for alert in found:
+        group = groups.setdefault(
+            (alert.kind, alert.severity),
+            AlertGroupOut(kind=alert.kind, severity=alert.severity, count=0, acknowledged=0, alerts=[], stations=[]),
+        )
+        group.count += 1
+        group.acknowledged += alert.acknowledged_by is not None
+        group.alerts.append(alert.id)
+        group.stations.append(f"{alert.site}/{alert.station}")
+    return list(groups.values())
 
 
 def _now() -> datetime:
@@ -176,6 +209,7 @@ class Board:
     clock: Callable[[], datetime] = field(default=_now)
     # Station -> the remote config version the hub holds (hub/fleet/config_store.py); None: no remote config.
     held_configs: Callable[[], Mapping[str, str]] | None = None
+    acks: AlertAcks | None = None  # who acknowledged which alert (hub/live/acks.py); None: nobody can
 
     def _held(self) -> Mapping[str, str]:
         return self.held_configs() if self.held_configs is not None else {}
@@ -195,9 +229,14 @@ class Board:
             for site, name in sorted(keys)
         ]
 
-    def alerts(self, views: dict[StationKey, LiveStation], now: datetime) -> list[AlertOut]:
+    def alerts(self, views: dict[StationKey, LiveStation], now: datetime, scope: Sites = None) -> list[AlertOut]:
         found = alerts(views.values(), now, self.settings, self.watching_since, self._held())
-        return [alert_out(a) for a in found]
+        acks = self.acks.current([a.id for a in found], scope, now) if self.acks is not None else {}
+        return [alert_out(a, acks.get(a.id)) for a in found]
+
+    def current_alerts(self, scope: Sites) -> list[AlertOut]:
+        """The alerts of ``scope`` now (``GET /api/v1/alerts``, and what an acknowledgement may name)."""
+        return self.alerts(self._views(scope), self.clock(), scope)
 
     def sites(self, visible: Sites) -> list[str]:
         """The sites the person may see that the hub knows of (live or from today's numbers)."""
@@ -212,7 +251,8 @@ class Board:
             generated=now,
             sites=self.sites(visible),
             stations=self._tiles(views, scope),
-            alerts=self.alerts(views, now),
+            alerts=(found := self.alerts(views, now, scope)),
+            alert_groups=alert_groups(found),
         )
 
     def update(self, scope: Sites, changed: Collection[StationKey]) -> UpdateOut:
@@ -223,5 +263,6 @@ class Board:
         return UpdateOut(
             generated=now,
             stations=self._tiles(views, scope, in_scope) if in_scope else [],
-            alerts=self.alerts(views, now),
+            alerts=(found := self.alerts(views, now, scope)),
+            alert_groups=alert_groups(found),
         )

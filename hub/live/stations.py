@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from config.dashboard import ClockCheck
 from core.contract import (
     ContractError,
     Heartbeat,
@@ -24,6 +25,7 @@ from core.transport.protocol import InboundMessage, MqttLike
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import StoredBatch
 from hub.ingest.metrics import IngestMetrics
+from hub.live.clock_check import ClockSamples, ClockVerdict, judge
 from hub.live.sequence import SequenceTracker
 from hub.supervision import Supervisor
 
@@ -32,14 +34,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A station clock further off than this is flagged (events are filed under the station's time).
-CLOCK_TOLERANCE_S = 5.0
-CLOCK_SMOOTHING = 0.2
-
 StationKey = tuple[str, str]  # (site, station)
 # Told which stations changed (status, heartbeat or stored events); runs in the MQTT or ingest thread, so it
 # must only hand over (hub/live/broadcast.py).
 ChangeListener = Callable[[frozenset[StationKey]], None]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 @dataclass
@@ -55,8 +57,17 @@ class StationRecord:
     last_event: SortingEvent | None = None
     events_stored: int = 0
     sequence: SequenceTracker = field(default_factory=SequenceTracker)
-    clock_offset_s: float | None = None  # receive time minus station time of heartbeats (smoothed)
+    # Receive time minus station time of the last heartbeats (hub/live/clock_check.py), judged by ``clock_check``.
+    clock_check: ClockCheck = field(default_factory=ClockCheck)
+    clock: ClockSamples = field(init=False)
     unregistered: bool = False  # heard of, but not a station in service in the registry (hub/fleet/registry.py)
+
+    def __post_init__(self) -> None:
+        self.clock = ClockSamples(self.clock_check.heartbeats)
+
+    @property
+    def clock_offset_s(self) -> float | None:
+        return self.clock.offset_s
 
     def as_dict(self) -> dict[str, object]:
         hb = self.heartbeat
@@ -71,15 +82,25 @@ class StationRecord:
             "events_stored_since_hub_start": self.events_stored,
             "delivery": self.sequence.as_dict(),
             "clock_offset_s": None if self.clock_offset_s is None else round(self.clock_offset_s, 3),
+            "clock_drift_s_per_h": _rounded(self.clock.drift_s_per_h),
             "clock_suspect": self.clock_suspect,
+            "clock_unsynced": self.clock_unsynced,
             "unregistered": self.unregistered,
         }
 
     @property
     def clock_suspect(self) -> bool:
-        """The station's clock is off by more than CLOCK_TOLERANCE_S (or it says NTP has not synced)."""
-        unsynced = self.heartbeat is not None and not self.heartbeat.clock_synced
-        return unsynced or (self.clock_offset_s is not None and abs(self.clock_offset_s) > CLOCK_TOLERANCE_S)
+        """The station's clock is further off than ``clock_check.offset_alert_s``: a warning."""
+        return self._verdict().skewed
+
+    @property
+    def clock_unsynced(self) -> bool:
+        """NTP has not synchronised the station's clock and it is measurably off, not yet by much: a notice."""
+        return self._verdict().unsynced
+
+    def _verdict(self) -> ClockVerdict:
+        synced = None if self.heartbeat is None else self.heartbeat.clock_synced
+        return judge(self.clock.offset_s, synced, self.clock_check)
 
     def frozen(self) -> LiveStation:
         return LiveStation(
@@ -93,7 +114,9 @@ class StationRecord:
             missing_events=self.sequence.missing,
             highest_seq=self.sequence.highest,
             clock_offset_s=self.clock_offset_s,
+            clock_drift_s_per_h=self.clock.drift_s_per_h,
             clock_suspect=self.clock_suspect,
+            clock_unsynced=self.clock_unsynced,
             unregistered=self.unregistered,
         )
 
@@ -113,7 +136,9 @@ class LiveStation:
     missing_events: int = 0
     highest_seq: int = 0
     clock_offset_s: float | None = None
-    clock_suspect: bool = False
+    clock_drift_s_per_h: float | None = None
+    clock_suspect: bool = False  # further off than the clock check's offset_alert_s: a warning
+    clock_unsynced: bool = False  # NTP not synchronised, and off by more than unsynced_notice_s: a notice
     unregistered: bool = False
 
     @property
@@ -133,6 +158,7 @@ class LiveStations:
     # of further stations are still stored, only not shown live.
     max_stations: int = 1000
     registry: StationRegistry | None = None  # told of every status and heartbeat; None: no flag "unregistered"
+    clock_check: ClockCheck = field(default_factory=ClockCheck)  # how a station's clock is judged
     _records: dict[tuple[str, str], StationRecord] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[ChangeListener] = field(default_factory=list)
@@ -148,7 +174,7 @@ class LiveStations:
         if view is None:
             if len(self._records) >= self.max_stations:
                 return None
-            view = self._records[key] = StationRecord(site, station)
+            view = self._records[key] = StationRecord(site, station, clock_check=self.clock_check)
         return view
 
     def _refuse(self, message: InboundMessage, reason: RejectReason, detail: str) -> None:
@@ -192,13 +218,10 @@ class LiveStations:
             elif isinstance(payload, Heartbeat):
                 received = datetime.now(UTC)
                 view.heartbeat, view.heartbeat_received = payload, received
-                # Heartbeats travel live (QoS 0, never replayed), so their delay is the clock offset plus
-                # a few milliseconds of network; smoothed so one slow message does not raise a flag.
-                offset = (received - payload.station_time).total_seconds()
-                previous = view.clock_offset_s
-                view.clock_offset_s = offset if previous is None else previous + CLOCK_SMOOTHING * (offset - previous)
-                if self.metrics is not None:
-                    self.metrics.clock_offset.labels(ref.station).set(view.clock_offset_s)
+                view.clock.add(received, payload.station_time)
+                offset = view.clock.offset_s
+                if self.metrics is not None and offset is not None:
+                    self.metrics.clock_offset.labels(ref.station).set(offset)
         if isinstance(payload, StationStatus | Heartbeat):
             unregistered = self._unregistered(ref.site, ref.station, payload)
             if unregistered is not None:

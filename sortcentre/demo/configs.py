@@ -12,9 +12,11 @@ from typing import Any
 import tomli_w
 
 from firmware_mocks.camera import ItemCamera, make_frames_folder
+from firmware_mocks.garments import MAT_BGR, make_garment_frames_folder
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER
 from local_servers import InfluxServer
 from local_servers.process import free_port
+from sortcentre.demo.ports import DemoPorts
 
 
 def demo_spec() -> dict[str, Any]:
@@ -30,6 +32,11 @@ def broker_secrets(var: Path) -> Path:
     return var / "broker" / "secrets"
 
 
+def ports_file(var: Path) -> Path:
+    """The ports of the last run (sortcentre/demo/ports.py)."""
+    return var / "demo" / "ports.json"
+
+
 def configs_dir(var: Path) -> Path:
     """Where the demo writes its config files and summary.json."""
     folder = var / "demo"
@@ -42,10 +49,12 @@ def configs_dir(var: Path) -> Path:
 CAMERA_CROP = (120, 60, 400, 360)
 
 
-def station_configs(var: Path, mqtt_port: int, learning: bool = False) -> list[dict[str, Any]]:
+def station_configs(
+    var: Path, mqtt_port: int, learning: bool = False, ports: DemoPorts | None = None
+) -> list[dict[str, Any]]:
     """The demo's station configs, with this run's ports and paths filled in. ``learning``: capture consent on
     (frames kept under the station's folder) and a camera folder of its own that the simulated sorter fills
-    with the item it places (firmware_mocks.camera.ItemCamera)."""
+    with the item it places (firmware_mocks.camera.ItemCamera). ``ports``: the kiosks' ports, kept between runs."""
     spec = demo_spec()
     configs = []
     for entry in spec["station"]:
@@ -62,10 +71,15 @@ def station_configs(var: Path, mqtt_port: int, learning: bool = False) -> list[d
                 "password_file": str(broker_secrets(var) / entry["id"]),
             },
             "journal": {"path": str(home / "journal.sqlite")},
-            "kiosk": {"port": free_port()},
+            "kiosk": {"port": ports.pick(f"kiosk-{entry['id']}") if ports else free_port()},
             "camera": {"source": str(home / "camera"), "crop": list(CAMERA_CROP)},
             "heartbeat_s": 2.0,
         }
+        if entry["stream"] == "textile" and not learning:
+            # Garments on a green mat, and the station told the mat's colour: the condition cues and grading
+            # rules then suggest a grade (docs/demo.md, "What you see in the demo").
+            config["camera"]["source"] = str(home / "camera-garments")
+            config["vision"] = {"mat": {"bgr": list(MAT_BGR)}}
         if learning:
             config["camera"]["source"] = str(home / "camera-learning")
             config["vision"] = {
@@ -86,14 +100,18 @@ class StationFile:
     kiosk: str  # the sorter's screen
 
 
-def write_station_configs(var: Path, mqtt_port: int, learning: bool = False) -> list[StationFile]:
+def write_station_configs(
+    var: Path, mqtt_port: int, learning: bool = False, ports: DemoPorts | None = None
+) -> list[StationFile]:
     """Each station's config file, and a stand-in camera (a folder of generated frames) where it has none; in
     the learning demo an empty plate, which the simulated sorter replaces with each item it places."""
     written = []
-    for index, config in enumerate(station_configs(var, mqtt_port, learning)):
+    for index, config in enumerate(station_configs(var, mqtt_port, learning, ports)):
         camera = Path(config["camera"]["source"])
         if learning:
             ItemCamera(camera, [c["id"] for c in config["categories"]], seed=index)
+        elif not camera.exists() and config.get("vision", {}).get("mat"):
+            make_garment_frames_folder(camera, 20, seed=index)
         elif not camera.exists():
             make_frames_folder(camera, 20, seed=index)
         station = config["station"]["id"]
@@ -122,6 +140,8 @@ def write_hub_config(var: Path, http_port: int, mqtt_port: int, influx: InfluxSe
                 },
                 "influx": {"url": influx.url, "database": influx.database},
                 "auth": {"users_file": str(users_file(var))},
+                # Who acknowledged which alert: beside the users, not under the config's folder.
+                "dashboard": {"acks_file": str(var / "hub" / "alert_acks.sqlite")},
             }
         )
     )

@@ -22,7 +22,8 @@ from pathlib import Path
 from local_servers.process import log_tail
 from sortcentre.demo.accounts import demo_logins
 from sortcentre.demo.children import Children
-from sortcentre.demo.configs import configs_dir, write_hub_config, write_station_configs
+from sortcentre.demo.configs import configs_dir, ports_file, write_hub_config, write_station_configs
+from sortcentre.demo.ports import DemoPorts
 from sortcentre.demo.servers import make_servers, start_servers, taken_ports
 from sortcentre.demo.status import Status, console
 
@@ -47,7 +48,11 @@ class Demo:
     def __init__(self, settings: DemoSettings) -> None:
         self.s = settings
         self.var = settings.var
-        self.mosquitto, self.influx = make_servers(self.var, settings.mqtt_port, settings.influx_port)
+        # The broker's, InfluxDB's and the kiosks' ports of the last run, where they are free (ports.py).
+        self.ports = DemoPorts(ports_file(self.var))
+        self.mosquitto, self.influx = make_servers(
+            self.var, self.ports.pick("mqtt", settings.mqtt_port), self.ports.pick("influx", settings.influx_port)
+        )
         self.hub_url = f"http://127.0.0.1:{settings.http_port}"
         self.logins = demo_logins(self.var)
         self.children = Children(self.var / "logs", settings.log_level)
@@ -81,7 +86,8 @@ class Demo:
         hub_log = self.var / "logs" / "hub.log"
         hub_log_start = hub_log.stat().st_size if hub_log.exists() else 0
         hub = self.children.spawn("hub", "hub", "--config", str(hub_config))
-        files = write_station_configs(self.var, self.mosquitto.port, self.s.learning)
+        files = write_station_configs(self.var, self.mosquitto.port, self.s.learning, self.ports)
+        self.ports.save()
         learning = ["--learning"] if self.s.learning else []
         for file in files:
             self.children.spawn(f"sim-{file.station}", "sim", "--config", str(file.path), *learning)

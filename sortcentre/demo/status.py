@@ -1,5 +1,6 @@
-"""What the demo shows while it runs: whether its hub is up, and a table per station of the events it reports
-as sent, the events stored in InfluxDB and its kg, also written to var/demo/summary.json."""
+"""What the demo shows while it runs: whether its hub is up, and a timestamped table per station of the events it
+reports as sent, the events stored in InfluxDB (and how many of them are undos), the share of this run's items
+that got a suggestion, its kg, and the hub's alerts; also written to var/demo/summary.json."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,18 @@ logger = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
 
 COUNT_QUERY = 'SELECT count("weight_g") FROM "sorting_event" GROUP BY "station"'
+UNDO_QUERY = 'SELECT count("weight_g") FROM "sorting_event" WHERE "type" = \'undo\' GROUP BY "station"'
+# Sorted items of this run, and those of them with a suggestion (``confidence`` is stored only with one).
+SUGGESTED_QUERY = (
+    'SELECT count("weight_g"), count("confidence") FROM "sorting_event" WHERE "type" = \'sorted\' '
+    "AND time >= '{since}' GROUP BY \"station\""
+)
+# Why the two counts can differ while the demo runs, said under the table when they do.
+STORED_AHEAD = (
+    "stored ahead of sent: 'sent' is what the station's last heartbeat said (every 2 s), 'stored' is counted in "
+    "InfluxDB now, so events stored since that heartbeat are in 'stored' only; the next heartbeat catches up. An "
+    "undo (a sorter's correction) is an event of its own in both counts, not a removed one."
+)
 
 
 class Status:
@@ -32,6 +46,9 @@ class Status:
         self.influx = influx
         self.summary = summary
         self.api = httpx.Client(base_url=hub_url, timeout=5)
+        self.started = datetime.now(UTC)
+        self.alerts_seen: dict[str, dict[str, str]] = {}  # every alert the hub raised during the run, by id
+        self._explained = False  # whether the table's note on stored ahead of sent was printed
 
     def close(self) -> None:
         self.api.close()
@@ -83,6 +100,16 @@ class Status:
             return f"(could not run influx: {exc})"
         return done.stdout.strip() or done.stderr.strip()
 
+    def _influx(self, query: str) -> dict[str, list[object]]:
+        """The first row of each station's series of ``query``; empty when InfluxDB cannot answer."""
+        try:
+            response = httpx.get(f"{self.influx.url}/query", params={"db": self.influx.database, "q": query})
+            series = response.json()["results"][0].get("series", [])
+        except (httpx.HTTPError, ValueError, KeyError, IndexError) as exc:
+            logger.warning("InfluxDB did not answer the demo's count: %s", exc)
+            return {}
+        return {s["tags"]["station"]: s["values"][0][1:] for s in series}
+
     def counts(self, stations: list[str]) -> tuple[dict[str, int | None], dict[str, int]]:
         """(events each station reports as sent, events stored in InfluxDB per station)."""
         sent: dict[str, int | None] = dict.fromkeys(stations)
@@ -92,17 +119,28 @@ class Status:
                     sent[view["station"]] = view["health"]["events_sent"]
         except (httpx.HTTPError, ValueError):
             pass
-        stored: dict[str, int] = {}
-        response = httpx.get(
-            f"{self.influx.url}/query",
-            params={
-                "db": self.influx.database,
-                "q": COUNT_QUERY,
-            },
-        )
-        for series in response.json()["results"][0].get("series", []):
-            stored[series["tags"]["station"]] = series["values"][0][1]
+        stored = {station: int(row[0]) for station, row in self._influx(COUNT_QUERY).items()}  # type: ignore[call-overload]
         return sent, stored
+
+    def suggested_share(self) -> dict[str, float | None]:
+        """Per station, the share of this run's sorted items that got a suggestion (None before the first item)."""
+        since = self.started.isoformat().replace("+00:00", "Z")
+        found: dict[str, float | None] = {}
+        for station, (items, suggested) in self._influx(SUGGESTED_QUERY.format(since=since)).items():
+            found[station] = int(suggested or 0) / int(items) if items else None  # type: ignore[call-overload]
+        return found
+
+    def alerts(self) -> list[dict[str, str]]:
+        """The hub's current alerts (remembered in ``alerts_seen``); empty when the hub cannot answer."""
+        try:
+            current = self.api.get("/api/v1/alerts").json()["alerts"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            return []
+        for alert in current:
+            self.alerts_seen.setdefault(
+                alert["id"], {"id": alert["id"], "kind": alert["kind"], "severity": alert["severity"]}
+            )
+        return list(current)
 
     def all_stored(self, stations: list[str]) -> bool:
         """Every station has reported what it sent, and InfluxDB holds exactly that many of its events."""
@@ -112,20 +150,62 @@ class Status:
     def report(self, stations: list[str], final: bool) -> bool:
         """Prints the table and writes summary.json; True when every station's sent and stored events agree."""
         sent, stored = self.counts(stations)
+        undos = {station: int(row[0]) for station, row in self._influx(UNDO_QUERY).items()}  # type: ignore[call-overload]
+        shares = self.suggested_share()
         try:
             rows = self.api.get("/api/v1/throughput").json()["stations"]
         except (httpx.HTTPError, ValueError, KeyError):
             rows = []
         kg = {r["station"]: r["kg"] for r in rows}
-        table = Table(title="final counts" if final else None, show_edge=False)
-        for column in ("station", "sent (station)", "stored (InfluxDB)", "kg last 24 h"):
+        at = datetime.now().astimezone().strftime("%H:%M:%S")
+        table = Table(title=f"{'final counts' if final else 'counts'} at {at}", show_edge=False)
+        columns = ("station", "sent (station)", "stored (InfluxDB)", "of which undos", "suggested", "kg last 24 h")
+        for column in columns:
             table.add_column(column, justify="left" if column == "station" else "right")
         for station in stations:
-            table.add_row(station, str(sent.get(station)), str(stored.get(station, 0)), f"{kg.get(station, 0):.3f}")
+            share = shares.get(station)
+            table.add_row(
+                station,
+                str(sent.get(station)),
+                str(stored.get(station, 0)),
+                str(undos.get(station, 0)),
+                "–" if share is None else f"{share:.0%}",
+                f"{kg.get(station, 0):.3f}",
+            )
         console.print(table)
+        if any((sent.get(s) or 0) < stored.get(s, 0) for s in stations) and not self._explained:
+            self._explained = True  # once a run: the reason does not change
+            console.print(f"  [dim]{STORED_AHEAD}[/]")
+        current = self.alerts()
+        serious = [a for a in current if a["severity"] != "notice"]
+        if current:
+            for alert in current:
+                console.print(f"  alert ({alert['severity']}): {alert['station']}: {alert['kind']}: {alert['detail']}")
+        elif not final:
+            console.print("  alerts: none")
         ok = all(sent.get(s) == stored.get(s, 0) for s in stations)
-        summary = {s: {"sent": sent.get(s), "stored": stored.get(s, 0), "kg_24h": kg.get(s, 0.0)} for s in stations}
-        self.summary.write_text(json.dumps({"final": final, "stations": summary}, indent=2))
+        summary = {
+            s: {
+                "sent": sent.get(s),
+                "stored": stored.get(s, 0),
+                "undos": undos.get(s, 0),
+                "suggested_share": shares.get(s),
+                "kg_24h": kg.get(s, 0.0),
+            }
+            for s in stations
+        }
+        self.summary.write_text(
+            json.dumps(
+                {
+                    "final": final,
+                    "at": datetime.now(UTC).isoformat(),
+                    "stations": summary,
+                    "alerts_seen": list(self.alerts_seen.values()),
+                    "warnings_now": len(serious),
+                },
+                indent=2,
+            )
+        )
         if final:
             console.print(f"InfluxDB's own client says:\n{self._influx_cli_count()}")
             console.print(

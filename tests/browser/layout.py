@@ -58,6 +58,7 @@ _CHECK_JS = r"""
     const style = getComputedStyle(el);
     const text = (el.innerText || '').trim();
     if (!text) continue;
+    if (el.clientWidth <= 1 && el.clientHeight <= 1) continue;  // screen-reader-only text: a clipped 1px box
     const wide = el.scrollWidth - el.clientWidth > tolerance && !scrolls(style.overflowX);
     const tall = el.scrollHeight - el.clientHeight > tolerance && !scrolls(style.overflowY)
       && style.overflowY !== 'visible';

@@ -30,6 +30,7 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from core.package_data import data_path
+from tests.browser.layout import assert_layout_holds
 from tests.conftest import wait_until
 
 STATIC = data_path("hub", "web", "static")
@@ -176,7 +177,7 @@ def stations() -> list[dict[str, Any]]:
             today={"kg": 25.0, "items": 1500, "by_category": []},
             last_event=event("cd_dvd", "cd", 0.02, 5),
             clock_suspect=True,
-            clock_offset_s=42.0,
+            clock_offset_s=-612.0,
         ),
         tile(
             "zwartewaterland",
@@ -397,6 +398,14 @@ def create_app(hub: FakeHub) -> FastAPI:
             return JSONResponse({"detail": "no such site"}, status_code=403)
         return refused() or JSONResponse(hub.dashboard(site))
 
+    @app.post("/api/v1/alerts/ack", response_model=None)
+    async def ack(request: Request) -> JSONResponse:
+        ids = (await request.json())["ids"]
+        for alert in hub.alerts:
+            if alert["id"] in ids:
+                alert.update(acknowledged_by=hub.me["username"], acknowledged_at=ago(0))
+        return refused() or JSONResponse({"acknowledged": ids, "alerts": hub.alerts})
+
     @app.get("/api/v1/live", response_model=None)
     async def live(site: str | None = None) -> JSONResponse | EventSourceResponse:
         if (answer := refused()) is not None:
@@ -608,7 +617,9 @@ def test_tiles_show_the_hubs_numbers_in_dutch(page: Page, fake: FakeHub) -> None
     expect(ommen.locator('[data-field="by_category"]')).to_contain_text("Poetslappen")
     expect(station_tile(page, "ommen/ommen-textile-2")).to_have_attribute("data-state", "unknown")
     expect(station_tile(page, "ommen/ommen-textile-2").locator('[data-field="scale"]')).to_contain_text("geen gegevens")
-    expect(station_tile(page, "staphorst/staphorst-media-1").locator('[data-field="clock"]')).to_contain_text("42,0 s")
+    expect(station_tile(page, "staphorst/staphorst-media-1").locator('[data-field="clock"]')).to_have_text(
+        "Klok van het station wijkt af (10 min)"
+    )
     expect(
         station_tile(page, "zwartewaterland/zwartewaterland-bottles-1").locator('[data-field="missing"]')
     ).to_contain_text("3 ontbreken")
@@ -902,3 +913,64 @@ def test_a_refused_model_shows_the_stations_reason(browser: Browser, server: Ser
         expect(alert).to_have_count(1)
         expect(alert).to_contain_text("Nieuw model geweigerd")
         expect(alert.locator(".detail")).to_have_text(reason)
+
+
+def scale_faults(*stations: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"scale_fault:{key}",
+            "kind": "scale_fault",
+            "site": key.split("/")[0],
+            "station": key.split("/")[1],
+            "since": None,
+            "detail": "scale not answering",
+            "severity": "critical",
+            "acknowledged_by": None,
+            "acknowledged_at": None,
+        }
+        for key in stations
+    ]
+
+
+def test_alerts_of_one_cause_are_one_line_and_a_supervisor_acknowledges_them(
+    browser: Browser, server: Server, fake: FakeHub
+) -> None:
+    keys = ["zwolle/zwolle-plastic-1", "dalfsen/dalfsen-plastic-1", "ommen/ommen-textile-1"]
+    fake.alerts = scale_faults(*keys)
+    notice = {
+        "id": "clock_unsynced:zwolle/zwolle-plastic-2",
+        "kind": "clock_unsynced",
+        "site": "zwolle",
+        "station": "zwolle-plastic-2",
+        "since": None,
+        "detail": "clock 30 s behind, not synchronised (NTP)",
+        "severity": "notice",
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+    }
+    fake.alerts.append(notice)
+    for name, viewport in (("wall", WALL), ("phone", PHONE)):
+        with open_page(browser, server.url + "/", viewport=viewport) as page:
+            lines = page.locator("#alert-list .alert")
+            expect(lines).to_have_count(2)  # three stations' scale faults in one line, and the notice
+            grouped = lines.nth(0)
+            expect(grouped).to_have_attribute("data-count", "3")
+            expect(grouped).to_contain_text("Storing weegschaal")
+            expect(grouped.locator("summary")).to_have_text("3 stations")
+            expect(grouped.locator("details li")).to_have_count(3)
+            quiet = lines.nth(1)
+            expect(quiet).to_have_attribute("data-severity", "notice")
+            expect(quiet).to_contain_text("Ter info")
+            expect(quiet).to_contain_text("Klok van het station niet gesynchroniseerd")
+            # A notice does not colour the station's tile.
+            expect(station_tile(page, "zwolle/zwolle-plastic-2")).to_have_attribute("data-alert", "none")
+            assert_layout_holds(page, f"dashboard-alerts-{name}")
+            if name == "phone":
+                # Two lines, not a third of the first screen per alert.
+                assert page.locator("#alerts").bounding_box()["height"] < 844 / 3  # type: ignore[index]
+                continue
+            grouped.locator("button.ack").click()
+            expect(grouped).to_have_attribute("data-acked", "", timeout=WITHIN_MS)
+            expect(grouped).to_contain_text("opgepakt door beheerder om")
+            expect(lines).to_have_count(2)  # shown as acknowledged, not removed
+            assert asked(fake, "POST /api/v1/alerts/ack?")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from config.dashboard import DashboardSettings
 from config.fleet import FleetSettings
 from config.hub import AuthSettings, HubSettings, LiveMqttAccount
 from config.influx import InfluxSettings
@@ -38,6 +39,7 @@ def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSetting
         # ... and its own station registry, so one test's stations are not another's.
         fleet=FleetSettings(registry_file=influx.data_dir.parent / "hub-fleet" / f"{name}.sqlite"),
         remote_config=RemoteConfigSettings(config_file=influx.data_dir.parent / "hub-configs" / f"{name}.sqlite"),
+        dashboard=DashboardSettings(acks_file=influx.data_dir.parent / "hub-acks" / f"{name}.sqlite"),
     )
 
 

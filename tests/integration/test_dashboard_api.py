@@ -218,7 +218,7 @@ def test_live_stream_snapshot_then_updates_within_a_second(hub: Hub, station: Mq
     try:
         _, first = sam.next()
         assert first["event"] == "snapshot"
-        assert set(first["data"]) == {"generated", "sites", "stations", "alerts"}
+        assert set(first["data"]) == {"generated", "sites", "stations", "alerts", "alert_groups"}
         _, otto_first = otto.next()
         assert otto_first["event"] == "snapshot" and otto_first["data"]["stations"] == []  # zwolle is not his
         # Wait until the snapshot has caught up with the stored event (the live view hears of it after the ack).
@@ -229,7 +229,12 @@ def test_live_stream_snapshot_then_updates_within_a_second(hub: Hub, station: Mq
         published = time.monotonic()
         send(station, z_event(2, weight_kg=0.25, category="pet", when=now))
         arrived, update = sam.next(5)
-        assert update["event"] == "update" and set(update["data"]) == {"generated", "stations", "alerts"}
+        assert update["event"] == "update" and set(update["data"]) == {
+            "generated",
+            "stations",
+            "alerts",
+            "alert_groups",
+        }
         [tile] = update["data"]["stations"]
         assert tile["station"] == ZWOLLE and tile["today"]["items"] == 2 and tile["today"]["kg"] == 0.75
         assert tile["last_event"]["category"] == "pet"

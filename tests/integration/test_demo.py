@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 from local_servers import free_port
 
@@ -61,8 +64,14 @@ def test_demo_runs_counts_and_keeps_data(tmp_path: Path) -> None:
     admin_password = (secrets_dir / "admin").read_text().strip()
     assert f"log in as admin with password {admin_password}" in first.stdout
 
+    ports = json.loads((var / "demo" / "ports.json").read_text())
+    assert set(ports) == {"mqtt", "influx"} | {f"kiosk-{name}" for name in stations}
+
     second = run_demo(var, interrupt_after=25)
     assert second.returncode == 0, second.stdout
+    # The same broker, InfluxDB and sorters' screens as the first time.
+    assert json.loads((var / "demo" / "ports.json").read_text()) == ports
+    assert f"broker: 127.0.0.1:{ports['mqtt']}" in second.stdout
     assert f"log in as admin with password {admin_password}" in second.stdout  # the same as the first time
     again = summary(var)
     for name, figures in again.items():
@@ -120,3 +129,33 @@ def test_learning_demo_captures_frames_that_show_the_pressed_category(tmp_path: 
             total += 1
     # The sorter slips on a few items (3%), and texture darkens the measured colour: most must match.
     assert total > 0 and matched / total >= 0.8, (matched, total)
+
+
+def test_a_two_minute_demo_raises_no_warning_and_grades_the_textiles(tmp_path: Path) -> None:
+    """The demo as a new user sees it for two minutes: the dashboard's URL only once the hub answers, no station
+    flagged (the simulated stations' clocks are the machine's, which has no NTP), and the textile station
+    suggesting a grade for most items; the table timestamped, with the undos among the stored events."""
+    var, port = tmp_path / "var", free_port()
+    command = [sys.executable, "-m", "sortcentre", "demo", "--var", str(var), "--http-port", str(port)]
+    env = os.environ | {"COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [*command, "--duration", "120"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    health_when_printed = None
+    for line in proc.stdout:
+        lines.append(line)
+        if health_when_printed is None and f"Dashboard: http://127.0.0.1:{port}/" in line:
+            health_when_printed = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code
+    out = "".join(lines)
+    assert proc.wait(60) == 0, out
+    assert health_when_printed == 200, out
+
+    data = json.loads((var / "demo" / "summary.json").read_text())
+    serious = [a for a in data["alerts_seen"] if a["severity"] != "notice"]
+    assert serious == [], serious
+    textile = data["stations"]["ommen-textile-1"]
+    assert textile["suggested_share"] is not None and textile["suggested_share"] >= 0.5, textile
+    assert re.search(r"counts at \d\d:\d\d:\d\d", out) and "of which undos" in out, out
+    assert "alerts: none" in out

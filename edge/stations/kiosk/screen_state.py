@@ -20,7 +20,7 @@ ScreenHealth = Literal["ok", "fault", "absent"]
 """A device that is configured and answers (ok), configured and failing (fault), or not fitted (absent)."""
 
 WarningCode = str
-"""A code such as ``journal_full``, ``clock_unsynced``, ``scale_absent``, ``buttons_absent``; the page knows the texts
+"""A code such as ``journal_full``, ``camera_fault``, ``scale_absent``, ``buttons_absent``; the page knows the texts
 (and device pictograms) of the common ones and shows any other code as it is."""
 
 RefusedCode = str

@@ -13,7 +13,6 @@ const REFRESH_MS = 60_000;
 const TICK_MS = 15_000;
 // An EventSource that the hub refused (not 200, not an event stream) stops for good; open a new one this soon.
 const REOPEN_MS = 3_000;
-const CLOCK_TOLERANCE_S = 5; // hub/live/stations.py CLOCK_TOLERANCE_S: beyond this the offset itself is the problem
 // The sites' own time zone: an hour bucket is "08:00" in Zwolle, whatever the browser's clock is set to.
 const TIME_ZONE = "Europe/Amsterdam";
 // Resin identification codes (ISO 1043 / the recycling triangle), as on the stations' category pictograms.
@@ -23,6 +22,7 @@ const ALERT_PICTOGRAMS = Object.freeze({
   journal_backlog: "journal",
   sequence_gap: "warning",
   clock_skew: "hourglass",
+  clock_unsynced: "hourglass",
   scale_fault: "scale",
   camera_fault: "camera",
   lights_fault: "camera",
@@ -45,6 +45,7 @@ const state = {
   received: false,
   tiles: new Map(), // "site/station" -> tile as sent by the hub
   alerts: [],
+  acking: new Set(), // alert ids whose acknowledgement is on its way
   alertsShown: null, // what the alert bar shows now, so an unchanged list is not re-read by screen readers
   offsetMs: 0, // hub clock minus browser clock: relative times follow the hub, not a phone's clock
   source: null,
@@ -205,7 +206,8 @@ function translateStatic() {
 const tileKey = (tile) => `${tile.site}/${tile.station}`;
 
 function tileAlertLevel(key, alerts) {
-  const own = alerts.filter((alert) => `${alert.site}/${alert.station}` === key);
+  // A notice (a clock NTP has not synchronised, still close to the hub's) does not colour the tile.
+  const own = alerts.filter((alert) => `${alert.site}/${alert.station}` === key && alert.severity !== "notice");
   if (own.some((alert) => alert.severity === "critical")) return "critical";
   return own.length ? "warning" : "none";
 }
@@ -267,11 +269,10 @@ function renderTile(tile) {
   health.push(healthItem("camera", "camera", t("camera"), tile.camera,
     tile.camera != null && tile.camera !== "ok" && tile.camera !== "absent"));
   if (tile.clock_suspect) {
-    const offset = Math.abs(tile.clock_offset_s ?? 0);
-    // Suspect with a small offset: the station itself says its clock has not synchronised yet.
-    const why = offset >= CLOCK_TOLERANCE_S ? t("clockOff", { t: `${number(offset, 1)} s` }) : t("clockUnsynced");
+    // The same words as the alert (one wording per alert), with how far off.
     health.push(el("li", { class: "bad", "data-field": "clock" }, pictogram("hourglass", "picto small"),
-      el("span", {}, `${t("clock")}: `), el("strong", {}, why)));
+      el("strong", {}, t("alertKinds.clock_skew")),
+      el("span", {}, ` (${duration(Math.abs(tile.clock_offset_s ?? 0))})`)));
   }
   if (tile.missing_events > 0) {
     health.push(el("li", { class: "bad", "data-field": "missing" }, pictogram("warning", "picto small"),
@@ -348,40 +349,100 @@ function replaceTile(key) {
 
 // ----------------------------------------------------------------------------------------------------- alerts
 
-const SEVERITY_ORDER = { critical: 0, warning: 1 };
+const SEVERITY_ORDER = { critical: 0, warning: 1, notice: 2 };
+
+/** One line per cause (kind and severity), as the hub's alert_groups: "3 stations: scale fault". */
+function alertGroups() {
+  const groups = new Map();
+  for (const alert of state.alerts) {
+    const key = `${alert.severity}|${alert.kind}`;
+    if (!groups.has(key)) groups.set(key, { kind: alert.kind, severity: alert.severity, members: [] });
+    groups.get(key).members.push(alert);
+  }
+  const byStation = (a, b) => String(a.since ?? "").localeCompare(String(b.since ?? "")) ||
+    String(a.id).localeCompare(String(b.id));
+  return [...groups.values()].map((group) => ({ ...group, members: group.members.sort(byStation) }))
+    .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) ||
+      String(a.members[0].since ?? "").localeCompare(String(b.members[0].since ?? "")) ||
+      String(a.kind).localeCompare(String(b.kind)));
+}
+
+async function acknowledge(ids) {
+  for (const id of ids) state.acking.add(id);
+  renderAlerts(true);
+  try {
+    const response = await fetch("/api/v1/alerts/ack", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ ids }),
+    });
+    if (response.status === 401) return toLogin();
+    // 404: cleared meanwhile; the live stream brings the new list either way.
+    if (response.ok) state.alerts = (await response.json()).alerts;
+  } catch (error) {
+    console.warn("acknowledging alerts failed", error);
+  } finally {
+    for (const id of ids) state.acking.delete(id);
+    renderAlerts(true);
+  }
+}
+
+function ackPart(group) {
+  const open = group.members.filter((alert) => !alert.acknowledged_by).map((alert) => alert.id);
+  if (!open.length) {
+    // All taken on: who, and when (the first of them for a group).
+    const first = group.members[0];
+    const at = new Date(first.acknowledged_at);
+    const time = Number.isNaN(at.getTime()) ? "" :
+      formatter("date", { timeZone: TIME_ZONE, hour: "2-digit", minute: "2-digit" }).format(at);
+    return el("span", { class: "acked" }, pictogram("confirm", "picto small"),
+      t("acknowledgedBy", { who: first.acknowledged_by, t: time }));
+  }
+  const busy = open.some((id) => state.acking.has(id));
+  const button = el("button", { type: "button", class: "ack", disabled: busy }, t("acknowledge"));
+  button.addEventListener("click", () => acknowledge(open));
+  const some = group.members.length - open.length;
+  return el("span", { class: "ack-part" },
+    some ? el("span", { class: "acked" }, t("acknowledgedSome", { n: some, total: group.members.length })) : null, button);
+}
 
 function renderAlerts(force = false) {
-  const alerts = [...state.alerts].sort((a, b) =>
-    (SEVERITY_ORDER[a.severity] ?? 2) - (SEVERITY_ORDER[b.severity] ?? 2) ||
-    String(a.since ?? "").localeCompare(String(b.since ?? "")) || String(a.id).localeCompare(String(b.id)));
-  const shown = JSON.stringify([state.lang, state.received, alerts]);
+  const groups = alertGroups();
+  const shown = JSON.stringify([state.lang, state.received, groups, [...state.acking]]);
   if (!force && shown === state.alertsShown) return; // the live region is re-read only when something changed
   state.alertsShown = shown;
   const list = $("#alert-list");
-  document.body.dataset.alerts = String(alerts.length);
+  document.body.dataset.alerts = String(state.alerts.filter((alert) => alert.severity !== "notice").length);
   if (!state.received) {
     // Nothing heard from the hub yet: no news is not good news.
     list.replaceChildren(el("p", { class: "all-fine quiet" }, t("connecting")));
     return;
   }
-  if (!alerts.length) {
+  if (!groups.length) {
     list.replaceChildren(el("p", { class: "all-fine" }, pictogram("confirm"), el("span", {}, t("allFine"))));
     return;
   }
-  list.replaceChildren(el("ul", { class: "alerts" }, ...alerts.map((alert) => {
-    const critical = alert.severity === "critical";
-    const what = lookup(`alertKinds.${alert.kind}`) ?? `${t("unknownAlert")}: ${alert.kind}`;
+  list.replaceChildren(el("ul", { class: "alerts" }, ...groups.map((group) => {
+    const [first] = group.members;
+    const severity = ["critical", "warning", "notice"].includes(group.severity) ? group.severity : "warning";
+    const what = lookup(`alertKinds.${group.kind}`) ?? `${t("unknownAlert")}: ${group.kind}`;
+    const one = group.members.length === 1;
+    const where = one ? `${first.station} · ${siteName(first.site)}` : t("stationsCount", { n: group.members.length });
+    const details = group.members.map((alert) => `${alert.station} · ${siteName(alert.site)}: ${alert.detail}`);
     return el("li", {
-      class: "alert", "data-alert": alert.id, "data-kind": alert.kind, "data-severity": critical ? "critical" : "warning",
-      title: alert.detail || null,
+      class: "alert", "data-alert": one ? first.id : null, "data-kind": group.kind, "data-severity": severity,
+      "data-count": group.members.length, "data-acked": group.members.every((alert) => alert.acknowledged_by) || null,
+      title: details.join("\n"),
     },
-    pictogram(ALERT_PICTOGRAMS[alert.kind] || "warning"),
-    el("strong", { class: "severity" }, t(critical ? "critical" : "warning")),
+    pictogram(ALERT_PICTOGRAMS[group.kind] || "warning"),
+    el("strong", { class: "severity" }, t(severity)),
     el("span", { class: "what" }, what),
-    el("span", { class: "where" }, `${alert.station} · ${siteName(alert.site)}`),
+    one ? el("span", { class: "where" }, where) : el("details", { class: "where" }, el("summary", {}, where),
+      el("ul", {}, ...group.members.map((alert) => el("li", { "data-alert": alert.id },
+        `${alert.station} · ${siteName(alert.site)}`)))),
     // A refused model's reason is the station's own sentence: shown, not only on hover.
-    alert.kind === "model_refused" && alert.detail ? el("span", { class: "detail" }, alert.detail) : null,
-    alert.since ? timeElement(alert.since, "plain") : null);
+    one && group.kind === "model_refused" && first.detail ? el("span", { class: "detail" }, first.detail) : null,
+    one && first.since ? timeElement(first.since, "plain") : null,
+    ackPart(group));
   })));
 }
 

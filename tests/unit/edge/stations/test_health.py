@@ -3,7 +3,7 @@
 import logging
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 
 from core.contract import DeviceHealth, Heartbeat, StationState, StationStatus
 from edge.stations.agent_view import AgentView, PublishedView
+from edge.stations.clock import simulate_offset
 from edge.stations.devices import DeviceProblem
 from edge.stations.health import StationHealth, last_will
 from edge.stations.journal import Journal
@@ -77,9 +78,25 @@ def test_refresh_brings_devices_connection_and_journal_into_the_view(tmp_path: P
     assert station.view.current is unchanged  # nothing new: no new view
 
 
-def test_an_unsynced_clock_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unsynced_clock_is_no_warning_for_the_sorter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody at the station can set the clock: the heartbeat says clock_synced and the hub judges the clock."""
     monkeypatch.setattr("edge.stations.health.clock_synced", lambda: False)
-    assert Station(tmp_path).health.warnings() == ["clock_unsynced"]
+    station = Station(tmp_path)
+    assert station.health.warnings() == []
+    station.health.send_heartbeat()
+    [beat] = station.heartbeats()
+    assert beat.clock_synced is False and beat.warnings == []
+
+
+def test_a_simulated_clock_offset_shifts_the_heartbeat(tmp_path: Path) -> None:
+    station = Station(tmp_path)
+    simulate_offset(-600)
+    try:
+        station.health.send_heartbeat()
+    finally:
+        simulate_offset(0)
+    [beat] = station.heartbeats()
+    assert 595 < (datetime.now(UTC) - beat.station_time).total_seconds() < 605
 
 
 def test_the_journal_is_full_at_its_limit_and_takes_items_again_below_it(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ def view(
     missing: int = 0,
     offset: float | None = 0.02,
     suspect: bool = False,
+    unsynced: bool = False,
     station: str = "zwolle-plastic-1",
 ) -> LiveStation:
     received = None if received_ago is None else NOW - received_ago
@@ -38,6 +39,7 @@ def view(
         highest_seq=120,
         clock_offset_s=offset,
         clock_suspect=suspect,
+        clock_unsynced=unsynced,
     )
 
 
@@ -105,11 +107,21 @@ def test_sequence_gap() -> None:
     assert gap.id == "sequence_gap:zwolle/zwolle-plastic-1"
 
 
-def test_clock_skew_by_offset_or_unsynced() -> None:
-    [off] = station_alerts(view(offset=-7.46, suspect=True), NOW, SETTINGS, HUB_STARTED)
-    assert off.kind is AlertKind.CLOCK_SKEW and off.detail == "clock off by 7.5 s"
-    [unsynced] = station_alerts(view(hb=heartbeat(clock_synced=False), suspect=True), NOW, SETTINGS, HUB_STARTED)
-    assert unsynced.detail == "clock not synchronised (NTP)"
+def test_clock_skew_is_a_warning_and_unsynced_alone_a_notice() -> None:
+    [off] = station_alerts(view(offset=-600.2, suspect=True), NOW, SETTINGS, HUB_STARTED)
+    assert (off.kind, off.severity, off.detail) == (AlertKind.CLOCK_SKEW, Severity.WARNING, "clock 10 min ahead")
+    unsynced = view(hb=heartbeat(clock_synced=False), offset=30.0, unsynced=True)
+    [notice] = station_alerts(unsynced, NOW, SETTINGS, HUB_STARTED)
+    assert (notice.kind, notice.severity) == (AlertKind.CLOCK_UNSYNCED, Severity.NOTICE)
+    assert notice.detail == "clock 30 s behind, not synchronised (NTP)"
+    # Not synchronised, but as close to the hub's clock as the simulated stations of the demo: nothing to say.
+    assert station_alerts(view(hb=heartbeat(clock_synced=False), offset=0.01), NOW, SETTINGS, HUB_STARTED) == []
+
+
+def test_notices_come_after_warnings() -> None:
+    unsynced = view(hb=heartbeat(clock_synced=False), offset=30.0, unsynced=True, station="a")
+    found = alerts([unsynced, view(missing=1, station="b")], NOW, SETTINGS, HUB_STARTED)
+    assert [a.severity for a in found] == [Severity.WARNING, Severity.NOTICE]
 
 
 def test_device_faults_but_not_absent_devices() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from config.dashboard import DashboardSettings
 from core.contract import DeviceHealth, SortingEvent, StationState, StationStatus, Suggestion, TopicKind, topic
@@ -10,6 +11,7 @@ from core.transport.mqtt import InboundMessage
 from hub.ingest.batch import Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import StoredBatch
+from hub.live.acks import AlertAcks
 from hub.live.activity import Activity, Increment
 from hub.live.board import Board
 from hub.live.stations import LiveStations
@@ -114,6 +116,18 @@ def test_tile_and_alert_json(clock: FakeClock) -> None:
             "since": None,
             "detail": "scale not answering",
             "severity": "critical",
+            "acknowledged_by": None,
+            "acknowledged_at": None,
+        }
+    ]
+    assert dashboard["alert_groups"] == [
+        {
+            "kind": "scale_fault",
+            "severity": "critical",
+            "count": 1,
+            "acknowledged": 0,
+            "alerts": ["scale_fault:zwolle/zwolle-plastic-1"],
+            "stations": ["zwolle/zwolle-plastic-1"],
         }
     ]
 
@@ -137,6 +151,28 @@ def test_alert_json(clock: FakeClock) -> None:
         "since": "2026-11-24T08:47:30Z",
         "detail": "offline for 12 min",
         "severity": "critical",
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+    }
+
+
+def test_alerts_of_one_cause_are_grouped_and_acknowledged_ones_stay(clock: FakeClock, tmp_path: Path) -> None:
+    live, _activity, board, _ = setup(clock)
+    board.acks = AlertAcks(tmp_path / "acks.sqlite", timedelta(minutes=5))
+    for site in ("zwolle", "dalfsen", "ommen"):
+        hb = heartbeat(site=site, station=f"{site}-1", scale=DeviceHealth.FAULT, station_time=datetime.now(UTC))
+        live._on_message(message(site, f"{site}-1", TopicKind.HEARTBEAT, hb.to_json()))
+    board.acks.acknowledge([("scale_fault:ommen/ommen-1", "ommen")], "supervisor-ommen", NOW)
+    clock.advance(seconds=1)
+    out = board.dashboard(None, None).model_dump(mode="json")
+    [group] = out["alert_groups"]
+    assert (group["kind"], group["count"], group["acknowledged"]) == ("scale_fault", 3, 1)
+    assert group["stations"] == ["dalfsen/dalfsen-1", "ommen/ommen-1", "zwolle/zwolle-1"]
+    acked = {a["station"]: (a["acknowledged_by"], a["acknowledged_at"]) for a in out["alerts"]}
+    assert acked == {
+        "dalfsen-1": (None, None),
+        "ommen-1": ("supervisor-ommen", "2026-11-24T09:00:00Z"),
+        "zwolle-1": (None, None),
     }
 
 
