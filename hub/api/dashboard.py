@@ -48,11 +48,11 @@ def get_dashboard(state: StateDep, user: UserDep, site: SiteQuery = None) -> Das
 @router.get("/live", response_class=EventSourceResponse)
 async def live(state: StateDep, user: UserDep, site: SiteQuery = None) -> EventSourceResponse:
     scope = user.scope(site)  # a foreign site is refused here, before the stream starts
-    stream = _changes(board_for(state), state.broadcaster, user.scope(None), scope)
+    stream = board_changes(board_for(state), state.broadcaster, user.scope(None), scope)
     return EventSourceResponse(stream, ping=KEEPALIVE_S, send_timeout=SEND_TIMEOUT_S)
 
 
-async def _changes(
+async def board_changes(
     board: Board, broadcaster: Broadcaster, visible: Sites, scope: Sites
 ) -> AsyncIterator[ServerSentEvent]:
     """``snapshot`` first, then an ``update`` whenever a station of the scope changed or the alerts did."""

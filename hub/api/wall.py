@@ -114,12 +114,12 @@ def wall_page() -> FileResponse:
 
 @router.get("/api/v1/wall/dashboard", tags=["wall"], response_model=DashboardOut, responses=WALL_ERRORS)
 def wall_dashboard(state: StateDep, scope: WallScope) -> DashboardOut:
-    return dashboard._board(state).dashboard(scope, scope)
+    return dashboard.board_for(state).dashboard(scope, scope)
 
 
 @router.get("/api/v1/wall/live", tags=["wall"], response_class=EventSourceResponse, responses=WALL_ERRORS)
 async def wall_live(state: StateDep, scope: WallScope, request: Request) -> EventSourceResponse:
-    stream = dashboard._changes(dashboard._board(state), state.broadcaster, scope, scope)
+    stream = dashboard.board_changes(dashboard.board_for(state), state.broadcaster, scope, scope)
     token: str | None = getattr(request.state, SCREEN_TOKEN, None)
     if token is not None:
         # A screen's stream stays open for days: it ends soon after its token is revoked, and the page's next
