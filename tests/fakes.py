@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import itertools
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from config.vision import VisionConfig
-from core.contract import Suggestion
+from core.contract import DeviceHealth, Heartbeat, Suggestion
 from core.transport.protocol import ConnectedListener, MessageHandler, PublishedListener
 
 
@@ -108,3 +111,25 @@ class FakeVision:
 
     def close(self) -> None:
         pass
+
+
+def heartbeat(**changes: Any) -> Heartbeat:
+    """A healthy station's heartbeat (Zwolle's plastics station, a winter morning); ``changes`` override fields."""
+    base: dict[str, Any] = {
+        "site": "zwolle",
+        "station": "zwolle-plastic-1",
+        "boot_id": uuid.UUID(int=7),
+        "station_time": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+        "uptime_s": 3600.0,
+        "scale": DeviceHealth.OK,
+        "camera": DeviceHealth.OK,
+        "model_version": "ppocrv4-markings-1",
+        "journal_depth": 0,
+        "oldest_unsent_age_s": None,
+        "clock_synced": True,
+        "events_made": 120,
+        "events_sent": 120,
+        "warnings": [],
+        "software_version": "0.6.0",
+    }
+    return Heartbeat(**(base | changes))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.influx import InfluxSettings
-from core.contract import DeviceHealth, Heartbeat, TopicKind, topic
+from core.contract import DeviceHealth, TopicKind, topic
 from core.transport.protocol import InboundMessage
 from hub.api.app import create_app
 from hub.api.deps import HubState, current_user
@@ -23,6 +22,7 @@ from hub.live.acks import AlertAcks
 from hub.live.stations import LiveStations
 from hub.storage.influx_v1 import InfluxV1
 from local_servers import free_port
+from tests.fakes import heartbeat as a_heartbeat
 
 ZWOLLE = "scale_fault:zwolle/zwolle-plastic-1"
 OMMEN = "scale_fault:ommen/ommen-textile-1"
@@ -37,22 +37,12 @@ class Api:
         self.client.app.dependency_overrides[current_user] = lambda: principal  # type: ignore[attr-defined]
 
     def scale_fault(self, site: str, station: str) -> None:
-        beat = Heartbeat(
+        beat = a_heartbeat(
             site=site,
             station=station,
-            boot_id=uuid.UUID(int=7),
             station_time=datetime.now(UTC),
-            uptime_s=1.0,
             scale=DeviceHealth.FAULT,
             camera=DeviceHealth.ABSENT,
-            model_version=None,
-            journal_depth=0,
-            oldest_unsent_age_s=None,
-            clock_synced=True,
-            events_made=0,
-            events_sent=0,
-            warnings=[],
-            software_version="0.1.0",
         )
         self.live._on_message(InboundMessage(topic(site, station, TopicKind.HEARTBEAT), beat.to_json(), 0, 0, False))
 

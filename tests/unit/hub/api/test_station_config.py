@@ -3,7 +3,6 @@ the real Mosquitto to a station: tests/integration/test_remote_config.py)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.influx import InfluxSettings
-from core.contract import DeviceHealth, Heartbeat, TopicKind, topic
+from core.contract import DeviceHealth, TopicKind, topic
 from core.transport.protocol import InboundMessage
 from hub.api.app import create_app
 from hub.api.deps import HubState, current_user
@@ -28,6 +27,7 @@ from hub.live.stations import LiveStations
 from hub.storage.influx_v1 import InfluxV1
 from local_servers import free_port
 from tests.fakes import FakeMqtt
+from tests.fakes import heartbeat as a_heartbeat
 
 STATION, SITE = "zwolle-plastic-1", "zwolle"
 URL = f"/api/v1/stations/{STATION}/config"
@@ -44,22 +44,11 @@ class Api:
         self.client.app.dependency_overrides[current_user] = lambda: principal  # type: ignore[attr-defined]
 
     def heartbeat(self, **fields: Any) -> None:
-        beat = Heartbeat(
+        beat = a_heartbeat(
             site=SITE,
             station=STATION,
-            boot_id=uuid.UUID(int=7),
             station_time=datetime.now(UTC).replace(microsecond=0),
-            uptime_s=1.0,
-            scale=DeviceHealth.OK,
             camera=DeviceHealth.ABSENT,
-            model_version=None,
-            journal_depth=0,
-            oldest_unsent_age_s=None,
-            clock_synced=True,
-            events_made=0,
-            events_sent=0,
-            warnings=[],
-            software_version="0.1.0",
             **fields,
         )
         where = topic(SITE, STATION, TopicKind.HEARTBEAT)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from starlette.routing import Route
 
 from config.hub import AuthSettings
 from config.influx import InfluxSettings
-from core.contract import DeviceHealth, Heartbeat, TopicKind, topic
+from core.contract import DeviceHealth, TopicKind, topic
 from core.transport.protocol import InboundMessage
 from hub.api.app import create_app
 from hub.api.deps import HubState
@@ -35,6 +34,7 @@ from hub.ingest.metrics import IngestMetrics
 from hub.live.stations import LiveStations
 from hub.storage.influx_v1 import InfluxV1
 from local_servers import free_port
+from tests.fakes import heartbeat as a_heartbeat
 from tests.unit.hub.auth.conftest import cheap
 
 OWN = {"Origin": "http://testserver"}  # what a browser on the hub's own page sends with a POST
@@ -75,22 +75,8 @@ class Wall:
 
 
 def heartbeat(live: LiveStations, site: str, station: str) -> None:
-    beat = Heartbeat(
-        site=site,
-        station=station,
-        boot_id=uuid.UUID(int=7),
-        station_time=datetime.now(UTC).replace(microsecond=0),
-        uptime_s=1.0,
-        scale=DeviceHealth.OK,
-        camera=DeviceHealth.ABSENT,
-        model_version=None,
-        journal_depth=0,
-        oldest_unsent_age_s=None,
-        clock_synced=True,
-        events_made=0,
-        events_sent=0,
-        warnings=[],
-        software_version="0.1.0",
+    beat = a_heartbeat(
+        site=site, station=station, station_time=datetime.now(UTC).replace(microsecond=0), camera=DeviceHealth.ABSENT
     )
     live._on_message(InboundMessage(topic(site, station, TopicKind.HEARTBEAT), beat.to_json(), 0, 0, False))
 
