@@ -1,0 +1,304 @@
+"""Real nats-server (Debian 2.9) with MQTT and JetStream, as local_servers/nats.py starts it: stations' QoS 1
+MQTT events land in JetStream, station accounts are held to their own topics, a three-node cluster keeps an R3
+stream through a node restart, and when the server answers PUBACK relative to storing (docs/broker.md,
+"NATS JetStream")."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import paho.mqtt.client as paho
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig
+
+from core.contract import TopicKind, topic
+from hub.broker_accounts import HUB_USER, BrokerAccounts
+from local_servers.fleet import make_event
+from local_servers.mosquitto import mqtt_connack
+from local_servers.nats import MQTT_STREAM, MQTT_STREAM_SUBJECT_PREFIX, NatsCluster, NatsNode, NatsServer, subject
+from tests.conftest import wait_until
+from tests.integration.conftest import OBSERVER, SECURED_STATIONS
+
+pytestmark = pytest.mark.timeout(90)
+
+ZWOLLE = "zwolle-plastic-1"
+ZWOLLE_EVENTS = topic("zwolle", ZWOLLE, TopicKind.EVENT)
+EVENT_SUBJECTS = subject("sortcentre/v1/+/+/event")
+# The hub's durable consumer on NATS's own MQTT stream: the stream a QoS 1 PUBACK waits for (docs/broker.md).
+HUB_CONSUMER = "hub-ingest"
+
+
+@pytest.fixture
+def accounts(tmp_path: Path) -> BrokerAccounts:
+    accounts = BrokerAccounts(tmp_path / "auth")
+    accounts.add_hub(HUB_USER)
+    accounts.add_observer(OBSERVER)
+    for station, site in SECURED_STATIONS.items():
+        accounts.add_station(station, site)
+    return accounts
+
+
+@pytest.fixture
+def single(tmp_path: Path, accounts: BrokerAccounts) -> Iterator[NatsServer]:
+    with NatsServer(tmp_path / "nats", accounts=accounts) as server:
+        yield server
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, accounts: BrokerAccounts) -> Iterator[NatsCluster]:
+    with NatsCluster(tmp_path / "cluster", accounts=accounts) as servers:
+        yield servers
+
+
+def station(node: NatsNode, accounts: BrokerAccounts, user: str, client_id: str | None = None) -> paho.Client:
+    """A plain paho client as a station uses it: persistent session, QoS 1, its account's user and password."""
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or user, clean_session=False)
+    client.username_pw_set(user, accounts.passwords[user])
+    client.connect(node.host, node.mqtt_port, keepalive=10)
+    client.loop_start()
+    assert wait_until(client.is_connected, 10), f"{user} did not connect to {node.server_name}"
+    return client
+
+
+def mqtt_login(node: NatsNode, accounts: BrokerAccounts) -> bool:
+    """A clean-session login with the hub's account is accepted (NATS does not bind client ids to accounts)."""
+    return mqtt_connack(node.host, node.mqtt_port, HUB_USER, accounts.passwords[HUB_USER], timeout=6) == 0
+
+
+def publish_acked(client: paho.Client, count: int, first: int = 0, mqtt_topic: str = ZWOLLE_EVENTS) -> int:
+    """Publish ``count`` events at QoS 1, each waited for until its PUBACK: how many were acknowledged."""
+    acked = 0
+    for number in range(first, first + count):
+        info = client.publish(mqtt_topic, make_event(number + 1, station=ZWOLLE).to_json(), qos=1)
+        info.wait_for_publish(5)
+        acked += info.is_published()
+    return acked
+
+
+def close(client: paho.Client) -> None:
+    client.disconnect()
+    client.loop_stop()
+
+
+async def _jetstream(urls: list[str], accounts: BrokerAccounts, call: str, **kwargs: object) -> object:
+    connection = await nats.connect(
+        servers=urls, user=HUB_USER, password=accounts.passwords[HUB_USER], connect_timeout=5, max_reconnect_attempts=5
+    )
+    try:
+        js = connection.jetstream(timeout=5)
+        if call == "add_stream":
+            return await js.add_stream(StreamConfig(**kwargs))  # type: ignore[arg-type]
+        if call == "add_consumer":
+            stream = str(kwargs.pop("stream"))
+            return await js.add_consumer(stream, ConsumerConfig(**kwargs))  # type: ignore[arg-type]
+        if call == "messages":
+            return (await js.stream_info(str(kwargs["stream"]))).state.messages
+        if call == "pending":
+            return (await js.consumer_info(str(kwargs["stream"]), HUB_CONSUMER)).num_pending
+        raise ValueError(call)
+    finally:
+        await connection.close()
+
+
+def jetstream(urls: list[str], accounts: BrokerAccounts, call: str, **kwargs: object) -> object:
+    return asyncio.run(_jetstream(urls, accounts, call, **kwargs))
+
+
+def events_stream(urls: list[str], accounts: BrokerAccounts, replicas: int = 1, **limits: object) -> None:
+    """The stream a hub would read if it took the MQTT subjects as they are: sortcentre.v1.<site>.<station>.event."""
+    jetstream(urls, accounts, "add_stream", name="EVENTS", subjects=[EVENT_SUBJECTS], num_replicas=replicas, **limits)
+
+
+def hub_consumer(cluster: NatsCluster, accounts: BrokerAccounts) -> None:
+    """A durable pull consumer on $MQTT_msgs for the events: it holds them (interest retention) until acked.
+
+    NATS makes its MQTT streams at an account's first MQTT connection: a clean-session login makes them."""
+    assert mqtt_login(cluster.nodes[0], accounts)
+    jetstream(
+        cluster.urls,
+        accounts,
+        "add_consumer",
+        stream=MQTT_STREAM,
+        durable_name=HUB_CONSUMER,
+        filter_subject=MQTT_STREAM_SUBJECT_PREFIX + EVENT_SUBJECTS,
+        ack_policy=AckPolicy.EXPLICIT,
+    )
+
+
+def count(urls: list[str], accounts: BrokerAccounts, stream: str = "EVENTS") -> int:
+    """Messages in the stream, -1 while JetStream cannot say (a leader election after a node stopped)."""
+    try:
+        return int(jetstream(urls, accounts, "messages", stream=stream))  # type: ignore[call-overload]
+    except (nats.errors.Error, TimeoutError):
+        return -1
+
+
+def pending(urls: list[str], accounts: BrokerAccounts) -> int:
+    """Messages the hub's consumer has not yet been given, -1 while JetStream cannot say."""
+    try:
+        return int(jetstream(urls, accounts, "pending", stream=MQTT_STREAM))  # type: ignore[call-overload]
+    except (nats.errors.Error, TimeoutError):
+        return -1
+
+
+def test_station_events_over_mqtt_land_in_a_stream_on_one_node(single: NatsServer, accounts: BrokerAccounts) -> None:
+    urls = [single.url]
+    events_stream(urls, accounts)
+    zwolle = station(single, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 20) == 20
+    close(zwolle)
+    assert wait_until(lambda: count(urls, accounts) == 20, 10), count(urls, accounts)
+
+
+def test_station_events_land_in_an_r3_stream_from_every_node(cluster: NatsCluster, accounts: BrokerAccounts) -> None:
+    events_stream(cluster.urls, accounts, replicas=3)
+    for number, node in enumerate(cluster):
+        zwolle = station(node, accounts, ZWOLLE)
+        assert publish_acked(zwolle, 10, first=number * 10) == 10
+        close(zwolle)
+    assert wait_until(lambda: count(cluster.urls, accounts) == 30, 15), count(cluster.urls, accounts)
+
+
+def test_a_station_account_is_held_to_its_own_topics(single: NatsServer, accounts: BrokerAccounts) -> None:
+    urls = [single.url]
+    events_stream(urls, accounts)
+    zwolle = station(single, accounts, ZWOLLE)
+    # Another site, another station of another site, an invented site: acknowledged (MQTT 3.1.1 has no
+    # negative PUBACK) and dropped, as Mosquitto does.
+    for forbidden in (
+        topic("dalfsen", "dalfsen-plastic-1", TopicKind.EVENT),
+        topic("ommen", "ommen-textile-1", TopicKind.EVENT),
+        topic("nowhere", ZWOLLE, TopicKind.EVENT),
+    ):
+        assert publish_acked(zwolle, 1, mqtt_topic=forbidden) == 1
+    assert publish_acked(zwolle, 1, first=1) == 1  # its own topic
+    assert wait_until(lambda: count(urls, accounts) >= 1, 10)
+    time.sleep(0.5)  # give a wrongly allowed message every chance to arrive
+    assert count(urls, accounts) == 1
+    close(zwolle)
+
+
+def test_a_station_account_cannot_read_the_stream(single: NatsServer, accounts: BrokerAccounts) -> None:
+    """Stations may connect over MQTT only: the NATS protocol, and with it the JetStream API, is refused."""
+
+    async def connect_as_station() -> None:
+        await nats.connect(
+            single.url, user=ZWOLLE, password=accounts.passwords[ZWOLLE], allow_reconnect=False, connect_timeout=3
+        )
+
+    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+        asyncio.run(connect_as_station())
+    # Over MQTT it receives nothing but its own config, even subscribed to everything.
+    received: list[str] = []
+    zwolle = station(single, accounts, ZWOLLE, client_id="zwolle-reader")
+    zwolle.on_message = lambda _client, _userdata, message: received.append(message.topic)
+    zwolle.subscribe("sortcentre/v1/#", qos=0)
+    dalfsen = station(single, accounts, "dalfsen-plastic-1")
+    dalfsen.publish(topic("dalfsen", "dalfsen-plastic-1", TopicKind.EVENT), b"{}", qos=1).wait_for_publish(5)
+    time.sleep(0.5)
+    assert received == []
+    close(zwolle)
+    close(dalfsen)
+
+
+@pytest.mark.xfail(strict=True, reason="NATS 2.9's MQTT cannot bind a client id to an account (docs/broker.md)")
+def test_a_station_cannot_take_another_stations_client_id(single: NatsServer, accounts: BrokerAccounts) -> None:
+    zwolle = station(single, accounts, ZWOLLE)
+    thief = station(single, accounts, "dalfsen-plastic-1", client_id=ZWOLLE)
+    time.sleep(1.0)
+    try:
+        assert zwolle.is_connected(), "Dalfsen's account took Zwolle's client id and pushed Zwolle off"
+    finally:
+        close(thief)
+        close(zwolle)
+
+
+def test_an_r3_stream_keeps_its_messages_when_a_node_stops_and_returns(
+    cluster: NatsCluster, accounts: BrokerAccounts
+) -> None:
+    events_stream(cluster.urls, accounts, replicas=3)
+    first, second, third = cluster.nodes
+    zwolle = station(first, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 50) == 50
+    close(zwolle)
+    assert wait_until(lambda: count(cluster.urls, accounts) == 50, 15)
+    first.stop()
+    # While the MQTT streams elect leaders on the remaining nodes, 2.9.10 refuses MQTT logins for seconds.
+    assert wait_until(lambda: mqtt_login(second, accounts), 30), "no MQTT login with two of three nodes"
+    zwolle = station(second, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 50, first=50) == 50  # two of three nodes: the stream still takes events
+    close(zwolle)
+    first.start()
+    first.wait_healthy()
+    # The restarted node answers for the stream with all 100, what it kept and what it missed.
+    assert wait_until(lambda: count([first.url], accounts) == 100, 20), count([first.url], accounts)
+    third.stop()
+    assert wait_until(lambda: count([first.url, second.url], accounts) == 100, 20)
+
+
+def test_puback_does_not_wait_for_a_stream_of_our_own(single: NatsServer, accounts: BrokerAccounts) -> None:
+    """A stream on the MQTT subjects receives the events as plain NATS messages, with nobody waiting for its
+    answer: a stream that refuses them (here: full, discard new) does not stop the PUBACK. So a stream of our
+    own is no basis for the station deleting an event from its journal."""
+    urls = [single.url]
+    events_stream(urls, accounts, max_msgs=1, discard=DiscardPolicy.NEW)
+    zwolle = station(single, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 5) == 5
+    close(zwolle)
+    time.sleep(0.3)
+    assert count(urls, accounts) == 1
+
+
+def test_puback_waits_for_mqtt_msgs_to_store_with_a_quorum(cluster: NatsCluster, accounts: BrokerAccounts) -> None:
+    """The PUBACK comes after NATS's own $MQTT_msgs stream (R3 here) stored the message: with two of three nodes
+    down there is no quorum to store it, and no PUBACK; back to three, the client's resend is stored and
+    acknowledged."""
+    hub_consumer(cluster, accounts)
+    first, second, third = cluster.nodes
+    zwolle = station(first, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 1) == 1
+    second.stop()
+    third.stop()
+    info = zwolle.publish(ZWOLLE_EVENTS, make_event(2, station=ZWOLLE).to_json(), qos=1)
+    info.wait_for_publish(6)  # the server's own store request times out after about 4 s
+    assert not info.is_published(), "PUBACK without a quorum to store the message"
+    second.start()
+    third.start()
+    for node in cluster:
+        node.wait_healthy()
+    # paho resends the unacknowledged publish when it is connected again (its persistent session).
+    assert wait_until(info.is_published, 30), "no PUBACK after the quorum returned"
+    close(zwolle)
+    assert wait_until(lambda: pending(cluster.urls, accounts) >= 2, 15), pending(cluster.urls, accounts)
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_every_acknowledged_event_survives_kill_9_of_its_node(
+    cluster: NatsCluster, accounts: BrokerAccounts, rounds: int
+) -> None:
+    """Publish, take each PUBACK, SIGKILL the node the station is connected to at once, restart it: $MQTT_msgs
+    (through the hub's durable consumer) holds every acknowledged event, round after round, with each node
+    killed in turn (one of them the stream's leader)."""
+    hub_consumer(cluster, accounts)
+    acked = 0
+    per_round = 40
+    for number in range(rounds):
+        node = cluster.nodes[number % len(cluster.nodes)]
+        zwolle = station(node, accounts, ZWOLLE)
+        acked += publish_acked(zwolle, per_round, first=number * per_round)
+        node.kill()  # right after the last PUBACK: nothing more is flushed
+        zwolle.loop_stop()
+        node.start()
+        node.wait_healthy(js_enabled_only=True)  # its consumer replica may report "not current" for long
+        # nats-server 2.9.10 refuses MQTT logins on a restarted node for about 9 s (docs/broker.md).
+        assert wait_until(lambda node=node: mqtt_login(node, accounts), 30), f"{node.server_name} takes no MQTT login"
+        assert wait_until(lambda acked=acked: pending(cluster.urls, accounts) >= acked, 20), (
+            pending(cluster.urls, accounts),
+            acked,
+        )
+    assert acked == rounds * per_round
+    assert pending(cluster.urls, accounts) == acked
