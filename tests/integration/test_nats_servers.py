@@ -16,6 +16,8 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig
 
 from core.contract import TopicKind, topic
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
 from hub.broker_accounts import HUB_USER, BrokerAccounts
 from local_servers.fleet import make_event
 from local_servers.mosquitto import mqtt_connack
@@ -161,6 +163,26 @@ def test_station_events_land_in_an_r3_stream_from_every_node(cluster: NatsCluste
         assert publish_acked(zwolle, 10, first=number * 10) == 10
         close(zwolle)
     assert wait_until(lambda: count(cluster.urls, accounts) == 30, 15), count(cluster.urls, accounts)
+
+
+def test_the_stations_own_mqtt_client_publishes_into_the_stream(cluster: NatsCluster, accounts: BrokerAccounts) -> None:
+    """core/transport's MqttClient, as the station's publisher uses it (persistent session, QoS 1, the account
+    of docs/broker.md): every publish is acknowledged and stored, nothing NATS-specific in its settings."""
+    events_stream(cluster.urls, accounts, replicas=3)
+    node = cluster.nodes[1]
+    settings = MqttSettings(host=node.host, port=node.mqtt_port, username=ZWOLLE, password=accounts.passwords[ZWOLLE])
+    client = MqttClient(settings, ZWOLLE, clean_session=False)
+    acknowledged: list[int] = []
+    client.add_published_listener(acknowledged.append)
+    client.start()
+    try:
+        assert client.wait_connected(10)
+        mids = [client.publish(ZWOLLE_EVENTS, make_event(n, station=ZWOLLE).to_json()) for n in range(1, 101)]
+        assert None not in mids
+        assert wait_until(lambda: len(acknowledged) == 100, 15), len(acknowledged)
+    finally:
+        client.stop()
+    assert wait_until(lambda: count(cluster.urls, accounts) == 100, 15), count(cluster.urls, accounts)
 
 
 def test_a_station_account_is_held_to_its_own_topics(single: NatsServer, accounts: BrokerAccounts) -> None:
