@@ -115,13 +115,13 @@ def events_stream(urls: list[str], accounts: BrokerAccounts, replicas: int = 1, 
     jetstream(urls, accounts, "add_stream", name="EVENTS", subjects=[EVENT_SUBJECTS], num_replicas=replicas, **limits)
 
 
-def hub_consumer(cluster: NatsCluster, accounts: BrokerAccounts) -> None:
+def hub_consumer(node: NatsNode, urls: list[str], accounts: BrokerAccounts) -> None:
     """A durable pull consumer on $MQTT_msgs for the events: it holds them (interest retention) until acked.
 
     NATS makes its MQTT streams at an account's first MQTT connection: a clean-session login makes them."""
-    assert mqtt_login(cluster.nodes[0], accounts)
+    assert mqtt_login(node, accounts)
     jetstream(
-        cluster.urls,
+        urls,
         accounts,
         "add_consumer",
         stream=MQTT_STREAM,
@@ -286,7 +286,7 @@ def test_puback_waits_for_mqtt_msgs_to_store_with_a_quorum(cluster: NatsCluster,
     """The PUBACK comes after NATS's own $MQTT_msgs stream (R3 here) stored the message: with two of three nodes
     down there is no quorum to store it, and no PUBACK; back to three, the client's resend is stored and
     acknowledged."""
-    hub_consumer(cluster, accounts)
+    hub_consumer(cluster.nodes[0], cluster.urls, accounts)
     first, second, third = cluster.nodes
     zwolle = station(first, accounts, ZWOLLE)
     assert publish_acked(zwolle, 1) == 1
@@ -305,6 +305,21 @@ def test_puback_waits_for_mqtt_msgs_to_store_with_a_quorum(cluster: NatsCluster,
     assert wait_until(lambda: pending(cluster.urls, accounts) >= 2, 15), pending(cluster.urls, accounts)
 
 
+def test_mqtt_msgs_keeps_nothing_without_a_consumer(single: NatsServer, accounts: BrokerAccounts) -> None:
+    """$MQTT_msgs has interest retention: events acknowledged while no hub consumer exists are gone, which is why
+    the hub's consumer must exist before the stations publish (docs/broker.md)."""
+    urls = [single.url]
+    zwolle = station(single, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 5) == 5
+    close(zwolle)
+    assert count(urls, accounts, stream=MQTT_STREAM) == 0
+    hub_consumer(single, urls, accounts)
+    zwolle = station(single, accounts, ZWOLLE)
+    assert publish_acked(zwolle, 3, first=5) == 3
+    close(zwolle)
+    assert wait_until(lambda: pending(urls, accounts) == 3, 10), pending(urls, accounts)
+
+
 @pytest.mark.parametrize("rounds", [3])
 def test_every_acknowledged_event_survives_kill_9_of_its_node(
     cluster: NatsCluster, accounts: BrokerAccounts, rounds: int
@@ -312,7 +327,7 @@ def test_every_acknowledged_event_survives_kill_9_of_its_node(
     """Publish, take each PUBACK, SIGKILL the node the station is connected to at once, restart it: $MQTT_msgs
     (through the hub's durable consumer) holds every acknowledged event, round after round, with each node
     killed in turn (one of them the stream's leader)."""
-    hub_consumer(cluster, accounts)
+    hub_consumer(cluster.nodes[0], cluster.urls, accounts)
     acked = 0
     per_round = 40
     for number in range(rounds):
