@@ -20,6 +20,7 @@ import httpx
 
 from core.contract.topics import PREFIX
 from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
+from local_servers.certs import ServerCerts
 from local_servers.mosquitto import describe_connack, mqtt_connack
 from local_servers.process import ChildServer, ServerError, find_binary, free_port
 
@@ -87,8 +88,12 @@ class NatsNode(ChildServer):
         route_port: int | None = None,
         routes: list[int] | None = None,
         mqtt_replicas: int = 1,
+        tls: ServerCerts | None = None,
     ) -> None:
+        """``tls``: the MQTT port speaks TLS only, with this certificate (the stations set ``mqtt.tls`` and
+        ``mqtt.ca_file``)."""
         super().__init__(data_dir)
+        self.tls = tls
         self.host = host
         self.server_name = server_name
         self.accounts = accounts
@@ -117,6 +122,11 @@ class NatsNode(ChildServer):
                 # Replicas of NATS's own MQTT streams ($MQTT_msgs, $MQTT_sess, ...): the PUBACK to a QoS 1
                 # publish waits for $MQTT_msgs to store the message, so 3 in a cluster (docs/broker.md).
                 "stream_replicas": self.mqtt_replicas,
+                **(
+                    {"tls": {"cert_file": str(self.tls.cert_file), "key_file": str(self.tls.key_file)}}
+                    if self.tls
+                    else {}
+                ),
             },
         }
         if self.cluster is not None and self.route_port is not None:
@@ -139,7 +149,7 @@ class NatsNode(ChildServer):
 
     def is_ready(self) -> bool:
         """Ready when the monitoring port names this node (another server on the port would not) and its MQTT
-        port answers a CONNECT (anonymous: accepted without accounts, refused with them)."""
+        port answers a CONNECT (anonymous: accepted without accounts, refused with them; not probed with TLS)."""
         try:
             varz = httpx.get(f"http://{self.host}:{self.http_port}/varz", timeout=0.5).json()
         except (httpx.HTTPError, ValueError) as err:
@@ -148,6 +158,8 @@ class NatsNode(ChildServer):
         if varz.get("server_name") != self.server_name:
             self.not_ready_reason = f"/varz names {varz.get('server_name')!r}, not {self.server_name!r}"
             return False
+        if self.tls is not None:  # the plain-socket CONNECT probe cannot speak TLS: /varz names this node
+            return True
         answer = mqtt_connack(self.host, self.mqtt_port)
         if isinstance(answer, str) or (answer == 0) != (self.accounts is None):
             self.not_ready_reason = f"MQTT: {describe_connack(answer)}"

@@ -20,6 +20,7 @@ from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from hub.broker_accounts import HUB_USER, BrokerAccounts
+from local_servers.certs import make_server_certs
 from local_servers.fleet import make_event
 from local_servers.mosquitto import mqtt_connack
 from local_servers.nats import MQTT_STREAM, MQTT_STREAM_SUBJECT_PREFIX, NatsCluster, NatsNode, NatsServer, subject
@@ -207,6 +208,36 @@ def test_the_stations_own_mqtt_client_publishes_into_the_stream(cluster: NatsClu
     finally:
         client.stop()
     assert wait_until(lambda: count(cluster.urls, accounts) == 100, 15), count(cluster.urls, accounts)
+
+
+def test_a_station_publishes_over_tls(tmp_path: Path, accounts: BrokerAccounts) -> None:
+    """The MQTT port with TLS (a private CA, as a site would have): the station's MqttClient with ``tls`` and
+    ``ca_file`` publishes into the stream; a plain-text CONNECT gets no CONNACK."""
+    certs = make_server_certs(tmp_path / "certs")
+    with NatsServer(tmp_path / "nats", accounts=accounts, tls=certs) as node:
+        urls = [node.url]
+        events_stream(urls, accounts)
+        assert isinstance(mqtt_connack(node.host, node.mqtt_port, timeout=2), str)  # no CONNACK in plain text
+        settings = MqttSettings(
+            host=node.host,
+            port=node.mqtt_port,
+            username=ZWOLLE,
+            password=accounts.passwords[ZWOLLE],
+            tls=True,
+            ca_file=str(certs.ca_file),
+        )
+        client = MqttClient(settings, ZWOLLE, clean_session=False)
+        acknowledged: list[int] = []
+        client.add_published_listener(acknowledged.append)
+        client.start()
+        try:
+            assert client.wait_connected(10), client.problem
+            for n in range(1, 11):
+                client.publish(ZWOLLE_EVENTS, make_event(n, station=ZWOLLE).to_json())
+            assert wait_until(lambda: len(acknowledged) == 10, 10), len(acknowledged)
+        finally:
+            client.stop()
+        assert wait_until(lambda: count(urls, accounts) == 10, 10), count(urls, accounts)
 
 
 def test_a_station_account_is_held_to_its_own_topics(single: NatsServer, accounts: BrokerAccounts) -> None:
