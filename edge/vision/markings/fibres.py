@@ -37,10 +37,11 @@ Fibre names
     run that mixes fibres without a percentage between them (``polyester/cotton``, ``cottonpolyester``) spoils its part.
     Qualifiers (``QUALIFIERS``: recycled, organic, bio, pima, supima, Egyptian, combed, mercerised, mulberry, baby,
     virgin, pure, new, certified, GOTS, ... in the label languages) are skipped and the composition keeps the base
-    fibre: ``60% recycled polyester`` is 60% polyester. Lambswool, merino, virgin wool, Schurwolle, laine d'agneau:
-    wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or more
-    that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as that
-    fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
+    fibre: ``60% recycled polyester`` is 60% polyester; a word of 6 letters or more one slip from a qualifier and within
+    two slips of no fibre or part name is one too (``organlc``). Lambswool, merino, virgin wool, Schurwolle, laine
+    d'agneau: wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or
+    more that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as
+    that fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
     (``iacetaat``: acetate, or triacetate with its start lost). A fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
@@ -77,6 +78,12 @@ Validation
     composition adds up to 100; a sum below 100 is never repaired that way (a line OCR lost explains it as well). A
     spoilt part, of any kind, gives ``None`` for the whole label (a lining left out may be where the elastane is), and
     so does a label whose main part was not read.
+Garbled copies
+    A label with no part header that does not read whole may still give the one composition it repeats per language
+    when some copies are garbled (``_read_copies``): the runs of lines that read whole must all agree, no unknown
+    word may stand before a colon, and every other line with a percentage or a fibre name must be evidently a
+    garbled piece of that composition (its percentages the composition's, its words nearest the composition's
+    fibres, at least one within two slips of one of them).
 Output
     Parts in the order main, lining, trim, rib, pocket, filling; fibres by percentage, highest first, then by name.
 """
