@@ -842,6 +842,12 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 token, used = _number_token(item, raw[i + 1 : i + 2])
                 tokens.append(token)
                 i += 1 + used
+            elif item == "%":
+                # A percent sign with no number before it (``l% alpaca``): a percentage OCR lost. Read as punctuation,
+                # the names around it paired with the next line's percentages, one place off, and made a wrong
+                # composition that still added up to 100; as a percentage without a value it spoils its part.
+                tokens.append(_Token(_Kind.PERCENT, item))
+                i += 1
             else:
                 if item == ":":
                     excluded = _Exclusion.NONE
