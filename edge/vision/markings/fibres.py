@@ -37,10 +37,11 @@ Fibre names
     run that mixes fibres without a percentage between them (``polyester/cotton``, ``cottonpolyester``) spoils its part.
     Qualifiers (``QUALIFIERS``: recycled, organic, bio, pima, supima, Egyptian, combed, mercerised, mulberry, baby,
     virgin, pure, new, certified, GOTS, ... in the label languages) are skipped and the composition keeps the base
-    fibre: ``60% recycled polyester`` is 60% polyester. Lambswool, merino, virgin wool, Schurwolle, laine d'agneau:
-    wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or more
-    that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as that
-    fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
+    fibre: ``60% recycled polyester`` is 60% polyester; a word of 6 letters or more one slip from a qualifier and within
+    two slips of no fibre or part name is one too (``organlc``). Lambswool, merino, virgin wool, Schurwolle, laine
+    d'agneau: wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or
+    more that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as
+    that fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
     (``iacetaat``: acetate, or triacetate with its start lost). A fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
@@ -77,12 +78,19 @@ Validation
     composition adds up to 100; a sum below 100 is never repaired that way (a line OCR lost explains it as well). A
     spoilt part, of any kind, gives ``None`` for the whole label (a lining left out may be where the elastane is), and
     so does a label whose main part was not read.
+Garbled copies
+    A label with no part header that does not read whole may still give the one composition it repeats per language
+    when some copies are garbled (``_read_copies``): the runs of lines that read whole must all agree, no unknown
+    word may stand before a colon, and every other line with a percentage or a fibre name must be evidently a
+    garbled piece of that composition (its percentages the composition's, its words nearest the composition's
+    fibres, at least one within two slips of one of them).
 Output
     Parts in the order main, lining, trim, rib, pocket, filling; fibres by percentage, highest first, then by name.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -742,9 +750,21 @@ def _word_token(word: str, header: bool) -> _Token:
         return _Token(_Kind.NAME, word.removeprefix(_ABBREVIATION_MARK).upper(), _ABBREVIATION_BY_KEY[word], weak=True)
     if fibre is not None:
         return _Token(_Kind.NAME, word, fibre, fuzzy=True)
-    if word in _NEUTRAL:
+    if word in _NEUTRAL or _fuzzy_qualifier(word):
         return _Token(_Kind.SEPARATOR, word)
     return _Token(_Kind.BARRIER, word)
+
+
+@cache
+def _fuzzy_qualifier(word: str) -> bool:
+    """``word`` is one OCR slip from a qualifier of 6 letters or more (``organlc``, ``crganic``, ``recyled``) and not
+    within two slips of any fibre or part name. Safe: a qualifier never changes the composition, it only stops an
+    unknown word from sitting between a percentage and its fibre."""
+    if len(word) < _FUZZY_MIN_LENGTH or word in _EXCLUSION or word in _PART_BY_KEY:
+        return False
+    if not any(len(q) >= _FUZZY_MIN_LENGTH and _one_slip(word, q) for q in QUALIFIERS):
+        return False
+    return not any(_within_two(word, key) for key in (*_FIBRE_BY_KEY, *_PART_BY_KEY) if " " not in key)
 
 
 def _split_name(words: list[str], at: int) -> int:
@@ -822,6 +842,12 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 token, used = _number_token(item, raw[i + 1 : i + 2])
                 tokens.append(token)
                 i += 1 + used
+            elif item == "%":
+                # A percent sign with no number before it (``l% alpaca``): a percentage OCR lost. Read as punctuation,
+                # the names around it paired with the next line's percentages, one place off, and made a wrong
+                # composition that still added up to 100; as a percentage without a value it spoils its part.
+                tokens.append(_Token(_Kind.PERCENT, item))
+                i += 1
             else:
                 if item == ":":
                     excluded = _Exclusion.NONE
@@ -1116,6 +1142,108 @@ def _significant(tokens: list[_Token], start: int) -> int | None:
 
 def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     """The fibre composition on a care label from its OCR ``lines``, or ``None`` if it is not read whole."""
+    whole = _read_whole(lines)
+    return whole if whole is not None else _read_copies(lines)
+
+
+_MAX_COPY_LINES = 6  # lines one copy of a composition may take (a fibre a line, a header, a qualifier line)
+_SLIPS_CAP = 3  # distances from here on are "far"
+
+
+def _read_copies(lines: Sequence[str]) -> CompositionReading | None:
+    """A label that gives one composition once per language, one block after another, where OCR garbled some of
+    the copies (``45% acrilico / 35% lana / 20% poliesicr`` then ``45% acrylic / 35% wool / 20% polyester``).
+
+    Read only when all of this holds, else ``None``: the label has no part header (a lining whose header was lost
+    could otherwise pass for a garbled copy); the lines that carry a percentage or a fibre name split, top to
+    bottom, into runs that each read whole on their own (the copies, at least one) and lines that read nothing
+    alone (the garbled ones); every copy reads the same composition; and every garbled line is evidently a
+    garbled piece of it: each percentage it holds is one of the composition's, no word in it is a fibre name of a
+    fibre outside the composition or nearer to one (by OCR slips) than to a name of the composition's fibres, and
+    at least one word is within two slips of a name of one of the composition's fibres.
+    """
+    per_line = [_tokenise([line]) for line in lines]
+    if any(token.kind is _Kind.PART for tokens in per_line for token in tokens) or _unknown_before_colon(per_line):
+        return None
+    relevant = [i for i, tokens in enumerate(per_line) if any(t.kind in (_Kind.PERCENT, _Kind.NAME) for t in tokens)]
+    copies: list[CompositionReading] = []
+    garbled: list[int] = []
+    at = 0
+    while at < len(relevant):
+        for size in range(1, min(_MAX_COPY_LINES, len(relevant) - at) + 1):
+            run = relevant[at : at + size]  # lines without a percentage or a name between are left out
+            reading = _read_whole([lines[i] for i in run])
+            if reading is not None:
+                copies.append(reading)
+                at += size
+                break
+        else:
+            garbled.append(relevant[at])
+            at += 1
+    if not copies or not garbled:
+        return None  # nothing read, or nothing to forgive (the whole label did not read for another reason)
+    first = copies[0]
+    if any(copy.parts != first.parts for copy in copies) or len(first.parts) != 1:
+        return None
+    composition = {fibre.fibre: fibre.percent for fibre in first.parts[0].fibres}
+    if not all(_garbled_copy(per_line[i], lines[i], composition) for i in garbled):
+        return None
+    logger.debug("%s copies read whole, %s garbled lines of the same composition", len(copies), len(garbled))
+    return CompositionReading(parts=first.parts, evidence=first.evidence + f" ({len(copies)} of the copies read)")
+
+
+def _garbled_copy(tokens: list[_Token], line: str, composition: dict[str, int]) -> bool:
+    """Whether one line that did not read is, by all it shows, a garbled piece of ``composition`` (see
+    ``_read_copies``)."""
+    values = set(composition.values())
+    for token in tokens:
+        if token.kind is _Kind.PERCENT and token.percent not in values:  # "000%", "188%": no value to check
+            return False
+        if token.kind is _Kind.NAME and token.name not in composition:
+            return False
+    evidence = False
+    for word in re.findall(r"[a-z]{4,}", _clean(line)):
+        ours = min(_slips(word, key) for key, fibre in _FIBRE_BY_KEY.items() if fibre in composition)
+        others = min(_slips(word, key) for key, fibre in _FIBRE_BY_KEY.items() if fibre not in composition)
+        if others < _SLIPS_CAP and others <= ours:
+            return False
+        evidence = evidence or ours <= 2  # two slips, as ``_fuzzy_fibre`` allows
+    return evidence
+
+
+def _unknown_before_colon(per_line: list[list[_Token]]) -> bool:
+    """An unknown word right before a colon (other than a title such as ``Composition:``): maybe a part header OCR
+    garbled (``VoeringaLining:``), whose part a garbled copy could otherwise hide."""
+    for tokens in per_line:
+        for before, token in itertools.pairwise(tokens):
+            if (
+                token.text == ":"
+                and before.kind is _Kind.BARRIER
+                and before.text.isalpha()
+                and before.text not in _TITLES
+            ):
+                return True
+    return False
+
+
+@cache
+def _slips(word: str, name: str) -> int:
+    """Levenshtein distance between ``word`` and ``name``, capped at ``_SLIPS_CAP``."""
+    if abs(len(word) - len(name)) >= _SLIPS_CAP:
+        return _SLIPS_CAP
+    previous = list(range(len(name) + 1))
+    for i, a in enumerate(word, 1):
+        current = [i]
+        for j, b in enumerate(name, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(current) >= _SLIPS_CAP:
+            return _SLIPS_CAP
+        previous = current
+    return min(previous[-1], _SLIPS_CAP)
+
+
+def _read_whole(lines: Sequence[str]) -> CompositionReading | None:
+    """The composition when the label reads whole and consistent as it stands (see the module's rules)."""
     tokens = _tokenise(lines)
     garbled = _garbled_header(tokens)
     if garbled:
