@@ -8,6 +8,7 @@ pixels). What this reader does instead, each step measured on the rendered evalu
 * detection at the frame's own size (640x480), which finds text down to about 14 px;
 * no direction classifier: lines that read weakly are read once more turned 180°, the frame's lines vote on which
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
+  the widest line is asked first, so an upside-down label is not read upright in full before it is read turned;
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
 * recognition batches bounded to 1280 px of padded width in all, widths rounded up to 32 px: 8 long label lines
   in one batch took 107 MB that onnxruntime's arena keeps, and ran slower per pixel; onnxruntime's memory
@@ -19,7 +20,8 @@ pixels). What this reader does instead, each step measured on the rendered evalu
   codes, and the three vote (``triangle_reader``); the digit is returned as the Unicode resin symbol (♳..♹), so a
   parser can tell it from other digits, and the abbreviation as a line of its own;
 * a second pass on a high-pass "relief" image when the caller's parser cannot use the first reading (typically an
-  embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read.
+  embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read;
+  lines that read well in the first pass keep their reading there, only new or weak boxes are recognised again.
 
 Sessions run with a fixed thread count and no thread spinning, so a station keeps cores for capture and its kiosk.
 """
