@@ -8,6 +8,7 @@ pixels). What this reader does instead, each step measured on the rendered evalu
 * detection at the frame's own size (640x480), which finds text down to about 14 px;
 * no direction classifier: lines that read weakly are read once more turned 180°, the frame's lines vote on which
   way up the text is, and all lines are read that way (upside-down care labels read in order, top line first);
+  the widest line is asked first, so an upside-down label is not read upright in full before it is read turned;
 * recognition crops padded to 160 px wide instead of 320 (cost is about linear in width; same readings);
 * recognition batches bounded to 1280 px of padded width in all, widths rounded up to 32 px: 8 long label lines
   in one batch took 107 MB that onnxruntime's arena keeps, and ran slower per pixel; onnxruntime's memory
@@ -19,7 +20,8 @@ pixels). What this reader does instead, each step measured on the rendered evalu
   codes, and the three vote (``triangle_reader``); the digit is returned as the Unicode resin symbol (♳..♹), so a
   parser can tell it from other digits, and the abbreviation as a line of its own;
 * a second pass on a high-pass "relief" image when the caller's parser cannot use the first reading (typically an
-  embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read.
+  embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read;
+  lines that read well in the first pass keep their reading there, only new or weak boxes are recognised again.
 
 Sessions run with a fixed thread count and no thread spinning, so a station keeps cores for capture and its kiosk.
 """
@@ -61,6 +63,8 @@ SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
+# A relief box overlapping a box of the frame's own pass this much (intersection over union) is the same line.
+SAME_BOX_IOU = 0.8
 MIN_BOX_SIDE = 3  # px in the probability map; smaller blobs are specks, not characters
 
 
@@ -125,6 +129,9 @@ class MarkingOcr:
         min_score: lines the recogniser scores below this are dropped (rapidocr's ``text_score`` 0.5).
         flip_below: lines scoring below this are read again turned 180° and vote on the frame's orientation; this
             is what reads upside-down labels without the direction classifier. 0 turns it off.
+        orient_sample: decide the way up from the widest lines first, so an upside-down label is not read upright in
+            full before it is read turned (``_read_oriented``); False: all lines upright first (the old behaviour,
+            kept for the benchmark).
         clahe: equalise local contrast before detection (helps embossed and faded text, costs about 3 ms).
         rec_batch: crops per recognition batch; crops are sorted by width so a batch pads little.
         rec_min_width: recogniser input width a short crop is padded to. PaddleOCR pads to 320; recognition costs
@@ -137,6 +144,8 @@ class MarkingOcr:
         memory_pattern: onnxruntime's memory patterns (one planned block per input shape); off saves about 50 MB.
         relief_retry: when the first pass reads nothing plausible, read a high-pass "relief" image once more (for
             embossed markings; costs a second pass on those frames only).
+        relief_reuse: in that pass, a box where the first pass read an upright line of words at ``flip_below`` or
+            better keeps that reading instead of being read again (False: everything read again, the old way).
         plausible_score: a line with at least two letters or digits at this score counts as something read.
     """
 
@@ -150,6 +159,8 @@ class MarkingOcr:
         unclip_ratio: float = 1.8,
         min_score: float = 0.5,
         flip_below: float = 0.9,
+        orient_sample: bool = True,
+        relief_reuse: bool = True,
         clahe: bool = False,
         rec_batch: int = 8,
         rec_min_width: int = 160,
@@ -172,6 +183,8 @@ class MarkingOcr:
         self.unclip_ratio = unclip_ratio
         self.min_score = min_score
         self.flip_below = flip_below
+        self.orient_sample = orient_sample
+        self.relief_reuse = relief_reuse
         self.rec_batch = max(1, rec_batch)
         self.rec_min_width = rec_min_width
         self.rec_batch_width = max(0, rec_batch_width)
@@ -213,7 +226,8 @@ class MarkingOcr:
         """
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-        lines = self._read_once(frame)
+        read: list[Reading] = []
+        lines = self._read_once(frame, read=read)
         if not self.relief_retry:
             return lines
         if enough is not None and enough([line.text for line in lines]):
@@ -223,7 +237,8 @@ class MarkingOcr:
         # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow edge, maybe
         # beside a printed line that did read (a lot number). A strong local-contrast image (high-pass around
         # mid-grey) turns those edges into strokes the recogniser knows. Only such frames pay for this second pass.
-        again = self._read_once(_relief(frame))
+        # Lines that read well in the frame itself are not read again in the relief image (``relief_reuse``).
+        again = self._read_once(_relief(frame), known=reusable(read, self.flip_below) if self.relief_reuse else None)
         if enough is not None and enough([line.text for line in again]):
             return again
         return again if self._plausibility(again, 0.0) > self._plausibility(lines, 0.0) else lines
@@ -239,15 +254,35 @@ class MarkingOcr:
                 total += letters * line.score
         return total
 
-    def _read_once(self, frame: np.ndarray) -> list[OcrLine]:
+    def _read_once(
+        self, frame: np.ndarray, known: list[Reading] | None = None, read: list[Reading] | None = None
+    ) -> list[OcrLine]:
+        """The lines of one pass. ``known``: upright lines already read well (in the frame, for its relief image);
+        a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
+        detector boxes' readings are appended to it, for a later pass."""
         boxes, faint = self._detect(frame)
         if not boxes and not faint:
             return []
         crops = [_crop(frame, box) for box in boxes]
-        readings = self._recognise(crops) if crops else []
+        reuse = (
+            {i: next((k for k in known if same_box(box, k.box)), None) for i, box in enumerate(boxes)} if known else {}
+        )
+        readings: list[tuple[str, float]] = [
+            (k.text, k.score) if k else ("", 0.0) for k in (reuse.get(i) for i in range(len(crops)))
+        ]
         flipped = [False] * len(crops)
-        if self.flip_below > 0 and crops:
-            readings, flipped = self._orient(crops, readings)
+        todo = [i for i in range(len(crops)) if reuse.get(i) is None]
+        if todo:
+            if self.flip_below > 0:
+                # The lines taken over are upright and vote so, as they would if read again.
+                mass = sum(len(k.text) * k.score for k in reuse.values() if k is not None)
+                new, ways = self._read_oriented([crops[i] for i in todo], mass)
+            else:
+                new, ways = self._recognise([crops[i] for i in todo]), [False] * len(todo)
+            for i, reading, way in zip(todo, new, ways, strict=True):
+                readings[i], flipped[i] = reading, way
+        if read is not None:
+            read += [Reading(box, *reading, way) for box, reading, way in zip(boxes, readings, flipped, strict=True)]
         extra: list[OcrLine] = []
         if self.resin_symbols:
             readings, extra = self._read_triangles(frame, boxes, crops, readings, faint)
@@ -259,30 +294,78 @@ class MarkingOcr:
             lines.append((OcrLine(text.strip(), score, _corners(corners)), turned))
         return _reading_order(lines)
 
+    def _read_oriented(
+        self, crops: list[np.ndarray], upright_mass: float = 0.0
+    ) -> tuple[list[tuple[str, float]], list[bool]]:
+        """Every line read the way up the frame's text is (``_orient``), deciding from the widest lines first.
+
+        An upside-down label used to be read twice in full: upright (all lines weak), then turned. With
+        ``orient_sample``, the widest line is read first (turned as well when it reads weakly); when it votes upside
+        down (``flip_votes``), the other lines are read turned only, and kept so when they read that way with a mean
+        confidence (by characters) of at least ``flip_below``. Anything else (the widest line votes upright, or the
+        rest does not confirm) reads the other lines upright and lets all lines vote as before, reusing what was
+        read. Upright readings keep the batches and padding of one reading of all crops (the widest line is the
+        widest of its batch, the others of that batch are padded to its width), so an upright frame reads as it did
+        without the sample. ``upright_mass``: votes for upright from lines not among ``crops``.
+        """
+        batches = rec_batches(_widths(crops), self.rec_batch, self.rec_batch_width, self.rec_min_width)
+        if not self.orient_sample or len(crops) < 2:
+            return self._orient(crops, self._recognise(crops), upright_mass=upright_mass)
+        widest, last = batches[-1][-1], batches[-1][:-1]
+        readings = self._recognise(crops, batches=[[widest]])
+        turned = self._read_turned(crops, [widest] if readings[widest][1] < self.flip_below else [])
+        if flip_votes([readings[widest]], list(turned.values()), upright_mass):
+            rest = [i for i in range(len(crops)) if i != widest]
+            turned |= self._read_turned(crops, rest)
+            if confirms_flip([turned[i] for i in rest], self.flip_below):
+                return [turned[i] for i in range(len(crops))], [True] * len(crops)
+        if last:  # the widest line's batch-mates, padded as they were beside it
+            padded = self._recognise(crops, batches=[last], pad=self._padded_width(crops[widest]))
+            for i in last:
+                readings[i] = padded[i]
+        upright = self._recognise(crops, batches=batches[:-1])
+        for i in (i for batch in batches[:-1] for i in batch):
+            readings[i] = upright[i]
+        return self._orient(crops, readings, turned, upright_mass)
+
+    def _padded_width(self, crop: np.ndarray) -> int:
+        """The recogniser input width of a batch whose widest crop is ``crop``."""
+        width = max(self.rec_min_width, *_widths([crop]))
+        return _bucket(width) if self.rec_batch_width else width
+
+    def _read_turned(self, crops: list[np.ndarray], indices: list[int]) -> dict[int, tuple[str, float]]:
+        """The crops at ``indices`` read turned 180°, by index."""
+        if not indices:
+            return {}
+        turned = self._recognise([cv2.rotate(crops[i], cv2.ROTATE_180) for i in indices])
+        return dict(zip(indices, turned, strict=True))
+
     def _orient(
-        self, crops: list[np.ndarray], readings: list[tuple[str, float]]
+        self,
+        crops: list[np.ndarray],
+        readings: list[tuple[str, float]],
+        known: dict[int, tuple[str, float]] | None = None,
+        upright_mass: float = 0.0,
     ) -> tuple[list[tuple[str, float]], list[bool]]:
         """Decide once per frame whether the text is upside down, and read every line that way.
 
         Weak lines are read again turned 180°. Deciding line by line let short upright lines such as ``100%`` or
         ``90% wool`` win as upside-down nonsense (``%00T``, ``100M%06``): 0, 8, % and l look alike both ways up. A
         frame shows one label, so its lines vote, weighted by characters times confidence; a line that read well
-        upright votes upright only.
+        upright votes upright only. ``known``: turned readings already made (not read again); ``upright_mass``:
+        votes for upright from lines not among ``crops``.
         """
+        known = known or {}
         weak = [i for i, (_, score) in enumerate(readings) if score < self.flip_below]
         if not weak:
             return readings, [False] * len(crops)
-        turned = dict(zip(weak, self._recognise([cv2.rotate(crops[i], cv2.ROTATE_180) for i in weak]), strict=True))
-        upright_votes = sum(len(text) * score for text, score in readings)
-        flipped_votes = sum(len(text) * score for text, score in turned.values())
-        if flipped_votes <= upright_votes:
+        turned = {i: known[i] for i in weak if i in known}
+        turned |= self._read_turned(crops, [i for i in weak if i not in known])
+        if not flip_votes(readings, list(turned.values()), upright_mass):
             return readings, [False] * len(crops)
         # Upside down: every line is read turned, the strong ones too (``80%`` reads confidently as ``%08`` upright).
-        rest = [i for i in range(len(crops)) if i not in turned]
-        if rest:
-            turned |= dict(
-                zip(rest, self._recognise([cv2.rotate(crops[i], cv2.ROTATE_180) for i in rest]), strict=True)
-            )
+        turned |= {i: known[i] for i in range(len(crops)) if i in known and i not in turned}
+        turned |= self._read_turned(crops, [i for i in range(len(crops)) if i not in turned])
         return [turned[i] for i in range(len(crops))], [True] * len(crops)
 
     def _read_triangles(
@@ -481,15 +564,25 @@ class MarkingOcr:
 
     # -- recognition ----------------------------------------------------------------------------------------------
 
-    def _recognise(self, crops: list[np.ndarray], allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+    def _recognise(
+        self,
+        crops: list[np.ndarray],
+        allowed: np.ndarray | None = None,
+        batches: list[list[int]] | None = None,
+        pad: int = 0,
+    ) -> list[tuple[str, float]]:
         """Text and mean confidence of each crop; ``allowed`` masks the classes the decoder may pick (default: the
-        reader's script)."""
+        reader's script). ``batches``: read only these batches of ``rec_batches`` (the others read as nothing), each
+        padded to at least ``pad`` px."""
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        widths = [math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0]) for crop in crops]
-        for batch in rec_batches(widths, self.rec_batch, self.rec_batch_width, self.rec_min_width):
+        widths = _widths(crops)
+        if batches is None:
+            batches = rec_batches(widths, self.rec_batch, self.rec_batch_width, self.rec_min_width)
+        for batch in batches:
             width = max(self.rec_min_width, *(widths[i] for i in batch))
             if self.rec_batch_width:
                 width = _bucket(width)
+            width = max(width, pad)
             blob = np.zeros((len(batch), 3, REC_HEIGHT, width), np.float32)
             for row, i in enumerate(batch):
                 resized = cv2.resize(crops[i], (min(widths[i], width), REC_HEIGHT)).astype(np.float32)
@@ -526,6 +619,8 @@ class MarkingOcr:
             "unclip_ratio": self.unclip_ratio,
             "min_score": self.min_score,
             "flip_below": self.flip_below,
+            "orient_sample": self.orient_sample,
+            "relief_reuse": self.relief_reuse,
             "clahe": self._clahe is not None,
             "rec_batch": self.rec_batch,
             "rec_min_width": self.rec_min_width,
@@ -605,6 +700,55 @@ def _triangle_digit(read: list[tuple[str, float]]) -> int | None:
     if digits <= {"1", "7"} and "1" in digits and sevens:
         return sevens[0]
     return confident[0] if len(digits) == 1 else None
+
+
+def _widths(crops: list[np.ndarray]) -> list[int]:
+    """Each crop's width at the recogniser's height."""
+    return [math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0]) for crop in crops]
+
+
+def flip_votes(upright: list[tuple[str, float]], turned: list[tuple[str, float]], upright_mass: float = 0.0) -> bool:
+    """Whether lines vote the frame upside down: their turned readings outweigh the upright readings of all of them
+    (plus ``upright_mass`` from other lines), each weighted by characters times confidence."""
+    return sum(len(text) * score for text, score in turned) > upright_mass + sum(
+        len(text) * score for text, score in upright
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A detector box's reading in one pass: text, confidence, and whether it was read turned 180°."""
+
+    box: np.ndarray
+    text: str
+    score: float
+    turned: bool
+
+
+def reusable(read: list[Reading], min_score: float) -> list[Reading]:
+    """The readings a relief pass may take over instead of reading their boxes again: lines of words read upright at
+    ``min_score`` or better, in a frame not read upside down (the relief pass then decides the way up afresh). A
+    triangle's digit (a resin symbol) is left to the triangle reader."""
+    if any(r.turned for r in read):
+        return []
+    return [r for r in read if r.score >= min_score and _is_word(r.text) and not any(map(_is_resin_symbol, r.text))]
+
+
+def same_box(box: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two detector boxes take the same place: their upright bounding rectangles overlap by at least
+    ``SAME_BOX_IOU`` of their union."""
+    (ax0, ay0), (ax1, ay1) = box.min(axis=0), box.max(axis=0)
+    (bx0, by0), (bx1, by1) = other.min(axis=0), other.max(axis=0)
+    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return bool(union > 0 and inter / union >= SAME_BOX_IOU)
+
+
+def confirms_flip(turned: list[tuple[str, float]], min_score: float) -> bool:
+    """Whether lines read turned read well enough to keep without reading them upright: a mean confidence, weighted
+    by characters, of at least ``min_score`` (no lines: nothing contradicts)."""
+    chars = sum(len(text) for text, _ in turned)
+    return chars == 0 or sum(len(text) * score for text, score in turned) >= min_score * chars
 
 
 def rec_batches(widths: list[int], max_count: int, max_width: int, min_width: int) -> list[list[int]]:

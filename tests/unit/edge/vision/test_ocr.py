@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
 from edge.vision.dataset import CaptureMeta, sample_paths
+from edge.vision.marking_eval import composition_key
+from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import polymer_readable, read_polymer
-from edge.vision.ocr import DET_MODEL, REC_MODEL, MarkingOcr, OcrLine, OcrUnavailable, default_model_dir, rec_batches
+from edge.vision.ocr import (
+    DET_MODEL,
+    REC_MODEL,
+    MarkingOcr,
+    OcrLine,
+    OcrUnavailable,
+    Reading,
+    confirms_flip,
+    default_model_dir,
+    flip_votes,
+    rec_batches,
+    reusable,
+    same_box,
+)
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -128,6 +144,87 @@ def test_reads_an_upside_down_label_in_reading_order(ocr: MarkingOcr) -> None:
     # The box starts at the text's own top-left, which in an upside-down frame is lower right of its bottom-right.
     first = lines[0].box
     assert first[0][0] > first[2][0] and first[0][1] > first[2][1]
+
+
+class _CountingOcr(MarkingOcr):
+    """Counts the recogniser input pixels of width it is asked to read (crops at the recogniser's height)."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**{"threads": 1, "relief_retry": False, **settings})
+        self.width_read = 0
+
+    def _recognise(self, crops: list[np.ndarray], *args: Any, **kwargs: Any) -> list[tuple[str, float]]:
+        batches = kwargs.get("batches")
+        indices = range(len(crops)) if batches is None else [i for batch in batches for i in batch]
+        self.width_read += sum(round(48 * crops[i].shape[1] / crops[i].shape[0]) for i in indices)
+        return super()._recognise(crops, *args, **kwargs)
+
+
+@pytest.mark.parametrize("turn", [None, cv2.ROTATE_180])
+def test_deciding_the_way_up_from_the_widest_line_reads_the_same_and_less(turn: int | None) -> None:
+    frame, _ = _frame("textile", "cotton", "tex-0404")  # "60% katoen" over "40% modal"
+    if turn is not None:
+        frame = cv2.rotate(frame, turn)
+    sampled, full = _CountingOcr(), _CountingOcr(orient_sample=False)
+
+    assert [(line.text, line.box) for line in sampled.read(frame)] == [
+        (line.text, line.box) for line in full.read(frame)
+    ]
+    if turn is None:
+        assert sampled.width_read == full.width_read  # upright: every line read once either way
+    else:
+        # Upside down: the full way reads every line upright, then turned; the sample only the widest line twice.
+        assert sampled.width_read < full.width_read
+
+
+def test_turned_readings_outweigh_upright_ones_by_characters_times_confidence() -> None:
+    assert flip_votes([("%00T", 0.6), ("OW", 0.5)], [("100%", 0.95), ("wool", 0.5)])  # 3.8 + 2.0 > 2.4 + 1.0
+    assert not flip_votes([("100% wool", 0.95)], [("loow %00l", 0.9)])  # a strong upright line keeps its way up
+    assert not flip_votes([], [])
+
+
+def test_a_flip_is_kept_only_when_the_other_lines_read_well_turned() -> None:
+    assert confirms_flip([("60% katoen", 0.97), ("40%", 0.85)], 0.9)  # (10 * 0.97 + 3 * 0.85) / 13 = 0.94
+    assert not confirms_flip([("60% katoen", 0.7), ("40% modal", 0.95)], 0.9)
+    assert confirms_flip([], 0.9)
+
+
+def test_the_relief_pass_takes_over_lines_that_read_well_and_reads_the_rest() -> None:
+    # A care label whose first reading misses "Tissu principal: 60%"; the relief image boxes that line apart.
+    frame, meta = _frame("textile", "cotton", "tex-0569")
+    assert meta.truth is not None and meta.truth.composition is not None
+    reusing, again = _CountingOcr(relief_retry=True), _CountingOcr(relief_retry=True, relief_reuse=False)
+
+    texts = [line.text for line in reusing.read(frame, composition_readable)]
+    again.read(frame, composition_readable)
+
+    composition = read_composition(texts)
+    assert composition is not None
+    assert composition_key(composition.parts) == composition_key(meta.truth.composition)
+    assert "coton 40% modal" in texts  # read well in the frame itself, taken over (the relief image read "40modal")
+    assert reusing.width_read < again.width_read
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def test_boxes_are_the_same_line_when_they_overlap_closely_whichever_corner_comes_first() -> None:
+    box = _box(100, 50, 300, 80)
+
+    assert same_box(box, _box(102, 51, 298, 81))
+    assert same_box(box, np.roll(box, -2, axis=0))  # read turned: the text's own top-left is the lower right
+    assert not same_box(box, _box(100, 50, 200, 80))  # half of it: another split of the line, read again
+    assert not same_box(box, _box(100, 90, 300, 120))
+
+
+def test_only_upright_lines_of_words_read_well_are_taken_over() -> None:
+    box = _box(0, 0, 100, 20)
+    good = Reading(box, "LOT 2319", 0.97, False)
+    read = [good, Reading(box, ">PP<", 0.6, False), Reading(box, "7", 0.99, False), Reading(box, "\u2678", 0.95, False)]
+
+    assert reusable(read, 0.9) == [good]
+    assert reusable([good, Reading(box, "wool", 0.95, True)], 0.9) == []  # an upside-down frame decides afresh
 
 
 def test_upside_down_reading_can_be_switched_off() -> None:
