@@ -40,7 +40,15 @@ import onnxruntime as ort
 
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
-from edge.vision.triangle_reader import CODE_SHARE, DIGIT_CLAIM, TriangleDigitReader, best_digit, lexicon_read, vote
+from edge.vision.triangle_reader import (
+    CODE_SHARE,
+    DIGIT_ALONE,
+    DIGIT_CLAIM,
+    TriangleDigitReader,
+    best_digit,
+    lexicon_read,
+    vote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -325,7 +333,8 @@ class MarkingOcr:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
         digits = self._recognise(digit_crops, self._digits_only)
-        probs = self._triangle_reader.probabilities(digit_crops) if self._triangle_reader is not None else None
+        all_views = [view for _, _, views in found for view in views]
+        probs = self._triangle_reader.probabilities(all_views) if self._triangle_reader is not None else None
         lines: list[OcrLine] = []
         start = 0
         for index, box, views in found:
@@ -366,7 +375,7 @@ class MarkingOcr:
         return [
             (index, box, views)
             for index, box, views in found
-            if best_digit(reader.probabilities([view.digit()[0] for view in views])).confidence >= DIGIT_CLAIM
+            if best_digit(reader.probabilities(views)).confidence >= DIGIT_CLAIM
         ]
 
     def _triangle_vote(
@@ -391,7 +400,8 @@ class MarkingOcr:
         code = self._triangle_code(views[0 if view is None else view])
         name, share, _ = code if code is not None else (None, 0.0, ("", 0.0))
         support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
-        digit, code_counts = vote(mine, ocr_digit, name, share, support)
+        alone = self._triangle_reader.alone if self._triangle_reader is not None else DIGIT_ALONE
+        digit, code_counts = vote(mine, ocr_digit, name, share, support, alone)
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code
         confidence = max(mine.confidence if mine.digit == digit else 0.0, support)
