@@ -44,6 +44,7 @@ from edge.vision.triangle_reader import (
     CODE_SHARE,
     DIGIT_ALONE,
     DIGIT_CLAIM,
+    LEXICON,
     TriangleDigitReader,
     best_digit,
     lexicon_read,
@@ -340,7 +341,12 @@ class MarkingOcr:
         for index, box, views in found:
             span = slice(start, start + len(views))
             start += len(views)
-            symbol, view, code = self._triangle_vote(views, digits[span], None if probs is None else probs[span])
+            symbol, view, code = self._triangle_vote(
+                views,
+                digits[span],
+                None if probs is None else probs[span],
+                alone_threshold(self._triangle_reader, words),
+            )
             if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
                     out[index] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
@@ -379,7 +385,11 @@ class MarkingOcr:
         ]
 
     def _triangle_vote(
-        self, views: list[UprightTriangle], read: list[tuple[str, float]], probs: np.ndarray | None
+        self,
+        views: list[UprightTriangle],
+        read: list[tuple[str, float]],
+        probs: np.ndarray | None,
+        alone: float = DIGIT_ALONE,
     ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
         """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
         what that abbreviation reads (code, share, free reading), or None.
@@ -400,11 +410,15 @@ class MarkingOcr:
         code = self._triangle_code(views[0 if view is None else view])
         name, share, _ = code if code is not None else (None, 0.0, ("", 0.0))
         support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
-        alone = self._triangle_reader.alone if self._triangle_reader is not None else DIGIT_ALONE
-        digit, code_counts = vote(mine, ocr_digit, name, share, support, alone)
+        code_digit = LEXICON[name][0] if name is not None and share >= CODE_SHARE else None
+        code_support = float(probs[:, code_digit].max()) if code_digit is not None else 0.0
+        digit, code_counts = vote(mine, ocr_digit, name, share, support, alone, code_support)
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code
-        confidence = max(mine.confidence if mine.digit == digit else 0.0, support)
+        # A digit the abbreviation confirmed is as sure as the abbreviation's reading.
+        confidence = max(
+            mine.confidence if mine.digit == digit else 0.0, support, share if code_digit == digit else 0.0
+        )
         return (chr(0x2672 + digit), confidence), view, code
 
     def _triangle_code(self, view: UprightTriangle) -> tuple[str | None, float, tuple[str, float]] | None:
@@ -548,6 +562,17 @@ class MarkingOcr:
             "resin_symbols": self.resin_symbols,
             "triangle_reader": self._triangle_reader is not None,
         }
+
+
+def alone_threshold(reader: TriangleDigitReader | None, words: list[np.ndarray]) -> float:
+    """The confidence at which the recogniser's digit may answer alone in this frame: its calibrated threshold in a
+    frame where nothing read as a word, never beside text. Beside an ISO code or a lot number, a digit-shaped place
+    that passed the outline test is more likely part of that text than a triangle of its own (on the committed set
+    two ISO-code frames lost their answer to such a digit contradicting the code), and a marking with text has that
+    text to answer with."""
+    if reader is None or words:
+        return DIGIT_ALONE
+    return reader.alone
 
 
 def _load_triangle_reader() -> TriangleDigitReader | None:

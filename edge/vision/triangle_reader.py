@@ -243,6 +243,7 @@ def vote(
     code_share: float,
     support: float = 0.0,
     alone: float = DIGIT_ALONE,
+    code_support: float = 0.0,
 ) -> tuple[int | None, bool]:
     """The triangle's digit, or None, and whether its abbreviation may be reported.
 
@@ -252,7 +253,8 @@ def vote(
     never) and when the other two views read no digit (``others_none``); confirmed by the OCR at
     ``DIGIT_WITH_OCR``, by the abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read at
     ``CODE_SHARE`` and nothing contradicts it. The OCR's digit without the recogniser's counts when the recogniser
-    gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it.
+    gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it; so does the
+    abbreviation's digit (``code_support``: a V read by the lexicon under a 3 the recogniser holds at 0.4).
     """
     code_digit = LEXICON[code][0] if code is not None and code_share >= CODE_SHARE else None
     mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
@@ -263,8 +265,10 @@ def vote(
         # The OCR's digit alone, or confirmed by the code (the recogniser found no digit it is sure of).
         if ocr_digit is not None and (code_digit == ocr_digit or support >= OCR_SUPPORT):
             return ocr_digit, code_digit is not None
+        if ocr_digit is None and code_digit is not None and code_support >= OCR_SUPPORT:
+            return code_digit, True
         return None, code_digit is not None
-    if mine == code_digit and digit.confidence >= DIGIT_WITH_CODE:
+    if mine == code_digit and (digit.confidence >= DIGIT_WITH_CODE or code_support >= OCR_SUPPORT):
         return mine, True
     if mine == ocr_digit and digit.confidence >= DIGIT_WITH_OCR:
         return mine, code_digit is not None

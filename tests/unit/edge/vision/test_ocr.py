@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -11,7 +12,17 @@ import pytest
 
 from edge.vision.dataset import CaptureMeta, sample_paths
 from edge.vision.markings.plastics import polymer_readable, read_polymer
-from edge.vision.ocr import DET_MODEL, REC_MODEL, MarkingOcr, OcrLine, OcrUnavailable, default_model_dir, rec_batches
+from edge.vision.ocr import (
+    DET_MODEL,
+    REC_MODEL,
+    MarkingOcr,
+    OcrLine,
+    OcrUnavailable,
+    alone_threshold,
+    default_model_dir,
+    rec_batches,
+)
+from edge.vision.triangle_reader import DIGIT_ALONE, TriangleDigitReader
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -190,3 +201,15 @@ def test_corrupt_model_file_raises_ocr_unavailable(tmp_path: Path) -> None:
 def test_det_side_must_suit_the_network() -> None:
     with pytest.raises(ValueError, match="multiple of 32"):
         MarkingOcr(det_max_side=500)
+
+
+def test_the_digit_answers_alone_only_in_a_frame_without_words() -> None:
+    class Reader:
+        alone = 0.9
+
+    reader = cast("TriangleDigitReader", Reader())
+    word = np.zeros((4, 2), np.float32)
+
+    assert alone_threshold(reader, []) == 0.9
+    assert alone_threshold(reader, [word]) == DIGIT_ALONE
+    assert alone_threshold(None, []) == DIGIT_ALONE
