@@ -265,7 +265,9 @@ def vote(
         # The OCR's digit alone, or confirmed by the code (the recogniser found no digit it is sure of).
         if ocr_digit is not None and (code_digit == ocr_digit or support >= OCR_SUPPORT):
             return ocr_digit, code_digit is not None
-        if ocr_digit is None and code_digit is not None and code_support >= OCR_SUPPORT:
+        # The code's digit with the recogniser's best digit agreeing (a lone O read off a 3's triangle, with the
+        # recogniser's 7 at 0.2, answered 7 on the tuning-validation frames: support alone is not enough).
+        if ocr_digit is None and code_digit is not None and digit.digit == code_digit and code_support >= OCR_SUPPORT:
             return code_digit, True
         return None, code_digit is not None
     if mine == code_digit and (digit.confidence >= DIGIT_WITH_CODE or code_support >= OCR_SUPPORT):

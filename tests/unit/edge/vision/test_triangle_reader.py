@@ -219,9 +219,11 @@ def test_the_abbreviation_answers_with_the_recognisers_support_and_no_contradict
     # A V read by the lexicon under a 3 the recogniser holds at 0.4 (and the OCR read no digit): a PVC.
     unsure = DigitReading(3, 0.4, 0)
     assert vote(unsure, None, "V", 0.99, code_support=0.4) == (3, True)
-    assert vote(DigitReading(0, 0.0, 0), None, "PVC", 0.99, code_support=OCR_SUPPORT) == (3, True)
+    assert vote(DigitReading(3, 0.3, 0), None, "PVC", 0.99, code_support=OCR_SUPPORT) == (3, True)
     # Without the recogniser's support the abbreviation alone gives no digit (it is still reported as a line).
-    assert vote(DigitReading(0, 0.0, 0), None, "PVC", 0.99, code_support=0.01) == (None, True)
+    assert vote(DigitReading(3, 0.1, 0), None, "PVC", 0.99, code_support=0.1) == (None, True)
+    # Support is not enough: the recogniser's best digit must be the code's (a lone O read off a 3's triangle).
+    assert vote(DigitReading(3, 0.49, 0), None, "O", 0.93, code_support=0.3) == (None, True)
     # The OCR reading another digit, or the recogniser claiming one, still voids everything.
     assert vote(DigitReading(0, 0.0, 0), 5, "PVC", 0.99, code_support=0.9) == (None, False)
     assert vote(DigitReading(5, 0.7, 0), None, "PVC", 0.99, code_support=0.25) == (None, False)
