@@ -5,13 +5,16 @@ and from the held-apart test set's renderer (which it never imports). It draws w
 (``scripts.font_split.TUNING_FONTS``: DejaVu and Liberation), and only the styles the reader may be tuned on:
 
 * the chasing-arrows triangle (three arrows with heads, gap and head size varied) or a plain triangle, sharp corners
-  (rounded corners are a held-out style and are never drawn here), thin to thick strokes;
-* the digit 1-7 inside; the abbreviation under the base (PET/PETE, HDPE/PE-HD, PVC/V, LDPE/PE-LD, PP, PS, OTHER/O)
-  or none;
-* raised relief in the item's own colour, shaded by one low side light from any direction (a sunk, debossed marking
-  is a held-out style and is never drawn here), or printed in ink;
-* triangle sides 40-200 px in a 640x480 frame, any turn, perspective, a curved surface, blur, noise, glare, dirt,
-  JPEG; a printed or raised distractor line (a lot number, a date) beside the triangle in some frames.
+  (rounded corners are a held-out style and are never drawn here), thin strokes (1/34-1/16 of the side) or thick
+  ones (1/12-1/7, where the digit sits in a small interior);
+* the digit 1-7 inside, in regular or emboldened strokes; the abbreviation under the base (PET/PETE, HDPE/PE-HD,
+  PVC/V, LDPE/PE-LD, PP, PS, OTHER/O) or, in about 40 % of frames, none;
+* raised relief in the item's own colour, shaded by one low side light from any direction, from faint (a few grey
+  levels) to strong, over some diffuse light (a sunk, debossed marking is a held-out style and is never drawn here),
+  or printed in ink, down to a pale print;
+* triangle sides 40-200 px in a 640x480 frame, any turn, perspective, a curved surface, blur, noise, glare, dirt
+  (specks and smudges), JPEG; a printed or raised distractor line (a lot number, a date) beside the triangle in some
+  frames.
 
 ``render_frame`` returns the frame, its truth and the triangle's geometry; ``scripts/train_triangle_reader.py`` cuts
 its training crops from such frames through the reader's own ``upright_views``, so it learns on what the reader sees.
@@ -64,6 +67,7 @@ class TriangleFrame:
     box: np.ndarray  # 4 corners round the triangle (what a detector would box)
     digit_box: np.ndarray  # 4 corners round the digit alone
     style: str
+    distractor_box: np.ndarray | None = None  # 4 corners round the distractor line, where there is one
 
 
 def _font(rng: random.Random, size: int, mono_ok: bool = True) -> ImageFont.FreeTypeFont:
@@ -95,8 +99,10 @@ def _arrows(
 def _content(rng: random.Random, digit: int, abbreviation: str | None) -> tuple[Image.Image, dict[str, object]]:
     """The marking as a white-on-black mask, drawn big (side 240 px); geometry in mask pixels."""
     side = 240.0
-    width = max(3, round(side * rng.uniform(1 / 34, 1 / 11)))
-    digit_size = round(side * rng.uniform(0.34, 0.5))
+    thick = rng.random() < 0.45
+    width = max(3, round(side * (rng.uniform(1 / 12, 1 / 7) if thick else rng.uniform(1 / 34, 1 / 16))))
+    # Under a thick stroke the interior is small: the digit is drawn smaller so that it still fits.
+    digit_size = round(side * (rng.uniform(0.28, 0.4) if thick else rng.uniform(0.32, 0.5)))
     abbr_size = round(side * rng.uniform(0.18, 0.3))
     w = h = round(side * 1.7)
     mask = Image.new("L", (w, h), 0)
@@ -114,13 +120,15 @@ def _content(rng: random.Random, digit: int, abbreviation: str | None) -> tuple[
     dy = side * rng.uniform(0.0, 0.1)
     dx0 = cx - (right - left) / 2 - left
     dy0 = cy + dy - (bottom - top) / 2 - top
-    draw.text((dx0, dy0), str(digit), font=font, fill=255)
-    digit_box = (dx0 + left, dy0 + top, dx0 + right, dy0 + bottom)
+    bold = rng.choice((0, 0, 1, 2)) if digit_size > 60 else 0  # emboldened strokes: a heavier mould font
+    draw.text((dx0, dy0), str(digit), font=font, fill=255, stroke_width=bold, stroke_fill=255)
+    digit_box = (dx0 + left - bold, dy0 + top - bold, dx0 + right + bold, dy0 + bottom + bold)
     if abbreviation:
         font = _font(rng, abbr_size)
         left, top, right, bottom = font.getbbox(abbreviation)
         base = cy + r / 2 + width / 2 + side * rng.uniform(0.06, 0.14)
         draw.text((cx - (right - left) / 2 - left, base - top), abbreviation, font=font, fill=255)
+    style = f"{style}-{'thick' if thick else 'thin'}"
     return mask, {"corners": corners, "centre": (cx, cy), "side": side, "digit_box": digit_box, "style": style}
 
 
@@ -177,7 +185,11 @@ def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, s
     light = np_rng.uniform(0, 2 * math.pi)
     shade = -(gx * math.cos(light) + gy * math.sin(light))
     peak = float(np.percentile(np.abs(shade), 99.5)) or 1.0
-    return np.asarray(shade / peak * rng.uniform(12, 70), np.float32)
+    # Faint to strong: a few grey levels of relief over the plastic's own texture is what most items show.
+    strength = rng.uniform(6, 20) if rng.random() < 0.35 else rng.uniform(20, 70)
+    # Some diffuse light on top: the raised top is a little brighter whichever side the lamp is on.
+    diffuse = cv2.GaussianBlur(mask, (0, 0), 1.0) * rng.uniform(0, 0.25) * strength
+    return np.asarray(shade / peak * strength + diffuse, np.float32)
 
 
 def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
@@ -185,7 +197,7 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
 ) -> TriangleFrame:
     digit = digit if digit is not None else rng.randint(1, 7)
     names, polymer = RESIN[digit]
-    abbreviation = rng.choice(names) if rng.random() < 0.7 else None
+    abbreviation = rng.choice(names) if rng.random() < 0.6 else None
     mask_img, geometry = _content(rng, digit, abbreviation)
     side = rng.uniform(40, 200)
     scale = side / float(geometry["side"])  # type: ignore[arg-type]
@@ -196,18 +208,21 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     warped = cv2.warpPerspective(mask, homography, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0.0)
     corners = _map(homography, geometry["corners"])  # type: ignore[arg-type]
     centre = corners.mean(axis=0)
-    if rng.random() < 0.4:
+    if rng.random() < 0.5:
         warped = _curve(np_rng, warped, centre, side)
     img = _background(rng, np_rng)
     raised = rng.random() < 0.6
     stroke = side / 20
+    distractor_box = None
     if rng.random() < 0.3:  # a distractor line beside the triangle, same look
         text = rng.choice(DISTRACTORS)
         font = _font(rng, round(rng.uniform(14, 30)))
         layer = Image.new("L", (WIDTH, HEIGHT), 0)
-        ImageDraw.Draw(layer).text(
-            (rng.uniform(0, WIDTH - 150), rng.uniform(0, HEIGHT - 40)), text, font=font, fill=255
-        )
+        where = (rng.uniform(0, WIDTH - 150), rng.uniform(0, HEIGHT - 40))
+        ImageDraw.Draw(layer).text(where, text, font=font, fill=255)
+        x0, y0, x1, y1 = font.getbbox(text)
+        x0, y0, x1, y1 = x0 + where[0], y0 + where[1], x1 + where[0], y1 + where[1]
+        distractor_box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
         extra = np.asarray(layer, np.float32) / 255.0
         extra[cv2.dilate((warped > 0.05).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0] = 0
         warped = np.maximum(warped, extra)
@@ -217,7 +232,7 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     else:
         base = float(img.mean())
         ink = rng.uniform(10, 70) if base > 120 else rng.uniform(170, 250)
-        alpha = warped * rng.uniform(0.5, 1.0)
+        alpha = warped * rng.uniform(0.25, 1.0)  # down to a pale print
         img = img * (1 - alpha[..., None]) + ink * alpha[..., None]
         style = "printed"
     if rng.random() < 0.25:  # glare: a soft bright spot
@@ -225,10 +240,17 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
         gx, gy = centre + np_rng.normal(0, side * 0.4, 2)
         spot = np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * (side * rng.uniform(0.15, 0.5)) ** 2))
         img += (spot * rng.uniform(40, 140))[..., None]
-    if rng.random() < 0.25:  # dirt: dark specks
+    if rng.random() < 0.3:  # dirt: dark specks
         for _ in range(rng.randint(3, 25)):
             x, y = centre + np_rng.normal(0, side * 0.6, 2)
             cv2.circle(img, (int(x), int(y)), rng.randint(1, 3), tuple([rng.uniform(0, 80)] * 3), -1)
+    if rng.random() < 0.2:  # dirt: a soft smudge across part of the marking
+        smudge = np.zeros((HEIGHT, WIDTH), np.float32)
+        x, y = centre + np_rng.normal(0, side * 0.3, 2)
+        axes = (max(2, int(side * rng.uniform(0.1, 0.35))), max(2, int(side * rng.uniform(0.05, 0.2))))
+        cv2.ellipse(smudge, (int(x), int(y)), axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
+        smudge = cv2.GaussianBlur(smudge, (0, 0), max(1.0, side * 0.05))
+        img -= (smudge * rng.uniform(15, 60))[..., None]
     sigma = rng.uniform(0, 1.6) * min(1.0, side / 80)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
@@ -256,6 +278,7 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
         box,
         digit_box,
         f"{geometry['style']}-{style}",
+        distractor_box,
     )
 
 
@@ -275,7 +298,7 @@ def write(out: Path, count: int, seed: int) -> int:
             capture_id=capture_id,
             stream="plastic",
             label=item.polymer,
-            truth=MarkingTruth(text=text, polymer=item.polymer),
+            truth=MarkingTruth(text=text, polymer=item.polymer, style=f"{item.style} size={round(item.side)}"),
         )
         meta_path.write_text(meta.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
     return count

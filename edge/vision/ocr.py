@@ -42,7 +42,16 @@ import onnxruntime as ort
 
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
-from edge.vision.triangle_reader import CODE_SHARE, DIGIT_CLAIM, TriangleDigitReader, best_digit, lexicon_read, vote
+from edge.vision.triangle_reader import (
+    CODE_SHARE,
+    DIGIT_ALONE,
+    DIGIT_CLAIM,
+    LEXICON,
+    TriangleDigitReader,
+    best_digit,
+    lexicon_read,
+    vote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -408,13 +417,19 @@ class MarkingOcr:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
         digits = self._recognise(digit_crops, self._digits_only)
-        probs = self._triangle_reader.probabilities(digit_crops) if self._triangle_reader is not None else None
+        all_views = [view for _, _, views in found for view in views]
+        probs = self._triangle_reader.probabilities(all_views) if self._triangle_reader is not None else None
         lines: list[OcrLine] = []
         start = 0
         for index, box, views in found:
             span = slice(start, start + len(views))
             start += len(views)
-            symbol, view, code = self._triangle_vote(views, digits[span], None if probs is None else probs[span])
+            symbol, view, code = self._triangle_vote(
+                views,
+                digits[span],
+                None if probs is None else probs[span],
+                alone_threshold(self._triangle_reader, words),
+            )
             if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
                     out[index] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
@@ -449,11 +464,15 @@ class MarkingOcr:
         return [
             (index, box, views)
             for index, box, views in found
-            if best_digit(reader.probabilities([view.digit()[0] for view in views])).confidence >= DIGIT_CLAIM
+            if best_digit(reader.probabilities(views)).confidence >= DIGIT_CLAIM
         ]
 
     def _triangle_vote(
-        self, views: list[UprightTriangle], read: list[tuple[str, float]], probs: np.ndarray | None
+        self,
+        views: list[UprightTriangle],
+        read: list[tuple[str, float]],
+        probs: np.ndarray | None,
+        alone: float = DIGIT_ALONE,
     ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
         """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
         what that abbreviation reads (code, share, free reading), or None.
@@ -474,10 +493,15 @@ class MarkingOcr:
         code = self._triangle_code(views[0 if view is None else view])
         name, share, _ = code if code is not None else (None, 0.0, ("", 0.0))
         support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
-        digit, code_counts = vote(mine, ocr_digit, name, share, support)
+        code_digit = LEXICON[name][0] if name is not None and share >= CODE_SHARE else None
+        code_support = float(probs[:, code_digit].max()) if code_digit is not None else 0.0
+        digit, code_counts = vote(mine, ocr_digit, name, share, support, alone, code_support)
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code
-        confidence = max(mine.confidence if mine.digit == digit else 0.0, support)
+        # A digit the abbreviation confirmed is as sure as the abbreviation's reading.
+        confidence = max(
+            mine.confidence if mine.digit == digit else 0.0, support, share if code_digit == digit else 0.0
+        )
         return (chr(0x2672 + digit), confidence), view, code
 
     def _triangle_code(self, view: UprightTriangle) -> tuple[str | None, float, tuple[str, float]] | None:
@@ -633,6 +657,17 @@ class MarkingOcr:
             "resin_symbols": self.resin_symbols,
             "triangle_reader": self._triangle_reader is not None,
         }
+
+
+def alone_threshold(reader: TriangleDigitReader | None, words: list[np.ndarray]) -> float:
+    """The confidence at which the recogniser's digit may answer alone in this frame: its calibrated threshold in a
+    frame where nothing read as a word, never beside text. Beside an ISO code or a lot number, a digit-shaped place
+    that passed the outline test is more likely part of that text than a triangle of its own (on the committed set
+    two ISO-code frames lost their answer to such a digit contradicting the code), and a marking with text has that
+    text to answer with."""
+    if reader is None or words:
+        return DIGIT_ALONE
+    return reader.alone
 
 
 def _load_triangle_reader() -> TriangleDigitReader | None:

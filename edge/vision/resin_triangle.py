@@ -49,6 +49,9 @@ MAX_BASE_SHARE = 0.85  # a base spanning more of the window means the window was
 # under the base, about as wide as the base.
 DIGIT_SPAN = (-0.62, -0.06, 0.25)  # top, bottom (from the base, down is positive), half width
 ABBREVIATION_SPAN = (0.06, 0.5, 0.42)
+# The whole triangle round the digit (its apex about 1.1 L above the base): what tells a digit in a triangle from a
+# digit in a lot number that happened to pass the outline test.
+OUTLINE_SPAN = (-1.2, 0.12, 0.68)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,10 @@ class UprightTriangle:
     def digit(self) -> tuple[np.ndarray, np.ndarray]:
         """The region inside the triangle where the digit is, and its corners in the frame."""
         return self._region(DIGIT_SPAN)
+
+    def outline(self) -> np.ndarray:
+        """The whole triangle, apex up, cut square round its base line (the digit recogniser's context)."""
+        return self._region(OUTLINE_SPAN)[0]
 
     def abbreviation(self) -> tuple[np.ndarray, np.ndarray]:
         """The region under the base where the abbreviation is, cut tight to what is drawn there."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,8 @@ from edge.vision.model_files import ModelCard, load_model
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+
+    from edge.vision.resin_triangle import UprightTriangle
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,13 @@ LEXICON: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 # Decision thresholds, set by scripts/train_triangle_reader.py on its validation split for >= 99 % precision there
 # (the figures are in the model card); see ``vote``.
-DIGIT_ALONE = 1.01  # never: on the validation split places that are no triangle (a lot number) read as digits
+# The recogniser's digit alone: only when the model card gives a threshold (``ALONE_METRIC``) that the training script
+# calibrated on its validation split, counting places that are no triangle (a lot number, a candidate the scan finds)
+# as well as triangles, for >= 99.5 % precision there; and only when the triangle's other two apex-up views read "not
+# a resin digit" (``DigitReading.others_none``: a real triangle has one upright turn, a digit-shaped blob reads in
+# several). A card without the threshold: never (DIGIT_ALONE above 1).
+DIGIT_ALONE = 1.01
+ALONE_METRIC = "digit_alone_threshold"
 DIGIT_WITH_OCR = 0.9  # ... when the OCR read the same digit
 DIGIT_WITH_CODE = 0.6  # ... when the abbreviation names the same polymer
 DIGIT_CLAIM = 0.5  # below this the recogniser claims no digit (and contradicts none)
@@ -71,6 +80,7 @@ class DigitReading:
     digit: int  # 1..7, or 0: not a resin digit
     confidence: float  # calibrated probability of that class
     view: int  # which of the views it was read in
+    others_none: bool = False  # there were three views and the other two read "not a resin digit"
 
 
 def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
@@ -88,7 +98,16 @@ def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
 
 CELL = 8  # px of the 32x32 crop per gradient-histogram cell (4x4 cells)
 BINS = 9  # unsigned gradient directions, 20 degrees each
-FEATURES = 3 * 3 * 4 * BINS
+CROP_FEATURES = 3 * 3 * 4 * BINS
+FEATURES = 2 * CROP_FEATURES  # the digit crop's, then the whole triangle's (``view_features``)
+
+
+def view_features(view: UprightTriangle) -> npt.NDArray[np.float32]:
+    """The recogniser's input for one apex-up view: ``digit_features`` of the digit crop, then of the whole triangle
+    cut square round its base line (``UprightTriangle.outline``). The digit alone could not tell a 5 in a triangle
+    from the 5 of a lot number that passed the outline test: on the tuning renders such places read as confident
+    digits, which kept the recogniser from ever answering alone. With the outline it sees the arrows round the digit."""
+    return np.concatenate([digit_features(view.digit()[0]), digit_features(view.outline())])
 
 
 def _gradient_histogram(pixels: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -126,17 +145,24 @@ class TriangleDigitReader:
         self._session: ort.InferenceSession = session
         self.card: ModelCard = card
         self._input = session.get_inputs()[0].name
+        # A recogniser of the first version took the digit crop's features only (no outline): still read as such.
+        self._outline = session.get_inputs()[0].shape[-1] != CROP_FEATURES
+        # The threshold the training script calibrated for the digit to answer alone (see DIGIT_ALONE).
+        self.alone = float(card.metrics.get(ALONE_METRIC, DIGIT_ALONE))
 
-    def probabilities(self, crops: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        """Calibrated class probabilities (rows: crops, columns: ``CLASSES``)."""
-        if not crops:
+    def probabilities(self, views: Sequence[UprightTriangle]) -> npt.NDArray[np.float32]:
+        """Calibrated class probabilities (rows: views, columns: ``CLASSES``)."""
+        if not views:
             return np.zeros((0, len(CLASSES)), np.float32)
-        features = np.stack([digit_features(crop) for crop in crops])
+        if self._outline:
+            features = np.stack([view_features(view) for view in views])
+        else:
+            features = np.stack([digit_features(view.digit()[0]) for view in views])
         return np.asarray(self._session.run(None, {self._input: features})[0], np.float32)
 
-    def read(self, views: list[npt.NDArray[np.uint8]]) -> DigitReading:
-        """The digit of a triangle from the digit crops of its apex-up views: the surest digit of any view, unless
-        another view reads a different digit at better than even odds (then: not a resin digit)."""
+    def read(self, views: Sequence[UprightTriangle]) -> DigitReading:
+        """The digit of a triangle from its apex-up views: the surest digit of any view, unless another view reads a
+        different digit at better than even odds (then: not a resin digit)."""
         probs = self.probabilities(views)
         return best_digit(probs)
 
@@ -148,11 +174,13 @@ def best_digit(probs: npt.NDArray[np.float32]) -> DigitReading:
     digit_probs = probs[:, 1:]
     view, column = np.unravel_index(int(np.argmax(digit_probs)), digit_probs.shape)
     digit, confidence = int(column) + 1, float(digit_probs[view, column])
-    for other in range(probs.shape[0]):
+    others = [other for other in range(probs.shape[0]) if other != view]
+    for other in others:
         best = int(np.argmax(probs[other]))
-        if other != view and best not in (0, digit) and probs[other, best] > 0.5:
+        if best not in (0, digit) and probs[other, best] > 0.5:
             return DigitReading(0, 0.0, int(view))
-    return DigitReading(digit, confidence, int(view))
+    others_none = len(others) == 2 and all(int(np.argmax(probs[other])) == 0 for other in others)
+    return DigitReading(digit, confidence, int(view), others_none)
 
 
 def lexicon_read(probs: npt.NDArray[np.float32], charset: list[str]) -> tuple[str | None, float]:
@@ -209,16 +237,24 @@ def _ctc_log_likelihood(probs: npt.NDArray[np.float32], labels: list[int]) -> fl
 
 
 def vote(
-    digit: DigitReading, ocr_digit: int | None, code: str | None, code_share: float, support: float = 0.0
+    digit: DigitReading,
+    ocr_digit: int | None,
+    code: str | None,
+    code_share: float,
+    support: float = 0.0,
+    alone: float = DIGIT_ALONE,
+    code_support: float = 0.0,
 ) -> tuple[int | None, bool]:
     """The triangle's digit, or None, and whether its abbreviation may be reported.
 
     Precision first: the recogniser's digit (when at least ``DIGIT_CLAIM``), the OCR's digit and the abbreviation's
     digit must not name different polymers (any disagreement: nothing at all). The recogniser's digit stands alone
-    only at ``DIGIT_ALONE`` (above 1: never, see there); confirmed by the OCR at ``DIGIT_WITH_OCR``, by the
-    abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read at ``CODE_SHARE`` and nothing
-    contradicts it. The OCR's digit without the recogniser's counts when the recogniser gives it at least
-    ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it.
+    only at ``alone`` (the model card's calibrated threshold, ``TriangleDigitReader.alone``; by default above 1:
+    never) and when the other two views read no digit (``others_none``); confirmed by the OCR at
+    ``DIGIT_WITH_OCR``, by the abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read at
+    ``CODE_SHARE`` and nothing contradicts it. The OCR's digit without the recogniser's counts when the recogniser
+    gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it; so does the
+    abbreviation's digit (``code_support``: a V read by the lexicon under a 3 the recogniser holds at 0.4).
     """
     code_digit = LEXICON[code][0] if code is not None and code_share >= CODE_SHARE else None
     mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
@@ -229,11 +265,15 @@ def vote(
         # The OCR's digit alone, or confirmed by the code (the recogniser found no digit it is sure of).
         if ocr_digit is not None and (code_digit == ocr_digit or support >= OCR_SUPPORT):
             return ocr_digit, code_digit is not None
+        # The code's digit with the recogniser's best digit agreeing (a lone O read off a 3's triangle, with the
+        # recogniser's 7 at 0.2, answered 7 on the tuning-validation frames: support alone is not enough).
+        if ocr_digit is None and code_digit is not None and digit.digit == code_digit and code_support >= OCR_SUPPORT:
+            return code_digit, True
         return None, code_digit is not None
-    if mine == code_digit and digit.confidence >= DIGIT_WITH_CODE:
+    if mine == code_digit and (digit.confidence >= DIGIT_WITH_CODE or code_support >= OCR_SUPPORT):
         return mine, True
     if mine == ocr_digit and digit.confidence >= DIGIT_WITH_OCR:
         return mine, code_digit is not None
-    if digit.confidence >= DIGIT_ALONE:
+    if digit.confidence >= alone and digit.others_none:
         return mine, code_digit is not None
     return None, code_digit is not None

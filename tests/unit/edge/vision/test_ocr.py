@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -21,6 +21,7 @@ from edge.vision.ocr import (
     OcrLine,
     OcrUnavailable,
     Reading,
+    alone_threshold,
     confirms_flip,
     default_model_dir,
     flip_votes,
@@ -28,6 +29,7 @@ from edge.vision.ocr import (
     reusable,
     same_box,
 )
+from edge.vision.triangle_reader import DIGIT_ALONE, TriangleDigitReader
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -287,3 +289,15 @@ def test_corrupt_model_file_raises_ocr_unavailable(tmp_path: Path) -> None:
 def test_det_side_must_suit_the_network() -> None:
     with pytest.raises(ValueError, match="multiple of 32"):
         MarkingOcr(det_max_side=500)
+
+
+def test_the_digit_answers_alone_only_in_a_frame_without_words() -> None:
+    class Reader:
+        alone = 0.9
+
+    reader = cast("TriangleDigitReader", Reader())
+    word = np.zeros((4, 2), np.float32)
+
+    assert alone_threshold(reader, []) == 0.9
+    assert alone_threshold(reader, [word]) == DIGIT_ALONE
+    assert alone_threshold(None, []) == DIGIT_ALONE

@@ -1,0 +1,33 @@
+"""The triangle reader's tuning renderer: tuning fonts only, never the held-out styles, and the variety it promises."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from scripts import render_triangle_training as renderer
+from scripts.font_split import HELD_OUT_FONTS, TUNING_FONTS, font_paths
+
+
+def test_draws_with_the_tuning_fonts_only() -> None:
+    tuning = {str(p) for p in font_paths(TUNING_FONTS)}
+    held_out = {str(p) for p in font_paths(HELD_OUT_FONTS)}
+
+    assert set(renderer._FONTS) <= tuning
+    assert not set(renderer._FONTS) & held_out
+
+
+def test_thick_and_thin_strokes_arrows_and_plain_raised_and_printed_never_the_held_out_styles() -> None:
+    rng, np_rng = random.Random(1), np.random.default_rng(1)
+    styles = set()
+    for _ in range(30):
+        item = renderer.render_frame(rng, np_rng)
+        styles.update(item.style.split("-"))
+        assert item.frame.shape == (renderer.HEIGHT, renderer.WIDTH, 3)
+        assert 40 <= item.side <= 200
+        if item.distractor_box is not None:
+            assert item.distractor_box.shape == (4, 2)
+
+    assert {"arrows", "plain", "thick", "thin", "raised", "printed"} <= styles
+    assert not styles & {"rounded", "debossed", "sunk"}
