@@ -50,7 +50,14 @@ def get_alerts(state: StateDep, user: UserDep, site: SiteQuery = None) -> Alerts
     return AlertsOut(generated=board.clock(), alerts=found, alert_groups=alert_groups(found))
 
 
-@router.post("/ack", response_model=AckOut, responses={404: {"description": "not a current alert of your sites"}})
+@router.post(
+    "/ack",
+    response_model=AckOut,
+    responses={
+        400: {"description": "a body that is not JSON"},
+        404: {"description": "not a current alert of your sites"},
+    },
+)
 async def acknowledge(state: StateDep, user: UserDep, body: AckIn) -> AckOut:
     """Supervisors (and admins) acknowledge current alerts of their own sites; who and when is kept and shown."""
     if state.acks is None:
