@@ -48,6 +48,8 @@ class MqttClient:
     # paho's back-off between attempts (seconds, doubling from the first to the second): soon after a blip,
     # and within half a minute of a broker coming back after a long outage.
     RECONNECT_DELAY_S = (1, 30)
+    # How long stop() waits for paho to write what is queued (acknowledgements) and then its DISCONNECT.
+    STOP_FLUSH_S = 2.0
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class MqttClient:
         self._handler_cache: dict[str, MessageHandler | None] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
+        self._disconnect_seen = threading.Event()  # paho reported a disconnection (set on every one)
         # Several parts of a process follow one connection (the station's publisher and its agent both act on
         # a reconnect): each adds its listener, none replaces another's.
         self._connected_listeners: list[ConnectedListener] = []
@@ -130,9 +133,21 @@ class MqttClient:
         return self.connected.wait(timeout)
 
     def stop(self) -> None:
-        """Disconnect cleanly (no last will) and stop the network thread."""
+        """Disconnect cleanly (no last will) and stop the network thread, after what was queued went out.
+
+        paho writes its DISCONNECT after every packet queued before it (the hub's PUBACKs among them) and reports
+        the disconnection only then. Stopping the network thread before that could drop acknowledgements already
+        given, and the broker would send those messages again; so wait for it, for ``STOP_FLUSH_S`` at most."""
+        was_connected = self.connected.is_set()
         self._stopping = True
+        self._disconnect_seen.clear()
         self._client.disconnect()
+        if was_connected and not self._disconnect_seen.wait(self.STOP_FLUSH_S):
+            logger.warning(
+                "MQTT client %s: stopped before paho confirmed the disconnection within %.0f s (queued packets lost)",
+                self.client_id,
+                self.STOP_FLUSH_S,
+            )
         self._client.loop_stop()
         self.connected.clear()
 
@@ -205,6 +220,7 @@ class MqttClient:
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
+        self._disconnect_seen.set()
         if self._stopping:
             pass
         elif was_connected:

@@ -173,6 +173,20 @@ def test_manual_acks_leave_only_when_asked_in_the_order_given(broker: FakeBroker
         session.stop()
 
 
+def test_acknowledgements_given_just_before_stopping_still_reach_the_broker(broker: FakeBroker) -> None:
+    """The hub acknowledges a stored batch and may stop a moment later: stop() lets paho write the queued
+    PUBACKs and its DISCONNECT before the network thread ends (else the broker would send the batch again)."""
+    session = Session(broker, "fake-stop", manual_ack=True)
+    sent = list(range(1, 201))
+    session.connection.send(b"".join(publish_packet(f"t/{m}", b"x", 1, m) for m in sent))
+    got = session.wait_for(len(sent))
+    for _ in range(20):  # many small batches: each a queued packet of its own
+        session.client.ack_in_order([m.mid for m in got[:10]])
+        got = got[10:]
+    session.stop()
+    session.connection.expect(b"".join(ack_packet(0x40, m) for m in sent) + bytes([0xE0, 0x00]))
+
+
 def test_every_listener_hears_every_connect_publish_and_disconnect(broker: FakeBroker) -> None:
     settings = MqttSettings(host=broker.host, port=broker.port, keepalive_s=KEEPALIVE_S)
     client = MqttClient(settings, "fake-listeners")
