@@ -6,6 +6,7 @@ import logging
 import signal
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -200,6 +201,14 @@ class Hub:
         self._live_mqtt.start()
         self.activity.start()
         self.learning.start()
+
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Wait until both broker connections are up and the broker acknowledged their subscriptions: from then
+        on a station's message reaches this hub (before, one published at once could arrive first and be missed)."""
+        deadline = time.monotonic() + timeout
+        return self._ingest_mqtt.wait_subscribed(timeout) and self._live_mqtt.wait_subscribed(
+            max(0.0, deadline - time.monotonic())
+        )
 
     def stop(self) -> None:
         self.supervisor.stopping()

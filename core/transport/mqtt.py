@@ -80,12 +80,19 @@ class MqttClient:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
+        self._client.on_subscribe = self._on_subscribe
         self._subscriptions: dict[str, tuple[int, MessageHandler]] = {}
         # topic -> handler: a fleet has a few hundred topics, and matching every message against every
         # filter cost more than the rest of receiving it. Cleared when the subscriptions change.
         self._handler_cache: dict[str, MessageHandler | None] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
+        # Set while every SUBSCRIBE sent on this connection has its SUBACK: before that, a message published
+        # to a subscribed topic may reach the broker before the subscription does and never come here.
+        self.subscribed = threading.Event()
+        self._pending_subacks: set[int] = set()
+        self._acked_early: set[int] = set()
+        self._subscribes_sending = 0
         self._disconnect_seen = threading.Event()  # paho reported a disconnection (set on every one)
         # Several parts of a process follow one connection (the station's publisher and its agent both act on
         # a reconnect): each adds its listener, none replaces another's.
@@ -132,6 +139,11 @@ class MqttClient:
     def wait_connected(self, timeout: float) -> bool:
         return self.connected.wait(timeout)
 
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Wait until connected and the broker acknowledged every subscription (SUBACK)."""
+        deadline = time.monotonic() + timeout
+        return self.connected.wait(timeout) and self.subscribed.wait(max(0.0, deadline - time.monotonic()))
+
     def stop(self) -> None:
         """Disconnect cleanly (no last will) and stop the network thread, after what was queued went out.
 
@@ -170,7 +182,7 @@ class MqttClient:
             self._subscriptions[topic_filter] = (qos, handler)
             self._handler_cache.clear()
         if self.connected.is_set():
-            self._client.subscribe(topic_filter, qos)
+            self._send_subscribe(topic_filter, qos)
 
         def unsubscribe() -> None:
             with self._lock:
@@ -211,8 +223,13 @@ class MqttClient:
         self.connect_count += 1
         with self._lock:
             subs = list(self._subscriptions.items())
+        with self._lock:
+            self._pending_subacks.clear()
+            self._acked_early.clear()
+        if not subs:
+            self.subscribed.set()
         for topic_filter, (qos, _handler) in subs:
-            client.subscribe(topic_filter, qos)
+            self._send_subscribe(topic_filter, qos)
         self._log.connected()
         self.connected.set()
         _notify(self._connected_listeners, "connected")
@@ -241,6 +258,35 @@ class MqttClient:
             logger.debug("message on %s matches no subscription", message.topic)
             return
         handler(message)
+
+    def _send_subscribe(self, topic_filter: str, qos: int) -> None:
+        # paho is called outside the lock (it takes its own callback lock, which its network thread holds while
+        # calling ours), so a SUBACK may come back before its mid is recorded here: _acked_early keeps those.
+        with self._lock:
+            self._subscribes_sending += 1
+            self.subscribed.clear()
+        result, mid = self._client.subscribe(topic_filter, qos)
+        with self._lock:
+            self._subscribes_sending -= 1
+            if result == paho.MQTT_ERR_SUCCESS and mid is not None:
+                if mid in self._acked_early:
+                    self._acked_early.discard(mid)
+                else:
+                    self._pending_subacks.add(mid)
+            if not self._pending_subacks and not self._subscribes_sending:
+                self.subscribed.set()  # acknowledged already, or not sent (the next connect sends it again)
+
+    def _on_subscribe(self, _client: paho.Client, _userdata: Any, mid: int, reasons: Any, _props: Any) -> None:
+        refused = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        if refused:
+            logger.warning("MQTT client %s: the broker refused a subscription: %s", self.client_id, ", ".join(refused))
+        with self._lock:
+            if mid in self._pending_subacks:
+                self._pending_subacks.discard(mid)
+            else:
+                self._acked_early.add(mid)
+            if not self._pending_subacks and not self._subscribes_sending:
+                self.subscribed.set()
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
         _notify(self._published_listeners, "published", mid)

@@ -82,7 +82,7 @@ def secured_hub_settings(broker: MosquittoServer, accounts: BrokerAccounts, infl
 def hub(mosquitto: MosquittoServer, influx: InfluxServer) -> Iterator[Hub]:
     instance = Hub(hub_settings(mosquitto, influx))
     instance.start()
-    assert instance._ingest_mqtt.wait_connected(10) and instance._live_mqtt.wait_connected(10)
+    assert instance.wait_subscribed(10)
     yield instance
     instance.stop()
     forget_sessions(instance)

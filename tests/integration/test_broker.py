@@ -31,7 +31,7 @@ def test_a_station_cannot_publish_as_another(
     hub = Hub(secured_hub_settings(broker, accounts, influx))
     hub.start()
     zwolle = client(broker, "zwolle-plastic-1", accounts.passwords["zwolle-plastic-1"], "station-zwolle")
-    assert zwolle.wait_connected(10) and hub._ingest_mqtt.wait_connected(10)
+    assert zwolle.wait_connected(10) and hub.wait_subscribed(10)
     own = make_event(1, station="zwolle-plastic-1")
     spoofed = make_event(1, station="ommen-textile-1", site="ommen", stream="textile", category="creme")
     zwolle.publish(topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT), own.to_json())
@@ -55,7 +55,7 @@ def test_queued_messages_for_the_hub_survive_a_broker_restart(tmp_path: Path, in
         settings = hub_settings(broker, influx)
         hub = Hub(settings)
         hub.start()  # registers the hub's persistent session and shared subscription
-        assert hub._ingest_mqtt.wait_connected(10)
+        assert hub.wait_subscribed(10)
         hub.stop()  # the hub is away ...
         station = client(broker, None, None, "station-zwolle")
         assert station.wait_connected(10)

@@ -84,7 +84,7 @@ def raw(broker: MosquittoServer, accounts: BrokerAccounts, user: str, client_id:
 def secured_hub(broker: MosquittoServer, accounts: BrokerAccounts, influx: InfluxServer) -> Hub:
     hub = Hub(secured_hub_settings(broker, accounts, influx))
     hub.start()
-    assert hub._ingest_mqtt.wait_connected(10) and hub._live_mqtt.wait_connected(10)
+    assert hub.wait_subscribed(10)
     return hub
 
 

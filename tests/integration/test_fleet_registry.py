@@ -52,7 +52,7 @@ def test_a_station_added_to_a_running_broker_sends_its_own_events_until_retired(
     broker_pid = broker.pid
     station: MqttClient | None = None
     try:
-        assert hub._ingest_mqtt.wait_connected(10) and hub._live_mqtt.wait_connected(10)
+        assert hub.wait_subscribed(10)
         bundle = tmp_path / "bundle"
         out = stations(
             "add", NEW, "--site", "zwolle", "--stream", "plastic", "--out", str(bundle), "--station-dir", str(bundle)

@@ -46,7 +46,7 @@ def start_hub(mosquitto: MosquittoServer, influx: InfluxServer, **changes: Any) 
     settings = settings.model_copy(update={"ingest": settings.ingest.model_copy(update=ingest), **changes}, deep=True)
     hub = Hub(settings)
     hub.start()
-    assert hub._ingest_mqtt.wait_connected(10) and hub._live_mqtt.wait_connected(10)
+    assert hub.wait_subscribed(10)
     return hub
 
 

@@ -61,7 +61,7 @@ def hub(tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer) -> Ite
     generate_keypair(settings.models.signing_key_file, settings.models.public_key_file)
     instance = Hub(settings)
     instance.start()
-    assert instance._ingest_mqtt.wait_connected(10) and instance._live_mqtt.wait_connected(10)
+    assert instance.wait_subscribed(10)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(instance.state), host="127.0.0.1", port=port, log_level="warning")

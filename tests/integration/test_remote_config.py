@@ -48,7 +48,7 @@ def hub(secured: tuple[MosquittoServer, BrokerAccounts], influx: InfluxServer) -
     broker, accounts = secured
     instance = Hub(secured_hub_settings(broker, accounts, influx))
     instance.start()
-    assert instance._ingest_mqtt.wait_connected(10) and instance._live_mqtt.wait_connected(10)
+    assert instance.wait_subscribed(10)
     yield instance
     instance.stop()
 

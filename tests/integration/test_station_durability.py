@@ -47,7 +47,7 @@ def test_broker_down_while_5000_events_are_made(
     publisher = Publisher(journal, station, topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT), window=100)
     station.start()
     publisher.start()
-    assert station.wait_connected(10) and hub._ingest_mqtt.wait_connected(10)
+    assert station.wait_connected(10) and hub.wait_subscribed(10)
 
     def make(n: int) -> None:
         for _ in range(n):

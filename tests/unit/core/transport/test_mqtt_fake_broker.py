@@ -222,3 +222,32 @@ def test_every_listener_hears_every_connect_publish_and_disconnect(broker: FakeB
         assert heard == [entry for mid in published for entry in ("failing", "second", f"published {mid}")]
     finally:
         client.stop()
+
+
+def test_subscribed_waits_for_the_brokers_suback_on_every_connection(broker: FakeBroker) -> None:
+    """Connected is not subscribed: a message published between CONNACK and SUBACK may miss the subscription
+    (the hub's integration tests raced on exactly that). ``wait_subscribed`` holds until the SUBACK."""
+    settings = MqttSettings(host=broker.host, port=broker.port, keepalive_s=KEEPALIVE_S)
+    client = MqttClient(settings, "subs-1")
+    client.subscribe(FILTER, lambda _m: None)
+    client.start()
+    try:
+        for attempt in range(2):  # the first connection, then the one after the broker dropped it
+            connection = broker.accept()
+            connection.expect(connect_packet("subs-1", KEEPALIVE_S))
+            connection.send(CONNACK_ACCEPTED)
+            subscribes = [connection.read_packet() for _ in range(1 + attempt)]  # every filter, again
+            assert client.wait_connected(5)
+            assert not client.wait_subscribed(0.3)
+            for subscribe in subscribes:
+                connection.send(suback_packet(int.from_bytes(subscribe[2:4], "big"), 1))
+            assert client.wait_subscribed(5)
+            if attempt == 0:  # a later subscription on the live connection waits for its own SUBACK
+                client.subscribe("other/1", lambda _m: None)
+                later = connection.read_packet()
+                assert not client.wait_subscribed(0.3)
+                connection.send(suback_packet(int.from_bytes(later[2:4], "big"), 1))
+                assert client.wait_subscribed(5)
+            connection.close()
+    finally:
+        client.stop()
