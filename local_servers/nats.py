@@ -1,0 +1,251 @@
+"""NATS servers (Debian's nats-server 2.9) with MQTT and JetStream: one node, or a three-node cluster on one machine.
+
+The stations keep speaking MQTT 3.1.1; NATS maps the topic ``a/b/c`` to the subject ``a.b.c``. Every node has its
+own ports and its own JetStream store folder under the data folder; a cluster's nodes route to each other, so a
+stream can have three replicas. docs/broker.md ("NATS JetStream") explains the accounts and when a station's QoS 1
+publish is acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from core.contract.topics import PREFIX
+from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
+from local_servers.certs import ServerCerts
+from local_servers.mosquitto import describe_connack, mqtt_connack
+from local_servers.process import ChildServer, ServerError, find_binary, free_port
+
+logger = logging.getLogger(__name__)
+
+# The one NATS account that holds the stations, the hub and the stream (JetStream is enabled per account).
+ACCOUNT = "SORTCENTRE"
+SUBJECT_PREFIX = PREFIX.replace("/", ".")  # sortcentre/v1 -> sortcentre.v1
+# Where NATS's MQTT layer stores every QoS 1 publish before it answers PUBACK (docs/broker.md): the stream the
+# hub must read for no loss, on subjects "$MQTT.msgs." + the mapped topic.
+MQTT_STREAM = "$MQTT_msgs"
+MQTT_STREAM_SUBJECT_PREFIX = "$MQTT.msgs."
+
+
+def subject(topic: str) -> str:
+    """The NATS subject of an MQTT topic (``a/b/c`` -> ``a.b.c``; ``+`` -> ``*``, ``#`` -> ``>``)."""
+    return topic.replace("/", ".").replace("+", "*").replace("#", ">")
+
+
+def permissions(accounts: BrokerAccounts, user: str) -> dict[str, object]:
+    """The NATS user entry mirroring the Mosquitto ACL (hub/broker_accounts.py) for ``user``.
+
+    Stations may connect only over MQTT (``allowed_connection_types``): they never see the NATS protocol, so
+    they cannot call the JetStream API and read the stream. Their publish rights are their own site's and id's
+    event/status/heartbeat subjects; their subscribe rights their own config and model, plus ``$MQTT.sub.>``,
+    the delivery subjects NATS's MQTT layer uses for QoS 1 subscriptions (without it a QoS 1 SUBSCRIBE is
+    refused)."""
+    entry: dict[str, object] = {"user": user, "password": accounts.passwords[user]}
+    everything = f"{SUBJECT_PREFIX}.>"
+    if user in HUB_USERS:
+        # The hub reads the stream with nats-py (JetStream API, its own inbox replies) and publishes config.
+        entry["permissions"] = {
+            "publish": {"allow": [everything, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>"]},
+            "subscribe": {"allow": [everything, "_INBOX.>", "$MQTT.sub.>"]},
+        }
+    elif user in accounts.observers:
+        entry["permissions"] = {
+            "publish": {"allow": ["$JS.API.>", "$JS.ACK.>"]},  # reading a stream is an API call
+            "subscribe": {"allow": [everything, "_INBOX.>", "$MQTT.sub.>"]},
+        }
+    else:
+        site = accounts.sites[user]
+        own = f"{SUBJECT_PREFIX}.{site}.{user}"
+        entry["permissions"] = {
+            "publish": {"allow": [f"{own}.{kind.value}" for kind in STATION_WRITES]},
+            "subscribe": {"allow": [*(f"{own}.{kind.value}" for kind in STATION_READS), "$MQTT.sub.>"]},
+        }
+        entry["allowed_connection_types"] = ["MQTT"]
+    return entry
+
+
+class NatsNode(ChildServer):
+    """One nats-server process: a client port (NATS protocol), an MQTT port, a monitoring port and, in a cluster,
+    a route port; JetStream's files in ``data_dir/jetstream``."""
+
+    name = "nats-server"
+
+    def __init__(
+        self,
+        data_dir: Path,
+        server_name: str = "n1",
+        host: str = "127.0.0.1",
+        accounts: BrokerAccounts | None = None,
+        cluster: str | None = None,
+        route_port: int | None = None,
+        routes: list[int] | None = None,
+        mqtt_replicas: int = 1,
+        tls: ServerCerts | None = None,
+    ) -> None:
+        """``tls``: the MQTT port speaks TLS only, with this certificate (the stations set ``mqtt.tls`` and
+        ``mqtt.ca_file``)."""
+        super().__init__(data_dir)
+        self.tls = tls
+        self.host = host
+        self.server_name = server_name
+        self.accounts = accounts
+        self.port = free_port(host)
+        self.mqtt_port = free_port(host)
+        self.http_port = free_port(host)
+        self.cluster = cluster
+        self.route_port = route_port
+        self.routes = routes or []
+        self.mqtt_replicas = mqtt_replicas
+        self.config_path = data_dir / "nats.conf"
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    def prepare(self) -> None:
+        # JSON is valid NATS config syntax, and json.dumps quotes every path and password correctly.
+        config: dict[str, object] = {
+            "server_name": self.server_name,
+            "listen": f"{self.host}:{self.port}",
+            "http": f"{self.host}:{self.http_port}",
+            "jetstream": {"store_dir": str(self.data_dir / "jetstream")},
+            "mqtt": {
+                "listen": f"{self.host}:{self.mqtt_port}",
+                # Replicas of NATS's own MQTT streams ($MQTT_msgs, $MQTT_sess, ...): the PUBACK to a QoS 1
+                # publish waits for $MQTT_msgs to store the message, so 3 in a cluster (docs/broker.md).
+                "stream_replicas": self.mqtt_replicas,
+                **(
+                    {"tls": {"cert_file": str(self.tls.cert_file), "key_file": str(self.tls.key_file)}}
+                    if self.tls
+                    else {}
+                ),
+            },
+        }
+        if self.cluster is not None and self.route_port is not None:
+            config["cluster"] = {
+                "name": self.cluster,
+                "listen": f"{self.host}:{self.route_port}",
+                "routes": [f"nats-route://{self.host}:{port}" for port in self.routes if port != self.route_port],
+            }
+        if self.accounts is not None:
+            users = [permissions(self.accounts, user) for user in sorted(self.accounts.passwords)]
+            config["accounts"] = {ACCOUNT: {"jetstream": "enabled", "users": users}}
+        self.config_path.write_text(json.dumps(config, indent=2) + "\n")
+        self.config_path.chmod(0o600)  # it holds the passwords
+
+    def command(self) -> list[str]:
+        return [find_binary("nats-server", "nats-server"), "-c", str(self.config_path)]
+
+    def ports(self) -> list[int]:
+        return [self.port, self.mqtt_port, self.http_port, *([self.route_port] if self.route_port else [])]
+
+    def is_ready(self) -> bool:
+        """Ready when the monitoring port names this node (another server on the port would not) and its MQTT
+        port answers a CONNECT (anonymous: accepted without accounts, refused with them; not probed with TLS)."""
+        try:
+            varz = httpx.get(f"http://{self.host}:{self.http_port}/varz", timeout=0.5).json()
+        except (httpx.HTTPError, ValueError) as err:
+            self.not_ready_reason = f"/varz: {err!r}"
+            return False
+        if varz.get("server_name") != self.server_name:
+            self.not_ready_reason = f"/varz names {varz.get('server_name')!r}, not {self.server_name!r}"
+            return False
+        if self.tls is not None:  # the plain-socket CONNECT probe cannot speak TLS: /varz names this node
+            return True
+        answer = mqtt_connack(self.host, self.mqtt_port)
+        if isinstance(answer, str) or (answer == 0) != (self.accounts is None):
+            self.not_ready_reason = f"MQTT: {describe_connack(answer)}"
+            return False
+        return True
+
+    def healthy(self, js_enabled_only: bool = False) -> bool:
+        """JetStream up on this node (in a cluster: in contact with a meta leader, every stream and consumer it
+        holds current): ``/healthz`` answers 200. ``js_enabled_only``: only that JetStream runs here. After a
+        SIGKILL, nats-server 2.9.10 can report a durable consumer "not current" for more than 30 s while the
+        stream works (docs/broker.md)."""
+        query = "?js-enabled-only=true" if js_enabled_only else ""
+        try:
+            response = httpx.get(f"http://{self.host}:{self.http_port}/healthz{query}", timeout=0.5)
+        except httpx.HTTPError as err:
+            self.not_ready_reason = f"/healthz: {err!r}"
+            return False
+        if response.status_code != 200:
+            self.not_ready_reason = f"/healthz: {response.status_code} {response.text.strip()[:200]}"
+            return False
+        return True
+
+    def wait_healthy(self, timeout: float = 30.0, js_enabled_only: bool = False) -> None:
+        self._wait(lambda: self.healthy(js_enabled_only), timeout)
+
+
+class NatsServer(NatsNode):
+    """A single node, started healthy (JetStream up): ``with NatsServer(tmp_path / "nats") as nats: ...``."""
+
+    def after_ready(self) -> None:
+        self.wait_healthy()
+
+
+class NatsCluster:
+    """``size`` nodes of one cluster on this machine, each with its own ports and store; started when all are
+    healthy, so a stream with ``size`` replicas can be made at once."""
+
+    def __init__(
+        self, data_dir: Path, size: int = 3, accounts: BrokerAccounts | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        route_ports = [free_port(host) for _ in range(size)]
+        self.nodes = [
+            NatsNode(
+                data_dir / f"n{i + 1}",
+                server_name=f"n{i + 1}",
+                host=host,
+                accounts=accounts,
+                cluster="sortcentre",
+                route_port=route_ports[i],
+                routes=route_ports,
+                mqtt_replicas=min(size, 3),
+            )
+            for i in range(size)
+        ]
+
+    @property
+    def urls(self) -> list[str]:
+        """Every node's NATS URL, for a client that should fail over."""
+        return [node.url for node in self.nodes]
+
+    def __iter__(self) -> Iterator[NatsNode]:
+        return iter(self.nodes)
+
+    def start(self, timeout: float = 45.0) -> Self:
+        deadline = time.monotonic() + timeout
+        try:
+            for node in self.nodes:  # each answers alone; JetStream needs a quorum, so health is checked after
+                node.start(timeout=max(1.0, deadline - time.monotonic()))
+            for node in self.nodes:
+                node.wait_healthy(timeout=max(1.0, deadline - time.monotonic()))
+        except ServerError:
+            self.stop()
+            raise
+        logger.info("NATS cluster of %d nodes ready (MQTT ports %s)", len(self.nodes), self.mqtt_ports)
+        return self
+
+    @property
+    def mqtt_ports(self) -> list[int]:
+        return [node.mqtt_port for node in self.nodes]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
