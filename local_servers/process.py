@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import signal
 import socket
 import subprocess
@@ -22,10 +23,35 @@ class ServerError(RuntimeError):
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port nobody listens on right now, below the OS's ephemeral range, and not handed out before by
+    this process.
+
+    A port from bind(0) lies in the ephemeral range, where every outgoing connection on the machine also takes
+    its local port: between picking it and the server binding it, a client (of another test, of another server)
+    could take it, and the server would not start (seen in CI with a cluster's twelve ports). Below that range
+    only servers bind, and those ask for a port by number."""
+    low, _high = _ephemeral_range()
+    for _attempt in range(200):
+        port = _random.randrange(_FIRST_PORT, low)
+        if port not in _handed_out and port_free(host, port):
+            _handed_out.add(port)
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # the range is crowded: the OS's choice
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+_FIRST_PORT = 20_000  # above the ports that well-known and registered services listen on most often
+_random = random.SystemRandom()  # not seeded alike in processes started at the same moment
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+    return (low, high) if low > _FIRST_PORT + 1000 else (32768, 60999)
 
 
 def find_binary(name: str, package: str) -> str:
