@@ -8,13 +8,14 @@ publish is acknowledged.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -89,17 +90,20 @@ class NatsNode(ChildServer):
         routes: list[int] | None = None,
         mqtt_replicas: int = 1,
         tls: ServerCerts | None = None,
+        port_for: Callable[[str], int] | None = None,
     ) -> None:
         """``tls``: the MQTT port speaks TLS only, with this certificate (the stations set ``mqtt.tls`` and
-        ``mqtt.ca_file``)."""
+        ``mqtt.ca_file``). ``port_for``: this node's port of each kind (``nats``, ``mqtt``, ``http``), for a caller
+        that keeps its ports between runs (the demo); default: free ones."""
         super().__init__(data_dir)
         self.tls = tls
         self.host = host
         self.server_name = server_name
         self.accounts = accounts
-        self.port = free_port(host)
-        self.mqtt_port = free_port(host)
-        self.http_port = free_port(host)
+        pick = port_for or (lambda _kind: free_port(host))
+        self.port = pick("nats")
+        self.mqtt_port = pick("mqtt")
+        self.http_port = pick("http")
         self.cluster = cluster
         self.route_port = route_port
         self.routes = routes or []
@@ -185,6 +189,23 @@ class NatsNode(ChildServer):
     def wait_healthy(self, timeout: float = 30.0, js_enabled_only: bool = False) -> None:
         self._wait(lambda: self.healthy(js_enabled_only), timeout)
 
+    def consumer(self, stream: str, durable: str) -> dict[str, Any] | None:
+        """A consumer's figures as this node's monitoring port reports them (``/jsz``: ``delivered``, ``ack_floor``,
+        ``num_pending``, ``num_ack_pending``, ...); None when the node does not answer or holds no such consumer."""
+        query = {"accounts": "true", "streams": "true", "consumers": "true"}
+        try:
+            jsz = httpx.get(f"http://{self.host}:{self.http_port}/jsz", params=query, timeout=1).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        for account in jsz.get("account_details") or []:
+            for found in account.get("stream_detail") or []:
+                if found.get("name") != stream:
+                    continue
+                for entry in found.get("consumer_detail") or []:
+                    if entry.get("name") == durable:
+                        return dict(entry)
+        return None
+
 
 class NatsServer(NatsNode):
     """A single node, started healthy (JetStream up): ``with NatsServer(tmp_path / "nats") as nats: ...``."""
@@ -198,21 +219,31 @@ class NatsCluster:
     healthy, so a stream with ``size`` replicas can be made at once."""
 
     def __init__(
-        self, data_dir: Path, size: int = 3, accounts: BrokerAccounts | None = None, host: str = "127.0.0.1"
+        self,
+        data_dir: Path,
+        size: int = 3,
+        accounts: BrokerAccounts | None = None,
+        host: str = "127.0.0.1",
+        port_for: Callable[[str, str], int] | None = None,
     ) -> None:
-        route_ports = [free_port(host) for _ in range(size)]
+        """``port_for(node, kind)``: the port of kind ``nats``, ``mqtt``, ``http`` or ``route`` of node ``n1``,
+        ``n2``, ... (the demo keeps them between runs); default: free ones."""
+        pick = port_for or (lambda _node, _kind: free_port(host))
+        names = [f"n{i + 1}" for i in range(size)]
+        route_ports = [pick(name, "route") for name in names]
         self.nodes = [
             NatsNode(
-                data_dir / f"n{i + 1}",
-                server_name=f"n{i + 1}",
+                data_dir / name,
+                server_name=name,
                 host=host,
                 accounts=accounts,
                 cluster="sortcentre",
                 route_port=route_ports[i],
                 routes=route_ports,
                 mqtt_replicas=min(size, 3),
+                port_for=functools.partial(pick, name),
             )
-            for i in range(size)
+            for i, name in enumerate(names)
         ]
 
     @property

@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -123,6 +124,13 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 # Development-only code that the production wheel leaves out (pyproject.toml, [tool.setuptools.packages.find]).
+class DemoBroker(StrEnum):
+    """The demo's broker (``sortcentre demo --broker``)."""
+
+    MOSQUITTO = "mosquitto"
+    NATS = "nats"
+
+
 _CHECKOUT_ONLY = ("firmware_mocks", "local_servers", "sortcentre.demo")
 
 
@@ -243,8 +251,17 @@ def demo(
             help="capture consent on and cameras that show each item's category, for the learning loop (docs/demo.md)",
         ),
     ] = False,
+    broker: Annotated[
+        DemoBroker,
+        typer.Option(
+            help="mosquitto, or nats: three NATS nodes (JetStream) and two hubs sharing the work (docs/demo.md)"
+        ),
+    ] = DemoBroker.MOSQUITTO,
 ) -> None:
-    """Run everything on this machine: Mosquitto, InfluxDB, the hub and three simulated stations."""
+    """Run everything on this machine: the broker, InfluxDB, the hub and three simulated stations."""
+    if broker is DemoBroker.NATS and mqtt_port:
+        typer.echo("--mqtt-port is Mosquitto's; the NATS nodes' ports are kept in var/demo/ports.json", err=True)
+        raise typer.Exit(2)
     with _from_checkout():
         from sortcentre.demo.runner import Demo, DemoSettings
 
@@ -256,5 +273,6 @@ def demo(
         influx_port=influx_port or None,
         duration_s=duration,
         learning=learning,
+        broker=broker.value,
     )
     raise typer.Exit(Demo(settings).run())

@@ -48,9 +48,9 @@ class Children:
         self.children.append(child)
         return child
 
-    def dead(self) -> Child | None:
-        """A child that has exited, if any."""
-        return next((c for c in self.children if c.proc.poll() is not None), None)
+    def exited(self) -> list[Child]:
+        """The children that have exited."""
+        return [c for c in self.children if c.proc.poll() is not None]
 
     def terminate(self, names: Iterable[str], timeout: float = 15.0) -> None:
         """SIGTERM to the named children still running, then wait for each; one that does not stop is killed."""

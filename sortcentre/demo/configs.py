@@ -4,6 +4,7 @@ written with this run's ports and paths."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -50,14 +51,17 @@ CAMERA_CROP = (120, 60, 400, 360)
 
 
 def station_configs(
-    var: Path, mqtt_port: int, learning: bool = False, ports: DemoPorts | None = None
+    var: Path, mqtt_port: int | Sequence[int], learning: bool = False, ports: DemoPorts | None = None
 ) -> list[dict[str, Any]]:
-    """The demo's station configs, with this run's ports and paths filled in. ``learning``: capture consent on
-    (frames kept under the station's folder) and a camera folder of its own that the simulated sorter fills
-    with the item it places (firmware_mocks.camera.ItemCamera). ``ports``: the kiosks' ports, kept between runs."""
+    """The demo's station configs, with this run's ports and paths filled in. ``mqtt_port``: the broker's, or one
+    per NATS node: the stations take them in turn, so each node has stations of its own. ``learning``: capture
+    consent on (frames kept under the station's folder) and a camera folder of its own that the simulated sorter
+    fills with the item it places (firmware_mocks.camera.ItemCamera). ``ports``: the kiosks' ports, kept between
+    runs."""
     spec = demo_spec()
+    mqtt_ports = [mqtt_port] if isinstance(mqtt_port, int) else list(mqtt_port)
     configs = []
-    for entry in spec["station"]:
+    for index, entry in enumerate(spec["station"]):
         home = var / "stations" / entry["id"]
         config: dict[str, Any] = {
             "station": {"id": entry["id"], "site": entry["site"], "stream": entry["stream"]},
@@ -66,7 +70,7 @@ def station_configs(
             "buttons": {"driver": "serial-board", "port": str(home / "buttons")},
             "mqtt": {
                 "host": "127.0.0.1",
-                "port": mqtt_port,
+                "port": mqtt_ports[index % len(mqtt_ports)],
                 "username": entry["id"],
                 "password_file": str(broker_secrets(var) / entry["id"]),
             },
@@ -98,10 +102,11 @@ class StationFile:
     station: str
     path: Path  # its config file
     kiosk: str  # the sorter's screen
+    mqtt_port: int  # its broker's (on NATS: its node's) MQTT port
 
 
 def write_station_configs(
-    var: Path, mqtt_port: int, learning: bool = False, ports: DemoPorts | None = None
+    var: Path, mqtt_port: int | Sequence[int], learning: bool = False, ports: DemoPorts | None = None
 ) -> list[StationFile]:
     """Each station's config file, and a stand-in camera (a folder of generated frames) where it has none; in
     the learning demo an empty plate, which the simulated sorter replaces with each item it places."""
@@ -117,32 +122,98 @@ def write_station_configs(
         station = config["station"]["id"]
         path = configs_dir(var) / f"{station}.toml"
         path.write_text(tomli_w.dumps(config))
-        written.append(StationFile(station, path, f"http://127.0.0.1:{config['kiosk']['port']}/"))
+        kiosk = f"http://127.0.0.1:{config['kiosk']['port']}/"
+        written.append(StationFile(station, path, kiosk, config["mqtt"]["port"]))
     return written
 
 
-def write_hub_config(var: Path, http_port: int, mqtt_port: int, influx: InfluxServer) -> Path:
-    path = configs_dir(var) / "hub.toml"
-    path.write_text(
-        tomli_w.dumps(
-            {
-                "http_port": http_port,
-                "mqtt": {
-                    "host": "127.0.0.1",
-                    "port": mqtt_port,
-                    "username": HUB_USER,
-                    "password_file": str(broker_secrets(var) / HUB_USER),
-                },
-                # The broker binds client ids to accounts: the live-status client needs its own.
-                "live_mqtt": {
-                    "username": HUB_LIVE_USER,
-                    "password_file": str(broker_secrets(var) / HUB_LIVE_USER),
-                },
-                "influx": {"url": influx.url, "database": influx.database},
-                "auth": {"users_file": str(users_file(var))},
-                # Who acknowledged which alert: beside the users, not under the config's folder.
-                "dashboard": {"acks_file": str(var / "hub" / "alert_acks.sqlite")},
-            }
+# With NATS: how long an event a hub took may wait for its acknowledgement before NATS hands it to the other hub.
+# Short, so that after a `kill -9` of a hub the other one stores its events within seconds (docs/demo.md); a hub
+# tells NATS "in progress" every third of it while a batch waits on InfluxDB.
+DEMO_ACK_WAIT_S = 10.0
+# The second hub's canary check (docs/demo.md, "On NATS"): the most [learning] allows, as there is no switch to
+# turn it off; the first hub steps the rollouts.
+SECOND_HUB_CHECK_S = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class HubFile:
+    name: str  # its child's name and log: hub, or hub-1 and hub-2
+    path: Path  # its config file
+    http_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+
+def hub_config(
+    var: Path,
+    http_port: int,
+    mqtt_port: int,
+    influx: InfluxServer,
+    *,
+    client_id: str | None = None,
+    jetstream: Sequence[str] | None = None,
+    canary_check: bool = True,
+) -> dict[str, Any]:
+    """A hub's config. ``jetstream``: the NATS URLs the hub reads the events from (``ingest.source = "jetstream"``,
+    with its ``[mqtt]`` account; ``mqtt_port`` is then a NATS node's MQTT port, for the live view only).
+    ``canary_check`` False: this hub leaves the rollouts to another one."""
+    config: dict[str, Any] = {
+        "http_port": http_port,
+        "mqtt": {
+            "host": "127.0.0.1",
+            "port": mqtt_port,
+            "username": HUB_USER,
+            "password_file": str(broker_secrets(var) / HUB_USER),
+        },
+        # The broker binds client ids to accounts: the live-status client needs its own.
+        "live_mqtt": {
+            "username": HUB_LIVE_USER,
+            "password_file": str(broker_secrets(var) / HUB_LIVE_USER),
+        },
+        "influx": {"url": influx.url, "database": influx.database},
+        "auth": {"users_file": str(users_file(var))},
+        # Who acknowledged which alert: beside the users, not under the config's folder.
+        "dashboard": {"acks_file": str(var / "hub" / "alert_acks.sqlite")},
+    }
+    if client_id is not None:  # MQTT client ids must differ between hubs on one broker
+        config["client_id"] = client_id
+    if jetstream is not None:
+        config["ingest"] = {
+            "source": "jetstream",
+            "jetstream": {"servers": list(jetstream), "ack_wait_s": DEMO_ACK_WAIT_S},
+        }
+    if not canary_check:
+        config["learning"] = {"check_interval_s": SECOND_HUB_CHECK_S}
+    return config
+
+
+def write_hub_configs(
+    var: Path, http_port: int, mqtt_ports: Sequence[int], influx: InfluxServer, jetstream: Sequence[str] | None
+) -> list[HubFile]:
+    """The one hub's config (var/demo/hub.toml) on Mosquitto; on NATS (``jetstream``: the nodes' URLs) two hubs
+    sharing one JetStream consumer, on ``http_port`` and the port after it, their live views on the first two
+    nodes' MQTT ports (hub-1.toml, hub-2.toml). Both files lie in var/demo/, so the data files their configs
+    leave at the defaults (registry, keys, rollouts, ...; relative to the file's folder) are the same files."""
+    if jetstream is None:
+        path = configs_dir(var) / "hub.toml"
+        path.write_text(tomli_w.dumps(hub_config(var, http_port, mqtt_ports[0], influx)))
+        return [HubFile("hub", path, http_port)]
+    written = []
+    for index in range(2):
+        name = f"hub-{index + 1}"
+        config = hub_config(
+            var,
+            http_port + index,
+            mqtt_ports[index % len(mqtt_ports)],
+            influx,
+            client_id=f"sortcentre-{name}",
+            jetstream=jetstream,
+            canary_check=index == 0,
         )
-    )
-    return path
+        path = configs_dir(var) / f"{name}.toml"
+        path.write_text(tomli_w.dumps(config))
+        written.append(HubFile(name, path, http_port + index))
+    return written

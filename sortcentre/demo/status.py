@@ -1,6 +1,7 @@
-"""What the demo shows while it runs: whether its hub is up, and a timestamped table per station of the events it
+"""What the demo shows while it runs: whether its hubs are up, and a timestamped table per station of the events it
 reports as sent, the events stored in InfluxDB (and how many of them are undos), the share of this run's items
-that got a suggestion, its kg, and the hub's alerts; also written to var/demo/summary.json."""
+that got a suggestion, its kg, and the hub's alerts; on NATS also the nodes and the hubs' shared consumer. All of
+it is also written to var/demo/summary.json."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rich.table import Table
 from local_servers import InfluxServer
 from sortcentre.demo.accounts import DemoLogin
 from sortcentre.demo.children import Child
+from sortcentre.demo.servers import DemoBroker, NatsBroker
 
 logger = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
@@ -39,13 +41,26 @@ STORED_AHEAD = (
 
 
 class Status:
-    """The demo's own view of its hub (read through the hub's API, logged in as the admin) and of InfluxDB."""
+    """The demo's own view of its hubs (read through a hub's API, logged in as the admin) and of InfluxDB.
 
-    def __init__(self, hub_url: str, influx: InfluxServer, summary: Path) -> None:
-        self.hub_url = hub_url
+    With two hubs (NATS) it reads the first, and the other once the first stops answering: they share the users'
+    file, so the admin's session is good at both."""
+
+    def __init__(
+        self,
+        hub_urls: list[str],
+        influx: InfluxServer,
+        summary: Path,
+        broker: DemoBroker | None = None,
+        durable: str = "hub-ingest",
+    ) -> None:
+        self.hub_urls = hub_urls
+        self.hub_url = hub_urls[0]
         self.influx = influx
         self.summary = summary
-        self.api = httpx.Client(base_url=hub_url, timeout=5)
+        self.broker = broker
+        self.durable = durable  # the hubs' JetStream consumer, on NATS
+        self.api = httpx.Client(base_url=self.hub_url, timeout=5)
         self.started = datetime.now(UTC)
         self.alerts_seen: dict[str, dict[str, str]] = {}  # every alert the hub raised during the run, by id
         self._explained = False  # whether the table's note on stored ahead of sent was printed
@@ -53,7 +68,7 @@ class Status:
     def close(self) -> None:
         self.api.close()
 
-    def wait_for_hub(self, hub: Child, timeout: float, stop: threading.Event) -> str | None:
+    def wait_for_hub(self, hub: Child, url: str, timeout: float, stop: threading.Event) -> str | None:
         """None once the hub's health check answers 200 (a 503 means a part of it is down); else why not."""
         deadline = time.monotonic() + timeout
         last = "no answer yet"
@@ -61,15 +76,36 @@ class Status:
             if hub.proc.poll() is not None:
                 return f"it exited with {hub.proc.returncode}"
             try:
-                answer = httpx.get(f"{self.hub_url}/api/v1/health", timeout=1)
+                answer = httpx.get(f"{url}/api/v1/health", timeout=1)
             except httpx.HTTPError as err:
-                last = f"{self.hub_url}/api/v1/health: {err!r}"
+                last = f"{url}/api/v1/health: {err!r}"
             else:
                 if answer.status_code == 200:
                     return None
-                last = f"{self.hub_url}/api/v1/health answered {answer.status_code}: {answer.text[:300]}"
+                last = f"{url}/api/v1/health answered {answer.status_code}: {answer.text[:300]}"
             time.sleep(0.3)
         return "stopped while waiting" if stop.is_set() else f"not healthy after {timeout:.0f} s ({last})"
+
+    def wait_for_consumer(self, timeout: float, stop: threading.Event) -> bool:
+        """On NATS: whether the hubs' shared consumer exists on ``$MQTT_msgs`` within ``timeout``. Until it does,
+        NATS acknowledges a station's event and drops it (the stream keeps only what a consumer wants:
+        docs/broker.md), so the stations start after it."""
+        if not isinstance(self.broker, NatsBroker):
+            return True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not stop.is_set():
+            if self.broker.consumer(self.durable) is not None:
+                return True
+            time.sleep(0.3)
+        return False
+
+    def hub_lost(self, url: str) -> None:
+        """A hub stopped: read another one from now on."""
+        alive = [u for u in self.hub_urls if u != url]
+        if url == self.hub_url and alive:
+            self.hub_url = alive[0]
+            self.api.base_url = httpx.URL(self.hub_url)
+        self.hub_urls = alive or self.hub_urls
 
     def log_in(self, login: DemoLogin) -> bool:
         try:
@@ -183,6 +219,9 @@ class Status:
                 console.print(f"  alert ({alert['severity']}): {alert['station']}: {alert['kind']}: {alert['detail']}")
         elif not final:
             console.print("  alerts: none")
+        nats = self.nats_lines()
+        for line in nats:
+            console.print(f"  {line}", markup=False)
         ok = all(sent.get(s) == stored.get(s, 0) for s in stations)
         summary = {
             s: {
@@ -202,6 +241,8 @@ class Status:
                     "stations": summary,
                     "alerts_seen": list(self.alerts_seen.values()),
                     "warnings_now": len(serious),
+                    "hub_read": self.hub_url,
+                    **({"nats": self.nats_summary()} if isinstance(self.broker, NatsBroker) else {}),
                 },
                 indent=2,
             )
@@ -212,3 +253,32 @@ class Status:
                 "[green]every event the stations sent is stored, once[/]" if ok else "[red]sent and stored differ[/]"
             )
         return ok
+
+    def nats_summary(self) -> dict[str, object]:
+        """The NATS nodes (pid, or None when down) and the hubs' consumer's figures (None before a hub made it)."""
+        assert isinstance(self.broker, NatsBroker)
+        nodes = {
+            node.server_name: {"pid": node.pid if node.running else None, "mqtt_port": node.mqtt_port, "url": node.url}
+            for node in self.broker.nodes
+        }
+        return {"nodes": nodes, "consumer": self.broker.consumer(self.durable)}
+
+    def nats_lines(self) -> list[str]:
+        """Under the table on NATS: each node, up (with its pid, for a `kill` to try) or down, and how far the hubs'
+        shared consumer got."""
+        if not isinstance(self.broker, NatsBroker):
+            return []
+        nodes = "   ".join(
+            f"{node.server_name} " + (f"pid {node.pid}" if node.running else "DOWN") + f" (MQTT {node.mqtt_port})"
+            for node in self.broker.nodes
+        )
+        found = self.broker.consumer(self.durable)
+        if found is None:
+            consumer = f"consumer {self.durable}: not found on any node"
+        else:
+            consumer = (
+                f"consumer {self.durable} on $MQTT_msgs: {found.get('delivered', {}).get('consumer_seq', 0)} delivered "
+                f"to the hubs, {found.get('num_ack_pending', 0)} waiting for a hub's ack, "
+                f"{found.get('num_pending', 0)} not yet delivered, {found.get('num_redelivered', 0)} redelivered"
+            )
+        return [f"NATS nodes: {nodes}", consumer]
