@@ -65,3 +65,12 @@ def test_demo_and_sim_in_a_production_install_say_so_in_one_line(
 def test_any_other_missing_module_still_raises(name: str) -> None:
     with pytest.raises(ModuleNotFoundError), _from_checkout():
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def test_demo_broker_choices_and_no_mqtt_port_on_nats(tmp_path: Path) -> None:
+    assert "nats" in runner.invoke(app, ["demo", "--help"]).output
+    wrong = runner.invoke(app, ["demo", "--var", str(tmp_path), "--broker", "rabbitmq"])
+    assert wrong.exit_code == 2 and "rabbitmq" in wrong.output
+    mixed = runner.invoke(app, ["demo", "--var", str(tmp_path), "--broker", "nats", "--mqtt-port", "1883"])
+    assert mixed.exit_code == 2 and "--mqtt-port is Mosquitto's" in mixed.output
+    assert not (tmp_path / "nats").exists()
