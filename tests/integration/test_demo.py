@@ -159,3 +159,52 @@ def test_a_two_minute_demo_raises_no_warning_and_grades_the_textiles(tmp_path: P
     assert textile["suggested_share"] is not None and textile["suggested_share"] >= 0.5, textile
     assert re.search(r"counts at \d\d:\d\d:\d\d", out) and "of which undos" in out, out
     assert "alerts: none" in out
+
+
+def test_the_demo_on_nats_stores_every_event_through_two_hubs_and_outlives_one(tmp_path: Path) -> None:
+    """`sortcentre demo --broker nats`: three NATS nodes and two hubs that both answer; the first hub killed (kill
+    -9) mid-run, the demo reads the second and goes on; Ctrl-C then stops everything, and every event the
+    stations sent is stored once."""
+    var, port = tmp_path / "var", free_port()
+    command = [sys.executable, "-m", "sortcentre", "demo", "--var", str(var), "--http-port", str(port)]
+    env = os.environ | {"COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [*command, "--broker", "nats"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    healthz: list[int] = []
+    hub_pids: dict[str, int] = {}
+    tables = 0
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if f"Dashboard: http://127.0.0.1:{port}/ (hub-1; hub-2: http://127.0.0.1:{port + 1}/)" in line:
+                healthz = [httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=5).status_code for p in (port, port + 1)]
+            if found := re.findall(r"(hub-\d) pid (\d+)", line):
+                hub_pids = {name: int(pid) for name, pid in found}
+            if re.search(r"^\s*counts at ", line):
+                tables += 1
+                if tables == 1:
+                    os.kill(hub_pids["hub-1"], signal.SIGKILL)
+                elif tables == 3:
+                    proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
+        out = "".join(lines)
+        assert proc.wait(60) == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert healthz == [200, 200], out
+    assert re.search(r"NATS nodes: n1 nats://127\.0\.0\.1:\d+ \(MQTT 127\.0\.0\.1:\d+\)", out), out
+    assert "hub-1 exited (-9); hub-2 goes on" in out, out
+
+    data = json.loads((var / "demo" / "summary.json").read_text())
+    assert data["final"] is True and data["hub_read"] == f"http://127.0.0.1:{port + 1}"
+    for name, figures in data["stations"].items():
+        assert figures["sent"] == figures["stored"] > 0, f"{name}: {figures}"
+    assert "every event the stations sent is stored, once" in out
+    nodes = data["nats"]["nodes"]
+    assert sorted(nodes) == ["n1", "n2", "n3"] and all(node["pid"] for node in nodes.values()), nodes
+    # Each node's JetStream store is under var/, for the next run.
+    assert all((var / "nats" / name / "jetstream").is_dir() for name in nodes)
+    assert processes_using(var) == [], "children left running after Ctrl-C"
