@@ -206,9 +206,9 @@ class Demo:
                 self._down[name] = time.monotonic()
                 on_it = [f.station for f in self._files if f.mqtt_port == node.mqtt_port]
                 console.print(
-                    f"[yellow]NATS node {name} stopped: the other two keep the streams (a quorum); "
-                    f"{', '.join(on_it) or 'no station'} on it keep(s) their events in their journals; "
-                    f"starting {name} again in {NODE_RESTART_S:.0f} s[/]"
+                    f"[yellow]NATS node {name} stopped: the other two keep the streams (a quorum) and their stations "
+                    f"go on; the stations on {name} ({', '.join(on_it) or 'none'}) keep their events in their "
+                    f"journals; starting {name} again in {NODE_RESTART_S:.0f} s[/]"
                 )
             elif time.monotonic() - since >= NODE_RESTART_S:
                 del self._down[name]
