@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -27,7 +28,17 @@ from local_servers import InfluxServer, MosquittoServer
 from tests.conftest import unique
 
 
-def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSettings:
+class MqttEndpoint(Protocol):
+    """Where a broker takes MQTT: a MosquittoServer, or a NATS node's MQTT port (``mqtt_endpoint``)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+def hub_settings(mosquitto: MqttEndpoint, influx: InfluxServer) -> HubSettings:
     name = unique("t").replace("-", "_")
     return HubSettings(
         client_id=unique("hub"),
