@@ -7,25 +7,23 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import nats
 import pytest
 
-from config.hub import HubSettings, LiveMqttAccount
-from config.ingest import JetStreamSettings
+from config.hub import HubSettings
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
-from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
+from hub.broker_accounts import HUB_USER, BrokerAccounts
 from hub.ingest.jetstream import event_filter, mqtt_topic
 from hub.service import Hub
 from local_servers import InfluxServer
 from local_servers.fleet import make_event
 from local_servers.nats import NatsNode, NatsServer
 from tests.conftest import wait_until
-from tests.integration.conftest import SECURED_STATIONS, hub_settings, influx_query, stored_count
+from tests.integration.conftest import influx_query, jetstream_hub_settings, nats_accounts, stored_count
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,38 +31,15 @@ ZWOLLE = "zwolle-plastic-1"
 DALFSEN = "dalfsen-plastic-1"
 
 
-@dataclass(frozen=True)
-class MqttPort:
-    host: str
-    port: int
-
-
 @pytest.fixture
 def accounts(tmp_path: Path) -> BrokerAccounts:
-    accounts = BrokerAccounts(tmp_path / "auth")
-    for user in HUB_USERS:
-        accounts.add_hub(user)
-    for station, site in SECURED_STATIONS.items():
-        accounts.add_station(station, site)
-    return accounts
+    return nats_accounts(tmp_path / "auth")
 
 
 @pytest.fixture
 def node(tmp_path: Path, accounts: BrokerAccounts) -> Iterator[NatsServer]:
     with NatsServer(tmp_path / "nats", accounts=accounts) as server:
         yield server
-
-
-def jetstream_hub_settings(node: NatsNode, accounts: BrokerAccounts, influx: InfluxServer) -> HubSettings:
-    """A hub that pulls events from the node's JetStream and follows status and heartbeat over its MQTT port."""
-    settings = hub_settings(MqttPort(node.host, node.mqtt_port), influx)
-    settings.mqtt = MqttSettings(
-        host=node.host, port=node.mqtt_port, username=HUB_USER, password=accounts.passwords[HUB_USER]
-    )
-    settings.live_mqtt = LiveMqttAccount(username=HUB_LIVE_USER, password=accounts.passwords[HUB_LIVE_USER])
-    settings.ingest.source = "jetstream"
-    settings.ingest.jetstream = JetStreamSettings(servers=[node.url], ack_wait_s=10)
-    return settings
 
 
 @pytest.fixture
