@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -33,7 +33,9 @@ from hub.fleet.remote_config import RemoteConfigs
 from hub.fleet.rollouts import RolloutError
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.ingest import Ingest
+from hub.ingest.jetstream import JetStreamSource
 from hub.ingest.metrics import IngestMetrics
+from hub.ingest.source import EventSource, MqttEventSource
 from hub.ingest.workers import OnResult, ProcessWorkers, ThreadWorkers, Workers, WriterOptions
 from hub.keys.store import KeyStore
 from hub.live.acks import AlertAcks
@@ -84,14 +86,9 @@ class Hub:
             running_version=self._running_version,
             stored_bundle=self.models.bundle_of,
         )
-        # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
-        # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
-        self._ingest_mqtt = MqttClient(
-            settings.mqtt, f"{settings.client_id}-ingest", clean_session=False, manual_ack=True
-        )
         self._live_mqtt = MqttClient(settings.live_mqtt_settings(), f"{settings.client_id}-live")
         self.ingest = Ingest(
-            self._ingest_mqtt,
+            self._event_source(),
             self.store,
             settings.ingest,
             self.metrics,
@@ -120,6 +117,18 @@ class Hub:
         """Offer a model to stations (signed, retained) through the hub's own live connection (docs/fleet.md);
         the previous model's bundle again is a rollback."""
         return publish_model(self.models, self._live_mqtt, bundle, stations, stream=stream)
+
+    def _event_source(self) -> EventSource:
+        settings = self.settings
+        if settings.ingest.source == "jetstream":
+            # Every hub instance binds to the one durable consumer; NATS shares the events among them.
+            return JetStreamSource(
+                settings.ingest.jetstream, settings.mqtt, f"{settings.client_id}-ingest", self.supervisor
+            )
+        # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
+        # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.
+        mqtt = MqttClient(settings.mqtt, f"{settings.client_id}-ingest", clean_session=False, manual_ack=True)
+        return MqttEventSource(mqtt, settings.ingest)
 
     def _publish_version(self, version: str, stations: Sequence[str]) -> None:
         """The learning loop's publisher: send model ``version`` to registered ``stations`` (a canary, the rest of
@@ -206,7 +215,7 @@ class Hub:
         """Wait until both broker connections are up and the broker acknowledged their subscriptions: from then
         on a station's message reaches this hub (before, one published at once could arrive first and be missed)."""
         deadline = time.monotonic() + timeout
-        return self._ingest_mqtt.wait_subscribed(timeout) and self._live_mqtt.wait_subscribed(
+        return self.ingest.wait_ready(timeout) and self._live_mqtt.wait_subscribed(
             max(0.0, deadline - time.monotonic())
         )
 

@@ -50,6 +50,9 @@ class FakeMqtt:
     def stop(self) -> None:
         self.connected.clear()
 
+    def wait_subscribed(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
     def subscribe(self, topic_filter: str, handler: MessageHandler, qos: int = 1) -> Callable[[], None]:
         self.subscriptions[topic_filter] = handler
 

@@ -20,7 +20,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -66,7 +65,7 @@ class MqttClient:
             client_id, deliver=self._deliver, clean_session=clean_session, manual_ack=manual_ack
         )
         if settings.username:
-            self._client.username_pw_set(settings.username, _password(settings))
+            self._client.username_pw_set(settings.username, settings.secret())
         if settings.tls:
             self._client.tls_set(ca_certs=settings.ca_file)
         if will is not None:
@@ -319,8 +318,17 @@ class ConnectionLog:
     # Often enough that a person tailing the log sees the problem still there; rarely enough to stay readable.
     REPEAT_S = 60.0
 
-    def __init__(self, host: str, port: int, client_id: str, clock: Callable[[], float] = time.monotonic) -> None:
-        self._where = f"{host}:{port}"
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        client_id: str,
+        clock: Callable[[], float] = time.monotonic,
+        service: str = "MQTT broker",
+    ) -> None:
+        """``port`` None: ``host`` says where already (a list of NATS URLs); ``service``: what is connected to."""
+        self._where = host if port is None else f"{host}:{port}"
+        self._service = service
         self._client_id = client_id
         self._clock = clock
         self._lock = threading.Lock()
@@ -340,15 +348,16 @@ class ConnectionLog:
                 self.problem = reason
                 self._unlogged, self._logged_at = 0, now
                 logger.warning(
-                    "MQTT broker %s: %s cannot connect: %s; retrying in the background",
+                    "%s %s: %s cannot connect: %s; retrying in the background",
+                    self._service,
                     self._where,
                     self._client_id,
                     reason,
                 )
             elif now - self._logged_at >= self.REPEAT_S:
                 logger.warning(
-                    "MQTT broker %s: %s still cannot connect after %.0f s: %s "
-                    "(%d failed attempts since the last warning)",
+                    "%s %s: %s still cannot connect after %.0f s: %s (%d failed attempts since the last warning)",
+                    self._service,
                     self._where,
                     self._client_id,
                     now - self._down_since,
@@ -365,7 +374,8 @@ class ConnectionLog:
             self._down_since, self.failed_attempts, self._unlogged, self._logged_at = now, 0, 0, now
             self.problem = f"connection lost: {reason}"
             logger.warning(
-                "MQTT broker %s: %s lost its connection: %s; reconnecting in the background",
+                "%s %s: %s lost its connection: %s; reconnecting in the background",
+                self._service,
                 self._where,
                 self._client_id,
                 reason,
@@ -374,10 +384,11 @@ class ConnectionLog:
     def connected(self) -> None:
         with self._lock:
             if self._down_since is None:
-                logger.info("connected to broker %s as %s", self._where, self._client_id)
+                logger.info("connected to %s %s as %s", self._service, self._where, self._client_id)
             else:
                 logger.info(
-                    "connected to broker %s as %s after %.1f s without a connection (%d failed attempts)",
+                    "connected to %s %s as %s after %.1f s without a connection (%d failed attempts)",
+                    self._service,
                     self._where,
                     self._client_id,
                     self._clock() - self._down_since,
@@ -535,14 +546,6 @@ def end_session(settings: MqttSettings, client_id: str, timeout: float = 5.0) ->
     client.start()
     client.wait_connected(timeout)
     client.stop()
-
-
-def _password(settings: MqttSettings) -> str | None:
-    if settings.password is not None:
-        return settings.password.get_secret_value()
-    if settings.password_file:
-        return Path(settings.password_file).read_text().strip()
-    return None
 
 
 def _strip_share(topic_filter: str) -> str:

@@ -58,6 +58,10 @@ class MqttLike(Protocol):
         """Disconnect cleanly (the broker does not publish the last will)."""
         ...
 
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Wait until connected and every subscription is acknowledged by the broker (SUBACK)."""
+        ...
+
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int | None:
         """The message id handed to the library, or None when it was refused (not sent, not queued)."""
         ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
@@ -18,3 +20,11 @@ class MqttSettings(BaseModel):
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive; the last will fires after 1.5x this")
     tls: bool = Field(False, description="connect with TLS using the system's CA certificates")
     ca_file: str | None = Field(None, description="CA bundle for a private broker certificate")
+
+    def secret(self) -> str | None:
+        """The password: the one given, else the first line of ``password_file``, else none."""
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file:
+            return Path(self.password_file).read_text().strip()
+        return None

@@ -1,14 +1,15 @@
-"""Ingest: MQTT event messages -> batch -> worker (validate, InfluxDB ``/write``, rollups) -> MQTT acknowledgement.
+"""Ingest: event messages (hub/ingest/source.py: MQTT or JetStream) -> batch -> worker (validate, InfluxDB
+``/write``, rollups) -> acknowledgement (PUBACK, or JetStream's ack).
 
 A message is acknowledged (PUBACK) only after the batch that holds it was stored, so a hub killed mid-batch
 loses nothing: the broker redelivers what was never acknowledged, and redelivered events overwrite their
 own points (hub/storage/points.py). Acks go out in the order the messages came in (MQTT 3.1.1 §4.6),
 rejected messages included, which is why batches finish in order even when a later one was stored first.
 
-This process holds the one MQTT session and does little per message; batches are validated and written by
-worker processes (hub/ingest/workers.py). Memory stays bounded without a bounded queue: the broker sends at
-most its ``max_inflight_messages`` unacknowledged QoS 1 messages to one client, and we hold on to exactly
-those (docs/broker.md gives the bound).
+This process holds the one MQTT session (or JetStream consumer) and does little per message; batches are
+validated and written by worker processes (hub/ingest/workers.py). Memory stays bounded without a bounded
+queue: the broker sends at most its ``max_inflight_messages`` unacknowledged QoS 1 messages to one client
+(JetStream: ``max_in_flight``), and we hold on to exactly those (docs/broker.md gives the bound).
 """
 
 from __future__ import annotations
@@ -23,19 +24,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from config.ingest import IngestSettings
-from core.contract import (
-    RejectReason,
-    SortingEvent,
-    TopicKind,
-    decode_event,
-    shared_subscription,
-    subscription,
-)
-from core.transport.protocol import InboundMessage, MqttLike
+from core.contract import RejectReason, SortingEvent, decode_event
+from core.transport.protocol import InboundMessage
 from hub.ingest.backoff import Backoff
 from hub.ingest.batch import BatchResult, RawMessage, Refused, Stored
 from hub.ingest.dead_letters import DeadLetters
 from hub.ingest.metrics import IngestMetrics
+from hub.ingest.source import EventSource
 from hub.ingest.workers import Workers
 from hub.storage.influx_v1 import InfluxError, InfluxV1
 from hub.storage.rollups import refresh_isolating
@@ -121,7 +116,7 @@ class Inbox:
 class Ingest:
     def __init__(
         self,
-        mqtt: MqttLike,
+        source: EventSource,
         store: InfluxV1,
         settings: IngestSettings,
         metrics: IngestMetrics,
@@ -129,7 +124,7 @@ class Ingest:
         workers: WorkersFactory,
         supervisor: Supervisor | None = None,
     ) -> None:
-        self._mqtt = mqtt
+        self._source = source
         self._supervisor = supervisor or Supervisor(metrics)
         self._store = store
         self._settings = settings
@@ -159,13 +154,11 @@ class Ingest:
         self._collector.start()
         self._refresher.start()
         self._notifier.start()
-        group = self._settings.share_group
-        # A plain subscription in a persistent session survives a Mosquitto restart; a shared one does not
-        # (Mosquitto 2.0 restores no shared subscription from its persistence file, so events published
-        # between the restart and the hub's reconnect would be dropped). See docs/broker.md.
-        filter_ = shared_subscription(group, TopicKind.EVENT) if group else subscription(TopicKind.EVENT)
-        self._mqtt.subscribe(filter_, self._on_message)
-        self._mqtt.start()
+        self._source.start(self._on_message)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until events published from now on reach this ingest."""
+        return self._source.wait_ready(timeout)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Store and acknowledge what was received, then disconnect. While InfluxDB is down, give up after
@@ -183,10 +176,10 @@ class Ingest:
         self._refresher.join(1)
         self._stored.put(None)
         self._notifier.join(5)
-        self._mqtt.stop()
+        self._source.stop()
 
     def _on_message(self, message: InboundMessage) -> None:
-        # paho's network thread: only hand over, never block here.
+        # The source's network thread: only hand over, never block here.
         self._inbox.put(message)
 
     # -- collector thread --------------------------------------------------------------------------------
@@ -320,7 +313,7 @@ class Ingest:
                 logger.error("stopping while InfluxDB is down: %d events stay unacknowledged", len(result.stored))
             self._halted = True
             return
-        self._mqtt.ack_in_order([message.mid for message in messages if message.qos > 0])
+        self._source.ack_in_order([message.mid for message in messages if message.qos > 0])
         if result.stored:
             self._metrics.events_stored.inc(len(result.stored))
             self._metrics.batch_size.observe(len(result.stored))
@@ -354,7 +347,7 @@ class Ingest:
         """Publish an empty retained message: the broker forgets the retained event, so it is not replayed to the
         hub at every subscribe. The broker sends the empty message on to us once; ``_held_back`` takes it."""
         self._clearing.add(topic)
-        if self._mqtt.publish(topic, b"", qos=1, retain=True) is None:
+        if not self._source.clear_retained(topic):
             self._clearing.discard(topic)
             logger.warning("could not clear the retained event on %s at the broker", topic)
 

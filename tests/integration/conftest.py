@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -15,7 +17,7 @@ from config.dashboard import DashboardSettings
 from config.fleet import FleetSettings
 from config.hub import AuthSettings, HubSettings, LiveMqttAccount
 from config.influx import InfluxSettings
-from config.ingest import IngestSettings
+from config.ingest import IngestSettings, JetStreamSettings
 from config.remote import RemoteConfigSettings
 from core.transport.mqtt import MqttClient, end_session
 from core.transport.settings import MqttSettings
@@ -24,10 +26,21 @@ from hub.auth.principal import Role
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
+from local_servers.nats import NatsNode
 from tests.conftest import unique
 
 
-def hub_settings(mosquitto: MosquittoServer, influx: InfluxServer) -> HubSettings:
+class MqttEndpoint(Protocol):
+    """Where a broker takes MQTT: a MosquittoServer, or a NATS node's MQTT port (``mqtt_endpoint``)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+def hub_settings(mosquitto: MqttEndpoint, influx: InfluxServer) -> HubSettings:
     name = unique("t").replace("-", "_")
     return HubSettings(
         client_id=unique("hub"),
@@ -65,6 +78,37 @@ def secured(tmp_path: Path) -> Iterator[tuple[MosquittoServer, BrokerAccounts]]:
 def account(broker: MosquittoServer, accounts: BrokerAccounts, user: str) -> MqttSettings:
     """MQTT settings that log in to ``broker`` as ``user``."""
     return MqttSettings(host=broker.host, port=broker.port, username=user, password=accounts.passwords[user])
+
+
+@dataclass(frozen=True)
+class MqttPort:
+    """A NATS node's MQTT port as an ``MqttEndpoint``."""
+
+    host: str
+    port: int
+
+
+def nats_accounts(folder: Path, stations: dict[str, str] = SECURED_STATIONS) -> BrokerAccounts:
+    """The hub's two accounts and a station account for each of ``stations`` (station id: site), for NATS."""
+    accounts = BrokerAccounts(folder)
+    for user in HUB_USERS:
+        accounts.add_hub(user)
+    for station, site in stations.items():
+        accounts.add_station(station, site)
+    return accounts
+
+
+def jetstream_hub_settings(node: NatsNode, accounts: BrokerAccounts, influx: InfluxServer) -> HubSettings:
+    """A test hub that pulls events from the node's JetStream (its durable consumer, an ack wait of 10 s) and
+    follows status and heartbeat over the node's MQTT port."""
+    settings = hub_settings(MqttPort(node.host, node.mqtt_port), influx)
+    settings.mqtt = MqttSettings(
+        host=node.host, port=node.mqtt_port, username=HUB_USER, password=accounts.passwords[HUB_USER]
+    )
+    settings.live_mqtt = LiveMqttAccount(username=HUB_LIVE_USER, password=accounts.passwords[HUB_LIVE_USER])
+    settings.ingest.source = "jetstream"
+    settings.ingest.jetstream = JetStreamSettings(servers=[node.url], ack_wait_s=10)
+    return settings
 
 
 def secured_hub_settings(broker: MosquittoServer, accounts: BrokerAccounts, influx: InfluxServer) -> HubSettings:

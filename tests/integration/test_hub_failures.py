@@ -43,7 +43,7 @@ def test_hub_killed_during_a_100000_event_stream(
     database = unique("killed").replace("-", "_")
     hub = HubProcess(tmp_path, mosquitto, influx, database)
     hub.start()
-    assert wait_until(lambda: "connected to broker" in hub.log.read_text(), 30)
+    assert wait_until(lambda: "connected to MQTT broker" in hub.log.read_text(), 30)
     payloads = fleet_payloads(100_000, stations=50, site=unique("f"))
     stream = stream_in_background(mosquitto, payloads)
     for share in (0.2, 0.5, 0.8):
@@ -72,7 +72,7 @@ def test_influxdb_down_for_two_minutes(tmp_path: Path, mosquitto: MosquittoServe
         database = "outage"
         hub = HubProcess(tmp_path, mosquitto, own_influx, database)
         hub.start()
-        assert wait_until(lambda: "connected to broker" in hub.log.read_text(), 30)
+        assert wait_until(lambda: "connected to MQTT broker" in hub.log.read_text(), 30)
         assert hub.proc is not None
         watched = psutil.Process(hub.proc.pid)
         payloads = fleet_payloads(30_000, stations=20, site=unique("o"))
@@ -99,7 +99,7 @@ def test_mosquitto_restarted_during_a_stream(tmp_path: Path, influx: InfluxServe
         database = unique("restart").replace("-", "_")
         hub = HubProcess(tmp_path, broker, influx, database)
         hub.start()
-        assert wait_until(lambda: "connected to broker" in hub.log.read_text(), 30)
+        assert wait_until(lambda: "connected to MQTT broker" in hub.log.read_text(), 30)
         # A station journal is what survives on the station side: use the real one.
         from core.contract import TopicKind, topic
         from core.transport.mqtt import MqttClient

@@ -256,7 +256,7 @@ def test_a_batch_that_keeps_killing_its_worker_ends_the_hub_process_with_an_erro
     hub.start()
     assert hub.proc is not None
     try:
-        assert wait_until(lambda: "connected to broker" in hub.log.read_text(), 30)
+        assert wait_until(lambda: "connected to MQTT broker" in hub.log.read_text(), 30)
         health = f"http://127.0.0.1:{hub.http_port}/healthz"
         assert wait_until(lambda: _status(health) == 200, 30)
         publish_all(mosquitto, fleet_payloads(20, stations=1, site=unique("d")))

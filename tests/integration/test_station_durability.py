@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from config.hub import HubSettings
 from config.station import StationConfig
 from core.contract import SortingEvent, TopicKind, topic
 from core.transport.mqtt import MqttClient
@@ -23,31 +24,66 @@ from firmware_mocks.sorter import StationRig
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
 from local_servers.fleet import make_event
-from tests.conftest import unique, wait_until
-from tests.integration.conftest import forget_sessions, hub_settings, influx_query, stored_count
+from local_servers.nats import NatsServer
+from tests.conftest import wait_until
+from tests.integration.conftest import (
+    forget_sessions,
+    hub_settings,
+    influx_query,
+    jetstream_hub_settings,
+    nats_accounts,
+    stored_count,
+)
 from tests.integration.test_station_process import StationProcess, write_config
 
 
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[MosquittoServer]:
-    """A broker of this test's own: it gets stopped and started."""
-    with MosquittoServer(tmp_path / "broker") as server:
-        yield server
+class OwnBroker:
+    """A broker of this test's own, to be stopped and started: Mosquitto, or a NATS node (MQTT and JetStream)
+    with accounts, whose hub pulls from JetStream. The station's code and config are the same for both; only
+    ``[mqtt]`` (host, port, account) differs."""
+
+    def __init__(self, kind: str, folder: Path) -> None:
+        self.kind = kind
+        self.accounts = nats_accounts(folder / "auth") if kind == "nats" else None
+        self.server: MosquittoServer | NatsServer = (
+            NatsServer(folder / "nats", accounts=self.accounts)
+            if kind == "nats"
+            else MosquittoServer(folder / "broker")
+        )
+
+    def station_settings(self, station: str) -> MqttSettings:
+        if isinstance(self.server, NatsServer):
+            assert self.accounts is not None
+            password = self.accounts.passwords[station]
+            return MqttSettings(host=self.server.host, port=self.server.mqtt_port, username=station, password=password)
+        return MqttSettings(host=self.server.host, port=self.server.port)
+
+    def hub_settings(self, influx: InfluxServer) -> HubSettings:
+        if isinstance(self.server, NatsServer):
+            assert self.accounts is not None
+            return jetstream_hub_settings(self.server, self.accounts, influx)
+        return hub_settings(self.server, influx)
 
 
-def test_broker_down_while_5000_events_are_made(
-    tmp_path: Path, own_broker: MosquittoServer, influx: InfluxServer
-) -> None:
-    hub = Hub(hub_settings(own_broker, influx))
+@pytest.fixture(params=["mosquitto", "nats"])
+def own_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OwnBroker]:
+    broker = OwnBroker(request.param, tmp_path)
+    broker.server.start()
+    yield broker
+    broker.server.stop()
+
+
+def test_broker_down_while_5000_events_are_made(tmp_path: Path, own_broker: OwnBroker, influx: InfluxServer) -> None:
+    hub = Hub(own_broker.hub_settings(influx))
     arrivals: list[SortingEvent] = []
     hub.ingest.listeners.append(lambda batch: arrivals.extend(batch.events()))
     hub.start()
     journal = Journal(tmp_path / "journal.sqlite")
-    station = MqttClient(MqttSettings(host=own_broker.host, port=own_broker.port), unique("station"))
+    station = MqttClient(own_broker.station_settings("zwolle-plastic-1"), "zwolle-plastic-1")
     publisher = Publisher(journal, station, topic("zwolle", "zwolle-plastic-1", TopicKind.EVENT), window=100)
     station.start()
     publisher.start()
-    assert station.wait_connected(10) and hub.wait_subscribed(10)
+    assert station.wait_connected(30) and hub.wait_subscribed(30)
 
     def make(n: int) -> None:
         for _ in range(n):
@@ -55,10 +91,10 @@ def test_broker_down_while_5000_events_are_made(
             publisher.wake()
 
     make(300)  # some flow while the broker is up
-    own_broker.stop()
+    own_broker.server.stop()
     make(4700)  # the rest while it is down: they wait in the journal
     assert journal.depth() >= 4700
-    own_broker.start()
+    own_broker.server.start()
     assert wait_until(lambda: journal.depth() == 0, 120), f"{journal.depth()} events still in the journal"
     assert wait_until(lambda: stored_count(hub) == 5000, 60), f"stored {stored_count(hub)}"
     distinct = influx_query(hub, 'SELECT count(distinct("event_id")) FROM "sorting_event"')

@@ -64,7 +64,7 @@ def test_each_change_is_logged_and_the_return_says_how_long_it_was_down(
     log: ConnectionLog, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     log.connected()
-    assert lines(caplog) == [(logging.INFO, "connected to broker broker.example:8883 as station-7")]
+    assert lines(caplog) == [(logging.INFO, "connected to MQTT broker broker.example:8883 as station-7")]
     clock.now += 100
     log.lost("the connection was closed (by the broker or the network)")
     assert log.problem == "connection lost: the connection was closed (by the broker or the network)"
@@ -89,7 +89,8 @@ def test_each_change_is_logged_and_the_return_says_how_long_it_was_down(
     assert messages[2].endswith("cannot connect: connection refused; retrying in the background")
     assert "cannot connect: the broker refused the connection: Not authorized" in messages[3]
     assert messages[4] == (
-        "connected to broker broker.example:8883 as station-7 after 12.0 s without a connection (3 failed attempts)"
+        "connected to MQTT broker broker.example:8883 as station-7 "
+        "after 12.0 s without a connection (3 failed attempts)"
     )
     # The next outage starts its own count and its own first warning.
     log.failed("connection refused")

@@ -1,0 +1,153 @@
+"""The hub's JetStream source against a real nats-server and InfluxDB: stations publish over MQTT with their own
+accounts, the hub pulls from its durable consumer on ``$MQTT_msgs``, stores, and acknowledges; a bad event is
+dead-lettered and acknowledged, and two hub instances share the consumer while each sees every station's status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import nats
+import pytest
+
+from config.hub import HubSettings
+from core.contract import TopicKind, topic
+from core.transport.mqtt import MqttClient
+from core.transport.settings import MqttSettings
+from hub.broker_accounts import HUB_USER, BrokerAccounts
+from hub.ingest.jetstream import event_filter, mqtt_topic
+from hub.service import Hub
+from local_servers import InfluxServer
+from local_servers.fleet import make_event
+from local_servers.nats import NatsNode, NatsServer
+from tests.conftest import wait_until
+from tests.integration.conftest import influx_query, jetstream_hub_settings, nats_accounts, stored_count
+
+pytestmark = pytest.mark.timeout(120)
+
+ZWOLLE = "zwolle-plastic-1"
+DALFSEN = "dalfsen-plastic-1"
+
+
+@pytest.fixture
+def accounts(tmp_path: Path) -> BrokerAccounts:
+    return nats_accounts(tmp_path / "auth")
+
+
+@pytest.fixture
+def node(tmp_path: Path, accounts: BrokerAccounts) -> Iterator[NatsServer]:
+    with NatsServer(tmp_path / "nats", accounts=accounts) as server:
+        yield server
+
+
+@pytest.fixture
+def hubs() -> Iterator[list[Hub]]:
+    started: list[Hub] = []
+    yield started
+    for hub in started:
+        hub.stop()
+
+
+def start(hubs: list[Hub], settings: HubSettings) -> Hub:
+    hub = Hub(settings)
+    hub.start()
+    hubs.append(hub)
+    assert hub.wait_subscribed(30), "the hub did not bind to its JetStream consumer"
+    return hub
+
+
+def station_client(node: NatsNode, accounts: BrokerAccounts, user: str) -> MqttClient:
+    settings = MqttSettings(host=node.host, port=node.mqtt_port, username=user, password=accounts.passwords[user])
+    client = MqttClient(settings, user)
+    client.start()
+    assert client.wait_connected(30)
+    return client
+
+
+def consumer_state(node: NatsNode, accounts: BrokerAccounts, durable: str = "hub-ingest") -> tuple[int, int]:
+    """(messages not yet delivered, delivered and not acknowledged) of the hub's consumer."""
+
+    async def ask() -> tuple[int, int]:
+        client = await nats.connect(servers=[node.url], user=HUB_USER, password=accounts.passwords[HUB_USER])
+        try:
+            info = await client.jetstream(timeout=5).consumer_info("$MQTT_msgs", durable)
+            return info.num_pending or 0, info.num_ack_pending or 0
+        finally:
+            await client.close()
+
+    return asyncio.run(ask())
+
+
+def online(hub: Hub) -> set[str]:
+    return {s.station for s in hub.live.stations() if s.state == "online"}
+
+
+def test_subjects_map_back_to_the_stations_topics() -> None:
+    assert event_filter() == "$MQTT.msgs.sortcentre.v1.*.*.event"
+    assert mqtt_topic("$MQTT.msgs.sortcentre.v1.zwolle.zwolle-plastic-1.event") == topic(
+        "zwolle", ZWOLLE, TopicKind.EVENT
+    )
+    assert mqtt_topic("$MQTT.msgs.a.b//c.d") == "a/b.c/d"  # NATS writes a topic's "." as "//"
+
+
+def test_events_are_stored_and_acknowledged_and_a_bad_one_is_dead_lettered(
+    node: NatsServer, accounts: BrokerAccounts, influx: InfluxServer, hubs: list[Hub]
+) -> None:
+    hub = start(hubs, jetstream_hub_settings(node, accounts, influx))
+    station = station_client(node, accounts, ZWOLLE)
+    try:
+        where = topic("zwolle", ZWOLLE, TopicKind.EVENT)
+        for seq in range(1, 301):
+            station.publish(where, make_event(seq).to_json(), qos=1)
+            if seq == 150:
+                station.publish(where, b'{"schema_version": 1, "not": "an event"', qos=1)
+        assert wait_until(lambda: stored_count(hub) == 300, 60), f"stored {stored_count(hub)}"
+        assert wait_until(lambda: any(ZWOLLE in letter.topic for letter in hub.dead_letters.latest()), 10)
+        # Everything, the bad event too, acknowledged: nothing waits in the consumer or comes back.
+        assert wait_until(lambda: consumer_state(node, accounts) == (0, 0), 30), consumer_state(node, accounts)
+        distinct = influx_query(hub, 'SELECT count(distinct("event_id")) FROM "sorting_event"')
+        assert distinct[0][1] == 300
+    finally:
+        station.stop()
+
+
+def test_two_hubs_share_the_events_and_each_sees_every_stations_status(
+    node: NatsServer, accounts: BrokerAccounts, influx: InfluxServer, hubs: list[Hub]
+) -> None:
+    first = start(hubs, jetstream_hub_settings(node, accounts, influx))
+    settings = jetstream_hub_settings(node, accounts, influx)
+    settings.influx = first.settings.influx  # the same database: one store, two ingesting hubs
+    settings.client_id = f"{first.settings.client_id}-2"
+    second = start(hubs, settings)
+    zwolle, dalfsen = station_client(node, accounts, ZWOLLE), station_client(node, accounts, DALFSEN)
+    try:
+        for seq in range(1, 1001):
+            zwolle.publish(topic("zwolle", ZWOLLE, TopicKind.EVENT), make_event(seq).to_json(), qos=1)
+            dalfsen.publish(
+                topic("dalfsen", DALFSEN, TopicKind.EVENT),
+                make_event(seq, station=DALFSEN, site="dalfsen").to_json(),
+                qos=1,
+            )
+        for client, site, name in ((zwolle, "zwolle", ZWOLLE), (dalfsen, "dalfsen", DALFSEN)):
+            status = {
+                "schema_version": 1,
+                "site": site,
+                "station": name,
+                "state": "online",
+                "since": "2026-12-04T10:00:00.000Z",
+                "software_version": "1",
+            }
+            client.publish(topic(site, name, TopicKind.STATUS), json.dumps(status).encode(), qos=1, retain=True)
+        assert wait_until(lambda: stored_count(first) == 2000, 60), f"stored {stored_count(first)}"
+        stored = [
+            int(hub.metrics.registry.get_sample_value("sortcentre_events_stored_total") or 0) for hub in (first, second)
+        ]
+        assert sum(stored) >= 2000 and all(count > 0 for count in stored), f"per hub: {stored}"
+        for hub in (first, second):
+            assert wait_until(lambda hub=hub: online(hub) >= {ZWOLLE, DALFSEN}, 15)
+        assert wait_until(lambda: consumer_state(node, accounts) == (0, 0), 30), consumer_state(node, accounts)
+    finally:
+        zwolle.stop()
+        dalfsen.stop()
