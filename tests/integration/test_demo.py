@@ -205,6 +205,11 @@ def test_the_demo_on_nats_stores_every_event_through_two_hubs_and_outlives_one(t
     assert "every event the stations sent is stored, once" in out
     nodes = data["nats"]["nodes"]
     assert sorted(nodes) == ["n1", "n2", "n3"] and all(node["pid"] for node in nodes.values()), nodes
+    # The events came through the hubs' shared JetStream consumer, and at the end it holds none unacknowledged.
+    consumer = data["nats"]["consumer"]
+    stored = sum(figures["stored"] for figures in data["stations"].values())
+    assert consumer["delivered"]["consumer_seq"] >= stored, consumer
+    assert consumer["num_pending"] == consumer["num_ack_pending"] == 0, consumer
     # Each node's JetStream store is under var/, for the next run.
     assert all((var / "nats" / name / "jetstream").is_dir() for name in nodes)
     assert processes_using(var) == [], "children left running after Ctrl-C"
