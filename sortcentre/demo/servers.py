@@ -122,12 +122,18 @@ class NatsBroker:
         )
 
     def consumer(self, durable: str) -> dict[str, Any] | None:
-        """The hubs' shared consumer on ``$MQTT_msgs`` as the first node that knows it reports it; None before a
-        hub made it (or while no node answers)."""
+        """The hubs' shared consumer on ``$MQTT_msgs`` as the node that leads it reports it: the other replicas'
+        figures lag (seen: a follower reporting 0 delivered while the leader had delivered 19). None before a hub
+        made it, and while no node leads it (a node stopped, a new leader being chosen)."""
         for node in self.nodes:
-            if node.running and (found := node.consumer(MQTT_STREAM, durable)) is not None:
+            found = node.consumer(MQTT_STREAM, durable) if node.running else None
+            if found is not None and (found.get("cluster") or {}).get("leader") == node.server_name:
                 return found
         return None
+
+    def has_consumer(self, durable: str) -> bool:
+        """Whether any node knows the consumer (a hub made it)."""
+        return any(node.running and node.consumer(MQTT_STREAM, durable) is not None for node in self.nodes)
 
 
 DemoBroker = MosquittoBroker | NatsBroker

@@ -94,7 +94,7 @@ class Status:
             return True
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not stop.is_set():
-            if self.broker.consumer(self.durable) is not None:
+            if self.broker.has_consumer(self.durable):
                 return True
             time.sleep(0.3)
         return False
@@ -274,7 +274,7 @@ class Status:
         )
         found = self.broker.consumer(self.durable)
         if found is None:
-            consumer = f"consumer {self.durable}: not found on any node"
+            consumer = f"consumer {self.durable}: no figures now (no node leads it, or no hub made it yet)"
         else:
             consumer = (
                 f"consumer {self.durable} on $MQTT_msgs: {found.get('delivered', {}).get('consumer_seq', 0)} delivered "
