@@ -147,14 +147,20 @@ class Status:
         return {s["tags"]["station"]: s["values"][0][1:] for s in series}
 
     def counts(self, stations: list[str]) -> tuple[dict[str, int | None], dict[str, int]]:
-        """(events each station reports as sent, events stored in InfluxDB per station)."""
+        """(events each station reports as sent, events stored in InfluxDB per station).
+
+        With two hubs, "sent" is the higher of their two views: each hub's live view hears the heartbeats through
+        one NATS node, and while that node is down its view stands still."""
         sent: dict[str, int | None] = dict.fromkeys(stations)
-        try:
-            for view in self.api.get("/api/v1/stations").json():
+        for url in self.hub_urls:
+            try:
+                views = self.api.get(f"{url}/api/v1/stations").json()
+            except (httpx.HTTPError, ValueError):
+                continue
+            for view in views:
                 if view["station"] in sent and view["health"]:
-                    sent[view["station"]] = view["health"]["events_sent"]
-        except (httpx.HTTPError, ValueError):
-            pass
+                    known = sent[view["station"]]
+                    sent[view["station"]] = max(known or 0, view["health"]["events_sent"])
         stored = {station: int(row[0]) for station, row in self._influx(COUNT_QUERY).items()}  # type: ignore[call-overload]
         return sent, stored
 
@@ -277,8 +283,9 @@ class Status:
             consumer = f"consumer {self.durable}: no figures now (no node leads it, or no hub made it yet)"
         else:
             consumer = (
-                f"consumer {self.durable} on $MQTT_msgs: {found.get('delivered', {}).get('consumer_seq', 0)} delivered "
-                f"to the hubs, {found.get('num_ack_pending', 0)} waiting for a hub's ack, "
-                f"{found.get('num_pending', 0)} not yet delivered, {found.get('num_redelivered', 0)} redelivered"
+                f"consumer {self.durable} on $MQTT_msgs: {found.get('delivered', {}).get('consumer_seq', 0)} "
+                f"deliveries to the hubs, {found.get('num_ack_pending', 0)} waiting for a hub's ack "
+                f"({found.get('num_redelivered', 0)} of them delivered again), "
+                f"{found.get('num_pending', 0)} not yet delivered"
             )
         return [f"NATS nodes: {nodes}", consumer]
