@@ -7,9 +7,11 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from hub.broker_accounts import HUB_USERS
 from local_servers import InfluxServer
-from local_servers.nats import ACCOUNT
+from local_servers.nats import ACCOUNT, NatsNode
 from sortcentre.demo.configs import broker_secrets, demo_spec, ports_file
 from sortcentre.demo.ports import DemoPorts
 from sortcentre.demo.servers import MosquittoBroker, NatsBroker, make_servers, taken_ports
@@ -55,3 +57,19 @@ def test_a_taken_nats_port_or_second_hub_port_is_named(tmp_path: Path) -> None:
         messages = taken_ports([second - 1, second], broker, influx)
     assert any(f"port {n2.mqtt_port} (for NATS node n2's MQTT port) is taken" in m for m in messages), messages
     assert any(f"port {second} (for the second hub's web page) is taken" in m and "--http-port" in m for m in messages)
+
+
+def test_the_consumer_figures_come_from_the_node_that_leads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A follower's /jsz lags: one said 0 delivered while the leader (n3) had delivered 19."""
+    broker = NatsBroker(tmp_path, DemoPorts(ports_file(tmp_path)))
+    monkeypatch.setattr(NatsNode, "running", property(lambda _node: True))
+    reports = {
+        "n1": {"cluster": {"leader": "n3"}, "delivered": {"consumer_seq": 0}},
+        "n2": None,  # not answering
+        "n3": {"cluster": {"leader": "n3"}, "delivered": {"consumer_seq": 19}},
+    }
+    monkeypatch.setattr(NatsNode, "consumer", lambda node, _stream, _durable: reports[node.server_name])
+    assert broker.consumer("hub-ingest") == reports["n3"]
+    assert broker.has_consumer("hub-ingest")
+    reports["n3"] = None  # the leader stopped, no new one yet: no figures, but the consumer exists
+    assert broker.consumer("hub-ingest") is None and broker.has_consumer("hub-ingest")
