@@ -7,10 +7,24 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, dashboard, field, fleet, ingest, journal, lights, station, training, vision, year
+from bench import (
+    capacity,
+    dashboard,
+    field,
+    fleet,
+    ingest,
+    journal,
+    lights,
+    nats_ingest,
+    station,
+    training,
+    vision,
+    year,
+)
 from local_servers import InfluxServer, MosquittoServer
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -36,6 +50,7 @@ NAMES = (
     "capacity",
     "station",
     "ingest",
+    "nats",
     "dashboard",
     "fleet",
     "vision",
@@ -46,35 +61,40 @@ NAMES = (
 )
 
 
+# Benchmarks that start what they need themselves, each given a folder of its own.
+ON_THEIR_OWN: dict[str, Callable[[Path], list[str]]] = {
+    "journal": journal.run,
+    "capacity": capacity.run,
+    "vision": vision.run,
+    "field": field.run,
+    "lights": lights.run,
+    "training": training.run,
+    "year": year.run,
+}
+
+
 def run(names: set[str]) -> list[str]:
-    sections: list[str] = []
+    """The sections of ``names``, in the order of NAMES."""
+    sections: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        if "journal" in names:
-            sections += journal.run(root / "journal")
-        if "capacity" in names:
-            sections += capacity.run(root / "capacity")
+        for name, bench in ON_THEIR_OWN.items():
+            if name in names:
+                sections[name] = bench(root / name)
         if names & {"station", "ingest", "dashboard", "fleet"}:
             with MosquittoServer(root / "mosquitto") as broker, InfluxServer(root / "influxdb") as influx:
                 if "station" in names:
-                    sections += station.run(root / "station", broker)
+                    sections["station"] = station.run(root / "station", broker)
                 if "ingest" in names:
-                    sections += ingest.run(root / "ingest", broker, influx)
+                    sections["ingest"] = ingest.run(root / "ingest", broker, influx)
                 if "dashboard" in names:
-                    sections += dashboard.run(root / "dashboard", broker, influx)
+                    sections["dashboard"] = dashboard.run(root / "dashboard", broker, influx)
                 if "fleet" in names:
-                    sections += fleet.run(root / "fleet", broker, influx)
-        if "vision" in names:
-            sections += vision.run(root / "vision")
-        if "field" in names:
-            sections += field.run(root / "field")
-        if "lights" in names:
-            sections += lights.run(root / "lights")
-        if "training" in names:
-            sections += training.run(root / "training")
-        if "year" in names:
-            sections += year.run(root / "year")
-    return sections
+                    sections["fleet"] = fleet.run(root / "fleet", broker, influx)
+        if "nats" in names:
+            with InfluxServer(root / "influxdb-nats") as influx:
+                sections["nats"] = nats_ingest.run(root / "nats", influx)
+    return [line for name in NAMES if name in sections for line in sections[name]]
 
 
 def split_sections(lines: list[str]) -> dict[str, list[str]]:

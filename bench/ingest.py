@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import paho.mqtt.client as paho
@@ -26,7 +27,7 @@ from core.contract import TopicKind, subscription
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
-from local_servers.fleet import HubProcess, fleet_payloads, publish_parallel
+from local_servers.fleet import Address, HubProcess, fleet_payloads, publish_parallel
 
 EVENTS = int(os.environ.get("SORTCENTRE_BENCH_INGEST_EVENTS", "200000"))
 STATIONS = 50
@@ -36,7 +37,7 @@ STEADY_SECONDS = 30
 SAMPLE_EVERY_S = 0.02
 
 
-def publish_as_stations(broker: MosquittoServer, payloads: list[tuple[str, bytes]]) -> float:
+def publish_as_stations(broker: MosquittoServer | Address, payloads: list[tuple[str, bytes]]) -> float:
     """One `mosquitto_pub` process per station topic, QoS 1, each reading its events as lines on stdin.
 
     A C client keeps the load generator from eating the cores the hub is measured on (four Python paho
@@ -118,9 +119,15 @@ class StoredCount:
         self._http.close()
 
 
-def start_hub(folder: Path, broker: MosquittoServer, influx: InfluxServer, database: str) -> HubProcess:
+def start_hub(
+    folder: Path,
+    broker: MosquittoServer | Address,
+    influx: InfluxServer,
+    database: str,
+    settings: dict[str, Any] | None = None,
+) -> HubProcess:
     """``sortcentre hub`` as a child process, returned once its API answers (the dashboard benchmark's too)."""
-    hub = HubProcess(folder, broker, influx, database)
+    hub = HubProcess(folder, broker, influx, database, settings)
     hub.start()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # ready when its API answers (workers started, MQTT subscribed)

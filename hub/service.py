@@ -123,7 +123,11 @@ class Hub:
         if settings.ingest.source == "jetstream":
             # Every hub instance binds to the one durable consumer; NATS shares the events among them.
             return JetStreamSource(
-                settings.ingest.jetstream, settings.mqtt, f"{settings.client_id}-ingest", self.supervisor
+                settings.ingest.jetstream,
+                settings.mqtt,
+                f"{settings.client_id}-ingest",
+                self.supervisor,
+                self.metrics,
             )
         # Fixed client id and a persistent session (clean_session=False): messages that arrive while the hub
         # is down wait at the broker for it, and unacknowledged ones are redelivered after a crash.

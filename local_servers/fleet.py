@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import tomli_w
 
@@ -116,25 +116,32 @@ def publish_all(
 
 
 class HubProcess:
-    """`sortcentre hub` as its own process, to be killed and restarted like the real thing."""
+    """`sortcentre hub` as its own process, to be killed and restarted like the real thing. ``settings``: more of
+    the hub's TOML (tables are merged into the defaults here, key by key)."""
 
-    def __init__(self, folder: Path, broker: MosquittoServer, influx: InfluxServer, database: str) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        broker: MosquittoServer | Address,
+        influx: InfluxServer,
+        database: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.http_port = free_port()
         self.client_id = f"hub-{uuid.uuid4().hex[:8]}"
         self.config = folder / "hub.toml"
-        self.config.write_text(
-            tomli_w.dumps(
-                {
-                    "http_port": self.http_port,
-                    "client_id": self.client_id,
-                    "mqtt": {"host": broker.host, "port": broker.port},
-                    "influx": {"url": influx.url, "database": database},
-                    "auth": {"users_file": str(folder / "users.sqlite")},
-                    "remote_config": {"config_file": str(folder / "configs.sqlite")},
-                }
-            )
-        )
+        config: dict[str, Any] = {
+            "http_port": self.http_port,
+            "client_id": self.client_id,
+            "mqtt": {"host": broker.host, "port": broker.port},
+            "influx": {"url": influx.url, "database": database},
+            "auth": {"users_file": str(folder / "users.sqlite")},
+            "remote_config": {"config_file": str(folder / "configs.sqlite")},
+        }
+        for key, value in (settings or {}).items():
+            config[key] = config[key] | value if isinstance(value, dict) and key in config else value
+        self.config.write_text(tomli_w.dumps(config))
         self.log = folder / "hub.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

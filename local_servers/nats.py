@@ -164,6 +164,10 @@ class NatsNode(ChildServer):
             return False
         if self.tls is not None:  # the plain-socket CONNECT probe cannot speak TLS: /varz names this node
             return True
+        if self.cluster is not None and self.accounts is None:
+            # An anonymous MQTT login needs JetStream, which needs a quorum of the cluster: not there while the
+            # nodes start one by one. NatsCluster.start waits for every node's health (JetStream) instead.
+            return True
         answer = mqtt_connack(self.host, self.mqtt_port)
         if isinstance(answer, str) or (answer == 0) != (self.accounts is None):
             self.not_ready_reason = f"MQTT: {describe_connack(answer)}"

@@ -35,6 +35,7 @@ from core.contract import TopicKind, subscription
 from core.transport.mqtt import ConnectionLog
 from core.transport.protocol import InboundMessage, MessageHandler
 from core.transport.settings import MqttSettings
+from hub.ingest.metrics import IngestMetrics
 from hub.supervision import Supervisor
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,12 @@ class JetStreamSource:
     RETRY_S = (1.0, 10.0)  # back-off while NATS, the stream or the consumer cannot be reached
 
     def __init__(
-        self, settings: JetStreamSettings, account: MqttSettings, client_id: str, supervisor: Supervisor
+        self,
+        settings: JetStreamSettings,
+        account: MqttSettings,
+        client_id: str,
+        supervisor: Supervisor,
+        metrics: IngestMetrics,
     ) -> None:
         self._settings = settings
         self._account = account
@@ -81,7 +87,7 @@ class JetStreamSource:
         self._acking: set[asyncio.Future[None]] = set()
         self._room: asyncio.Event | None = None  # set when acknowledgements made room under max_in_flight
         self._log = ConnectionLog(",".join(settings.servers), None, client_id, service="NATS")
-        self.redelivered = 0  # messages NATS delivered more than once (a hub died, or an ack wait ran out)
+        self._metrics = metrics
 
     # -- EventSource ---------------------------------------------------------------------------------------
     def start(self, deliver: MessageHandler) -> None:
@@ -240,12 +246,19 @@ class JetStreamSource:
                 self._log.connected()
                 failing_since = None
             now = time.monotonic()
+            again = 0
             for message in messages:
                 mid = next(self._mids)
                 self._held[mid] = _Held(message, now)
-                if message.metadata.num_delivered > 1:
-                    self.redelivered += 1
+                again += (message.metadata.num_delivered or 1) > 1
                 self._deliver(InboundMessage(mqtt_topic(message.subject), message.data, mid, 1, False))
+            if again:
+                self._metrics.redelivered.inc(again)
+                logger.info(
+                    "JetStream delivered %d events again: another hub stopped before acknowledging them, or their "
+                    "ack wait ran out; stored again, they overwrite their own points",
+                    again,
+                )
 
     def _ack(self, mids: list[int]) -> None:
         """On the loop: acknowledge and forget. A lost acknowledgement means a redelivery, which overwrites."""

@@ -35,6 +35,11 @@ class IngestMetrics:
             ["thread"],
             registry=r,
         )
+        self.redelivered = Counter(
+            "sortcentre_ingest_redelivered",
+            "events delivered again by JetStream (another hub stopped before acknowledging, or an ack wait ran out)",
+            registry=r,
+        )
         self.worker_restarts = Counter(
             "sortcentre_ingest_worker_restarts", "ingest worker processes that ended and were started again", registry=r
         )

@@ -132,6 +132,17 @@ def hub(mosquitto: MosquittoServer, influx: InfluxServer) -> Iterator[Hub]:
     forget_sessions(instance)
 
 
+@pytest.fixture
+def hubs() -> Iterator[list[Hub]]:
+    """Hubs a test started; stopped (and their MQTT sessions ended) afterwards, whatever happened."""
+    started: list[Hub] = []
+    yield started
+    for hub in started:
+        hub.stop()
+        if hub.settings.ingest.source == "mqtt":
+            forget_sessions(hub)
+
+
 def forget_sessions(hub: Hub) -> None:
     """A test hub's persistent session would queue every later test's events at the broker: end it."""
     end_session(hub.settings.mqtt, f"{hub.settings.client_id}-ingest")

@@ -50,16 +50,6 @@ def start_hub(mosquitto: MosquittoServer, influx: InfluxServer, **changes: Any) 
     return hub
 
 
-@pytest.fixture
-def hubs() -> Iterator[list[Hub]]:
-    """Hubs a test started; stopped (and their sessions ended) afterwards, whatever happened."""
-    started: list[Hub] = []
-    yield started
-    for hub in started:
-        hub.stop()
-        forget_sessions(hub)
-
-
 def mosquitto_pub(broker: MosquittoServer, where: str, payload: bytes, *, retain: bool = False) -> None:
     command = ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-t", where, "-q", "1"]
     command.append("-s" if payload else "-n")  # -n: a zero-length message (stdin may not be empty)

@@ -42,14 +42,6 @@ def node(tmp_path: Path, accounts: BrokerAccounts) -> Iterator[NatsServer]:
         yield server
 
 
-@pytest.fixture
-def hubs() -> Iterator[list[Hub]]:
-    started: list[Hub] = []
-    yield started
-    for hub in started:
-        hub.stop()
-
-
 def start(hubs: list[Hub], settings: HubSettings) -> Hub:
     hub = Hub(settings)
     hub.start()

@@ -23,14 +23,14 @@ from firmware_mocks.sorter import StationRig
 from hub.service import Hub
 from local_servers import MosquittoServer, free_port
 from tests.conftest import unique, wait_until
-from tests.integration.conftest import influx_query, stored_count
+from tests.integration.conftest import MqttEndpoint, influx_query, stored_count
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "station.toml"
 
 
 def write_config(
     tmp_path: Path,
-    mosquitto: MosquittoServer,
+    mosquitto: MqttEndpoint,
     poll_interval_s: float = 0.1,
     stable_time_s: float = 0.3,
     kiosk: bool = True,
