@@ -131,6 +131,8 @@ def write_station_configs(
 # Short, so that after a `kill -9` of a hub the other one stores its events within seconds (docs/demo.md); a hub
 # tells NATS "in progress" every third of it while a batch waits on InfluxDB.
 DEMO_ACK_WAIT_S = 10.0
+# How often each of two hubs re-reads today's totals and the last 15 minutes from InfluxDB.
+SHARED_RESYNC_S = 10.0
 # The second hub's canary check (docs/demo.md, "On NATS"): the most [learning] allows, as there is no switch to
 # turn it off; the first hub steps the rollouts.
 SECOND_HUB_CHECK_S = 86_400.0
@@ -185,6 +187,9 @@ def hub_config(
             "source": "jetstream",
             "jetstream": {"servers": list(jetstream), "ack_wait_s": DEMO_ACK_WAIT_S},
         }
+        # A hub's live totals count the batches it stored; the other hub's share comes in at each re-read of
+        # InfluxDB, so with two hubs re-read often (docs/broker.md, "The hub on JetStream").
+        config["dashboard"]["resync_interval_s"] = SHARED_RESYNC_S
     if not canary_check:
         config["learning"] = {"check_interval_s": SECOND_HUB_CHECK_S}
     return config

@@ -14,6 +14,7 @@ from local_servers import InfluxServer
 from sortcentre.demo.configs import (
     DEMO_ACK_WAIT_S,
     SECOND_HUB_CHECK_S,
+    SHARED_RESYNC_S,
     ports_file,
     station_configs,
     write_hub_configs,
@@ -78,6 +79,8 @@ def test_on_nats_two_hubs_share_one_consumer_and_the_data_files(tmp_path: Path) 
         assert settings.ingest.jetstream.ack_wait_s == DEMO_ACK_WAIT_S
         assert settings.mqtt.username == HUB_USER and settings.live_mqtt.username == HUB_LIVE_USER
         assert settings.influx.url == influx.url
+        # Each hub's live totals take in the other's share at each re-read of InfluxDB: often, with two.
+        assert settings.dashboard.resync_interval_s == SHARED_RESYNC_S <= 10
     # One durable consumer for both; MQTT client ids (the live view's) and web ports of their own; live views
     # on two different nodes.
     assert first.ingest.jetstream.durable == second.ingest.jetstream.durable
