@@ -41,6 +41,7 @@ from hub.keys.store import KeyStore
 from hub.live.acks import AlertAcks
 from hub.live.activity import Activity
 from hub.live.broadcast import Broadcaster
+from hub.live.peers import PeerHubs
 from hub.live.stations import LiveStations
 from hub.reference import load_reference
 from hub.storage.influx_v1 import InfluxV1
@@ -108,6 +109,13 @@ class Hub:
         self.live.listeners.append(self.broadcaster.publish)
         self.activity.listeners.append(self.broadcaster.publish)
         self.live.attach(self._live_mqtt)
+        if settings.ingest.source == "jetstream":
+            # Hubs sharing a consumer each store a share: they tell each other, so every live view sees all.
+            peers = PeerHubs(
+                settings.client_id, self._live_mqtt, [self.activity.on_batch_stored, self.live.on_batch_stored]
+            )
+            self.ingest.listeners.append(peers.on_batch_stored)
+            peers.attach()
         # Stations' sorting settings, published with the live client (docs/fleet.md, Remote config).
         self.remote_config = RemoteConfigs(ConfigStore.from_settings(settings.remote_config), self._live_mqtt)
 

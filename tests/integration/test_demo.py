@@ -203,9 +203,9 @@ def test_the_demo_on_nats_stores_every_event_through_two_hubs_and_outlives_one(t
     for name, figures in data["stations"].items():
         assert figures["sent"] == figures["stored"] > 0, f"{name}: {figures}"
     assert "every event the stations sent is stored, once" in out
-    # No warning but the false sequence gaps of two hubs sharing the events (docs/demo.md, "On NATS").
+    # No warning: each hub's live view sees the other's share through its stored notices, so no false gaps.
     serious = {alert["kind"] for alert in data["alerts_seen"] if alert["severity"] != "notice"}
-    assert serious <= {"sequence_gap"}, data["alerts_seen"]
+    assert serious == set(), data["alerts_seen"]
     nodes = data["nats"]["nodes"]
     assert sorted(nodes) == ["n1", "n2", "n3"] and all(node["pid"] for node in nodes.values()), nodes
     # The events came through the hubs' shared JetStream consumer, and at the end it holds none unacknowledged.
