@@ -434,6 +434,22 @@ def cost_row(name: str, c: Counters, n: int, idle_cores: float) -> str:
     )
 
 
+def measured(f: Figures, run: SteadyRun) -> scenarios.Measured:
+    """Per-event costs of one steady load, with the region's bytes and series per station."""
+    n = run.shape.rate * run.shape.seconds
+    c = run.counters
+    idle_cores = f.idle.hub / f.idle.at
+    return scenarios.Measured(
+        hub_cpu_s=(c.hub - idle_cores * c.at) / n,
+        broker_cpu_s=c.broker / n,
+        influx_cpu_s=c.influx / n,
+        influx_points=c.points / n,
+        bytes_per_event=(f.settled[0] + f.settled[2]) / EVENTS,
+        series_per_station=sum(f.series.values()) / f.region_stations,
+        hub_idle_cores=idle_cores,
+    )
+
+
 def report(f: Figures) -> list[str]:
     idle_cores = f.idle.hub / f.idle.at
     rollup_points = sum(f.points[m] for m in ROLLUPS)
@@ -520,5 +536,18 @@ def report(f: Figures) -> list[str]:
             for stream in CATEGORIES
         )
         + ".",
+        "",
+        "The scenarios of docs/capacity.md with these figures (bench/scenarios.py: peak = every station at the",
+        "demo pace; per-event CPU and points of the first steady load for the region and the textile network,",
+        "of the second for every kringloop; hub cores include its idle cost; bytes and series per station from",
+        "the region database):",
+        "",
+        *scenarios.table(
+            {
+                scenarios.REGION: measured(f, f.steady[0]),
+                scenarios.KRINGLOOP: measured(f, f.steady[-1]),
+                scenarios.TEXTILE: measured(f, f.steady[0]),
+            }
+        ),
         "",
     ]

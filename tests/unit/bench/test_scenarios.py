@@ -13,6 +13,7 @@ from bench.scenarios import (
     demo_events_per_hour,
     load,
     stations_at_series_limit,
+    table,
 )
 from config.drivers import MtSicsScaleConfig
 from firmware_mocks.sorter import SorterPace
@@ -59,3 +60,11 @@ def test_scenarios_grow_from_region_to_nation() -> None:
     region, kringloop, _textile = SCENARIOS
     assert region.stations == 50
     assert kringloop.stations > region.stations
+
+
+def test_table_has_a_row_per_scenario() -> None:
+    scenario = Scenario("tiny", stations=10, hours_per_day=8, days_per_year=250, utilisation=0.5)
+    lines = table({scenario: MEASURED}, events_per_hour=360)
+    assert len(lines) == 3
+    # 1 event/s peak, 0.5 mean, 3.6 M a year, hub 0.01 + 0.001 cores, 40 points/s... 500 series
+    assert lines[2] == "| tiny | 10 | 1 / 0 | 4 M | 0.01 | 0.00 | 0.00 | 4 | 0.4 GB | 500 |"
