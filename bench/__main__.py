@@ -21,6 +21,7 @@ from bench import (
     lights,
     nats_ingest,
     station,
+    storage_cost,
     training,
     vision,
     year,
@@ -58,6 +59,7 @@ NAMES = (
     "lights",
     "training",
     "year",
+    "storage_cost",
 )
 
 
@@ -70,6 +72,7 @@ ON_THEIR_OWN: dict[str, Callable[[Path], list[str]]] = {
     "lights": lights.run,
     "training": training.run,
     "year": year.run,
+    "storage_cost": storage_cost.run,
 }
 
 
@@ -134,7 +137,8 @@ def main(argv: list[str]) -> None:
         "Servers: Debian's Mosquitto and InfluxDB 1.6, started by the benchmark on free ports.",
         "",
     ]
-    body = [line for lines in merged.values() for line in lines]
+    # A blank line ends every section, also one that was the file's last (whose trailing blank was stripped).
+    body = [line for lines in merged.values() for line in (lines if lines[-1:] == [""] else [*lines, ""])]
     OUT.write_text("\n".join(header + body).rstrip() + "\n")
     print(OUT.read_text())
 
