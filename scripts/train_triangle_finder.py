@@ -1,6 +1,6 @@
 """Train the triangle finder (edge/vision/weights/triangle-finder.onnx) on rendered triangles.
 
-    PYTHONPATH=$PWD .venv/bin/python scripts/train_triangle_finder.py [--frames 800] [--seed 16016] [--val-seed 777]
+    PYTHONPATH=$PWD .venv/bin/python scripts/train_triangle_finder.py [--frames 1200] [--seed 16016] [--val-seed 777]
 
 Renders frames with ``scripts/render_triangle_training.py`` (tuning fonts and styles only), computes the finder's
 features at every grid location (``triangle_finder.grid_features``) and labels the locations within a tenth of a side
@@ -228,7 +228,7 @@ def evaluate(weights: dict[str, np.ndarray], frames: int, seed: int) -> dict[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--frames", type=int, default=800)
+    parser.add_argument("--frames", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--val-frames", type=int, default=280)
     parser.add_argument("--val-seed", type=int, default=777)
