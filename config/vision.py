@@ -254,6 +254,11 @@ class VisionConfig(BaseModel):
         "is shown; 0: always show",
     )
     threads: int = Field(2, ge=1, le=8, description="CPU threads for inference")
+    triangle_finder: bool = Field(
+        False,
+        description="look for recycling triangles with the trained finder (edge/vision/weights/triangle-finder.onnx) "
+        'besides the edge-rule scan (docs/vision.md, "A trained triangle finder"); off: the scan alone',
+    )
     lights: LightsConfig = Field(
         default_factory=GpioLightsConfig,
         description="low-angle lights switched one at a time while the weight settles, so moulded markings show "

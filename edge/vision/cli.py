@@ -43,6 +43,9 @@ def eval_command(
     ] = None,
     stream: Annotated[str | None, typer.Option(help="only this stream (classifier: default from its card)")] = None,
     threshold: Annotated[float, typer.Option(help="classifier: no suggestion below this confidence")] = 0.9,
+    triangle_finder: Annotated[
+        bool, typer.Option(help="marking reader: the trained triangle finder besides the edge-rule scan")
+    ] = False,
 ) -> None:
     """Print accuracy, per-class precision and recall, coverage, accuracy at that coverage and a confusion matrix."""
     console = Console()
@@ -64,7 +67,7 @@ def eval_command(
     from edge.vision.marking_eval import evaluate_markings, ocr_reader, print_marking_report
     from edge.vision.ocr import MarkingOcr
 
-    ocr = MarkingOcr()
+    ocr = MarkingOcr(triangle_finder=triangle_finder)
     report = evaluate_markings(dataset, ocr_reader(ocr))
     if report.plastic is None and report.label_exact is None:
         typer.echo(f"{dataset}: no sample carries a marking truth; pass --model to evaluate a classifier", err=True)

@@ -42,6 +42,7 @@ import onnxruntime as ort
 
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
+from edge.vision.triangle_finder import TriangleFinder
 from edge.vision.triangle_reader import (
     CODE_SHARE,
     DIGIT_ALONE,
@@ -156,6 +157,9 @@ class MarkingOcr:
         relief_reuse: in that pass, a box where the first pass read an upright line of words at ``flip_below`` or
             better keeps that reading instead of being read again (False: everything read again, the old way).
         plausible_score: a line with at least two letters or digits at this score counts as something read.
+        triangle_finder: besides the edge-rule scan for triangles, the trained finder's places
+            (``triangle_finder.TriangleFinder``, ``edge/vision/weights/triangle-finder.onnx``); see docs/vision.md,
+            "A trained triangle finder".
     """
 
     def __init__(
@@ -181,6 +185,7 @@ class MarkingOcr:
         latin_only: bool = True,
         resin_symbols: bool = True,
         triangle_reader: bool = True,
+        triangle_finder: bool = False,
     ) -> None:
         if det_max_side % 32 or det_max_side < 64:
             msg = f"det_max_side must be a multiple of 32 and at least 64, not {det_max_side}"
@@ -213,6 +218,7 @@ class MarkingOcr:
         self.latin_only = latin_only
         self.resin_symbols = resin_symbols
         self._triangle_reader = _load_triangle_reader() if resin_symbols and triangle_reader else None
+        self._triangle_finder = _load_triangle_finder() if resin_symbols and triangle_finder else None
         # Markings and care labels here are in Latin script; the recogniser's dictionary is mostly Chinese, and a
         # triangle or a blurred glyph would otherwise come out as a CJK character. Masking those classes makes the
         # decoder pick the best Latin reading instead.
@@ -456,7 +462,15 @@ class MarkingOcr:
         as a word (the slanted strokes of ``A``, ``V`` or ``W`` run 60° apart too: an ``>ABS<`` read as ``AES`` once
         came back as a 7 with an O). A candidate is read further only when the recogniser claims a digit in one of
         its views: the OCR of three turned views is what costs."""
-        places = [box for box in triangle_candidates(frame) if not _near_any(box.mean(axis=0), words)]
+        places = triangle_candidates(frame)
+        if self._triangle_finder is not None:
+            # The trained finder's places besides the scan's (a place the scan has already is not tried twice).
+            places += [
+                box
+                for box in (proposal.box() for proposal in self._triangle_finder.propose(frame))
+                if all(np.linalg.norm(box.mean(axis=0) - other.mean(axis=0)) > _radius(other) for other in places)
+            ]
+        places = [box for box in places if not _near_any(box.mean(axis=0), words)]
         found = _distinct_triangles(frame, [(None, box) for box in places])
         reader = self._triangle_reader
         if reader is None:
@@ -656,6 +670,7 @@ class MarkingOcr:
             "latin_only": self.latin_only,
             "resin_symbols": self.resin_symbols,
             "triangle_reader": self._triangle_reader is not None,
+            "triangle_finder": self._triangle_finder is not None,
         }
 
 
@@ -676,6 +691,15 @@ def _load_triangle_reader() -> TriangleDigitReader | None:
         return TriangleDigitReader()
     except (ModelFileError, ValueError) as exc:
         logger.warning("triangle digit recogniser not loaded, triangles are read by the OCR alone: %s", exc)
+        return None
+
+
+def _load_triangle_finder() -> TriangleFinder | None:
+    """The trained triangle finder, or None (the edge-rule scan alone) when its file does not load."""
+    try:
+        return TriangleFinder()
+    except (ModelFileError, ValueError) as exc:
+        logger.warning("triangle finder not loaded, the frame scan alone looks for triangles: %s", exc)
         return None
 
 

@@ -82,7 +82,7 @@ class Suggester:
 
     def _load_ocr(self) -> MarkingOcrLike | None:
         try:
-            return MarkingOcr(threads=self.config.threads)
+            return MarkingOcr(threads=self.config.threads, triangle_finder=self.config.triangle_finder)
         except (OcrUnavailable, OSError) as exc:
             self._problem(f"marking reader unavailable: {exc}")
             return None

@@ -301,3 +301,34 @@ def test_the_digit_answers_alone_only_in_a_frame_without_words() -> None:
     assert alone_threshold(reader, []) == 0.9
     assert alone_threshold(reader, [word]) == DIGIT_ALONE
     assert alone_threshold(None, []) == DIGIT_ALONE
+
+
+def test_the_trained_finders_places_are_tried_besides_the_scans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``triangle_finder`` the scan for triangles the detector did not box also tries the finder's places; off
+    (the default), only the edge-rule scan's. The scan is made to find nothing here, so only the finder can."""
+    import random
+
+    from edge.vision import ocr as ocr_module
+    from scripts.render_triangle_training import render_frame
+
+    item = render_frame(random.Random(905), np.random.default_rng(905))
+    tried: list[np.ndarray] = []
+    distinct = ocr_module._distinct_triangles
+
+    def spy(frame: np.ndarray, candidates: list[tuple[int | None, np.ndarray]]) -> Any:
+        tried.extend(box for _, box in candidates)
+        return distinct(frame, candidates)
+
+    monkeypatch.setattr(ocr_module, "triangle_candidates", lambda frame: [])
+    monkeypatch.setattr(ocr_module, "_distinct_triangles", spy)
+    with_finder = MarkingOcr(threads=1, triangle_finder=True)
+    assert with_finder.describe()["triangle_finder"] is True
+    with_finder._scan_triangles(item.frame, [])
+    centres = [box.mean(axis=0) for box in tried]
+    assert any(np.hypot(*(c - np.array(item.centre))) < 0.5 * item.side for c in centres), (item.centre, centres)
+
+    tried.clear()
+    plain = MarkingOcr(threads=1)
+    assert plain.describe()["triangle_finder"] is False
+    plain._scan_triangles(item.frame, [])
+    assert tried == []

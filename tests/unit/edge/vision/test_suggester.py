@@ -94,3 +94,12 @@ def test_reconfigured_thresholds_and_categories_apply_to_the_next_item() -> None
     changing.reconfigure(VisionConfig(), [c for c in PLASTIC if c != "pet"])
     answer = changing.suggest(_frame("pet"), "plastic")
     assert isinstance(answer, NoSuggestion) and "not a category" in answer.reason
+
+
+def test_the_trained_triangle_finder_is_the_station_files_choice(suggester: Suggester) -> None:
+    """Off by default (it changed nothing on the held-apart set, docs/vision.md); ``triangle_finder`` loads it."""
+    assert isinstance(suggester._ocr, ocr.MarkingOcr)
+    assert suggester._ocr.describe()["triangle_finder"] is False
+    with_finder = Suggester(VisionConfig(triangle_finder=True), PLASTIC)
+    assert isinstance(with_finder._ocr, ocr.MarkingOcr)
+    assert with_finder._ocr.describe()["triangle_finder"] is True
