@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 from edge.vision.model_files import ModelCard, Preprocessing, TensorSpec, TrainingInfo, write_card
 from edge.vision.resin_triangle import triangle_candidates, upright_views
@@ -40,13 +38,11 @@ from edge.vision.triangle_finder import (
     grid_to_frame,
     peaks,
 )
+from scripts import small_mlp
 from scripts.render_triangle_training import DEFAULT_SEED, render_frame
+from scripts.small_mlp import MlpSettings, logits_of, softmax
 
-HIDDEN = 32
-EPOCHS = 12
-BATCH = 512
-LEARNING_RATE = 3e-3
-WEIGHT_DECAY = 1e-4
+SETTINGS = MlpSettings(hidden=32, epochs=12, batch=512, learning_rate=3e-3, weight_decay=1e-4)
 POSITIVE_RADIUS = 0.1  # sides: locations this near the centre are the triangle's
 NEGATIVE_RADIUS = 0.45  # sides: locations farther than this are "none"
 RANDOM_NEGATIVES = 300  # per frame
@@ -103,81 +99,20 @@ def collect(frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
-
-
 def train(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-3
-    xs = ((x - mean) / std).astype(np.float32)
-    w1 = rng.normal(0, math.sqrt(2 / x.shape[1]), (x.shape[1], HIDDEN)).astype(np.float32)
-    b1 = np.zeros(HIDDEN, np.float32)
-    w2 = rng.normal(0, math.sqrt(1 / HIDDEN), (HIDDEN, len(CLASSES))).astype(np.float32)
-    b2 = np.zeros(len(CLASSES), np.float32)
-    params = [w1, b1, w2, b2]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
     # Positives are few (a handful of locations per frame): weight them to a third of the total.
     positives = max(int((y > 0).sum()), 1)
     class_weight = np.ones(len(CLASSES), np.float32)
     class_weight[1:] = 0.5 * (y == 0).sum() / positives
-    step = 0
-    for epoch in range(EPOCHS):
-        order = rng.permutation(len(y))
-        lr = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * epoch / EPOCHS))
-        loss_sum = 0.0
-        for start in range(0, len(y), BATCH):
-            idx = order[start : start + BATCH]
-            xb, yb = xs[idx], y[idx]
-            h = np.maximum(xb @ w1 + b1, 0)
-            p = _softmax(h @ w2 + b2)
-            wb = class_weight[yb][:, None]
-            loss_sum += float(-(np.log(p[np.arange(len(yb)), yb] + 1e-9) * wb[:, 0]).sum())
-            g = p.copy()
-            g[np.arange(len(yb)), yb] -= 1
-            g = g * wb / len(yb)
-            gh = (g @ w2.T) * (h > 0)
-            grads = [xb.T @ gh, gh.sum(axis=0), h.T @ g, g.sum(axis=0)]
-            step += 1
-            for i, (param, raw) in enumerate(zip(params, grads, strict=True)):
-                grad = raw + WEIGHT_DECAY * param if i % 2 == 0 else raw
-                m[i] = 0.9 * m[i] + 0.1 * grad
-                v[i] = 0.999 * v[i] + 0.001 * grad * grad
-                param[...] -= lr * (m[i] / (1 - 0.9**step)) / (np.sqrt(v[i] / (1 - 0.999**step)) + 1e-8)
-        print(f"epoch {epoch + 1}/{EPOCHS}: loss {loss_sum / len(y):.4f}")  # noqa: T201
-    return {
-        "w1": (w1 / std[:, None]).astype(np.float32),
-        "b1": (b1 - (mean / std) @ w1).astype(np.float32),
-        "w2": w2,
-        "b2": b2,
-    }
+    return small_mlp.train(x, y, len(CLASSES), class_weight, SETTINGS, seed)
 
 
 def forward(weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    return _softmax(np.maximum(x @ weights["w1"] + weights["b1"], 0) @ weights["w2"] + weights["b2"])
+    return softmax(logits_of(weights, x))
 
 
 def export(weights: dict[str, np.ndarray], path: Path) -> None:
-    inits = [numpy_helper.from_array(weights[k].astype(np.float32), k) for k in ("w1", "b1", "w2", "b2")]
-    nodes = [
-        helper.make_node("Gemm", ["features", "w1", "b1"], ["hidden_in"]),
-        helper.make_node("Relu", ["hidden_in"], ["hidden"]),
-        helper.make_node("Gemm", ["hidden", "w2", "b2"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "triangle_finder",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", FEATURES])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", len(CLASSES)])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="sortcentre")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    path.write_bytes(model.SerializeToString())
+    small_mlp.export(weights, path, name="triangle_finder", features=FEATURES, classes=len(CLASSES))
 
 
 def _found(frame: np.ndarray, boxes: list[np.ndarray], centre: tuple[float, float], side: float) -> tuple[bool, int]:
@@ -276,11 +211,11 @@ def main() -> None:
             "grid locations near the triangle's centre and a sample of the rest",
             seed=args.seed,
             settings={
-                "hidden": HIDDEN,
-                "epochs": EPOCHS,
-                "batch": BATCH,
-                "learning_rate": LEARNING_RATE,
-                "weight_decay": WEIGHT_DECAY,
+                "hidden": SETTINGS.hidden,
+                "epochs": SETTINGS.epochs,
+                "batch": SETTINGS.batch,
+                "learning_rate": SETTINGS.learning_rate,
+                "weight_decay": SETTINGS.weight_decay,
                 "samples": len(y),
                 "samples_on_triangles": int((y > 0).sum()),
                 "val_seed": args.val_seed,

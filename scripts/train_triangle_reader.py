@@ -23,20 +23,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 from edge.vision.classifier.calibration import expected_calibration_error, fit_temperature
 from edge.vision.model_files import ModelCard, Preprocessing, SplitCounts, TensorSpec, TrainingInfo, write_card
 from edge.vision.resin_triangle import WINDOW, triangle_candidates, upright_views
 from edge.vision.triangle_reader import ALONE_METRIC, CLASSES, FEATURES, MODEL_NAME, best_digit, view_features
+from scripts import small_mlp
 from scripts.render_triangle_training import DEFAULT_SEED, render_frame
+from scripts.small_mlp import MlpSettings, logits_of, softmax
 
-HIDDEN = 128
-EPOCHS = int(os.environ.get("TRIANGLE_EPOCHS", "25"))
-BATCH = 256
-LEARNING_RATE = 2e-3
-WEIGHT_DECAY = 1e-3
+# Input dropout: a few pixels lost is what dirt and glare do.
+SETTINGS = MlpSettings(
+    hidden=128,
+    epochs=int(os.environ.get("TRIANGLE_EPOCHS", "25")),
+    batch=256,
+    learning_rate=2e-3,
+    weight_decay=1e-3,
+    input_dropout=0.1,
+)
 TARGET_PRECISION = 0.99
 # The recogniser answers alone from the lowest of these confidences at which, on the validation split, it is right on
 # at least ALONE_PRECISION of what it answers (triangles and places that are no triangle together, with the reader's
@@ -132,84 +136,17 @@ def _load(path: Path) -> list[tuple[int, list[np.ndarray], list[int]]]:
     return out
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
-
-
 def train(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-3
-    xs = (x - mean) / std
-    w1 = rng.normal(0, math.sqrt(2 / x.shape[1]), (x.shape[1], HIDDEN)).astype(np.float32)
-    b1 = np.zeros(HIDDEN, np.float32)
-    w2 = rng.normal(0, math.sqrt(1 / HIDDEN), (HIDDEN, len(CLASSES))).astype(np.float32)
-    b2 = np.zeros(len(CLASSES), np.float32)
-    params = [w1, b1, w2, b2]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    step = 0
     # Classes are unbalanced (two "none" views per triangle): weight them equally.
     counts = np.bincount(y, minlength=len(CLASSES)).astype(np.float32)
     class_weight = (len(y) / (len(CLASSES) * np.maximum(counts, 1))).astype(np.float32)
-    for epoch in range(EPOCHS):
-        order = rng.permutation(len(y))
-        lr = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * epoch / EPOCHS))
-        loss_sum = 0.0
-        for start in range(0, len(y), BATCH):
-            idx = order[start : start + BATCH]
-            xb, yb = xs[idx], y[idx]
-            # Input dropout: a few pixels lost is what dirt and glare do.
-            xb = xb * (rng.random(xb.shape) > 0.1) / 0.9
-            h = np.maximum(xb @ w1 + b1, 0)
-            p = _softmax(h @ w2 + b2)
-            wb = class_weight[yb][:, None]
-            loss_sum += float(-(np.log(p[np.arange(len(yb)), yb] + 1e-9) * wb[:, 0]).sum())
-            g = p.copy()
-            g[np.arange(len(yb)), yb] -= 1
-            g = g * wb / len(yb)
-            grads = [None, None, h.T @ g, g.sum(axis=0)]
-            gh = (g @ w2.T) * (h > 0)
-            grads[0], grads[1] = xb.T @ gh, gh.sum(axis=0)
-            step += 1
-            for i, (param, raw) in enumerate(zip(params, grads, strict=True)):
-                grad = raw + WEIGHT_DECAY * param if i % 2 == 0 else raw
-                m[i] = 0.9 * m[i] + 0.1 * grad
-                v[i] = 0.999 * v[i] + 0.001 * grad * grad
-                param[...] -= lr * (m[i] / (1 - 0.9**step)) / (np.sqrt(v[i] / (1 - 0.999**step)) + 1e-8)  # in place
-        print(f"epoch {epoch + 1}/{EPOCHS}: loss {loss_sum / len(y):.4f}")  # noqa: T201
-    # Fold the standardisation into the first layer: the ONNX file takes view_features() as they are.
-    w1_folded = (w1 / std[:, None]).astype(np.float32)
-    b1_folded = (b1 - (mean / std) @ w1).astype(np.float32)
-    return {"w1": w1_folded, "b1": b1_folded, "w2": w2, "b2": b2}
-
-
-def logits_of(weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    return np.asarray(np.maximum(x @ weights["w1"] + weights["b1"], 0) @ weights["w2"] + weights["b2"])
+    return small_mlp.train(x, y, len(CLASSES), class_weight, SETTINGS, seed)
 
 
 def export(weights: dict[str, np.ndarray], temperature: float, path: Path, features: int = FEATURES) -> None:
-    inits = [numpy_helper.from_array(weights[k].astype(np.float32), k) for k in ("w1", "b1", "w2", "b2")]
-    inits.append(numpy_helper.from_array(np.array([1.0 / temperature], np.float32), "inverse_temperature"))
-    nodes = [
-        helper.make_node("Gemm", ["features", "w1", "b1"], ["hidden_in"]),
-        helper.make_node("Relu", ["hidden_in"], ["hidden"]),
-        helper.make_node("Gemm", ["hidden", "w2", "b2"], ["logits"]),
-        helper.make_node("Mul", ["logits", "inverse_temperature"], ["scaled"]),
-        helper.make_node("Softmax", ["scaled"], ["probabilities"], axis=1),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "resin_digit",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", features])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", len(CLASSES)])],
-        inits,
+    small_mlp.export(
+        weights, path, name="resin_digit", features=features, classes=len(CLASSES), temperature=temperature
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="sortcentre")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    path.write_bytes(model.SerializeToString())
 
 
 def triangle_precision(
@@ -257,13 +194,13 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     weights = train(x_train, y_train, args.seed)
     val_logits = logits_of(weights, x_val)
     temperature = fit_temperature(val_logits, y_val)
-    ece_before = expected_calibration_error(_softmax(val_logits), y_val)
-    ece_after = expected_calibration_error(_softmax(val_logits / temperature), y_val)
+    ece_before = expected_calibration_error(softmax(val_logits), y_val)
+    ece_after = expected_calibration_error(softmax(val_logits / temperature), y_val)
 
     def per_frame(part: list[tuple[int, list[np.ndarray], list[int]]]) -> list[tuple[int, np.ndarray, np.ndarray]]:
         out = []
         for digit, feats, labels in part:
-            probs = _softmax(logits_of(weights, np.stack(feats)) / temperature) if feats else np.zeros((0, 8))
+            probs = softmax(logits_of(weights, np.stack(feats)) / temperature) if feats else np.zeros((0, 8))
             # Only the views of the triangle itself (the last ones may be the "no triangle" places).
             out.append((digit, probs, np.array(labels)))
         return out
@@ -337,11 +274,11 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
             seed=args.seed,
             counts=counts,
             settings={
-                "hidden": HIDDEN,
-                "epochs": EPOCHS,
-                "batch": BATCH,
-                "learning_rate": LEARNING_RATE,
-                "weight_decay": WEIGHT_DECAY,
+                "hidden": SETTINGS.hidden,
+                "epochs": SETTINGS.epochs,
+                "batch": SETTINGS.batch,
+                "learning_rate": SETTINGS.learning_rate,
+                "weight_decay": SETTINGS.weight_decay,
                 "seconds": round(time.time() - started),
             },
         ),
