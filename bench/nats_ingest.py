@@ -19,36 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest import StoredCount, publish_as_stations, start_hub
+from bench.processes import cpu_seconds, tree_cpu_seconds
 from local_servers import InfluxServer, MosquittoServer
 from local_servers.fleet import Address, HubProcess, fleet_payloads
 from local_servers.nats import NatsCluster
 
 EVENTS = int(os.environ.get("SORTCENTRE_BENCH_NATS_EVENTS", "60000"))
 STATIONS = 50
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a live process so far (0 when it is gone)."""
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15 of stat)
-
-
-def tree_cpu_seconds(pid: int | None) -> float:
-    """CPU time of a process and its live children (the hub's ingest workers)."""
-    if pid is None:
-        return 0.0
-    total = cpu_seconds(pid)
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return total + sum(tree_cpu_seconds(int(child)) for child in children)
 
 
 @dataclass(frozen=True)
@@ -63,7 +40,7 @@ def measure(
     name: str,
     folder: Path,
     endpoints: list[Address],
-    broker_pids: list[int | None],
+    broker_pids: list[int],
     influx: InfluxServer,
     payloads: list[tuple[str, bytes]],
     settings: dict[str, Any] | None,
@@ -75,14 +52,15 @@ def measure(
     try:
         for i in range(hubs):
             started.append(start_hub(folder / f"hub-{i}", endpoints[i % len(endpoints)], influx, database, settings))
-        hub_cpu = [tree_cpu_seconds(hub.proc.pid if hub.proc else None) for hub in started]
+        hub_pids = [hub.proc.pid for hub in started if hub.proc is not None]
+        hub_cpu = [tree_cpu_seconds(pid) for pid in hub_pids]
         broker_cpu = [cpu_seconds(pid) for pid in broker_pids]
         first = publish_as_stations(endpoints[0], payloads)
         deadline = time.monotonic() + 900
         while (stored := count()) < len(payloads) and time.monotonic() < deadline:
             time.sleep(0.5 if stored < 0.95 * len(payloads) else 0.02)
         readable = time.perf_counter()
-        hub_used = sum(tree_cpu_seconds(h.proc.pid if h.proc else None) for h in started) - sum(hub_cpu)
+        hub_used = sum(tree_cpu_seconds(pid) for pid in hub_pids) - sum(hub_cpu)
         broker_used = sum(cpu_seconds(pid) for pid in broker_pids) - sum(broker_cpu)
     finally:
         for hub in started:
@@ -103,7 +81,7 @@ def run(folder: Path, influx: InfluxServer) -> list[str]:
                 "Mosquitto, 1 hub (MQTT subscription)",
                 folder / "mosquitto-hub",
                 [Address(broker.host, broker.port)],
-                [broker.pid],
+                [pid for pid in (broker.pid,) if pid is not None],
                 influx,
                 payloads,
                 None,
@@ -119,7 +97,7 @@ def run(folder: Path, influx: InfluxServer) -> list[str]:
                     f"NATS, 3 nodes (R3), {hubs} hub{'s' if hubs > 1 else ''} (JetStream consumer)",
                     folder / f"nats-{hubs}-hubs",
                     endpoints,
-                    [node.pid for node in cluster],
+                    [node.pid for node in cluster if node.pid is not None],
                     influx,
                     payloads,
                     settings,

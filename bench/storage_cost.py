@@ -32,6 +32,7 @@ import httpx
 
 from bench import scenarios
 from bench.ingest import StoredCount, publish_as_stations, start_hub
+from bench.processes import cpu_seconds, tree_cpu_seconds
 from core.contract import Suggestion, TopicKind, topic
 from hub.storage.rollups import LAYERS, RETENTION_POLICY
 from local_servers import InfluxServer, MosquittoServer
@@ -150,33 +151,6 @@ def paced_payloads(
 
 
 # -- measuring ------------------------------------------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (all its threads), from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """A process and its live descendants (the hub and its ingest worker processes)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # ended meanwhile
-            children.setdefault(parent, []).append(int(entry.name))
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            total += cpu_seconds(current)
-        except OSError:
-            continue
-        todo += children.get(current, [])
-    return total
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
