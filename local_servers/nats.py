@@ -21,6 +21,7 @@ import httpx
 
 from core.contract.topics import PREFIX
 from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
+from hub.ingest.jetstream import subject
 from local_servers.certs import ServerCerts
 from local_servers.mosquitto import describe_connack, mqtt_connack
 from local_servers.process import ChildServer, ServerError, find_binary, free_port
@@ -29,16 +30,7 @@ logger = logging.getLogger(__name__)
 
 # The one NATS account that holds the stations, the hub and the stream (JetStream is enabled per account).
 ACCOUNT = "SORTCENTRE"
-SUBJECT_PREFIX = PREFIX.replace("/", ".")  # sortcentre/v1 -> sortcentre.v1
-# Where NATS's MQTT layer stores every QoS 1 publish before it answers PUBACK (docs/broker.md): the stream the
-# hub must read for no loss, on subjects "$MQTT.msgs." + the mapped topic.
-MQTT_STREAM = "$MQTT_msgs"
-MQTT_STREAM_SUBJECT_PREFIX = "$MQTT.msgs."
-
-
-def subject(topic: str) -> str:
-    """The NATS subject of an MQTT topic (``a/b/c`` -> ``a.b.c``; ``+`` -> ``*``, ``#`` -> ``>``)."""
-    return topic.replace("/", ".").replace("+", "*").replace("#", ">")
+SUBJECT_PREFIX = subject(PREFIX)  # sortcentre/v1 -> sortcentre.v1
 
 
 def permissions(accounts: BrokerAccounts, user: str) -> dict[str, object]:

@@ -40,13 +40,20 @@ from hub.supervision import Supervisor
 
 logger = logging.getLogger(__name__)
 
-# NATS's MQTT layer stores a QoS 1 publish to topic t on subject "$MQTT.msgs." + subject(t) (docs/broker.md).
+# NATS's MQTT layer stores every QoS 1 publish, before it answers PUBACK, in its own stream MQTT_STREAM, on subject
+# MQTT_MSGS_PREFIX + subject(topic) (docs/broker.md): the stream the hub reads for no loss.
+MQTT_STREAM = "$MQTT_msgs"
 MQTT_MSGS_PREFIX = "$MQTT.msgs."
+
+
+def subject(topic: str) -> str:
+    """The NATS subject of an MQTT topic (``a/b/c`` -> ``a.b.c``; ``+`` -> ``*``, ``#`` -> ``>``)."""
+    return topic.replace("/", ".").replace("+", "*").replace("#", ">")
 
 
 def event_filter() -> str:
     """``$MQTT.msgs.sortcentre.v1.*.*.event``: the stations' events among everything NATS's MQTT layer stores."""
-    return MQTT_MSGS_PREFIX + subscription(TopicKind.EVENT).replace("/", ".").replace("+", "*")
+    return MQTT_MSGS_PREFIX + subject(subscription(TopicKind.EVENT))
 
 
 def mqtt_topic(subject: str) -> str:

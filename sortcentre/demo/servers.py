@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hub.broker_accounts import HUB_LIVE_USER
+from hub.ingest.jetstream import MQTT_STREAM
 from local_servers import InfluxServer, MosquittoServer, NatsCluster, ServerError
 from local_servers.mosquitto import describe_connack, mqtt_connack
-from local_servers.nats import MQTT_STREAM, NatsNode
+from local_servers.nats import NatsNode
 from local_servers.process import port_free
 from sortcentre.demo.accounts import demo_accounts
 from sortcentre.demo.ports import DemoPorts

@@ -20,10 +20,11 @@ from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
 from hub.broker_accounts import HUB_USER, BrokerAccounts
+from hub.ingest.jetstream import MQTT_MSGS_PREFIX, MQTT_STREAM, subject
 from local_servers.certs import make_server_certs
 from local_servers.fleet import make_event
 from local_servers.mosquitto import mqtt_connack
-from local_servers.nats import MQTT_STREAM, MQTT_STREAM_SUBJECT_PREFIX, NatsCluster, NatsNode, NatsServer, subject
+from local_servers.nats import NatsCluster, NatsNode, NatsServer
 from tests.conftest import wait_until
 from tests.integration.conftest import OBSERVER, SECURED_STATIONS
 
@@ -145,7 +146,7 @@ def hub_consumer(node: NatsNode, urls: list[str], accounts: BrokerAccounts) -> N
         "add_consumer",
         stream=MQTT_STREAM,
         durable_name=HUB_CONSUMER,
-        filter_subject=MQTT_STREAM_SUBJECT_PREFIX + EVENT_SUBJECTS,
+        filter_subject=MQTT_MSGS_PREFIX + EVENT_SUBJECTS,
         ack_policy=AckPolicy.EXPLICIT,
     )
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from hub.broker_accounts import HUB_USER, BrokerAccounts
-from local_servers.nats import ACCOUNT, NatsNode, permissions, subject
+from hub.ingest.jetstream import subject
+from local_servers.nats import ACCOUNT, NatsNode, permissions
 
 
 def accounts(tmp_path: Path) -> BrokerAccounts:
