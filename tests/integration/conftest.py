@@ -3,6 +3,7 @@ its own database and MQTT identities per test so tests cannot see each other's d
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+import nats
 import pytest
 from fastapi.testclient import TestClient
 
@@ -24,6 +26,7 @@ from core.transport.settings import MqttSettings
 from hub.api.app import create_app
 from hub.auth.principal import Role
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, HUB_USERS, BrokerAccounts
+from hub.ingest.jetstream import MQTT_STREAM
 from hub.service import Hub
 from local_servers import InfluxServer, MosquittoServer
 from local_servers.nats import NatsNode
@@ -109,6 +112,25 @@ def jetstream_hub_settings(node: NatsNode, accounts: BrokerAccounts, influx: Inf
     settings.ingest.source = "jetstream"
     settings.ingest.jetstream = JetStreamSettings(servers=[node.url], ack_wait_s=10)
     return settings
+
+
+def consumer_state(urls: list[str], accounts: BrokerAccounts, durable: str = "hub-ingest") -> tuple[int, int] | None:
+    """(not yet delivered, delivered and unacknowledged) of the hubs' consumer; None while NATS cannot say."""
+
+    async def ask() -> tuple[int, int]:
+        client = await nats.connect(
+            servers=urls, user=HUB_USER, password=accounts.passwords[HUB_USER], connect_timeout=3
+        )
+        try:
+            info = await client.jetstream(timeout=5).consumer_info(MQTT_STREAM, durable)
+            return info.num_pending or 0, info.num_ack_pending or 0
+        finally:
+            await client.close()
+
+    try:
+        return asyncio.run(ask())
+    except (nats.errors.Error, TimeoutError, OSError):
+        return None
 
 
 def secured_hub_settings(broker: MosquittoServer, accounts: BrokerAccounts, influx: InfluxServer) -> HubSettings:

@@ -4,26 +4,24 @@ dead-lettered and acknowledged, and two hub instances share the consumer while e
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import nats
 import pytest
 
 from config.hub import HubSettings
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
-from hub.broker_accounts import HUB_USER, BrokerAccounts
+from hub.broker_accounts import BrokerAccounts
 from hub.ingest.jetstream import event_filter, mqtt_topic
 from hub.service import Hub
 from local_servers import InfluxServer
 from local_servers.fleet import make_event
 from local_servers.nats import NatsNode, NatsServer
 from tests.conftest import wait_until
-from tests.integration.conftest import influx_query, jetstream_hub_settings, nats_accounts, stored_count
+from tests.integration.conftest import consumer_state, influx_query, jetstream_hub_settings, nats_accounts, stored_count
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,20 +54,6 @@ def station_client(node: NatsNode, accounts: BrokerAccounts, user: str) -> MqttC
     client.start()
     assert client.wait_connected(30)
     return client
-
-
-def consumer_state(node: NatsNode, accounts: BrokerAccounts, durable: str = "hub-ingest") -> tuple[int, int]:
-    """(messages not yet delivered, delivered and not acknowledged) of the hub's consumer."""
-
-    async def ask() -> tuple[int, int]:
-        client = await nats.connect(servers=[node.url], user=HUB_USER, password=accounts.passwords[HUB_USER])
-        try:
-            info = await client.jetstream(timeout=5).consumer_info("$MQTT_msgs", durable)
-            return info.num_pending or 0, info.num_ack_pending or 0
-        finally:
-            await client.close()
-
-    return asyncio.run(ask())
 
 
 def online(hub: Hub) -> set[str]:
@@ -108,7 +92,8 @@ def test_events_are_stored_and_acknowledged_and_a_bad_one_is_dead_lettered(
         assert wait_until(lambda: stored_count(hub) == 300, 60), f"stored {stored_count(hub)}"
         assert wait_until(lambda: any(ZWOLLE in letter.topic for letter in hub.dead_letters.latest()), 10)
         # Everything, the bad event too, acknowledged: nothing waits in the consumer or comes back.
-        assert wait_until(lambda: consumer_state(node, accounts) == (0, 0), 30), consumer_state(node, accounts)
+        drained = wait_until(lambda: consumer_state([node.url], accounts) == (0, 0), 30)
+        assert drained, consumer_state([node.url], accounts)
         distinct = influx_query(hub, 'SELECT count(distinct("event_id")) FROM "sorting_event"')
         assert distinct[0][1] == 300
     finally:
@@ -153,7 +138,8 @@ def test_two_hubs_share_the_events_and_each_sees_every_stations_status(
             assert wait_until(lambda hub=hub: delivery(hub) == {ZWOLLE: (1000, 0), DALFSEN: (1000, 0)}, 15), delivery(
                 hub
             )
-        assert wait_until(lambda: consumer_state(node, accounts) == (0, 0), 30), consumer_state(node, accounts)
+        drained = wait_until(lambda: consumer_state([node.url], accounts) == (0, 0), 30)
+        assert drained, consumer_state([node.url], accounts)
     finally:
         zwolle.stop()
         dalfsen.stop()

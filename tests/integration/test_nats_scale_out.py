@@ -5,14 +5,12 @@ holds nothing unacknowledged at the end."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
 import tomllib
 from pathlib import Path
 
 import httpx
-import nats
 import pytest
 import tomli_w
 
@@ -24,7 +22,7 @@ from local_servers import InfluxServer
 from local_servers.fleet import Address, HubProcess, make_event
 from local_servers.nats import NatsCluster, NatsNode
 from tests.conftest import unique, wait_until
-from tests.integration.conftest import MqttPort, nats_accounts
+from tests.integration.conftest import MqttPort, consumer_state, nats_accounts
 from tests.integration.test_station_process import StationProcess, write_config
 
 STATIONS = {
@@ -47,25 +45,6 @@ def influx_count(influx: InfluxServer, database: str) -> tuple[int, int]:
     except (httpx.HTTPError, ValueError, KeyError):
         return -1, -1
     return (int(series[0]["values"][0][1]), int(series[0]["values"][0][2])) if series else (0, 0)
-
-
-def consumer_state(cluster: NatsCluster, accounts: BrokerAccounts) -> tuple[int, int] | None:
-    """(not yet delivered, delivered and unacknowledged) of the hubs' consumer; None while NATS cannot say."""
-
-    async def ask() -> tuple[int, int]:
-        client = await nats.connect(
-            servers=cluster.urls, user=HUB_USER, password=accounts.passwords[HUB_USER], connect_timeout=3
-        )
-        try:
-            info = await client.jetstream(timeout=5).consumer_info("$MQTT_msgs", DURABLE)
-            return info.num_pending or 0, info.num_ack_pending or 0
-        finally:
-            await client.close()
-
-    try:
-        return asyncio.run(ask())
-    except (nats.errors.Error, TimeoutError, OSError):
-        return None
 
 
 def hub_process(
@@ -117,7 +96,7 @@ def test_20000_events_survive_a_killed_hub_and_a_restarted_node(tmp_path: Path, 
             for hub in hubs:
                 hub.start()
             # The consumer must exist before any station publishes ($MQTT_msgs keeps nothing without one).
-            assert wait_until(lambda: consumer_state(cluster, accounts) == (0, 0), 60), hubs[0].log.read_text()
+            assert wait_until(lambda: consumer_state(cluster.urls, accounts) == (0, 0), 60), hubs[0].log.read_text()
             for i, (station, site) in enumerate(STATIONS.items()):
                 path = station_config(tmp_path / station, nodes[i % 3], accounts, station, site)
                 rigs.append(StationRig(StationConfig.load(path)).start())
@@ -137,7 +116,7 @@ def test_20000_events_survive_a_killed_hub_and_a_restarted_node(tmp_path: Path, 
             assert wait_until(lambda: influx_count(influx, database) == (TOTAL, TOTAL), 240), (
                 f"stored (points, distinct ids): {influx_count(influx, database)}\n{hubs[1].log.read_text()[-3000:]}"
             )
-            assert wait_until(lambda: consumer_state(cluster, accounts) == (0, 0), 60), consumer_state(
+            assert wait_until(lambda: consumer_state(cluster.urls, accounts) == (0, 0), 60), consumer_state(
                 cluster, accounts
             )
             # The killed hub's unacknowledged events went to the other one.
