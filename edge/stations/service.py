@@ -26,10 +26,12 @@ logger = logging.getLogger(__name__)
 
 
 def build_agent(config: StationConfig, capture: CaptureStore | None = None) -> StationAgent:
-    # clean_session=True: the station's journal, not the broker session, is what survives.
+    # clean_session=True: the station's journal, not the broker session, is what survives. The client id is the
+    # broker user name (the station id): Mosquitto makes it so (use_username_as_clientid), and NATS's auth callout
+    # refuses a station whose client id is anything else (docs/broker.md).
     mqtt = MqttClient(
         config.mqtt,
-        f"station-{config.station.id}",
+        config.mqtt.username or config.station.id,
         will=StationAgent.will(config),
         max_inflight=config.journal.publish_window,
     )

@@ -136,19 +136,28 @@ class JetStreamSource:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._room = asyncio.Event()
-        client = await self._connect()
-        if client is None:
-            return
-        try:
-            await self._consume(client)
-        finally:
-            if self._acking:
-                await asyncio.gather(*self._acking, return_exceptions=True)
+        while not self._stopping.is_set():
+            client = await self._connect()
+            if client is None:
+                return
             try:
-                await client.flush(timeout=2)  # the acknowledgements given last
-            except (nats.errors.Error, TimeoutError) as err:
-                logger.warning("JetStream source: the last acknowledgements may not have left: %s", err)
-            await client.close()
+                await self._consume(client)
+            finally:
+                if self._acking:
+                    await asyncio.gather(*self._acking, return_exceptions=True)
+                if not client.is_closed:
+                    try:
+                        await client.flush(timeout=2)  # the acknowledgements given last
+                    except (nats.errors.Error, TimeoutError) as err:
+                        logger.warning("JetStream source: the last acknowledgements may not have left: %s", err)
+                    await client.close()
+            if not self._stopping.is_set():
+                # nats-py closes a connection for good when a node refuses a login while it reconnects (with the
+                # auth callout away for a moment, say). A new connection starts afresh; the events held on the old
+                # one cannot be acknowledged there any more, so NATS delivers them again after the ack wait.
+                self._log.lost("NATS closed the connection (a login refused or expired?); connecting anew")
+                self._held.clear()
+                self._room.set()
 
     async def _connect(self) -> NatsClient | None:
         """Connect, retrying with a warning until it works or the hub stops. nats-py then reconnects by itself."""
@@ -178,7 +187,7 @@ class JetStreamSource:
         js = client.jetstream(timeout=5)
         subscription = None
         delay = self.RETRY_S[0]
-        while subscription is None and not self._stopping.is_set():
+        while subscription is None and not self._stopping.is_set() and not client.is_closed:
             try:
                 await self._ensure_consumer(js)
                 subscription = await js.pull_subscribe_bind(self._settings.durable, self._settings.stream)
@@ -198,7 +207,7 @@ class JetStreamSource:
         self._ready.set()
         progress = asyncio.create_task(self._keep_in_progress())
         try:
-            await self._pull(subscription)
+            await self._pull(client, subscription)
         finally:
             progress.cancel()
 
@@ -230,10 +239,11 @@ class JetStreamSource:
                 wanted,
             )
 
-    async def _pull(self, subscription: nats.js.JetStreamContext.PullSubscription) -> None:
+    async def _pull(self, client: NatsClient, subscription: nats.js.JetStreamContext.PullSubscription) -> None:
+        """Until the hub stops or nats-py gives the connection up (then _main connects anew)."""
         assert self._room is not None and self._deliver is not None
         failing_since: float | None = None
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and not client.is_closed:
             room = self._settings.max_in_flight - len(self._held)
             if room <= 0:
                 self._room.clear()

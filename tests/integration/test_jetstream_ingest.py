@@ -5,6 +5,7 @@ dead-lettered and acknowledged, and two hub instances share the consumer while e
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from hub.ingest.jetstream import event_filter, mqtt_topic
 from hub.service import Hub
 from local_servers import InfluxServer
 from local_servers.fleet import make_event
-from local_servers.nats import NatsNode, NatsServer
+from local_servers.nats import NatsAuthService, NatsNode, NatsServer
 from tests.conftest import wait_until
 from tests.integration.conftest import consumer_state, influx_query, jetstream_hub_settings, nats_accounts, stored_count
 
@@ -143,3 +144,60 @@ def test_two_hubs_share_the_events_and_each_sees_every_stations_status(
     finally:
         zwolle.stop()
         dalfsen.stop()
+
+
+def test_the_hub_connects_anew_after_a_node_refused_its_login_while_the_callout_was_away(
+    node: NatsServer, accounts: BrokerAccounts, influx: InfluxServer, hubs: list[Hub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node restarted while no auth callout answers refuses every login; nats-py then closes the hub's
+    connection for good. The JetStream source connects anew (with a warning) once logins work again, and stores
+    what the station sent before and after."""
+    hub = start(hubs, jetstream_hub_settings(node, accounts, influx))
+    where = topic("zwolle", ZWOLLE, TopicKind.EVENT)
+    station = station_client(node, accounts, ZWOLLE)
+    for seq in range(1, 101):
+        station.publish(where, make_event(seq).to_json(), qos=1)
+    assert wait_until(lambda: stored_count(hub) == 100, 60), f"stored {stored_count(hub)}"
+    station.stop()
+    with monkeypatch.context() as patch:
+        patch.setattr(NatsAuthService, "start", lambda service, timeout=30.0: service)  # the callout stays away
+        node.stop()
+        node.start()
+        refused = "authentication error"
+        assert wait_until(lambda: refused in (node.log_path.read_text()), 30), "the node refused no login"
+        time.sleep(2)  # the hub tries again meanwhile, and is refused again
+    assert node.auth_service is not None
+    node.auth_service.start()
+    station = station_client(node, accounts, ZWOLLE)
+    try:
+        for seq in range(101, 201):
+            station.publish(where, make_event(seq).to_json(), qos=1)
+        assert wait_until(lambda: stored_count(hub) == 200, 60), f"stored {stored_count(hub)}"
+        assert wait_until(lambda: consumer_state([node.url], accounts) == (0, 0), 30)
+    finally:
+        station.stop()
+
+
+def test_the_hub_connects_anew_after_its_login_expired(
+    node: NatsServer, accounts: BrokerAccounts, influx: InfluxServer, hubs: list[Hub], caplog: pytest.LogCaptureFixture
+) -> None:
+    """With user JWTs of two seconds, NATS closes the hub's connection when its JWT expires, and nats-py gives that
+    connection up for good: the JetStream source connects anew each time, and every event is stored."""
+    assert node.auth_service is not None
+    node.auth_service.stop()
+    short = NatsAuthService(node.callout, [node.url], jwt_lifetime_s=2).start()
+    try:
+        hub = start(hubs, jetstream_hub_settings(node, accounts, influx))
+        where = topic("zwolle", ZWOLLE, TopicKind.EVENT)
+        station = station_client(node, accounts, ZWOLLE)
+        try:
+            for seq in range(1, 301):
+                station.publish(where, make_event(seq).to_json(), qos=1)
+                time.sleep(0.02)  # six seconds of events: the hub's login expires at least twice meanwhile
+            assert wait_until(lambda: stored_count(hub) == 300, 90), f"stored {stored_count(hub)}"
+        finally:
+            station.stop()
+    finally:
+        short.stop()
+    anew = [record for record in caplog.records if "connecting anew" in record.getMessage()]
+    assert len(anew) >= 2 and all(record.levelname == "WARNING" for record in anew), len(anew)

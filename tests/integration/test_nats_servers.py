@@ -293,19 +293,30 @@ def test_a_station_account_cannot_read_the_stream(single: NatsServer, accounts: 
         close(client)
 
 
-@pytest.mark.xfail(strict=True, reason="NATS 2.9's MQTT cannot bind a client id to an account (docs/broker.md)")
 def test_a_station_cannot_take_another_stations_client_id(single: NatsServer, accounts: BrokerAccounts) -> None:
+    """The auth callout refuses Dalfsen's account under Zwolle's client id (CONNACK 5, not authorised), from a raw
+    socket and from paho retrying; Zwolle is never pushed off and its events still reach the stream."""
+    events_stream([single.url], accounts)
     zwolle = station(single, accounts, ZWOLLE)
     pushed_off: list[object] = []
     zwolle.on_disconnect = lambda _client, _userdata, _flags, reason, _props: pushed_off.append(reason)
-    thief = station(single, accounts, "dalfsen-plastic-1", client_id=ZWOLLE)
-    time.sleep(1.0)
+    dalfsen, password = "dalfsen-plastic-1", accounts.passwords["dalfsen-plastic-1"]
+    assert mqtt_connack(single.host, single.mqtt_port, dalfsen, password, timeout=6, client_id=ZWOLLE) == 5
+    assert mqtt_connack(single.host, single.mqtt_port, dalfsen, password, timeout=6, client_id=dalfsen) == 0
+    thief = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=ZWOLLE, clean_session=False)
+    thief.username_pw_set(dalfsen, password)
+    thief.connect(single.host, single.mqtt_port, keepalive=10)
+    thief.loop_start()
     try:
-        # Not is_connected(): paho reconnects at once and pushes the thief off in turn, over and over.
+        time.sleep(2.0)  # paho tries again and again meanwhile
+        assert not thief.is_connected()
         assert pushed_off == [], "Dalfsen's account took Zwolle's client id and pushed Zwolle off"
+        assert publish_acked(zwolle, 5) == 5
+        assert wait_until(lambda: count([single.url], accounts) == 5, 10)
     finally:
         close(thief)
         close(zwolle)
+    assert "asked for MQTT client id 'zwolle-plastic-1'" in single.auth_service.log_path.read_text()  # type: ignore[union-attr]
 
 
 def test_an_r3_stream_keeps_its_messages_when_a_node_stops_and_returns(

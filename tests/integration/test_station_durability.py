@@ -99,6 +99,8 @@ def test_broker_down_while_5000_events_are_made(tmp_path: Path, own_broker: OwnB
     assert wait_until(lambda: stored_count(hub) == 5000, 60), f"stored {stored_count(hub)}"
     distinct = influx_query(hub, 'SELECT count(distinct("event_id")) FROM "sorting_event"')
     assert distinct[0][1] == 5000
+    # The live views hear of stored batches on a thread of their own, a moment after the store.
+    assert wait_until(lambda: len({event.seq for event in list(arrivals)}) == 5000, 30)
     first_arrivals: list[int] = []
     seen: set[int] = set()
     for event in arrivals:

@@ -1,4 +1,4 @@
-"""The NATS config that local_servers/nats.py writes: permissions mirroring the Mosquitto ACL, cluster routes."""
+"""The NATS config that local_servers/nats.py writes: logins sent to the auth callout, cluster routes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 from hub.broker_accounts import HUB_USER, BrokerAccounts
 from hub.ingest.jetstream import subject
-from local_servers.nats import ACCOUNT, NatsNode, permissions
+from hub.nats_auth import ACCOUNT, AUTH_ACCOUNT, AUTH_USER, read_users
+from local_servers.nats import NatsNode
 
 
 def accounts(tmp_path: Path) -> BrokerAccounts:
@@ -24,26 +25,7 @@ def test_topics_map_to_subjects() -> None:
     assert subject("sortcentre/v1/#") == "sortcentre.v1.>"
 
 
-def test_a_station_publishes_its_own_topics_reads_its_own_config_and_speaks_mqtt_only(tmp_path: Path) -> None:
-    entry = permissions(accounts(tmp_path), "zwolle-plastic-1")
-    own = "sortcentre.v1.zwolle.zwolle-plastic-1"
-    assert entry["permissions"] == {
-        "publish": {"allow": [f"{own}.event", f"{own}.status", f"{own}.heartbeat"]},
-        "subscribe": {"allow": [f"{own}.config", f"{own}.model", "$MQTT.sub.>"]},
-    }
-    assert entry["allowed_connection_types"] == ["MQTT"]
-
-
-def test_the_hub_and_observers_may_use_the_jetstream_api(tmp_path: Path) -> None:
-    known = accounts(tmp_path)
-    for user in (HUB_USER, "observer"):
-        entry = permissions(known, user)
-        assert "$JS.API.>" in entry["permissions"]["publish"]["allow"]  # type: ignore[index]
-        assert "allowed_connection_types" not in entry
-    assert "sortcentre.v1.>" not in permissions(known, "observer")["permissions"]["publish"]["allow"]  # type: ignore[index]
-
-
-def test_a_cluster_node_routes_to_the_others_and_keeps_three_mqtt_replicas(tmp_path: Path) -> None:
+def test_a_cluster_node_routes_to_the_others_keeps_three_mqtt_replicas_and_asks_the_callout(tmp_path: Path) -> None:
     node = NatsNode(
         tmp_path / "n2", server_name="n2", accounts=accounts(tmp_path), cluster="c", route_port=2, routes=[1, 2, 3]
     )
@@ -54,5 +36,24 @@ def test_a_cluster_node_routes_to_the_others_and_keeps_three_mqtt_replicas(tmp_p
     assert config["cluster"]["routes"] == ["nats-route://127.0.0.1:1", "nats-route://127.0.0.1:3"]
     assert config["mqtt"]["stream_replicas"] == 3
     assert config["jetstream"]["store_dir"] == str(tmp_path / "n2" / "jetstream")
-    assert {user["user"] for user in config["accounts"][ACCOUNT]["users"]} == {HUB_USER, "observer", "zwolle-plastic-1"}
-    assert node.config_path.stat().st_mode & 0o077 == 0  # it holds the passwords
+    # No user but the callout's own is in the config: every other login is the callout's to decide.
+    assert config["accounts"] == {
+        AUTH_ACCOUNT: {"users": [{"user": AUTH_USER, "password": node.callout.password()}]},
+        ACCOUNT: {"jetstream": "enabled"},
+    }
+    callout = config["authorization"]["auth_callout"]
+    assert callout == {"issuer": node.callout.issuer().public_key, "auth_users": [AUTH_USER], "account": AUTH_ACCOUNT}
+    assert callout["issuer"].startswith("A")  # an account key
+    assert set(read_users(node.callout.user_file)) == {HUB_USER, "observer", "zwolle-plastic-1"}
+    assert node.config_path.stat().st_mode & 0o077 == 0  # it holds the callout's password
+    for secret in (node.callout.seed_file, node.callout.password_file, node.callout.user_file):
+        assert secret.stat().st_mode & 0o077 == 0
+
+
+def test_a_restarted_node_keeps_the_issuer_and_the_callouts_password(tmp_path: Path) -> None:
+    node = NatsNode(tmp_path / "n1", accounts=accounts(tmp_path))
+    node.data_dir.mkdir(parents=True)
+    node.prepare()
+    before = node.config_path.read_text()
+    node.prepare()
+    assert node.config_path.read_text() == before

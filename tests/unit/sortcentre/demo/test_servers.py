@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from hub.broker_accounts import HUB_USERS
+from hub.nats_auth import ACCOUNT, read_users
 from local_servers import InfluxServer
-from local_servers.nats import ACCOUNT, NatsNode
+from local_servers.nats import NatsNode
 from sortcentre.demo.configs import broker_secrets, demo_spec, ports_file
 from sortcentre.demo.ports import DemoPorts
 from sortcentre.demo.servers import MosquittoBroker, NatsBroker, make_servers, taken_ports
@@ -23,14 +24,16 @@ def test_the_nats_nodes_know_every_demo_account_with_its_kept_password(tmp_path:
     for node in broker.nodes:
         node.data_dir.mkdir(parents=True)
         node.prepare()
-        users = json.loads(node.config_path.read_text())["accounts"][ACCOUNT]["users"]
-        by_name = {user["user"]: user for user in users}
+        config = json.loads(node.config_path.read_text())
+        assert config["accounts"][ACCOUNT] == {"jetstream": "enabled"}  # its users come from the auth callout
+        assert node.callout is broker.nodes[0].callout  # one callout for the cluster
+        by_name = read_users(node.callout.user_file)
         assert set(by_name) == set(stations) | set(HUB_USERS)
         for name, user in by_name.items():
-            assert user["password"] == (broker_secrets(tmp_path) / name).read_text().strip()
+            assert user.password_matches((broker_secrets(tmp_path) / name).read_text().strip())
         zwolle = by_name["zwolle-plastic-1"]
-        assert zwolle["allowed_connection_types"] == ["MQTT"]
-        assert zwolle["permissions"]["publish"]["allow"][0] == "sortcentre.v1.zwolle.zwolle-plastic-1.event"
+        assert zwolle.connection_types() == ["MQTT"]
+        assert zwolle.permissions()["pub"]["allow"][0] == "sortcentre.v1.zwolle.zwolle-plastic-1.event"
     assert [node.data_dir for node in broker.nodes] == [tmp_path / "nats" / f"n{i}" for i in (1, 2, 3)]
     assert broker.jetstream_servers == [node.url for node in broker.nodes]
 
