@@ -212,6 +212,8 @@ class Hub:
             remote_config=self.remote_config,
             learning=self.learning,
             acks=self.acks,
+            ingest_source=self.settings.ingest.source,
+            ingest_problem=self.ingest.source_problem,
         )
 
     def start(self) -> None:

@@ -8,6 +8,7 @@ login takes it, and scopes what it answers to ``Principal.sites``. ``current_use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -63,6 +64,9 @@ class HubState:
     remote_config: RemoteConfigs | None = None  # stations' sorting settings (docs/fleet.md); None: the API answers 503
     learning: LearningLoop | None = None  # training and rollouts (docs/fleet.md); None: /api/fleet/train answers 503
     acks: AlertAcks | None = None  # acknowledged alerts (hub/live/acks.py); None: POST /api/v1/alerts/ack answers 503
+    # The ingest's source and why no event can reach it now (hub/ingest/source.py); for /api/v1/health.
+    ingest_source: str | None = None
+    ingest_problem: Callable[[], str | None] = lambda: None
 
 
 def _state(request: Request) -> HubState:

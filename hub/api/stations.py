@@ -31,13 +31,15 @@ def health(state: StateDep, response: Response) -> dict[str, Any]:
     """The one endpoint without a login: load balancers and `make demo` ask it whether the hub is up.
 
     503 once one of the hub's threads died (ingest, rollups, live view: hub/supervision.py), with the reason:
-    such a hub acknowledges nothing and is on its way out, for systemd to restart it. InfluxDB being down is
-    not a failure of the hub (ingest waits and retries), so it only shows as ``influx: false``."""
+    such a hub acknowledges nothing and is on its way out, for systemd to restart it. InfluxDB or the broker
+    being away is not a failure of the hub (ingest waits and retries), so it only shows: ``influx: false``, and
+    ``ingest.problem`` says why no event can arrive (on NATS also: not bound to the consumer yet)."""
+    ingest = {"source": state.ingest_source, "problem": state.ingest_problem()}
     failures = state.supervisor.failures()
     if failures:
         response.status_code = 503
-        return {"status": "failed", "reasons": failures, "influx": state.store.ping()}
-    return {"status": "ok", "influx": state.store.ping()}
+        return {"status": "failed", "reasons": failures, "influx": state.store.ping(), "ingest": ingest}
+    return {"status": "ok", "influx": state.store.ping(), "ingest": ingest}
 
 
 @router.get("/healthz", tags=["operations"], responses={503: {"description": "a hub thread died"}})

@@ -160,6 +160,10 @@ class Ingest:
         """Wait until events published from now on reach this ingest."""
         return self._source.wait_ready(timeout)
 
+    def source_problem(self) -> str | None:
+        """Why no event can reach this ingest now (its source's word), or None."""
+        return self._source.problem()
+
     def stop(self, timeout: float = 15.0) -> None:
         """Store and acknowledge what was received, then disconnect. While InfluxDB is down, give up after
         ``timeout``: what was not stored stays unacknowledged at the broker."""

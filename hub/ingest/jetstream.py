@@ -129,6 +129,11 @@ class JetStreamSource:
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
 
+    def problem(self) -> str | None:
+        if not self._ready.is_set():
+            return f"not bound to the JetStream consumer {self._settings.durable} yet"
+        return self._log.problem
+
     # -- the loop's thread ---------------------------------------------------------------------------------
     def _run(self) -> None:
         asyncio.run(self._main())

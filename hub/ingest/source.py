@@ -42,6 +42,10 @@ class EventSource(Protocol):
         """Wait until messages published from now on will be delivered."""
         ...
 
+    def problem(self) -> str | None:
+        """Why no event can arrive now (not connected, not bound to the stream), or None while they can."""
+        ...
+
 
 class MqttEventSource:
     """The stations' event topics as an MQTT subscription, acknowledged by hand (PUBACK after storing).
@@ -72,3 +76,6 @@ class MqttEventSource:
 
     def wait_ready(self, timeout: float) -> bool:
         return self._mqtt.wait_subscribed(timeout)
+
+    def problem(self) -> str | None:
+        return None if self._mqtt.connected.is_set() else "not connected to the MQTT broker"

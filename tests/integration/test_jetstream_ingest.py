@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from config.hub import HubSettings
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
+from hub.api.app import create_app
 from hub.broker_accounts import BrokerAccounts
 from hub.ingest.jetstream import event_filter, mqtt_topic
 from hub.service import Hub
@@ -166,6 +168,10 @@ def test_the_hub_connects_anew_after_a_node_refused_its_login_while_the_callout_
         refused = "authentication error"
         assert wait_until(lambda: refused in (node.log_path.read_text()), 30), "the node refused no login"
         time.sleep(2)  # the hub tries again meanwhile, and is refused again
+        # /api/v1/health says why no event arrives (a login refused is not a failure of the hub: 200).
+        answer = TestClient(create_app(hub.state)).get("/api/v1/health")
+        assert answer.status_code == 200 and answer.json()["ingest"]["source"] == "jetstream"
+        assert answer.json()["ingest"]["problem"], answer.json()
     assert node.auth_service is not None
     node.auth_service.start()
     station = station_client(node, accounts, ZWOLLE)
@@ -174,6 +180,10 @@ def test_the_hub_connects_anew_after_a_node_refused_its_login_while_the_callout_
             station.publish(where, make_event(seq).to_json(), qos=1)
         assert wait_until(lambda: stored_count(hub) == 200, 60), f"stored {stored_count(hub)}"
         assert wait_until(lambda: consumer_state([node.url], accounts) == (0, 0), 30)
+        assert TestClient(create_app(hub.state)).get("/api/v1/health").json()["ingest"] == {
+            "source": "jetstream",
+            "problem": None,
+        }
     finally:
         station.stop()
 

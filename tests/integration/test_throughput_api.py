@@ -97,7 +97,8 @@ def test_status_page_and_operations_endpoints(hub: Hub) -> None:
     page = api.get("/")
     assert page.status_code == 200 and "Sortcentre" in page.text and "/static/dashboard.js" in page.text
     assert api.get("/static/dashboard.js").status_code == 200
-    assert api.get("/api/v1/health").json() == {"status": "ok", "influx": True}
+    health = api.get("/api/v1/health").json()
+    assert health == {"status": "ok", "influx": True, "ingest": {"source": "mqtt", "problem": None}}
     metrics = api.get("/metrics").text
     assert "sortcentre_events_stored_total" in metrics
     assert api.get("/api/v1/admin/dead-letters").json() == {"counts": {}, "latest": []}
