@@ -28,6 +28,11 @@ class FleetSettings(BaseModel):
         description="Mosquitto's pid file (its `pid_file` option): that process gets SIGHUP to reload the accounts "
         "after `stations add|retire`; none: reload the broker yourself (`systemctl reload mosquitto`)",
     )
+    nats_callout_folder: Path | None = Field(
+        None,
+        description="on NATS: the auth callout's folder (`sortcentre nats-auth --folder`, docs/broker.md), whose "
+        "`users.json` `sortcentre stations add|retire` update; it reads the file again at the next login",
+    )
     # Heartbeats come every few seconds per station; writing each one to SQLite from the live view's MQTT thread
     # would cost a disk sync per heartbeat for a "last seen" nobody reads to the second.
     seen_write_interval_s: float = Field(

@@ -43,8 +43,8 @@ import nats
 import nkeys
 
 from core.contract.topics import PREFIX
+from core.transport.subjects import subject
 from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
-from hub.ingest.jetstream import subject
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,21 @@ class NatsUser:
         return ["MQTT"] if self.role == "station" else None
 
 
+def station_user(name: str, site: str, password: str) -> NatsUser:
+    return NatsUser(name, "station", hashlib.sha256(password.encode()).hexdigest(), site)
+
+
+def update_users(path: Path, add: NatsUser | None = None, remove: str | None = None) -> None:
+    """Add (or replace) one user and remove another, keeping every other entry as it is: the file holds digests
+    only, so it cannot be written again from the passwords (``sortcentre stations add|retire``)."""
+    users = read_users(path) if path.exists() else {}
+    if remove is not None:
+        users.pop(remove, None)
+    if add is not None:
+        users[add.name] = add
+    write_users(path, users.values())
+
+
 def nats_users(accounts: BrokerAccounts) -> list[NatsUser]:
     """Every account of ``accounts`` as the callout knows it."""
     users = []
@@ -113,7 +128,7 @@ def nats_users(accounts: BrokerAccounts) -> list[NatsUser]:
         elif name in accounts.observers:
             users.append(NatsUser(name, "observer", digest))
         else:
-            users.append(NatsUser(name, "station", digest, accounts.sites[name]))
+            users.append(station_user(name, accounts.sites[name], password))
     return users
 
 
@@ -242,8 +257,8 @@ def answer(
     """The signed authorization response to one request, and the decision it carries.
 
     The user JWT has no expiry unless ``lifetime_s`` is given: NATS closes a connection whose JWT expired, and a
-    station's last will would then show it offline for a moment every ``lifetime_s`` (a retired account keeps a
-    connection it has, as on Mosquitto, until it disconnects)."""
+    station's last will would then show it offline for a moment every ``lifetime_s``. The price: a retired
+    account keeps a connection it has until it disconnects (Mosquitto drops it on reload; docs/broker.md)."""
     request = jwt_claims(request_jwt)
     nats = _object(request.get("nats"))
     user_nkey = str(nats.get("user_nkey") or "")

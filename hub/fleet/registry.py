@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from core.contract.topics import TopicError, check_slug
 from core.processes import ProgramNotFoundError
 from hub import sqlite_files
-from hub.broker_accounts import AccountError, BrokerAccounts, reload_broker
+from hub.broker_accounts import AccountError, BrokerAccounts, is_hub_name, reload_broker
+from hub.nats_auth import CalloutFolder, station_user, update_users
 
 if TYPE_CHECKING:
     from config.fleet import FleetSettings
@@ -168,6 +169,7 @@ class StationRegistry:
         *,
         broker_folder: Path | None = None,
         broker_pid_file: Path | None = None,
+        nats_callout_folder: Path | None = None,
         seen_write_interval_s: float = 30.0,
         max_unregistered: int = 1000,
         clock: Callable[[], float] = time.time,
@@ -176,6 +178,7 @@ class StationRegistry:
         self.path = path
         self.broker_folder = broker_folder
         self.broker_pid_file = broker_pid_file
+        self.nats_user_file = CalloutFolder(nats_callout_folder).user_file if nats_callout_folder else None
         self.seen_write_interval_s = seen_write_interval_s
         self.max_unregistered = max_unregistered
         self._clock = clock
@@ -193,6 +196,7 @@ class StationRegistry:
             settings.registry_file,
             broker_folder=settings.broker_folder,
             broker_pid_file=settings.broker_pid_file,
+            nats_callout_folder=settings.nats_callout_folder,
             seen_write_interval_s=settings.seen_write_interval_s,
             max_unregistered=settings.max_unregistered,
         )
@@ -250,7 +254,7 @@ class StationRegistry:
                     f"station {station_id!r} is already added (site {found.site}); retire it first to add it again"
                 )
             password = self._write_account(station_id, site)
-            account = station_id if self.broker_folder is not None else None
+            account = station_id if password else None
             db.execute(
                 "INSERT INTO stations (id, site, stream, added_at, broker_account, token_sha256) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET site = excluded.site, "
@@ -267,25 +271,41 @@ class StationRegistry:
         return record, password, token
 
     def _write_account(self, station_id: str, site: str) -> str:
-        if self.broker_folder is None:
+        """The station's broker account in Mosquitto's files and/or the NATS auth callout's user file: one
+        password for both; "" when the registry manages neither."""
+        if self.broker_folder is None and self.nats_user_file is None:
             logger.warning(
-                "station %s gets no broker account: fleet.broker_folder is not set (a broker without accounts)",
+                "station %s gets no broker account: neither fleet.broker_folder nor fleet.nats_callout_folder is set "
+                "(a broker without accounts)",
                 station_id,
             )
             return ""
-        try:
-            accounts = BrokerAccounts.read(self.broker_folder)
-            password = accounts.add_station(station_id, site)
-            accounts.save_password(station_id)
-            accounts.write_acl()
-        except (AccountError, TopicError) as exc:
-            raise RegistryError(str(exc)) from None
-        except (
-            OSError,
-            subprocess.CalledProcessError,
-            ProgramNotFoundError,
-        ) as exc:  # mosquitto_passwd missing or failing, a file
-            raise RegistryError(f"could not write the broker's account files in {self.broker_folder}: {exc}") from None
+        if is_hub_name(station_id):
+            raise RegistryError(f"station id {station_id!r} is reserved for the hub's accounts (hub, hub-*)")
+        password = secrets.token_urlsafe(18)
+        if self.broker_folder is not None:
+            try:
+                accounts = BrokerAccounts.read(self.broker_folder)
+                accounts.add_station(station_id, site, password)
+                accounts.save_password(station_id)
+                accounts.write_acl()
+            except (AccountError, TopicError) as exc:
+                raise RegistryError(str(exc)) from None
+            except (
+                OSError,
+                subprocess.CalledProcessError,
+                ProgramNotFoundError,
+            ) as exc:  # mosquitto_passwd missing or failing, a file
+                raise RegistryError(
+                    f"could not write the broker's account files in {self.broker_folder}: {exc}"
+                ) from None
+        if self.nats_user_file is not None:
+            try:
+                update_users(self.nats_user_file, add=station_user(station_id, site, password))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise RegistryError(
+                    f"could not write the NATS auth callout's users in {self.nats_user_file}: {exc}"
+                ) from None
         return password
 
     def retire(self, station_id: str, *, reload: bool = True) -> RegisteredStation:
@@ -305,6 +325,13 @@ class StationRegistry:
                 except (OSError, subprocess.CalledProcessError, ProgramNotFoundError) as exc:
                     raise RegistryError(
                         f"could not change the broker's account files in {self.broker_folder}: {exc}"
+                    ) from None
+            if self.nats_user_file is not None:
+                try:
+                    update_users(self.nats_user_file, remove=station_id)
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    raise RegistryError(
+                        f"could not change the NATS auth callout's users in {self.nats_user_file}: {exc}"
                     ) from None
             db.execute(
                 "UPDATE stations SET retired_at = COALESCE(retired_at, ?), broker_account = NULL, "

@@ -35,6 +35,7 @@ from core.contract import TopicKind, subscription
 from core.transport.mqtt import ConnectionLog
 from core.transport.protocol import InboundMessage, MessageHandler
 from core.transport.settings import MqttSettings
+from core.transport.subjects import subject
 from hub.ingest.metrics import IngestMetrics
 from hub.supervision import Supervisor
 
@@ -44,11 +45,6 @@ logger = logging.getLogger(__name__)
 # MQTT_MSGS_PREFIX + subject(topic) (docs/broker.md): the stream the hub reads for no loss.
 MQTT_STREAM = "$MQTT_msgs"
 MQTT_MSGS_PREFIX = "$MQTT.msgs."
-
-
-def subject(topic: str) -> str:
-    """The NATS subject of an MQTT topic (``a/b/c`` -> ``a.b.c``; ``+`` -> ``*``, ``#`` -> ``>``)."""
-    return topic.replace("/", ".").replace("+", "*").replace("#", ">")
 
 
 def event_filter() -> str:

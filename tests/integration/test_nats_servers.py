@@ -19,8 +19,10 @@ from nats.js.api import AckPolicy, ConsumerConfig, DiscardPolicy, StreamConfig
 from core.contract import TopicKind, topic
 from core.transport.mqtt import MqttClient
 from core.transport.settings import MqttSettings
+from core.transport.subjects import subject
 from hub.broker_accounts import HUB_USER, BrokerAccounts
-from hub.ingest.jetstream import MQTT_MSGS_PREFIX, MQTT_STREAM, subject
+from hub.fleet.registry import StationRegistry
+from hub.ingest.jetstream import MQTT_MSGS_PREFIX, MQTT_STREAM
 from local_servers.certs import make_server_certs
 from local_servers.fleet import make_event
 from local_servers.mosquitto import mqtt_connack
@@ -423,3 +425,20 @@ def test_every_acknowledged_event_survives_kill_9_of_its_node(
     assert acked == rounds * per_round
     # Every acknowledged event is there (a resend after a store that timed out may add a copy: at least once).
     assert distinct_events(cluster.urls, accounts, stream=MQTT_STREAM) == acked
+
+
+def test_a_station_added_to_the_registry_logs_in_at_once_and_a_retired_one_is_refused(
+    tmp_path: Path, single: NatsServer
+) -> None:
+    """`sortcentre stations add|retire` with `fleet.nats_callout_folder`: the callout reads its user file again at
+    the next login, so no node or callout restarts (checked from a raw socket)."""
+    registry = StationRegistry(tmp_path / "stations.sqlite", nats_callout_folder=single.callout.folder)
+    station_id = "staphorst-plastic-9"
+    _, password, _ = registry.add(station_id, "staphorst", "plastic")
+
+    def login() -> int | str:
+        return mqtt_connack(single.host, single.mqtt_port, station_id, password, timeout=6, client_id=station_id)
+
+    assert login() == 0
+    registry.retire(station_id)
+    assert login() == 5

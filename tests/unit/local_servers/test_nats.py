@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.transport.subjects import subject
 from hub.broker_accounts import HUB_USER, BrokerAccounts
-from hub.ingest.jetstream import subject
 from hub.nats_auth import ACCOUNT, AUTH_ACCOUNT, AUTH_USER, read_users
 from local_servers.nats import NatsNode
 

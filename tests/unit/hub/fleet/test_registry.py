@@ -11,6 +11,7 @@ import pytest
 
 from hub.broker_accounts import HUB_LIVE_USER, HUB_USER, BrokerAccounts, BrokerReloadError
 from hub.fleet.registry import TOKEN_PREFIX, RegistryError, StationRegistry, token_digest
+from hub.nats_auth import CalloutFolder, read_users
 from tests.unit.hub.auth.conftest import Clock
 
 AT = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
@@ -209,3 +210,32 @@ def test_reloading_needs_a_mosquitto_pid(tmp_path: Path, broker: BrokerAccounts)
     with pytest.raises(BrokerReloadError, match="not mosquitto"):
         registry.reload_broker()
     assert with_broker(tmp_path, broker).reload_broker() is None  # no pid file configured: the admin reloads
+
+
+def test_on_nats_add_and_retire_update_the_auth_callouts_users_with_the_same_password(
+    tmp_path: Path, broker: BrokerAccounts
+) -> None:
+    """One password for Mosquitto's files and the NATS auth callout's user file; everyone else's entry kept."""
+    callout = CalloutFolder(tmp_path / "callout")
+    callout.write(broker)
+    registry = StationRegistry(
+        tmp_path / "stations.sqlite", broker_folder=broker.folder, nats_callout_folder=callout.folder
+    )
+    _, password, _ = registry.add("zwolle-plastic-1", "zwolle", "plastic")
+    users = read_users(callout.user_file)
+    assert set(users) == {HUB_USER, HUB_LIVE_USER, "observer", "ommen-textile-1", "zwolle-plastic-1"}
+    assert users["zwolle-plastic-1"].password_matches(password) and users["zwolle-plastic-1"].site == "zwolle"
+    assert users["ommen-textile-1"].password_matches(broker.passwords["ommen-textile-1"])
+    assert callout.user_file.stat().st_mode & 0o077 == 0
+    registry.retire("zwolle-plastic-1")
+    assert "zwolle-plastic-1" not in read_users(callout.user_file)
+
+
+def test_on_nats_alone_a_station_gets_an_account_in_the_callouts_users(tmp_path: Path) -> None:
+    registry = StationRegistry(tmp_path / "stations.sqlite", nats_callout_folder=tmp_path / "callout")
+    record, password, _ = registry.add("zwolle-plastic-1", "zwolle", "plastic")
+    assert record.broker_account == "zwolle-plastic-1" and len(password) >= 20
+    user = read_users(tmp_path / "callout" / "users.json")["zwolle-plastic-1"]
+    assert user.role == "station" and user.password_matches(password)
+    with pytest.raises(RegistryError, match="reserved"):
+        registry.add("hub-2", "zwolle", "plastic")
