@@ -677,6 +677,14 @@ def _fuzzy_fibre(word: str) -> str | None:
     return None if near else fibre
 
 
+def _glued_to_another(before: str, word: str, fibre: str) -> bool:
+    """``word`` read as ``fibre`` by one slip, yet together with the word before it within two slips of another
+    fibre: OCR may have split that one and slipped a letter too (``tr aacetaat``: triacetaat, where ``tr`` is also a
+    country code and ``aacetaat`` one slip from acetaat). Then neither reading is safe."""
+    glued = before + word
+    return any(f != fibre and " " not in key and _within_two(glued, key) for key, f in _FIBRE_BY_KEY.items())
+
+
 def _within_two(word: str, name: str) -> bool:
     """Levenshtein distance of at most 2."""
     if abs(len(word) - len(name)) > 2:
@@ -734,7 +742,10 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
                 tokens.append(_Token(kind, joined, name))
                 i += split
                 continue
-            tokens.append(_word_token(word, header=last and before_colon))
+            token = _word_token(word, header=last and before_colon)
+            if token.fuzzy and i > 0 and _glued_to_another(words[i - 1], word, token.name):
+                token = _Token(_Kind.BARRIER, word)  # "tr aacetaat": triacetaat split and slipped, not acetaat
+            tokens.append(token)
             size = 1
         i += size
     return tokens, excluded
