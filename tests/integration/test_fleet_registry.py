@@ -38,7 +38,10 @@ def test_a_station_added_to_a_running_broker_sends_its_own_events_until_retired(
     config = tmp_path / "hub.toml"
     config.write_text(
         tomli_w.dumps(
-            {"mqtt": {"host": broker.host, "port": broker.port}, "fleet": settings.fleet.model_dump(mode="json", exclude_none=True)}
+            {
+                "mqtt": {"host": broker.host, "port": broker.port},
+                "fleet": settings.fleet.model_dump(mode="json", exclude_none=True),
+            }
         )
     )
 
