@@ -119,6 +119,17 @@ class NatsNode(ChildServer):
     def ports(self) -> list[int]:
         return [self.port, self.mqtt_port, self.http_port, *([self.route_port] if self.route_port else [])]
 
+    def try_login(self) -> int | str:
+        """One clean-session MQTT CONNECT with a hub or observer account of ``accounts`` and a client id of its own
+        (never a station's: that would push the station off): the CONNACK code, 0 when accepted, or why there was
+        none. 0 where there is nothing to probe: no accounts, only stations, or TLS."""
+        if self.accounts is None or self.tls is not None:
+            return 0
+        probes = sorted(user for user in self.accounts.passwords if user not in self.accounts.sites)
+        if not probes:
+            return 0
+        return mqtt_connack(self.host, self.mqtt_port, probes[0], self.accounts.passwords[probes[0]], timeout=3)
+
     def is_ready(self) -> bool:
         """Ready when the monitoring port names this node (another server on the port would not) and its MQTT
         port accepts an anonymous CONNECT (not probed with TLS, nor with accounts: a login then waits for the auth
@@ -183,17 +194,26 @@ class NatsNode(ChildServer):
 class NatsAuthService(ChildServer):
     """``sortcentre nats-auth``: the auth callout (hub/nats_auth.py) of one node or a cluster, as its own process.
 
-    Ready when it logged that it answers logins; it reconnects to any of ``urls`` by itself, so it outlives the
-    restart of a node."""
+    Ready when it logged that it answers logins and, given ``login``, when that login (an MQTT CONNECT through a
+    node, :meth:`NatsNode.try_login`) is accepted: a wrong issuer or user file then stops the start with the
+    server's answer, instead of every client being refused later. It reconnects to any of ``urls`` by itself, so it
+    outlives the restart of a node."""
 
     name = "nats-auth"
 
-    def __init__(self, callout: CalloutFolder, urls: list[str], jwt_lifetime_s: int = 0) -> None:
+    def __init__(
+        self,
+        callout: CalloutFolder,
+        urls: list[str],
+        jwt_lifetime_s: int = 0,
+        login: Callable[[], int | str] | None = None,
+    ) -> None:
         super().__init__(callout.folder)
         self.log_path = callout.folder.parent / f"{self.name}.log"  # not in the folder that holds the secrets
         self.callout = callout
         self.urls = urls
         self.jwt_lifetime_s = jwt_lifetime_s
+        self.login = login
 
     def command(self) -> list[str]:
         servers = [arg for url in self.urls for arg in ("--server", url)]
@@ -201,10 +221,14 @@ class NatsAuthService(ChildServer):
         return [sys.executable, "-m", "sortcentre", "nats-auth", *folder, *servers]
 
     def is_ready(self) -> bool:
-        if "answering logins" in self._log_tail():
-            return True
-        self.not_ready_reason = "it has not logged 'answering logins' yet"
-        return False
+        if "answering logins" not in self._log_tail():
+            self.not_ready_reason = "it has not logged 'answering logins' yet"
+            return False
+        answer = self.login() if self.login is not None else 0
+        if answer != 0:
+            self.not_ready_reason = f"a login through a node: {describe_connack(answer)}"
+            return False
+        return True
 
 
 class NatsServer(NatsNode):
@@ -216,7 +240,7 @@ class NatsServer(NatsNode):
     def after_ready(self) -> None:
         self.wait_healthy()
         if self.accounts is not None and not (self.auth_service and self.auth_service.running):
-            self.auth_service = NatsAuthService(self.callout, [self.url]).start()
+            self.auth_service = NatsAuthService(self.callout, [self.url], login=self.try_login).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.auth_service is not None:
@@ -278,7 +302,7 @@ class NatsCluster:
             for node in self.nodes:
                 node.wait_healthy(timeout=max(1.0, deadline - time.monotonic()))
             if self.accounts is not None:
-                self.auth_service = NatsAuthService(self.callout, self.urls)
+                self.auth_service = NatsAuthService(self.callout, self.urls, login=self.nodes[0].try_login)
                 self.auth_service.start(timeout=max(1.0, deadline - time.monotonic()))
         except ServerError:
             self.stop()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from core.transport.subjects import subject
 from hub.broker_accounts import HUB_USER, BrokerAccounts
-from hub.nats_auth import ACCOUNT, AUTH_ACCOUNT, AUTH_USER, read_users
-from local_servers.nats import NatsNode
+from hub.nats_auth import ACCOUNT, AUTH_ACCOUNT, AUTH_USER, CalloutFolder, read_users
+from local_servers.nats import NatsAuthService, NatsNode
 
 
 def accounts(tmp_path: Path) -> BrokerAccounts:
@@ -57,3 +57,18 @@ def test_a_restarted_node_keeps_the_issuer_and_the_callouts_password(tmp_path: P
     before = node.config_path.read_text()
     node.prepare()
     assert node.config_path.read_text() == before
+
+
+def test_the_callout_is_ready_only_when_a_login_through_a_node_is_accepted(tmp_path: Path) -> None:
+    """A callout whose answers the nodes cannot trust (another issuer) logs that it answers logins all the same:
+    the login through a node is what tells, and its refusal is the reason given."""
+    answers: list[int | str] = [5, 0]
+    service = NatsAuthService(CalloutFolder(tmp_path / "callout"), ["nats://127.0.0.1:1"], login=lambda: answers[0])
+    service.log_path.parent.mkdir(parents=True, exist_ok=True)
+    service.log_path.write_text("starting\n")
+    assert not service.is_ready() and "answering logins" in (service.not_ready_reason or "")
+    service.log_path.write_text("NATS auth callout: answering logins on nats://127.0.0.1:1\n")
+    assert not service.is_ready()
+    assert service.not_ready_reason == "a login through a node: the broker refused CONNECT: not authorised"
+    answers.pop(0)
+    assert service.is_ready()
