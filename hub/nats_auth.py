@@ -45,6 +45,7 @@ import nkeys
 from core.contract.topics import PREFIX
 from core.transport.subjects import subject
 from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
+from hub.digests import token_digest
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,7 @@ class NatsUser:
     site: str | None = None
 
     def password_matches(self, password: str) -> bool:
-        digest = hashlib.sha256(password.encode()).hexdigest()
-        return hmac.compare_digest(digest, self.password_sha256)
+        return hmac.compare_digest(token_digest(password), self.password_sha256)
 
     def permissions(self) -> dict[str, dict[str, list[str]]]:
         """Mosquitto's ACL for this user (hub/broker_accounts.py), in NATS's publish/subscribe allow lists.
@@ -104,7 +104,7 @@ class NatsUser:
 
 
 def station_user(name: str, site: str, password: str) -> NatsUser:
-    return NatsUser(name, "station", hashlib.sha256(password.encode()).hexdigest(), site)
+    return NatsUser(name, "station", token_digest(password), site)
 
 
 def update_users(path: Path, add: NatsUser | None = None, remove: str | None = None) -> None:
@@ -122,11 +122,10 @@ def nats_users(accounts: BrokerAccounts) -> list[NatsUser]:
     """Every account of ``accounts`` as the callout knows it."""
     users = []
     for name, password in sorted(accounts.passwords.items()):
-        digest = hashlib.sha256(password.encode()).hexdigest()
         if name in HUB_USERS:
-            users.append(NatsUser(name, "hub", digest))
+            users.append(NatsUser(name, "hub", token_digest(password)))
         elif name in accounts.observers:
-            users.append(NatsUser(name, "observer", digest))
+            users.append(NatsUser(name, "observer", token_digest(password)))
         else:
             users.append(station_user(name, accounts.sites[name], password))
     return users

@@ -13,7 +13,6 @@ The table lives in the users file (``auth.users_file``): screens are logins of a
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from core.contract.topics import TopicError, check_slug
 from hub import sqlite_files
+from hub.digests import token_digest
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +76,6 @@ class Screen:
     @property
     def name(self) -> str:
         return self.label or self.id
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_label(label: str) -> str:

@@ -11,7 +11,6 @@ the hub reads, and SQLite in WAL mode lets readers and one writer work side by s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -29,6 +28,7 @@ from core.contract.topics import TopicError, check_slug
 from hub import sqlite_files
 from hub.auth.passwords import Passwords, check_new_password
 from hub.auth.principal import Principal, Role
+from hub.digests import token_digest
 
 if TYPE_CHECKING:
     from config.hub import AuthSettings
@@ -86,10 +86,6 @@ class User:
 class Session:
     principal: Principal
     renewed: bool  # the idle deadline moved with this request: the cookie's lifetime may move with it
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def check_username(username: str) -> str:

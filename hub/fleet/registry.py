@@ -17,7 +17,6 @@ side. Writers that touch the broker's files take SQLite's write lock first (BEGI
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -36,6 +35,7 @@ from core.contract.topics import TopicError, check_slug
 from core.processes import ProgramNotFoundError
 from hub import sqlite_files
 from hub.broker_accounts import AccountError, BrokerAccounts, is_hub_name, reload_broker
+from hub.digests import token_digest
 from hub.nats_auth import CalloutFolder, station_user, update_users
 
 if TYPE_CHECKING:
@@ -125,10 +125,6 @@ class RegisteredStation:
             "unregistered": self.unregistered,
             "retired": self.retired,
         }
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _time(value: str | None) -> datetime | None:

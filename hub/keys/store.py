@@ -14,7 +14,6 @@ CLI may write, and SQLite in WAL mode lets them work side by side.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from core.contract.topics import TopicError, check_slug
 from hub import sqlite_files
+from hub.digests import token_digest
 from hub.keys.caller import Scope
 from hub.keys.ratelimit import TokenBucket
 
@@ -96,10 +96,6 @@ class ApiKey:
                 continue
             sites.update(municipality.sites)
         return frozenset(sites)
-
-
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def check_scopes(scopes: Iterable[str]) -> frozenset[Scope]:
@@ -199,7 +195,7 @@ class KeyStore:
                             json.dumps(sorted(chosen_sites)),
                             json.dumps(sorted(chosen_municipalities)),
                             created.isoformat(),
-                            key_digest(secret),
+                            token_digest(secret),
                         ),
                     )
             except sqlite3.IntegrityError:
@@ -248,7 +244,7 @@ class KeyStore:
                 f"SELECT key_sha256, {self._COLUMNS} FROM api_keys WHERE id = ?",  # noqa: S608
                 (match[1],),
             ).fetchone()
-        if row is None or not secrets.compare_digest(row[0], key_digest(key)):
+        if row is None or not secrets.compare_digest(row[0], token_digest(key)):
             return None
         return self._key(row[1:])
 

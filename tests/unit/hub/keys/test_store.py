@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hub.digests import token_digest
 from hub.keys import KeyStore, KeyStoreError, Scope
-from hub.keys.store import KEY_PATTERN, key_digest
+from hub.keys.store import KEY_PATTERN
 from hub.reference import load_reference
 from tests.unit.hub.auth.conftest import Clock
 
@@ -45,7 +46,7 @@ def test_only_the_hash_is_stored(store: KeyStore) -> None:
     assert random_part.encode() not in raw and secret.encode() not in raw
     with sqlite3.connect(store.path) as db:
         rows = db.execute("SELECT * FROM api_keys").fetchall()
-    assert len(rows) == 1 and key_digest(secret) in rows[0]
+    assert len(rows) == 1 and token_digest(secret) in rows[0]
     assert not any(random_part in str(value) for value in rows[0])
 
 
