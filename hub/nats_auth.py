@@ -30,8 +30,8 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
+import signal
 import ssl
 import time
 from collections.abc import Iterable
@@ -46,6 +46,7 @@ from core.contract.topics import PREFIX
 from core.transport.subjects import subject
 from hub.broker_accounts import HUB_USERS, STATION_READS, STATION_WRITES, BrokerAccounts
 from hub.digests import token_digest
+from hub.fleet.bundle import write_secret
 
 logger = logging.getLogger(__name__)
 
@@ -184,9 +185,7 @@ class Issuer:
             return cls(path.read_bytes().strip())
         issuer = cls.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(issuer.seed + b"\n")
+        write_secret(path, issuer.seed.decode())
         return issuer
 
     @property
@@ -333,7 +332,8 @@ async def serve(
         async def on_closed(event: asyncio.Event = closed) -> None:
             event.set()
 
-        connection = await _connect(servers, password, tls, stop, disconnected, reconnected, on_closed)
+        callbacks = {"disconnected_cb": disconnected, "reconnected_cb": reconnected, "closed_cb": on_closed}
+        connection = await _connect(servers, password, tls, stop, callbacks)
         if connection is None:
             return
         await connection.subscribe(REQUEST_SUBJECT, queue=QUEUE, cb=handle)
@@ -351,10 +351,10 @@ async def serve(
 
 
 async def _connect(
-    servers: list[str], password: str, tls: ssl.SSLContext | None, stop: asyncio.Event, *callbacks: Any
+    servers: list[str], password: str, tls: ssl.SSLContext | None, stop: asyncio.Event, callbacks: dict[str, Any]
 ) -> Any:
-    """A connection as the callout's user, tried again (with a warning) until it works or ``stop`` is set."""
-    disconnected, reconnected, closed = callbacks
+    """A connection as the callout's user, tried again (with a warning) until it works or ``stop`` is set;
+    ``callbacks``: nats-py's ``disconnected_cb``, ``reconnected_cb`` and ``closed_cb``."""
     delay = 0.5
     while not stop.is_set():
         try:
@@ -366,9 +366,7 @@ async def _connect(
                 connect_timeout=3,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                closed_cb=closed,
+                **callbacks,
             )
         except (OSError, TimeoutError, nats.errors.Error) as err:
             logger.warning("NATS auth callout: cannot reach %s (%s); trying again", ", ".join(servers), err)
@@ -399,8 +397,7 @@ class CalloutFolder:
         self.folder.chmod(0o700)
         Issuer.load_or_create(self.seed_file)
         if not self.password_file.exists():
-            self.password_file.write_text(secrets.token_urlsafe(24) + "\n")
-            self.password_file.chmod(0o600)
+            write_secret(self.password_file, secrets.token_urlsafe(24))
         write_users(self.user_file, nats_users(accounts))
 
     def issuer(self) -> Issuer:
@@ -429,8 +426,6 @@ class CalloutFolder:
 
 def run(folder: Path, servers: list[str], tls_ca_file: Path | None = None, lifetime_s: int | None = None) -> None:
     """``sortcentre nats-auth``: serve until SIGTERM or SIGINT."""
-    import signal
-
     callout = CalloutFolder(folder)
 
     async def main() -> None:

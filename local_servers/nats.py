@@ -144,7 +144,7 @@ class NatsNode(ChildServer):
             return False
         if self.tls is not None or self.accounts is not None:  # /varz names this node: enough
             return True
-        if self.cluster is not None and self.accounts is None:
+        if self.cluster is not None:
             # An anonymous MQTT login needs JetStream, which needs a quorum of the cluster: not there while the
             # nodes start one by one. NatsCluster.start waits for every node's health (JetStream) instead.
             return True

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from core.contract.topics import TopicError, check_slug
 from core.processes import ProgramNotFoundError
 from hub import sqlite_files
-from hub.broker_accounts import AccountError, BrokerAccounts, is_hub_name, reload_broker
+from hub.broker_accounts import AccountError, BrokerAccounts, is_hub_name, new_password, reload_broker
 from hub.digests import token_digest
 from hub.nats_auth import CalloutFolder, station_user, update_users
 
@@ -278,7 +278,7 @@ class StationRegistry:
             return ""
         if is_hub_name(station_id):
             raise RegistryError(f"station id {station_id!r} is reserved for the hub's accounts (hub, hub-*)")
-        password = secrets.token_urlsafe(18)
+        password = new_password()
         if self.broker_folder is not None:
             try:
                 accounts = BrokerAccounts.read(self.broker_folder)
