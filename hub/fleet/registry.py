@@ -36,7 +36,7 @@ from core.processes import ProgramNotFoundError
 from hub import sqlite_files
 from hub.broker_accounts import AccountError, BrokerAccounts, is_hub_name, new_password, reload_broker
 from hub.digests import token_digest
-from hub.nats_auth import CalloutFolder, station_user, update_users
+from hub.nats_auth import CalloutFolder, NatsUser, station_user, update_users
 
 if TYPE_CHECKING:
     from config.fleet import FleetSettings
@@ -295,14 +295,19 @@ class StationRegistry:
                 raise RegistryError(
                     f"could not write the broker's account files in {self.broker_folder}: {exc}"
                 ) from None
-        if self.nats_user_file is not None:
-            try:
-                update_users(self.nats_user_file, add=station_user(station_id, site, password))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise RegistryError(
-                    f"could not write the NATS auth callout's users in {self.nats_user_file}: {exc}"
-                ) from None
+        self._update_nats_users(add=station_user(station_id, site, password))
         return password
+
+    def _update_nats_users(self, add: NatsUser | None = None, remove: str | None = None) -> None:
+        """Add or remove one station in the NATS auth callout's user file, when the registry manages one."""
+        if self.nats_user_file is None:
+            return
+        try:
+            update_users(self.nats_user_file, add=add, remove=remove)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RegistryError(
+                f"could not change the NATS auth callout's users in {self.nats_user_file}: {exc}"
+            ) from None
 
     def retire(self, station_id: str, *, reload: bool = True) -> RegisteredStation:
         """Take a station out of service: its broker account and ACL entry go (the broker disconnects it on
@@ -322,13 +327,7 @@ class StationRegistry:
                     raise RegistryError(
                         f"could not change the broker's account files in {self.broker_folder}: {exc}"
                     ) from None
-            if self.nats_user_file is not None:
-                try:
-                    update_users(self.nats_user_file, remove=station_id)
-                except (OSError, ValueError, KeyError, TypeError) as exc:
-                    raise RegistryError(
-                        f"could not change the NATS auth callout's users in {self.nats_user_file}: {exc}"
-                    ) from None
+            self._update_nats_users(remove=station_id)
             db.execute(
                 "UPDATE stations SET retired_at = COALESCE(retired_at, ?), broker_account = NULL, "
                 "token_sha256 = NULL WHERE id = ?",

@@ -153,9 +153,9 @@ class JetStreamSource:
                         logger.warning("JetStream source: the last acknowledgements may not have left: %s", err)
                     await client.close()
             if not self._stopping.is_set():
-                # nats-py closes a connection for good when a node refuses a login while it reconnects (with the
-                # auth callout away for a moment, say). A new connection starts afresh; the events held on the old
-                # one cannot be acknowledged there any more, so NATS delivers them again after the ack wait.
+                # nats-py closes a connection for good on a server error outside its reconnect loop (a login that
+                # expired, a refusal after the handshake). A new connection starts afresh; the events held on the
+                # old one cannot be acknowledged there any more, so NATS delivers them again after the ack wait.
                 self._log.lost("NATS closed the connection (a login refused or expired?); connecting anew")
                 self._held.clear()
                 self._room.set()
