@@ -23,4 +23,6 @@ def test_nats_ingest_bench_runs_at_a_tiny_size(
     assert len(rows) == 3
     for row in rows:
         rate, ratio, hub_cpu, broker_cpu = (float(cell.replace(",", "")) for cell in row.strip("|").split("|")[1:])
-        assert rate > 0 and ratio > 0 and hub_cpu > 0 and broker_cpu > 0, row
+        assert rate > 0 and ratio > 0 and hub_cpu > 0, row
+        # /proc counts CPU in clock ticks (10 ms): Mosquitto may pass 500 events inside one tick and read 0 here.
+        assert broker_cpu >= 0, row
