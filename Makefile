@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test soak lint format bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ demo: setup
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+# The outage and kill tests at the acceptance's size (`make test` runs them shorter): about 10 minutes.
+soak: setup
+	SORTCENTRE_SOAK=full $(BIN)/python -m pytest tests/integration/test_station_durability.py tests/integration/test_hub_failures.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@ with their data in a temporary folder, and stopped at the end. Nothing here is m
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +24,18 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoSer
 def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
     with InfluxServer(tmp_path_factory.mktemp("influxdb")) as server:
         yield server
+
+
+SOAK = os.environ.get("SORTCENTRE_SOAK", "short")
+
+
+def soak_size(short: int, full: int) -> int:
+    """A soak test's size: ``short`` in ``make test``, ``full`` with ``SORTCENTRE_SOAK=full`` (``make soak``).
+    The short run takes the same path with fewer events, kills or seconds; the full one is the acceptance's size."""
+    if SOAK not in ("short", "full"):
+        msg = f"SORTCENTRE_SOAK={SOAK!r}: use short or full"
+        raise ValueError(msg)
+    return full if SOAK == "full" else short
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 20.0, interval: float = 0.1) -> bool:

@@ -14,10 +14,10 @@ from core.transport.mqtt import end_session
 from core.transport.settings import MqttSettings
 from local_servers import InfluxServer, MosquittoServer
 from local_servers.fleet import HubProcess, fleet_payloads, publish_all
-from tests.conftest import unique, wait_until
+from tests.conftest import soak_size, unique, wait_until
 
-# Documented in docs/broker.md: what the hub may hold while InfluxDB is down (the broker's in-flight window
-# of 1,000 messages plus one batch and the Python process itself).
+# Documented in docs/storage.md: what the hub may hold while InfluxDB is down (at most the broker's in-flight window
+# of 30,000 messages, one batch per worker, and the Python processes themselves).
 HUB_MEMORY_BOUND_MB = 250
 
 
@@ -67,7 +67,16 @@ def family_rss(process: psutil.Process) -> int:
     return total
 
 
-def test_influxdb_down_for_two_minutes(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+# Two minutes at 180 events/s with SORTCENTRE_SOAK=full; 30 s at 720 events/s in make test. Either way the hub is
+# offered the same 21,600 events while InfluxDB is down (the broker's in-flight window is 30,000 messages), so the
+# memory bound is tested at the same load.
+INFLUX_DOWN_S = soak_size(30, 120)
+PACE_PER_S = 21_600 // INFLUX_DOWN_S
+# Traffic before, during and after the outage: 20 s more than the outage.
+OUTAGE_EVENTS = PACE_PER_S * (INFLUX_DOWN_S + 20) // 1000 * 1000
+
+
+def test_influxdb_down_while_the_stream_goes_on(tmp_path: Path, mosquitto: MosquittoServer) -> None:
     with InfluxServer(tmp_path / "influxdb") as own_influx:
         database = "outage"
         hub = HubProcess(tmp_path, mosquitto, own_influx, database)
@@ -75,19 +84,20 @@ def test_influxdb_down_for_two_minutes(tmp_path: Path, mosquitto: MosquittoServe
         assert wait_until(lambda: "connected to MQTT broker" in hub.log.read_text(), 30)
         assert hub.proc is not None
         watched = psutil.Process(hub.proc.pid)
-        payloads = fleet_payloads(30_000, stations=20, site=unique("o"))
-        stream = stream_in_background(mosquitto, payloads, pace=180)  # ~165 s of steady traffic
+        payloads = fleet_payloads(OUTAGE_EVENTS, stations=20, site=unique("o"))
+        stream = stream_in_background(mosquitto, payloads, pace=PACE_PER_S)
         assert wait_until(lambda: count(own_influx, database) >= 2000, 60)
         own_influx.stop()
         peak = 0
-        down_until = time.monotonic() + 120
+        down_until = time.monotonic() + INFLUX_DOWN_S
         while time.monotonic() < down_until:
             peak = max(peak, family_rss(watched))
             time.sleep(0.5)
         own_influx.start()
         stream.join(600)
-        assert wait_until(lambda: count(own_influx, database) == 30_000, 180), f"stored {count(own_influx, database)}"
-        assert count(own_influx, database, 'count(distinct("event_id"))') == 30_000
+        stored = wait_until(lambda: count(own_influx, database) == OUTAGE_EVENTS, 180)
+        assert stored, f"stored {count(own_influx, database)} of {OUTAGE_EVENTS}"
+        assert count(own_influx, database, 'count(distinct("event_id"))') == OUTAGE_EVENTS
         assert peak / 1e6 < HUB_MEMORY_BOUND_MB, f"hub and workers used {peak / 1e6:.0f} MB while InfluxDB was down"
         (tmp_path / "peak-rss-mb.txt").write_text(f"{peak / 1e6:.0f}\n")
         hub.stop()
