@@ -21,6 +21,7 @@ from edge.vision.marking_eval import Enough, MarkingReport, evaluate_markings, o
 from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.ocr import MarkingOcr
+from edge.vision.second_look import SecondLook
 from firmware_mocks.captures import STREAM, render, write_dataset
 from scripts.render_vision_evalset import render as render_evalset
 
@@ -105,12 +106,12 @@ def _ratio(new: list[float], old: list[float], q: float) -> str:
     return f"{percentile(new, q) / percentile(old, q):.2f}"
 
 
-def _rapidocr_lines() -> Callable[[Frame, Enough], Sequence[str]]:
+def _rapidocr_lines() -> Callable[[Frame, Enough, Sequence[SecondLook]], Sequence[str]]:
     from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
 
     engine = RapidOCR()
 
-    def read(frame: Frame, _enough: Enough) -> list[str]:  # plain rapidocr reads once
+    def read(frame: Frame, _enough: Enough, _looks: Sequence[SecondLook]) -> list[str]:  # plain rapidocr reads once
         result, _elapsed = engine(frame)
         return [str(text) for _box, text, _score in result or []]
 

@@ -136,11 +136,12 @@ def composition(rng: random.Random) -> list[CompositionPart]:
 
 
 def _fibre_text(rng: random.Random, fibre: Fibre, langs: list[int], qualify: bool) -> str:
-    names = [NAMES[fibre.fibre][i] for i in langs]
-    if rng.random() < 0.5:
-        names = list(dict.fromkeys(names))
+    named = [(i, NAMES[fibre.fibre][i]) for i in langs]
+    if rng.random() < 0.5:  # a name two languages share written once (each name with its first language)
+        named = list({name: (i, name) for i, name in reversed(named)}.values())[::-1]
+    names = [name for _, name in named]
     if qualify and fibre.fibre in QUALIFIED:
-        names = [f"{QUALIFIED[fibre.fibre][i]} {name}".replace("- ", "-") for i, name in zip(langs, names, strict=True)]
+        names = [f"{QUALIFIED[fibre.fibre][i]} {name}".replace("- ", "-") for i, name in named]
     if fibre.fibre == "wool" and qualify and rng.random() < 0.5:
         names = ["merino " + n if n in ("wool", "wol") else n for n in names]
     sep = rng.choice(("/", " / ", " - ", ", "))
@@ -355,6 +356,7 @@ def read(out: Path, every: int, show: bool) -> None:
     from edge.vision.marking_eval import composition_key
     from edge.vision.markings.fibres import composition_readable, read_composition
     from edge.vision.ocr import MarkingOcr
+    from edge.vision.second_look import LABEL_LOOKS
 
     ocr = MarkingOcr()
     rows: list[tuple[dict[str, str], bool, bool]] = []
@@ -364,7 +366,7 @@ def read(out: Path, every: int, show: bool) -> None:
         truth = sample.meta.truth
         assert truth is not None and truth.composition is not None
         frame = cv2.imread(str(sample.image))
-        lines = [line.text for line in ocr.read(frame, composition_readable)]
+        lines = [line.text for line in ocr.read(frame, composition_readable, LABEL_LOOKS)]
         got = read_composition(lines)
         want = composition_key(truth.composition)
         key = composition_key(got.parts) if got else None

@@ -23,21 +23,23 @@ from edge.vision.dataset import CompositionPart, Sample, iter_samples
 from edge.vision.evaluation import Metrics, print_report
 from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import polymer_readable, read_polymer
+from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
 
 if TYPE_CHECKING:
     from edge.vision.ocr import MarkingOcr
 
-# read_lines(frame, enough): the OCR texts of a frame; ``enough(texts)`` tells a reader that retries when its first
-# reading is not enough whether the parser can read the item from them (see ``MarkingOcr.read``).
+# read_lines(frame, enough, looks): the OCR texts of a frame; ``enough(texts)`` tells a reader that retries when its
+# first reading is not enough whether the parser can read the item from them, ``looks`` how it may look again (see
+# ``MarkingOcr.read``).
 Enough = Callable[[Sequence[str]], bool]
-ReadLines = Callable[[npt.NDArray[np.uint8], Enough], Sequence[str]]
+ReadLines = Callable[[npt.NDArray[np.uint8], Enough, Sequence[SecondLook]], Sequence[str]]
 
 
 def ocr_reader(ocr: MarkingOcr) -> ReadLines:
-    """The texts ``ocr`` reads from a frame, retrying as it does when the first reading is not enough."""
+    """The texts ``ocr`` reads from a frame, looking again as it does when the first reading is not enough."""
 
-    def read(frame: npt.NDArray[np.uint8], enough: Enough) -> list[str]:
-        return [line.text for line in ocr.read(frame, enough)]
+    def read(frame: npt.NDArray[np.uint8], enough: Enough, looks: Sequence[SecondLook]) -> list[str]:
+        return [line.text for line in ocr.read(frame, enough, looks)]
 
     return read
 
@@ -81,7 +83,10 @@ def evaluate_markings(root: Path, read_lines: ReadLines, *, progress: bool = Tru
         started = time.perf_counter()
         truth = sample.meta.truth
         assert truth is not None
-        lines = list(read_lines(frame, polymer_readable if truth.polymer is not None else composition_readable))
+        if truth.polymer is not None:
+            lines = list(read_lines(frame, polymer_readable, PLASTIC_LOOKS))
+        else:
+            lines = list(read_lines(frame, composition_readable, LABEL_LOOKS))
         if truth.polymer is not None:
             reading = read_polymer(lines)
             report.seconds.append(time.perf_counter() - started)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ import onnxruntime as ort
 
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
+from edge.vision.second_look import PLASTIC_LOOKS, SecondLook
 from edge.vision.triangle_finder import TriangleFinder
 from edge.vision.triangle_reader import (
     CODE_SHARE,
@@ -63,6 +64,10 @@ REC_WIDTH_STEP = 32  # recogniser input widths are padded to a multiple of this 
 # The relief image: blur radius about a stroke width of 20-60 px text, gain that brings 10-20 grey levels of relief
 # to full contrast (tried 2-4 px and 4-8x on the embossed misses of the evaluation set; 4 px and 4x read most).
 RELIEF_SIGMA = 4.0
+# The smoothed image: a Gaussian blur about half a woven label's thread (2-4 px), so the letters' squared-off, striped
+# strokes read as the recogniser's smooth ones (on the label tuning set, scripts/render_label_tuning.py, it read 10 of
+# the 61 woven labels the frame and its relief image had not, and none wrong).
+SMOOTH_SIGMA = 2.0
 RELIEF_GAIN = 4.0
 # A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
 TRIANGLE_MAX_ASPECT = 1.6
@@ -232,12 +237,18 @@ class MarkingOcr:
 
     # -- public ---------------------------------------------------------------------------------------------------
 
-    def read(self, frame: np.ndarray, enough: Callable[[list[str]], bool] | None = None) -> list[OcrLine]:
+    def read(
+        self,
+        frame: np.ndarray,
+        enough: Callable[[list[str]], bool] | None = None,
+        looks: Sequence[SecondLook] = PLASTIC_LOOKS,
+    ) -> list[OcrLine]:
         """The text lines in ``frame`` (BGR uint8), in reading order; empty when nothing readable is there.
 
         ``enough`` says whether the texts read answer the caller (for example: a polymer can be read from them). A
-        frame whose first reading is not enough is read once more as a relief image, and that reading is kept if it
-        is enough. Without ``enough``, only a frame that read nothing plausible gets the second pass.
+        frame whose first reading is not enough is read again as each of ``looks`` in turn (a relief image, a
+        smoothed one), and the first reading that is enough is kept. Without ``enough``, only a frame that read
+        nothing plausible gets the second looks. With none enough, the most plausible reading is kept.
         """
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
@@ -249,14 +260,25 @@ class MarkingOcr:
             return lines
         if enough is None and self._plausibility(lines, self.plausible_score) > 0:
             return lines
-        # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow edge, maybe
-        # beside a printed line that did read (a lot number). A strong local-contrast image (high-pass around
-        # mid-grey) turns those edges into strokes the recogniser knows. Only such frames pay for this second pass.
-        # Lines that read well in the frame itself are not read again in the relief image (``relief_reuse``).
-        again = self._read_once(_relief(frame), known=reusable(read, self.flip_below) if self.relief_reuse else None)
-        if enough is not None and enough([line.text for line in again]):
-            return again
-        return again if self._plausibility(again, 0.0) > self._plausibility(lines, 0.0) else lines
+        best = lines
+        for look in looks:
+            if look is SecondLook.RELIEF:
+                # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow
+                # edge, maybe beside a printed line that did read (a lot number). A strong local-contrast image
+                # (high-pass around mid-grey) turns those edges into strokes the recogniser knows. Lines that read
+                # well in the frame itself are not read again in it (``relief_reuse``).
+                known = reusable(read, self.flip_below) if self.relief_reuse else None
+                again = self._read_once(_relief(frame), known=known)
+            else:
+                # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
+                # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
+                # can read confidently and wrong).
+                again = self._read_once(cv2.GaussianBlur(frame, (0, 0), SMOOTH_SIGMA), boxes_from=read)
+            if enough is not None and enough([line.text for line in again]):
+                return again
+            if self._plausibility(again, 0.0) > self._plausibility(best, 0.0):
+                best = again
+        return best
 
     @staticmethod
     def _plausibility(lines: list[OcrLine], min_score: float) -> float:
@@ -270,12 +292,18 @@ class MarkingOcr:
         return total
 
     def _read_once(
-        self, frame: np.ndarray, known: list[Reading] | None = None, read: list[Reading] | None = None
+        self,
+        frame: np.ndarray,
+        known: list[Reading] | None = None,
+        read: list[Reading] | None = None,
+        boxes_from: list[Reading] | None = None,
     ) -> list[OcrLine]:
         """The lines of one pass. ``known``: upright lines already read well (in the frame, for its relief image);
         a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
-        detector boxes' readings are appended to it, for a later pass."""
-        boxes, faint = self._detect(frame)
+        detector boxes' readings are appended to it, for a later pass. ``boxes_from``: the boxes of an earlier pass,
+        read again in ``frame`` the way up that pass read each, without detecting or orienting anew (no faint
+        boxes then)."""
+        boxes, faint = ([r.box for r in boxes_from], []) if boxes_from is not None else self._detect(frame)
         if not boxes and not faint:
             return []
         crops = [_crop(frame, box) for box in boxes]
@@ -287,6 +315,12 @@ class MarkingOcr:
         ]
         flipped = [False] * len(crops)
         todo = [i for i in range(len(crops)) if reuse.get(i) is None]
+        if boxes_from is not None:  # each box the way up the earlier pass read it
+            flipped = [r.turned for r in boxes_from]
+            readings = self._recognise(
+                [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)]
+            )
+            todo = []
         if todo:
             if self.flip_below > 0:
                 # The lines taken over are upright and vote so, as they would if read again.

@@ -34,6 +34,7 @@ from edge.vision.markings.fibres import composition_readable, read_composition
 from edge.vision.markings.plastics import PolymerReading, polymer_readable, read_polymer
 from edge.vision.model_files import ModelFileError
 from edge.vision.ocr import MarkingOcr, OcrUnavailable
+from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
 from edge.vision.textile.condition import measure_condition
 from edge.vision.textile.grading import grade
 
@@ -116,9 +117,9 @@ class Suggester:
         if not self.config.enabled:
             return NoSuggestion("vision is off")
         if stream in TEXTILE_STREAMS:
-            return self._gate(self._textile(frame, self._read(frame, composition_readable)), stream)
+            return self._gate(self._textile(frame, self._read(frame, composition_readable, LABEL_LOOKS)), stream)
         if stream == "plastic":
-            answer = self._marking(self._read(frame, polymer_readable))
+            answer = self._marking(self._read(frame, polymer_readable, PLASTIC_LOOKS))
             if isinstance(answer, NoSuggestion) and lit is not None and self._ocr is not None:
                 answer = self._under_lights(frame, lit, answer)
         else:
@@ -127,9 +128,10 @@ class Suggester:
             answer = self._classify(frame)
         return self._gate(answer, stream)
 
-    def _read(self, frame: Frame, enough: Callable[[list[str]], bool]) -> list[str]:
-        """The OCR texts; the reader tries harder (a relief pass) when ``enough`` says the parser cannot use them."""
-        return [line.text for line in self._ocr.read(frame, enough)] if self._ocr is not None else []
+    def _read(self, frame: Frame, enough: Callable[[list[str]], bool], looks: Sequence[SecondLook]) -> list[str]:
+        """The OCR texts; the reader looks again (``looks``: a relief image, a smoothed one) when ``enough`` says the
+        parser cannot use them."""
+        return [line.text for line in self._ocr.read(frame, enough, looks)] if self._ocr is not None else []
 
     def _marking(self, lines: list[str]) -> Answer:
         reading = read_polymer(lines)
@@ -142,7 +144,9 @@ class Suggester:
         frames = lit()
         if not frames:
             return ambient  # the lights failed (reported by the station): the single frame's answer stands
-        readings = [read_polymer(self._read(view, polymer_readable)) for view in lighting.views(frame, frames)]
+        readings = [
+            read_polymer(self._read(view, polymer_readable, PLASTIC_LOOKS)) for view in lighting.views(frame, frames)
+        ]
         verdict = lighting.vote(readings)
         if verdict.reading is None:
             return NoSuggestion(f"no marking under the lights ({verdict.describe()})", evidence=ambient.evidence)
@@ -203,7 +207,10 @@ class Suggester:
 
 class MarkingOcrLike(Protocol):
     def read(
-        self, frame: npt.NDArray[np.uint8], enough: Callable[[list[str]], bool] | None = None
+        self,
+        frame: npt.NDArray[np.uint8],
+        enough: Callable[[list[str]], bool] | None = None,
+        looks: Sequence[SecondLook] = PLASTIC_LOOKS,
     ) -> Sequence[TextLine]: ...
 
 

@@ -515,6 +515,12 @@ _LETTERS_BEFORE_PERCENT = re.compile(r"(?<![a-z0-9|!])(?=[a-z0-9|!]*[0-9o])[0-9o
 _LETTERS_AS_DIGITS = str.maketrans("oilsbz|!", "01158211")
 # "100" read as letters without a percent sign ("loo", "I00", "ioo"): the number, which counts only beside a fibre name.
 _HUNDRED_AS_LETTERS = re.compile(r"(?<![a-z0-9|!])[li|!][o0]{2}(?![a-z0-9])")
+# "100" before a percent sign with its zeros read as other round glyphs ("1oe%", "188%", "108%", "leo%"): a
+# percentage is at most 100, so a 1 and two round glyphs can only be 100.
+_HUNDRED_BEFORE_PERCENT = re.compile(r"(?<![a-z0-9|!])[1li|!][0o8e][0o8e](?= *%)")
+# A percent sign read as a letter right after the number ("100g Leinen", "1oox poliester", "leos recycle"): only
+# where a fibre name or a qualifier follows (``_percent_as_letter``).
+_PERCENT_AS_LETTER = re.compile(r"(?<![a-z0-9|!])(\d{1,3}|[1li|!][0o8e][0o8e])[gxhs] +(?=([a-zß]+))")
 _O_IN_NUMBER = re.compile(r"(?<![a-z0-9])\d[\do]*(?![a-z0-9])")
 _TOKEN = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)|(?P<percent>%)|(?P<degree>°)|(?P<word>[a-zß]+)|(?P<other>\S)")
 
@@ -620,6 +626,14 @@ def _split_glued(match: re.Match[str]) -> str:
     return " / ".join(pieces) if pieces else match.group(0)
 
 
+def _percent_as_letter(match: re.Match[str]) -> str:
+    number, following = match.group(1), match.group(2)
+    value = int(number) if number.isdigit() else 100
+    meaning = _meaning(following)
+    named = following in QUALIFIERS or (meaning is not None and not meaning.startswith("part:"))
+    return f"{value} % " if named and 0 < value <= 100 else match.group(0)
+
+
 def _join_number(match: re.Match[str]) -> str:
     joined = match.group(1) + match.group(2)
     return joined if int(joined) <= 100 else match.group(0)
@@ -638,6 +652,8 @@ def _clean(line: str) -> str:
     text = _SPACE_IN_NUMBER.sub(_join_number, text)  # "1 00 %"
     text = _ZERO_IN_WORD.sub(lambda m: "o" * len(m.group(0)), text)  # "c0tton"
     text = _ONE_IN_WORD.sub("l", _FIVE_IN_WORD.sub("s", text))  # "po1yester", "ela5tane"
+    text = _PERCENT_AS_LETTER.sub(_percent_as_letter, text)  # "100g leinen"
+    text = _HUNDRED_BEFORE_PERCENT.sub("100", text)  # "1oe %", "188 %"
     text = _LETTERS_BEFORE_PERCENT.sub(lambda m: m.group(0).translate(_LETTERS_AS_DIGITS), text)  # "l00 %", "s0 %"
     text = _HUNDRED_AS_LETTERS.sub("100", text)  # "loo cotton"
     text = _LETTER_THEN_DIGIT.sub(" ", text)  # "rayon30 %" -> "rayon 30 %"

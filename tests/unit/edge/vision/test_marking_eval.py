@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from edge.vision.dataset import CaptureMeta, CompositionPart, Fibre, MarkingTruth, sample_paths
 from edge.vision.marking_eval import Enough, evaluate_markings
+from edge.vision.second_look import SecondLook
 
 
 def write(root: Path, stream: str, label: str, capture_id: str, truth: MarkingTruth) -> None:
@@ -28,7 +29,7 @@ def test_results_hold_each_sample_truth_and_reading(tmp_path: Path) -> None:
     texts = {0: ["lot 12"], 1: [">PP<"], 2: ["100% cotton"]}  # in the order of the paths
     calls: list[int] = []
 
-    def read_lines(_frame: npt.NDArray[np.uint8], _enough: Enough) -> Sequence[str]:
+    def read_lines(_frame: npt.NDArray[np.uint8], _enough: Enough, _looks: Sequence[SecondLook]) -> Sequence[str]:
         calls.append(len(calls))
         return texts[len(calls) - 1]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,6 +30,7 @@ from edge.vision.ocr import (
     reusable,
     same_box,
 )
+from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
 from edge.vision.triangle_reader import DIGIT_ALONE, TriangleDigitReader
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
@@ -332,3 +334,23 @@ def test_the_trained_finders_places_are_tried_besides_the_scans(monkeypatch: pyt
     assert plain.describe()["triangle_finder"] is False
     plain._scan_triangles(item.frame, [])
     assert tried == []
+
+
+WOVEN_LABELS = Path(__file__).resolve().parents[4] / "tests" / "data" / "woven_labels"
+
+
+@pytest.mark.parametrize("name", ["tune-0047", "tune-0234"])
+def test_a_woven_label_reads_in_the_smoothed_look(ocr: MarkingOcr, name: str) -> None:
+    # Two woven labels of the label tuning set (scripts/render_label_tuning.py, tuning fonts): the letters' striped,
+    # squared-off strokes do not read in the frame or its relief image, and do once the thread grid is blurred away.
+    frame = cv2.imread(str(WOVEN_LABELS / f"{name}.jpg"))
+    meta = CaptureMeta.model_validate_json((WOVEN_LABELS / f"{name}.json").read_text())
+    assert meta.truth is not None and meta.truth.composition is not None
+    want = composition_key(meta.truth.composition)
+
+    def composition(looks: Sequence[SecondLook]) -> str | None:
+        reading = read_composition([line.text for line in ocr.read(frame, composition_readable, looks)])
+        return composition_key(reading.parts) if reading else None
+
+    assert composition(PLASTIC_LOOKS) is None
+    assert composition(LABEL_LOOKS) == want

@@ -3,7 +3,7 @@ it gives no marking; any disagreement between the views gives no suggestion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +11,7 @@ import numpy.typing as npt
 from config.vision import VisionConfig
 from edge.vision.answer import NoSuggestion, Prediction
 from edge.vision.lighting import LitFrame
+from edge.vision.second_look import PLASTIC_LOOKS, SecondLook
 from edge.vision.suggester import LIGHTS_READER_VERSION, MARKING_READER_VERSION, Suggester
 
 PLASTIC = ["pet", "hdpe", "pvc", "ldpe", "pp", "ps", "other"]
@@ -29,7 +30,12 @@ class TextByGrey:
         self.texts = texts
         self.read_levels: list[int] = []
 
-    def read(self, frame: npt.NDArray[np.uint8], enough: Callable[[list[str]], bool] | None = None) -> list[Line]:
+    def read(
+        self,
+        frame: npt.NDArray[np.uint8],
+        enough: Callable[[list[str]], bool] | None = None,
+        looks: Sequence[SecondLook] = PLASTIC_LOOKS,
+    ) -> list[Line]:
         level = int(frame[0, 0, 0])
         self.read_levels.append(level)
         return [Line(text) for text in self.texts.get(level, [])]

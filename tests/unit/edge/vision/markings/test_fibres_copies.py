@@ -90,7 +90,7 @@ def test_one_composition_repeated_per_language_reads_when_a_copy_is_garbled(line
         ["1% ED/elastodiene", "99% acetaat/acetate", "VoeringaLining:", "000% acetaat/acetate"],
         ["95% cotton 5% elastane", "Lininq:", "95% katoen 5% elastaan", "100% cotlon"],
         # a garbled copy whose percentage did not read as one: nothing to check it against
-        ["100% cotton", "188% katoen"],
+        ["100% cotton", "183% katoen"],
     ],
 )
 def test_garbled_copies_never_hide_a_different_composition(lines: list[str]) -> None:
@@ -111,3 +111,55 @@ def test_a_percent_sign_without_its_number_spoils_the_part() -> None:
     assert read(lines) is None
     assert read(["% cotton"]) is None
     assert read(["100 % cotton"]) == {"main": {"cotton": 100}}
+
+
+@pytest.mark.parametrize(
+    ("lines", "want"),
+    [
+        # the zeros of 100 read as other round glyphs: a percentage is at most 100
+        (
+            ["shell:1oe% organic cotton", "Lining: 1eo% recycled polyester"],
+            {"main": {"cotton": 100}, "lining": {"polyester": 100}},
+        ),
+        (["188% viscosa"], {"main": {"viscose": 100}}),
+        (["108% cotton"], {"main": {"cotton": 100}}),
+        # the percent sign read as a letter, with a fibre name or a qualifier after it
+        (
+            ["Obermaterial:", "100g Leinen", "Futter:", "100g Baumwolle"],
+            {"main": {"linen": 100}, "lining": {"cotton": 100}},
+        ),
+        (
+            ["Forro: 1oox poliester", "Tejido principal: 100% algodon"],
+            {"main": {"cotton": 100}, "lining": {"polyester": 100}},
+        ),
+        (
+            [
+                "Tissu principal:",
+                "45% acrylique",
+                "35% laine",
+                "20% recycle polyester",
+                "Doublure: leos recycle polyester",
+            ],
+            {"main": {"acrylic": 45, "wool": 35, "polyester": 20}, "lining": {"polyester": 100}},
+        ),
+        (["60h cotton", "40x polyester"], {"main": {"cotton": 60, "polyester": 40}}),
+    ],
+)
+def test_a_hundred_or_a_percent_sign_read_as_other_glyphs(lines: list[str], want: Parts) -> None:
+    assert read(lines) == want
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["188 viscosa"],  # no percent sign: 188 is no percentage (an article number, a size)
+        ["100g"],  # nothing named after it
+        ["100g per m2", "100% cotton"],  # a weight before a word that is no fibre stays a weight
+        ["2x wash 30", "100% cotton"],
+        ["30h Futter:", "100% cotton"],  # a part header after it is no fibre
+        ["150g cotton"],  # more than 100 is no percentage
+    ],
+)
+def test_glyphs_read_as_a_percentage_only_where_one_can_be(lines: list[str]) -> None:
+    got = read(lines)
+    assert got in (None, {"main": {"cotton": 100}}), got

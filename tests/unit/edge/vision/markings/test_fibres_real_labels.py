@@ -355,7 +355,10 @@ def _percent(value: int, draw: st.DrawFn, lossy: bool) -> str:
         if draw(st.booleans()) and len(digits) > 1:
             del digits[at]
         else:
-            digits[at] = draw(st.sampled_from([d for d in "0123456789" if d != digits[at]]))
+            # Not a zero of 100 read as 8: "180%", "108%" are read back as 100, since a 1 and two round glyphs before
+            # a percent sign can only be 100 (test_fibres_copies.py).
+            wrong = [d for d in "0123456789" if d != digits[at] and not (value == 100 and d == "8")]
+            digits[at] = draw(st.sampled_from(wrong))
         return "".join(digits) + "%"
     form = draw(st.sampled_from([*PERCENT_FORMS, "{letters}%", "{v}0"]))
     if form == "{letters}%":
