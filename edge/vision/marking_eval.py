@@ -83,10 +83,10 @@ def evaluate_markings(root: Path, read_lines: ReadLines, *, progress: bool = Tru
         started = time.perf_counter()
         truth = sample.meta.truth
         assert truth is not None
-        if truth.polymer is not None:
-            lines = list(read_lines(frame, polymer_readable, PLASTIC_LOOKS))
-        else:
-            lines = list(read_lines(frame, composition_readable, LABEL_LOOKS))
+        enough, looks = (
+            (polymer_readable, PLASTIC_LOOKS) if truth.polymer is not None else (composition_readable, LABEL_LOOKS)
+        )
+        lines = list(read_lines(frame, enough, looks))
         if truth.polymer is not None:
             reading = read_polymer(lines)
             report.seconds.append(time.perf_counter() - started)

@@ -64,11 +64,11 @@ REC_WIDTH_STEP = 32  # recogniser input widths are padded to a multiple of this 
 # The relief image: blur radius about a stroke width of 20-60 px text, gain that brings 10-20 grey levels of relief
 # to full contrast (tried 2-4 px and 4-8x on the embossed misses of the evaluation set; 4 px and 4x read most).
 RELIEF_SIGMA = 4.0
+RELIEF_GAIN = 4.0
 # The smoothed image: a Gaussian blur about half a woven label's thread (2-4 px), so the letters' squared-off, striped
 # strokes read as the recogniser's smooth ones (on the label tuning set, scripts/render_label_tuning.py, it read 10 of
 # the 61 woven labels the frame and its relief image had not, and none wrong).
 SMOOTH_SIGMA = 2.0
-RELIEF_GAIN = 4.0
 # A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
 TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
@@ -307,29 +307,13 @@ class MarkingOcr:
         if not boxes and not faint:
             return []
         crops = [_crop(frame, box) for box in boxes]
-        reuse = (
-            {i: next((k for k in known if same_box(box, k.box)), None) for i, box in enumerate(boxes)} if known else {}
-        )
-        readings: list[tuple[str, float]] = [
-            (k.text, k.score) if k else ("", 0.0) for k in (reuse.get(i) for i in range(len(crops)))
-        ]
-        flipped = [False] * len(crops)
-        todo = [i for i in range(len(crops)) if reuse.get(i) is None]
         if boxes_from is not None:  # each box the way up the earlier pass read it
             flipped = [r.turned for r in boxes_from]
             readings = self._recognise(
                 [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)]
             )
-            todo = []
-        if todo:
-            if self.flip_below > 0:
-                # The lines taken over are upright and vote so, as they would if read again.
-                mass = sum(len(k.text) * k.score for k in reuse.values() if k is not None)
-                new, ways = self._read_oriented([crops[i] for i in todo], mass)
-            else:
-                new, ways = self._recognise([crops[i] for i in todo]), [False] * len(todo)
-            for i, reading, way in zip(todo, new, ways, strict=True):
-                readings[i], flipped[i] = reading, way
+        else:
+            readings, flipped = self._read_new(crops, boxes, known)
         if read is not None:
             read += [Reading(box, *reading, way) for box, reading, way in zip(boxes, readings, flipped, strict=True)]
         extra: list[OcrLine] = []
@@ -342,6 +326,30 @@ class MarkingOcr:
             corners = np.roll(box, -2, axis=0) if turned else box  # the text's own top-left comes first
             lines.append((OcrLine(text.strip(), score, _corners(corners)), turned))
         return _reading_order(lines)
+
+    def _read_new(
+        self, crops: list[np.ndarray], boxes: list[np.ndarray], known: list[Reading] | None
+    ) -> tuple[list[tuple[str, float]], list[bool]]:
+        """Each crop's reading and whether it was read turned: a box that matches a ``known`` line takes its reading,
+        the others are read the way up the frame's text is (``_read_oriented``)."""
+        reuse = (
+            {i: next((k for k in known if same_box(box, k.box)), None) for i, box in enumerate(boxes)} if known else {}
+        )
+        readings: list[tuple[str, float]] = [
+            (k.text, k.score) if k else ("", 0.0) for k in (reuse.get(i) for i in range(len(crops)))
+        ]
+        flipped = [False] * len(crops)
+        todo = [i for i in range(len(crops)) if reuse.get(i) is None]
+        if todo:
+            if self.flip_below > 0:
+                # The lines taken over are upright and vote so, as they would if read again.
+                mass = sum(len(k.text) * k.score for k in reuse.values() if k is not None)
+                new, ways = self._read_oriented([crops[i] for i in todo], mass)
+            else:
+                new, ways = self._recognise([crops[i] for i in todo]), [False] * len(todo)
+            for i, reading, way in zip(todo, new, ways, strict=True):
+                readings[i], flipped[i] = reading, way
+        return readings, flipped
 
     def _read_oriented(
         self, crops: list[np.ndarray], upright_mass: float = 0.0
