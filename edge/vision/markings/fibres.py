@@ -515,12 +515,13 @@ _LETTERS_BEFORE_PERCENT = re.compile(r"(?<![a-z0-9|!])(?=[a-z0-9|!]*[0-9o])[0-9o
 _LETTERS_AS_DIGITS = str.maketrans("oilsbz|!", "01158211")
 # "100" read as letters without a percent sign ("loo", "I00", "ioo"): the number, which counts only beside a fibre name.
 _HUNDRED_AS_LETTERS = re.compile(r"(?<![a-z0-9|!])[li|!][o0]{2}(?![a-z0-9])")
-# "100" before a percent sign with its zeros read as other round glyphs ("1oe%", "188%", "108%", "leo%"): a
-# percentage is at most 100, so a 1 and two round glyphs can only be 100.
-_HUNDRED_BEFORE_PERCENT = re.compile(r"(?<![a-z0-9|!])[1li|!][0o8e][0o8e](?= *%)")
+# "100" with its zeros read as other round glyphs ("1oe", "188", "108", "leo"): before a percent sign it can only be
+# 100, since a percentage is at most 100.
+_HUNDRED_LOOKALIKE = r"[1li|!][0o8e][0o8e]"
+_HUNDRED_BEFORE_PERCENT = re.compile(rf"(?<![a-z0-9|!]){_HUNDRED_LOOKALIKE}(?= *%)")
 # A percent sign read as a letter right after the number ("100g Leinen", "1oox poliester", "leos recycle"): only
 # where a fibre name or a qualifier follows (``_percent_as_letter``).
-_PERCENT_AS_LETTER = re.compile(r"(?<![a-z0-9|!])(\d{1,3}|[1li|!][0o8e][0o8e])[gxhs] +(?=([a-zß]+))")
+_PERCENT_AS_LETTER = re.compile(rf"(?<![a-z0-9|!])(\d{{1,3}}|{_HUNDRED_LOOKALIKE})[gxhs] +(?=([a-zß]+))")
 _O_IN_NUMBER = re.compile(r"(?<![a-z0-9])\d[\do]*(?![a-z0-9])")
 _TOKEN = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)|(?P<percent>%)|(?P<degree>°)|(?P<word>[a-zß]+)|(?P<other>\S)")
 
