@@ -137,7 +137,8 @@ def composition(rng: random.Random) -> list[CompositionPart]:
 
 def _fibre_text(rng: random.Random, fibre: Fibre, langs: list[int], qualify: bool) -> str:
     named = [(i, NAMES[fibre.fibre][i]) for i in langs]
-    if rng.random() < 0.5:  # a name two languages share written once (each name with its first language)
+    if rng.random() < 0.5:  # a name two languages share written once, with its first language, in the order of its
+        # last occurrence (the 300-label tuning figures in docs/vision.md were rendered so)
         named = list({name: (i, name) for i, name in reversed(named)}.values())[::-1]
     names = [name for _, name in named]
     if qualify and fibre.fibre in QUALIFIED:
