@@ -19,6 +19,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from edge.vision.classifier.calibration import expected_calibration_error, fit_temperature
 from edge.vision.model_files import ModelCard, Preprocessing, SplitCounts, TensorSpec, TrainingInfo, write_card
-from edge.vision.resin_triangle import WINDOW, triangle_candidates, upright_views
+from edge.vision.resin_triangle import WINDOW, UprightTriangle, triangle_candidates, upright_views
 from edge.vision.triangle_reader import ALONE_METRIC, CLASSES, FEATURES, MODEL_NAME, best_digit, view_features
 from scripts import small_mlp
 from scripts.render_triangle_training import DEFAULT_SEED, render_frame
@@ -57,10 +58,12 @@ def _angle_between(a: float, b: float) -> float:
     return abs((a - b + 180) % 360 - 180)
 
 
-def collect(frames: int, seed: int) -> list[tuple[int, list[np.ndarray], list[int]]]:
-    """Per frame: (digit, features of each view's digit crop, label of each view), then (0, ...) for the views of
-    each place in it that is no triangle: a random place, the places the reader's scan (``triangle_candidates``)
-    would try away from the triangle, and the distractor line (a lot number) as the text detector boxes it."""
+def collect(
+    frames: int, seed: int, features: Callable[[UprightTriangle], np.ndarray] = view_features
+) -> list[tuple[int, list[np.ndarray], list[int]]]:
+    """Per frame: (digit, ``features`` of each view, label of each view), then (0, ...) for the views of each place
+    in it that is no triangle: a random place, the places the reader's scan (``triangle_candidates``) would try away
+    from the triangle, and the distractor line (a lot number) as the text detector boxes it."""
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     out = []
@@ -80,7 +83,7 @@ def collect(frames: int, seed: int) -> list[tuple[int, list[np.ndarray], list[in
                 up = view.to_frame[:, :2] @ np.array([0.0, -1.0])
                 angle = math.degrees(math.atan2(up[1], up[0]))
                 right = _angle_between(angle, item.up) < 30
-                feats.append(view_features(view))
+                feats.append(features(view))
                 labels.append(item.digit if right else 0)
             out.append((item.digit, feats, labels))
         # Places that are no triangle: background, a corner of the triangle, what the scan would try, a lot number.
@@ -111,7 +114,7 @@ def collect(frames: int, seed: int) -> list[tuple[int, list[np.ndarray], list[in
                 ):
                     feats = []
                     break
-                feats.append(view_features(view))
+                feats.append(features(view))
                 labels.append(0)
             if feats:
                 out.append((0, feats, labels))  # digit 0: any answer on it is wrong

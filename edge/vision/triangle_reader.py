@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MODEL_NAME = "resin-digit.onnx"
+# The convolutional recogniser beside it (scripts/train_triangle_cnn.py): where its file lies beside the dense one, a
+# view's probabilities are the two models' product (``TriangleDigitReader.probabilities``).
+CNN_MODEL_NAME = "resin-digit-cnn.onnx"
 CROP = 32  # px: the digit crop is scaled to CROP x CROP grey
 CLASSES = ("none", "1", "2", "3", "4", "5", "6", "7")
 # Resin code -> its digit, with the spellings an OCR may give it (a round letter O read as a zero, a lone letter in
@@ -110,6 +113,41 @@ def view_features(view: UprightTriangle) -> npt.NDArray[np.float32]:
     return np.concatenate([digit_features(view.digit()[0]), digit_features(view.outline())])
 
 
+def view_crops(view: UprightTriangle) -> npt.NDArray[np.float32]:
+    """The convolutional recogniser's input for one apex-up view: ``grey_crops`` standardised, 2 x 32 x 32."""
+    return standardised_crops(grey_crops(view))
+
+
+def grey_crops(view: UprightTriangle) -> npt.NDArray[np.uint8]:
+    """The digit crop and the whole triangle cut square round its base line, each scaled to 32x32 grey (area
+    interpolation), as 2 x 32 x 32: the pixels ``view_features`` takes its histograms of."""
+    return np.stack([_grey32(view.digit()[0]), _grey32(view.outline())])
+
+
+def _grey32(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    if crop.size == 0:
+        return np.zeros((CROP, CROP), np.uint8)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    return np.asarray(cv2.resize(grey, (CROP, CROP), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def standardised_crops(crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """32x32 grey crops (... x 32 x 32) less their own mean, over their own spread (plus 4 grey levels, so a blank
+    crop stays flat rather than amplifying its noise)."""
+    pixels = crops.astype(np.float32)
+    mean = pixels.mean(axis=(-2, -1), keepdims=True)
+    spread = pixels.std(axis=(-2, -1), keepdims=True)
+    return np.asarray((pixels - mean) / (spread + 4.0), np.float32)
+
+
+def product_of(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Two recognisers' class probabilities combined as a normalised geometric mean: a class keeps its probability
+    only where both give it one, so one model's confident reading outside what it learned is held back by the other's
+    doubt."""
+    joint = np.sqrt(np.clip(first, 0, None) * np.clip(second, 0, None))
+    return np.asarray(joint / np.maximum(joint.sum(axis=1, keepdims=True), 1e-12), np.float32)
+
+
 def _gradient_histogram(pixels: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """HOG (Dalal and Triggs): per 8x8 cell, gradient magnitude by unsigned direction in 9 bins; each 2x2 block of
     cells L2-normalised (OpenCV 5 no longer ships its HOGDescriptor)."""
@@ -149,16 +187,33 @@ class TriangleDigitReader:
         self._outline = session.get_inputs()[0].shape[-1] != CROP_FEATURES
         # The threshold the training script calibrated for the digit to answer alone (see DIGIT_ALONE).
         self.alone = float(card.metrics.get(ALONE_METRIC, DIGIT_ALONE))
+        # The convolutional recogniser, where its file lies beside this one: its card holds the threshold calibrated
+        # for the product of the two (scripts/train_triangle_cnn.py).
+        self.cnn_card: ModelCard | None = None
+        self._cnn: ort.InferenceSession | None = None
+        cnn_path = self.path.with_name(CNN_MODEL_NAME)
+        if cnn_path.is_file():
+            self._cnn, self.cnn_card = load_model(cnn_path, threads=threads)
+            if tuple(self.cnn_card.classes) != CLASSES:
+                msg = f"{cnn_path}: classes {self.cnn_card.classes} are not the resin digit classes {CLASSES}"
+                raise ValueError(msg)
+            self.alone = float(self.cnn_card.metrics.get(ALONE_METRIC, DIGIT_ALONE))
 
     def probabilities(self, views: Sequence[UprightTriangle]) -> npt.NDArray[np.float32]:
-        """Calibrated class probabilities (rows: views, columns: ``CLASSES``)."""
+        """Calibrated class probabilities (rows: views, columns: ``CLASSES``); with the convolutional recogniser,
+        the product of the two (``product_of``)."""
         if not views:
             return np.zeros((0, len(CLASSES)), np.float32)
         if self._outline:
             features = np.stack([view_features(view) for view in views])
         else:
             features = np.stack([digit_features(view.digit()[0]) for view in views])
-        return np.asarray(self._session.run(None, {self._input: features})[0], np.float32)
+        dense = np.asarray(self._session.run(None, {self._input: features})[0], np.float32)
+        if self._cnn is None:
+            return dense
+        crops = np.stack([view_crops(view) for view in views])
+        convolutional = np.asarray(self._cnn.run(None, {self._cnn.get_inputs()[0].name: crops})[0], np.float32)
+        return product_of(dense, convolutional)
 
     def read(self, views: Sequence[UprightTriangle]) -> DigitReading:
         """The digit of a triangle from its apex-up views: the surest digit of any view, unless another view reads a

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.vision.model_files import file_sha256, read_card, write_card
+from edge.vision.model_files import file_sha256, load_model, read_card, write_card
 from edge.vision.resin_triangle import WINDOW, UprightTriangle, upright_views
 from edge.vision.triangle_reader import (
     ALONE_METRIC,
     CLASSES,
+    CNN_MODEL_NAME,
     CROP_FEATURES,
     DIGIT_ALONE,
     DIGIT_CLAIM,
@@ -25,7 +26,10 @@ from edge.vision.triangle_reader import (
     best_digit,
     default_model_path,
     digit_features,
+    grey_crops,
     lexicon_read,
+    product_of,
+    view_crops,
     view_features,
     vote,
 )
@@ -184,13 +188,55 @@ def test_the_digit_answers_alone_only_at_the_calibrated_threshold_with_the_other
 
 
 def test_the_alone_threshold_comes_from_the_card_and_held_its_precision_there(reader: TriangleDigitReader) -> None:
-    metrics = reader.card.metrics
+    # With the convolutional recogniser beside the dense one, the threshold is the product's, on its card.
+    metrics = (reader.cnn_card or reader.card).metrics
 
     assert reader.alone == metrics.get(ALONE_METRIC, DIGIT_ALONE)
     if reader.alone <= 1:
         # Calibrated on the validation split: >= 99.5 % precision, places that are no triangle included.
         assert metrics["val_alone_precision"] >= 0.995
         assert metrics["val_places_no_triangle"] > 0
+
+
+def test_the_shipped_reader_takes_the_product_of_its_two_recognisers(reader: TriangleDigitReader) -> None:
+    cnn_path = default_model_path().with_name(CNN_MODEL_NAME)
+    assert reader.cnn_card is not None
+    assert reader.cnn_card.sha256 == file_sha256(cnn_path)
+    item = render_frame(random.Random(5), np.random.default_rng(5), digit=6)
+    views = upright_views(item.frame, item.box)
+    assert views
+    dense_session, _ = load_model(default_model_path())
+    cnn_session, _ = load_model(cnn_path)
+
+    dense = dense_session.run(None, {"features": np.stack([view_features(v) for v in views])})[0]
+    convolutional = cnn_session.run(None, {"crops": np.stack([view_crops(v) for v in views])})[0]
+
+    np.testing.assert_allclose(reader.probabilities(views), product_of(dense, convolutional), atol=1e-6)
+
+
+def test_the_product_keeps_a_class_only_where_both_give_it_one() -> None:
+    first = np.array([[0.0, 0.98, 0.02, 0, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0, 0, 0, 0]], np.float32)
+    second = np.array([[0.0, 0.02, 0.98, 0, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0, 0, 0, 0]], np.float32)
+
+    joint = product_of(first, second)
+
+    assert np.allclose(joint.sum(axis=1), 1)
+    assert np.allclose(joint[0, 1:3], [0.5, 0.5])  # each sure of another digit: neither is sure
+    assert np.allclose(joint[1], first[1])  # agreeing: as they were
+    assert best_digit(joint[:1]).confidence < DIGIT_CLAIM
+
+
+def test_the_crops_are_the_views_grey_pixels_standardised() -> None:
+    item = render_frame(random.Random(4), np.random.default_rng(4), digit=5)
+    view = upright_views(item.frame, item.box)[0]
+
+    crops = view_crops(view)
+
+    assert crops.shape == (2, 32, 32) and crops.dtype == np.float32
+    assert np.allclose(crops.mean(axis=(1, 2)), 0, atol=1e-4)
+    # The histograms of the dense recogniser are taken of the same pixels.
+    grey = grey_crops(view)
+    assert np.array_equal(view_features(view), np.concatenate([digit_features(grey[0]), digit_features(grey[1])]))
 
 
 def test_a_first_version_model_on_the_digit_crop_alone_still_reads(tmp_path: Path) -> None:
