@@ -39,7 +39,7 @@ def test_the_onnx_file_computes_the_numpy_forward_pass(tmp_path: Path) -> None:
 def test_a_weight_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
     weights = random_weights(np.random.default_rng(0), 8)
     weights["fc.w"] = weights["fc.w"][:, :10]
-    with pytest.raises(ValueError, match="fc.w"):
+    with pytest.raises(ValueError, match=r"fc\.w"):
         small_cnn.export(weights, tmp_path / "cnn.onnx", classes=8, temperature=1.0, name="test")
 
 

@@ -202,7 +202,7 @@ def test_the_shipped_reader_takes_the_product_of_its_two_recognisers(reader: Tri
     cnn_path = default_model_path().with_name(CNN_MODEL_NAME)
     assert reader.cnn_card is not None
     assert reader.cnn_card.sha256 == file_sha256(cnn_path)
-    item = render_frame(random.Random(5), np.random.default_rng(5), digit=6)
+    item = render_frame(random.Random(4), np.random.default_rng(4), digit=5)
     views = upright_views(item.frame, item.box)
     assert views
     dense_session, _ = load_model(default_model_path())
@@ -223,7 +223,7 @@ def test_the_product_keeps_a_class_only_where_both_give_it_one() -> None:
     assert np.allclose(joint.sum(axis=1), 1)
     assert np.allclose(joint[0, 1:3], [0.5, 0.5])  # each sure of another digit: neither is sure
     assert np.allclose(joint[1], first[1])  # agreeing: as they were
-    assert best_digit(joint[:1]).confidence < DIGIT_CLAIM
+    assert best_digit(joint[:1]).confidence <= 0.5  # at best an even claim, where each alone was sure
 
 
 def test_the_crops_are_the_views_grey_pixels_standardised() -> None:
