@@ -8,6 +8,9 @@ draws from one of two font sets, and the two never meet (``tests/unit/scripts/te
   rules, recognisers) use these only.
 * ``HELD_OUT_FONTS``: FreeFont, URW base35 and Noto. Only the held-apart test set uses them; nothing is tuned on it.
 
+The triangle reader's training renderer also draws digits in OpenCV's own Hershey stroke fonts (``cv2.putText``,
+``render_triangle_training.varied_digit``): a third family, in neither set, that only tuning and training use.
+
 ``scripts/bootstrap.sh`` installs all five packages (fonts-dejavu-core, fonts-liberation, fonts-freefont-ttf,
 fonts-urw-base35, fonts-noto-core).
 """

@@ -96,8 +96,66 @@ def _arrows(
         draw.polygon([tip, left, right], fill=255)
 
 
-def _content(rng: random.Random, digit: int, abbreviation: str | None) -> tuple[Image.Image, dict[str, object]]:
-    """The marking as a white-on-black mask, drawn big (side 240 px); geometry in mask pixels."""
+# OpenCV's own stroke fonts (Hershey's, drawn by cv2.putText): digit shapes of another family than the TrueType
+# tuning fonts, some of them italic or script. Neither set of fonts in scripts.font_split holds them.
+HERSHEY_FACES = (
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_PLAIN,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+    cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
+)
+
+
+def _tight(mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask > 40)
+    if len(xs) == 0:
+        return mask
+    return mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def varied_digit(rng: random.Random, digit: int, height: int) -> np.ndarray:
+    """The digit as a tight white-on-black mask about ``height`` px tall, in a shape the tuning fonts alone do not
+    give: a Hershey stroke font (upright or italic, thin to heavy), or a tuning font slanted, condensed or widened,
+    its strokes thinned or thickened. What a mould maker's own lettering looks like, drawn by code of this script."""
+    big = 160
+    if rng.random() < 0.5:
+        face = rng.choice(HERSHEY_FACES) | (cv2.FONT_ITALIC if rng.random() < 0.35 else 0)
+        scale = cv2.getFontScaleFromHeight(face, big)
+        canvas = np.zeros((3 * big, 3 * big), np.uint8)
+        weight = max(2, round(big * rng.uniform(0.05, 0.2)))
+        cv2.putText(canvas, str(digit), (big // 2, 2 * big), face, scale, 255, weight, cv2.LINE_AA)
+        glyph = _tight(canvas)
+    else:
+        font = ImageFont.truetype(rng.choice(_FONTS), big)
+        left, top, right, bottom = font.getbbox(str(digit))
+        image = Image.new("L", (right - left + 2 * big, bottom - top + 2 * big), 0)
+        ImageDraw.Draw(image).text((big - left, big - top), str(digit), font=font, fill=255)
+        glyph = np.asarray(image)
+        glyph = _tight(glyph)
+    h, w = glyph.shape
+    slant = rng.uniform(-0.35, 0.35) if rng.random() < 0.6 else 0.0
+    stretch = rng.uniform(0.6, 1.35)
+    pad = round(abs(slant) * h) + 4
+    affine = np.array([[stretch, -slant, pad + abs(slant) * h / 2], [0, 1, 4]], np.float32)
+    glyph = cv2.warpAffine(glyph, affine, (round(w * stretch) + 2 * pad, h + 8), flags=cv2.INTER_LINEAR)
+    change = rng.choice((-2, -1, 0, 0, 1, 2, 3))
+    if change:
+        kernel = np.ones((1 + 2 * abs(change), 1 + 2 * abs(change)), np.uint8)
+        glyph = cv2.dilate(glyph, kernel) if change > 0 else cv2.erode(glyph, kernel)
+    glyph = _tight(glyph)
+    ratio = height / max(1, glyph.shape[0])
+    size = (max(1, round(glyph.shape[1] * ratio)), max(1, round(glyph.shape[0] * ratio)))
+    return np.asarray(cv2.resize(glyph, size, interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def _content(
+    rng: random.Random, digit: int, abbreviation: str | None, variety: bool = False
+) -> tuple[Image.Image, dict[str, object]]:
+    """The marking as a white-on-black mask, drawn big (side 240 px); geometry in mask pixels. ``variety``: the digit
+    from ``varied_digit`` rather than a tuning font as it is."""
     side = 240.0
     thick = rng.random() < 0.45
     width = max(3, round(side * (rng.uniform(1 / 12, 1 / 7) if thick else rng.uniform(1 / 34, 1 / 16))))
@@ -115,14 +173,22 @@ def _content(rng: random.Random, digit: int, abbreviation: str | None) -> tuple[
         _arrows(draw, corners, side, width, rng)
     else:
         draw.polygon(corners, outline=255, width=width)
-    font = _font(rng, digit_size, mono_ok=rng.random() < 0.3)
-    left, top, right, bottom = font.getbbox(str(digit))
-    dy = side * rng.uniform(0.0, 0.1)
-    dx0 = cx - (right - left) / 2 - left
-    dy0 = cy + dy - (bottom - top) / 2 - top
-    bold = rng.choice((0, 0, 1, 2)) if digit_size > 60 else 0  # emboldened strokes: a heavier mould font
-    draw.text((dx0, dy0), str(digit), font=font, fill=255, stroke_width=bold, stroke_fill=255)
-    digit_box = (dx0 + left - bold, dy0 + top - bold, dx0 + right + bold, dy0 + bottom + bold)
+    if variety:
+        glyph = varied_digit(rng, digit, round(digit_size * 0.72))
+        gh, gw = glyph.shape
+        x0 = round(cx - gw / 2)
+        y0 = round(cy + side * rng.uniform(0.0, 0.1) - gh / 2)
+        mask.paste(Image.fromarray(glyph), (x0, y0), Image.fromarray(glyph))
+        digit_box = (x0, y0, x0 + gw, y0 + gh)
+    else:
+        font = _font(rng, digit_size, mono_ok=rng.random() < 0.3)
+        left, top, right, bottom = font.getbbox(str(digit))
+        dy = side * rng.uniform(0.0, 0.1)
+        dx0 = cx - (right - left) / 2 - left
+        dy0 = cy + dy - (bottom - top) / 2 - top
+        bold = rng.choice((0, 0, 1, 2)) if digit_size > 60 else 0  # emboldened strokes: a heavier mould font
+        draw.text((dx0, dy0), str(digit), font=font, fill=255, stroke_width=bold, stroke_fill=255)
+        digit_box = (dx0 + left - bold, dy0 + top - bold, dx0 + right + bold, dy0 + bottom + bold)
     if abbreviation:
         font = _font(rng, abbr_size)
         left, top, right, bottom = font.getbbox(abbreviation)
@@ -132,9 +198,12 @@ def _content(rng: random.Random, digit: int, abbreviation: str | None) -> tuple[
     return mask, {"corners": corners, "centre": (cx, cy), "side": side, "digit_box": digit_box, "style": style}
 
 
-def _transform(rng: random.Random, w: int, h: int, centre: tuple[float, float], scale: float) -> np.ndarray:
-    """Mask -> frame: perspective jitter, any turn, the scale, placed inside the frame."""
-    jitter = rng.uniform(0.0, 0.08)
+def _transform(
+    rng: random.Random, w: int, h: int, centre: tuple[float, float], scale: float, steep: bool = False
+) -> np.ndarray:
+    """Mask -> frame: perspective jitter (``steep``: up to twice as much), any turn, the scale, placed inside the
+    frame."""
+    jitter = rng.uniform(0.0, 0.16 if steep else 0.08)
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     dst = src + np.array([[rng.uniform(-jitter, jitter) * w, rng.uniform(-jitter, jitter) * h] for _ in range(4)])
     persp = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
@@ -193,18 +262,20 @@ def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, s
 
 
 def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
-    rng: random.Random, np_rng: np.random.Generator, digit: int | None = None
+    rng: random.Random, np_rng: np.random.Generator, digit: int | None = None, variety: bool = False
 ) -> TriangleFrame:
+    """One frame. ``variety``: the digit in shapes beyond the tuning fonts (``varied_digit``) and steeper
+    perspective; off, the frames are those this renderer has always drawn for a seed."""
     digit = digit if digit is not None else rng.randint(1, 7)
     names, polymer = RESIN[digit]
     abbreviation = rng.choice(names) if rng.random() < 0.6 else None
-    mask_img, geometry = _content(rng, digit, abbreviation)
+    mask_img, geometry = _content(rng, digit, abbreviation, variety)
     side = rng.uniform(40, 200)
     scale = side / float(geometry["side"])  # type: ignore[arg-type]
     mask = np.asarray(mask_img, np.float32) / 255.0
     if scale < 0.7:  # pre-blur against aliasing when shrinking a lot
         mask = cv2.GaussianBlur(mask, (0, 0), 0.4 / scale)
-    homography = _transform(rng, mask.shape[1], mask.shape[0], geometry["centre"], scale)  # type: ignore[arg-type]
+    homography = _transform(rng, mask.shape[1], mask.shape[0], geometry["centre"], scale, variety)  # type: ignore[arg-type]
     warped = cv2.warpPerspective(mask, homography, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0.0)
     corners = _map(homography, geometry["corners"])  # type: ignore[arg-type]
     centre = corners.mean(axis=0)
@@ -282,13 +353,13 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     )
 
 
-def write(out: Path, count: int, seed: int) -> int:
+def write(out: Path, count: int, seed: int, variety: bool = False) -> int:
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     if out.exists():
         shutil.rmtree(out)
     for i in range(count):
-        item = render_frame(rng, np_rng, digit=i % 7 + 1)
+        item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety)
         capture_id = f"tri-{i:04d}"
         image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
         image_path.parent.mkdir(parents=True, exist_ok=True)
@@ -309,8 +380,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--count", type=int, default=210)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--variety", action="store_true", help="digits beyond the tuning fonts (varied_digit)")
     args = parser.parse_args()
-    print(f"wrote {write(args.out, args.count, args.seed)} frames to {args.out}")  # noqa: T201
+    print(f"wrote {write(args.out, args.count, args.seed, args.variety)} frames to {args.out}")  # noqa: T201
 
 
 if __name__ == "__main__":

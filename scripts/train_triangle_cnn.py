@@ -4,17 +4,20 @@
     PYTHONPATH=$PWD .venv/bin/python scripts/train_triangle_cnn.py [--cache DIR]
 
 Renders the same triangles as ``scripts/train_triangle_reader.py`` (``render_triangle_training.py``, tuning fonts
-only; its 1,600 frames at seed 16016 split 80/10/10 by frame the same way) and 3,000 frames more at seed 7777 for
-training only, cuts every apex-up view with the reader's own code (``triangle_reader.grey_crops``: the digit crop and
-the whole triangle, 32x32 grey each), and trains ``small_cnn``'s network on them with PyTorch (AdamW, one-cycle,
-mild affine, contrast and noise augmentation, classes weighted equally), then folds batch norm into the convolutions
-and writes the ONNX file by hand (``small_cnn.export``), with its card.
+only; its 1,600 frames at seed 16016 split 80/10/10 by frame the same way), 3,000 frames more at seed 7777 and 3,000
+with varied digits (``render_frame(..., variety=True)``: OpenCV's Hershey stroke fonts, tuning fonts slanted,
+condensed, widened, thinned or thickened, steeper perspective; in two processes, seeds 9191 and 9192) for training
+only. It cuts every apex-up view with the reader's own code (``triangle_reader.grey_crops``: the digit crop and the
+whole triangle, 32x32 grey each) and trains ``small_cnn``'s network on them with PyTorch (AdamW, one-cycle, mild
+affine, contrast and noise augmentation, half of the crops negated, classes weighted equally), ``--members`` times
+with seeds seed, seed+1, ...; folds batch norm into the convolutions and writes the ensemble as one ONNX file by hand
+(``small_cnn.export``: each member on the crops and on their negative, the log-probabilities averaged), with its card.
 
-The reader combines this network with the dense one (``resin-digit.onnx``) as a product (``product_of``). So the
-threshold for a digit to answer alone is calibrated here, on the validation split, for the product: the lowest of
+The reader combines this ensemble with the dense recogniser (``resin-digit.onnx``) as a product (``product_of``). So
+the threshold for a digit to answer alone is calibrated here, on the validation split, for the product: the lowest of
 ``train_triangle_reader.ALONE_THRESHOLDS`` at which the product is right on at least 99.5 % of what it answers there
-(places that are no triangle included), one step up for margin; the card holds it. About 8 minutes to render and cut,
-10 to train, on a 2-core machine.
+(places that are no triangle included), one step up for margin; the card holds it. On a quiet 2-core machine about
+10 minutes to render and cut, and about 8 minutes to train each member.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import json
 import math
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +65,11 @@ if TYPE_CHECKING:
     import torch
 
 EXTRA_SEED = 7777
-EPOCHS = 30
+# Frames whose digits go beyond the tuning fonts (render_triangle_training.varied_digit), for training only.
+VARIETY_SEED = 9191
+VARIETY_CHUNKS = 2
+MEMBERS = 3
+EPOCHS = 15
 BATCH = 128
 PIXELS = 2 * CROP * CROP
 Frames = list[tuple[int, list[np.ndarray], list[int]]]
@@ -72,14 +80,25 @@ def both(view: UprightTriangle) -> np.ndarray:
     return np.concatenate([view_features(view), grey_crops(view).ravel().astype(np.float32)])
 
 
-def _collect(frames: int, seed: int, cache: Path | None) -> Frames:
+def _collect(frames: int, seed: int, cache: Path | None, variety: bool = False) -> Frames:
     if cache is not None and cache.is_file():
         return train_triangle_reader._load(cache)
-    data = train_triangle_reader.collect(frames, seed, features=both)
+    data = train_triangle_reader.collect(frames, seed, features=both, variety=variety)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         train_triangle_reader._save(cache, data)
     return data
+
+
+def _collect_variety(frames: int, seed: int, cache: Path | None) -> Frames:
+    """``frames`` frames with ``variety`` in VARIETY_CHUNKS chunks, chunk i at seed + i, one process each."""
+    each = frames // VARIETY_CHUNKS
+    with ProcessPoolExecutor(VARIETY_CHUNKS) as pool:
+        jobs = [
+            pool.submit(_collect, each, seed + i, cache / f"views-{seed + i}v.npz" if cache else None, True)
+            for i in range(VARIETY_CHUNKS)
+        ]
+        return [frame for job in jobs for frame in job.result()]
 
 
 def _network() -> torch.nn.Module:
@@ -109,7 +128,8 @@ def _network() -> torch.nn.Module:
 
 
 def _augment(x: torch.Tensor) -> torch.Tensor:
-    """A little turn, scale and shift (the views' cuts vary so), contrast and noise (relief, glare, dirt)."""
+    """A little turn, scale and shift (the views' cuts vary so), contrast and noise (relief, glare, dirt), and half
+    of the crops negated: the reader averages each member over a crop and its negative, so it learns both signs."""
     import torch
     import torch.nn.functional as F  # noqa: N812 -- PyTorch's own convention
 
@@ -121,7 +141,8 @@ def _augment(x: torch.Tensor) -> torch.Tensor:
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
-    return x * (0.7 + 0.6 * torch.rand(b, 1, 1, 1)) + 0.08 * torch.randn_like(x)
+    sign = torch.where(torch.rand(b, 1, 1, 1) < 0.5, -1.0, 1.0)
+    return sign * x * (0.7 + 0.6 * torch.rand(b, 1, 1, 1)) + 0.08 * torch.randn_like(x)
 
 
 def train(x: np.ndarray, y: np.ndarray, seed: int, epochs: int) -> dict[str, np.ndarray]:
@@ -181,33 +202,42 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--extra-frames", type=int, default=3000)
     parser.add_argument("--extra-seed", type=int, default=EXTRA_SEED)
+    parser.add_argument("--variety-frames", type=int, default=3000)
+    parser.add_argument("--variety-seed", type=int, default=VARIETY_SEED)
+    parser.add_argument("--members", type=int, default=MEMBERS, help="networks in the ensemble (seeds seed+k)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--out", type=Path, default=Path("edge/vision/weights") / CNN_MODEL_NAME)
     parser.add_argument("--cache", type=Path, help="keep the cut views here and reuse them (a folder)")
-    parser.add_argument("--weights", type=Path, help="keep the trained weights here (.npz) and reuse them")
+    parser.add_argument("--weights", type=Path, help="keep each member's trained weights in this folder, reuse them")
     args = parser.parse_args()
     started = time.time()
     data = _collect(args.frames, args.seed, args.cache / f"views-{args.seed}.npz" if args.cache else None)
     extra = _collect(
         args.extra_frames, args.extra_seed, args.cache / f"views-{args.extra_seed}.npz" if args.cache else None
     )
-    print(f"rendered and cut {args.frames + args.extra_frames} frames in {time.time() - started:.0f} s")  # noqa: T201
+    variety = _collect_variety(args.variety_frames, args.variety_seed, args.cache) if args.variety_frames else []
+    rendered = args.frames + args.extra_frames + args.variety_frames
+    print(f"rendered and cut {rendered} frames in {time.time() - started:.0f} s")  # noqa: T201
     n = len(data)
     splits = {
-        "train": data[: int(0.8 * n)] + extra,
+        "train": data[: int(0.8 * n)] + extra + variety,
         "val": data[int(0.8 * n) : int(0.9 * n)],
         "test": data[int(0.9 * n) :],
     }
     _, x_train, y_train = _split(splits["train"])
-    if args.weights is not None and args.weights.is_file():
-        with np.load(args.weights) as saved:
-            weights = {key: saved[key] for key in small_cnn.shapes(len(CLASSES))}
-    else:
-        weights = train(x_train, y_train, args.seed, args.epochs)
-        if args.weights is not None:
-            np.savez(args.weights, **weights)
+    members = []
+    for k in range(args.members):
+        saved_at = args.weights / f"member-{k}.npz" if args.weights is not None else None
+        if saved_at is not None and saved_at.is_file():
+            with np.load(saved_at) as saved:
+                members.append({key: saved[key] for key in small_cnn.shapes(len(CLASSES))})
+            continue
+        members.append(train(x_train, y_train, args.seed + k, args.epochs))
+        if saved_at is not None:
+            saved_at.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(saved_at, **members[-1])
     _, x_val, y_val = _split(splits["val"])
-    val_logits = np.log(np.clip(small_cnn.forward(weights, x_val), 1e-12, None))
+    val_logits = np.log(np.clip(small_cnn.forward(members, x_val), 1e-12, None))
     temperature = fit_temperature(val_logits, y_val)
     dense_session, dense_card = load_model(default_model_path())
     dense_input = dense_session.get_inputs()[0].name
@@ -219,7 +249,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
                 out.append((digit, np.zeros((0, len(CLASSES))), np.array(labels)))
                 continue
             dense, crops, _ = _split([(digit, feats, labels)])
-            convolutional = small_cnn.forward(weights, crops, temperature)
+            convolutional = small_cnn.forward(members, crops, temperature)
             dense_probs = np.asarray(dense_session.run(None, {dense_input: dense})[0], np.float32)
             out.append((digit, product_of(dense_probs, convolutional), np.array(labels)))
         return out
@@ -229,7 +259,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         "temperature": temperature,
         "ece_val_before": expected_calibration_error(softmax(val_logits), y_val),
         "ece_val_after": expected_calibration_error(softmax(val_logits / temperature), y_val),
-        "view_accuracy_test": float((small_cnn.forward(weights, x_test).argmax(axis=1) == y_test).mean()),
+        "view_accuracy_test": float((small_cnn.forward(members, x_test).argmax(axis=1) == y_test).mean()),
     }
     val_frames, test_frames = per_frame(splits["val"]), per_frame(splits["test"])
     alone = 1.01
@@ -252,14 +282,14 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         )
         metrics[f"{name}_places_no_triangle"] = sum(1 for d, _, _ in frames if d == 0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    small_cnn.export(weights, args.out, classes=len(CLASSES), temperature=temperature, name="resin_digit_cnn")
+    small_cnn.export(members, args.out, classes=len(CLASSES), temperature=temperature, name="resin_digit_cnn")
     counts = {
         cls: SplitCounts(train=int((y_train == k).sum()), val=int((y_val == k).sum()), test=int((y_test == k).sum()))
         for k, cls in enumerate(CLASSES)
     }
     card = ModelCard(
         name="resin-digit-cnn",
-        version="1.0.0",
+        version="2.0.0",
         kind="classifier",
         created=datetime.now(UTC),
         sha256="0" * 64,
@@ -273,19 +303,27 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
             ),
         ),
         outputs=(
-            TensorSpec(name="probabilities", shape=("batch", len(CLASSES)), meaning="temperature-scaled softmax"),
+            TensorSpec(
+                name="probabilities",
+                shape=("batch", len(CLASSES)),
+                meaning="softmax of the members' log-probabilities on the crops and on their negative, averaged and "
+                "over the temperature (scripts/small_cnn.py)",
+            ),
         ),
         preprocessing=Preprocessing(size=CROP),
         classes=CLASSES,
         training=TrainingInfo(
             dataset=f"scripts/render_triangle_training.py, {args.frames} frames at seed {args.seed} (split 80/10/10 "
-            f"by frame) and {args.extra_frames} at seed {args.extra_seed} (train only), tuning fonts only, views cut "
-            "by edge.vision.resin_triangle.upright_views",
+            f"by frame), {args.extra_frames} at seed {args.extra_seed} and {args.variety_frames} with varied digits "
+            f"(Hershey stroke fonts, slanted, condensed, widened, thinned and thickened tuning fonts, steeper "
+            f"perspective) at seeds {args.variety_seed}.. (train only); tuning fonts only, views cut by "
+            "edge.vision.resin_triangle.upright_views",
             seed=args.seed,
             counts=counts,
             settings={
                 "channels": "-".join(str(c) for c in small_cnn.CHANNELS),
                 "hidden": small_cnn.HIDDEN,
+                "members": args.members,
                 "epochs": args.epochs,
                 "batch": BATCH,
                 "seconds": round(time.time() - started),

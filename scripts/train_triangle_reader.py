@@ -59,16 +59,20 @@ def _angle_between(a: float, b: float) -> float:
 
 
 def collect(
-    frames: int, seed: int, features: Callable[[UprightTriangle], np.ndarray] = view_features
+    frames: int,
+    seed: int,
+    features: Callable[[UprightTriangle], np.ndarray] = view_features,
+    variety: bool = False,
 ) -> list[tuple[int, list[np.ndarray], list[int]]]:
     """Per frame: (digit, ``features`` of each view, label of each view), then (0, ...) for the views of each place
     in it that is no triangle: a random place, the places the reader's scan (``triangle_candidates``) would try away
-    from the triangle, and the distractor line (a lot number) as the text detector boxes it."""
+    from the triangle, and the distractor line (a lot number) as the text detector boxes it. ``variety``: frames
+    rendered with ``render_frame(..., variety=True)``."""
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     out = []
     for _ in range(frames):
-        item = render_frame(rng, np_rng)
+        item = render_frame(rng, np_rng, variety=variety)
         # What a detector boxes: the whole triangle, or only its digit; a little off either way.
         box = item.box if rng.random() < 0.6 else item.digit_box
         box = box + np_rng.normal(0, 0.06 * item.side, (1, 2)).astype(np.float32)

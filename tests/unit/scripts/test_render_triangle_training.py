@@ -31,3 +31,25 @@ def test_thick_and_thin_strokes_arrows_and_plain_raised_and_printed_never_the_he
 
     assert {"arrows", "plain", "thick", "thin", "raised", "printed"} <= styles
     assert not styles & {"rounded", "debossed", "sunk"}
+
+
+def test_varied_digits_keep_their_height_and_differ_from_the_fonts_as_they_are() -> None:
+    rng = random.Random(7)
+    glyphs = [renderer.varied_digit(rng, 4, 40) for _ in range(20)]
+
+    assert all(g.shape[0] == 40 and g.max() > 200 for g in glyphs)
+    widths = {g.shape[1] for g in glyphs}
+    assert len(widths) > 5  # slanted, condensed, widened, Hershey faces: not one shape
+
+
+def test_variety_changes_the_digit_and_nothing_when_off() -> None:
+    def frame(seed: int, variety: bool) -> renderer.TriangleFrame:
+        return renderer.render_frame(random.Random(seed), np.random.default_rng(seed), digit=2, variety=variety)
+
+    plain, again, varied = frame(3, False), frame(3, False), frame(3, True)
+
+    np.testing.assert_array_equal(plain.frame, again.frame)  # the frames a seed has always given
+    assert not np.array_equal(plain.frame, varied.frame)
+    # The varied digit still sits inside its triangle.
+    middle = varied.digit_box.mean(axis=0)
+    assert np.hypot(*(middle - np.array(varied.centre))) < 0.3 * varied.side
