@@ -152,7 +152,7 @@ def test_shipped_models_match_their_cards() -> None:
     cards = {card.name: card for card in check_models_dir(MODELS)}
     # No item classifier head ships (sites train their own); the resin digit recogniser is the triangle reader's, the
     # triangle finder its scan's companion.
-    assert sorted(cards) == ["efficientnet-lite0-features", "resin-digit", "triangle-finder"]
+    assert sorted(cards) == ["efficientnet-lite0-features", "resin-digit", "resin-digit-cnn", "triangle-finder"]
     assert cards["resin-digit"].kind == "classifier"
     backbone = cards["efficientnet-lite0-features"]
     path = MODELS / f"{backbone.name}.onnx"
