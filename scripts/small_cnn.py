@@ -22,6 +22,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from scripts.small_mlp import write_onnx
+
 CHANNELS = (2, 24, 24, 48, 48, 64)  # input, then each convolution's output
 POOL_AFTER = (2, 4, 5)  # convolutions (1-based) followed by a 2x2 max-pool
 HIDDEN = 128
@@ -151,14 +153,5 @@ def export(members: list[dict[str, np.ndarray]], path: Path, *, classes: int, te
         helper.make_node("Mul", ["log_p_sum", "mean_over_temperature"], ["scaled"]),
         helper.make_node("Softmax", ["scaled"], ["probabilities"], axis=1),
     ]
-    graph = helper.make_graph(
-        nodes,
-        name,
-        [helper.make_tensor_value_info("crops", TensorProto.FLOAT, ["batch", CHANNELS[0], SIDE, SIDE])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", classes])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="sortcentre")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    path.write_bytes(model.SerializeToString())
+    source = helper.make_tensor_value_info("crops", TensorProto.FLOAT, ["batch", CHANNELS[0], SIDE, SIDE])
+    write_onnx(nodes, inits, source, classes, path, name)

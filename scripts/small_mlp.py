@@ -106,10 +106,30 @@ def export(
         inits.append(numpy_helper.from_array(np.array([1.0 / temperature], np.float32), "inverse_temperature"))
         nodes.append(helper.make_node("Mul", ["logits", "inverse_temperature"], ["scaled"]))
         nodes.append(helper.make_node("Softmax", ["scaled"], ["probabilities"], axis=1))
+    write_onnx(
+        nodes,
+        inits,
+        helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", features]),
+        classes,
+        path,
+        name,
+    )
+
+
+def write_onnx(
+    nodes: list[onnx.NodeProto],
+    inits: list[onnx.TensorProto],
+    source: onnx.ValueInfoProto,
+    classes: int,
+    path: Path,
+    name: str,
+) -> None:
+    """A hand-built graph (``source`` in, ``probabilities`` of ``classes`` out) checked and written as an opset-17
+    ONNX file."""
     graph = helper.make_graph(
         nodes,
         name,
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", features])],
+        [source],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", classes])],
         inits,
     )
