@@ -133,6 +133,22 @@ def test_lexicon_does_not_force_other_text_into_a_code() -> None:
     assert code is None or share < 0.5
 
 
+def test_an_empty_strip_is_no_lone_letter_code_and_a_written_one_still_is() -> None:
+    # An empty strip: the blank at every step, a faint O somewhere. Among the codes alone the O wins by far; against
+    # "nothing written" it has no share (a lone O read off the empty strip under a digit-only triangle vetoed the
+    # digit, or stood in for the real abbreviation).
+    empty = np.full((12, len(CHARSET)), 0.002, np.float32)
+    empty[:, 0] = 1 - 0.002 * (len(CHARSET) - 1)
+    empty[5, CHARSET.index("O")] = 0.2
+    empty[5, 0] -= 0.2 - 0.002
+    code, share = lexicon_read(empty, CHARSET)
+    assert code is None or share < 0.5
+
+    for written in ("O", "V"):
+        code, share = lexicon_read(_spelling(written, CHARSET), CHARSET)
+        assert (code, share > 0.9) == (written, True)
+
+
 def test_digit_and_abbreviation_that_disagree_give_nothing() -> None:
     sure = DigitReading(3, 0.999, 0)
 
