@@ -133,8 +133,7 @@ def varied_digit(rng: random.Random, digit: int, height: int) -> np.ndarray:
         left, top, right, bottom = font.getbbox(str(digit))
         image = Image.new("L", (right - left + 2 * big, bottom - top + 2 * big), 0)
         ImageDraw.Draw(image).text((big - left, big - top), str(digit), font=font, fill=255)
-        glyph = np.asarray(image)
-        glyph = _tight(glyph)
+        glyph = _tight(np.asarray(image))
     h, w = glyph.shape
     slant = rng.uniform(-0.35, 0.35) if rng.random() < 0.6 else 0.0
     stretch = rng.uniform(0.6, 1.35)
@@ -178,7 +177,8 @@ def _content(
         gh, gw = glyph.shape
         x0 = round(cx - gw / 2)
         y0 = round(cy + side * rng.uniform(0.0, 0.1) - gh / 2)
-        mask.paste(Image.fromarray(glyph), (x0, y0), Image.fromarray(glyph))
+        stamp = Image.fromarray(glyph)
+        mask.paste(stamp, (x0, y0), stamp)  # the glyph is its own alpha: it adds to the strokes, never erases them
         digit_box = (x0, y0, x0 + gw, y0 + gh)
     else:
         font = _font(rng, digit_size, mono_ok=rng.random() < 0.3)

@@ -91,12 +91,7 @@ def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     crop scaled to 32x32 grey and standardised (unsigned directions, so raised relief lit from either side and ink
     darker or lighter than the plastic give alike features). The pixels themselves were tried as well: the network
     learned the rendered fonts by heart and did worse on the validation split."""
-    if crop.size == 0:
-        crop = np.zeros((CROP, CROP), np.uint8)
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    small = cv2.resize(grey, (CROP, CROP), interpolation=cv2.INTER_AREA).astype(np.float32)
-    pixels = (small - small.mean()) / (small.std() + 4.0)
-    return _gradient_histogram(pixels)
+    return _gradient_histogram(standardised_crops(_grey32(crop)))
 
 
 CELL = 8  # px of the 32x32 crop per gradient-histogram cell (4x4 cells)
@@ -110,7 +105,13 @@ def view_features(view: UprightTriangle) -> npt.NDArray[np.float32]:
     cut square round its base line (``UprightTriangle.outline``). The digit alone could not tell a 5 in a triangle
     from the 5 of a lot number that passed the outline test: on the tuning renders such places read as confident
     digits, which kept the recogniser from ever answering alone. With the outline it sees the arrows round the digit."""
-    return np.concatenate([digit_features(view.digit()[0]), digit_features(view.outline())])
+    return crop_histograms(view_crops(view))
+
+
+def crop_histograms(crops: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``view_features`` from a view's standardised crops (``view_crops``), so that a caller holding the crops for
+    the convolutional recogniser does not cut and scale the view again."""
+    return np.concatenate([_gradient_histogram(crop) for crop in crops])
 
 
 def view_crops(view: UprightTriangle) -> npt.NDArray[np.float32]:
@@ -204,14 +205,15 @@ class TriangleDigitReader:
         the product of the two (``product_of``)."""
         if not views:
             return np.zeros((0, len(CLASSES)), np.float32)
+        # Each view is cut and scaled once: its crops feed both recognisers.
+        crops = np.stack([view_crops(view) for view in views])
         if self._outline:
-            features = np.stack([view_features(view) for view in views])
+            features = np.stack([crop_histograms(pair) for pair in crops])
         else:
-            features = np.stack([digit_features(view.digit()[0]) for view in views])
+            features = np.stack([_gradient_histogram(pair[0]) for pair in crops])
         dense = np.asarray(self._session.run(None, {self._input: features})[0], np.float32)
         if self._cnn is None:
             return dense
-        crops = np.stack([view_crops(view) for view in views])
         convolutional = np.asarray(self._cnn.run(None, {self._cnn.get_inputs()[0].name: crops})[0], np.float32)
         return product_of(dense, convolutional)
 
