@@ -9,6 +9,7 @@ held-apart figures stay a prediction. Nothing here is copied from the held-apart
     python scripts/render_label_tuning.py --out /tmp/labels --items 150          # render
     python scripts/render_label_tuning.py --out /tmp/labels --read               # render, read, figures per style
     python scripts/render_label_tuning.py --out /tmp/labels --read --every 3     # read every 3rd label only
+    python scripts/render_label_tuning.py --out /tmp/labels --read --no-render --looks smoothed,relief  # fewer looks
 
 Looks (drawn per item from the seed):
 
@@ -352,13 +353,14 @@ def report(text: str) -> None:
     print(text)  # noqa: T201 -- a tuning report on the terminal
 
 
-def read(out: Path, every: int, show: bool) -> None:
+def read(out: Path, every: int, show: bool, looks: str | None = None) -> None:
     from edge.vision.dataset import iter_samples
     from edge.vision.marking_eval import composition_key
     from edge.vision.markings.fibres import composition_readable, read_composition
     from edge.vision.ocr import MarkingOcr
-    from edge.vision.second_look import LABEL_LOOKS
+    from edge.vision.second_look import LABEL_LOOKS, SecondLook
 
+    chosen = LABEL_LOOKS if looks is None else tuple(SecondLook(name) for name in looks.split(",") if name)
     ocr = MarkingOcr()
     rows: list[tuple[dict[str, str], bool, bool]] = []
     for n, sample in enumerate(sorted(iter_samples(out), key=lambda s: s.meta.capture_id)):
@@ -367,7 +369,7 @@ def read(out: Path, every: int, show: bool) -> None:
         truth = sample.meta.truth
         assert truth is not None and truth.composition is not None
         frame = cv2.imread(str(sample.image))
-        lines = [line.text for line in ocr.read(frame, composition_readable, LABEL_LOOKS)]
+        lines = [line.text for line in ocr.read(frame, composition_readable, chosen)]
         got = read_composition(lines)
         want = composition_key(truth.composition)
         key = composition_key(got.parts) if got else None
@@ -400,11 +402,14 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="read every Nth label only")
     parser.add_argument("--show", action="store_true", help="print each label not read right (tuning data only)")
     parser.add_argument("--no-render", action="store_true", help="read the set already in --out")
+    parser.add_argument(
+        "--looks", help="the second looks to read with, comma-separated (default: the station's; '' for none)"
+    )
     args = parser.parse_args()
     if not args.no_render:
         render(args.out, args.items, args.seed)
     if args.read:
-        read(args.out, args.every, args.show)
+        read(args.out, args.every, args.show, args.looks)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from edge.vision.label_lexicon import LabelLexicon
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
 from edge.vision.second_look import PLASTIC_LOOKS, SecondLook
@@ -56,6 +57,8 @@ from edge.vision.triangle_reader import (
 )
 
 logger = logging.getLogger(__name__)
+# How a line's recogniser output (steps x classes) becomes text and a confidence, given the classes it may pick.
+Decoder = Callable[[np.ndarray, np.ndarray | None], tuple[str, float]]
 
 DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
@@ -231,6 +234,7 @@ class MarkingOcr:
             np.array([i == 0 or _is_latin(ch) for i, ch in enumerate(self._charset)]) if latin_only else None
         )
         self._digits_only = self._mask(lambda ch: "1" <= ch <= "7")
+        self._lexicon = LabelLexicon(self._charset)
         self._det_input = self._det.get_inputs()[0].name
         self._rec_input = self._rec.get_inputs()[0].name
         logger.info("MarkingOcr loaded from %s (%s threads, det side %s)", folder, threads, det_max_side)
@@ -261,6 +265,7 @@ class MarkingOcr:
         if enough is None and self._plausibility(lines, self.plausible_score) > 0:
             return lines
         best = lines
+        smoothed: dict[int, np.ndarray] = {}  # the recogniser's output per box in the smoothed image, read once
         for look in looks:
             if look is SecondLook.RELIEF:
                 # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow
@@ -269,11 +274,20 @@ class MarkingOcr:
                 # well in the frame itself are not read again in it (``relief_reuse``).
                 known = reusable(read, self.flip_below) if self.relief_reuse else None
                 again = self._read_once(_relief(frame), known=known)
-            else:
+            elif look is SecondLook.SMOOTHED:
                 # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
                 # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
                 # can read confidently and wrong).
-                again = self._read_once(cv2.GaussianBlur(frame, (0, 0), SMOOTH_SIGMA), boxes_from=read)
+                again = self._read_once(_smoothed(frame), boxes_from=read, outputs=smoothed)
+            else:
+                # Woven letters that neither image reads: the same boxes, each line decoded against the care label's
+                # vocabulary where the recogniser supports a term (``label_lexicon``), in the frame, then smoothed
+                # (the smoothed look's output decoded anew, not read again).
+                for image, outputs in ((frame, {}), (_smoothed(frame), smoothed)):
+                    again = self._read_once(image, boxes_from=read, decode=self._decode_lexicon, outputs=outputs)
+                    if enough is not None and enough([line.text for line in again]):
+                        return again
+                continue
             if enough is not None and enough([line.text for line in again]):
                 return again
             if self._plausibility(again, 0.0) > self._plausibility(best, 0.0):
@@ -297,12 +311,15 @@ class MarkingOcr:
         known: list[Reading] | None = None,
         read: list[Reading] | None = None,
         boxes_from: list[Reading] | None = None,
+        decode: Decoder | None = None,
+        outputs: dict[int, np.ndarray] | None = None,
     ) -> list[OcrLine]:
         """The lines of one pass. ``known``: upright lines already read well (in the frame, for its relief image);
         a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
         detector boxes' readings are appended to it, for a later pass. ``boxes_from``: the boxes of an earlier pass,
         read again in ``frame`` the way up that pass read each, without detecting or orienting anew (no faint
-        boxes then)."""
+        boxes then), decoded by ``decode`` (default: greedy); ``outputs``: the recogniser's output per box, kept
+        there and taken from there when a later pass reads the same boxes in the same image."""
         boxes, faint = ([r.box for r in boxes_from], []) if boxes_from is not None else self._detect(frame)
         if not boxes and not faint:
             return []
@@ -310,7 +327,9 @@ class MarkingOcr:
         if boxes_from is not None:  # each box the way up the earlier pass read it
             flipped = [r.turned for r in boxes_from]
             readings = self._recognise(
-                [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)]
+                [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)],
+                decode=decode,
+                outputs=outputs,
             )
         else:
             readings, flipped = self._read_new(crops, boxes, known)
@@ -650,15 +669,22 @@ class MarkingOcr:
         allowed: np.ndarray | None = None,
         batches: list[list[int]] | None = None,
         pad: int = 0,
+        decode: Decoder | None = None,
+        outputs: dict[int, np.ndarray] | None = None,
     ) -> list[tuple[str, float]]:
         """Text and mean confidence of each crop; ``allowed`` masks the classes the decoder may pick (default: the
         reader's script). ``batches``: read only these batches of ``rec_batches`` (the others read as nothing), each
-        padded to at least ``pad`` px."""
+        padded to at least ``pad`` px. ``decode``: how a line's output becomes text (default: greedy). ``outputs``:
+        each crop's recogniser output by index, kept there, and taken from there instead of reading a batch again."""
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         widths = _widths(crops)
         if batches is None:
             batches = rec_batches(widths, self.rec_batch, self.rec_batch_width, self.rec_min_width)
         for batch in batches:
+            if outputs is not None and all(i in outputs for i in batch):
+                for i in batch:
+                    results[i] = (decode or self._decode)(outputs[i], self._allowed if allowed is None else allowed)
+                continue
             width = max(self.rec_min_width, *(widths[i] for i in batch))
             if self.rec_batch_width:
                 width = _bucket(width)
@@ -669,7 +695,9 @@ class MarkingOcr:
                 blob[row, :, :, : resized.shape[1]] = (resized * (2 / 255.0) - 1.0).transpose(2, 0, 1)
             probs = self._rec.run(None, {self._rec_input: blob})[0]
             for row, i in enumerate(batch):
-                results[i] = self._decode(probs[row], self._allowed if allowed is None else allowed)
+                if outputs is not None:
+                    outputs[i] = probs[row]
+                results[i] = (decode or self._decode)(probs[row], self._allowed if allowed is None else allowed)
         return results
 
     def _decode(self, probs: np.ndarray, allowed: np.ndarray | None) -> tuple[str, float]:
@@ -685,6 +713,14 @@ class MarkingOcr:
             return "", 0.0
         text = "".join(self._charset[int(k)] for k in best[keep] if int(k) < len(self._charset))
         return text, float(conf[keep].mean())
+
+    def _decode_lexicon(self, probs: np.ndarray, allowed: np.ndarray | None) -> tuple[str, float]:
+        """Like ``_decode``, the words decoded against the care-label vocabulary (``LabelLexicon.decode``); the
+        confidence stays the greedy reading's."""
+        text, score = self._decode(probs, allowed)
+        if not text:
+            return text, score
+        return self._lexicon.decode(np.where(allowed, probs, 0.0) if allowed is not None else probs), score
 
     def _mask(self, keep: Callable[[str], bool]) -> np.ndarray:
         """Decoder classes: the CTC blank and the characters ``keep`` accepts."""
@@ -885,6 +921,11 @@ def _is_resin_symbol(ch: str) -> bool:
 def _is_latin(ch: str) -> bool:
     """ASCII and the Latin-1/Latin Extended-A letters and signs of Dutch, German, French and Spanish labels."""
     return len(ch) == 1 and (" " <= ch <= "~" or "\u00a0" <= ch <= "\u017f")
+
+
+def _smoothed(frame: np.ndarray) -> np.ndarray:
+    """The frame with a woven label's thread grid blurred away (about half a thread)."""
+    return cv2.GaussianBlur(frame, (0, 0), SMOOTH_SIGMA)
 
 
 def _relief(frame: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.vision.ctc import log_likelihood
 from edge.vision.model_files import ModelCard, load_model
 
 if TYPE_CHECKING:
@@ -259,43 +260,21 @@ def lexicon_read(probs: npt.NDArray[np.float32], charset: list[str]) -> tuple[st
             labels = [index.get(ch) for ch in spelling]
             if None in labels:
                 continue
-            total += math.exp(_ctc_log_likelihood(probs, [k for k in labels if k is not None]))
+            total += math.exp(log_likelihood(probs, [k for k in labels if k is not None]))
         scores[code] = total
     best = probs.argmax(axis=1)
     keep = best != 0
     keep[1:] &= best[1:] != best[:-1]
     free = "".join(charset[int(k)] for k in best[keep] if int(k) < len(charset)).strip()
     spelled = {s for _, spellings in LEXICON.values() for s in spellings}
-    rest = math.exp(_ctc_log_likelihood(probs, [int(k) for k in best[keep]])) if free and free not in spelled else 0.0
+    rest = math.exp(log_likelihood(probs, [int(k) for k in best[keep]])) if free and free not in spelled else 0.0
     code = max(scores, key=lambda c: scores[c])
     total = sum(scores.values()) + rest
     if len(code) == 1:
-        total += math.exp(_ctc_log_likelihood(probs, []))
+        total += math.exp(log_likelihood(probs, []))
     if total <= 0 or scores[code] <= 0:
         return None, 0.0
     return code, scores[code] / total
-
-
-def _ctc_log_likelihood(probs: npt.NDArray[np.float32], labels: list[int]) -> float:
-    """log P(labels | probs) summed over all CTC alignments (blank = class 0)."""
-    steps = probs.shape[0]
-    if not labels:
-        return float(np.log(np.clip(probs[:, 0], 1e-30, None)).sum())
-    extended = [0]
-    for label in labels:
-        extended += [label, 0]
-    log_probs = np.log(np.clip(probs[:, extended], 1e-30, None))
-    size = len(extended)
-    alpha = np.full(size, -np.inf)
-    alpha[0] = log_probs[0, 0]
-    alpha[1] = log_probs[0, 1]
-    can_skip = np.array([s >= 2 and extended[s] != 0 and extended[s] != extended[s - 2] for s in range(size)])
-    for t in range(1, steps):
-        stay = alpha
-        step = np.concatenate([[-np.inf], alpha[:-1]])
-        skip = np.where(can_skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
-        alpha = np.logaddexp(np.logaddexp(stay, step), skip) + log_probs[t]
-    return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
 def vote(

@@ -63,12 +63,13 @@ Parts
     esterno), lining, trim, rib, pocket and filling, each in the five languages (see ``PART_NAMES``). A composition
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
     in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A word of 5 letters or more one slip from exactly one
-    header, right before a colon, is that header (``Linlng:``). An unknown word before a colon, after a percentage and
-    before a composition, is a header OCR garbled and gives ``None`` (read as nothing, the second composition would
-    join the first, and two equal ones would hide a part); titles (``_TITLES``: Composition, Samenstelling, ...) and
-    words of two letters (language codes) are not headers. A header with no composition after it gives ``None``
-    for the whole label: that is what a label read upside down looks like (its headers come after their compositions),
-    and guessing would put the lining's fibres in the shell.
+    header, right before a colon or alone on its line, is that header (``Linlng:``, ``Futten``). An unknown word
+    before a colon and a composition is a header OCR garbled and gives ``None`` (read as nothing, the second
+    composition would join the first, and two equal ones would hide a part; before the first percentage, a lining
+    under a shell that did not read would pass for the main part); titles (``_TITLES``: Composition, Samenstelling,
+    ..., and words two slips from one) and words of two letters (language codes) are not headers. A header with no
+    composition after it gives ``None`` for the whole label: that is what a label read upside down looks like (its
+    headers come after their compositions), and guessing would put the lining's fibres in the shell.
 Validation
     Each part must sum to exactly 100. A fibre without a percentage, or a missing percentage, is not guessed: the part
     is spoilt. The same fibre twice in one part with the same percentage is one fibre (multilingual labels repeat the
@@ -769,7 +770,8 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
 
 
 def _word_token(word: str, header: bool) -> _Token:
-    """The token for one word that is no name as it stands; ``header``: it ends a line's words before a colon."""
+    """The token for one word that is no name as it stands; ``header``: it ends a line's words before a colon, or is
+    its line's only word."""
     part = _fuzzy_part(word) if header else None
     fibre = _fuzzy_fibre(word)
     if part is not None:
@@ -883,7 +885,9 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                     excluded = _Exclusion.LISTED
                 tokens.append(_Token(_Kind.SEPARATOR, item))
                 i += 1
-        tokens += _words_to_tokens(words, excluded, before_colon=False)[0]
+        # A line of one word is read as a header may be, one slip off (``Futten``, ``Lininq``): a lining header whose
+        # colon was lost, read as nothing, would let the lining's composition pass for the shell's, or hide it.
+        tokens += _words_to_tokens(words, excluded, before_colon=len(raw) == 1)[0]
         tokens.append(_Token(_Kind.SEPARATOR, "\n"))
     return _promote_numbers(_join_runs(_confirm_names(tokens)))
 
@@ -1142,16 +1146,18 @@ def _settle(entries: list[_Entry]) -> dict[str, int] | str:
 
 
 def _garbled_header(tokens: list[_Token]) -> str:
-    """An unknown word before a colon, after a percentage and before a composition: a part header OCR garbled
-    (``Shell: 100% polyester`` / ``Lnirg: 100% polyester``). Read as nothing, the second composition would join the
-    first, and where the two are the same, a part of the label would silently go missing."""
-    seen_percentage = False
+    """An unknown word before a colon and a composition: a part header OCR garbled (``Shell: 100% polyester`` /
+    ``Lnirg: 100% polyester``). Read as nothing, the second composition would join the first, and where the two are
+    the same, a part of the label would silently go missing. Before the first percentage too: a lining whose header
+    is garbled (``ruhlure/FncerVhering: 100% coton``) under a shell that did not read at all would pass for the main
+    part. A word within two slips of a title is that title (``Composiion:``)."""
     for i, token in enumerate(tokens[:-1]):
-        seen_percentage = seen_percentage or token.kind is _Kind.PERCENT
         word = token.text
-        if not (seen_percentage and token.kind is _Kind.BARRIER and word.isalpha() and tokens[i + 1].text == ":"):
+        if not (token.kind is _Kind.BARRIER and word.isalpha() and tokens[i + 1].text == ":"):
             continue
-        if word in _TITLES or len(word) < _MIN_PIECE:
+        if len(word) < _MIN_PIECE or word in _TITLES or word in _PART_BY_KEY:
+            continue  # a title, or a header named in an exclusion ("Exclusive of trims: 100% cotton")
+        if any(_slips(word, title) < _SLIPS_CAP for title in _TITLES):
             continue
         first = _significant(tokens, i + 2)  # "Lnirg: 100% ...", "Trlrn: aernp 10096"
         second = _significant(tokens, first + 1) if first is not None else None
@@ -1320,3 +1326,20 @@ def _read_whole(lines: Sequence[str]) -> CompositionReading | None:
 def composition_readable(lines: Sequence[str]) -> bool:
     """Whether ``lines`` give a whole composition: what tells the OCR reader it need not try harder."""
     return read_composition(lines) is not None
+
+
+@cache
+def label_vocabulary() -> Mapping[str, str]:
+    """The one-word terms of a care label, as ``_key`` writes them (no accents, lower case), each with what it means:
+    ``fibre:<fibre>``, ``part:<part>``, ``qualifier``, ``title`` or ``exclusion``. Terms shorter than three letters
+    are left out (too close to ordinary words). The OCR's lexicon look decodes a garbled word against these
+    (``edge.vision.label_lexicon``); two terms with the same meaning are the same answer."""
+    terms: dict[str, str] = {}
+    for key, fibre in _FIBRE_BY_KEY.items():
+        terms.setdefault(key, f"fibre:{fibre}")
+    for key, part in _PART_BY_KEY.items():
+        terms.setdefault(key, f"part:{part}")
+    terms.update({word: "qualifier" for word in QUALIFIERS if word not in terms})
+    terms.update({word: "title" for word in _TITLES if word not in terms})
+    terms.update({word: "exclusion" for word in _EXCLUSION if word not in terms})
+    return {term: meaning for term, meaning in terms.items() if len(term) >= 3 and term.isalpha() and " " not in term}

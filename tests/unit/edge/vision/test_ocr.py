@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -339,18 +339,55 @@ def test_the_trained_finders_places_are_tried_besides_the_scans(monkeypatch: pyt
 WOVEN_LABELS = Path(__file__).resolve().parents[4] / "tests" / "data" / "woven_labels"
 
 
-@pytest.mark.parametrize("name", ["tune-0047", "tune-0234"])
-def test_a_woven_label_reads_in_the_smoothed_look(ocr: MarkingOcr, name: str) -> None:
-    # Two woven labels of the label tuning set (scripts/render_label_tuning.py, tuning fonts): the letters' striped,
-    # squared-off strokes do not read in the frame or its relief image, and do once the thread grid is blurred away.
+def _woven_label(ocr: MarkingOcr, name: str) -> tuple[Callable[[Sequence[SecondLook]], str | None], str]:
+    """How the woven label ``name`` reads with given looks (its composition key or None), and its truth."""
     frame = cv2.imread(str(WOVEN_LABELS / f"{name}.jpg"))
     meta = CaptureMeta.model_validate_json((WOVEN_LABELS / f"{name}.json").read_text())
     assert meta.truth is not None and meta.truth.composition is not None
-    want = composition_key(meta.truth.composition)
 
     def composition(looks: Sequence[SecondLook]) -> str | None:
         reading = read_composition([line.text for line in ocr.read(frame, composition_readable, looks)])
         return composition_key(reading.parts) if reading else None
 
+    return composition, composition_key(meta.truth.composition)
+
+
+@pytest.mark.parametrize("name", ["tune-0047", "tune-0234"])
+def test_a_woven_label_reads_in_the_smoothed_look(ocr: MarkingOcr, name: str) -> None:
+    # Two woven labels of the label tuning set (scripts/render_label_tuning.py, tuning fonts): the letters' striped,
+    # squared-off strokes do not read in the frame or its relief image, and do once the thread grid is blurred away.
+    composition, want = _woven_label(ocr, name)
     assert composition(PLASTIC_LOOKS) is None
+    assert composition((SecondLook.SMOOTHED, SecondLook.RELIEF)) == want
+
+
+@pytest.mark.parametrize("name", ["tune-0059", "tune-0081"])
+def test_a_woven_label_reads_in_the_lexicon_look(ocr: MarkingOcr, name: str) -> None:
+    # Two more woven tuning labels ("1003: c011on", "woo]90%caslmere10%"): no image reads them, and their lines
+    # decoded against the label vocabulary do (label_lexicon).
+    composition, want = _woven_label(ocr, name)
+    assert LABEL_LOOKS[-1] is SecondLook.LEXICON
+    assert composition(LABEL_LOOKS[:-1]) is None
     assert composition(LABEL_LOOKS) == want
+
+
+def test_a_pass_over_the_same_boxes_reuses_the_recognisers_output(ocr: MarkingOcr) -> None:
+    # The lexicon look decodes the smoothed look's output again instead of running the recogniser a second time.
+    crops = [cv2.imread(str(WOVEN_LABELS / "tune-0081.jpg"))[y : y + 30, 40:400] for y in (100, 160, 220)]
+    outputs: dict[int, np.ndarray] = {}
+    first = ocr._recognise(crops, outputs=outputs)
+    assert sorted(outputs) == [0, 1, 2]
+
+    class NoRecogniser:
+        def run(self, *_args: object) -> None:
+            raise AssertionError("the recogniser ran again")
+
+    session, ocr._rec = ocr._rec, cast(Any, NoRecogniser())
+    try:
+        assert ocr._recognise(crops, outputs=outputs) == first
+        lexicon = ocr._recognise(crops, outputs=outputs, decode=ocr._decode_lexicon)
+    finally:
+        ocr._rec = session
+    masked = [np.where(ocr._allowed, outputs[i], 0.0) if ocr._allowed is not None else outputs[i] for i in range(3)]
+    want = [ocr._lexicon.decode(m) if first[i][0] else "" for i, m in enumerate(masked)]
+    assert [text for text, _ in lexicon] == want

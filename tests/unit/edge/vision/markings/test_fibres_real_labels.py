@@ -171,6 +171,13 @@ LANGUAGES_REPEATED = [
     case("header-garbled-same-composition", ["Shell: 100% polyester", "Lnirg: 100% polyester"], None),
     case("header-garbled-short", ["Shell: 100% polyester", "Voering: 100% polyester", "Tnrn: 100% polyester"], None),
     case("title-before-composition", ["Composition: 100% cotton", "Samenstelling: 100% katoen"], main(cotton=100)),
+    # A lining whose header is garbled, under a shell that did not read at all: no main part to speak of.
+    case("header-garbled-first", ["tissu ripe ripBnlnn", "ruhlure/FncerVhering:", "100% coton-cotone"], None),
+    case("title-one-slip", ["Composiion: 100% cotton"], main(cotton=100)),
+    # A lining header one slip off, its colon lost, on a line of its own; its composition did not read.
+    case("header-one-slip-no-colon", ["Obermaterial 52% Baumwolle 48% Polyester", "Futten", "suuwroryamio"], None),
+    case("header-one-slip-no-colon-read", ["Shell: 100% cotton", "Lininq", "100% polyester"],
+         {"main": {"cotton": 100}, "lining": {"polyester": 100}}),
     case("colon-after-composition-without-one", ["100% cotton", "RN: 54321", "Made in: Portugal"], main(cotton=100)),
     case("languages-disagree", ["100% cotton", "100% polyester"], None),
     case("one-language-differs", ["65% polyester 35% cotton", "60% polyester 40% katoen"], None),
