@@ -271,9 +271,10 @@ class MarkingOcr:
                 # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow
                 # edge, maybe beside a printed line that did read (a lot number). A strong local-contrast image
                 # (high-pass around mid-grey) turns those edges into strokes the recogniser knows. Lines that read
-                # well in the frame itself are not read again in it (``relief_reuse``).
+                # well in the frame itself are not read again in it (``relief_reuse``). The frame's text gave no
+                # polymer, so a triangle digit the recogniser is sure of may answer beside it.
                 known = reusable(read, self.flip_below) if self.relief_reuse else None
-                again = self._read_once(_relief(frame), known=known)
+                again = self._read_once(_relief(frame), known=known, alone_beside_words=True)
             elif look is SecondLook.SMOOTHED:
                 # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
                 # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
@@ -313,13 +314,15 @@ class MarkingOcr:
         boxes_from: list[Reading] | None = None,
         decode: Decoder | None = None,
         outputs: dict[int, np.ndarray] | None = None,
+        alone_beside_words: bool = False,
     ) -> list[OcrLine]:
         """The lines of one pass. ``known``: upright lines already read well (in the frame, for its relief image);
         a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
         detector boxes' readings are appended to it, for a later pass. ``boxes_from``: the boxes of an earlier pass,
         read again in ``frame`` the way up that pass read each, without detecting or orienting anew (no faint
         boxes then), decoded by ``decode`` (default: greedy); ``outputs``: the recogniser's output per box, kept
-        there and taken from there when a later pass reads the same boxes in the same image."""
+        there and taken from there when a later pass reads the same boxes in the same image. ``alone_beside_words``:
+        the triangle recogniser's digit may answer alone beside lines read as words (see ``alone_threshold``)."""
         boxes, faint = ([r.box for r in boxes_from], []) if boxes_from is not None else self._detect(frame)
         if not boxes and not faint:
             return []
@@ -337,7 +340,7 @@ class MarkingOcr:
             read += [Reading(box, *reading, way) for box, reading, way in zip(boxes, readings, flipped, strict=True)]
         extra: list[OcrLine] = []
         if self.resin_symbols:
-            readings, extra = self._read_triangles(frame, boxes, crops, readings, faint)
+            readings, extra = self._read_triangles(frame, boxes, crops, readings, faint, alone_beside_words)
         lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
             if score < self.min_score or not text.strip():
@@ -451,6 +454,7 @@ class MarkingOcr:
         crops: list[np.ndarray],
         readings: list[tuple[str, float]],
         faint: list[np.ndarray],
+        alone_beside_words: bool = False,
     ) -> tuple[list[tuple[str, float]], list[OcrLine]]:
         """Read recycling triangles upright: the digit inside as its resin symbol, and the abbreviation under the base.
 
@@ -495,7 +499,7 @@ class MarkingOcr:
                 views,
                 digits[span],
                 None if probs is None else probs[span],
-                alone_threshold(self._triangle_reader, words),
+                alone_threshold(self._triangle_reader, [] if alone_beside_words else words),
             )
             if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
@@ -562,7 +566,12 @@ class MarkingOcr:
         if probs is None:
             if best is None:
                 return None, None, None
-            return (chr(0x2672 + int(read[best][0])), read[best][1]), best, self._triangle_code(views[best])
+            code = self._triangle_code(views[best])
+            if ocr_digit == 1 and not (code is not None and code[0] is not None and LEXICON[code[0]][0] == 1):
+                # Without the recogniser nothing tells a 7 lying a third of a turn round (a confident 1 to the OCR)
+                # from a 1, and a 7 in a PET bale spoils it: a 1 needs its abbreviation here.
+                return None, None, code
+            return (chr(0x2672 + int(read[best][0])), read[best][1]), best, code
         mine = best_digit(probs)
         view = mine.view if mine.digit and mine.confidence >= DIGIT_CLAIM else best
         code = self._triangle_code(views[0 if view is None else view])
@@ -757,7 +766,8 @@ def alone_threshold(reader: TriangleDigitReader | None, words: list[np.ndarray])
     frame where nothing read as a word, never beside text. Beside an ISO code or a lot number, a digit-shaped place
     that passed the outline test is more likely part of that text than a triangle of its own (on the committed set
     two ISO-code frames lost their answer to such a digit contradicting the code), and a marking with text has that
-    text to answer with."""
+    text to answer with. The relief look, which a frame reaches only when its text gave no polymer, passes no words
+    (``alone_beside_words``)."""
     if reader is None or words:
         return DIGIT_ALONE
     return reader.alone

@@ -304,7 +304,8 @@ def vote(
         return None, False
     if mine is None:
         # The OCR's digit alone, or confirmed by the code (the recogniser found no digit it is sure of).
-        if ocr_digit is not None and (code_digit == ocr_digit or support >= OCR_SUPPORT):
+        # Not a 1 on support alone: a 7 lying a third of a turn round is a confident 1 to the OCR.
+        if ocr_digit is not None and (code_digit == ocr_digit or (support >= OCR_SUPPORT and ocr_digit != 1)):
             return ocr_digit, code_digit is not None
         # The code's digit with the recogniser's best digit agreeing (a lone O read off a 3's triangle, with the
         # recogniser's 7 at 0.2, answered 7 on the tuning-validation frames: support alone is not enough).

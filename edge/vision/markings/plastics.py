@@ -38,8 +38,9 @@ Three kinds of mark are read, and ``agreeing_marks`` counts how many *kinds* agr
     is not a resin digit (``12PP``, ``PP50``) voids that code. A **resin symbol** on a line of its own (``♵``) is
     different: ``MarkingOcr`` writes one only for a digit it read inside a chasing-arrows triangle whose outline it
     found, turned upright and decoded as a digit 1-7 with confidence, so it is the marking itself and counts alone
-    (``♵`` is pvc, ``♹`` other), with one mark agreeing. Except ``♳``: a 7 lying a third of a turn round reads as a
-    confident 1, and 7 (other) read as 1 (PET) would spoil a PET bale, so a 1 needs its abbreviation (PET, PETE).
+    (``♵`` is pvc, ``♹`` other), with one mark agreeing. ``♳`` too: a 7 lying a third of a turn round reads as a
+    confident 1 to the OCR, and 7 (other) read as 1 (PET) would spoil a PET bale, so ``MarkingOcr`` writes a ``♳`` only
+    where its trained recogniser read the 1 itself (it tells a turned 7 from a 1) or the abbreviation says PET.
 
 Agreement: resin codes 1 PET, 2 HDPE, 3 PVC, 4 LDPE, 5 PP, 6 PS, 7 other. A generic ``PE`` agrees with 2 (result hdpe)
 and 4 (ldpe) and stays ``pe`` alone. Code 7 and ``O``/``OTHER`` agree with abs, pc, pc-abs, pa, pmma and the ``other``
@@ -393,7 +394,7 @@ def read_polymer(lines: Sequence[str]) -> PolymerReading | None:
         logger.debug("unreadable marking %s: no polymer", unknown)
         return None
     # A triangle's own digit (a resin symbol alone on its line) is a marking; a plain digit alone is never enough.
-    triangle = any(_RESIN_SYMBOL.search(lines[index]) and digit != 1 for index, digit in lone_digits.items())
+    triangle = any(_RESIN_SYMBOL.search(lines[index]) for index in lone_digits)
     if not triangle and not any(mark.kind is not MarkKind.RESIN for mark in marks):
         return None
     marks += [_resin_mark(digit) for digit in lone_digits.values()]

@@ -391,3 +391,34 @@ def test_a_pass_over_the_same_boxes_reuses_the_recognisers_output(ocr: MarkingOc
     masked = [np.where(ocr._allowed, outputs[i], 0.0) if ocr._allowed is not None else outputs[i] for i in range(3)]
     want = [ocr._lexicon.decode(m) if first[i][0] else "" for i, m in enumerate(masked)]
     assert [text for text, _ in lexicon] == want
+
+
+@pytest.mark.parametrize(("code", "symbol"), [(None, None), ("PET", "\u2673"), ("PP", None)])
+def test_without_the_recogniser_a_one_needs_pet_under_it(
+    ocr: MarkingOcr, monkeypatch: pytest.MonkeyPatch, code: str | None, symbol: str | None
+) -> None:
+    # A 7 lying a third of a turn round is a confident 1 to the OCR; only the trained recogniser tells them apart.
+    monkeypatch.setattr(ocr, "_triangle_code", lambda _view: (code, 0.99 if code else 0.0, (code or "", 0.99)))
+    views = cast(Any, [object(), object(), object()])
+    found, _, _ = ocr._triangle_vote(views, [("1", 0.99), ("", 0.0), ("", 0.0)], None)
+    assert (found[0] if found else None) == symbol
+    found, _, _ = ocr._triangle_vote(views, [("3", 0.99), ("", 0.0), ("", 0.0)], None)
+    assert found is not None and found[0] == "\u2675"
+
+
+def test_only_the_relief_look_lets_the_recognisers_digit_answer_beside_text(
+    ocr: MarkingOcr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first look keeps a digit-shaped place beside text from answering alone (it is more likely part of that
+    # text); when that text gave no polymer, the relief look lets a digit the recogniser is sure of answer.
+    frame, _ = _frame("plastic", "hdpe", "pla-0003")
+    flags: list[bool] = []
+    read_triangles = ocr._read_triangles
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        flags.append(bool(args[5] if len(args) > 5 else kwargs.get("alone_beside_words", False)))
+        return read_triangles(*args, **kwargs)
+
+    monkeypatch.setattr(ocr, "_read_triangles", spy)
+    ocr.read(frame, lambda _lines: False, (SecondLook.RELIEF,))
+    assert flags == [False, True]

@@ -171,6 +171,10 @@ def test_a_digit_read_by_one_reader_only_must_be_very_sure() -> None:
     assert vote(DigitReading(0, 0.0, 0), 4, None, 0.0, support=0.01) == (None, False)
     assert vote(DigitReading(0, 0.0, 0), 4, None, 0.0, support=OCR_SUPPORT) == (4, False)
     assert vote(DigitReading(0, 0.0, 0), 4, "LDPE", 0.99) == (4, True)
+    # Except a 1: a 7 lying a third of a turn round is a confident 1 to the OCR; the recogniser or PET must say 1.
+    assert vote(DigitReading(0, 0.0, 0), 1, None, 0.0, support=0.45) == (None, False)
+    assert vote(DigitReading(0, 0.0, 0), 1, "PET", 0.99) == (1, True)
+    assert vote(DigitReading(1, DIGIT_WITH_OCR, 0), 1, None, 0.0) == (1, False)
 
 
 def _views(*rows: tuple[int, float]) -> np.ndarray:
