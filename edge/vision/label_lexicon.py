@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from edge.vision.ctc import Spellings, greedy_path, log_likelihood, log_likelihoods
 from edge.vision.markings.fibres import label_vocabulary
+from edge.vision.markings.normalise import edit_distance
 
 DOMINANCE = 3.0  # log-odds of the best term over the best term of another meaning (e^3: 20 times)
 SLACK = 16.0  # log-probability the terms of a word may lose against the greedy reading
@@ -151,7 +152,7 @@ class LabelLexicon:
             return text
         loss = log_likelihood(probs, word.classes) - sum(piece.score for piece in pieces)
         plain = "".join(_folded(ch) or "?" for ch in text)
-        slips = max(1, _edit_distance(plain, "".join(piece.term for piece in pieces)))
+        slips = max(1, edit_distance(plain, "".join(piece.term for piece in pieces)))
         if loss > SLACK or loss / slips > PER_SLIP:
             return text
         return decoded
@@ -201,13 +202,3 @@ class _Word:
 
 def _is_number_char(ch: str) -> bool:
     return ch.isdigit() or ch == "%"
-
-
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]

@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from edge.vision.ctc import greedy_path
 from edge.vision.label_lexicon import LabelLexicon
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
@@ -714,14 +715,11 @@ class MarkingOcr:
         confidence stays the model's own probability, so a reading forced into the mask scores low."""
         if allowed is not None:
             probs = np.where(allowed, probs, 0.0)
-        best = probs.argmax(axis=1)
-        conf = probs.max(axis=1)
-        keep = best != 0
-        keep[1:] &= best[1:] != best[:-1]
-        if not keep.any():
+        classes, steps = greedy_path(probs)
+        if not steps.size:
             return "", 0.0
-        text = "".join(self._charset[int(k)] for k in best[keep] if int(k) < len(self._charset))
-        return text, float(conf[keep].mean())
+        text = "".join(self._charset[int(k)] for k in classes if int(k) < len(self._charset))
+        return text, float(probs[steps, classes].mean())
 
     def _decode_lexicon(self, probs: np.ndarray, allowed: np.ndarray | None) -> tuple[str, float]:
         """Like ``_decode``, the words decoded against the care-label vocabulary (``LabelLexicon.decode``); the

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.vision.ctc import log_likelihood
+from edge.vision.ctc import greedy_path, log_likelihood
 from edge.vision.model_files import ModelCard, load_model
 
 if TYPE_CHECKING:
@@ -262,12 +262,10 @@ def lexicon_read(probs: npt.NDArray[np.float32], charset: list[str]) -> tuple[st
                 continue
             total += math.exp(log_likelihood(probs, [k for k in labels if k is not None]))
         scores[code] = total
-    best = probs.argmax(axis=1)
-    keep = best != 0
-    keep[1:] &= best[1:] != best[:-1]
-    free = "".join(charset[int(k)] for k in best[keep] if int(k) < len(charset)).strip()
+    path, _ = greedy_path(probs)
+    free = "".join(charset[int(k)] for k in path if int(k) < len(charset)).strip()
     spelled = {s for _, spellings in LEXICON.values() for s in spellings}
-    rest = math.exp(log_likelihood(probs, [int(k) for k in best[keep]])) if free and free not in spelled else 0.0
+    rest = math.exp(log_likelihood(probs, [int(k) for k in path])) if free and free not in spelled else 0.0
     code = max(scores, key=lambda c: scores[c])
     total = sum(scores.values()) + rest
     if len(code) == 1:

@@ -101,7 +101,7 @@ from functools import cache
 from itertools import product
 
 from edge.vision.dataset import CompositionPart, Fibre
-from edge.vision.markings.normalise import clean_line, fold_letters
+from edge.vision.markings.normalise import clean_line, edit_distance, fold_letters
 
 logger = logging.getLogger(__name__)
 
@@ -705,17 +705,7 @@ def _glued_to_another(before: str, word: str, fibre: str) -> bool:
 
 def _within_two(word: str, name: str) -> bool:
     """Levenshtein distance of at most 2."""
-    if abs(len(word) - len(name)) > 2:
-        return False
-    previous = list(range(len(name) + 1))
-    for i, a in enumerate(word, 1):
-        current = [i]
-        for j, b in enumerate(name, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        if min(current) > 2:
-            return False
-        previous = current
-    return previous[-1] <= 2
+    return edit_distance(word, name, cap=3) <= 2
 
 
 class _Exclusion(Enum):
@@ -1263,17 +1253,7 @@ def _unknown_before_colon(per_line: list[list[_Token]]) -> bool:
 @cache
 def _slips(word: str, name: str) -> int:
     """Levenshtein distance between ``word`` and ``name``, capped at ``_SLIPS_CAP``."""
-    if abs(len(word) - len(name)) >= _SLIPS_CAP:
-        return _SLIPS_CAP
-    previous = list(range(len(name) + 1))
-    for i, a in enumerate(word, 1):
-        current = [i]
-        for j, b in enumerate(name, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        if min(current) >= _SLIPS_CAP:
-            return _SLIPS_CAP
-        previous = current
-    return min(previous[-1], _SLIPS_CAP)
+    return edit_distance(word, name, cap=_SLIPS_CAP)
 
 
 def _read_whole(lines: Sequence[str]) -> CompositionReading | None:

@@ -1,4 +1,5 @@
-"""Clean-up of OCR text shared by the marking parsers: Unicode forms, accents, dashes and whitespace.
+"""Clean-up of OCR text shared by the marking parsers: Unicode forms, accents, dashes and whitespace; and how far
+one reading is from another (``edit_distance``).
 
 OCR returns the same printed character under several code points (a hyphen as an en dash, ``>`` as a full-width ``＞``)
 and drops or mangles accents, so both parsers compare text only after these steps.
@@ -43,3 +44,19 @@ def squeeze_spaces(text: str) -> str:
 def clean_line(text: str) -> str:
     """One OCR line in compatibility form, without accents, with plain hyphens and single spaces (case kept)."""
     return squeeze_spaces(unify_dashes(fold_accents(unicodedata.normalize("NFKC", text))))
+
+
+def edit_distance(word: str, other: str, cap: int | None = None) -> int:
+    """Levenshtein distance between ``word`` and ``other`` (OCR slips: a letter misread, lost or added), or ``cap``
+    when it is at least that (the sum stops as soon as no alignment can come under it)."""
+    if cap is not None and abs(len(word) - len(other)) >= cap:
+        return cap
+    previous = list(range(len(other) + 1))
+    for i, a in enumerate(word, 1):
+        current = [i]
+        for j, b in enumerate(other, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if cap is not None and min(current) >= cap:
+            return cap
+        previous = current
+    return previous[-1] if cap is None else min(previous[-1], cap)
