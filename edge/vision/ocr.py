@@ -568,7 +568,8 @@ class MarkingOcr:
             if best is None:
                 return None, None, None
             code = self._triangle_code(views[best])
-            if ocr_digit == 1 and not (code is not None and code[0] is not None and LEXICON[code[0]][0] == 1):
+            says_pet = code is not None and code[0] is not None and code[1] >= CODE_SHARE and LEXICON[code[0]][0] == 1
+            if ocr_digit == 1 and not says_pet:
                 # Without the recogniser nothing tells a 7 lying a third of a turn round (a confident 1 to the OCR)
                 # from a 1, and a 7 in a PET bale spoils it: a 1 needs its abbreviation here.
                 return None, None, code

@@ -393,12 +393,14 @@ def test_a_pass_over_the_same_boxes_reuses_the_recognisers_output(ocr: MarkingOc
     assert [text for text, _ in lexicon] == want
 
 
-@pytest.mark.parametrize(("code", "symbol"), [(None, None), ("PET", "\u2673"), ("PP", None)])
+@pytest.mark.parametrize(
+    ("code", "share", "symbol"), [(None, 0.0, None), ("PET", 0.99, "\u2673"), ("PET", 0.5, None), ("PP", 0.99, None)]
+)
 def test_without_the_recogniser_a_one_needs_pet_under_it(
-    ocr: MarkingOcr, monkeypatch: pytest.MonkeyPatch, code: str | None, symbol: str | None
+    ocr: MarkingOcr, monkeypatch: pytest.MonkeyPatch, code: str | None, share: float, symbol: str | None
 ) -> None:
     # A 7 lying a third of a turn round is a confident 1 to the OCR; only the trained recogniser tells them apart.
-    monkeypatch.setattr(ocr, "_triangle_code", lambda _view: (code, 0.99 if code else 0.0, (code or "", 0.99)))
+    monkeypatch.setattr(ocr, "_triangle_code", lambda _view: (code, share, (code or "", 0.99)))
     views = cast(Any, [object(), object(), object()])
     found, _, _ = ocr._triangle_vote(views, [("1", 0.99), ("", 0.0), ("", 0.0)], None)
     assert (found[0] if found else None) == symbol
