@@ -29,7 +29,6 @@ taken only for a label that no other look read. The thresholds were set on the t
 from __future__ import annotations
 
 import itertools
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,7 +37,7 @@ import numpy.typing as npt
 
 from edge.vision.ctc import Spellings, greedy_path, log_likelihood, log_likelihoods
 from edge.vision.markings.fibres import label_vocabulary
-from edge.vision.markings.normalise import edit_distance
+from edge.vision.markings.normalise import edit_distance, fold_accents
 
 DOMINANCE = 3.0  # log-odds of the best term over the best term of another meaning (e^3: 20 times)
 SLACK = 16.0  # log-probability the terms of a word may lose against the greedy reading
@@ -55,7 +54,7 @@ NUMBER_TERMS: Mapping[str, str] = {f"{n}%": f"number:{n}" for n in range(1, 101)
 
 def _folded(ch: str) -> str | None:
     """``ch`` as a letter of ``ALPHABET`` (case and accents dropped), or None."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+    plain = fold_accents(ch).lower()
     return plain if len(plain) == 1 and plain in ALPHABET[1:] else None
 
 
