@@ -691,6 +691,8 @@ class MarkingOcr:
         widths = _widths(crops)
         if batches is None:
             batches = rec_batches(widths, self.rec_batch, self.rec_batch_width, self.rec_min_width)
+        # An empty crop (a triangle's digit region cut off at the window's edge) reads as nothing.
+        batches = [kept for kept in ([i for i in batch if widths[i]] for batch in batches) if kept]
         for batch in batches:
             if outputs is not None and all(i in outputs for i in batch):
                 for i in batch:
@@ -849,8 +851,8 @@ def _triangle_digit(read: list[tuple[str, float]]) -> int | None:
 
 
 def _widths(crops: list[np.ndarray]) -> list[int]:
-    """Each crop's width at the recogniser's height."""
-    return [math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0]) for crop in crops]
+    """Each crop's width at the recogniser's height (0 for an empty crop)."""
+    return [math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0]) if crop.size else 0 for crop in crops]
 
 
 def flip_votes(upright: list[tuple[str, float]], turned: list[tuple[str, float]], upright_mass: float = 0.0) -> bool:

@@ -103,14 +103,16 @@ def sixfold_orientation(grey: np.ndarray) -> tuple[float, float, float]:
     image = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), ORIENTATION_SIGMA)
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
-    weight = gx * gx + gy * gy
-    total = float(weight.sum())
+    # weight * e^(2i angle) is g^2 for g = gx + i gy, and weight * e^(6i angle) is g^6 / |g|^4: no trigonometry (as in
+    # ``triangle_candidates``; arctan2 and exp over a frame-sized region took most of a scan's time).
+    g2 = (gx + 1j * gy).astype(np.complex64) ** 2
+    weight = np.abs(g2)
+    total = float(weight.sum(dtype=np.float64))
     if total <= 0:
         return 0.0, 0.0, 0.0
-    gradient = np.arctan2(gy, gx)
     # A line runs at 90° to its gradient; 6 * 90° = 540° = 180°, hence the minus sign.
-    sixfold = -complex((weight * np.exp(6j * gradient)).sum()) / total
-    twofold = complex((weight * np.exp(2j * gradient)).sum()) / total
+    sixfold = -complex((g2 * g2 * g2 / np.maximum(weight * weight, 1e-12)).sum(dtype=np.complex128)) / total
+    twofold = complex(g2.sum(dtype=np.complex128)) / total
     return math.degrees(math.atan2(sixfold.imag, sixfold.real)) / 6, abs(sixfold), abs(twofold)
 
 

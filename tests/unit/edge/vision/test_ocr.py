@@ -424,3 +424,22 @@ def test_only_the_relief_look_lets_the_recognisers_digit_answer_beside_text(
     monkeypatch.setattr(ocr, "_read_triangles", spy)
     ocr.read(frame, lambda _lines: False, (SecondLook.RELIEF,))
     assert flags == [False, True]
+
+
+TRIANGLES = Path(__file__).resolve().parents[4] / "tests" / "data" / "triangles"
+
+
+def _triangle_frame(name: str) -> tuple[np.ndarray, str]:
+    meta = CaptureMeta.model_validate_json((TRIANGLES / f"{name}.json").read_text())
+    assert meta.truth is not None and meta.truth.polymer is not None
+    return cv2.imread(str(TRIANGLES / f"{name}.jpg")), meta.truth.polymer
+
+
+def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:
+    # A varied-digit tuning frame (--seed 780 --variety) where a candidate's digit region is cut off at the window's
+    # edge: the recogniser's resize failed on the empty crop, and the whole frame with it.
+    frame, polymer = _triangle_frame("varied-0125")
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    assert reading is not None and reading.polymer == polymer
+    crop = frame[100:140, 100:200]
+    assert ocr._recognise([frame[100:140, 100:100], crop])[0] == ("", 0.0)
