@@ -477,7 +477,8 @@ class MarkingOcr:
         seldom boxes a lone letter there): the code as the lexicon spells it, or, when the lexicon is unsure, the
         free reading with digits read as the letters they look like (a lone ``O`` is not a zero there), for the
         parser to weigh. Returns the readings, a triangle's box now reading its symbol, and the new lines:
-        abbreviations, and the symbols of triangles found in faint boxes or by the scan.
+        abbreviations, and the symbols of triangles found in faint boxes or by the scan. ``scan``: whether the frame
+        may be scanned for triangles no box holds (not when its text already answers: ``_read_once``).
         """
         out = list(readings)
         candidates: list[tuple[int | None, np.ndarray]] = []
