@@ -100,20 +100,26 @@ def sixfold_orientation(grey: np.ndarray) -> tuple[float, float, float]:
     # Smoothed first: on raw pixels a 3x3 Sobel's directions are biased by JPEG blocks, grain and the round strokes
     # of the digit; on the tuning renders (raised relief under a side light, 40-200 px) smoothing at 1.5 px put 86 %
     # of triangles above MIN_SIXFOLD instead of 71 %, while places that are no triangle stayed mostly below it.
-    image = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), ORIENTATION_SIGMA)
-    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
-    # weight * e^(2i angle) is g^2 for g = gx + i gy, and weight * e^(6i angle) is g^6 / |g|^4: no trigonometry (as in
-    # ``triangle_candidates``; arctan2 and exp over a frame-sized region took most of a scan's time).
-    g2 = (gx + 1j * gy).astype(np.complex64) ** 2
-    weight = np.abs(g2)
+    weight, g2, g6 = _direction_terms(grey, ORIENTATION_SIGMA)
     total = float(weight.sum(dtype=np.float64))
     if total <= 0:
         return 0.0, 0.0, 0.0
     # A line runs at 90° to its gradient; 6 * 90° = 540° = 180°, hence the minus sign.
-    sixfold = -complex((g2 * g2 * g2 / np.maximum(weight * weight, 1e-12)).sum(dtype=np.complex128)) / total
+    sixfold = -complex(g6.sum(dtype=np.complex128)) / total
     twofold = complex(g2.sum(dtype=np.complex128)) / total
     return math.degrees(math.atan2(sixfold.imag, sixfold.real)) / 6, abs(sixfold), abs(twofold)
+
+
+def _direction_terms(grey: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel of ``grey`` smoothed at ``sigma``: the squared gradient (weight), and weight * e^(2i angle) and
+    weight * e^(6i angle) of the gradient's direction. For g = gx + i gy these are |g|^2, g^2 and g^6 / |g|^4: no
+    trigonometry (arctan2 and exp over a frame-sized region took most of a scan's time)."""
+    image = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), sigma)
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
+    g2 = (gx + 1j * gy).astype(np.complex64) ** 2
+    weight = np.abs(g2)
+    return weight, g2, g2 * g2 * g2 / np.maximum(weight * weight, 1e-12)
 
 
 def triangle_candidates(frame: np.ndarray, limit: int = SCAN_LIMIT) -> list[np.ndarray]:
@@ -126,13 +132,7 @@ def triangle_candidates(frame: np.ndarray, limit: int = SCAN_LIMIT) -> list[np.n
     """
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     small = cv2.resize(grey, (grey.shape[1] // 2, grey.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    image = cv2.GaussianBlur(small.astype(np.float32), (0, 0), ORIENTATION_SIGMA / 2)
-    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
-    # weight * e^(2i angle) is g^2 for g = gx + i gy, and weight * e^(6i angle) is g^6 / |g|^4: no trigonometry.
-    g2 = (gx + 1j * gy).astype(np.complex64) ** 2
-    weight = np.abs(g2)
-    g6 = g2 * g2 * g2 / np.maximum(weight * weight, 1e-12)
+    weight, g2, g6 = _direction_terms(small, ORIENTATION_SIGMA / 2)
     terms = [g6.real, g6.imag, g2.real, g2.imag]
     floor = max(SCAN_MIN_EDGES * float(np.median(weight)), SCAN_MIN_ENERGY)
     found: list[tuple[float, float, float, float]] = []  # score, x, y, half (small pixels)
