@@ -51,6 +51,7 @@ from edge.vision.triangle_reader import (
     DIGIT_ALONE,
     DIGIT_CLAIM,
     LEXICON,
+    STEADY_MIN,
     TriangleDigitReader,
     best_digit,
     lexicon_read,
@@ -258,7 +259,7 @@ class MarkingOcr:
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         read: list[Reading] = []
-        lines = self._read_once(frame, read=read)
+        lines = self._read_once(frame, read=read, enough=enough)
         if not self.relief_retry:
             return lines
         if enough is not None and enough([line.text for line in lines]):
@@ -275,7 +276,7 @@ class MarkingOcr:
                 # well in the frame itself are not read again in it (``relief_reuse``). The frame's text gave no
                 # polymer, so a triangle digit the recogniser is sure of may answer beside it.
                 known = reusable(read, self.flip_below) if self.relief_reuse else None
-                again = self._read_once(_relief(frame), known=known, alone_beside_words=True)
+                again = self._read_once(_relief(frame), known=known, alone_beside_words=True, enough=enough)
             elif look is SecondLook.SMOOTHED:
                 # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
                 # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
@@ -316,6 +317,7 @@ class MarkingOcr:
         decode: Decoder | None = None,
         outputs: dict[int, np.ndarray] | None = None,
         alone_beside_words: bool = False,
+        enough: Callable[[list[str]], bool] | None = None,
     ) -> list[OcrLine]:
         """The lines of one pass. ``known``: upright lines already read well (in the frame, for its relief image);
         a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
@@ -323,10 +325,11 @@ class MarkingOcr:
         read again in ``frame`` the way up that pass read each, without detecting or orienting anew (no faint
         boxes then), decoded by ``decode`` (default: greedy); ``outputs``: the recogniser's output per box, kept
         there and taken from there when a later pass reads the same boxes in the same image. ``alone_beside_words``:
-        the triangle recogniser's digit may answer alone beside lines read as words (see ``alone_threshold``)."""
+        the triangle recogniser's digit may answer alone beside lines read as words (see ``alone_threshold``).
+        ``enough``: as for ``read``; a frame whose lines already answer is not scanned for faint triangles."""
         boxes, faint = ([r.box for r in boxes_from], []) if boxes_from is not None else self._detect(frame)
-        if not boxes and not faint:
-            return []
+        if not boxes and not faint and not self.resin_symbols:
+            return []  # with resin symbols, a frame the detector finds nothing in is still scanned for triangles
         crops = [_crop(frame, box) for box in boxes]
         if boxes_from is not None:  # each box the way up the earlier pass read it
             flipped = [r.turned for r in boxes_from]
@@ -341,7 +344,8 @@ class MarkingOcr:
             read += [Reading(box, *reading, way) for box, reading, way in zip(boxes, readings, flipped, strict=True)]
         extra: list[OcrLine] = []
         if self.resin_symbols:
-            readings, extra = self._read_triangles(frame, boxes, crops, readings, faint, alone_beside_words)
+            scan = enough is None or not enough([text for text, score in readings if score >= self.min_score])
+            readings, extra = self._read_triangles(frame, boxes, crops, readings, faint, alone_beside_words, scan)
         lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
             if score < self.min_score or not text.strip():
@@ -456,6 +460,7 @@ class MarkingOcr:
         readings: list[tuple[str, float]],
         faint: list[np.ndarray],
         alone_beside_words: bool = False,
+        scan: bool = True,
     ) -> tuple[list[tuple[str, float]], list[OcrLine]]:
         """Read recycling triangles upright: the digit inside as its resin symbol, and the abbreviation under the base.
 
@@ -472,7 +477,8 @@ class MarkingOcr:
         seldom boxes a lone letter there): the code as the lexicon spells it, or, when the lexicon is unsure, the
         free reading with digits read as the letters they look like (a lone ``O`` is not a zero there), for the
         parser to weigh. Returns the readings, a triangle's box now reading its symbol, and the new lines:
-        abbreviations, and the symbols of triangles found in faint boxes or by the scan.
+        abbreviations, and the symbols of triangles found in faint boxes or by the scan. ``scan``: whether the frame
+        may be scanned for triangles no box holds (not when its text already answers: ``_read_once``).
         """
         out = list(readings)
         candidates: list[tuple[int | None, np.ndarray]] = []
@@ -483,7 +489,7 @@ class MarkingOcr:
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
         words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
-        if not found and len(words) < SCAN_MAX_WORDS:
+        if not found and scan and len(words) < SCAN_MAX_WORDS:
             found = self._scan_triangles(frame, words)
         if not found:
             return out, []
@@ -582,6 +588,10 @@ class MarkingOcr:
         code_digit = LEXICON[name][0] if name is not None and share >= CODE_SHARE else None
         code_support = float(probs[:, code_digit].max()) if code_digit is not None else 0.0
         digit, code_counts = vote(mine, ocr_digit, name, share, support, alone, code_support)
+        # The recogniser's digit answering alone must hold in the same view cut a little differently.
+        reader = self._triangle_reader
+        if reader is not None and digit is not None and digit not in (ocr_digit, code_digit):
+            digit = digit if reader.steadiness(views[mine.view], digit) >= STEADY_MIN else None
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code
         # A digit the abbreviation confirmed is as sure as the abbreviation's reading.

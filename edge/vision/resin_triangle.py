@@ -32,7 +32,7 @@ MIN_SIXFOLD = 0.3  # sixfold concentration below this is not a triangle (see the
 MAX_TWOFOLD = 0.8
 # The scan for triangles the detector did not box: window sides at half resolution (a triangle of side s fills a
 # window of about 1.2 s: 40-200 px triangles), how many windows at most, and how many times the frame's median edge
-# energy a window must hold (a flat patch with a little noise has no triangle in it).
+# energy a window must hold (a flat patch with a little noise has no triangle in it). SCAN_LIMIT places per size.
 SCAN_WINDOWS = (28, 56, 112)
 SCAN_LIMIT = 3
 SCAN_MIN_EDGES = 4.0
@@ -127,15 +127,16 @@ def triangle_candidates(frame: np.ndarray, limit: int = SCAN_LIMIT) -> list[np.n
     directions, best first: for faint relief that the text detector does not box at all.
 
     The sixfold and twofold statistics of ``sixfold_orientation`` are computed for every window at once (box filters
-    over the per-pixel terms, at half resolution) for a few window sizes that cover triangles of 40-200 px; windows
-    that pass both tests, hold enough edges and are the best in their neighbourhood are returned.
+    over the per-pixel terms, at half resolution) for a few window sizes that cover triangles of 40-200 px; for each
+    size, the ``limit`` best windows that pass both tests, hold enough edges and are the best in their neighbourhood
+    are returned, the smallest windows first.
     """
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     small = cv2.resize(grey, (grey.shape[1] // 2, grey.shape[0] // 2), interpolation=cv2.INTER_AREA)
     weight, g2, g6 = _direction_terms(small, ORIENTATION_SIGMA / 2)
     terms = [g6.real, g6.imag, g2.real, g2.imag]
     floor = max(SCAN_MIN_EDGES * float(np.median(weight)), SCAN_MIN_ENERGY)
-    found: list[tuple[float, float, float, float]] = []  # score, x, y, half (small pixels)
+    chosen: list[tuple[float, float, float]] = []  # x, y, half (small pixels)
     for window in SCAN_WINDOWS:
         total = cv2.boxFilter(weight, -1, (window, window))
         c6, s6, c2, s2 = (cv2.boxFilter(np.ascontiguousarray(term, np.float32), -1, (window, window)) for term in terms)
@@ -149,14 +150,16 @@ def triangle_candidates(frame: np.ndarray, limit: int = SCAN_LIMIT) -> list[np.n
         peaks[:margin], peaks[-margin:], peaks[:, :margin], peaks[:, -margin:] = False, False, False, False
         ys, xs = np.nonzero(peaks)
         best = np.argsort(-score[ys, xs])[: 4 * limit]  # a plateau is many peaks: keep the few best
-        found += [(float(score[ys[k], xs[k]]), float(xs[k]), float(ys[k]), window / 2) for k in best]
-    found.sort(reverse=True)
-    chosen: list[tuple[float, float, float]] = []
-    for _, x, y, half in found:
-        if all(math.hypot(x - cx, y - cy) > max(half, other) for cx, cy, other in chosen):
-            chosen.append((x, y, half))
-        if len(chosen) == limit:
-            break
+        # ``limit`` places for each window size: ranked together, the corners of a big triangle (two sides 60 deg
+        # apart in a small window) outscored and hid the window round the whole triangle.
+        places: list[tuple[float, float, float]] = []
+        for k in best:
+            x, y = float(xs[k]), float(ys[k])
+            if all(math.hypot(x - cx, y - cy) > window / 2 for cx, cy, _ in places):
+                places.append((x, y, window / 2))
+            if len(places) == limit:
+                break
+        chosen += places
     # upright_views looks at 0.6 box sizes round the centre: a box of the window's size (full resolution: x2).
     return [
         np.array(

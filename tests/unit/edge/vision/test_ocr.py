@@ -435,6 +435,15 @@ def _triangle_frame(name: str) -> tuple[np.ndarray, str]:
     return cv2.imread(str(TRIANGLES / f"{name}.jpg")), meta.truth.polymer
 
 
+def test_a_triangle_in_a_frame_where_the_detector_boxes_nothing_is_still_scanned_for(ocr: MarkingOcr) -> None:
+    # A tuning frame (render_triangle_training.py --seed 777, plain thick raised 7): faint relief the text detector
+    # finds no box in at all, which used to end the reading before the scan for triangles was tried.
+    frame, polymer = _triangle_frame("tuning-0230")
+    assert ocr._detect(frame) == ([], [])
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    assert reading is not None and reading.polymer == polymer
+
+
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:
     # A varied-digit tuning frame (--seed 780 --variety) where a candidate's digit region is cut off at the window's
     # edge: the recogniser's resize failed on the empty crop, and the whole frame with it.
@@ -443,3 +452,27 @@ def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr
     assert reading is not None and reading.polymer == polymer
     crop = frame[100:140, 100:200]
     assert ocr._recognise([frame[100:140, 100:100], crop])[0] == ("", 0.0)
+
+
+def test_a_frame_whose_text_already_answers_is_not_scanned_for_faint_triangles(
+    ocr: MarkingOcr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan (every window size, three places each, their views read) is what costs on a frame with little text;
+    # when the lines read already give the caller its answer, there is nothing for a faint triangle to add.
+    from edge.vision import ocr as ocr_module
+
+    frame = np.full((480, 640, 3), 235, np.uint8)
+    cv2.putText(frame, ">PP<", (200, 260), cv2.FONT_HERSHEY_SIMPLEX, 2.2, (30, 30, 30), 5)
+    scanned: list[int] = []
+    candidates = ocr_module.triangle_candidates
+
+    def spy(image: np.ndarray) -> list[np.ndarray]:
+        scanned.append(1)
+        return candidates(image)
+
+    monkeypatch.setattr(ocr_module, "triangle_candidates", spy)
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    assert reading is not None and reading.polymer == "pp"
+    assert scanned == []
+    ocr.read(frame)  # no answer to wait for: the scan runs
+    assert scanned

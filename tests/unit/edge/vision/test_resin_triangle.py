@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.vision.resin_triangle import MIN_SIXFOLD, sixfold_orientation, upright_views
+from edge.vision.resin_triangle import MIN_SIXFOLD, sixfold_orientation, triangle_candidates, upright_views
 
 CENTRE = (320, 240)
 BOX = np.array([[240, 160], [400, 160], [400, 320], [240, 320]], np.float32)  # what the detector would box
@@ -105,3 +105,25 @@ def test_a_straight_edge_text_and_cloth_are_not_triangles() -> None:
 
     for frame in (blank, edge, text, weave):
         assert upright_views(frame, BOX) == []
+
+
+@pytest.mark.parametrize("turn", [0, 25])
+def test_the_scan_finds_a_big_triangle_whole_and_not_only_its_corners(turn: float) -> None:
+    # A 190 px triangle with thick sides: each corner (two sides 60 deg apart) fills a small window with edges as
+    # triangle-like as the whole does a big one. Ranked together, the small windows took every place.
+    frame = np.full((480, 640, 3), 150, np.uint8)
+    corners = [
+        (CENTRE[0] + 110 * math.cos(math.radians(a + turn)), CENTRE[1] + 110 * math.sin(math.radians(a + turn)))
+        for a in (-90, 30, 150)
+    ]
+    for start, end in zip(corners, corners[1:] + corners[:1], strict=True):
+        cv2.line(frame, (round(start[0]), round(start[1])), (round(end[0]), round(end[1])), (120, 120, 120), 9)
+    cv2.putText(frame, "5", (295, 275), cv2.FONT_HERSHEY_SIMPLEX, 2.5, (120, 120, 120), 7)
+    frame = cv2.GaussianBlur(frame, (0, 0), 1.2)
+
+    whole = [
+        box
+        for box in triangle_candidates(frame)
+        if np.linalg.norm(box[0] - box[1]) >= 190 and np.linalg.norm(box.mean(axis=0) - CENTRE) < 0.25 * 190
+    ]
+    assert whole

@@ -21,6 +21,8 @@ from edge.vision.triangle_reader import (
     DIGIT_WITH_OCR,
     FEATURES,
     OCR_SUPPORT,
+    STEADY_MIN,
+    STEADY_SHIFT,
     DigitReading,
     TriangleDigitReader,
     best_digit,
@@ -29,6 +31,7 @@ from edge.vision.triangle_reader import (
     grey_crops,
     lexicon_read,
     product_of,
+    shifted_views,
     view_crops,
     view_features,
     vote,
@@ -293,3 +296,44 @@ def test_the_abbreviation_answers_with_the_recognisers_support_and_no_contradict
     # The OCR reading another digit, or the recogniser claiming one, still voids everything.
     assert vote(DigitReading(0, 0.0, 0), 5, "PVC", 0.99, code_support=0.9) == (None, False)
     assert vote(DigitReading(5, 0.7, 0), None, "PVC", 0.99, code_support=0.25) == (None, False)
+
+
+def test_a_1_never_answers_alone() -> None:
+    # A 7 lying a third of a turn round, or a thick arrow's shaft, is a sure 1 to the recogniser in unseen fonts.
+    assert vote(DigitReading(4, 0.999, 0, others_none=True), None, None, 0.0, alone=0.9) == (4, False)
+    assert vote(DigitReading(1, 0.999, 0, others_none=True), None, None, 0.0, alone=0.9) == (None, False)
+    # Confirmed, it stands.
+    assert vote(DigitReading(1, 0.999, 0, others_none=True), None, "PET", 0.99, alone=0.9) == (1, True)
+    assert vote(DigitReading(1, DIGIT_WITH_OCR, 0), 1, None, 0.0, alone=0.9) == (1, False)
+
+
+def test_a_view_is_cut_six_ways_a_little_differently() -> None:
+    view = UprightTriangle(np.zeros((WINDOW, WINDOW, 3), np.uint8), np.eye(2, 3), 200, 100, 220)
+    shifted = shifted_views(view)
+    step = round(STEADY_SHIFT * view.base_length)
+    assert {
+        (v.base_y - view.base_y, v.base_left - view.base_left, v.base_right - view.base_right) for v in shifted
+    } == {
+        (step, 0, 0),
+        (-step, 0, 0),
+        (0, step, step),
+        (0, -step, -step),
+        (0, -step, step),
+        (0, step, -step),
+    }
+
+
+def test_a_right_digit_holds_when_its_view_is_cut_differently(reader: TriangleDigitReader) -> None:
+    rng, np_rng = random.Random(5), np.random.default_rng(5)
+    held = wrong_held = 0
+    for digit in (2, 3, 4, 5, 6, 7):
+        item = render_frame(rng, np_rng, digit=digit)
+        views = upright_views(item.frame, item.box)
+        reading = reader.read(views)
+        if reading.digit != digit or reading.confidence < reader.alone:
+            continue
+        held += reader.steadiness(views[reading.view], digit) >= STEADY_MIN
+        wrong = 1 + digit % 7  # another digit
+        wrong_held += reader.steadiness(views[reading.view], wrong) >= STEADY_MIN
+    assert held >= 4
+    assert wrong_held == 0
