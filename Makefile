@@ -23,9 +23,10 @@ demo: setup
 test: setup lint
 	$(BIN)/python -m pytest
 
-# The outage and kill tests at the acceptance's size (`make test` runs them shorter): about 10 minutes.
+# The outage and kill tests, and the unattended demo, at full size (`make test` runs them shorter): about 12 minutes.
 soak: setup
-	SORTCENTRE_SOAK=full $(BIN)/python -m pytest tests/integration/test_station_durability.py tests/integration/test_hub_failures.py
+	SORTCENTRE_SOAK=full $(BIN)/python -m pytest tests/integration/test_station_durability.py tests/integration/test_hub_failures.py \
+		tests/integration/test_demo.py::test_an_unattended_demo_raises_no_warning_and_grades_the_textiles
 
 lint: setup
 	$(BIN)/ruff check .
