@@ -53,6 +53,7 @@ from edge.vision.triangle_reader import (
     LEXICON,
     STEADY_MIN,
     TriangleDigitReader,
+    TriangleVote,
     best_digit,
     lexicon_read,
     vote,
@@ -170,6 +171,8 @@ class MarkingOcr:
         triangle_finder: besides the edge-rule scan for triangles, the trained finder's places
             (``triangle_finder.TriangleFinder``, ``edge/vision/weights/triangle-finder.onnx``); see docs/vision.md,
             "A trained triangle finder".
+        triangle_votes: called with every triangle's vote (``triangle_reader.TriangleVote``): what the recogniser,
+            the OCR and the abbreviation said and what came of it, for diagnostics (``scripts/triangle_misses.py``).
     """
 
     def __init__(
@@ -196,6 +199,7 @@ class MarkingOcr:
         resin_symbols: bool = True,
         triangle_reader: bool = True,
         triangle_finder: bool = False,
+        triangle_votes: Callable[[TriangleVote], None] | None = None,
     ) -> None:
         if det_max_side % 32 or det_max_side < 64:
             msg = f"det_max_side must be a multiple of 32 and at least 64, not {det_max_side}"
@@ -229,6 +233,7 @@ class MarkingOcr:
         self.resin_symbols = resin_symbols
         self._triangle_reader = _load_triangle_reader() if resin_symbols and triangle_reader else None
         self._triangle_finder = _load_triangle_finder() if resin_symbols and triangle_finder else None
+        self._triangle_votes = triangle_votes
         # Markings and care labels here are in Latin script; the recogniser's dictionary is mostly Chinese, and a
         # triangle or a blurred glyph would otherwise come out as a CJK character. Masking those classes makes the
         # decoder pick the best Latin reading instead.
@@ -489,8 +494,9 @@ class MarkingOcr:
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
         words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
+        scanned = False  # whether the places come from the scan: no box of the detector held a triangle
         if not found and scan and len(words) < SCAN_MAX_WORDS:
-            found = self._scan_triangles(frame, words)
+            found, scanned = self._scan_triangles(frame, words), True
         if not found:
             return out, []
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
@@ -507,6 +513,7 @@ class MarkingOcr:
                 digits[span],
                 None if probs is None else probs[span],
                 alone_threshold(self._triangle_reader, [] if alone_beside_words else words),
+                scanned,
             )
             if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
@@ -559,6 +566,7 @@ class MarkingOcr:
         read: list[tuple[str, float]],
         probs: np.ndarray | None,
         alone: float = DIGIT_ALONE,
+        scanned: bool = False,
     ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
         """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
         what that abbreviation reads (code, share, free reading), or None.
@@ -566,7 +574,7 @@ class MarkingOcr:
         The OCR's digit (``_triangle_digit``), the recogniser's digit and the abbreviation decoded against the
         lexicon vote (``triangle_reader.vote``). Without the recogniser, the OCR's digit decides alone as before.
         The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
-        frame's upright.
+        frame's upright. ``scanned``: the views come from a place the scan found (told to ``triangle_votes``).
         """
         best = _triangle_digit(read)
         ocr_digit = int(read[best][0]) if best is not None else None
@@ -590,8 +598,14 @@ class MarkingOcr:
         digit, code_counts = vote(mine, ocr_digit, name, share, support, alone, code_support)
         # The recogniser's digit answering alone must hold in the same view cut a little differently.
         reader = self._triangle_reader
+        steadiness = None
         if reader is not None and digit is not None and digit not in (ocr_digit, code_digit):
-            digit = digit if reader.steadiness(views[mine.view], digit) >= STEADY_MIN else None
+            steadiness = reader.steadiness(views[mine.view], digit)
+            digit = digit if steadiness >= STEADY_MIN else None
+        if self._triangle_votes is not None:
+            self._triangle_votes(
+                TriangleVote(mine, len(views), ocr_digit, name, share, alone, scanned, steadiness, digit)
+            )
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code
         # A digit the abbreviation confirmed is as sure as the abbreviation's reading.

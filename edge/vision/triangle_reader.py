@@ -93,6 +93,22 @@ class DigitReading:
     others_none: bool = False  # there were three views and the other two read "not a resin digit"
 
 
+@dataclass(frozen=True, slots=True)
+class TriangleVote:
+    """One triangle's vote as ``MarkingOcr`` took it: what each reader said and what came of it. For diagnostics
+    (``MarkingOcr(triangle_votes=...)``, ``scripts/triangle_misses.py``): why a triangle gave no answer."""
+
+    reading: DigitReading  # the recogniser's digit (0 when it claims none) over the views
+    views: int  # how many apex-up views the outline gave (three, or fewer near the frame's edge)
+    ocr_digit: int | None  # the OCR's digit, decoded as 1-7 only
+    code: str | None  # the abbreviation by the resin-code lexicon, and its share (``lexicon_read``)
+    code_share: float
+    alone: float  # the confidence the recogniser's digit needed to answer alone in this frame
+    scanned: bool  # a place the scan found (``triangle_candidates``), not a box of the text detector
+    steadiness: float | None  # of a digit answering alone (``TriangleDigitReader.steadiness``); None: not needed
+    digit: int | None  # the triangle's digit, or None: no answer
+
+
 def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     """The recogniser's input for one digit crop (BGR or grey, any size): the histogram of gradient directions of the
     crop scaled to 32x32 grey and standardised (unsigned directions, so raised relief lit from either side and ink

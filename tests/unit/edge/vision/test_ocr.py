@@ -31,7 +31,7 @@ from edge.vision.ocr import (
     same_box,
 )
 from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
-from edge.vision.triangle_reader import DIGIT_ALONE, TriangleDigitReader
+from edge.vision.triangle_reader import CODE_SHARE, DIGIT_ALONE, LEXICON, STEADY_MIN, TriangleDigitReader, TriangleVote
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -442,6 +442,24 @@ def test_a_triangle_in_a_frame_where_the_detector_boxes_nothing_is_still_scanned
     assert ocr._detect(frame) == ([], [])
     reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
     assert reading is not None and reading.polymer == polymer
+
+
+def test_every_triangle_vote_is_told_to_the_caller_with_what_each_reader_said() -> None:
+    # The diagnostics hook (scripts/triangle_misses.py): the same frame, its triangle found by the scan and read 7 by
+    # the recogniser; steadiness is measured only for a digit nothing else confirms.
+    votes: list[TriangleVote] = []
+    frame, _ = _triangle_frame("tuning-0230")
+    MarkingOcr(threads=1, triangle_votes=votes.append).read(frame, polymer_readable, PLASTIC_LOOKS)
+    answered = [vote for vote in votes if vote.digit is not None]
+    assert answered, votes
+    vote = answered[0]
+    assert vote.digit == 7 and vote.reading.digit == 7 and vote.reading.confidence >= vote.alone
+    assert vote.scanned and vote.views == 3 and vote.ocr_digit in (None, 7)
+    confirmed = vote.ocr_digit == 7 or (
+        vote.code_share >= CODE_SHARE and vote.code is not None and LEXICON[vote.code][0] == 7
+    )
+    assert (vote.steadiness is None) == confirmed
+    assert vote.steadiness is None or vote.steadiness >= STEADY_MIN
 
 
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:

@@ -1,0 +1,47 @@
+"""scripts/triangle_misses.py: each frame without an answer is put down to the first thing that stopped it."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.vision.triangle_reader import DigitReading, TriangleVote
+from scripts.triangle_misses import why_no_answer
+
+
+def _vote(
+    digit: int,
+    confidence: float,
+    *,
+    others_none: bool = True,
+    ocr_digit: int | None = None,
+    code: str | None = None,
+    share: float = 0.0,
+    alone: float = 0.9,
+    steadiness: float | None = None,
+) -> TriangleVote:
+    reading = DigitReading(digit, confidence, 0, others_none)
+    return TriangleVote(reading, 3, ocr_digit, code, share, alone, False, steadiness, None)
+
+
+@pytest.mark.parametrize(
+    ("votes", "want", "reason"),
+    [
+        ([], 3, "not-found"),
+        ([_vote(3, 0.95, code="PP", share=0.97)], 3, "code-veto"),
+        ([_vote(3, 0.7, code="PP", share=0.5)], 3, "below-alone"),  # under CODE_SHARE: no veto
+        ([_vote(3, 0.95, ocr_digit=5)], 3, "ocr-veto"),
+        ([_vote(1, 0.99)], 1, "one-alone"),
+        ([_vote(3, 0.99, others_none=False)], 3, "others-read"),
+        ([_vote(3, 0.99, alone=1.01)], 3, "beside-words"),
+        ([_vote(3, 0.7)], 3, "below-alone"),
+        ([_vote(3, 0.95, steadiness=0.4)], 3, "unsteady"),
+        ([_vote(3, 0.95, steadiness=0.4), _vote(3, 0.7)], 3, "below-alone"),  # the earlier rule of the two
+        ([_vote(5, 0.9)], 3, "other-digit"),
+        ([_vote(3, 0.3)], 3, "right-but-unsure"),
+        ([_vote(0, 0.9), _vote(3, 0.1)], 3, "no-digit"),
+    ],
+)
+def test_a_miss_is_put_down_to_the_first_rule_that_stopped_it(
+    votes: list[TriangleVote], want: int, reason: str
+) -> None:
+    assert why_no_answer(votes, want) == reason
