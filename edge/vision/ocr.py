@@ -173,6 +173,7 @@ class MarkingOcr:
             "A trained triangle finder".
         triangle_votes: called with every triangle's vote (``triangle_reader.TriangleVote``): what the recogniser,
             the OCR and the abbreviation said and what came of it, for diagnostics (``scripts/triangle_misses.py``).
+            Only with the triangle recogniser loaded: without it the OCR's digit decides alone and there is no vote.
     """
 
     def __init__(
