@@ -35,7 +35,7 @@ from edge.vision.dataset import iter_samples
 from edge.vision.markings.plastics import RESIN_CODES, polymer_readable, read_polymer
 from edge.vision.ocr import MarkingOcr
 from edge.vision.second_look import PLASTIC_LOOKS
-from edge.vision.triangle_reader import CODE_SHARE, DIGIT_CLAIM, LEXICON, STEADY_MIN, TriangleVote
+from edge.vision.triangle_reader import DIGIT_CLAIM, STEADY_MIN, TriangleVote
 
 DIGIT_OF = {polymer: digit for digit, polymers in RESIN_CODES.items() for polymer in polymers}
 UNSURE = 0.2  # the right digit above this, under DIGIT_CLAIM: "right-but-unsure"
@@ -47,8 +47,7 @@ def stopped_by(vote: TriangleVote, want: int) -> str | None:
     reading = vote.reading
     if reading.digit != want or reading.confidence < DIGIT_CLAIM:
         return None
-    code_digit = LEXICON[vote.code][0] if vote.code is not None and vote.code_share >= CODE_SHARE else None
-    if code_digit is not None and code_digit != want:
+    if vote.code_digit is not None and vote.code_digit != want:
         return "code-veto"
     if vote.ocr_digit is not None and vote.ocr_digit != want:
         return "ocr-veto"

@@ -50,11 +50,11 @@ from edge.vision.triangle_reader import (
     CODE_SHARE,
     DIGIT_ALONE,
     DIGIT_CLAIM,
-    LEXICON,
     STEADY_MIN,
     TriangleDigitReader,
     TriangleVote,
     best_digit,
+    code_digit_of,
     lexicon_read,
     vote,
 )
@@ -583,7 +583,7 @@ class MarkingOcr:
             if best is None:
                 return None, None, None
             code = self._triangle_code(views[best])
-            says_pet = code is not None and code[0] is not None and code[1] >= CODE_SHARE and LEXICON[code[0]][0] == 1
+            says_pet = code is not None and code_digit_of(code[0], code[1]) == 1
             if ocr_digit == 1 and not says_pet:
                 # Without the recogniser nothing tells a 7 lying a third of a turn round (a confident 1 to the OCR)
                 # from a 1, and a 7 in a PET bale spoils it: a 1 needs its abbreviation here.
@@ -594,7 +594,7 @@ class MarkingOcr:
         code = self._triangle_code(views[0 if view is None else view])
         name, share, _ = code if code is not None else (None, 0.0, ("", 0.0))
         support = float(probs[:, ocr_digit].max()) if ocr_digit is not None else 0.0
-        code_digit = LEXICON[name][0] if name is not None and share >= CODE_SHARE else None
+        code_digit = code_digit_of(name, share)
         code_support = float(probs[:, code_digit].max()) if code_digit is not None else 0.0
         digit, code_counts = vote(mine, ocr_digit, name, share, support, alone, code_support)
         # The recogniser's digit answering alone must hold in the same view cut a little differently.

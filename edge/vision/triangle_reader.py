@@ -93,6 +93,12 @@ class DigitReading:
     others_none: bool = False  # there were three views and the other two read "not a resin digit"
 
 
+def code_digit_of(code: str | None, share: float) -> int | None:
+    """The resin digit an abbreviation read by the lexicon (``lexicon_read``) names, or None when none was read or its
+    share is under ``CODE_SHARE``: only then does it confirm or contradict a digit."""
+    return LEXICON[code][0] if code is not None and share >= CODE_SHARE else None
+
+
 @dataclass(frozen=True, slots=True)
 class TriangleVote:
     """One triangle's vote as ``MarkingOcr`` took it: what each reader said and what came of it. For diagnostics
@@ -107,6 +113,11 @@ class TriangleVote:
     scanned: bool  # a place the scan found (``triangle_candidates``), not a box of the text detector
     steadiness: float | None  # of a digit answering alone (``TriangleDigitReader.steadiness``); None: not needed
     digit: int | None  # the triangle's digit, or None: no answer
+
+    @property
+    def code_digit(self) -> int | None:
+        """The digit the abbreviation names, where it counts in the vote (``code_digit_of``)."""
+        return code_digit_of(self.code, self.code_share)
 
 
 def digit_features(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
@@ -338,7 +349,7 @@ def vote(
     gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it; so does the
     abbreviation's digit (``code_support``: a V read by the lexicon under a 3 the recogniser holds at 0.4).
     """
-    code_digit = LEXICON[code][0] if code is not None and code_share >= CODE_SHARE else None
+    code_digit = code_digit_of(code, code_share)
     mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
     named = {d for d in (mine, ocr_digit, code_digit) if d is not None}
     if len(named) > 1:

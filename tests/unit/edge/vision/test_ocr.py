@@ -31,7 +31,7 @@ from edge.vision.ocr import (
     same_box,
 )
 from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
-from edge.vision.triangle_reader import CODE_SHARE, DIGIT_ALONE, LEXICON, STEADY_MIN, TriangleDigitReader, TriangleVote
+from edge.vision.triangle_reader import DIGIT_ALONE, STEADY_MIN, TriangleDigitReader, TriangleVote
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -455,9 +455,7 @@ def test_every_triangle_vote_is_told_to_the_caller_with_what_each_reader_said() 
     vote = answered[0]
     assert vote.digit == 7 and vote.reading.digit == 7 and vote.reading.confidence >= vote.alone
     assert vote.scanned and vote.views == 3 and vote.ocr_digit in (None, 7)
-    confirmed = vote.ocr_digit == 7 or (
-        vote.code_share >= CODE_SHARE and vote.code is not None and LEXICON[vote.code][0] == 7
-    )
+    confirmed = 7 in (vote.ocr_digit, vote.code_digit)
     assert (vote.steadiness is None) == confirmed
     assert vote.steadiness is None or vote.steadiness >= STEADY_MIN
 
