@@ -38,6 +38,10 @@ STORED_AHEAD = (
     "InfluxDB now, so events stored since that heartbeat are in 'stored' only; the next heartbeat catches up. An "
     "undo (a sorter's correction) is an event of its own in both counts, not a removed one."
 )
+# The first login waits longer than the other reads (5 s): the hub checks the password with argon2id (64 MiB), while
+# the stations and their simulators start beside it. On a loaded 2-core machine it once took over 5 s, and the demo
+# stopped with "could not log in to its hub" though the hub was fine.
+LOGIN_TIMEOUT_S = 30.0
 
 
 class Status:
@@ -109,7 +113,11 @@ class Status:
 
     def log_in(self, login: DemoLogin) -> bool:
         try:
-            answer = self.api.post("/api/v1/login", json={"username": login.username, "password": login.password})
+            answer = self.api.post(
+                "/api/v1/login",
+                json={"username": login.username, "password": login.password},
+                timeout=LOGIN_TIMEOUT_S,
+            )
         except httpx.HTTPError as exc:
             logger.warning("logging in to the hub failed: %s", exc)
             return False
