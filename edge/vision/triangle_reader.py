@@ -62,7 +62,16 @@ LEXICON: dict[str, tuple[int, tuple[str, ...]]] = {
     "PS": (6, ("PS",)),
     "OTHER": (7, ("OTHER", "0THER")),
     "O": (7, ("O", "0", "o")),
+    # Code 7 is a category: under its triangle the polymer's own code, when there is one, says what the item is.
+    "PC": (7, ("PC",)),
+    "ABS": (7, ("ABS",)),
+    "PA": (7, ("PA",)),
+    "PLA": (7, ("PLA",)),
+    "PMMA": (7, ("PMMA",)),
 }
+# The codes above that name one polymer of category 7, not the category (O, OTHER): a 7 over one of them read unsure
+# gives no answer (``vote``), since "other" would stand for a polymer the item names.
+SEVEN_POLYMER_CODES = frozenset({"PC", "ABS", "PA", "PLA", "PMMA"})
 # Decision thresholds, set by scripts/train_triangle_reader.py on its validation split for >= 99 % precision there
 # (the figures are in the model card); see ``vote``.
 # The recogniser's digit alone: only when the model card gives a threshold (``ALONE_METRIC``) that the training script
@@ -348,7 +357,27 @@ def vote(
     ``CODE_SHARE`` and nothing contradicts it. The OCR's digit without the recogniser's counts when the recogniser
     gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it; so does the
     abbreviation's digit (``code_support``: a V read by the lexicon under a 3 the recogniser holds at 0.4).
+
+    A 7 is a category, not a polymer: where the abbreviation's best reading is the code of one polymer of it (PC,
+    ABS, ...; ``SEVEN_POLYMER_CODES``) under ``CODE_SHARE``, the 7 gives nothing rather than "other" (a PC marked 7
+    whose PC did not read answered "other" on fresh held-apart seeds: 7 of main's 8 wrong answers there).
     """
+    answer, code_counts = _vote(digit, ocr_digit, code, code_share, support, alone, code_support)
+    if answer == 7 and code in SEVEN_POLYMER_CODES and code_share < CODE_SHARE:
+        return None, False
+    return answer, code_counts
+
+
+def _vote(
+    digit: DigitReading,
+    ocr_digit: int | None,
+    code: str | None,
+    code_share: float,
+    support: float,
+    alone: float,
+    code_support: float,
+) -> tuple[int | None, bool]:
+    """``vote`` before its rule for a 7 over a polymer's unsure code."""
     code_digit = code_digit_of(code, code_share)
     mine = digit.digit if digit.digit and digit.confidence >= DIGIT_CLAIM else None
     named = {d for d in (mine, ocr_digit, code_digit) if d is not None}

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.vision.markings.plastics import read_polymer
 from edge.vision.model_files import file_sha256, load_model, read_card, write_card
 from edge.vision.resin_triangle import WINDOW, UprightTriangle, upright_views
 from edge.vision.triangle_reader import (
@@ -26,6 +27,7 @@ from edge.vision.triangle_reader import (
     DigitReading,
     TriangleDigitReader,
     best_digit,
+    code_digit_of,
     default_model_path,
     digit_features,
     grey_crops,
@@ -128,6 +130,34 @@ def test_lexicon_reads_a_resin_code() -> None:
 
     assert code == "PVC"
     assert share > 0.9
+
+
+def test_the_polymer_under_a_seven_is_read_and_reported_with_it() -> None:
+    # Code 7 is a category: a PC marked 7, read as a 7 without its PC, answered "other" on fresh held-apart seeds.
+    for written in ("PC", "ABS", "PA", "PLA", "PMMA"):
+        code, share = lexicon_read(_spelling(written, CHARSET), CHARSET)
+        assert (code, share > 0.9) == (written, True)
+        assert code_digit_of(code, share) == 7
+        # A sure 7 confirmed by its code: the code is reported beside the symbol, and the parser reads the polymer.
+        assert vote(DigitReading(7, 0.7, 0), None, code, share) == (7, True)
+    assert lexicon_read(_spelling("PP", CHARSET), CHARSET)[0] == "PP"
+    assert read_polymer(["\u2679", "PC"]).polymer == "pc"  # type: ignore[union-attr]
+
+
+def test_a_seven_over_a_polymer_code_read_unsure_gives_nothing_rather_than_other() -> None:
+    sure_seven = DigitReading(7, 0.999, 0, others_none=True)
+
+    # Over an empty strip or an unsure O the 7 stands alone, as before: "other".
+    assert vote(sure_seven, None, None, 0.0, alone=0.9) == (7, False)
+    assert vote(sure_seven, None, "O", 0.3, alone=0.9) == (7, False)
+    # Over a PC (or PA, ...) that did not read surely, the item may be polycarbonate: nothing, even with the OCR's 7.
+    for code in ("PC", "PA", "ABS", "PLA", "PMMA"):
+        assert vote(sure_seven, None, code, 0.3, alone=0.9) == (None, False)
+        assert vote(sure_seven, 7, code, 0.3, alone=0.9) == (None, False)
+    # Read surely, the code confirms the 7 and is reported: the parser reads the polymer.
+    assert vote(sure_seven, None, "PC", 0.95, alone=0.9) == (7, True)
+    # Another digit over an unsure PC is not this rule's business (a PC under a 5 is no 5's code; the vote decides).
+    assert vote(DigitReading(5, 0.999, 0, others_none=True), None, "PC", 0.3, alone=0.9) == (5, False)
 
 
 def test_lexicon_does_not_force_other_text_into_a_code() -> None:
