@@ -71,7 +71,7 @@ LEXICON: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 # The codes above that name one polymer of category 7, not the category (O, OTHER): a 7 over one of them read unsure
 # gives no answer (``vote``), since "other" would stand for a polymer the item names.
-SEVEN_POLYMER_CODES = frozenset({"PC", "ABS", "PA", "PLA", "PMMA"})
+SEVEN_POLYMER_CODES = frozenset(code for code, (digit, _) in LEXICON.items() if digit == 7) - {"O", "OTHER"}
 # Decision thresholds, set by scripts/train_triangle_reader.py on its validation split for >= 99 % precision there
 # (the figures are in the model card); see ``vote``.
 # The recogniser's digit alone: only when the model card gives a threshold (``ALONE_METRIC``) that the training script
