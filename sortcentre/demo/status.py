@@ -38,8 +38,9 @@ STORED_AHEAD = (
     "InfluxDB now, so events stored since that heartbeat are in 'stored' only; the next heartbeat catches up. An "
     "undo (a sorter's correction) is an event of its own in both counts, not a removed one."
 )
-# The first login waits longer than the other reads (5 s): the hub checks the password with argon2id (64 MiB), while
-# the stations and their simulators start beside it. On a loaded 2-core machine it once took over 5 s, and the demo
+READ_TIMEOUT_S = 5.0  # each read of the hub's API
+# The first login waits longer than the other reads: the hub checks the password with argon2id (64 MiB), while the
+# stations and their simulators start beside it. On a loaded 2-core machine it once took over 5 s, and the demo
 # stopped with "could not log in to its hub" though the hub was fine.
 LOGIN_TIMEOUT_S = 30.0
 
@@ -64,7 +65,7 @@ class Status:
         self.summary = summary
         self.broker = broker
         self.durable = durable  # the hubs' JetStream consumer, on NATS
-        self.api = httpx.Client(base_url=self.hub_url, timeout=5)
+        self.api = httpx.Client(base_url=self.hub_url, timeout=READ_TIMEOUT_S)
         self.started = datetime.now(UTC)
         self.alerts_seen: dict[str, dict[str, str]] = {}  # every alert the hub raised during the run, by id
         self._explained = False  # whether the table's note on stored ahead of sent was printed
