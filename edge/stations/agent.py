@@ -42,6 +42,9 @@ from edge.stations.weighing import WeightState
 
 logger = logging.getLogger(__name__)
 
+# How long a stopping station waits for the broker to acknowledge its goodbye (status stopped).
+GOODBYE_ACK_S = 3.0
+
 
 class StationAgent:
     """One station process's agent. Its parts are built here from ``config``, once, and keep that config."""
@@ -154,8 +157,8 @@ class StationAgent:
         self._buttons.all_off()
         self.publisher.stop(drain_s=2.0)
         self.health.send_heartbeat(final=True)
-        self.health.publish_status(StationState.STOPPED)
-        time.sleep(0.2)  # let paho flush the goodbye before the socket closes
+        if self._mqtt.connected.is_set():  # offline, the retained last will already says offline
+            self.health.say_goodbye(GOODBYE_ACK_S)
         self._mqtt.stop()
         counters = self._journal.counters()
         logger.info(

@@ -8,7 +8,9 @@ raised: the status is also published on the MQTT thread, and the heartbeat from 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # A heartbeat or status the contract refuses is logged at most this often.
 BUILD_ERROR_LOG_S = 60.0
+# The broker's acknowledgements remembered for a goodbye to find its own (it may come before publish() returns).
+ACKS_KEPT = 256
 
 
 def last_will(config: StationConfig) -> Will:
@@ -65,6 +69,9 @@ class StationHealth:
         self._next_heartbeat = 0.0
         self._build_error_logged = float("-inf")
         self.reporters: list[HealthReporter] = []
+        self._acks: deque[int] = deque(maxlen=ACKS_KEPT)
+        self._acked = threading.Condition()
+        mqtt.add_published_listener(self._on_published)
 
     # -- into the view ---------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -126,7 +133,33 @@ class StationHealth:
             self._build_error_logged = now
             logger.error("the contract refuses the %s this station built (clock %s): %s", what, now_utc_ms(), exc)
 
-    def publish_status(self, state: StationState) -> None:
+    def _on_published(self, mid: int) -> None:
+        with self._acked:
+            self._acks.append(mid)
+            self._acked.notify_all()
+
+    def say_goodbye(self, timeout_s: float) -> bool:
+        """Publish the status ``stopped`` and wait until the broker acknowledged it, ``timeout_s`` at most: the
+        connection must not close before the broker holds it, or the supervisor sees a power cut (the last will)
+        where the station was stopped. False, with a warning, when no acknowledgement came."""
+        mid = self.publish_status(StationState.STOPPED)
+        if mid is None:
+            logger.warning("the goodbye (status stopped) could not be handed to the MQTT client")
+            return False
+        with self._acked:
+            acknowledged = self._acked.wait_for(lambda: mid in self._acks, timeout_s)
+        if not acknowledged:
+            connection = "connected" if self._mqtt.connected.is_set() else "not connected"
+            logger.warning(
+                "the broker did not acknowledge the goodbye (status stopped) within %.1f s (%s): the hub may show "
+                "this station offline instead of stopped",
+                timeout_s,
+                connection,
+            )
+        return acknowledged
+
+    def publish_status(self, state: StationState) -> int | None:
+        """Publish the station's status (retained, QoS 1); the message id, None when not handed over."""
         try:
             status = StationStatus(
                 site=self._ident.site,
@@ -138,8 +171,8 @@ class StationHealth:
         except ValidationError as exc:
             # Runs on the MQTT thread (on_connected) too: a status the contract refuses must not end it.
             self.contract_refused("status", exc)
-            return
-        self._mqtt.publish(topic(self._ident.site, self._ident.id, TopicKind.STATUS), status.to_json(), 1, True)
+            return None
+        return self._mqtt.publish(topic(self._ident.site, self._ident.id, TopicKind.STATUS), status.to_json(), 1, True)
 
     def _model_version(self) -> str | None:
         """The model the hub rolled out, once one is applied; else the version behind the last suggestion."""

@@ -125,13 +125,19 @@ def test_station_process_end_to_end(station: tuple[StationRig, StationProcess], 
     assert wait_until(lambda: stored_count(hub) == 4, 15), process.log.read_text()
 
     # A power cut: the broker publishes the last will, and the hub shows the station offline.
+    first_boot = health(hub, station_id).get("boot_id")
     process.signal(signal.SIGKILL)
-    assert wait_until(lambda: view(hub, station_id).get("state") == "offline", 15)
+    assert wait_until(lambda: view(hub, station_id).get("state") == "offline", 15), view(hub, station_id)
     process.start()
-    assert wait_until(lambda: view(hub, station_id).get("state") == "online", 20)
-    assert wait_until(lambda: health(hub, station_id).get("events_sent") == 4, 10)
+    assert wait_until(lambda: view(hub, station_id).get("state") == "online", 20), process.log.read_text()
+    # A heartbeat of the new boot, not the one the killed process left in the hub's view, says all 4 went out.
+    assert wait_until(lambda: health(hub, station_id).get("boot_id") not in (None, first_boot), 10)
+    assert health(hub, station_id).get("events_sent") == 4, health(hub, station_id)
     process.signal(signal.SIGTERM)
-    assert wait_until(lambda: view(hub, station_id).get("state") == "stopped", 10)
+    assert wait_until(lambda: view(hub, station_id).get("state") == "stopped", 10), (
+        view(hub, station_id),
+        process.log.read_text(),
+    )
     assert "4 sent" in process.log.read_text()
 
 

@@ -197,6 +197,39 @@ def test_status_heartbeat_and_scale_fault(tmp_path: Path) -> None:
     assert StationStatus.model_validate_json(rig.mqtt.payloads("/status")[-1]).state.value == "stopped"
 
 
+def test_a_stopping_station_closes_its_connection_only_once_the_broker_has_its_goodbye(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.mqtt.auto_ack = False
+    rig.thread.start()
+    assert wait_until(lambda: len(rig.mqtt.payloads("/status")) == 1, 3)
+    rig.agent.stop()
+
+    def goodbye_sent() -> bool:
+        return StationStatus.model_validate_json(rig.mqtt.payloads("/status")[-1]).state.value == "stopped"
+
+    assert wait_until(goodbye_sent, 3)
+    rig.thread.join(0.5)
+    assert rig.thread.is_alive() and rig.mqtt.connected.is_set()  # waiting for the PUBACK, connection still open
+    rig.mqtt.ack_all()
+    rig.thread.join(3)
+    assert not rig.thread.is_alive() and not rig.mqtt.connected.is_set()
+
+
+def test_a_goodbye_the_broker_never_acknowledges_is_a_warning_and_the_station_still_stops(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("edge.stations.agent.GOODBYE_ACK_S", 0.3)
+    rig = Rig(tmp_path)
+    rig.mqtt.auto_ack = False
+    rig.thread.start()
+    assert wait_until(lambda: len(rig.mqtt.payloads("/status")) == 1, 3)
+    rig.agent.stop()
+    rig.thread.join(5)
+    assert not rig.thread.is_alive()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("did not acknowledge the goodbye" in w and "connected" in w for w in warnings), warnings
+
+
 def test_long_presses_tare_and_zero_only_with_an_empty_plate(rig: Rig) -> None:
     tares = []
     rig.scale.tare = lambda: tares.append(1) or True  # type: ignore[method-assign]
