@@ -10,10 +10,11 @@ Reasons, checked in this order for the votes of a frame without an answer (a fra
 * ``not-found``: no triangle reached the vote (the outline test found none, or the recogniser claimed no digit in any
   view of the places the scan found);
 * the recogniser claimed the right digit (at ``DIGIT_CLAIM``) in some vote, and it was stopped by: ``code-veto`` (the
-  abbreviation named another polymer), ``ocr-veto`` (the OCR read another digit), ``one-alone`` (a 1 never answers
-  alone), ``others-read`` (another turn of the triangle read a digit too, or it had fewer than three views),
-  ``beside-words`` (a line read as a word, so no digit alone), ``below-alone`` (under the card's alone threshold),
-  ``unsteady`` (``TriangleDigitReader.steadiness``);
+  abbreviation named another polymer), ``ocr-veto`` (the OCR read another digit), ``one-alone`` (a 1 under
+  ``ONE_ALONE``, the surer threshold a 1 alone needs), ``others-read`` (another turn of the triangle read a digit
+  too, or it had fewer than three views), ``beside-words`` (a line read as a word, so no digit alone),
+  ``below-alone`` (under the card's alone threshold), ``unsteady`` (``TriangleDigitReader.steadiness``, under
+  ``ONE_STEADY_MIN`` for a 1);
 * otherwise ``other-digit`` (the recogniser read another digit), ``right-but-unsure`` (the right digit, under
   ``DIGIT_CLAIM`` but above 0.2), ``no-digit`` (it read "not a digit").
 """
@@ -35,7 +36,7 @@ from edge.vision.dataset import iter_samples
 from edge.vision.markings.plastics import RESIN_CODES, polymer_readable, read_polymer
 from edge.vision.ocr import MarkingOcr
 from edge.vision.second_look import PLASTIC_LOOKS
-from edge.vision.triangle_reader import DIGIT_CLAIM, STEADY_MIN, TriangleVote
+from edge.vision.triangle_reader import DIGIT_CLAIM, ONE_ALONE, ONE_STEADY_MIN, STEADY_MIN, TriangleVote
 
 DIGIT_OF = {polymer: digit for digit, polymers in RESIN_CODES.items() for polymer in polymers}
 UNSURE = 0.2  # the right digit above this, under DIGIT_CLAIM: "right-but-unsure"
@@ -51,7 +52,7 @@ def stopped_by(vote: TriangleVote, want: int) -> str | None:
         return "code-veto"
     if vote.ocr_digit is not None and vote.ocr_digit != want:
         return "ocr-veto"
-    if want == 1:
+    if want == 1 and reading.confidence < ONE_ALONE:
         return "one-alone"
     if not reading.others_none:
         return "others-read"
@@ -59,7 +60,7 @@ def stopped_by(vote: TriangleVote, want: int) -> str | None:
         return "beside-words"
     if reading.confidence < vote.alone:
         return "below-alone"
-    if vote.steadiness is not None and vote.steadiness < STEADY_MIN:
+    if vote.steadiness is not None and vote.steadiness < (ONE_STEADY_MIN if want == 1 else STEADY_MIN):
         return "unsteady"
     return None
 

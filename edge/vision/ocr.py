@@ -50,6 +50,7 @@ from edge.vision.triangle_reader import (
     CODE_SHARE,
     DIGIT_ALONE,
     DIGIT_CLAIM,
+    ONE_STEADY_MIN,
     STEADY_MIN,
     TriangleDigitReader,
     TriangleVote,
@@ -602,7 +603,7 @@ class MarkingOcr:
         steadiness = None
         if reader is not None and digit is not None and digit not in (ocr_digit, code_digit):
             steadiness = reader.steadiness(views[mine.view], digit)
-            digit = digit if steadiness >= STEADY_MIN else None
+            digit = digit if steadiness >= (ONE_STEADY_MIN if digit == 1 else STEADY_MIN) else None
         if self._triangle_votes is not None:
             self._triangle_votes(
                 TriangleVote(mine, len(views), ocr_digit, name, share, alone, scanned, steadiness, digit)

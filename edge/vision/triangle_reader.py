@@ -92,6 +92,12 @@ CODE_SHARE = 0.9  # the lexicon code's share of the probability (``lexicon_read`
 # under STEADY_MIN for 4 of the 7 wrong answers alone and for 20 of the 135 right ones.
 STEADY_SHIFT = 0.05
 STEADY_MIN = 0.65
+# A 1 alone: a 7 lying a third of a turn round, a turned 2 or the shaft of a thick arrow is a sure 1 to the recogniser
+# in fonts it never saw, so a 1 answers alone only surer and steadier than the other digits. On the 1,120 tuning
+# frames, 1s alone at the card's threshold and STEADY_MIN would have answered 20 more frames, one of them wrongly (a
+# turned 7 at 0.966, steadiness 0.76); at these two they answer 15 more, none wrongly (docs/vision.md).
+ONE_ALONE = 0.97
+ONE_STEADY_MIN = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +358,8 @@ def vote(
     Precision first: the recogniser's digit (when at least ``DIGIT_CLAIM``), the OCR's digit and the abbreviation's
     digit must not name different polymers (any disagreement: nothing at all). The recogniser's digit stands alone
     only at ``alone`` (the model card's calibrated threshold, ``TriangleDigitReader.alone``; by default above 1:
-    never) and when the other two views read no digit (``others_none``), and never a 1; confirmed by the OCR at
+    never) and when the other two views read no digit (``others_none``), a 1 only at ``ONE_ALONE`` as well (and,
+    in ``MarkingOcr``, steadier: ``ONE_STEADY_MIN``); confirmed by the OCR at
     ``DIGIT_WITH_OCR``, by the abbreviation at ``DIGIT_WITH_CODE``. The abbreviation is reported when it is read at
     ``CODE_SHARE`` and nothing contradicts it. The OCR's digit without the recogniser's counts when the recogniser
     gives it at least ``OCR_SUPPORT`` in some view (``support``), or the abbreviation confirms it; so does the
@@ -397,8 +404,8 @@ def _vote(
         return mine, True
     if mine == ocr_digit and digit.confidence >= DIGIT_WITH_OCR:
         return mine, code_digit is not None
-    # Never a 1 alone: a 7 lying a third of a turn round, or the shaft of a thick arrow, is a sure 1 to the recogniser
-    # in fonts it never saw (three PP, PS and HDPE triangles on two held-apart seeds answered PET so).
-    if digit.confidence >= alone and digit.others_none and mine != 1:
+    # A 1 alone only at ONE_ALONE: a 7 lying a third of a turn round, or the shaft of a thick arrow, is a sure 1 to the
+    # recogniser in fonts it never saw (three PP, PS and HDPE triangles on two held-apart seeds answered PET so).
+    if digit.confidence >= (alone if mine != 1 else max(alone, ONE_ALONE)) and digit.others_none:
         return mine, code_digit is not None
     return None, code_digit is not None

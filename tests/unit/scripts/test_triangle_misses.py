@@ -30,7 +30,9 @@ def _vote(
         ([_vote(3, 0.95, code="PP", share=0.97)], 3, "code-veto"),
         ([_vote(3, 0.7, code="PP", share=0.5)], 3, "below-alone"),  # under CODE_SHARE: no veto
         ([_vote(3, 0.95, ocr_digit=5)], 3, "ocr-veto"),
-        ([_vote(1, 0.99)], 1, "one-alone"),
+        ([_vote(1, 0.95)], 1, "one-alone"),  # under ONE_ALONE
+        ([_vote(1, 0.99, alone=1.01)], 1, "beside-words"),  # a sure 1 is stopped by the rules of any digit alone
+        ([_vote(1, 0.99, steadiness=0.7)], 1, "unsteady"),  # steady enough for another digit, not for a 1
         ([_vote(3, 0.99, others_none=False)], 3, "others-read"),
         ([_vote(3, 0.99, alone=1.01)], 3, "beside-words"),
         ([_vote(3, 0.7)], 3, "below-alone"),

@@ -31,7 +31,14 @@ from edge.vision.ocr import (
     same_box,
 )
 from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
-from edge.vision.triangle_reader import DIGIT_ALONE, STEADY_MIN, TriangleDigitReader, TriangleVote
+from edge.vision.triangle_reader import (
+    DIGIT_ALONE,
+    ONE_ALONE,
+    ONE_STEADY_MIN,
+    STEADY_MIN,
+    TriangleDigitReader,
+    TriangleVote,
+)
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -458,6 +465,24 @@ def test_every_triangle_vote_is_told_to_the_caller_with_what_each_reader_said() 
     confirmed = 7 in (vote.ocr_digit, vote.code_digit)
     assert (vote.steadiness is None) == confirmed
     assert vote.steadiness is None or vote.steadiness >= STEADY_MIN
+
+
+def test_a_sure_and_steady_1_alone_reads_pet(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tuning frame (render_triangle_training.py --seed 779): a printed 1 in a plain thick triangle, turned, with no
+    # abbreviation. Nothing confirms the recogniser's 1, which answered nothing until a 1 could stand alone at
+    # ONE_ALONE and ONE_STEADY_MIN.
+    frame, polymer = _triangle_frame("tuning779-0098")
+    assert polymer == "pet"
+    votes: list[TriangleVote] = []
+    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    assert reading is not None and reading.polymer == "pet"
+    vote = next(vote for vote in votes if vote.digit is not None)
+    assert vote.reading.digit == 1 and vote.reading.confidence >= ONE_ALONE and vote.reading.others_none
+    assert 1 not in (vote.ocr_digit, vote.code_digit)
+    assert vote.steadiness is not None and vote.steadiness >= ONE_STEADY_MIN
+    monkeypatch.setattr("edge.vision.triangle_reader.ONE_ALONE", 1.01)  # as before: a 1 never alone
+    assert read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)]) is None
 
 
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:

@@ -22,6 +22,7 @@ from edge.vision.triangle_reader import (
     DIGIT_WITH_OCR,
     FEATURES,
     OCR_SUPPORT,
+    ONE_ALONE,
     STEADY_MIN,
     STEADY_SHIFT,
     DigitReading,
@@ -328,10 +329,14 @@ def test_the_abbreviation_answers_with_the_recognisers_support_and_no_contradict
     assert vote(DigitReading(5, 0.7, 0), None, "PVC", 0.99, code_support=0.25) == (None, False)
 
 
-def test_a_1_never_answers_alone() -> None:
+def test_a_1_answers_alone_only_surer_than_the_other_digits() -> None:
     # A 7 lying a third of a turn round, or a thick arrow's shaft, is a sure 1 to the recogniser in unseen fonts.
-    assert vote(DigitReading(4, 0.999, 0, others_none=True), None, None, 0.0, alone=0.9) == (4, False)
-    assert vote(DigitReading(1, 0.999, 0, others_none=True), None, None, 0.0, alone=0.9) == (None, False)
+    assert vote(DigitReading(4, 0.95, 0, others_none=True), None, None, 0.0, alone=0.9) == (4, False)
+    assert vote(DigitReading(1, 0.95, 0, others_none=True), None, None, 0.0, alone=0.9) == (None, False)
+    assert vote(DigitReading(1, ONE_ALONE, 0, others_none=True), None, None, 0.0, alone=0.9) == (1, False)
+    # ... and like any digit alone: never beside words (alone above 1), never with another turn reading a digit.
+    assert vote(DigitReading(1, 0.999, 0, others_none=True), None, None, 0.0, alone=DIGIT_ALONE) == (None, False)
+    assert vote(DigitReading(1, 0.999, 0, others_none=False), None, None, 0.0, alone=0.9) == (None, False)
     # Confirmed, it stands.
     assert vote(DigitReading(1, 0.999, 0, others_none=True), None, "PET", 0.99, alone=0.9) == (1, True)
     assert vote(DigitReading(1, DIGIT_WITH_OCR, 0), 1, None, 0.0, alone=0.9) == (1, False)
