@@ -12,9 +12,10 @@ Reasons, checked in this order for the votes of a frame without an answer (a fra
 * the recogniser claimed the right digit (at ``DIGIT_CLAIM``) in some vote, and it was stopped by: ``code-veto`` (the
   abbreviation named another polymer), ``ocr-veto`` (the OCR read another digit), ``one-alone`` (a 1 under
   ``ONE_ALONE``, the surer threshold a 1 alone needs), ``others-read`` (another turn of the triangle read a digit
-  too, or it had fewer than three views), ``beside-words`` (a line read as a word, so no digit alone),
+  too, or it had fewer than three views), ``beside-words`` (a line read as a word, so no digit alone; on a place
+  rescanned after the boxes' triangles gave nothing, also: another place of the frame claimed another digit),
   ``below-alone`` (under the card's alone threshold), ``unsteady`` (``TriangleDigitReader.steadiness``, under
-  ``ONE_STEADY_MIN`` for a 1);
+  ``ONE_STEADY_MIN`` for a 1, ``RESCAN_STEADY_MIN`` on a place rescanned);
 * otherwise ``other-digit`` (the recogniser read another digit), ``right-but-unsure`` (the right digit, under
   ``DIGIT_CLAIM`` but above 0.2), ``no-digit`` (it read "not a digit").
 """
@@ -34,7 +35,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 from edge.vision.dataset import iter_samples
 from edge.vision.markings.plastics import RESIN_CODES, polymer_readable, read_polymer
-from edge.vision.ocr import MarkingOcr
+from edge.vision.ocr import RESCAN_STEADY_MIN, MarkingOcr
 from edge.vision.second_look import PLASTIC_LOOKS
 from edge.vision.triangle_reader import DIGIT_CLAIM, ONE_ALONE, ONE_STEADY_MIN, STEADY_MIN, TriangleVote
 
@@ -60,7 +61,10 @@ def stopped_by(vote: TriangleVote, want: int) -> str | None:
         return "beside-words"
     if reading.confidence < vote.alone:
         return "below-alone"
-    if vote.steadiness is not None and vote.steadiness < (ONE_STEADY_MIN if want == 1 else STEADY_MIN):
+    steady = ONE_STEADY_MIN if want == 1 else STEADY_MIN
+    if vote.rescanned:
+        steady = max(steady, RESCAN_STEADY_MIN)
+    if vote.steadiness is not None and vote.steadiness < steady:
         return "unsteady"
     return None
 

@@ -28,10 +28,11 @@ Sessions run with a fixed thread count and no thread spinning, so a station keep
 
 from __future__ import annotations
 
+import enum
 import importlib.util
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,12 @@ TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
 TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
 FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
 SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care label): no scan for triangles
+# The scan also runs where the detector's boxes held triangles that gave no answer (a box on the digit alone, or round
+# a dirt speck, cuts the triangle badly). Its places there answer alone only when steadier than elsewhere, and not
+# when another place of the frame claims another digit: on the 1,120 tuning frames, the digits alone it added at
+# STEADY_MIN included two wrong ones, steadiness 0.70 and 0.78, and three whose frame had other places claiming other
+# digits (docs/vision.md, "A second scan").
+RESCAN_STEADY_MIN = 0.8
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
@@ -99,6 +106,15 @@ class OcrLine:
     text: str
     score: float  # mean per-character confidence of the recogniser, 0..1
     box: tuple[tuple[float, float], ...]  # 4 corners in frame pixels, starting at the text's top-left, clockwise
+
+
+class Places(enum.Enum):
+    """Where the places tried as triangles came from: the detector's boxes, the scan of a frame where no box held a
+    triangle, or the scan of a frame whose boxes' triangles gave no answer (``_read_triangles``)."""
+
+    BOXED = "boxed"
+    SCANNED = "scanned"
+    RESCANNED = "rescanned"
 
 
 def default_model_dir() -> Path:
@@ -485,7 +501,8 @@ class MarkingOcr:
         free reading with digits read as the letters they look like (a lone ``O`` is not a zero there), for the
         parser to weigh. Returns the readings, a triangle's box now reading its symbol, and the new lines:
         abbreviations, and the symbols of triangles found in faint boxes or by the scan. ``scan``: whether the frame
-        may be scanned for triangles no box holds (not when its text already answers: ``_read_once``).
+        may be scanned for triangles no box holds (not when its text already answers: ``_read_once``); it is scanned
+        where no box held a triangle, and where the triangles the boxes held gave no answer (``Places.RESCANNED``).
         """
         out = list(readings)
         candidates: list[tuple[int | None, np.ndarray]] = []
@@ -496,27 +513,55 @@ class MarkingOcr:
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
         words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
-        scanned = False  # whether the places come from the scan: no box of the detector held a triangle
-        if not found and scan and len(words) < SCAN_MAX_WORDS:
-            found, scanned = self._scan_triangles(frame, words), True
+        alone = alone_threshold(self._triangle_reader, [] if alone_beside_words else words)
+        lines: list[OcrLine] = []
+        claims: list[int] = []
+        if found:
+            answered = self._vote_on(frame, found, out, lines, claims, alone)
+            if answered or not scan or len(words) >= SCAN_MAX_WORDS:
+                return out, lines
+            # The boxes' triangles gave nothing: the scan's places as well, those off the triangles the boxes held.
+            places = [
+                entry
+                for entry in self._scan_triangles(frame, words)
+                if all(np.linalg.norm(entry[1].mean(axis=0) - box.mean(axis=0)) > _radius(box) for _, box, _ in found)
+            ]
+            self._vote_on(frame, places, out, lines, claims, alone, Places.RESCANNED)
+        elif scan and len(words) < SCAN_MAX_WORDS:
+            self._vote_on(frame, self._scan_triangles(frame, words), out, lines, claims, alone, Places.SCANNED)
+        return out, lines
+
+    def _vote_on(
+        self,
+        frame: np.ndarray,
+        found: list[tuple[int | None, np.ndarray, list[UprightTriangle]]],
+        out: list[tuple[str, float]],
+        lines: list[OcrLine],
+        claims: list[int],
+        alone: float,
+        places: Places = Places.BOXED,
+    ) -> bool:
+        """Read and vote on each triangle ``found`` (see ``_read_triangles``): a box's reading in ``out`` becomes its
+        symbol, a symbol or abbreviation found elsewhere is added to ``lines``. ``claims``: the digits the recogniser
+        claimed on earlier places of the frame, to which this call adds its own; on places rescanned, a digit alone
+        needs every claim to agree (and ``RESCAN_STEADY_MIN``). Returns whether any triangle gave a symbol."""
         if not found:
-            return out, []
+            return False
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
         digits = self._recognise(digit_crops, self._digits_only)
         all_views = [view for _, _, views in found for view in views]
         probs = self._triangle_reader.probabilities(all_views) if self._triangle_reader is not None else None
-        lines: list[OcrLine] = []
-        start = 0
-        for index, box, views in found:
-            span = slice(start, start + len(views))
-            start += len(views)
+        spans = list(_spans([len(views) for _, _, views in found]))
+        mine = [best_digit(probs[span]) for span in spans] if probs is not None else []
+        claims += [claim.digit for claim in mine if claim.digit and claim.confidence >= DIGIT_CLAIM]
+        answered = False
+        for k, (index, box, views) in enumerate(found):
+            span = spans[k]
+            contested = places is Places.RESCANNED and bool(mine) and any(digit != mine[k].digit for digit in claims)
             symbol, view, code = self._triangle_vote(
-                views,
-                digits[span],
-                None if probs is None else probs[span],
-                alone_threshold(self._triangle_reader, [] if alone_beside_words else words),
-                scanned,
+                views, digits[span], None if probs is None else probs[span], DIGIT_ALONE if contested else alone, places
             )
+            answered = answered or symbol is not None
             if symbol is None:
                 if index is not None and not _is_word(out[index][0]):
                     out[index] = ("", 0.0)  # a triangle whose digit does not read: its box is no line of text either
@@ -533,7 +578,7 @@ class MarkingOcr:
             elif symbol is not None and free and score >= self.min_score:
                 # Not one of the codes by the lexicon: the free reading, for the parser to weigh (it agrees or vetoes).
                 lines.append(OcrLine(free.translate(_DIGIT_AS_LETTER), score, corners))
-        return out, lines
+        return answered
 
     def _scan_triangles(
         self, frame: np.ndarray, words: list[np.ndarray]
@@ -568,7 +613,7 @@ class MarkingOcr:
         read: list[tuple[str, float]],
         probs: np.ndarray | None,
         alone: float = DIGIT_ALONE,
-        scanned: bool = False,
+        places: Places = Places.BOXED,
     ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
         """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
         what that abbreviation reads (code, share, free reading), or None.
@@ -576,7 +621,8 @@ class MarkingOcr:
         The OCR's digit (``_triangle_digit``), the recogniser's digit and the abbreviation decoded against the
         lexicon vote (``triangle_reader.vote``). Without the recogniser, the OCR's digit decides alone as before.
         The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
-        frame's upright. ``scanned``: the views come from a place the scan found (told to ``triangle_votes``).
+        frame's upright. ``places``: where the views' place came from (told to ``triangle_votes``; a place rescanned
+        answers alone only at ``RESCAN_STEADY_MIN``).
         """
         best = _triangle_digit(read)
         ocr_digit = int(read[best][0]) if best is not None else None
@@ -603,10 +649,14 @@ class MarkingOcr:
         steadiness = None
         if reader is not None and digit is not None and digit not in (ocr_digit, code_digit):
             steadiness = reader.steadiness(views[mine.view], digit)
-            digit = digit if steadiness >= (ONE_STEADY_MIN if digit == 1 else STEADY_MIN) else None
+            steady = ONE_STEADY_MIN if digit == 1 else STEADY_MIN
+            if places is Places.RESCANNED:
+                steady = max(steady, RESCAN_STEADY_MIN)
+            digit = digit if steadiness >= steady else None
         if self._triangle_votes is not None:
+            scanned, rescanned = places is not Places.BOXED, places is Places.RESCANNED
             self._triangle_votes(
-                TriangleVote(mine, len(views), ocr_digit, name, share, alone, scanned, steadiness, digit)
+                TriangleVote(mine, len(views), ocr_digit, name, share, alone, scanned, steadiness, digit, rescanned)
             )
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code
@@ -786,6 +836,14 @@ class MarkingOcr:
             "triangle_reader": self._triangle_reader is not None,
             "triangle_finder": self._triangle_finder is not None,
         }
+
+
+def _spans(counts: list[int]) -> Iterator[slice]:
+    """Consecutive slices of the given lengths: each triangle's views in the list of all views."""
+    start = 0
+    for count in counts:
+        yield slice(start, start + count)
+        start += count
 
 
 def alone_threshold(reader: TriangleDigitReader | None, words: list[np.ndarray]) -> float:

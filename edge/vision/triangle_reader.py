@@ -128,6 +128,7 @@ class TriangleVote:
     scanned: bool  # a place the scan found (``triangle_candidates``), not a box of the text detector
     steadiness: float | None  # of a digit answering alone (``TriangleDigitReader.steadiness``); None: not needed
     digit: int | None  # the triangle's digit, or None: no answer
+    rescanned: bool = False  # a place the scan found after the boxes' triangles gave nothing (stricter alone)
 
     @property
     def code_digit(self) -> int | None:

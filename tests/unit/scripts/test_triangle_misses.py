@@ -18,9 +18,10 @@ def _vote(
     share: float = 0.0,
     alone: float = 0.9,
     steadiness: float | None = None,
+    rescanned: bool = False,
 ) -> TriangleVote:
     reading = DigitReading(digit, confidence, 0, others_none)
-    return TriangleVote(reading, 3, ocr_digit, code, share, alone, False, steadiness, None)
+    return TriangleVote(reading, 3, ocr_digit, code, share, alone, rescanned, steadiness, None, rescanned)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,7 @@ def _vote(
         ([_vote(3, 0.99, alone=1.01)], 3, "beside-words"),
         ([_vote(3, 0.7)], 3, "below-alone"),
         ([_vote(3, 0.95, steadiness=0.4)], 3, "unsteady"),
+        ([_vote(3, 0.95, steadiness=0.75, rescanned=True)], 3, "unsteady"),  # a place rescanned: RESCAN_STEADY_MIN
         ([_vote(3, 0.95, steadiness=0.4), _vote(3, 0.7)], 3, "below-alone"),  # the earlier rule of the two
         ([_vote(5, 0.9)], 3, "other-digit"),
         ([_vote(3, 0.3)], 3, "right-but-unsure"),

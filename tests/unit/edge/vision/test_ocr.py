@@ -18,6 +18,7 @@ from edge.vision.markings.plastics import polymer_readable, read_polymer
 from edge.vision.ocr import (
     DET_MODEL,
     REC_MODEL,
+    RESCAN_STEADY_MIN,
     MarkingOcr,
     OcrLine,
     OcrUnavailable,
@@ -481,8 +482,61 @@ def test_a_sure_and_steady_1_alone_reads_pet(monkeypatch: pytest.MonkeyPatch) ->
     assert vote.reading.digit == 1 and vote.reading.confidence >= ONE_ALONE and vote.reading.others_none
     assert 1 not in (vote.ocr_digit, vote.code_digit)
     assert vote.steadiness is not None and vote.steadiness >= ONE_STEADY_MIN
+    assert not vote.scanned
     monkeypatch.setattr("edge.vision.triangle_reader.ONE_ALONE", 1.01)  # as before: a 1 never alone
+    votes.clear()
+    ocr.read(frame, polymer_readable, PLASTIC_LOOKS)
+    # The same place gives nothing (the frame is then scanned, and a place where the OCR reads the 1 too answers).
+    boxed = [vote for vote in votes if not vote.scanned]
+    assert boxed and all(vote.digit is None for vote in boxed)
+
+
+def test_a_frame_whose_boxed_triangles_give_nothing_is_scanned_as_well() -> None:
+    # A tuning frame (render_triangle_training.py --seed 777): a raised LDPE triangle, 52 px. The detector's boxes hold
+    # places that pass the outline test, cut badly, and give no answer; until the scan ran there too, the frame read
+    # nothing. A place the scan finds off those boxes reads the 4.
+    frame, polymer = _triangle_frame("tuning777-0276")
+    assert polymer == "ldpe"
+    votes: list[TriangleVote] = []
+    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    assert reading is not None and reading.polymer == "ldpe"
+    boxed = [vote for vote in votes if not vote.scanned]
+    assert boxed and all(vote.digit is None for vote in boxed)
+    answered = [vote for vote in votes if vote.digit is not None]
+    assert answered and all(vote.rescanned and vote.digit == 4 for vote in answered)
+
+
+def test_a_rescanned_place_answers_alone_only_where_no_other_place_claims_another_digit() -> None:
+    # A varied-digit tuning frame (--seed 778 --variety): a small plain PS triangle whose places read 4, 6, 1 and 2.
+    # One rescanned place reads a sure and steady 4 with its other turns reading "not a digit": a wrong answer (PS
+    # read as LDPE) that the other places' claims stop.
+    frame, polymer = _triangle_frame("varied778-0096")
+    assert polymer == "ps"
+    votes: list[TriangleVote] = []
+    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
     assert read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)]) is None
+    rescanned = [vote for vote in votes if vote.rescanned]
+    claimed = {vote.reading.digit for vote in votes if vote.reading.digit and vote.reading.confidence >= 0.5}
+    assert len(claimed) > 1
+    sure = [vote for vote in rescanned if vote.reading.confidence >= 0.9 and vote.reading.others_none]
+    assert sure and all(vote.alone == DIGIT_ALONE and vote.digit is None for vote in sure)
+
+
+def test_a_rescanned_place_answers_alone_only_steadier_than_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A varied-digit tuning frame (--seed 780 --variety): a 43 px plain LDPE triangle whose 4, in an unusual shape,
+    # reads as a sure 6 in every place. The rescanned place that would answer alone holds its 6 at steadiness 0.78:
+    # enough at STEADY_MIN, not at RESCAN_STEADY_MIN.
+    frame, polymer = _triangle_frame("varied780-0108")
+    assert polymer == "ldpe"
+    votes: list[TriangleVote] = []
+    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
+    assert read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)]) is None
+    steadied = [vote for vote in votes if vote.rescanned and vote.steadiness is not None]
+    assert steadied and all(STEADY_MIN <= vote.steadiness < RESCAN_STEADY_MIN for vote in steadied)  # type: ignore[operator]
+    monkeypatch.setattr("edge.vision.ocr.RESCAN_STEADY_MIN", STEADY_MIN)
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    assert reading is not None and reading.polymer == "ps"  # the wrong answer the stricter steadiness stops
 
 
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:

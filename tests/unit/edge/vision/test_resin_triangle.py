@@ -127,3 +127,43 @@ def test_the_scan_finds_a_big_triangle_whole_and_not_only_its_corners(turn: floa
         if np.linalg.norm(box[0] - box[1]) >= 190 and np.linalg.norm(box.mean(axis=0) - CENTRE) < 0.25 * 190
     ]
     assert whole
+
+
+def _raised_among_specks(specks: int, seed: int = 0) -> np.ndarray:
+    """A faint raised triangle (60 px to a corner) lit from the side, so only its slanted sides show, with ``specks``
+    dark dirt specks scattered over and round it."""
+    rng = np.random.default_rng(seed)
+    relief = np.zeros((480, 640), np.float32)
+    corners = [
+        (CENTRE[0] + 60 * math.cos(math.radians(a)), CENTRE[1] + 60 * math.sin(math.radians(a))) for a in (-90, 30, 150)
+    ]
+    for start, end in zip(corners, corners[1:] + corners[:1], strict=True):
+        cv2.line(relief, (round(start[0]), round(start[1])), (round(end[0]), round(end[1])), 1.0, 6)
+    image = 150 + 12 * cv2.Sobel(cv2.GaussianBlur(relief, (0, 0), 1.5), cv2.CV_32F, 1, 0, ksize=3)
+    for _ in range(specks):
+        cv2.circle(image, (int(rng.uniform(200, 440)), int(rng.uniform(120, 360))), int(rng.uniform(2, 4)), 30, -1)
+    image += rng.normal(0, 2, image.shape)
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def _scan_finds_it(frame: np.ndarray) -> bool:
+    return any(np.linalg.norm(box.mean(axis=0) - np.array(CENTRE)) < 25 for box in triangle_candidates(frame))
+
+
+def test_the_scan_finds_a_faint_triangle_among_dirt_specks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Weighed by squared gradient, the specks' edges (all directions) outweigh the faint sides; the second scan, each
+    # pixel's weight capped, counts every edge pixel about the same and finds the triangle.
+    clean, dirty = _raised_among_specks(0), _raised_among_specks(40)
+    assert _scan_finds_it(clean) and _scan_finds_it(dirty)
+    monkeypatch.setattr("edge.vision.resin_triangle.SCAN_CAPPED_PERCENTILE", None)  # the first scan alone
+    assert _scan_finds_it(clean)
+    assert not _scan_finds_it(dirty)
+
+
+def test_the_second_scan_keeps_every_place_of_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _raised_among_specks(40, seed=4)
+    both = triangle_candidates(frame)
+    monkeypatch.setattr("edge.vision.resin_triangle.SCAN_CAPPED_PERCENTILE", None)
+    first = triangle_candidates(frame)
+    assert len(both) > len(first)
+    assert all(np.array_equal(a, b) for a, b in zip(first, both, strict=False))
