@@ -14,7 +14,7 @@ import pytest
 from edge.vision.dataset import CaptureMeta, sample_paths
 from edge.vision.marking_eval import composition_key
 from edge.vision.markings.fibres import composition_readable, read_composition
-from edge.vision.markings.plastics import polymer_readable, read_polymer
+from edge.vision.markings.plastics import PolymerReading, polymer_readable, read_polymer
 from edge.vision.ocr import (
     DET_MODEL,
     REC_MODEL,
@@ -443,6 +443,24 @@ def _triangle_frame(name: str) -> tuple[np.ndarray, str]:
     return cv2.imread(str(TRIANGLES / f"{name}.jpg")), meta.truth.polymer
 
 
+Reread = Callable[[], "PolymerReading | None"]
+
+
+def _read_triangle_frame(name: str, polymer: str) -> tuple[PolymerReading | None, list[TriangleVote], Reread]:
+    """Read the frame ``name`` (whose truth must be ``polymer``) with every triangle vote logged: the parser's reading,
+    the votes, and a function that clears the votes and reads the frame again."""
+    frame, truth = _triangle_frame(name)
+    assert truth == polymer
+    votes: list[TriangleVote] = []
+    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
+
+    def again() -> PolymerReading | None:
+        votes.clear()
+        return read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+
+    return again(), votes, again
+
+
 def test_a_triangle_in_a_frame_where_the_detector_boxes_nothing_is_still_scanned_for(ocr: MarkingOcr) -> None:
     # A tuning frame (render_triangle_training.py --seed 777, plain thick raised 7): faint relief the text detector
     # finds no box in at all, which used to end the reading before the scan for triangles was tried.
@@ -472,11 +490,7 @@ def test_a_sure_and_steady_1_alone_reads_pet(monkeypatch: pytest.MonkeyPatch) ->
     # A tuning frame (render_triangle_training.py --seed 779): a printed 1 in a plain thick triangle, turned, with no
     # abbreviation. Nothing confirms the recogniser's 1, which answered nothing until a 1 could stand alone at
     # ONE_ALONE and ONE_STEADY_MIN.
-    frame, polymer = _triangle_frame("tuning779-0098")
-    assert polymer == "pet"
-    votes: list[TriangleVote] = []
-    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
-    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    reading, votes, again = _read_triangle_frame("tuning779-0098", "pet")
     assert reading is not None and reading.polymer == "pet"
     vote = next(vote for vote in votes if vote.digit is not None)
     assert vote.reading.digit == 1 and vote.reading.confidence >= ONE_ALONE and vote.reading.others_none
@@ -484,8 +498,7 @@ def test_a_sure_and_steady_1_alone_reads_pet(monkeypatch: pytest.MonkeyPatch) ->
     assert vote.steadiness is not None and vote.steadiness >= ONE_STEADY_MIN
     assert not vote.scanned
     monkeypatch.setattr("edge.vision.triangle_reader.ONE_ALONE", 1.01)  # as before: a 1 never alone
-    votes.clear()
-    ocr.read(frame, polymer_readable, PLASTIC_LOOKS)
+    again()
     # The same place gives nothing (the frame is then scanned, and a place where the OCR reads the 1 too answers).
     boxed = [vote for vote in votes if not vote.scanned]
     assert boxed and all(vote.digit is None for vote in boxed)
@@ -495,11 +508,7 @@ def test_a_frame_whose_boxed_triangles_give_nothing_is_scanned_as_well() -> None
     # A tuning frame (render_triangle_training.py --seed 777): a raised LDPE triangle, 52 px. The detector's boxes hold
     # places that pass the outline test, cut badly, and give no answer; until the scan ran there too, the frame read
     # nothing. A place the scan finds off those boxes reads the 4.
-    frame, polymer = _triangle_frame("tuning777-0276")
-    assert polymer == "ldpe"
-    votes: list[TriangleVote] = []
-    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
-    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    reading, votes, _ = _read_triangle_frame("tuning777-0276", "ldpe")
     assert reading is not None and reading.polymer == "ldpe"
     boxed = [vote for vote in votes if not vote.scanned]
     assert boxed and all(vote.digit is None for vote in boxed)
@@ -511,11 +520,8 @@ def test_a_rescanned_place_answers_alone_only_where_no_other_place_claims_anothe
     # A varied-digit tuning frame (--seed 778 --variety): a small plain PS triangle whose places read 4, 6, 1 and 2.
     # One rescanned place reads a sure and steady 4 with its other turns reading "not a digit": a wrong answer (PS
     # read as LDPE) that the other places' claims stop.
-    frame, polymer = _triangle_frame("varied778-0096")
-    assert polymer == "ps"
-    votes: list[TriangleVote] = []
-    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
-    assert read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)]) is None
+    reading, votes, _ = _read_triangle_frame("varied778-0096", "ps")
+    assert reading is None
     rescanned = [vote for vote in votes if vote.rescanned]
     claimed = {vote.reading.digit for vote in votes if vote.reading.digit and vote.reading.confidence >= 0.5}
     assert len(claimed) > 1
@@ -527,15 +533,12 @@ def test_a_rescanned_place_answers_alone_only_steadier_than_elsewhere(monkeypatc
     # A varied-digit tuning frame (--seed 780 --variety): a 43 px plain LDPE triangle whose 4, in an unusual shape,
     # reads as a sure 6 in every place. The rescanned place that would answer alone holds its 6 at steadiness 0.78:
     # enough at STEADY_MIN, not at RESCAN_STEADY_MIN.
-    frame, polymer = _triangle_frame("varied780-0108")
-    assert polymer == "ldpe"
-    votes: list[TriangleVote] = []
-    ocr = MarkingOcr(threads=1, triangle_votes=votes.append)
-    assert read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)]) is None
+    reading, votes, again = _read_triangle_frame("varied780-0108", "ldpe")
+    assert reading is None
     steadied = [vote for vote in votes if vote.rescanned and vote.steadiness is not None]
     assert steadied and all(STEADY_MIN <= vote.steadiness < RESCAN_STEADY_MIN for vote in steadied)  # type: ignore[operator]
     monkeypatch.setattr("edge.vision.ocr.RESCAN_STEADY_MIN", STEADY_MIN)
-    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    reading = again()
     assert reading is not None and reading.polymer == "ps"  # the wrong answer the stricter steadiness stops
 
 
