@@ -35,9 +35,9 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 from edge.vision.dataset import iter_samples
 from edge.vision.markings.plastics import RESIN_CODES, polymer_readable, read_polymer
-from edge.vision.ocr import RESCAN_STEADY_MIN, MarkingOcr
+from edge.vision.ocr import MarkingOcr
 from edge.vision.second_look import PLASTIC_LOOKS
-from edge.vision.triangle_reader import DIGIT_CLAIM, ONE_ALONE, ONE_STEADY_MIN, STEADY_MIN, TriangleVote
+from edge.vision.triangle_reader import DIGIT_CLAIM, ONE_ALONE, TriangleVote, steadiness_needed
 
 DIGIT_OF = {polymer: digit for digit, polymers in RESIN_CODES.items() for polymer in polymers}
 UNSURE = 0.2  # the right digit above this, under DIGIT_CLAIM: "right-but-unsure"
@@ -61,10 +61,7 @@ def stopped_by(vote: TriangleVote, want: int) -> str | None:
         return "beside-words"
     if reading.confidence < vote.alone:
         return "below-alone"
-    steady = ONE_STEADY_MIN if want == 1 else STEADY_MIN
-    if vote.rescanned:
-        steady = max(steady, RESCAN_STEADY_MIN)
-    if vote.steadiness is not None and vote.steadiness < steady:
+    if vote.steadiness is not None and vote.steadiness < steadiness_needed(want, vote.rescanned):
         return "unsteady"
     return None
 

@@ -51,13 +51,12 @@ from edge.vision.triangle_reader import (
     CODE_SHARE,
     DIGIT_ALONE,
     DIGIT_CLAIM,
-    ONE_STEADY_MIN,
-    STEADY_MIN,
     TriangleDigitReader,
     TriangleVote,
     best_digit,
     code_digit_of,
     lexicon_read,
+    steadiness_needed,
     vote,
 )
 
@@ -83,12 +82,6 @@ TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
 TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
 FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
 SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care label): no scan for triangles
-# The scan also runs where the detector's boxes held triangles that gave no answer (a box on the digit alone, or round
-# a dirt speck, cuts the triangle badly). Its places there answer alone only when steadier than elsewhere, and not
-# when another place of the frame claims another digit: on the 1,120 tuning frames, the digits alone it added at
-# STEADY_MIN included two wrong ones, steadiness 0.70 and 0.78, and three whose frame had other places claiming other
-# digits (docs/vision.md, "A second scan").
-RESCAN_STEADY_MIN = 0.8
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
@@ -544,7 +537,10 @@ class MarkingOcr:
         """Read and vote on each triangle ``found`` (see ``_read_triangles``): a box's reading in ``out`` becomes its
         symbol, a symbol or abbreviation found elsewhere is added to ``lines``. ``claims``: the digits the recogniser
         claimed on earlier places of the frame, to which this call adds its own; on places rescanned, a digit alone
-        needs every claim to agree (and ``RESCAN_STEADY_MIN``). Returns whether any triangle gave a symbol."""
+        needs every claim to agree (and ``triangle_reader.RESCAN_STEADY_MIN``). The scan also runs where the
+        boxes' triangles gave no answer: on the 1,120 tuning frames, three of the digits alone it added stood where
+        other places of the frame claimed other digits (docs/vision.md, "A second scan"). Returns whether any
+        triangle gave a symbol."""
         if not found:
             return False
         digit_crops = [view.digit()[0] for _, _, views in found for view in views]
@@ -622,7 +618,7 @@ class MarkingOcr:
         lexicon vote (``triangle_reader.vote``). Without the recogniser, the OCR's digit decides alone as before.
         The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
         frame's upright. ``places``: where the views' place came from (told to ``triangle_votes``; a place rescanned
-        answers alone only at ``RESCAN_STEADY_MIN``).
+        answers alone only at ``triangle_reader.RESCAN_STEADY_MIN``).
         """
         best = _triangle_digit(read)
         ocr_digit = int(read[best][0]) if best is not None else None
@@ -649,10 +645,7 @@ class MarkingOcr:
         steadiness = None
         if reader is not None and digit is not None and digit not in (ocr_digit, code_digit):
             steadiness = reader.steadiness(views[mine.view], digit)
-            steady = ONE_STEADY_MIN if digit == 1 else STEADY_MIN
-            if places is Places.RESCANNED:
-                steady = max(steady, RESCAN_STEADY_MIN)
-            digit = digit if steadiness >= steady else None
+            digit = digit if steadiness >= steadiness_needed(digit, places is Places.RESCANNED) else None
         if self._triangle_votes is not None:
             scanned, rescanned = places is not Places.BOXED, places is Places.RESCANNED
             self._triangle_votes(

@@ -98,6 +98,17 @@ STEADY_MIN = 0.65
 # turned 7 at 0.966, steadiness 0.76); at these two they answer 15 more, none wrongly (docs/vision.md).
 ONE_ALONE = 0.97
 ONE_STEADY_MIN = 0.8
+# A digit alone on a place the scan found after the boxes' triangles gave nothing (``MarkingOcr._read_triangles``)
+# must be steadier than elsewhere: on the 1,120 tuning frames, the digits alone such places added at STEADY_MIN
+# included two wrong ones, steadiness 0.70 and 0.78 (docs/vision.md, "A second scan").
+RESCAN_STEADY_MIN = 0.8
+
+
+def steadiness_needed(digit: int, rescanned: bool = False) -> float:
+    """The steadiness (``TriangleDigitReader.steadiness``) the recogniser's ``digit`` needs to answer alone: a 1 more
+    than the other digits, and any digit more on a place rescanned."""
+    needed = ONE_STEADY_MIN if digit == 1 else STEADY_MIN
+    return max(needed, RESCAN_STEADY_MIN) if rescanned else needed
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from edge.vision.markings.plastics import PolymerReading, polymer_readable, read
 from edge.vision.ocr import (
     DET_MODEL,
     REC_MODEL,
-    RESCAN_STEADY_MIN,
     MarkingOcr,
     OcrLine,
     OcrUnavailable,
@@ -36,6 +35,7 @@ from edge.vision.triangle_reader import (
     DIGIT_ALONE,
     ONE_ALONE,
     ONE_STEADY_MIN,
+    RESCAN_STEADY_MIN,
     STEADY_MIN,
     TriangleDigitReader,
     TriangleVote,
@@ -537,7 +537,7 @@ def test_a_rescanned_place_answers_alone_only_steadier_than_elsewhere(monkeypatc
     assert reading is None
     steadied = [vote for vote in votes if vote.rescanned and vote.steadiness is not None]
     assert steadied and all(STEADY_MIN <= vote.steadiness < RESCAN_STEADY_MIN for vote in steadied)  # type: ignore[operator]
-    monkeypatch.setattr("edge.vision.ocr.RESCAN_STEADY_MIN", STEADY_MIN)
+    monkeypatch.setattr("edge.vision.triangle_reader.RESCAN_STEADY_MIN", STEADY_MIN)
     reading = again()
     assert reading is not None and reading.polymer == "ps"  # the wrong answer the stricter steadiness stops
 
