@@ -101,6 +101,19 @@ class OcrLine:
     box: tuple[tuple[float, float], ...]  # 4 corners in frame pixels, starting at the text's top-left, clockwise
 
 
+@dataclass(frozen=True, slots=True)
+class TrianglePlace:
+    """A place of the frame that passed the outline test: the detector box it came from (its index among the boxes,
+    or None for a faint blob or a place the scan found), its corners, its apex-up views, and, where they were taken
+    already, the digit recogniser's probabilities of those views (``_scan_triangles`` needs them to pick its
+    places; ``_vote_on`` takes them rather than running the recogniser on the same views again)."""
+
+    index: int | None
+    box: np.ndarray
+    views: list[UprightTriangle]
+    probs: np.ndarray | None = None
+
+
 class Places(enum.Enum):
     """Where the places tried as triangles came from: the detector's boxes, the scan of a frame where no box held a
     triangle, or the scan of a frame whose boxes' triangles gave no answer (``_read_triangles``)."""
@@ -515,9 +528,12 @@ class MarkingOcr:
                 return out, lines
             # The boxes' triangles gave nothing: the scan's places as well, those off the triangles the boxes held.
             places = [
-                entry
-                for entry in self._scan_triangles(frame, words)
-                if all(np.linalg.norm(entry[1].mean(axis=0) - box.mean(axis=0)) > _radius(box) for _, box, _ in found)
+                scanned
+                for scanned in self._scan_triangles(frame, words)
+                if all(
+                    np.linalg.norm(scanned.box.mean(axis=0) - place.box.mean(axis=0)) > _radius(place.box)
+                    for place in found
+                )
             ]
             self._vote_on(frame, places, out, lines, claims, alone, Places.RESCANNED)
         elif scan and len(words) < SCAN_MAX_WORDS:
@@ -527,7 +543,7 @@ class MarkingOcr:
     def _vote_on(
         self,
         frame: np.ndarray,
-        found: list[tuple[int | None, np.ndarray, list[UprightTriangle]]],
+        found: list[TrianglePlace],
         out: list[tuple[str, float]],
         lines: list[OcrLine],
         claims: list[int],
@@ -543,16 +559,15 @@ class MarkingOcr:
         triangle gave a symbol."""
         if not found:
             return False
-        digit_crops = [view.digit()[0] for _, _, views in found for view in views]
+        digit_crops = [view.digit()[0] for place in found for view in place.views]
         digits = self._recognise(digit_crops, self._digits_only)
-        all_views = [view for _, _, views in found for view in views]
-        probs = self._triangle_reader.probabilities(all_views) if self._triangle_reader is not None else None
-        spans = list(_spans([len(views) for _, _, views in found]))
+        probs = self._probabilities(found)
+        spans = list(_spans([len(place.views) for place in found]))
         mine = [best_digit(probs[span]) for span in spans] if probs is not None else []
         claims += [claim.digit for claim in mine if claim.digit and claim.confidence >= DIGIT_CLAIM]
         answered = False
-        for k, (index, box, views) in enumerate(found):
-            span = spans[k]
+        for k, place in enumerate(found):
+            index, box, views, span = place.index, place.box, place.views, spans[k]
             contested = places is Places.RESCANNED and bool(mine) and any(digit != mine[k].digit for digit in claims)
             symbol, view, code = self._triangle_vote(
                 views, digits[span], None if probs is None else probs[span], DIGIT_ALONE if contested else alone, places
@@ -576,14 +591,22 @@ class MarkingOcr:
                 lines.append(OcrLine(free.translate(_DIGIT_AS_LETTER), score, corners))
         return answered
 
-    def _scan_triangles(
-        self, frame: np.ndarray, words: list[np.ndarray]
-    ) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
+    def _probabilities(self, found: list[TrianglePlace]) -> np.ndarray | None:
+        """The digit recogniser's probabilities of every view of ``found``, place after place (None without the
+        recogniser): the places' own (``TrianglePlace.probs``) where every place has them, else all in one batch."""
+        if self._triangle_reader is None:
+            return None
+        known = [place.probs for place in found if place.probs is not None]
+        if len(known) == len(found):
+            return np.concatenate(known)
+        return self._triangle_reader.probabilities([view for place in found for view in place.views])
+
+    def _scan_triangles(self, frame: np.ndarray, words: list[np.ndarray]) -> list[TrianglePlace]:
         """Faint relief that the detector did not box: the places that look most like a triangle by their edges, in
         a frame where no box was a triangle and that is no page of text (a care label), and not on a line that read
         as a word (the slanted strokes of ``A``, ``V`` or ``W`` run 60° apart too: an ``>ABS<`` read as ``AES`` once
         came back as a 7 with an O). A candidate is read further only when the recogniser claims a digit in one of
-        its views: the OCR of three turned views is what costs."""
+        its views (the OCR of three turned views is what costs), and its probabilities go on with it to the vote."""
         places = triangle_candidates(frame)
         if self._triangle_finder is not None:
             # The trained finder's places besides the scan's (a place the scan has already is not tried twice).
@@ -597,10 +620,11 @@ class MarkingOcr:
         reader = self._triangle_reader
         if reader is None:
             return found
+        read = [
+            TrianglePlace(place.index, place.box, place.views, reader.probabilities(place.views)) for place in found
+        ]
         return [
-            (index, box, views)
-            for index, box, views in found
-            if best_digit(reader.probabilities(views)).confidence >= DIGIT_CLAIM
+            place for place in read if place.probs is not None and best_digit(place.probs).confidence >= DIGIT_CLAIM
         ]
 
     def _triangle_vote(
@@ -869,19 +893,17 @@ def _load_triangle_finder() -> TriangleFinder | None:
         return None
 
 
-def _distinct_triangles(
-    frame: np.ndarray, candidates: list[tuple[int | None, np.ndarray]]
-) -> list[tuple[int | None, np.ndarray, list[UprightTriangle]]]:
+def _distinct_triangles(frame: np.ndarray, candidates: list[tuple[int | None, np.ndarray]]) -> list[TrianglePlace]:
     """The candidates that are triangles, with their apex-up views; a second candidate on a triangle already found
     (a text box and a faint blob on the same one) is left out, so one triangle gives one reading."""
-    found: list[tuple[int | None, np.ndarray, list[UprightTriangle]]] = []
+    found: list[TrianglePlace] = []
     for index, box in candidates:
         centre = box.mean(axis=0)
-        if any(np.linalg.norm(centre - other.mean(axis=0)) < _radius(other) for _, other, _ in found):
+        if any(np.linalg.norm(centre - other.box.mean(axis=0)) < _radius(other.box) for other in found):
             continue
         views = upright_views(frame, box)
         if views:
-            found.append((index, box, views))
+            found.append(TrianglePlace(index, box, views))
     return found
 
 
