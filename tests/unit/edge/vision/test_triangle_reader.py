@@ -23,6 +23,7 @@ from edge.vision.triangle_reader import (
     FEATURES,
     OCR_SUPPORT,
     ONE_ALONE,
+    ONE_WITH_OCR,
     STEADY_MIN,
     STEADY_SHIFT,
     DigitReading,
@@ -196,11 +197,23 @@ def test_digit_and_abbreviation_that_agree_answer() -> None:
     assert vote(DigitReading(6, DIGIT_WITH_OCR, 0), 6, None, 0.0) == (6, False)
 
 
+def test_two_readers_agreeing_need_less_than_one_alone() -> None:
+    # The recogniser at 0.75 with the OCR reading the same digit answers; alone (alone=0.9) it would not.
+    assert DIGIT_WITH_OCR < 0.75
+    assert vote(DigitReading(5, 0.75, 0, others_none=True), 5, None, 0.0, alone=0.9) == (5, False)
+    assert vote(DigitReading(5, 0.75, 0, others_none=True), None, None, 0.0, alone=0.9) == (None, False)
+    # Under DIGIT_WITH_OCR the agreement is not enough.
+    assert vote(DigitReading(5, DIGIT_WITH_OCR - 0.05, 0), 5, None, 0.0) == (None, False)
+    # A 1 still needs ONE_WITH_OCR: a 7 lying a third of a turn round is a confident 1 to the OCR.
+    assert vote(DigitReading(1, 0.75, 0), 1, None, 0.0) == (None, False)
+    assert vote(DigitReading(1, ONE_WITH_OCR, 0), 1, None, 0.0) == (1, False)
+
+
 def test_a_digit_read_by_one_reader_only_must_be_very_sure() -> None:
     assert vote(DigitReading(4, min(0.999, DIGIT_ALONE), 0), None, None, 0.0) == (
         (4, False) if DIGIT_ALONE <= 0.999 else (None, False)
     )
-    assert vote(DigitReading(4, DIGIT_WITH_OCR, 0), None, None, 0.0) == (None, False)
+    assert vote(DigitReading(4, 0.89, 0), None, None, 0.0) == (None, False)
     # The OCR's digit alone needs the recogniser's support (or the code).
     assert vote(DigitReading(0, 0.0, 0), 4, None, 0.0, support=0.01) == (None, False)
     assert vote(DigitReading(0, 0.0, 0), 4, None, 0.0, support=OCR_SUPPORT) == (4, False)
@@ -208,7 +221,7 @@ def test_a_digit_read_by_one_reader_only_must_be_very_sure() -> None:
     # Except a 1: a 7 lying a third of a turn round is a confident 1 to the OCR; the recogniser or PET must say 1.
     assert vote(DigitReading(0, 0.0, 0), 1, None, 0.0, support=0.45) == (None, False)
     assert vote(DigitReading(0, 0.0, 0), 1, "PET", 0.99) == (1, True)
-    assert vote(DigitReading(1, DIGIT_WITH_OCR, 0), 1, None, 0.0) == (1, False)
+    assert vote(DigitReading(1, ONE_WITH_OCR, 0), 1, None, 0.0) == (1, False)
 
 
 def _views(*rows: tuple[int, float]) -> np.ndarray:
@@ -339,7 +352,7 @@ def test_a_1_answers_alone_only_surer_than_the_other_digits() -> None:
     assert vote(DigitReading(1, 0.999, 0, others_none=False), None, None, 0.0, alone=0.9) == (None, False)
     # Confirmed, it stands.
     assert vote(DigitReading(1, 0.999, 0, others_none=True), None, "PET", 0.99, alone=0.9) == (1, True)
-    assert vote(DigitReading(1, DIGIT_WITH_OCR, 0), 1, None, 0.0, alone=0.9) == (1, False)
+    assert vote(DigitReading(1, ONE_WITH_OCR, 0), 1, None, 0.0, alone=0.9) == (1, False)
 
 
 def test_a_view_is_cut_six_ways_a_little_differently() -> None:
