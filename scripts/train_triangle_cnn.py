@@ -4,10 +4,11 @@
     PYTHONPATH=$PWD .venv/bin/python scripts/train_triangle_cnn.py [--cache DIR]
 
 Renders the same triangles as ``scripts/train_triangle_reader.py`` (``render_triangle_training.py``, tuning fonts
-only; its 1,600 frames at seed 16016 split 80/10/10 by frame the same way), 3,000 frames more at seed 7777 and 3,000
-with varied digits (``render_frame(..., variety=True)``: OpenCV's Hershey stroke fonts, tuning fonts slanted,
-condensed, widened, thinned or thickened, steeper perspective; in two processes, seeds 9191 and 9192) for training
-only. It cuts every apex-up view with the reader's own code (``triangle_reader.grey_crops``: the digit crop and the
+only; its 1,600 frames at seed 16016 split 80/10/10 by frame the same way), 6,000 frames more (two processes, seeds
+7777 and 7778) and 6,000 with varied digits (``render_frame(..., variety=True)``: OpenCV's Hershey stroke fonts,
+tuning fonts slanted, condensed, widened, thinned or thickened, steeper perspective; seeds 9191 and 9192) for training
+only. Version 2.0 had half as many of each (seed 7777's frames, and the first half of each varied chunk) and 15
+epochs. It cuts every apex-up view with the reader's own code (``triangle_reader.grey_crops``: the digit crop and the
 whole triangle, 32x32 grey each) and trains ``small_cnn``'s network on them with PyTorch (AdamW, one-cycle, mild
 affine, contrast and noise augmentation, half of the crops negated, classes weighted equally), ``--members`` times
 with seeds seed, seed+1, ...; folds batch norm into the convolutions and writes the ensemble as one ONNX file by hand
@@ -16,9 +17,9 @@ with seeds seed, seed+1, ...; folds batch norm into the convolutions and writes 
 The reader combines this ensemble with the dense recogniser (``resin-digit.onnx``) as a product (``product_of``). So
 the threshold for a digit to answer alone is calibrated here, on the validation split, for the product: the lowest of
 ``train_triangle_reader.ALONE_THRESHOLDS`` at which the product is right on at least 99.5 % of what it answers there
-(places that are no triangle included), one step up for margin; the card holds it. On a quiet 2-core machine about
-3 minutes to render and cut the varied frames (the others took about as long per frame), and about 6 minutes to
-train each member.
+(places that are no triangle included), one step up for margin; the card holds it. On a 2-core machine about 30
+minutes to render and cut the 13,600 frames while other work shared the cores, and about 12 minutes to train each
+member (12 epochs of about 62,000 views).
 """
 
 from __future__ import annotations
@@ -66,11 +67,15 @@ if TYPE_CHECKING:
     import torch
 
 EXTRA_SEED = 7777
+EXTRA_FRAMES = 6000
 # Frames whose digits go beyond the tuning fonts (render_triangle_training.varied_digit), for training only.
 VARIETY_SEED = 9191
-VARIETY_CHUNKS = 2
+VARIETY_FRAMES = 6000
+# The training-only frames are rendered in this many processes, chunk i at seed + i (a chunk's first frames are those
+# a smaller run rendered at that seed).
+CHUNKS = 2
 MEMBERS = 3
-EPOCHS = 15
+EPOCHS = 12
 BATCH = 128
 PIXELS = 2 * CROP * CROP
 Frames = list[tuple[int, list[np.ndarray], list[int]]]
@@ -93,13 +98,18 @@ def _collect(frames: int, seed: int, cache: Path | None, variety: bool = False) 
     return data
 
 
-def _collect_variety(frames: int, seed: int, cache: Path | None) -> Frames:
-    """``frames`` frames with ``variety`` in VARIETY_CHUNKS chunks, chunk i at seed + i, one process each."""
-    each = frames // VARIETY_CHUNKS
-    with ProcessPoolExecutor(VARIETY_CHUNKS) as pool:
+def _collect_chunks(frames: int, seed: int, cache: Path | None, variety: bool = False) -> Frames:
+    """``frames`` frames in CHUNKS chunks, chunk i at seed + i, one process each."""
+    if not frames:
+        return []
+    each = frames // CHUNKS
+    suffix = "v" if variety else ""
+    with ProcessPoolExecutor(CHUNKS) as pool:
         jobs = [
-            pool.submit(_collect, each, seed + i, cache / f"views-{seed + i}v.npz" if cache else None, True)
-            for i in range(VARIETY_CHUNKS)
+            pool.submit(
+                _collect, each, seed + i, cache / f"views-{seed + i}{suffix}-{each}.npz" if cache else None, variety
+            )
+            for i in range(CHUNKS)
         ]
         return [frame for job in jobs for frame in job.result()]
 
@@ -203,9 +213,9 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--frames", type=int, default=1600)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--extra-frames", type=int, default=3000)
+    parser.add_argument("--extra-frames", type=int, default=EXTRA_FRAMES)
     parser.add_argument("--extra-seed", type=int, default=EXTRA_SEED)
-    parser.add_argument("--variety-frames", type=int, default=3000)
+    parser.add_argument("--variety-frames", type=int, default=VARIETY_FRAMES)
     parser.add_argument("--variety-seed", type=int, default=VARIETY_SEED)
     parser.add_argument("--members", type=int, default=MEMBERS, help="networks in the ensemble (seeds seed+k)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
@@ -215,10 +225,8 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     args = parser.parse_args()
     started = time.time()
     data = _collect(args.frames, args.seed, args.cache / f"views-{args.seed}.npz" if args.cache else None)
-    extra = _collect(
-        args.extra_frames, args.extra_seed, args.cache / f"views-{args.extra_seed}.npz" if args.cache else None
-    )
-    variety = _collect_variety(args.variety_frames, args.variety_seed, args.cache) if args.variety_frames else []
+    extra = _collect_chunks(args.extra_frames, args.extra_seed, args.cache)
+    variety = _collect_chunks(args.variety_frames, args.variety_seed, args.cache, variety=True)
     rendered = args.frames + args.extra_frames + args.variety_frames
     print(f"rendered and cut {rendered} frames in {time.time() - started:.0f} s")  # noqa: T201
     n = len(data)
@@ -292,7 +300,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     }
     card = ModelCard(
         name="resin-digit-cnn",
-        version="2.0.0",
+        version="2.1.0",
         kind="classifier",
         created=datetime.now(UTC),
         sha256="0" * 64,
@@ -317,7 +325,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         classes=CLASSES,
         training=TrainingInfo(
             dataset=f"scripts/render_triangle_training.py, {args.frames} frames at seed {args.seed} (split 80/10/10 "
-            f"by frame), {args.extra_frames} at seed {args.extra_seed} and {args.variety_frames} with varied digits "
+            f"by frame), {args.extra_frames} at seeds {args.extra_seed}.. and {args.variety_frames} with varied digits "
             f"(Hershey stroke fonts, slanted, condensed, widened, thinned and thickened tuning fonts, steeper "
             f"perspective) at seeds {args.variety_seed}.. (train only); tuning fonts only, views cut by "
             "edge.vision.resin_triangle.upright_views",
