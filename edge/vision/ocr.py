@@ -85,8 +85,8 @@ SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # A 1 the recogniser reads alone gives nothing where the OCR reads a 7 in the same view at least this well: a 7 read as
 # a 1 puts "other" in a PET bale. On the 1,120 tuning frames, version 2.1 of the convolutional recogniser read two 7s
-# in stroke fonts as sure and steady 1s (0.98, 0.99) where the OCR read 7 at 0.44 and 0.58 (docs/vision.md, "More
-# training frames").
+# in stroke fonts as sure and steady 1s (0.98, 0.99); in one of them the OCR read the same view as a 7 at 0.58, too
+# unsure to vote (docs/vision.md, "More training frames").
 ONE_BESIDE_SEVEN_SCORE = 0.3
 # Under a triangle there are letters only: a digit read there is the letter it looks like ("O" of OTHER read as 0).
 _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
