@@ -15,7 +15,8 @@ Reasons, checked in this order for the votes of a frame without an answer (a fra
   too, or it had fewer than three views), ``beside-words`` (a line read as a word, so no digit alone; on a place
   rescanned after the boxes' triangles gave nothing, also: another place of the frame claimed another digit),
   ``below-alone`` (under the card's alone threshold), ``unsteady`` (``TriangleDigitReader.steadiness``, under
-  ``ONE_STEADY_MIN`` for a 1, ``RESCAN_STEADY_MIN`` on a place rescanned);
+  ``ONE_STEADY_MIN`` for a 1, ``RESCAN_STEADY_MIN`` on a place rescanned), ``beside-seven`` (a 1 where the OCR read
+  a 7 in the same view, ``ocr.ONE_BESIDE_SEVEN_SCORE``);
 * otherwise ``other-digit`` (the recogniser read another digit), ``right-but-unsure`` (the right digit, under
   ``DIGIT_CLAIM`` but above 0.2), ``no-digit`` (it read "not a digit").
 """
@@ -41,7 +42,16 @@ from edge.vision.triangle_reader import DIGIT_CLAIM, ONE_ALONE, TriangleVote, st
 
 DIGIT_OF = {polymer: digit for digit, polymers in RESIN_CODES.items() for polymer in polymers}
 UNSURE = 0.2  # the right digit above this, under DIGIT_CLAIM: "right-but-unsure"
-STOPS = ("code-veto", "ocr-veto", "one-alone", "others-read", "beside-words", "below-alone", "unsteady")
+STOPS = (
+    "code-veto",
+    "ocr-veto",
+    "one-alone",
+    "others-read",
+    "beside-words",
+    "below-alone",
+    "unsteady",
+    "beside-seven",
+)
 
 
 def stopped_by(vote: TriangleVote, want: int) -> str | None:
@@ -63,6 +73,8 @@ def stopped_by(vote: TriangleVote, want: int) -> str | None:
         return "below-alone"
     if vote.steadiness is not None and vote.steadiness < steadiness_needed(want, vote.rescanned):
         return "unsteady"
+    if vote.beside_seven:
+        return "beside-seven"
     return None
 
 

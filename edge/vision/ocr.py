@@ -675,12 +675,17 @@ class MarkingOcr:
         if reader is not None and digit is not None and digit not in (ocr_digit, code_digit):
             steadiness = reader.steadiness(views[mine.view], digit)
             digit = digit if steadiness >= steadiness_needed(digit, places is Places.RESCANNED) else None
-            if digit == 1 and read[mine.view][0] == "7" and read[mine.view][1] >= ONE_BESIDE_SEVEN_SCORE:
-                digit = None
+        # A 1 alone where the OCR reads a 7 in the same view is a 7 lying a third of a turn round, maybe.
+        seven = read[mine.view][0] == "7" and read[mine.view][1] >= ONE_BESIDE_SEVEN_SCORE
+        beside_seven = digit == 1 and digit not in (ocr_digit, code_digit) and seven
+        if beside_seven:
+            digit = None
         if self._triangle_votes is not None:
             scanned, rescanned = places is not Places.BOXED, places is Places.RESCANNED
             self._triangle_votes(
-                TriangleVote(mine, len(views), ocr_digit, name, share, alone, scanned, steadiness, digit, rescanned)
+                TriangleVote(
+                    mine, len(views), ocr_digit, name, share, alone, scanned, steadiness, digit, rescanned, beside_seven
+                )
             )
         if digit is None:
             return None, (0 if view is None else view) if code_counts else None, code

@@ -145,6 +145,7 @@ class TriangleVote:
     steadiness: float | None  # of a digit answering alone (``TriangleDigitReader.steadiness``); None: not needed
     digit: int | None  # the triangle's digit, or None: no answer
     rescanned: bool = False  # a place the scan found after the boxes' triangles gave nothing (stricter alone)
+    beside_seven: bool = False  # a 1 alone stopped: the OCR read a 7 in its view (``ocr.ONE_BESIDE_SEVEN_SCORE``)
 
     @property
     def code_digit(self) -> int | None:

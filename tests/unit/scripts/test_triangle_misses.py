@@ -19,9 +19,10 @@ def _vote(
     alone: float = 0.9,
     steadiness: float | None = None,
     rescanned: bool = False,
+    beside_seven: bool = False,
 ) -> TriangleVote:
     reading = DigitReading(digit, confidence, 0, others_none)
-    return TriangleVote(reading, 3, ocr_digit, code, share, alone, rescanned, steadiness, None, rescanned)
+    return TriangleVote(reading, 3, ocr_digit, code, share, alone, rescanned, steadiness, None, rescanned, beside_seven)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,8 @@ def _vote(
         ([_vote(3, 0.95, steadiness=0.4)], 3, "unsteady"),
         ([_vote(3, 0.95, steadiness=0.75, rescanned=True)], 3, "unsteady"),  # a place rescanned: RESCAN_STEADY_MIN
         ([_vote(3, 0.95, steadiness=0.4), _vote(3, 0.7)], 3, "below-alone"),  # the earlier rule of the two
+        ([_vote(1, 0.99, steadiness=0.95, beside_seven=True)], 1, "beside-seven"),  # the OCR read 7 in its view
+        ([_vote(1, 0.99, steadiness=0.7, beside_seven=True)], 1, "unsteady"),  # steadiness is checked first
         ([_vote(5, 0.9)], 3, "other-digit"),
         ([_vote(3, 0.3)], 3, "right-but-unsure"),
         ([_vote(0, 0.9), _vote(3, 0.1)], 3, "no-digit"),
