@@ -42,7 +42,9 @@ Fibre names
     d'agneau: wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or
     more that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as
     that fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
-    (``iacetaat``: acetate, or triacetate with its start lost). A fibre the table does not know is an unknown word.
+    (``iacetaat``: acetate, or triacetate with its start lost). A name, as it stands or by one slip, right after an
+    unknown word is no name when the two written together are within two slips of another fibre (``aod acryl``:
+    modacryl split and its m misread; ``tr aacetaat``). A fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
     cotton`` or ``polyester 65% cotton 35%``. Lines read upside down arrive in reverse order; that flips the order of a
@@ -734,7 +736,13 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
         for size in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + size])
             if phrase in _FIBRE_BY_KEY:
-                tokens.append(_Token(_Kind.NAME, phrase, _FIBRE_BY_KEY[phrase]))
+                fibre = _FIBRE_BY_KEY[phrase]
+                after_unknown = i > 0 and bool(tokens) and tokens[-1].kind is _Kind.BARRIER
+                if size == 1 and after_unknown and _glued_to_another(words[i - 1], phrase, fibre):
+                    # "aod acryl": modacryl split and slipped (m read as a), not acryl; neither reading is safe.
+                    tokens.append(_Token(_Kind.BARRIER, phrase))
+                else:
+                    tokens.append(_Token(_Kind.NAME, phrase, fibre))
                 break
             if phrase in _PART_BY_KEY:
                 tokens.append(_Token(_Kind.PART, phrase, _PART_BY_KEY[phrase]))

@@ -130,6 +130,10 @@ RUN_TOGETHER = [
     # Found by the property below: triacetaat split after a piece that is also a country code, and a letter slipped;
     # "aacetaat" alone is one slip from acetaat, so without a look at the word before it read as acetate.
     case("split-and-slipped-after-a-language-code", ["1% tr aacetaat", "99% alpaca"], None),
+    # Found by the property below as well: modacryl split after "mod" and its m read as an a. "acryl" is a name as it
+    # stands, but glued to the unknown word before it, one slip from modacryl: neither reading is safe.
+    case("split-and-slipped-into-a-shorter-name", ["aod acryl 100%"], None),
+    case("split-into-a-shorter-name", ["100% mod acryl"], main(modacrylic=100)),
     case("rn-for-m", ["100% rnerino"], main(wool=100)),
     case("vv-for-w", ["100% VVOLLE/WOOL"], main(wool=100)),
     case("spaces-lost-in-two-word-names", ["90% wool 10% otherfibres"], main(wool=90, other=10)),
