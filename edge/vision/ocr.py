@@ -81,6 +81,7 @@ TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
 TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
 FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
+WORD_SCORE = 0.5  # a line read as a word this well is text: no triangle is scanned for on or beside it
 SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care label): no scan for triangles
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # A 1 the recogniser reads alone gives nothing where the OCR reads a 7 in the same view at least this well: a 7 read as
@@ -310,7 +311,10 @@ class MarkingOcr:
                 # well in the frame itself are not read again in it (``relief_reuse``). The frame's text gave no
                 # polymer, so a triangle digit the recogniser is sure of may answer beside it.
                 known = reusable(read, self.flip_below) if self.relief_reuse else None
-                again = self._read_once(_relief(frame), known=known, alone_beside_words=True, enough=enough)
+                seen = [r.box for r in read if _is_word(r.text) and r.score >= WORD_SCORE]
+                again = self._read_once(
+                    _relief(frame), known=known, alone_beside_words=True, enough=enough, words_seen=seen
+                )
             elif look is SecondLook.SMOOTHED:
                 # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
                 # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
@@ -352,6 +356,7 @@ class MarkingOcr:
         outputs: dict[int, np.ndarray] | None = None,
         alone_beside_words: bool = False,
         enough: Callable[[list[str]], bool] | None = None,
+        words_seen: list[np.ndarray] | None = None,
     ) -> list[OcrLine]:
         """The lines of one pass. ``known``: upright lines already read well (in the frame, for its relief image);
         a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
@@ -360,7 +365,9 @@ class MarkingOcr:
         boxes then), decoded by ``decode`` (default: greedy); ``outputs``: the recogniser's output per box, kept
         there and taken from there when a later pass reads the same boxes in the same image. ``alone_beside_words``:
         the triangle recogniser's digit may answer alone beside lines read as words (see ``alone_threshold``).
-        ``enough``: as for ``read``; a frame whose lines already answer is not scanned for faint triangles."""
+        ``enough``: as for ``read``; a frame whose lines already answer is not scanned for faint triangles.
+        ``words_seen``: the boxes of lines an earlier look at the same frame read as words; the scan for triangles
+        keeps off them as off this pass's own (a relief image may not box a line the frame read)."""
         boxes, faint = ([r.box for r in boxes_from], []) if boxes_from is not None else self._detect(frame)
         if not boxes and not faint and not self.resin_symbols:
             return []  # with resin symbols, a frame the detector finds nothing in is still scanned for triangles
@@ -379,7 +386,9 @@ class MarkingOcr:
         extra: list[OcrLine] = []
         if self.resin_symbols:
             scan = enough is None or not enough([text for text, score in readings if score >= self.min_score])
-            readings, extra = self._read_triangles(frame, boxes, crops, readings, faint, alone_beside_words, scan)
+            readings, extra = self._read_triangles(
+                frame, boxes, crops, readings, faint, alone_beside_words, scan, words_seen or []
+            )
         lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
             if score < self.min_score or not text.strip():
@@ -495,6 +504,7 @@ class MarkingOcr:
         faint: list[np.ndarray],
         alone_beside_words: bool = False,
         scan: bool = True,
+        words_seen: list[np.ndarray] | None = None,
     ) -> tuple[list[tuple[str, float]], list[OcrLine]]:
         """Read recycling triangles upright: the digit inside as its resin symbol, and the abbreviation under the base.
 
@@ -523,8 +533,12 @@ class MarkingOcr:
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
-        words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= 0.5]
+        words = [
+            box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= WORD_SCORE
+        ]
         alone = alone_threshold(self._triangle_reader, [] if alone_beside_words else words)
+        # The scan keeps off lines of words, this pass's and an earlier look's at the same frame.
+        off = words + [box for box in words_seen or [] if not any(same_box(box, word) for word in words)]
         lines: list[OcrLine] = []
         claims: list[int] = []
         if found:
@@ -534,7 +548,7 @@ class MarkingOcr:
             # The boxes' triangles gave nothing: the scan's places as well, those off the triangles the boxes held.
             places = [
                 scanned
-                for scanned in self._scan_triangles(frame, words)
+                for scanned in self._scan_triangles(frame, off)
                 if all(
                     np.linalg.norm(scanned.box.mean(axis=0) - place.box.mean(axis=0)) > _radius(place.box)
                     for place in found
@@ -542,7 +556,7 @@ class MarkingOcr:
             ]
             self._vote_on(frame, places, out, lines, claims, alone, Places.RESCANNED)
         elif scan and len(words) < SCAN_MAX_WORDS:
-            self._vote_on(frame, self._scan_triangles(frame, words), out, lines, claims, alone, Places.SCANNED)
+            self._vote_on(frame, self._scan_triangles(frame, off), out, lines, claims, alone, Places.SCANNED)
         return out, lines
 
     def _vote_on(
@@ -609,9 +623,10 @@ class MarkingOcr:
     def _scan_triangles(self, frame: np.ndarray, words: list[np.ndarray]) -> list[TrianglePlace]:
         """Faint relief that the detector did not box: the places that look most like a triangle by their edges, in
         a frame where no box was a triangle and that is no page of text (a care label), and not on a line that read
-        as a word (the slanted strokes of ``A``, ``V`` or ``W`` run 60° apart too: an ``>ABS<`` read as ``AES`` once
-        came back as a 7 with an O). A candidate is read further only when the recogniser claims a digit in one of
-        its views (the OCR of three turned views is what costs), and its probabilities go on with it to the vote."""
+        as a word, here or in an earlier look at the frame (``words``; the slanted strokes of ``A``, ``V`` or ``W``
+        run 60° apart too: an ``>ABS<`` read as ``AES`` once came back as a 7 with an O). A candidate is read further
+        only when the recogniser claims a digit in one of its views (the OCR of three turned views is what costs),
+        and its probabilities go on with it to the vote."""
         places = triangle_candidates(frame)
         if self._triangle_finder is not None:
             # The trained finder's places besides the scan's (a place the scan has already is not tried twice).

@@ -559,6 +559,31 @@ def test_a_1_alone_gives_nothing_where_the_ocr_reads_a_7_in_its_view(monkeypatch
     assert reading is not None and reading.polymer == "pet"  # the wrong answer the rule stops
 
 
+def test_the_relief_look_scans_for_triangles_off_the_lines_the_frame_read_as_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The committed set's embossed >PE-HD< with MADE IN EU, turned 120° (bench/vision.py's turned rows): the frame
+    # reads MADE IN EU only, the relief image boxes no line at all, and its scan found a place at the end of that line
+    # where the recogniser read a sure, steady 3 in one view: PVC for an HDPE item.
+    frame, meta = _frame("plastic", "hdpe", "pla-0146")
+    h, w = frame.shape[:2]
+    turned = cv2.warpAffine(
+        frame, cv2.getRotationMatrix2D((w / 2, h / 2), 120.0, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
+    turned = cv2.imdecode(cv2.imencode(".jpg", turned, [cv2.IMWRITE_JPEG_QUALITY, 100])[1], cv2.IMREAD_COLOR)
+    ocr = MarkingOcr(threads=1)
+
+    def polymer() -> str | None:
+        reading = read_polymer([line.text for line in ocr.read(turned, polymer_readable, PLASTIC_LOOKS)])
+        return None if reading is None else reading.polymer
+
+    assert meta.truth is not None and polymer() in (None, meta.truth.polymer)
+    reading_triangles = MarkingOcr._read_triangles
+    # The same reader with the frame's words forgotten in the relief look: the wrong answer the carry stops.
+    monkeypatch.setattr(MarkingOcr, "_read_triangles", lambda self, *args: reading_triangles(self, *args[:7]))
+    assert polymer() == "pvc"
+
+
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:
     # A varied-digit tuning frame (--seed 780 --variety) where a candidate's digit region is cut off at the window's
     # edge: the recogniser's resize failed on the empty crop, and the whole frame with it.
