@@ -311,7 +311,7 @@ class MarkingOcr:
                 # well in the frame itself are not read again in it (``relief_reuse``). The frame's text gave no
                 # polymer, so a triangle digit the recogniser is sure of may answer beside it.
                 known = reusable(read, self.flip_below) if self.relief_reuse else None
-                seen = [r.box for r in read if _is_word(r.text) and r.score >= WORD_SCORE]
+                seen = [r.box for r in read if _reads_as_word(r.text, r.score)]
                 again = self._read_once(
                     _relief(frame), known=known, alone_beside_words=True, enough=enough, words_seen=seen
                 )
@@ -387,7 +387,7 @@ class MarkingOcr:
         if self.resin_symbols:
             scan = enough is None or not enough([text for text, score in readings if score >= self.min_score])
             readings, extra = self._read_triangles(
-                frame, boxes, crops, readings, faint, alone_beside_words, scan, words_seen or []
+                frame, boxes, crops, readings, faint, alone_beside_words, scan, words_seen
             )
         lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
@@ -533,12 +533,10 @@ class MarkingOcr:
                 candidates.append((i, boxes[i]))
         candidates += [(None, box) for box in faint]
         found = _distinct_triangles(frame, candidates)
-        words = [
-            box for box, (text, score) in zip(boxes, readings, strict=True) if _is_word(text) and score >= WORD_SCORE
-        ]
+        words = [box for box, (text, score) in zip(boxes, readings, strict=True) if _reads_as_word(text, score)]
         alone = alone_threshold(self._triangle_reader, [] if alone_beside_words else words)
         # The scan keeps off lines of words, this pass's and an earlier look's at the same frame.
-        off = words + [box for box in words_seen or [] if not any(same_box(box, word) for word in words)]
+        off = words + (words_seen or [])
         lines: list[OcrLine] = []
         claims: list[int] = []
         if found:
@@ -950,6 +948,11 @@ def _radius(box: np.ndarray) -> float:
 def _triangle_sized(width: float, height: float) -> bool:
     """A box a recycling triangle (or its digit alone) could fill: near square, and big enough to hold a digit."""
     return max(width, height) <= TRIANGLE_MAX_ASPECT * min(width, height) and min(width, height) >= TRIANGLE_MIN_SIDE
+
+
+def _reads_as_word(text: str, score: float) -> bool:
+    """A line read as a word well enough to count as text (``WORD_SCORE``)."""
+    return _is_word(text) and score >= WORD_SCORE
 
 
 def _is_word(text: str) -> bool:

@@ -737,7 +737,7 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
             phrase = " ".join(words[i : i + size])
             if phrase in _FIBRE_BY_KEY:
                 fibre = _FIBRE_BY_KEY[phrase]
-                after_unknown = i > 0 and bool(tokens) and tokens[-1].kind is _Kind.BARRIER
+                after_unknown = bool(tokens) and tokens[-1].kind is _Kind.BARRIER
                 if size == 1 and after_unknown and _glued_to_another(words[i - 1], phrase, fibre):
                     # "aod acryl": modacryl split and slipped (m read as a), not acryl; neither reading is safe.
                     tokens.append(_Token(_Kind.BARRIER, phrase))
