@@ -46,6 +46,8 @@ SEPARATORS = frozenset(" /-,:|().;")
 KEPT_AS_READ = frozenset("°*'\"")  # a word with one of these is left as read (a temperature, a footnote)
 ALPHABET = ("", *"abcdefghijklmnopqrstuvwxyz0123456789%")  # "" is the CTC blank
 MIN_WORD = 3  # shorter words only ever become numbers
+ALTERNATIVE_SPAN = 6.0  # a percentage's other readings offered to the sum look: at most this much less probable
+MAX_ALTERNATIVES = 4  # ... and at most this many of them, the most probable first
 LENGTH_GROUPS = (1, 5, 8, 11, 15, 64)  # terms are scored in groups of these lengths [low, high)
 NUMBER_TERMS: Mapping[str, str] = {f"{n}%": f"number:{n}" for n in range(1, 101)} | {
     str(n): f"number:{n}" for n in range(1, 101)
@@ -77,14 +79,31 @@ class _Vocabulary:
             tuple(Spellings.of([[index[ch] for ch in word] for word in group]) for group in groups if group),
         )
 
-    def best(self, probs: npt.NDArray[np.float32]) -> tuple[str, float, float]:
-        """The most probable term over these steps, its log-probability, and that of the best term meaning anything
+    def scores(self, probs: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Each term's log-probability over these steps, in the order of ``terms``."""
+        return np.concatenate([log_likelihoods(probs, group) for group in self.groups])
+
+    def best(self, scores: npt.NDArray[np.float64]) -> tuple[str, float, float]:
+        """The most probable term of ``scores``, its log-probability, and that of the best term meaning anything
         else."""
-        scores = np.concatenate([log_likelihoods(probs, group) for group in self.groups])
         first = int(np.argmax(scores))
         others = np.array([meaning != self.meanings[first] for meaning in self.meanings])
         rival = float(scores[others].max()) if others.any() else -np.inf
         return self.terms[first], float(scores[first]), rival
+
+
+@dataclass(frozen=True)
+class NumberSlot:
+    """A percentage in a decoded line that the recogniser does not settle alone: ``text`` as ``LabelLexicon.decode``
+    gives it, and the percentages the recogniser supports there (``N%``), each with its log-probability below the
+    most probable one (0 first). The sum look (``MarkingOcr``) lets the label's parts, which must add up to 100,
+    choose among them."""
+
+    text: str
+    options: tuple[tuple[str, float], ...]
+
+
+Segment = str | NumberSlot
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,7 @@ class _Piece:
     rival: float
     start: int  # steps [start, end) of the line
     end: int
+    percentages: tuple[tuple[str, float], ...] = ()  # for a piece read best as a percentage: its readings
 
 
 class LabelLexicon:
@@ -112,10 +132,15 @@ class LabelLexicon:
     def decode(self, probs: npt.NDArray[np.float32]) -> str:
         """The line ``probs`` (steps x classes, masked as the caller decodes) spells, its words decoded against the
         vocabulary where the recogniser supports a term well enough, the rest as the greedy reading."""
+        return "".join(part if isinstance(part, str) else part.text for part in self.segments(probs))
+
+    def segments(self, probs: npt.NDArray[np.float32]) -> list[Segment]:
+        """The line as ``decode`` reads it, with each percentage as a ``NumberSlot``: the readings of it the
+        recogniser supports, for the sum look to choose among."""
         classes, steps = greedy_path(probs)
         chars = [self._charset[int(k)] if int(k) < len(self._charset) else "" for k in classes]
         folded = probs @ self._fold
-        out: list[str] = []
+        out: list[Segment] = []
         i = 0
         while i < len(chars):
             if chars[i] in SEPARATORS:
@@ -128,33 +153,56 @@ class LabelLexicon:
             start = int(steps[i - 1]) + 1 if i else 0
             end = int(steps[j]) if j < len(chars) else probs.shape[0]
             word = _Word("".join(chars[i:j]), [int(k) for k in classes[i:j]], [int(s) - start for s in steps[i:j]])
-            out.append(self._word(word, probs[start:end], folded[start:end]))
+            out += self._word(word, probs[start:end], folded[start:end])
             i = j
-        return "".join(out)
+        return out
 
-    def _word(self, word: _Word, probs: npt.NDArray[np.float32], folded: npt.NDArray[np.float32]) -> str:
-        """One word of the line: its terms, or the word as read."""
+    def _word(self, word: _Word, probs: npt.NDArray[np.float32], folded: npt.NDArray[np.float32]) -> list[Segment]:
+        """One word of the line: its terms, or the word as read; its percentages as slots either way."""
         text = word.text
         if any(ch in KEPT_AS_READ for ch in text) or sum(ch.isalnum() for ch in text) < 2 or probs.shape[0] < 2:
-            return text
+            return [text]
         pieces = self._cut(word, folded)
         if pieces is None:
-            return text
+            return [text]
+        as_read = [word.read_between(piece.start, piece.end) for piece in pieces]
         kept = [piece.score - piece.rival >= DOMINANCE for piece in pieces]
+        decoded = [piece.term if keep else read for piece, keep, read in zip(pieces, kept, as_read, strict=True)]
+        if self._takes_terms(word, probs, pieces, kept, " ".join(decoded)):
+            texts, gap = decoded, " "
+        else:
+            texts, gap = as_read, ""
+        out: list[Segment] = []
+        for k, (piece, piece_text) in enumerate(zip(pieces, texts, strict=True)):
+            if k and gap:
+                out.append(gap)
+            open_number = piece.percentages and self._close_to_reading(word, probs, piece)
+            out.append(NumberSlot(piece_text, piece.percentages) if open_number else piece_text)
+        return out
+
+    @staticmethod
+    def _close_to_reading(word: _Word, probs: npt.NDArray[np.float32], piece: _Piece) -> bool:
+        """Whether ``piece``'s most probable term is as near the greedy reading of its steps as a word's terms must be
+        (``SLACK``, ``PER_SLIP``): ``4471`` is no ``47%``."""
+        read = word.read_between(piece.start, piece.end)
+        classes = [k for k, step in zip(word.classes, word.steps, strict=True) if piece.start <= step < piece.end]
+        loss = log_likelihood(probs[piece.start : piece.end], classes) - piece.score
+        slips = max(1, edit_distance("".join(_folded(ch) or "?" for ch in read), piece.term))
+        return loss <= SLACK and loss / slips <= PER_SLIP
+
+    @staticmethod
+    def _takes_terms(
+        word: _Word, probs: npt.NDArray[np.float32], pieces: list[_Piece], kept: list[bool], decoded: str
+    ) -> bool:
+        """Whether ``word`` becomes its ``decoded`` terms rather than staying as read (see the module)."""
         if not any(kept):
-            return text
-        decoded = " ".join(
-            piece.term if keep else word.read_between(piece.start, piece.end)
-            for piece, keep in zip(pieces, kept, strict=True)
-        )
-        if len(text) < MIN_WORD and not decoded.replace("%", "").isdigit():
-            return text
+            return False
+        if len(word.text) < MIN_WORD and not decoded.replace("%", "").isdigit():
+            return False
         loss = log_likelihood(probs, word.classes) - sum(piece.score for piece in pieces)
-        plain = "".join(_folded(ch) or "?" for ch in text)
+        plain = "".join(_folded(ch) or "?" for ch in word.text)
         slips = max(1, edit_distance(plain, "".join(piece.term for piece in pieces)))
-        if loss > SLACK or loss / slips > PER_SLIP:
-            return text
-        return decoded
+        return loss <= SLACK and loss / slips <= PER_SLIP
 
     def _cut(self, word: _Word, folded: npt.NDArray[np.float32]) -> list[_Piece] | None:
         """The most probable way to read ``word`` as terms, cut only where its reading switches between a digit (or
@@ -184,9 +232,19 @@ class LabelLexicon:
     def _piece(self, folded: npt.NDArray[np.float32], start: int, end: int) -> _Piece | None:
         if end - start < 2:
             return None
-        word, number = self._words.best(folded[start:end]), self._numbers.best(folded[start:end])
+        numbers = self._numbers.scores(folded[start:end])
+        word, number = self._words.best(self._words.scores(folded[start:end])), self._numbers.best(numbers)
         first, other = (word, number) if word[1] >= number[1] else (number, word)
-        return _Piece(first[0], first[1], max(first[2], other[1]), start, end)
+        percentages: tuple[tuple[str, float], ...] = ()
+        if first is number and number[0].endswith("%"):
+            # Its other readings as a percentage, for the parts' sums to choose among (``NumberSlot``).
+            order = [k for k in np.argsort(-numbers) if self._numbers.terms[k].endswith("%")]
+            percentages = tuple(
+                (self._numbers.terms[k], float(number[1] - numbers[k]))
+                for k in order[:MAX_ALTERNATIVES]
+                if number[1] - numbers[k] <= ALTERNATIVE_SPAN
+            )
+        return _Piece(first[0], first[1], max(first[2], other[1]), start, end, percentages)
 
 
 @dataclass(frozen=True)

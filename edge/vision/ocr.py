@@ -29,6 +29,7 @@ Sessions run with a fixed thread count and no thread spinning, so a station keep
 from __future__ import annotations
 
 import enum
+import heapq
 import importlib.util
 import logging
 import math
@@ -42,7 +43,7 @@ import numpy as np
 import onnxruntime as ort
 
 from edge.vision.ctc import greedy_path
-from edge.vision.label_lexicon import LabelLexicon
+from edge.vision.label_lexicon import ALTERNATIVE_SPAN, DOMINANCE, LabelLexicon, NumberSlot, Segment
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
 from edge.vision.second_look import PLASTIC_LOOKS, SecondLook
@@ -94,6 +95,11 @@ _DIGIT_AS_LETTER = str.maketrans("058", "OSB")
 # A relief box overlapping a box of the frame's own pass this much (intersection over union) is the same line.
 SAME_BOX_IOU = 0.8
 MIN_BOX_SIDE = 3  # px in the probability map; smaller blobs are specks, not characters
+# The sum look (``MarkingOcr._read_by_sums``): how many ways of reading a label's open percentages it tries, the most
+# log-probability a way may lose, and the most open percentages a label may have (more: no look by sums).
+SUM_TRIES = 200
+SUM_SLACK = 12.0
+SUM_MAX_SLOTS = 12
 
 
 class OcrUnavailable(RuntimeError):  # noqa: N818 -- the name the vision module's interface settled on
@@ -321,19 +327,88 @@ class MarkingOcr:
                 # can read confidently and wrong).
                 again = self._read_once(_smoothed(frame), boxes_from=read, outputs=smoothed)
             else:
-                # Woven letters that neither image reads: the same boxes, each line decoded against the care label's
-                # vocabulary where the recogniser supports a term (``label_lexicon``), in the frame, then smoothed
-                # (the smoothed look's output decoded anew, not read again).
-                for image, outputs in ((frame, {}), (_smoothed(frame), smoothed)):
-                    again = self._read_once(image, boxes_from=read, decode=self._decode_lexicon, outputs=outputs)
-                    if enough is not None and enough([line.text for line in again]):
-                        return again
+                lexicon = self._read_lexicon(frame, read, smoothed, enough)
+                if lexicon is not None:
+                    return lexicon
                 continue
             if enough is not None and enough([line.text for line in again]):
                 return again
             if self._plausibility(again, 0.0) > self._plausibility(best, 0.0):
                 best = again
         return best
+
+    def _read_lexicon(
+        self,
+        frame: np.ndarray,
+        read: list[Reading],
+        smoothed: dict[int, np.ndarray],
+        enough: Callable[[list[str]], bool] | None,
+    ) -> list[OcrLine] | None:
+        """The lexicon look: woven letters that neither the frame nor its smoothed image reads. The first pass's boxes,
+        each line decoded against the care label's vocabulary where the recogniser supports a term
+        (``label_lexicon``), in the frame, then smoothed (the smoothed look's output, ``smoothed``, decoded anew, not
+        read again); in each, the percentages the recogniser leaves open settled by the parts' sums
+        (``_read_by_sums``). The first reading ``enough`` accepts, or None."""
+        if enough is None:
+            return None
+        for image, outputs in ((frame, {}), (_smoothed(frame), smoothed)):
+            again = self._read_once(image, boxes_from=read, decode=self._decode_lexicon, outputs=outputs)
+            if enough([line.text for line in again]):
+                return again
+            summed = self._read_by_sums(read, outputs, enough)
+            if summed is not None:
+                return summed
+        return None
+
+    def _read_by_sums(
+        self, read: list[Reading], outputs: dict[int, np.ndarray], enough: Callable[[list[str]], bool]
+    ) -> list[OcrLine] | None:
+        """The lexicon look's lines with their open percentages (``label_lexicon.NumberSlot``) read the one way that
+        ``enough`` accepts, or None.
+
+        Woven digits read as other digits (``78% viscosa`` / ``38% poliammide`` for 70 and 30), and the recogniser
+        often gives the right reading nearly as much weight. The parser needs every part of a label to add up to 100,
+        which the wrong readings seldom do. Ways of reading the percentages are tried most probable first (a way's
+        loss: the log-probabilities its readings lose against each percentage's most probable one), at most
+        ``SUM_TRIES`` of them and never one losing more than ``SUM_SLACK``. The first way ``enough`` accepts is the
+        answer only when no other accepted way comes within ``DOMINANCE`` of it, and when it loses so little that
+        every way not tried (a reading beyond ``ALTERNATIVE_SPAN``) is that much worse still.
+        """
+        segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
+        slots = [(i, k, part) for i, parts in segments.items() for k, part in enumerate(parts)]
+        open_slots = [(i, k, part) for i, k, part in slots if isinstance(part, NumberSlot) and len(part.options) > 1]
+        if not open_slots or len(open_slots) > SUM_MAX_SLOTS:
+            return None
+        scores = {i: self._decode(probs, self._allowed)[1] for i, probs in outputs.items()}
+        boxes = [r.box for r in read]
+        flipped = [r.turned for r in read]
+
+        def lines_for(choice: tuple[int, ...]) -> list[OcrLine]:
+            chosen = {(i, k): part.options[c][0] for (i, k, part), c in zip(open_slots, choice, strict=True)}
+            texts = [
+                "".join(chosen.get((i, k), _segment_text(part)) for k, part in enumerate(segments.get(i, [])))
+                for i in range(len(read))
+            ]
+            return self._in_order(boxes, [(t, scores.get(i, 0.0)) for i, t in enumerate(texts)], flipped)
+
+        accepted: list[tuple[float, list[OcrLine]]] = []
+        tried = 0
+        last = 0.0
+        for loss, choice in cheapest_ways([[cost for _, cost in part.options] for _, _, part in open_slots], SUM_SLACK):
+            if tried == SUM_TRIES or (accepted and loss - accepted[0][0] >= DOMINANCE):
+                break
+            tried, last = tried + 1, loss
+            lines = lines_for(choice)
+            if enough([line.text for line in lines]):
+                accepted.append((loss, lines))
+                if len(accepted) > 1:
+                    return None  # two ways of reading it within DOMINANCE of each other: the sums do not settle it
+        if not accepted:
+            return None
+        best = accepted[0][0]
+        if best + DOMINANCE > ALTERNATIVE_SPAN or (tried == SUM_TRIES and last - best < DOMINANCE):
+            return None  # a way not tried could come as near
+        return accepted[0][1]
 
     @staticmethod
     def _plausibility(lines: list[OcrLine], min_score: float) -> float:
@@ -389,6 +464,17 @@ class MarkingOcr:
             readings, extra = self._read_triangles(
                 frame, boxes, crops, readings, faint, alone_beside_words, scan, words_seen
             )
+        return self._in_order(boxes, readings, flipped, extra)
+
+    def _in_order(
+        self,
+        boxes: list[np.ndarray],
+        readings: list[tuple[str, float]],
+        flipped: list[bool],
+        extra: Sequence[OcrLine] = (),
+    ) -> list[OcrLine]:
+        """The lines of ``boxes`` read as ``readings`` (the way up ``flipped`` says), with ``extra`` lines, in reading
+        order; lines read under ``min_score`` or as nothing are left out."""
         lines = [(line, False) for line in extra]
         for box, (text, score), turned in zip(boxes, readings, flipped, strict=True):
             if score < self.min_score or not text.strip():
@@ -848,7 +934,7 @@ class MarkingOcr:
         text, score = self._decode(probs, allowed)
         if not text:
             return text, score
-        return self._lexicon.decode(np.where(allowed, probs, 0.0) if allowed is not None else probs), score
+        return self._lexicon.decode(_masked(probs, allowed)), score
 
     def _mask(self, keep: Callable[[str], bool]) -> np.ndarray:
         """Decoder classes: the CTC blank and the characters ``keep`` accepts."""
@@ -1107,6 +1193,34 @@ def _crop(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
         crop = np.rot90(crop)
     contiguous: np.ndarray = np.ascontiguousarray(crop)
     return contiguous
+
+
+def _masked(probs: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+    """The recogniser's output with the classes not ``allowed`` at 0."""
+    return probs if allowed is None else np.where(allowed, probs, 0.0)
+
+
+def _segment_text(part: Segment) -> str:
+    return part if isinstance(part, str) else part.text
+
+
+def cheapest_ways(costs: list[list[float]], slack: float) -> Iterator[tuple[float, tuple[int, ...]]]:
+    """Every way of choosing one option from each list of ``costs`` (each list ascending, its first 0), cheapest
+    first, with its total cost, up to a total of ``slack``."""
+    start = (0,) * len(costs)
+    heap = [(0.0, start)]
+    seen = {start}
+    while heap:
+        total, choice = heapq.heappop(heap)
+        if total > slack:
+            return
+        yield total, choice
+        for n, c in enumerate(choice):
+            if c + 1 < len(costs[n]):
+                following = (*choice[:n], c + 1, *choice[n + 1 :])
+                if following not in seen:
+                    seen.add(following)
+                    heapq.heappush(heap, (total - costs[n][c] + costs[n][c + 1], following))
 
 
 def _reading_order(lines: list[tuple[OcrLine, bool]]) -> list[OcrLine]:

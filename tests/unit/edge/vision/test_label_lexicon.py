@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from edge.vision.label_lexicon import LabelLexicon
+from edge.vision.label_lexicon import ALTERNATIVE_SPAN, LabelLexicon, NumberSlot
 
 # A recogniser's classes: the blank, Latin letters in both cases, one accented letter, digits, signs, the space.
 CHARSET = ["", *"abcdefghijklmnopqrstuvwxyz", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ó", *"0123456789", *"%°/:-]", " "]
@@ -81,3 +81,30 @@ def test_fibre_names_close_to_each_other_stay_as_read() -> None:
 
 def test_an_empty_output_is_an_empty_line() -> None:
     assert LEXICON.decode(np.eye(len(CHARSET), dtype=np.float32)[[0, 0, 0]]) == ""
+
+
+def test_a_percentage_the_recogniser_leaves_open_is_a_slot_with_its_readings() -> None:
+    # "78%" or "70%": decoded as read (the two are too close), and offered to the sum look with both readings.
+    segments = LEXICON.segments(_output(["7", {"8": 0.55, "0": 0.45}, *"% viscose"]))
+    slot = segments[0]
+    assert isinstance(slot, NumberSlot)
+    assert slot.text == "78%"
+    terms = [term for term, _ in slot.options]
+    assert terms[:2] == ["78%", "70%"]
+    losses = [loss for _, loss in slot.options]
+    assert losses[0] == 0.0
+    assert 0 < losses[1] < 1
+    assert losses == sorted(losses)
+    assert all(loss <= ALTERNATIVE_SPAN for loss in losses)
+    assert "".join(part if isinstance(part, str) else part.text for part in segments) == "78% viscose"
+    assert LEXICON.decode(_output(["7", {"8": 0.55, "0": 0.45}, *"% viscose"])) == "78% viscose"
+
+
+def test_only_percentages_become_slots() -> None:
+    # A fibre name, a number without a percent sign and a temperature are no slots.
+    segments = LEXICON.segments(_output([*"wash at 30°c 4471 cotton"]))
+    assert not any(isinstance(part, NumberSlot) for part in segments)
+    # A sure percentage is a slot of one reading (nothing for the sums to choose).
+    (slot, *_) = LEXICON.segments(_output([*"100% cotton"]))
+    assert isinstance(slot, NumberSlot)
+    assert [term for term, _ in slot.options] == ["100%"]

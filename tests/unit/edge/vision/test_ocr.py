@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.vision import ocr as ocr_module
 from edge.vision.dataset import CaptureMeta, sample_paths
 from edge.vision.marking_eval import composition_key
 from edge.vision.markings.fibres import composition_readable, read_composition
@@ -23,6 +24,7 @@ from edge.vision.ocr import (
     OcrUnavailable,
     Reading,
     alone_threshold,
+    cheapest_ways,
     confirms_flip,
     default_model_dir,
     flip_votes,
@@ -377,6 +379,78 @@ def test_a_woven_label_reads_in_the_lexicon_look(ocr: MarkingOcr, name: str) -> 
     assert LABEL_LOOKS[-1] is SecondLook.LEXICON
     assert composition(LABEL_LOOKS[:-1]) is None
     assert composition(LABEL_LOOKS) == want
+
+
+@pytest.mark.parametrize("name", ["tune-0032", "tune-0101"])
+def test_a_woven_label_reads_when_its_sums_settle_its_percentages(
+    ocr: MarkingOcr, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two woven tuning labels whose 70 % and 30 % read as 78/38 and 79/36 in every look: the recogniser gives the
+    # right digits nearly as much weight, and only they make the main part add up to 100 (``_read_by_sums``).
+    composition, want = _woven_label(ocr, name)
+    assert composition(LABEL_LOOKS) == want
+    monkeypatch.setattr(ocr_module, "SUM_TRIES", 0)
+    assert composition(LABEL_LOOKS) is None
+
+
+def test_the_cheapest_ways_come_first() -> None:
+    ways = list(cheapest_ways([[0.0, 1.0, 5.0], [0.0, 2.0]], slack=6.0))
+    assert [total for total, _ in ways] == [0.0, 1.0, 2.0, 3.0, 5.0]
+    assert [choice for _, choice in ways] == [(0, 0), (1, 0), (0, 1), (1, 1), (2, 0)]
+    assert list(cheapest_ways([], slack=1.0)) == [(0.0, ())]
+
+
+def _made_output(ocr: MarkingOcr, steps: list[str | dict[str, float]]) -> np.ndarray:
+    """A recogniser output made by hand over ``ocr``'s classes: each step a character read for sure (or how sure of
+    each), then a blank step."""
+    charset = list(ocr._charset)
+    width = ocr._rec.get_outputs()[0].shape[-1]
+    rows = []
+    for step in steps:
+        chances = {step: 0.98} if isinstance(step, str) else step
+        row = np.full(width, 1e-6, np.float32)
+        for ch, p in chances.items():
+            row[charset.index(ch)] = p
+        blank = np.full(width, 1e-6, np.float32)
+        blank[0] = 0.98
+        rows += [row / row.sum(), blank / blank.sum()]
+    return np.stack(rows)
+
+
+def _sums_of(ocr: MarkingOcr, lines: list[list[str | dict[str, float]]]) -> list[str] | None:
+    read = [
+        Reading(
+            np.array([[10, 10 + 40 * n], [400, 10 + 40 * n], [400, 40 + 40 * n], [10, 40 + 40 * n]], np.float32),
+            "",
+            0.9,
+            False,
+        )
+        for n in range(len(lines))
+    ]
+    outputs = {n: _made_output(ocr, steps) for n, steps in enumerate(lines)}
+    summed = ocr._read_by_sums(read, outputs, composition_readable)
+    return None if summed is None else [line.text for line in summed]
+
+
+def test_the_sums_settle_percentages_only_where_one_way_adds_up(ocr: MarkingOcr) -> None:
+    # 78 or 70, 38 or 30, the recogniser a little surer of the wrong digits: only 70 and 30 add up to 100.
+    torn: list[list[str | dict[str, float]]] = [
+        ["7", {"8": 0.55, "0": 0.43}, *"% viscose"],
+        ["3", {"8": 0.55, "0": 0.43}, *"% polyamide"],
+    ]
+    assert _sums_of(ocr, torn) == ["70% viscose", "30% polyamide"]
+    # 70 and 30, or 60 and 40: both add up, and nothing says which; a made-up percentage is worse than none.
+    both: list[list[str | dict[str, float]]] = [
+        [{"7": 0.5, "6": 0.48}, *"0% viscose"],
+        [{"3": 0.5, "4": 0.48}, *"0% polyamide"],
+    ]
+    assert _sums_of(ocr, both) is None
+    # The right digits far less probable than the wrong ones: no answer either.
+    unlikely: list[list[str | dict[str, float]]] = [
+        ["7", {"8": 0.9999, "0": 0.0001}, *"% viscose"],
+        ["3", {"8": 0.9999, "0": 0.0001}, *"% polyamide"],
+    ]
+    assert _sums_of(ocr, unlikely) is None
 
 
 def test_a_pass_over_the_same_boxes_reuses_the_recognisers_output(ocr: MarkingOcr) -> None:
