@@ -22,7 +22,8 @@ Fibre names
     See ``FIBRE_NAMES`` (accents optional, any case; ł, ø, æ, œ as l, o, ae, oe) and, in capitals only,
     ``ABBREVIATIONS`` (CO, PES, WO, PA, EL/EA, VI, LI, SE, ...; AC, PE, PC, PL, CA, HA name two different fibres on real
     labels and are not read). An abbreviation counts only right beside a percentage and never beside an unknown word
-    (``TENC EL``: a word OCR broke up), never before a colon (``SE:`` is Sweden) and never before a percentage
+    (``TENC EL``: a word OCR broke up), never right after a digit that follows a letter (``VISC0SE``: viscose with
+    its O read as 0, not ``VISC 0 SE``, silk), never before a colon (``SE:`` is Sweden) and never before a percentage
     followed by an unknown word (``EL 100% XYZ`` is a Greek block OCR could not read). A run of names of the same
     fibre, separated by ``/ , - |``, spaces or line breaks, is one fibre named in several languages
     (``polyester/polyester/Polyester``, ``katoen`` / ``cotton``), and so is a word of such names glued together, with
@@ -65,7 +66,8 @@ Parts
     esterno), lining, trim, rib, pocket and filling, each in the five languages (see ``PART_NAMES``). A composition
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
     in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A word of 5 letters or more one slip from exactly one
-    header, right before a colon or alone on its line, is that header (``Linlng:``, ``Futten``). An unknown word
+    header, right before a colon or alone on its line, is that header (``Linlng:``, ``Futten``), and so are the last
+    words before a colon one slip from exactly one header of as many words (``Tissu prlncipal:``). An unknown word
     before a colon and a composition is a header OCR garbled and gives ``None`` (read as nothing, the second
     composition would join the first, and two equal ones would hide a part; before the first percentage, a lining
     under a shell that did not read would pass for the main part); titles (``_TITLES``: Composition, Samenstelling,
@@ -503,7 +505,7 @@ class CompositionReading:
 # --- text clean-up ------------------------------------------------------------------------------------------------
 
 _ABBREVIATION = re.compile(
-    r"(?<![A-Za-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z])(?!\s*:)"
+    r"(?<![A-Za-z])(?<![A-Za-z]\d)(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z])(?!\s*:)"
 )
 _PERCENT_WORDS = re.compile(r"\b(?:percent|per cent|procent|prozent|pour ?cent|por ?ciento|per ?cento|pct)\b")
 _PERCENT_LOOKALIKES = re.compile(r"(?<=[\d\s])(?:o/o|0/o)(?![a-z])|(?<=[\do\s])°/[o0°](?![a-z])|[%％‰]")
@@ -749,6 +751,10 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
                 break
         else:
             word = words[i]
+            fuzzy_header = _fuzzy_phrase_part(words[i:]) if before_colon else None
+            if fuzzy_header is not None:
+                tokens.append(_Token(_Kind.PART, " ".join(words[i:]), fuzzy_header))
+                return tokens, excluded
             split = _split_name(words, i)
             last = i == len(words) - 1
             if split:
@@ -813,6 +819,16 @@ def _fuzzy_part(word: str) -> str | None:
     if len(word) < _FUZZY_PART_MIN_LENGTH or word in _NEUTRAL or word in _EXCLUSION or _fuzzy_fibre(word):
         return None
     parts = {part for key, part in _PART_BY_KEY.items() if " " not in key and _one_slip(word, key)}
+    return parts.pop() if len(parts) == 1 else None
+
+
+def _fuzzy_phrase_part(words: list[str]) -> str | None:
+    """A part header of several words one OCR slip from ``words`` (``Tissu prlncipal:``), which end a line's words
+    before a colon; None for a single word (``_fuzzy_part``) or more words than a header has."""
+    if not 2 <= len(words) <= _MAX_PHRASE:
+        return None
+    phrase = " ".join(words)
+    parts = {part for key, part in _PART_BY_KEY.items() if key.count(" ") == len(words) - 1 and _one_slip(phrase, key)}
     return parts.pop() if len(parts) == 1 else None
 
 

@@ -178,6 +178,10 @@ LANGUAGES_REPEATED = [
     # A lining whose header is garbled, under a shell that did not read at all: no main part to speak of.
     case("header-garbled-first", ["tissu ripe ripBnlnn", "ruhlure/FncerVhering:", "100% coton-cotone"], None),
     case("title-one-slip", ["Composiion: 100% cotton"], main(cotton=100)),
+    # A header of two words, one letter of it misread: still the header (one slip over the whole phrase).
+    case("two-word-header-one-slip", ["Tissu prlncipal:", "52% coton", "48% polyester", "Doublure: 100% polyester"],
+         {"main": {"cotton": 52, "polyester": 48}, "lining": {"polyester": 100}}),
+    case("two-word-header-two-slips", ["Tissu prlncipaz:", "100% coton", "Doublure: 100% polyester"], None),
     # A lining header one slip off, its colon lost, on a line of its own; its composition did not read.
     case("header-one-slip-no-colon", ["Obermaterial 52% Baumwolle 48% Polyester", "Futten", "suuwroryamio"], None),
     case("header-one-slip-no-colon-read", ["Shell: 100% cotton", "Lininq", "100% polyester"],
@@ -254,6 +258,13 @@ MINOR_FIBRES = [
     case("abbrev-piece-of-a-broken-word", ["1% metallic", "lyocellTENC EL 1%", "98% acetate"], None),
     case("abbrev-piece-of-a-broken-word-after", ["95% polyester 5% EL ASTHANE"], None),
     case("abbrev-language-code-greek", ["EL 100% BAMBAKI"], None),
+    # The end of a word with an O read as 0 is no abbreviation: VISC0SE is viscose, not VISC 0 SE (silk).
+    case(
+        "abbrev-end-of-a-word-with-a-digit",
+        ["SHELL:", "POLYESTER100%", "LINING:", "VISC0SE100%"],
+        {"main": {"polyester": 100}, "lining": {"viscose": 100}},
+    ),
+    case("abbrev-after-a-digit-inside-a-word", ["95%CO5EL"], None),
     case("unknown-fibre", ["100% bamboo"], None),
     case("unknown-minor-fibre", ["95% cotton 5% qiviut"], None),
     case("unknown-abbreviation", ["95% CO 5% XY"], None),
