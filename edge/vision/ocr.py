@@ -62,8 +62,6 @@ from edge.vision.triangle_reader import (
 )
 
 logger = logging.getLogger(__name__)
-# How a line's recogniser output (steps x classes) becomes text and a confidence, given the classes it may pick.
-Decoder = Callable[[np.ndarray, np.ndarray | None], tuple[str, float]]
 
 DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"
@@ -345,26 +343,38 @@ class MarkingOcr:
         enough: Callable[[list[str]], bool] | None,
     ) -> list[OcrLine] | None:
         """The lexicon look: woven letters that neither the frame nor its smoothed image reads. The first pass's boxes,
-        each line decoded against the care label's vocabulary where the recogniser supports a term
-        (``label_lexicon``), in the frame, then smoothed (the smoothed look's output, ``smoothed``, decoded anew, not
-        read again); in each, the percentages the recogniser leaves open settled by the parts' sums
-        (``_read_by_sums``). The first reading ``enough`` accepts, or None."""
+        each the way up that pass read it, each line decoded against the care label's vocabulary where the recogniser
+        supports a term (``label_lexicon``), in the frame, then smoothed (the smoothed look's output, ``smoothed``,
+        decoded anew, not read again); in each, the percentages the recogniser leaves open settled by the parts' sums
+        (``_read_by_sums``). The first reading ``enough`` accepts, or None. A care label has no triangle to scan for."""
         if enough is None:
             return None
+        boxes, flipped = [r.box for r in read], [r.turned for r in read]
         for image, outputs in ((frame, {}), (_smoothed(frame), smoothed)):
-            again = self._read_once(image, boxes_from=read, decode=self._decode_lexicon, outputs=outputs)
+            crops = [_crop(image, box) for box in boxes]
+            crops = [
+                cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)
+            ]
+            scores = [score for _, score in self._recognise(crops, outputs=outputs)]
+            segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
+            texts = ["".join(_segment_text(part) for part in segments.get(i, [])) for i in range(len(read))]
+            again = self._in_order(boxes, list(zip(texts, scores, strict=True)), flipped)
             if enough([line.text for line in again]):
                 return again
-            summed = self._read_by_sums(read, outputs, enough)
+            summed = self._read_by_sums(read, segments, scores, enough)
             if summed is not None:
                 return summed
         return None
 
     def _read_by_sums(
-        self, read: list[Reading], outputs: dict[int, np.ndarray], enough: Callable[[list[str]], bool]
+        self,
+        read: list[Reading],
+        segments: dict[int, list[Segment]],
+        scores: list[float],
+        enough: Callable[[list[str]], bool],
     ) -> list[OcrLine] | None:
-        """The lexicon look's lines with their open percentages (``label_lexicon.NumberSlot``) read the one way that
-        ``enough`` accepts, or None.
+        """The lexicon look's lines (``segments`` and greedy ``scores`` per box of ``read``) with their open
+        percentages (``label_lexicon.NumberSlot``) read the one way that ``enough`` accepts, or None.
 
         Woven digits read as other digits (``78% viscosa`` / ``38% poliammide`` for 70 and 30), and the recogniser
         often gives the right reading nearly as much weight. The parser needs every part of a label to add up to 100,
@@ -374,14 +384,11 @@ class MarkingOcr:
         answer only when no other accepted way comes within ``DOMINANCE`` of it, and when it loses so little that
         every way not tried (a reading beyond ``ALTERNATIVE_SPAN``) is that much worse still.
         """
-        segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
         slots = [(i, k, part) for i, parts in segments.items() for k, part in enumerate(parts)]
         open_slots = [(i, k, part) for i, k, part in slots if isinstance(part, NumberSlot) and len(part.options) > 1]
         if not open_slots or len(open_slots) > SUM_MAX_SLOTS:
             return None
-        scores = {i: self._decode(probs, self._allowed)[1] for i, probs in outputs.items()}
-        boxes = [r.box for r in read]
-        flipped = [r.turned for r in read]
+        boxes, flipped = [r.box for r in read], [r.turned for r in read]
 
         def lines_for(choice: tuple[int, ...]) -> list[OcrLine]:
             chosen = {(i, k): part.options[c][0] for (i, k, part), c in zip(open_slots, choice, strict=True)}
@@ -389,7 +396,7 @@ class MarkingOcr:
                 "".join(chosen.get((i, k), _segment_text(part)) for k, part in enumerate(segments.get(i, [])))
                 for i in range(len(read))
             ]
-            return self._in_order(boxes, [(t, scores.get(i, 0.0)) for i, t in enumerate(texts)], flipped)
+            return self._in_order(boxes, list(zip(texts, scores, strict=True)), flipped)
 
         accepted: list[tuple[float, list[OcrLine]]] = []
         tried = 0
@@ -427,7 +434,6 @@ class MarkingOcr:
         known: list[Reading] | None = None,
         read: list[Reading] | None = None,
         boxes_from: list[Reading] | None = None,
-        decode: Decoder | None = None,
         outputs: dict[int, np.ndarray] | None = None,
         alone_beside_words: bool = False,
         enough: Callable[[list[str]], bool] | None = None,
@@ -437,7 +443,7 @@ class MarkingOcr:
         a box that matches one of them (``same_box``) takes its reading instead of being read again. ``read``: the
         detector boxes' readings are appended to it, for a later pass. ``boxes_from``: the boxes of an earlier pass,
         read again in ``frame`` the way up that pass read each, without detecting or orienting anew (no faint
-        boxes then), decoded by ``decode`` (default: greedy); ``outputs``: the recogniser's output per box, kept
+        boxes then); ``outputs``: the recogniser's output per box, kept
         there and taken from there when a later pass reads the same boxes in the same image. ``alone_beside_words``:
         the triangle recogniser's digit may answer alone beside lines read as words (see ``alone_threshold``).
         ``enough``: as for ``read``; a frame whose lines already answer is not scanned for faint triangles.
@@ -451,7 +457,6 @@ class MarkingOcr:
             flipped = [r.turned for r in boxes_from]
             readings = self._recognise(
                 [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)],
-                decode=decode,
                 outputs=outputs,
             )
         else:
@@ -884,12 +889,11 @@ class MarkingOcr:
         allowed: np.ndarray | None = None,
         batches: list[list[int]] | None = None,
         pad: int = 0,
-        decode: Decoder | None = None,
         outputs: dict[int, np.ndarray] | None = None,
     ) -> list[tuple[str, float]]:
         """Text and mean confidence of each crop; ``allowed`` masks the classes the decoder may pick (default: the
         reader's script). ``batches``: read only these batches of ``rec_batches`` (the others read as nothing), each
-        padded to at least ``pad`` px. ``decode``: how a line's output becomes text (default: greedy). ``outputs``:
+        padded to at least ``pad`` px. ``outputs``:
         each crop's recogniser output by index, kept there, and taken from there instead of reading a batch again."""
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         widths = _widths(crops)
@@ -900,7 +904,7 @@ class MarkingOcr:
         for batch in batches:
             if outputs is not None and all(i in outputs for i in batch):
                 for i in batch:
-                    results[i] = (decode or self._decode)(outputs[i], self._allowed if allowed is None else allowed)
+                    results[i] = self._decode(outputs[i], self._allowed if allowed is None else allowed)
                 continue
             width = max(self.rec_min_width, *(widths[i] for i in batch))
             if self.rec_batch_width:
@@ -914,7 +918,7 @@ class MarkingOcr:
             for row, i in enumerate(batch):
                 if outputs is not None:
                     outputs[i] = probs[row]
-                results[i] = (decode or self._decode)(probs[row], self._allowed if allowed is None else allowed)
+                results[i] = self._decode(probs[row], self._allowed if allowed is None else allowed)
         return results
 
     def _decode(self, probs: np.ndarray, allowed: np.ndarray | None) -> tuple[str, float]:
@@ -927,14 +931,6 @@ class MarkingOcr:
             return "", 0.0
         text = "".join(self._charset[int(k)] for k in classes if int(k) < len(self._charset))
         return text, float(probs[steps, classes].mean())
-
-    def _decode_lexicon(self, probs: np.ndarray, allowed: np.ndarray | None) -> tuple[str, float]:
-        """Like ``_decode``, the words decoded against the care-label vocabulary (``LabelLexicon.decode``); the
-        confidence stays the greedy reading's."""
-        text, score = self._decode(probs, allowed)
-        if not text:
-            return text, score
-        return self._lexicon.decode(_masked(probs, allowed)), score
 
     def _mask(self, keep: Callable[[str], bool]) -> np.ndarray:
         """Decoder classes: the CTC blank and the characters ``keep`` accepts."""

@@ -699,6 +699,7 @@ def _fuzzy_fibre(word: str) -> str | None:
     return None if near else fibre
 
 
+@cache
 def _glued_to_another(before: str, word: str, fibre: str) -> bool:
     """``word`` read as ``fibre`` by one slip, yet together with the word before it within two slips of another
     fibre: OCR may have split that one and slipped a letter too (``tr aacetaat``: triacetaat, where ``tr`` is also a
