@@ -21,6 +21,10 @@ of the greedy reading with the vocabulary term that the recogniser itself suppor
 * A word of fewer than three characters becomes a number or stays as it is (``in`` is no ``lin``, linen); a word with a
   degree sign or a star stays as it is (``30°c`` is a temperature).
 
+* **Percentages left open** (``segments``, ``NumberSlot``): a piece read best as a percentage also offers its other
+  readings as a percentage the recogniser supports, for the sum look (``MarkingOcr._read_by_sums``): the parts of a
+  label must add up to 100, which often settles a digit the recogniser alone does not (``78%`` / ``38%`` for 70 / 30).
+
 The decoded line then goes through the same parser as any other (every part must add up to 100), and the look is
 taken only for a label that no other look read. The thresholds were set on the tuning labels
 (``scripts/render_label_tuning.py``); docs/vision.md, "A lexicon look", gives the figures.
