@@ -110,6 +110,11 @@ class NumberSlot:
 Segment = str | NumberSlot
 
 
+def segment_text(part: Segment) -> str:
+    """A segment as ``LabelLexicon.decode`` spells it."""
+    return part if isinstance(part, str) else part.text
+
+
 @dataclass(frozen=True)
 class _Piece:
     term: str
@@ -136,7 +141,7 @@ class LabelLexicon:
     def decode(self, probs: npt.NDArray[np.float32]) -> str:
         """The line ``probs`` (steps x classes, masked as the caller decodes) spells, its words decoded against the
         vocabulary where the recogniser supports a term well enough, the rest as the greedy reading."""
-        return "".join(part if isinstance(part, str) else part.text for part in self.segments(probs))
+        return "".join(segment_text(part) for part in self.segments(probs))
 
     def segments(self, probs: npt.NDArray[np.float32]) -> list[Segment]:
         """The line as ``decode`` reads it, with each percentage as a ``NumberSlot``: the readings of it the

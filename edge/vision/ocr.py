@@ -43,7 +43,7 @@ import numpy as np
 import onnxruntime as ort
 
 from edge.vision.ctc import greedy_path
-from edge.vision.label_lexicon import ALTERNATIVE_SPAN, DOMINANCE, LabelLexicon, NumberSlot, Segment
+from edge.vision.label_lexicon import ALTERNATIVE_SPAN, DOMINANCE, LabelLexicon, NumberSlot, Segment, segment_text
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
 from edge.vision.second_look import PLASTIC_LOOKS, SecondLook
@@ -357,8 +357,7 @@ class MarkingOcr:
             ]
             scores = [score for _, score in self._recognise(crops, outputs=outputs)]
             segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
-            texts = ["".join(_segment_text(part) for part in segments.get(i, [])) for i in range(len(read))]
-            again = self._in_order(boxes, list(zip(texts, scores, strict=True)), flipped)
+            again = self._in_order(boxes, list(zip(_spelled(segments, len(read)), scores, strict=True)), flipped)
             if enough([line.text for line in again]):
                 return again
             summed = self._read_by_sums(read, segments, scores, enough)
@@ -384,18 +383,19 @@ class MarkingOcr:
         answer only when no other accepted way comes within ``DOMINANCE`` of it, and when it loses so little that
         every way not tried (a reading beyond ``ALTERNATIVE_SPAN``) is that much worse still.
         """
-        slots = [(i, k, part) for i, parts in segments.items() for k, part in enumerate(parts)]
-        open_slots = [(i, k, part) for i, k, part in slots if isinstance(part, NumberSlot) and len(part.options) > 1]
+        open_slots = [
+            (i, k, part)
+            for i, parts in segments.items()
+            for k, part in enumerate(parts)
+            if isinstance(part, NumberSlot) and len(part.options) > 1
+        ]
         if not open_slots or len(open_slots) > SUM_MAX_SLOTS:
             return None
         boxes, flipped = [r.box for r in read], [r.turned for r in read]
 
         def lines_for(choice: tuple[int, ...]) -> list[OcrLine]:
             chosen = {(i, k): part.options[c][0] for (i, k, part), c in zip(open_slots, choice, strict=True)}
-            texts = [
-                "".join(chosen.get((i, k), _segment_text(part)) for k, part in enumerate(segments.get(i, [])))
-                for i in range(len(read))
-            ]
+            texts = _spelled(segments, len(read), chosen)
             return self._in_order(boxes, list(zip(texts, scores, strict=True)), flipped)
 
         accepted: list[tuple[float, list[OcrLine]]] = []
@@ -1196,8 +1196,16 @@ def _masked(probs: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
     return probs if allowed is None else np.where(allowed, probs, 0.0)
 
 
-def _segment_text(part: Segment) -> str:
-    return part if isinstance(part, str) else part.text
+def _spelled(
+    segments: dict[int, list[Segment]], count: int, chosen: dict[tuple[int, int], str] | None = None
+) -> list[str]:
+    """The text of each of ``count`` lines from its ``segments`` (a line without any reads as nothing), with the
+    readings ``chosen`` for some open percentages, by line and segment."""
+    chosen = chosen or {}
+    return [
+        "".join(chosen.get((i, k), segment_text(part)) for k, part in enumerate(segments.get(i, [])))
+        for i in range(count)
+    ]
 
 
 def cheapest_ways(costs: list[list[float]], slack: float) -> Iterator[tuple[float, tuple[int, ...]]]:
