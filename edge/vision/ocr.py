@@ -351,10 +351,7 @@ class MarkingOcr:
             return None
         boxes, flipped = [r.box for r in read], [r.turned for r in read]
         for image, outputs in ((frame, {}), (_smoothed(frame), smoothed)):
-            crops = [_crop(image, box) for box in boxes]
-            crops = [
-                cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)
-            ]
+            crops = _the_way_read([_crop(image, box) for box in boxes], flipped)
             scores = [score for _, score in self._recognise(crops, outputs=outputs)]
             segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
             again = self._in_order(boxes, list(zip(_spelled(segments, len(read)), scores, strict=True)), flipped)
@@ -455,10 +452,7 @@ class MarkingOcr:
         crops = [_crop(frame, box) for box in boxes]
         if boxes_from is not None:  # each box the way up the earlier pass read it
             flipped = [r.turned for r in boxes_from]
-            readings = self._recognise(
-                [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, flipped, strict=True)],
-                outputs=outputs,
-            )
+            readings = self._recognise(_the_way_read(crops, flipped), outputs=outputs)
         else:
             readings, flipped = self._read_new(crops, boxes, known)
         if read is not None:
@@ -1189,6 +1183,11 @@ def _crop(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
         crop = np.rot90(crop)
     contiguous: np.ndarray = np.ascontiguousarray(crop)
     return contiguous
+
+
+def _the_way_read(crops: list[np.ndarray], turned: list[bool]) -> list[np.ndarray]:
+    """Each crop the way up an earlier pass read it: turned 180° where ``turned`` says."""
+    return [cv2.rotate(crop, cv2.ROTATE_180) if way else crop for crop, way in zip(crops, turned, strict=True)]
 
 
 def _masked(probs: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
