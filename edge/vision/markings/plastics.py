@@ -269,6 +269,19 @@ def _glued_to_number(text: str, start: int, end: int) -> bool:
     return (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit())
 
 
+# The letters whose last stroke and a closing bracket run together into a K: ``>PET<`` read as ``>PEK``, ``>PEI<``
+# as ``>PEK``. A K closing a code that one of them would lengthen into another code is no bracket.
+_STROKE_BEFORE_BRACKET = ("T", "I")
+
+
+def _stroke_and_bracket_as_k(match: re.Match[str]) -> bool:
+    """``match`` closes its code with a K that may be a letter of a longer code and its bracket (``>PEK``: PET)."""
+    if not match.group(0).rstrip().endswith("K"):
+        return False
+    code, _, _ = _code_text(match)
+    return any(_WHOLE_CODE.fullmatch(code + letter) for letter in _STROKE_BEFORE_BRACKET)
+
+
 @dataclass(frozen=True, slots=True)
 class _LineMarks:
     marks: tuple[_Mark, ...]
@@ -286,6 +299,8 @@ def _scan_line(text: str) -> _LineMarks:
     for pattern in (_BRACKETED, _HALF_OPEN, _HALF_CLOSE):
         for match in pattern.finditer("".join(blanked)):
             form = _form_of(match)
+            if _stroke_and_bracket_as_k(match):
+                continue
             if _is_negated(text, match.start(), match.end()):
                 blank(match.start(), match.end())
                 continue

@@ -44,6 +44,7 @@ READ = [
     case("bracket-parentheses", ["(PP)"], "pp", 1),
     case("bracket-square", ["[PVC]"], "pvc", 1),
     case("bracket-k-x", ["KPPX"], "pp", 1),
+    case("bracket-k-closing-a-code-no-letter-lengthens", [">PPK"], "pp", 1),
     case("bracket-slashes", ["/PP/"], "pp", 1),
     case("bracket-backslashes", ["\\PE-LD\\"], "ldpe", 1),
     case("bracket-one-side", [">PP"], "pp", 1),
@@ -191,6 +192,8 @@ ABSTAIN = [
     pytest.param([">PE-X<"], id="unknown-modifier"),
     pytest.param([">PBAT<", "PP"], id="unknown-code-vetoes"),
     pytest.param([">PP-"], id="half-split-marking"),
+    # a closing K that may be the last letter of a longer code run into its bracket
+    pytest.param([">PEK"], id="pet-bracket-read-as-k"),
 ]
 
 
