@@ -1165,10 +1165,13 @@ def _garbled_header(tokens: list[_Token]) -> str:
     ``Lnirg: 100% polyester``). Read as nothing, the second composition would join the first, and where the two are
     the same, a part of the label would silently go missing. Before the first percentage too: a lining whose header
     is garbled (``ruhlure/FncerVhering: 100% coton``) under a shell that did not read at all would pass for the main
-    part. A word within two slips of a title is that title (``Composiion:``)."""
+    part. A word within two slips of a title is that title (``Composiion:``).
+
+    A header alone on its line may end in a full stop instead of the colon (``Ietler.`` for ``Futter:``), and what
+    follows the colon may be a percentage whose sign did not read (``Lnirg: 100polammde``)."""
     for i, token in enumerate(tokens[:-1]):
         word = token.text
-        if not (token.kind is _Kind.BARRIER and word.isalpha() and tokens[i + 1].text == ":"):
+        if not (token.kind is _Kind.BARRIER and word.isalpha() and _ends_header(tokens, i)):
             continue
         if len(word) < _MIN_PIECE or word in _TITLES or word in _PART_BY_KEY:
             continue  # a title, or a header named in an exclusion ("Exclusive of trims: 100% cotton")
@@ -1176,9 +1179,30 @@ def _garbled_header(tokens: list[_Token]) -> str:
             continue
         first = _significant(tokens, i + 2)  # "Lnirg: 100% ...", "Trlrn: aernp 10096"
         second = _significant(tokens, first + 1) if first is not None else None
-        if any(at is not None and tokens[at].kind in (_Kind.PERCENT, _Kind.NAME) for at in (first, second)):
+        if any(at is not None and _part_of_composition(tokens[at]) for at in (first, second)):
             return word
     return ""
+
+
+def _ends_header(tokens: list[_Token], at: int) -> bool:
+    """Whether the word at ``at`` ends the way a part header does: before a colon, or alone on its line before a
+    full stop."""
+    after = tokens[at + 1].text
+    if after == ":":
+        return True
+    alone = at == 0 or tokens[at - 1].text == "\n"
+    return alone and after == "." and (at + 2 == len(tokens) or tokens[at + 2].text == "\n")
+
+
+_BARE_PERCENT = re.compile(r"(\d{1,3})(?!\d)")  # a number at most 100 leading a word: a percentage without its sign
+
+
+def _part_of_composition(token: _Token) -> bool:
+    """A percentage or a fibre name, or a percentage whose sign did not read (``100polammde``)."""
+    if token.kind in (_Kind.PERCENT, _Kind.NAME):
+        return True
+    number = _BARE_PERCENT.match(token.text) if token.kind is _Kind.BARRIER else None
+    return number is not None and 0 < int(number.group(1)) <= 100
 
 
 def _significant(tokens: list[_Token], start: int) -> int | None:
@@ -1323,9 +1347,16 @@ def _read_whole(lines: Sequence[str]) -> CompositionReading | None:
         fibres = sorted(settled.items(), key=lambda item: (-item[1], item[0]))
         parts.append(CompositionPart(part=part, fibres=tuple(Fibre(fibre=f, percent=p) for f, p in fibres)))
         evidence.append(f"{part}: " + ", ".join(f"{p}% {texts[f]}" for f, p in fibres))
-    if not parts or parts[0].part != "main":
-        return None  # a lining without its shell: the shell's composition was lost, not absent
+    if not parts or parts[0].part != "main" or _other_part_lost(parts, segments):
+        return None  # a lining without its shell, or a shell named with nothing beside it: a part was lost
     return CompositionReading(parts=tuple(parts), evidence="; ".join(evidence))
+
+
+def _other_part_lost(parts: list[CompositionPart], segments: list[_Segment]) -> bool:
+    """A label names its main part (``Shell:``, ``Bovenstof:``) when it has another. Where only the main part read,
+    under its header, the other's header and composition were lost, or its header garbled and its composition taken
+    for the main part's: the answer could leave out the part that holds the elastane, or be another part's."""
+    return len(parts) == 1 and any(segment.explicit and segment.part == "main" for segment in segments)
 
 
 def composition_readable(lines: Sequence[str]) -> bool:

@@ -178,6 +178,17 @@ LANGUAGES_REPEATED = [
     # A lining whose header is garbled, under a shell that did not read at all: no main part to speak of.
     case("header-garbled-first", ["tissu ripe ripBnlnn", "ruhlure/FncerVhering:", "100% coton-cotone"], None),
     case("title-one-slip", ["Composiion: 100% cotton"], main(cotton=100)),
+    # A garbled lining header alone on its line, ending in a full stop; the shell's own composition did not read.
+    case("header-garbled-full-stop", ["Obermaterial.", "00Faly", "Ietler.", "100%Viskose"], None),
+    # A garbled lining header, and its percentage read without the sign: the lining's composition did not read.
+    case("header-garbled-before-a-bare-percentage",
+         ["100%cotone/coton/katoen", "FoderafLnirgrvoelingForro:", "100polammdepoyamide!polamda"], None),
+    # The main part named, and no other part read: the lining's lines were lost.
+    case("main-header-alone", ["Bovenstot", "70%viscose", "30%polyanide", "niet bieken"], None),
+    case("main-header-beside-a-lining", ["Bovenstof", "70%viscose", "30%polyamide", "Voering: 100% polyamide"],
+         {"main": {"viscose": 70, "polyamide": 30}, "lining": {"polyamide": 100}}),
+    # A word alone on its line that ends a sentence is no header when nothing like a composition follows it.
+    case("full-stop-line-before-care", ["100% cotton", "Dryclean.", "wash at 30C"], main(cotton=100)),
     # A header of two words, one letter of it misread: still the header (one slip over the whole phrase).
     case("two-word-header-one-slip", ["Tissu prlncipal:", "52% coton", "48% polyester", "Doublure: 100% polyester"],
          {"main": {"cotton": 52, "polyester": 48}, "lining": {"polyester": 100}}),
