@@ -18,7 +18,9 @@ Looks (drawn per item from the seed):
   shading across label and letters alike;
 * ``pale``: print washed out to 18-45 % of its contrast, slightly blurred, on an off-white label;
 * a crease on 35 % of labels (a fold line across, a strip of the label hidden under it, light on one side of it and a
-  shadow on the other), upside down on 20 %.
+  shadow on the other), upside down on 20 %;
+* with ``--far``, every label seen from farther off: scaled to 0.4-0.75 of its size instead of 0.9-1.5, so the
+  letters are 9-30 px high and a woven label's threads 1-3 px apart (how a station camera hung higher sees them).
 
 Texts: 1-3 fibres, 30 % with a lining (and a few with a trim), in one of nl/en/de/fr/es/it or in several at once
 (names run together with ``/``, one line per language, or fibre first), with qualifiers (recycled, organic, merino),
@@ -48,6 +50,8 @@ from scripts.font_split import TUNING_FONTS, font_paths
 WIDTH, HEIGHT = 640, 480
 DEFAULT_SEED = 16016  # the tuning figures in docs/vision.md are for this seed and 150 items
 MIN_TEXT = 15  # px of font size in the frame, as the committed set: smaller is not fair to a reader
+SCALES = {"near": (0.9, 1.5), "far": (0.4, 0.75)}  # how large a label's pixels come out in the frame (``--far``)
+MIN_TEXT_FAR = 9  # px of font size in the frame, seen from farther off
 LANGS = ("nl", "en", "de", "fr", "es", "it")
 NAMES: dict[str, tuple[str, str, str, str, str, str]] = {  # nl, en, de, fr, es, it
     "cotton": ("katoen", "cotton", "Baumwolle", "coton", "algodón", "cotone"),
@@ -237,7 +241,9 @@ def _crease(rng: random.Random, label: np.ndarray) -> np.ndarray:
     return out + shade[..., None]
 
 
-def render_label(rng: random.Random, np_rng: np.random.Generator) -> tuple[np.ndarray, list[str], list, dict]:
+def render_label(
+    rng: random.Random, np_rng: np.random.Generator, distance: str = "near"
+) -> tuple[np.ndarray, list[str], list, dict]:
     parts = composition(rng)
     lines, style = label_lines(rng, parts)
     material = rng.choices(("satin", "woven", "pale"), (0.34, 0.33, 0.33))[0]
@@ -272,24 +278,26 @@ def render_label(rng: random.Random, np_rng: np.random.Generator) -> tuple[np.nd
         label = _crease(rng, label)
     upside_down = rng.random() < 0.2
     look = {"material": material, "crease": "yes" if crease else "no", "upside_down": "yes" if upside_down else "no"}
-    frame = _place(rng, np_rng, np.clip(label, 0, 255), upside_down, size)
+    if distance != "near":
+        look["distance"] = distance
+    frame = _place(rng, np_rng, np.clip(label, 0, 255), upside_down, size, distance)
     if frame is None:  # too long a label to show its letters at a fair size: draw another
-        return render_label(rng, np_rng)
+        return render_label(rng, np_rng, distance)
     return frame, lines, parts, {**style, **look}
 
 
 def _place(
-    rng: random.Random, np_rng: np.random.Generator, label: np.ndarray, turned: bool, size: int
+    rng: random.Random, np_rng: np.random.Generator, label: np.ndarray, turned: bool, size: int, distance: str
 ) -> np.ndarray | None:
     h, w = label.shape[:2]
-    scale = min(rng.uniform(0.9, 1.5), 600 / w, 440 / h)
+    scale = min(rng.uniform(*SCALES[distance]), 600 / w, 440 / h)
     angle = rng.uniform(-15, 15) + (180 if turned else 0)
     centre = (rng.uniform(0.45, 0.55) * WIDTH, rng.uniform(0.45, 0.55) * HEIGHT)
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
     matrix[:, 2] += np.array(centre) - np.array([w / 2, h / 2])
     corners = cv2.transform(np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32), matrix)[0]
     fit = min(1.0, 0.97 * WIDTH / (np.ptp(corners[:, 0]) + 1), 0.97 * HEIGHT / (np.ptp(corners[:, 1]) + 1))
-    if size * scale * fit < MIN_TEXT:
+    if size * scale * fit < (MIN_TEXT_FAR if distance == "far" else MIN_TEXT):
         return None
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale * fit)
     matrix[:, 2] += np.array(centre) - np.array([w / 2, h / 2])
@@ -311,13 +319,13 @@ def _place(
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
-def render(out: Path, items: int, seed: int = DEFAULT_SEED) -> int:
+def render(out: Path, items: int, seed: int = DEFAULT_SEED, distance: str = "near") -> int:
     if out.exists():
         shutil.rmtree(out)
     for i in range(items):
         rng = random.Random(seed * 100_003 + i)
         np_rng = np.random.default_rng([seed, i])
-        frame, lines, parts, style = render_label(rng, np_rng)
+        frame, lines, parts, style = render_label(rng, np_rng, distance)
         main = parts[0]
         label = max(main.fibres, key=lambda f: f.percent).fibre
         capture_id = f"tune-{i:04d}"
@@ -398,6 +406,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--items", type=int, default=150)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--far", action="store_true", help="every label seen from farther off (smaller letters)")
     parser.add_argument("--read", action="store_true", help="read the set with the current reader; figures per style")
     parser.add_argument("--every", type=int, default=1, help="read every Nth label only")
     parser.add_argument("--show", action="store_true", help="print each label not read right (tuning data only)")
@@ -407,7 +416,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.no_render:
-        render(args.out, args.items, args.seed)
+        render(args.out, args.items, args.seed, "far" if args.far else "near")
     if args.read:
         read(args.out, args.every, args.show, args.looks)
 

@@ -71,10 +71,14 @@ REC_WIDTH_STEP = 32  # recogniser input widths are padded to a multiple of this 
 # to full contrast (tried 2-4 px and 4-8x on the embossed misses of the evaluation set; 4 px and 4x read most).
 RELIEF_SIGMA = 4.0
 RELIEF_GAIN = 4.0
-# The smoothed image: a Gaussian blur about half a woven label's thread (2-4 px), so the letters' squared-off, striped
-# strokes read as the recogniser's smooth ones (on the label tuning set, scripts/render_label_tuning.py, it read 10 of
-# the 61 woven labels the frame and its relief image had not, and none wrong).
-SMOOTH_SIGMA = 2.0
+# The smoothed image: a Gaussian blur about half a woven label's thread, so the letters' squared-off, striped strokes
+# read as the recogniser's smooth ones (on the label tuning set, scripts/render_label_tuning.py, it read 10 of the 61
+# woven labels the frame and its relief image had not, and none wrong). The thread pitch goes with the letters' size
+# (a tenth of their height or so), so the blur is a share of the frame's median line height (the detector's boxes):
+# 2 px at the 37 px of the tuning labels' woven lines. Seen from farther off (``render_label_tuning.py --far``, lines
+# of 26 px), a fixed 2 px read 52 of 103 woven labels and this share 58; near, 69 and 68 of 102 (docs/vision.md).
+SMOOTH_SHARE = 0.055
+SMOOTH_SIGMA_RANGE = (0.7, 3.0)  # px: the blur for lines of 13-55 px; smaller or larger lines get the nearest end
 # A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
 TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
@@ -323,7 +327,7 @@ class MarkingOcr:
                 # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
                 # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
                 # can read confidently and wrong).
-                again = self._read_once(_smoothed(frame), boxes_from=read, outputs=smoothed)
+                again = self._read_once(_smoothed(frame, read), boxes_from=read, outputs=smoothed)
             else:
                 lexicon = self._read_lexicon(frame, read, smoothed, enough)
                 if lexicon is not None:
@@ -350,7 +354,7 @@ class MarkingOcr:
         if enough is None:
             return None
         boxes, flipped = [r.box for r in read], [r.turned for r in read]
-        for image, outputs in ((frame, {}), (_smoothed(frame), smoothed)):
+        for image, outputs in ((frame, {}), (_smoothed(frame, read), smoothed)):
             crops = _the_way_read([_crop(image, box) for box in boxes], flipped)
             scores = [score for _, score in self._recognise(crops, outputs=outputs)]
             segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
@@ -1139,9 +1143,11 @@ def _is_latin(ch: str) -> bool:
     return len(ch) == 1 and (" " <= ch <= "~" or "\u00a0" <= ch <= "\u017f")
 
 
-def _smoothed(frame: np.ndarray) -> np.ndarray:
-    """The frame with a woven label's thread grid blurred away (about half a thread)."""
-    return cv2.GaussianBlur(frame, (0, 0), SMOOTH_SIGMA)
+def _smoothed(frame: np.ndarray, read: list[Reading]) -> np.ndarray:
+    """The frame with a woven label's thread grid blurred away (about half a thread), for the lines of ``read``."""
+    heights = [min(np.linalg.norm(r.box[0] - r.box[1]), np.linalg.norm(r.box[0] - r.box[3])) for r in read]
+    sigma = SMOOTH_SHARE * float(np.median(heights)) if heights else SMOOTH_SIGMA_RANGE[0]
+    return cv2.GaussianBlur(frame, (0, 0), float(np.clip(sigma, *SMOOTH_SIGMA_RANGE)))
 
 
 def _relief(frame: np.ndarray) -> np.ndarray:

@@ -362,13 +362,34 @@ def _woven_label(ocr: MarkingOcr, name: str) -> tuple[Callable[[Sequence[SecondL
     return composition, composition_key(meta.truth.composition)
 
 
-@pytest.mark.parametrize("name", ["tune-0047", "tune-0234"])
+@pytest.mark.parametrize("name", ["tune-0027", "tune-0234"])
 def test_a_woven_label_reads_in_the_smoothed_look(ocr: MarkingOcr, name: str) -> None:
     # Two woven labels of the label tuning set (scripts/render_label_tuning.py, tuning fonts): the letters' striped,
     # squared-off strokes do not read in the frame or its relief image, and do once the thread grid is blurred away.
     composition, want = _woven_label(ocr, name)
     assert composition(PLASTIC_LOOKS) is None
     assert composition((SecondLook.SMOOTHED, SecondLook.RELIEF)) == want
+
+
+def test_the_smoothed_look_blurs_in_proportion_to_the_lines() -> None:
+    # A woven label's thread pitch goes with its letters' size, so the blur is a share of the median line height:
+    # lines of 20 px are blurred less than lines of 40 px, and the blur stays within its range either way.
+    frame = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+
+    def lines(height: float) -> list[ocr_module.Reading]:
+        box = np.array([[0, 0], [300, 0], [300, height], [0, height]], np.float32)
+        return [ocr_module.Reading(box, "x", 1.0, False)] * 3
+
+    def blurred(sigma: float) -> np.ndarray:
+        return cv2.GaussianBlur(frame, (0, 0), sigma)
+
+    low, high = ocr_module.SMOOTH_SIGMA_RANGE
+    assert np.array_equal(ocr_module._smoothed(frame, lines(20)), blurred(ocr_module.SMOOTH_SHARE * 20))
+    assert np.array_equal(ocr_module._smoothed(frame, lines(40)), blurred(ocr_module.SMOOTH_SHARE * 40))
+    assert ocr_module._smoothed(frame, lines(20)).std() > ocr_module._smoothed(frame, lines(40)).std()
+    assert np.array_equal(ocr_module._smoothed(frame, lines(4)), blurred(low))
+    assert np.array_equal(ocr_module._smoothed(frame, lines(400)), blurred(high))
+    assert np.array_equal(ocr_module._smoothed(frame, []), blurred(low))
 
 
 @pytest.mark.parametrize("name", ["tune-0059", "tune-0081"])
@@ -381,12 +402,13 @@ def test_a_woven_label_reads_in_the_lexicon_look(ocr: MarkingOcr, name: str) -> 
     assert composition(LABEL_LOOKS) == want
 
 
-@pytest.mark.parametrize("name", ["tune-0032", "tune-0101"])
+@pytest.mark.parametrize("name", ["tune-0032", "tune-0113"])
 def test_a_woven_label_reads_when_its_sums_settle_its_percentages(
     ocr: MarkingOcr, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Two woven tuning labels whose 70 % and 30 % read as 78/38 and 79/36 in every look: the recogniser gives the
-    # right digits nearly as much weight, and only they make the main part add up to 100 (``_read_by_sums``).
+    # Two woven tuning labels whose percentages read wrong in every look (70 % and 30 % as 78/38, 85 % as 95 %): the
+    # recogniser gives the right digits nearly as much weight, and only they make the part add up to 100
+    # (``_read_by_sums``).
     composition, want = _woven_label(ocr, name)
     assert composition(LABEL_LOOKS) == want
     monkeypatch.setattr(ocr_module, "SUM_TRIES", 0)
