@@ -311,6 +311,7 @@ class MarkingOcr:
             return lines
         best = lines
         smoothed: dict[int, np.ndarray] = {}  # the recogniser's output per box in the smoothed image, read once
+        smooth_image: np.ndarray | None = None  # the smoothed image, blurred once for both looks that read it
         for look in looks:
             if look is SecondLook.RELIEF:
                 # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow
@@ -327,9 +328,12 @@ class MarkingOcr:
                 # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
                 # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
                 # can read confidently and wrong).
-                again = self._read_once(_smoothed(frame, read), boxes_from=read, outputs=smoothed)
+                smooth_image = _smoothed(frame, read)
+                again = self._read_once(smooth_image, boxes_from=read, outputs=smoothed)
             else:
-                lexicon = self._read_lexicon(frame, read, smoothed, enough)
+                if smooth_image is None:
+                    smooth_image = _smoothed(frame, read)
+                lexicon = self._read_lexicon(frame, read, (smooth_image, smoothed), enough)
                 if lexicon is not None:
                     return lexicon
                 continue
@@ -343,18 +347,19 @@ class MarkingOcr:
         self,
         frame: np.ndarray,
         read: list[Reading],
-        smoothed: dict[int, np.ndarray],
+        smoothed: tuple[np.ndarray, dict[int, np.ndarray]],
         enough: Callable[[list[str]], bool] | None,
     ) -> list[OcrLine] | None:
         """The lexicon look: woven letters that neither the frame nor its smoothed image reads. The first pass's boxes,
         each the way up that pass read it, each line decoded against the care label's vocabulary where the recogniser
-        supports a term (``label_lexicon``), in the frame, then smoothed (the smoothed look's output, ``smoothed``,
-        decoded anew, not read again); in each, the percentages the recogniser leaves open settled by the parts' sums
-        (``_read_by_sums``). The first reading ``enough`` accepts, or None. A care label has no triangle to scan for."""
+        supports a term (``label_lexicon``), in the frame, then smoothed (``smoothed``: the smoothed image and the
+        smoothed look's output per box, decoded anew, not read again); in each, the percentages the recogniser leaves
+        open settled by the parts' sums (``_read_by_sums``). The first reading ``enough`` accepts, or None. A care
+        label has no triangle to scan for."""
         if enough is None:
             return None
         boxes, flipped = [r.box for r in read], [r.turned for r in read]
-        for image, outputs in ((frame, {}), (_smoothed(frame, read), smoothed)):
+        for image, outputs in ((frame, {}), smoothed):
             crops = _the_way_read([_crop(image, box) for box in boxes], flipped)
             scores = [score for _, score in self._recognise(crops, outputs=outputs)]
             segments = {i: self._lexicon.segments(_masked(probs, self._allowed)) for i, probs in outputs.items()}
