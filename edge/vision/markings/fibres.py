@@ -34,7 +34,8 @@ Fibre names
     are that name (``Baum wolle``); names and headers of several words also read without their spaces
     (``Tejidoprincipal``, ``otherfibres``). An unknown
     word inside a slash run of one fibre's names, one OCR slip from a name of that fibre and of no other, is that fibre
-    (``cotton/cotor/Baumwolle``); one slip from another fibre's name, it is that fibre, and the run spoils its part. A
+    (``cotton/cotor/Baumwolle``), and so is one between two names of that fibre joined by ``· , -`` or a space
+    (``viscose·viscDsa-viscosa``); one slip from another fibre's name, it is that fibre, and the run spoils its part. A
     run that mixes fibres without a percentage between them (``polyester/cotton``, ``cottonpolyester``) spoils its part.
     Qualifiers (``QUALIFIERS``: recycled, organic, bio, pima, supima, Egyptian, combed, mercerised, mulberry, baby,
     virgin, pure, new, certified, GOTS, ... in the label languages) are skipped and the composition keeps the base
@@ -53,13 +54,15 @@ Pairing
     percentages in a row (a table read column by column) spoil the part. An unknown word between a percentage and its
     name (``100% bamboo``, ``30% less water``) spoils the part. A fibre name inside a sentence (between unknown words
     and away from any percentage: ``use the wool programme``) is ignored. Temperatures (``30°``, ``40 °C``, ``30
-    graden``) and washing text are unknown words, never percentages.
+    graden``) and washing text are unknown words, never percentages; so is a number right after a washing word
+    (``_WASHING``, glued to it or one slip off: ``lavara400`` is ``lavare a 40°`` with its degree sign read as 0).
 Exclusions
     After "exclusive of", "excluding", "exclusief", "zonder", "ohne", "sauf", "sans", "hors", "excepto", "sin",
     "escluso", "senza"... (``_EXCLUSION``) the rest of the line, up to a number or a colon, is what the composition
     leaves out (``exclusive of trims, elastic and decoration``, ``exclusief garnering``, ``ohne Zutaten``, ``hors
-    garnitures``): no fibre name or header there counts. After a comma in such a list, a header with its colon starts a
-    part again (``exclusive of trim, Lining: 100% polyester``).
+    garnitures``): no fibre name or header there counts. A word of 6 letters or more one slip from such a word, and
+    within two slips of no fibre or part name, is one too (``exceplo adornos``). After a comma in such a list, a
+    header with its colon starts a part again (``exclusive of trim, Lining: 100% polyester``).
 Parts
     Headers name a part: main (shell, outer, body, main fabric, bovenstof, buitenstof, Obermaterial, Oberstoff,
     Außenmaterial, tissu principal, tissu extérieur, extérieur, tejido principal, exterior, tessuto principale,
@@ -67,7 +70,9 @@ Parts
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
     in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A word of 5 letters or more one slip from exactly one
     header, right before a colon or alone on its line, is that header (``Linlng:``, ``Futten``), and so are the last
-    words before a colon one slip from exactly one header of as many words (``Tissu prlncipal:``). An unknown word
+    words before a colon one slip from exactly one header of as many words (``Tissu prlncipal:``). A header of 8
+    letters or more may be two slips off, where every other part's header is 5 slips or more away and no fibre's
+    name within two (``Bovenslol:``, ``Garnenng``, ``Tissu pnncipal:``). An unknown word
     before a colon and a composition is a header OCR garbled and gives ``None`` (read as nothing, the second
     composition would join the first, and two equal ones would hide a part; before the first percentage, a lining
     under a shell that did not read would pass for the main part); titles (``_TITLES``: Composition, Samenstelling,
@@ -430,9 +435,13 @@ _EXCLUSION = frozenset(
     """.split()  # noqa: SIM905
 )
 _TEMPERATURE_WORDS = frozenset(("c", "f", "graden", "grad", "degrees", "degres", "grados", "gradi"))
+# Washing words: a number right after one is a temperature (``lavar a 40°`` read as ``lavara400``), never a percentage.
+_WASHING = ("wash", "washing", "wassen", "waschen", "wasche", "laver", "lavage", "lavar", "lavare", "lavaggio")
 _MAX_PHRASE = 3
 _FUZZY_MIN_LENGTH = 6  # shorter names are too close to ordinary words (wol/wal, lin/lijn) for one-slip matching
 _FUZZY_PART_MIN_LENGTH = 5
+_TWO_SLIP_PART_LENGTH = 8  # letters a part header needs to be read through two OCR slips ...
+_OTHER_PART_SLIPS = 5  # ... when every other part's header is at least this many slips away
 _MAX_SLIP_READINGS = 8  # percentages with more than one reading in one part: beyond this, abstain (and stay fast)
 
 
@@ -538,6 +547,7 @@ _WORD = re.compile(r"[a-z]{3,}")
 _LETTER_LOOKALIKES = (("rn", "m"), ("m", "rn"), ("vv", "w"), ("cl", "d"), ("ii", "u"), ("li", "h"))
 # A space read inside a percentage: "1 00%", "5 0%" (a lone "00%" or "0%" is no percentage, so nothing is lost).
 _SPACE_IN_NUMBER = re.compile(r"(?<![\d.,])(\d{1,2}) (0\d?)(?= *%)")
+_RUN_MARKS = frozenset("/|·,-")  # what separates one fibre's names in a run, besides a space
 _SLASH_LOOKALIKES = "li"  # a slash between two glued names, read as a letter
 
 
@@ -731,7 +741,7 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
         if rescued and header in _PART_BY_KEY:
             tokens.append(_Token(_Kind.PART, header, _PART_BY_KEY[header]))
             return tokens, _Exclusion.NONE
-        if excluded is not _Exclusion.NONE or words[i] in _EXCLUSION:
+        if excluded is not _Exclusion.NONE or words[i] in _EXCLUSION or _fuzzy_exclusion(words[i]):
             excluded = excluded if excluded is not _Exclusion.NONE else _Exclusion.OPEN
             tokens.append(_Token(_Kind.BARRIER, words[i]))
             i += 1
@@ -791,6 +801,17 @@ def _word_token(word: str, header: bool) -> _Token:
 
 
 @cache
+def _fuzzy_exclusion(word: str) -> bool:
+    """``word`` is one OCR slip from an exclusion word of 6 letters or more (``exceplo``, ``exclusiet``) and not
+    within two slips of a fibre or a part: what follows it is left out, as after the word itself."""
+    if len(word) < _FUZZY_MIN_LENGTH or not any(
+        len(term) >= _FUZZY_MIN_LENGTH and _one_slip(word, term) for term in _EXCLUSION
+    ):
+        return False
+    return not any(_within_two(word, key) for key in (*_FIBRE_BY_KEY, *_PART_BY_KEY) if " " not in key)
+
+
+@cache
 def _fuzzy_qualifier(word: str) -> bool:
     """``word`` is one OCR slip from a qualifier of 6 letters or more (``organlc``, ``crganic``, ``recyled``) and not
     within two slips of any fibre or part name. Safe: a qualifier never changes the composition, it only stops an
@@ -820,7 +841,25 @@ def _fuzzy_part(word: str) -> str | None:
     if len(word) < _FUZZY_PART_MIN_LENGTH or word in _NEUTRAL or word in _EXCLUSION or _fuzzy_fibre(word):
         return None
     parts = {part for key, part in _PART_BY_KEY.items() if " " not in key and _one_slip(word, key)}
+    if not parts:
+        return _two_slips_from_one_part(word)
     return parts.pop() if len(parts) == 1 else None
+
+
+@cache
+def _two_slips_from_one_part(text: str) -> str | None:
+    """The part whose header ``text`` is two OCR slips from, for a header of ``_TWO_SLIP_PART_LENGTH`` letters or
+    more (``Bovenslol``, ``Garnenng``, ``Tissu pnncipal``) where every header of another part is at least
+    ``_OTHER_PART_SLIPS`` away and no fibre's name within two: left unread, such a header is a garbled one, and the
+    label gives nothing."""
+    if len(text.replace(" ", "")) < _TWO_SLIP_PART_LENGTH or any(_within_two(text, key) for key in _FIBRE_BY_KEY):
+        return None
+    distance = {key: edit_distance(text, key, cap=_OTHER_PART_SLIPS) for key in _PART_BY_KEY}
+    close = {_PART_BY_KEY[key] for key, slips in distance.items() if slips <= 2}
+    if len(close) != 1:
+        return None
+    part = close.pop()
+    return part if all(s >= _OTHER_PART_SLIPS for key, s in distance.items() if _PART_BY_KEY[key] != part) else None
 
 
 def _fuzzy_phrase_part(words: list[str]) -> str | None:
@@ -830,6 +869,8 @@ def _fuzzy_phrase_part(words: list[str]) -> str | None:
         return None
     phrase = " ".join(words)
     parts = {part for key, part in _PART_BY_KEY.items() if key.count(" ") == len(words) - 1 and _one_slip(phrase, key)}
+    if not parts:
+        return _two_slips_from_one_part(phrase)
     return parts.pop() if len(parts) == 1 else None
 
 
@@ -944,14 +985,16 @@ def _confirm_names(tokens: list[_Token]) -> list[_Token]:
 
 def _join_runs(tokens: list[_Token]) -> list[_Token]:
     """An unknown word inside a run of names of one fibre joined by slashes (``cotton/cotor/Baumwolle``,
-    ``acrilico/acry/Polyacryl``), one OCR slip from a name of that fibre and from no other fibre's, is that fibre. One
-    OCR slip from another fibre's name (``cotton/polyestr``), it is that other fibre, so the run names two fibres and
-    its part is not read; an unknown word further from every name (a language the table lacks) stays a barrier."""
+    ``acrilico/acry/Polyacryl``), or between two names of one fibre joined otherwise (``viscose·viscDsa-viscosa``:
+    ``_RUN_MARKS`` or a space on each side), one OCR slip from a name of that fibre and from no other fibre's, is that
+    fibre. One OCR slip from another fibre's name (``cotton/polyestr``), it is that other fibre, so the run names two
+    fibres and its part is not read; an unknown word further from every name (a language the table lacks) stays a
+    barrier."""
     out = list(tokens)
     for i, token in enumerate(out):
         if token.kind is not _Kind.BARRIER or not token.text.isalpha() or len(token.text) < _MIN_PIECE:
             continue
-        joined = {
+        slashed = {
             out[j].name
             for step in (-1, 1)
             if 0 <= (j := i + 2 * step) < len(out)
@@ -959,6 +1002,9 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
             and out[j].kind is _Kind.NAME
             and not out[j].weak
         }
+        sides = [_run_side(out, i, step) for step in (-1, 1)]
+        between = {side for side in sides if side is not None}
+        joined = slashed if slashed else (between if None not in sides else set())
         if len(joined) != 1:
             continue
         near = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(token.text, key)}
@@ -967,6 +1013,16 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
         elif near:
             out[i] = _Token(_Kind.NAME, token.text, "/".join(sorted(near)))  # never one fibre: spoils the pair
     return out
+
+
+def _run_side(tokens: list[_Token], index: int, step: int) -> str | None:
+    """The fibre of the name next to ``tokens[index]`` on one side, right beside it or past one of ``_RUN_MARKS``."""
+    near = index + step
+    if 0 <= near < len(tokens) and tokens[near].text in _RUN_MARKS:
+        near += step
+    if 0 <= near < len(tokens) and tokens[near].kind is _Kind.NAME and not tokens[near].weak:
+        return tokens[near].name
+    return None
 
 
 def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
@@ -984,9 +1040,18 @@ def _promote_numbers(tokens: list[_Token]) -> list[_Token]:
         unnamed = int(token.text) > 100 and any(  # a percentage only through a slip
             t is not None and t.kind is _Kind.BARRIER and t.text.isalpha() and len(t.text) > _MIN_PIECE for t in beside
         )
+        # ... except right after a washing word: "lavare a 40°" read as "lavara400" is a temperature.
+        unnamed = unnamed and not (beside[0] is not None and _washing(beside[0].text))
         kind = _Kind.PERCENT if named or unnamed else _Kind.BARRIER
         out.append(_Token(kind, token.text, percent=token.percent, alternatives=token.alternatives))
     return out
+
+
+@cache
+def _washing(word: str) -> bool:
+    """Whether ``word`` is a washing word, maybe glued to what follows it or one OCR slip off (``washat``,
+    ``lavara``)."""
+    return any(word.startswith(term) or _one_slip(word, term) for term in _WASHING)
 
 
 def _header_number(tokens: list[_Token], index: int) -> bool:

@@ -192,7 +192,27 @@ LANGUAGES_REPEATED = [
     # A header of two words, one letter of it misread: still the header (one slip over the whole phrase).
     case("two-word-header-one-slip", ["Tissu prlncipal:", "52% coton", "48% polyester", "Doublure: 100% polyester"],
          {"main": {"cotton": 52, "polyester": 48}, "lining": {"polyester": 100}}),
-    case("two-word-header-two-slips", ["Tissu prlncipaz:", "100% coton", "Doublure: 100% polyester"], None),
+    # Two slips in a header of 8 letters or more, every other part's header 5 slips or more away: still the header.
+    # Left unread it would be a garbled header, and the label would give nothing.
+    case("two-word-header-two-slips", ["Tissu prlncipaz:", "100% coton", "Doublure: 100% polyester"],
+         {"main": {"cotton": 100}, "lining": {"polyester": 100}}),
+    case("header-two-slips", ["Bovenslol:", "100% linnen", "Voering:", "100% viscose"],
+         {"main": {"linen": 100}, "lining": {"viscose": 100}}),
+    case("header-two-slips-alone-on-its-line",
+         ["Shell: 100% viscose", "Lining: 100% cotton", "Garnenng", "100% polyester"],
+         {"main": {"viscose": 100}, "lining": {"cotton": 100}, "trim": {"polyester": 100}}),
+    # ... but not in a shorter header (``Voerlmg`` is two slips from voering): a garbled header gives nothing.
+    case("short-header-two-slips", ["Shell: 100% cotton", "Voerlmg:", "100% polyester"], None),
+    # An exclusion word one slip off still leaves out what follows it: ``adornos`` (trim) is no header here.
+    case("exclusion-one-slip", ["Tissu principal:", "70% lyocell", "30% lin", "Garniture: 100% polyester",
+                                "exceplo adornos"],
+         {"main": {"lyocell": 70, "linen": 30}, "trim": {"polyester": 100}}),
+    # A washing temperature whose degree sign read as a 0, glued to its washing word: no percentage.
+    case("wash-temperature-degree-read-as-zero", ["100% lin", "lavera400", "RN52469"], main(linen=100)),
+    case("unknown-word-before-a-number-over-100", ["100% cotton", "pilozar400"], None),
+    # A word one slip from a name of the fibre named on both sides of it, without slashes (``·``, ``-``): that fibre.
+    case("run-slip-between-two-names-without-slashes",
+         ["linne/linen/lino 55", "viscose·viscDsa-viscose-viscosa 45%"], main(linen=55, viscose=45)),
     # A lining header one slip off, its colon lost, on a line of its own; its composition did not read.
     case("header-one-slip-no-colon", ["Obermaterial 52% Baumwolle 48% Polyester", "Futten", "suuwroryamio"], None),
     case("header-one-slip-no-colon-read", ["Shell: 100% cotton", "Lininq", "100% polyester"],
