@@ -802,23 +802,25 @@ def _word_token(word: str, header: bool) -> _Token:
 
 @cache
 def _fuzzy_exclusion(word: str) -> bool:
-    """``word`` is one OCR slip from an exclusion word of 6 letters or more (``exceplo``, ``exclusiet``) and not
-    within two slips of a fibre or a part: what follows it is left out, as after the word itself."""
-    if len(word) < _FUZZY_MIN_LENGTH or not any(
-        len(term) >= _FUZZY_MIN_LENGTH and _one_slip(word, term) for term in _EXCLUSION
-    ):
-        return False
-    return not any(_within_two(word, key) for key in (*_FIBRE_BY_KEY, *_PART_BY_KEY) if " " not in key)
+    """``word`` is one OCR slip from an exclusion word (``exceplo``, ``exclusiet``; see ``_one_slip_from_only``):
+    what follows it is left out, as after the word itself."""
+    return _one_slip_from_only(word, _EXCLUSION)
 
 
 @cache
 def _fuzzy_qualifier(word: str) -> bool:
-    """``word`` is one OCR slip from a qualifier of 6 letters or more (``organlc``, ``crganic``, ``recyled``) and not
-    within two slips of any fibre or part name. Safe: a qualifier never changes the composition, it only stops an
-    unknown word from sitting between a percentage and its fibre."""
-    if len(word) < _FUZZY_MIN_LENGTH or word in _EXCLUSION or word in _PART_BY_KEY:
+    """``word`` is one OCR slip from a qualifier (``organlc``, ``crganic``, ``recyled``; see ``_one_slip_from_only``).
+    Safe: a qualifier never changes the composition, it only stops an unknown word from sitting between a percentage
+    and its fibre."""
+    return word not in _EXCLUSION and word not in _PART_BY_KEY and _one_slip_from_only(word, QUALIFIERS)
+
+
+def _one_slip_from_only(word: str, terms: frozenset[str]) -> bool:
+    """``word`` (6 letters or more) is one OCR slip from one of ``terms`` of 6 letters or more, and not within two
+    slips of any fibre or part name."""
+    if len(word) < _FUZZY_MIN_LENGTH:
         return False
-    if not any(len(q) >= _FUZZY_MIN_LENGTH and _one_slip(word, q) for q in QUALIFIERS):
+    if not any(len(term) >= _FUZZY_MIN_LENGTH and _one_slip(word, term) for term in terms):
         return False
     return not any(_within_two(word, key) for key in (*_FIBRE_BY_KEY, *_PART_BY_KEY) if " " not in key)
 
@@ -994,17 +996,9 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
     for i, token in enumerate(out):
         if token.kind is not _Kind.BARRIER or not token.text.isalpha() or len(token.text) < _MIN_PIECE:
             continue
-        slashed = {
-            out[j].name
-            for step in (-1, 1)
-            if 0 <= (j := i + 2 * step) < len(out)
-            and out[i + step].text in ("/", "|")
-            and out[j].kind is _Kind.NAME
-            and not out[j].weak
-        }
         sides = [_run_side(out, i, step) for step in (-1, 1)]
-        between = {side for side in sides if side is not None}
-        joined = slashed if slashed else (between if None not in sides else set())
+        slashed = {fibre for fibre, mark in filter(None, sides) if mark in ("/", "|")}
+        joined = slashed or ({fibre for fibre, _ in filter(None, sides)} if None not in sides else set())
         if len(joined) != 1:
             continue
         near = {fibre for key, fibre in _FIBRE_BY_KEY.items() if " " not in key and _one_slip(token.text, key)}
@@ -1015,13 +1009,14 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
     return out
 
 
-def _run_side(tokens: list[_Token], index: int, step: int) -> str | None:
-    """The fibre of the name next to ``tokens[index]`` on one side, right beside it or past one of ``_RUN_MARKS``."""
-    near = index + step
+def _run_side(tokens: list[_Token], index: int, step: int) -> tuple[str, str] | None:
+    """The fibre of the name next to ``tokens[index]`` on one side, right beside it or past one of ``_RUN_MARKS``, and
+    that mark ("" for none); None where no name is there."""
+    near, mark = index + step, ""
     if 0 <= near < len(tokens) and tokens[near].text in _RUN_MARKS:
-        near += step
+        near, mark = near + step, tokens[near].text
     if 0 <= near < len(tokens) and tokens[near].kind is _Kind.NAME and not tokens[near].weak:
-        return tokens[near].name
+        return tokens[near].name, mark
     return None
 
 
