@@ -1245,13 +1245,15 @@ def _garbled_header(tokens: list[_Token]) -> str:
 
 
 def _ends_header(tokens: list[_Token], at: int) -> bool:
-    """Whether the word at ``at`` ends the way a part header does: before a colon, or alone on its line before a
-    full stop."""
+    """Whether the word at ``at`` ends the way a part header does: before a colon, or first on its line before a
+    full stop that ends the line (``Ietler.``) or that a percentage with its sign follows (``Farro.100% poliamida``;
+    not ``art.4471-02``)."""
     after = tokens[at + 1].text
     if after == ":":
         return True
-    alone = at == 0 or tokens[at - 1].text == "\n"
-    return alone and after == "." and (at + 2 == len(tokens) or tokens[at + 2].text == "\n")
+    if not (at == 0 or tokens[at - 1].text == "\n") or after != ".":
+        return False
+    return at + 2 == len(tokens) or tokens[at + 2].text == "\n" or tokens[at + 2].text.endswith("%")
 
 
 _BARE_PERCENT = re.compile(r"(\d{1,3})(?!\d)")  # a number at most 100 leading a word: a percentage without its sign

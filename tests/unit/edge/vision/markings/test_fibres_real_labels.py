@@ -180,6 +180,11 @@ LANGUAGES_REPEATED = [
     case("title-one-slip", ["Composiion: 100% cotton"], main(cotton=100)),
     # A garbled lining header alone on its line, ending in a full stop; the shell's own composition did not read.
     case("header-garbled-full-stop", ["Obermaterial.", "00Faly", "Ietler.", "100%Viskose"], None),
+    # ... or first on its line, a full stop and a percentage after it: the shell garbled beyond reading, the lining
+    # (``Forro``) would pass for the main part.
+    case("header-garbled-full-stop-before-a-percentage", ["Teldoncl5seda4elgodn", "Farro.100%spoliamida"], None),
+    # A word and a full stop before a number that is no percentage is no header (an article number).
+    case("article-number-after-a-full-stop", ["100% cotton", "art.4471-02"], main(cotton=100)),
     # A garbled lining header, and its percentage read without the sign: the lining's composition did not read.
     case("header-garbled-before-a-bare-percentage",
          ["100%cotone/coton/katoen", "FoderafLnirgrvoelingForro:", "100polammdepoyamide!polamda"], None),
