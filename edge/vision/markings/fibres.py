@@ -1227,8 +1227,9 @@ def _garbled_header(tokens: list[_Token]) -> str:
     is garbled (``ruhlure/FncerVhering: 100% coton``) under a shell that did not read at all would pass for the main
     part. A word within two slips of a title is that title (``Composiion:``).
 
-    A header alone on its line may end in a full stop instead of the colon (``Ietler.`` for ``Futter:``), and what
-    follows the colon may be a percentage whose sign did not read (``Lnirg: 100polammde``)."""
+    A header first on its line may end in a full stop instead of the colon, alone there (``Ietler.`` for ``Futter:``)
+    or before a percentage (``Farro.100%``; ``_ends_header``), and what follows the colon may be a percentage whose
+    sign did not read (``Lnirg: 100polammde``)."""
     for i, token in enumerate(tokens[:-1]):
         word = token.text
         if not (token.kind is _Kind.BARRIER and word.isalpha() and _ends_header(tokens, i)):
