@@ -464,6 +464,7 @@ _PART_BY_KEY: dict[str, str] = {
     for name in names
     for key in (_key(name), _key(name).replace(" ", ""))
 }
+_SPLIT_HEADERS = frozenset(key for key in _PART_BY_KEY if " " in key)  # see _join_split_headers
 # Words that title a composition ("Composition: 100% cotton"); any other unknown word before a colon that a
 # composition follows is taken for a part header OCR garbled (see ``_garbled_header``).
 _TITLES = frozenset(
@@ -947,7 +948,7 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
         # colon was lost, read as nothing, would let the lining's composition pass for the shell's, or hide it.
         tokens += _words_to_tokens(words, excluded, before_colon=len(raw) == 1)[0]
         tokens.append(_Token(_Kind.SEPARATOR, "\n"))
-    return _promote_numbers(_join_runs(_confirm_names(tokens)))
+    return _promote_numbers(_join_header_runs(_join_runs(_confirm_names(tokens))))
 
 
 def _is_percentage(token: _Token | None) -> bool:
@@ -1007,6 +1008,32 @@ def _join_runs(tokens: list[_Token]) -> list[_Token]:
         elif near:
             out[i] = _Token(_Kind.NAME, token.text, "/".join(sorted(near)))  # never one fibre: spoils the pair
     return out
+
+
+def _join_header_runs(tokens: list[_Token]) -> list[_Token]:
+    """An unknown word in a run of one part's headers joined by slashes (``Lining / ooublure / Voering:``, ``Trin /
+    Garniture / Garnering:``), one OCR slip from a header of that part and from no other part's, is that part's
+    header in another language. Left unknown, it stood between the part's header and its composition, and the part
+    did not read."""
+    out = list(tokens)
+    for i, token in enumerate(out):
+        if token.kind is not _Kind.BARRIER or not token.text.isalpha() or len(token.text) < _MIN_PIECE:
+            continue
+        sides = {part for part in (_header_side(out, i, step) for step in (-1, 1)) if part}
+        if len(sides) != 1:
+            continue
+        near = {part for key, part in _PART_BY_KEY.items() if " " not in key and _one_slip(token.text, key)}
+        if near == sides:
+            out[i] = _Token(_Kind.PART, token.text, near.pop())
+    return out
+
+
+def _header_side(tokens: list[_Token], index: int, step: int) -> str:
+    """The part of the header next to ``tokens[index]`` on one side past a slash, or ""."""
+    mark, near = index + step, index + 2 * step
+    if not (0 <= near < len(tokens) and tokens[mark].text in ("/", "|")):
+        return ""
+    return tokens[near].name if tokens[near].kind is _Kind.PART else ""
 
 
 def _run_side(tokens: list[_Token], index: int, step: int) -> tuple[str, str] | None:
@@ -1245,14 +1272,21 @@ def _garbled_header(tokens: list[_Token]) -> str:
     return ""
 
 
+# Abbreviations a label writes before its article, model or lot number (``art. 4471-02``, ``RN 52469``): before a
+# full stop they are no part header (see ``_ends_header``).
+_NUMBER_ABBREVIATIONS = frozenset(("art", "nr", "no", "ref", "mod", "lot", "rn", "col"))
+
+
 def _ends_header(tokens: list[_Token], at: int) -> bool:
     """Whether the word at ``at`` ends the way a part header does: before a colon, or first on its line before a
     full stop that ends the line (``Ietler.``) or that a percentage with its sign follows (``Farro.100% poliamida``;
-    not ``art.4471-02``)."""
+    not ``art.4471-02``). An abbreviation before a number (``art.``, ``ref.``, ``nr.``: ``_NUMBER_ABBREVIATIONS``)
+    is no header, alone on its line too (``art.`` above the article number)."""
     after = tokens[at + 1].text
     if after == ":":
         return True
-    if not (at == 0 or tokens[at - 1].text == "\n") or after != ".":
+    first_on_line = at == 0 or tokens[at - 1].text == "\n"
+    if not first_on_line or after != "." or tokens[at].text in _NUMBER_ABBREVIATIONS:
         return False
     return at + 2 == len(tokens) or tokens[at + 2].text == "\n" or tokens[at + 2].text.endswith("%")
 
@@ -1278,8 +1312,22 @@ def _significant(tokens: list[_Token], start: int) -> int | None:
 
 def read_composition(lines: Sequence[str]) -> CompositionReading | None:
     """The fibre composition on a care label from its OCR ``lines``, or ``None`` if it is not read whole."""
+    lines = _join_split_headers(lines)
     whole = _read_whole(lines)
     return whole if whole is not None else _read_copies(lines)
+
+
+def _join_split_headers(lines: Sequence[str]) -> list[str]:
+    """A part header of two words that OCR boxed as two lines (``Tejido`` above ``principal:``), joined into one line
+    again: read apart, the first word is a title and the second an unknown word before a colon, a garbled header."""
+    out = list(lines)
+    at = 0
+    while at + 1 < len(out):
+        before, after = out[at].split(), out[at + 1].split()
+        if before and after and _key(f"{before[-1]} {after[0].rstrip(':.')}") in _SPLIT_HEADERS:
+            out[at : at + 2] = [f"{out[at]} {out[at + 1]}"]
+        at += 1
+    return out
 
 
 _MAX_COPY_LINES = 6  # lines one copy of a composition may take (a fibre a line, a header, a qualifier line)

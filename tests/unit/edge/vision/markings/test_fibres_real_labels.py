@@ -183,8 +183,28 @@ LANGUAGES_REPEATED = [
     # ... or first on its line, a full stop and a percentage after it: the shell garbled beyond reading, the lining
     # (``Forro``) would pass for the main part.
     case("header-garbled-full-stop-before-a-percentage", ["Teldoncl5seda4elgodn", "Farro.100%spoliamida"], None),
+    # A header in a run of one part's headers joined by slashes, one slip off, is that part's (``ooublure`` between
+    # Lining and Voering; ``Trin`` before Garniture) ...
+    case("header-run-slip",
+         ["Shell / Tissu principal / Bovenstof:", "cotton / coton / katoen 95%", "elastane / elasthanne / elastaan 5%",
+          "Lining / ooublure / Voering:", "polyester 100%", "Trin / Garniture / Garnering:", "polyamide 100%"],
+         {"main": {"cotton": 95, "elastane": 5}, "lining": {"polyester": 100}, "trim": {"polyamide": 100}}),
+    # ... and a word one slip from another part's header there is no header of either: the label gives nothing.
+    case("header-run-slip-to-another-part",
+         ["Shell / Bovenstof:", "cotton 100%", "Lining / Trin / Voering:", "polyester 100%"], None),
+    # A header of two words that OCR boxed as two lines is one header, not a title and a garbled one.
+    case("header-split-over-two-lines",
+         ["Made in Bangladesh", "Tejido", "principal:", "70%", "viscosa", "30% poliamida", "Forro:", "100% algodon"],
+         {"main": {"viscose": 70, "polyamide": 30}, "lining": {"cotton": 100}}),
+    # A garbled header of three letters and a full stop before a percentage is still a header (``Fae.`` for
+    # ``Forro.``): the shell did not read, and the lining would pass for the main part.
+    case("short-header-garbled-full-stop-before-a-percentage", ["Tepdopncpe 5sea4Dgon", "Fae.1o0%poliamida"], None),
     # A word and a full stop before a number that is no percentage is no header (an article number).
     case("article-number-after-a-full-stop", ["100% cotton", "art.4471-02"], main(cotton=100)),
+    # ... nor is a short word and its full stop alone on its line (``art.`` above its number, a label read upside
+    # down), however many fibres follow.
+    case("abbreviation-alone-before-fibre-first-lines", ["art.", "4471-02", "coton 97%", "élasthanne 3%"],
+         main(cotton=97, elastane=3)),
     # A garbled lining header, and its percentage read without the sign: the lining's composition did not read.
     case("header-garbled-before-a-bare-percentage",
          ["100%cotone/coton/katoen", "FoderafLnirgrvoelingForro:", "100polammdepoyamide!polamda"], None),
