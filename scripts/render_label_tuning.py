@@ -16,7 +16,8 @@ Looks (drawn per item from the seed):
 * ``satin``: crisp print, dark ink on a light label or light ink on a dark one;
 * ``woven``: the letters woven on a thread grid of 2-4 px (stroke edges squared off to the grid), with the threads'
   shading across label and letters alike;
-* ``pale``: print washed out to 18-45 % of its contrast, slightly blurred, on an off-white label;
+* ``pale``: print washed out to 18-45 % of its contrast, slightly blurred, on an off-white label; with ``--faint``
+  every label is pale, washed out to 6-16 % (barely legible, as a label after many washes);
 * a crease on 35 % of labels (a fold line across, a strip of the label hidden under it, light on one side of it and a
   shadow on the other), upside down on 20 %;
 * with ``--far``, every label seen from farther off: scaled to 0.4-0.75 of its size instead of 0.9-1.5, so the
@@ -49,6 +50,8 @@ from scripts.font_split import TUNING_FONTS, font_paths
 
 WIDTH, HEIGHT = 640, 480
 DEFAULT_SEED = 16016  # the tuning figures in docs/vision.md are for this seed and 150 items
+PALE_CONTRAST = (0.18, 0.45)  # the share of its contrast a pale label's print keeps
+FAINT_CONTRAST = (0.06, 0.16)  # ... with --faint
 MIN_TEXT = 15  # px of font size in the frame, as the committed set: smaller is not fair to a reader
 SCALES = {"near": (0.9, 1.5), "far": (0.4, 0.75)}  # how large a label's pixels come out in the frame (``--far``)
 MIN_TEXT_FAR = 9  # px of font size in the frame, seen from farther off
@@ -242,11 +245,11 @@ def _crease(rng: random.Random, label: np.ndarray) -> np.ndarray:
 
 
 def render_label(
-    rng: random.Random, np_rng: np.random.Generator, distance: str = "near"
+    rng: random.Random, np_rng: np.random.Generator, distance: str = "near", faint: bool = False
 ) -> tuple[np.ndarray, list[str], list, dict]:
     parts = composition(rng)
     lines, style = label_lines(rng, parts)
-    material = rng.choices(("satin", "woven", "pale"), (0.34, 0.33, 0.33))[0]
+    material = "pale" if faint else rng.choices(("satin", "woven", "pale"), (0.34, 0.33, 0.33))[0]
     size = rng.randint(22, 40) if material == "woven" else rng.randint(17, 36)
     mask = _text_mask(rng, lines, size)
     h, w = mask.shape
@@ -268,7 +271,7 @@ def render_label(
         label = label * (0.82 + 0.3 * threads[..., None])
     else:
         if material == "pale":
-            keep = rng.uniform(0.18, 0.45)
+            keep = rng.uniform(*FAINT_CONTRAST) if faint else rng.uniform(*PALE_CONTRAST)
             mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(0.4, 1.0)) * keep
             mask *= 1 - 0.35 * np.clip(np_rng.normal(0, 1, mask.shape).astype(np.float32), 0, 1) * rng.random()
         label = ground * (1 - mask[..., None]) + ink * mask[..., None]
@@ -280,9 +283,11 @@ def render_label(
     look = {"material": material, "crease": "yes" if crease else "no", "upside_down": "yes" if upside_down else "no"}
     if distance != "near":
         look["distance"] = distance
+    if faint:
+        look["faint"] = "yes"
     frame = _place(rng, np_rng, np.clip(label, 0, 255), upside_down, size, distance)
     if frame is None:  # too long a label to show its letters at a fair size: draw another
-        return render_label(rng, np_rng, distance)
+        return render_label(rng, np_rng, distance, faint)
     return frame, lines, parts, {**style, **look}
 
 
@@ -319,13 +324,13 @@ def _place(
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
-def render(out: Path, items: int, seed: int = DEFAULT_SEED, distance: str = "near") -> int:
+def render(out: Path, items: int, seed: int = DEFAULT_SEED, distance: str = "near", faint: bool = False) -> int:
     if out.exists():
         shutil.rmtree(out)
     for i in range(items):
         rng = random.Random(seed * 100_003 + i)
         np_rng = np.random.default_rng([seed, i])
-        frame, lines, parts, style = render_label(rng, np_rng, distance)
+        frame, lines, parts, style = render_label(rng, np_rng, distance, faint)
         main = parts[0]
         label = max(main.fibres, key=lambda f: f.percent).fibre
         capture_id = f"tune-{i:04d}"
@@ -407,6 +412,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=150)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--far", action="store_true", help="every label seen from farther off (smaller letters)")
+    parser.add_argument("--faint", action="store_true", help="every label printed pale and washed out to 6-16 %%")
     parser.add_argument("--read", action="store_true", help="read the set with the current reader; figures per style")
     parser.add_argument("--every", type=int, default=1, help="read every Nth label only")
     parser.add_argument("--show", action="store_true", help="print each label not read right (tuning data only)")
@@ -416,7 +422,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.no_render:
-        render(args.out, args.items, args.seed, "far" if args.far else "near")
+        render(args.out, args.items, args.seed, "far" if args.far else "near", args.faint)
     if args.read:
         read(args.out, args.every, args.show, args.looks)
 

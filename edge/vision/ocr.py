@@ -34,7 +34,7 @@ import importlib.util
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,14 @@ RELIEF_GAIN = 4.0
 # of 26 px), a fixed 2 px read 52 of 103 woven labels and this share 58; near, 69 and 68 of 102 (docs/vision.md).
 SMOOTH_SHARE = 0.055
 SMOOTH_SIGMA_RANGE = (0.7, 3.0)  # px: the blur for lines of 13-55 px; smaller or larger lines get the nearest end
+# The equalised image (``SecondLook.CONTRAST``): CLAHE on the lightness, its clip limit and tiles per side; OpenCV's
+# usual values, untuned (docs/vision.md, "Pale labels at full contrast").
+EQUALISE_CLIP = 3.0
+EQUALISE_TILES = 8
+# ... only for faint print: lines whose grey levels spread less than this (5th to 95th percentile, median line). On
+# the label tuning sets woven and satin lines spread 99 and 87 grey levels or more in 95 % of labels, pale ones 92 or
+# less in 90 % (22 at the 5th percentile).
+FAINT_SPREAD = 80.0
 # A recycling triangle's box: near square (its abbreviation may make it a little taller) and big enough to hold a digit.
 TRIANGLE_MAX_ASPECT = 1.6
 TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
@@ -310,38 +318,50 @@ class MarkingOcr:
         if enough is None and self._plausibility(lines, self.plausible_score) > 0:
             return lines
         best = lines
-        smoothed: dict[int, np.ndarray] = {}  # the recogniser's output per box in the smoothed image, read once
-        smooth_image: np.ndarray | None = None  # the smoothed image, blurred once for both looks that read it
+        smoothed = _SmoothedImage()
         for look in looks:
-            if look is SecondLook.RELIEF:
-                # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow
-                # edge, maybe beside a printed line that did read (a lot number). A strong local-contrast image
-                # (high-pass around mid-grey) turns those edges into strokes the recogniser knows. Lines that read
-                # well in the frame itself are not read again in it (``relief_reuse``). The frame's text gave no
-                # polymer, so a triangle digit the recogniser is sure of may answer beside it.
-                known = reusable(read, self.flip_below) if self.relief_reuse else None
-                seen = [r.box for r in read if _reads_as_word(r.text, r.score)]
-                again = self._read_once(
-                    _relief(frame), known=known, alone_beside_words=True, enough=enough, words_seen=seen
-                )
-            elif look is SecondLook.SMOOTHED:
-                # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off
-                # strokes. The same boxes are read again, every one, with the thread grid blurred away (a woven line
-                # can read confidently and wrong).
-                smooth_image = _smoothed(frame, read)
-                again = self._read_once(smooth_image, boxes_from=read, outputs=smoothed)
-            else:
-                if smooth_image is None:
-                    smooth_image = _smoothed(frame, read)
-                lexicon = self._read_lexicon(frame, read, (smooth_image, smoothed), enough)
-                if lexicon is not None:
-                    return lexicon
-                continue
+            again = self._second_look(look, frame, read, enough, looks, smoothed)
             if enough is not None and enough([line.text for line in again]):
                 return again
             if self._plausibility(again, 0.0) > self._plausibility(best, 0.0):
                 best = again
         return best
+
+    def _second_look(
+        self,
+        look: SecondLook,
+        frame: np.ndarray,
+        read: list[Reading],
+        enough: Callable[[list[str]], bool] | None,
+        looks: Sequence[SecondLook],
+        smoothed: _SmoothedImage,
+    ) -> list[OcrLine]:
+        """The lines of one second look at ``frame``, whose first pass read ``read`` (see ``read``)."""
+        if look is SecondLook.RELIEF:
+            # Often an embossed marking, same colour as the plastic, that shows only as a light and a shadow edge,
+            # maybe beside a printed line that did read (a lot number). A strong local-contrast image (high-pass
+            # around mid-grey) turns those edges into strokes the recogniser knows. Lines that read well in the frame
+            # itself are not read again in it (``relief_reuse``). The frame's text gave no polymer, so a triangle
+            # digit the recogniser is sure of may answer beside it.
+            known = reusable(read, self.flip_below) if self.relief_reuse else None
+            seen = [r.box for r in read if _reads_as_word(r.text, r.score)]
+            return self._read_once(_relief(frame), known=known, alone_beside_words=True, enough=enough, words_seen=seen)
+        if look is SecondLook.CONTRAST:
+            # A label printed pale or washed out, whose lines the detector did not find or the recogniser did not
+            # read: the frame with its local contrast equalised, read afresh, with every other look. Only where the
+            # print is faint: on a woven label the equalised thread grid made digits read as others that still added
+            # up to 100 (docs/vision.md).
+            if not _faint(frame, read):
+                return []
+            return self.read(_equalised(frame), enough, [other for other in looks if other is not look])
+        if smoothed.image is None:
+            smoothed.image = _smoothed(frame, read)
+        if look is SecondLook.SMOOTHED:
+            # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off strokes.
+            # The same boxes are read again, every one, with the thread grid blurred away (a woven line can read
+            # confidently and wrong).
+            return self._read_once(smoothed.image, boxes_from=read, outputs=smoothed.outputs)
+        return self._read_lexicon(frame, read, (smoothed.image, smoothed.outputs), enough) or []
 
     def _read_lexicon(
         self,
@@ -1077,6 +1097,15 @@ def flip_votes(upright: list[tuple[str, float]], turned: list[tuple[str, float]]
     )
 
 
+@dataclass(slots=True)
+class _SmoothedImage:
+    """The smoothed image of a frame, blurred once for the looks that read it, and the recogniser's output per box
+    there, kept so that a later look decodes it anew instead of reading it again."""
+
+    image: np.ndarray | None = None
+    outputs: dict[int, np.ndarray] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """A detector box's reading in one pass: text, confidence, and whether it was read turned 180°."""
@@ -1153,6 +1182,24 @@ def _smoothed(frame: np.ndarray, read: list[Reading]) -> np.ndarray:
     heights = [min(np.linalg.norm(r.box[0] - r.box[1]), np.linalg.norm(r.box[0] - r.box[3])) for r in read]
     sigma = SMOOTH_SHARE * float(np.median(heights)) if heights else SMOOTH_SIGMA_RANGE[0]
     return cv2.GaussianBlur(frame, (0, 0), float(np.clip(sigma, *SMOOTH_SIGMA_RANGE)))
+
+
+def _faint(frame: np.ndarray, read: list[Reading]) -> bool:
+    """Whether the print in ``frame`` is faint: the detector found no line, or the median line's grey levels spread
+    (5th to 95th percentile) less than ``FAINT_SPREAD``."""
+    if not read:
+        return True
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    spreads = [np.subtract(*np.percentile(_crop(grey, r.box), (95, 5))) for r in read]
+    return float(np.median(spreads)) < FAINT_SPREAD
+
+
+def _equalised(frame: np.ndarray) -> np.ndarray:
+    """The frame with its local contrast equalised (CLAHE on the lightness): faint print at full contrast."""
+    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)
+    clahe = cv2.createCLAHE(clipLimit=EQUALISE_CLIP, tileGridSize=(EQUALISE_TILES, EQUALISE_TILES))
+    lab[..., 0] = clahe.apply(lab[..., 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
 def _relief(frame: np.ndarray) -> np.ndarray:

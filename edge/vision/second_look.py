@@ -16,9 +16,18 @@ class SecondLook(StrEnum):
     # The first pass's lines decoded against the care-label vocabulary (``label_lexicon``), read in the frame and
     # then in the smoothed image: woven letters the other looks still misread.
     LEXICON = "lexicon"
+    # The frame with its local contrast equalised, read afresh with every other look: a label printed pale or washed
+    # out, whose lines the detector did not find. Last: it reads the whole frame again.
+    CONTRAST = "contrast"
 
 
 # What each kind of item is read again as, in order: plastics in relief; care labels smoothed first (woven labels),
-# then in relief (a label washed pale), and last against the label's vocabulary.
+# then in relief (a label washed pale), then against the label's vocabulary, and last all of that again at full
+# contrast (faint print).
 PLASTIC_LOOKS: tuple[SecondLook, ...] = (SecondLook.RELIEF,)
-LABEL_LOOKS: tuple[SecondLook, ...] = (SecondLook.SMOOTHED, SecondLook.RELIEF, SecondLook.LEXICON)
+LABEL_LOOKS: tuple[SecondLook, ...] = (
+    SecondLook.SMOOTHED,
+    SecondLook.RELIEF,
+    SecondLook.LEXICON,
+    SecondLook.CONTRAST,
+)

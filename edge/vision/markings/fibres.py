@@ -17,7 +17,8 @@ Percentages
     and numbers over 100 with a percent sign spoil the part they are in. A digit lost or misread is never repaired.
     ``1 00%``/``5 0%`` (a space inside the number, whose second half is no percentage alone) is joined; ``‰`` is ``%``.
     A bare number ending a header's line with a fibre name starting the next (``Doublure: 100`` / ``viscose``)
-    counts as that name's percentage.
+    counts as that name's percentage. A digit 0, 6 or 9 glued right after a percent sign, before a letter or a space
+    and a letter (``30%6polyamide``), is the sign's ring read once more, not a number.
 Fibre names
     See ``FIBRE_NAMES`` (accents optional, any case; ł, ø, æ, œ as l, o, ae, oe) and, in capitals only,
     ``ABBREVIATIONS`` (CO, PES, WO, PA, EL/EA, VI, LI, SE, ...; AC, PE, PC, PL, CA, HA name two different fibres on real
@@ -32,7 +33,8 @@ Fibre names
     word, or rn/vv/cl/ii/li, is read back as the letter it looks like only where that makes one name (``algod6n``,
     ``v1scose``, ``rnerino``, ``VVolle``). Words that make a name when written together, the first of them unknown,
     are that name (``Baum wolle``); names and headers of several words also read without their spaces
-    (``Tejidoprincipal``, ``otherfibres``). An unknown
+    (``Tejidoprincipal``, ``otherfibres``), and a header of two words split over two lines (``Tejido`` above
+    ``principal:``) is joined into one line before anything else. An unknown
     word inside a slash run of one fibre's names, one OCR slip from a name of that fibre and of no other, is that fibre
     (``cotton/cotor/Baumwolle``), and so is one between two names of that fibre joined by ``· , -`` or a space
     (``viscose·viscDsa-viscosa``); one slip from another fibre's name, it is that fibre, and the run spoils its part. A
@@ -72,11 +74,16 @@ Parts
     header, right before a colon or alone on its line, is that header (``Linlng:``, ``Futten``), and so are the last
     words before a colon one slip from exactly one header of as many words (``Tissu prlncipal:``). A header of 8
     letters or more may be two slips off, where every other part's header is 5 slips or more away and no fibre's
-    name within two (``Bovenslol:``, ``Garnenng``, ``Tissu pnncipal:``). An unknown word
+    name within two (``Bovenslol:``, ``Garnenng``, ``Tissu pnncipal:``). An unknown word in a slash run of one part's
+    headers, one slip from a header of that part and of no other (``Lining / ooublure / Voering:``, ``Trin /
+    Garniture``), is that header. An unknown word
     before a colon and a composition is a header OCR garbled and gives ``None`` (read as nothing, the second
     composition would join the first, and two equal ones would hide a part; before the first percentage, a lining
     under a shell that did not read would pass for the main part); titles (``_TITLES``: Composition, Samenstelling,
-    ..., and words two slips from one) and words of two letters (language codes) are not headers. A header with no
+    ..., and words two slips from one), words of two letters (language codes) and an article number's abbreviation
+    with its full stop (``art.``, ``ref.``) are not headers. A colon first on its line, or a single letter and a colon
+    first on its line (``:100%Baumwolle``, ``r:100%``), before a composition is what is left of a header that faded or
+    was cut off, and gives ``None`` as a garbled header does. A header with no
     composition after it gives ``None`` for the whole label: that is what a label read upside down looks like (its
     headers come after their compositions), and guessing would put the lining's fibres in the shell.
 Validation
@@ -87,7 +94,8 @@ Validation
     percent sign read as a digit, every combination of readings is tried, and the part is read only if exactly one
     composition adds up to 100; a sum below 100 is never repaired that way (a line OCR lost explains it as well). A
     spoilt part, of any kind, gives ``None`` for the whole label (a lining left out may be where the elastane is), and
-    so does a label whose main part was not read.
+    so does a label whose main part was not read, and one with a line holding nothing but the beginning or the end of
+    the name of a fibre it did not read (``elas``, ``kose``): that fibre's line was cut, and maybe its part.
 Garbled copies
     A label with no part header that does not read whole may still give the one composition it repeats per language
     when some copies are garbled (``_read_copies``): the runs of lines that read whole must all agree, no unknown
@@ -537,6 +545,9 @@ _HUNDRED_BEFORE_PERCENT = re.compile(rf"(?<![a-z0-9|!]){_HUNDRED_LOOKALIKE}(?= *
 # A percent sign read as a letter right after the number ("100g Leinen", "1oox poliester", "leos recycle"): only
 # where a fibre name or a qualifier follows (``_percent_as_letter``).
 _PERCENT_AS_LETTER = re.compile(rf"(?<![a-z0-9|!])(\d{{1,3}}|{_HUNDRED_LOOKALIKE})[gxhs] +(?=([a-zß]+))")
+# A percent sign whose lower ring OCR read once more as a digit, glued to it before the fibre's name ("30%6polyamide",
+# "40%6 katoen"): no number stands between a percentage and its name.
+_DIGIT_AFTER_PERCENT = re.compile(r"(?<=\d)%[069](?= ?[a-z])")
 _O_IN_NUMBER = re.compile(r"(?<![a-z0-9])\d[\do]*(?![a-z0-9])")
 _TOKEN = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)|(?P<percent>%)|(?P<degree>°)|(?P<word>[a-zß]+)|(?P<other>\S)")
 
@@ -665,6 +676,7 @@ def _clean(line: str) -> str:
     text = _WORD.sub(_letters_misread, text)  # "rnerino", "vvool"
     text = _LONG_WORD.sub(_split_glued, text)
     text = _PERCENT_WORDS.sub("%", text)
+    text = _DIGIT_AFTER_PERCENT.sub("%", text)  # "30%6polyamide"
     text = _PERCENT_LOOKALIKES.sub(" % ", text)
     text = _SPACE_IN_NUMBER.sub(_join_number, text)  # "1 00 %"
     text = _ZERO_IN_WORD.sub(lambda m: "o" * len(m.group(0)), text)  # "c0tton"
@@ -1256,24 +1268,45 @@ def _garbled_header(tokens: list[_Token]) -> str:
 
     A header first on its line may end in a full stop instead of the colon, alone there (``Ietler.`` for ``Futter:``)
     or before a percentage (``Farro.100%``; ``_ends_header``), and what follows the colon may be a percentage whose
-    sign did not read (``Lnirg: 100polammde``)."""
+    sign did not read (``Lnirg: 100polammde``). A header may also have faded or been cut off but for its colon,
+    or its last letter and its colon, first on its line (``:100%Baumwolle``, ``r:100%Baumwolle``:
+    ``_header_remains``)."""
     for i, token in enumerate(tokens[:-1]):
-        word = token.text
-        if not (token.kind is _Kind.BARRIER and word.isalpha() and _ends_header(tokens, i)):
+        if _header_remains(tokens, i):
+            after = i + 1 if token.text == ":" else i + 2
+        elif _garbled_word(tokens, i):
+            after = i + 2
+        else:
             continue
-        if len(word) < _MIN_PIECE or word in _TITLES or word in _PART_BY_KEY:
-            continue  # a title, or a header named in an exclusion ("Exclusive of trims: 100% cotton")
-        if any(_slips(word, title) < _SLIPS_CAP for title in _TITLES):
-            continue
-        first = _significant(tokens, i + 2)  # "Lnirg: 100% ...", "Trlrn: aernp 10096"
+        first = _significant(tokens, after)  # "Lnirg: 100% ...", "Trlrn: aernp 10096"
         second = _significant(tokens, first + 1) if first is not None else None
         if any(at is not None and _part_of_composition(tokens[at]) for at in (first, second)):
-            return word
+            return token.text
     return ""
+
+
+def _garbled_word(tokens: list[_Token], at: int) -> bool:
+    """Whether the word at ``at`` may be a garbled part header by its letters and where it ends (see
+    ``_garbled_header``): unknown, three letters or more, no title nor a title two slips off."""
+    word = tokens[at].text
+    if not (tokens[at].kind is _Kind.BARRIER and word.isalpha() and _ends_header(tokens, at)):
+        return False
+    if len(word) < _MIN_PIECE or word in _TITLES or word in _PART_BY_KEY:
+        return False  # a title, or a header named in an exclusion ("Exclusive of trims: 100% cotton")
+    return all(_slips(word, title) >= _SLIPS_CAP for title in _TITLES)
 
 
 # Abbreviations a label writes before its article, model or lot number (``art. 4471-02``, ``RN 52469``): before a
 # full stop they are no part header (see ``_ends_header``).
+def _header_remains(tokens: list[_Token], at: int) -> bool:
+    """A colon first on its line, or a single letter first on its line before a colon (``:100%Baumwolle``,
+    ``r:100%Baumwolle``): what is left of a header whose rest faded or was cut off (``Futter:``), not a word. Two
+    letters may be a language code (``EN: 100% cotton``)."""
+    first_on_line = at == 0 or tokens[at - 1].text == "\n"
+    text = tokens[at].text
+    return first_on_line and (text == ":" or (len(text) == 1 and text.isalpha() and tokens[at + 1].text == ":"))
+
+
 _NUMBER_ABBREVIATIONS = frozenset(("art", "nr", "no", "ref", "mod", "lot", "rn", "col"))
 
 
@@ -1458,9 +1491,29 @@ def _read_whole(lines: Sequence[str]) -> CompositionReading | None:
         fibres = sorted(settled.items(), key=lambda item: (-item[1], item[0]))
         parts.append(CompositionPart(part=part, fibres=tuple(Fibre(fibre=f, percent=p) for f, p in fibres)))
         evidence.append(f"{part}: " + ", ".join(f"{p}% {texts[f]}" for f, p in fibres))
-    if not parts or parts[0].part != "main" or _other_part_lost(parts, segments):
-        return None  # a lining without its shell, or a shell named with nothing beside it: a part was lost
+    read = {fibre.fibre for part in parts for fibre in part.fibres}
+    if not parts or parts[0].part != "main" or _other_part_lost(parts, segments) or _fibre_cut_off(tokens, read):
+        return None  # a lining without its shell, a shell named with nothing beside it, a fibre cut: a part was lost
     return CompositionReading(parts=tuple(parts), evidence="; ".join(evidence))
+
+
+_CUT_NAME_MIN = 4  # letters of a fibre's name left on a line, at least, to count as that name cut off
+
+
+def _fibre_cut_off(tokens: list[_Token], fibres: set[str]) -> bool:
+    """Whether a line holds nothing but the beginning or the end of a fibre's name, and of no name of ``fibres``
+    (``elas`` or ``kose`` alone on its line, for elastaan or Viskose): the rest of that fibre's line, and maybe its
+    part, did not read, and what did read may be another part's composition passing for the label's (a lining's
+    ``100% polyester`` under a lost shell)."""
+    for i, token in enumerate(tokens):
+        alone = (i == 0 or tokens[i - 1].text == "\n") and (i + 1 == len(tokens) or tokens[i + 1].text == "\n")
+        word = token.text
+        if not (alone and token.kind is _Kind.BARRIER and word.isalpha() and len(word) >= _CUT_NAME_MIN):
+            continue
+        cut = {fibre for key, fibre in _FIBRE_BY_KEY.items() if key.startswith(word) or key.endswith(word)}
+        if cut and not cut & fibres:
+            return True
+    return False
 
 
 def _other_part_lost(parts: list[CompositionPart], segments: list[_Segment]) -> bool:

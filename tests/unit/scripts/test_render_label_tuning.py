@@ -36,3 +36,14 @@ def test_one_seed_draws_one_frame() -> None:
         assert frame.shape == (render_label_tuning.HEIGHT, render_label_tuning.WIDTH, 3)
         assert lines and parts and style["material"] in ("satin", "woven", "pale")
     assert np.array_equal(frames[0], frames[1])
+
+
+def test_faint_labels_are_all_pale_and_fainter_than_pale_ones() -> None:
+    # --faint: every label pale, its print keeping a smaller share of its contrast than a pale label's.
+    for i in range(12):
+        _, _, _, style = render_label_tuning.render_label(random.Random(i), np.random.default_rng([7, i]), faint=True)
+        assert style["material"] == "pale"
+        assert style["faint"] == "yes"
+    _, _, _, style = render_label_tuning.render_label(random.Random(3), np.random.default_rng([1, 3]))
+    assert "faint" not in style
+    assert render_label_tuning.FAINT_CONTRAST[1] < render_label_tuning.PALE_CONTRAST[0]

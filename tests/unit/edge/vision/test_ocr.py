@@ -347,12 +347,16 @@ def test_the_trained_finders_places_are_tried_besides_the_scans(monkeypatch: pyt
 
 
 WOVEN_LABELS = Path(__file__).resolve().parents[4] / "tests" / "data" / "woven_labels"
+PALE_LABELS = WOVEN_LABELS.parent / "pale_labels"
 
 
-def _woven_label(ocr: MarkingOcr, name: str) -> tuple[Callable[[Sequence[SecondLook]], str | None], str]:
-    """How the woven label ``name`` reads with given looks (its composition key or None), and its truth."""
-    frame = cv2.imread(str(WOVEN_LABELS / f"{name}.jpg"))
-    meta = CaptureMeta.model_validate_json((WOVEN_LABELS / f"{name}.json").read_text())
+def _woven_label(
+    ocr: MarkingOcr, name: str, folder: Path = WOVEN_LABELS
+) -> tuple[Callable[[Sequence[SecondLook]], str | None], str]:
+    """How the label ``name`` (woven, unless ``folder`` says otherwise) reads with given looks (its composition key
+    or None), and its truth."""
+    frame = cv2.imread(str(folder / f"{name}.jpg"))
+    meta = CaptureMeta.model_validate_json((folder / f"{name}.json").read_text())
     assert meta.truth is not None and meta.truth.composition is not None
 
     def composition(looks: Sequence[SecondLook]) -> str | None:
@@ -397,9 +401,54 @@ def test_a_woven_label_reads_in_the_lexicon_look(ocr: MarkingOcr, name: str) -> 
     # Two more woven tuning labels ("1003: c011on", "woo]90%caslmere10%"): no image reads them, and their lines
     # decoded against the label vocabulary do (label_lexicon).
     composition, want = _woven_label(ocr, name)
-    assert LABEL_LOOKS[-1] is SecondLook.LEXICON
+    lexicon = LABEL_LOOKS.index(SecondLook.LEXICON)
+    assert composition(LABEL_LOOKS[:lexicon]) is None
+    assert composition(LABEL_LOOKS[: lexicon + 1]) == want
+
+
+@pytest.mark.parametrize("name", ["faint20267-0031", "faint20267-0059"])
+def test_a_faint_label_reads_at_full_contrast(ocr: MarkingOcr, name: str) -> None:
+    # Two labels washed out to 6-16 % of their print's contrast (render_label_tuning.py --faint --seed 20267): no
+    # look reads them in the frame as it is, and the frame with its local contrast equalised does
+    # (``SecondLook.CONTRAST``), where the detector finds lines it did not see.
+    composition, want = _woven_label(ocr, name, PALE_LABELS)
+    assert LABEL_LOOKS[-1] is SecondLook.CONTRAST
     assert composition(LABEL_LOOKS[:-1]) is None
     assert composition(LABEL_LOOKS) == want
+    assert composition((SecondLook.CONTRAST,)) == want
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "faint"),
+    [
+        (PALE_LABELS, "faint20267-0031", True),
+        (PALE_LABELS, "faint20267-0059", True),
+        (WOVEN_LABELS, "tune-0027", False),
+    ],
+)
+def test_the_contrast_look_is_for_faint_print_only(ocr: MarkingOcr, folder: Path, name: str, faint: bool) -> None:
+    # A woven label's lines spread over many grey levels, and its thread grid equalised made digits read as others:
+    # the contrast look reads only frames whose lines are faint, or where the detector found none.
+    frame = cv2.imread(str(folder / f"{name}.jpg"))
+    read: list[ocr_module.Reading] = []
+    ocr._read_once(frame, read=read)
+    assert ocr_module._faint(frame, read) is faint
+    assert ocr_module._faint(frame, [])
+
+
+def test_the_equalised_image_brings_faint_print_out() -> None:
+    # On a faint label's frame the local detail (mean absolute Laplacian) comes out several times stronger; the
+    # frame's size and type are kept.
+    frame = cv2.imread(str(PALE_LABELS / "faint20267-0059.jpg"))
+    equalised = ocr_module._equalised(frame)
+    assert equalised.shape == frame.shape
+    assert equalised.dtype == np.uint8
+
+    def detail(image: np.ndarray) -> float:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean())
+
+    assert detail(equalised) > 2 * detail(frame)
 
 
 @pytest.mark.parametrize("name", ["tune-0032", "tune-0113"])

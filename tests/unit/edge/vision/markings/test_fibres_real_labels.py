@@ -199,6 +199,19 @@ LANGUAGES_REPEATED = [
     # A garbled header of three letters and a full stop before a percentage is still a header (``Fae.`` for
     # ``Forro.``): the shell did not read, and the lining would pass for the main part.
     case("short-header-garbled-full-stop-before-a-percentage", ["Tepdopncpe 5sea4Dgon", "Fae.1o0%poliamida"], None),
+    # The percent sign's lower ring read once more as a digit glued to it: no number stands before the name.
+    case("percent-sign-read-with-a-digit-after-it", ["70%viscose", "30%6polyamide"], main(viscose=70, polyamide=30)),
+    case("percent-sign-read-with-a-digit-and-a-space", ["60%6 Zijde 40% katoen"], main(silk=60, cotton=40)),
+    # A header faded or cut off but for its colon, or its last letter and its colon, first on its line: the
+    # lining's composition would pass for the label's (its shell was lost with the header).
+    case("header-faded-but-its-colon", ["KOH", ":100%Baumwolle", "bugein"], None),
+    case("header-faded-but-a-letter-and-its-colon", ["r:100%Baumwolle", "bugein"], None),
+    case("language-code-before-a-colon", ["EN: 100% cotton"], main(cotton=100)),
+    # A line holding only the beginning of a fibre's name that the answer lacks: that fibre's line was cut, and what
+    # read may be the lining passing for the label (``elas`` of the shell's elastaan).
+    case("fibre-name-cut-off-alone-on-its-line", ["elas", "100%polyester/Polyester/poliester"], None),
+    case("fibre-name-cut-off-its-end-alone-on-its-line", ["kose", "100%Baumwolle", "gein"], None),
+    case("fibre-name-cut-off-of-a-fibre-read", ["elas", "95% cotton 5% elastane"], main(cotton=95, elastane=5)),
     # A word and a full stop before a number that is no percentage is no header (an article number).
     case("article-number-after-a-full-stop", ["100% cotton", "art.4471-02"], main(cotton=100)),
     # ... nor is a short word and its full stop alone on its line (``art.`` above its number, a label read upside
