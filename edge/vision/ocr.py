@@ -80,7 +80,7 @@ RELIEF_GAIN = 4.0
 SMOOTH_SHARE = 0.055
 SMOOTH_SIGMA_RANGE = (0.7, 3.0)  # px: the blur for lines of 13-55 px; smaller or larger lines get the nearest end
 # The equalised image (``SecondLook.CONTRAST``): CLAHE on the lightness, its clip limit and tiles per side; OpenCV's
-# usual values, untuned (docs/vision.md, "Pale labels at full contrast").
+# usual values, untuned (docs/vision.md, "Faint labels at full contrast").
 EQUALISE_CLIP = 3.0
 EQUALISE_TILES = 8
 # ... only for faint print: lines whose grey levels spread less than this (5th to 95th percentile, median line). On

@@ -1296,8 +1296,6 @@ def _garbled_word(tokens: list[_Token], at: int) -> bool:
     return all(_slips(word, title) >= _SLIPS_CAP for title in _TITLES)
 
 
-# Abbreviations a label writes before its article, model or lot number (``art. 4471-02``, ``RN 52469``): before a
-# full stop they are no part header (see ``_ends_header``).
 def _header_remains(tokens: list[_Token], at: int) -> bool:
     """A colon first on its line, or a single letter first on its line before a colon (``:100%Baumwolle``,
     ``r:100%Baumwolle``): what is left of a header whose rest faded or was cut off (``Futter:``), not a word. Two
@@ -1307,6 +1305,8 @@ def _header_remains(tokens: list[_Token], at: int) -> bool:
     return first_on_line and (text == ":" or (len(text) == 1 and text.isalpha() and tokens[at + 1].text == ":"))
 
 
+# Abbreviations a label writes before its article, model or lot number (``art. 4471-02``, ``RN 52469``): before a
+# full stop they are no part header (see ``_ends_header``).
 _NUMBER_ABBREVIATIONS = frozenset(("art", "nr", "no", "ref", "mod", "lot", "rn", "col"))
 
 
