@@ -46,7 +46,7 @@ from edge.vision.ctc import greedy_path
 from edge.vision.label_lexicon import ALTERNATIVE_SPAN, DOMINANCE, LabelLexicon, NumberSlot, Segment, segment_text
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
-from edge.vision.second_look import PLASTIC_LOOKS, SecondLook
+from edge.vision.second_look import EQUALISED_LOOKS, PLASTIC_LOOKS, SecondLook
 from edge.vision.triangle_finder import TriangleFinder
 from edge.vision.triangle_reader import (
     CODE_SHARE,
@@ -320,7 +320,7 @@ class MarkingOcr:
         best = lines
         smoothed = _SmoothedImage()
         for look in looks:
-            again = self._second_look(look, frame, read, enough, looks, smoothed)
+            again = self._second_look(look, frame, read, enough, smoothed)
             if enough is not None and enough([line.text for line in again]):
                 return again
             if self._plausibility(again, 0.0) > self._plausibility(best, 0.0):
@@ -333,7 +333,6 @@ class MarkingOcr:
         frame: np.ndarray,
         read: list[Reading],
         enough: Callable[[list[str]], bool] | None,
-        looks: Sequence[SecondLook],
         smoothed: _SmoothedImage,
     ) -> list[OcrLine]:
         """The lines of one second look at ``frame``, whose first pass read ``read`` (see ``read``)."""
@@ -348,12 +347,12 @@ class MarkingOcr:
             return self._read_once(_relief(frame), known=known, alone_beside_words=True, enough=enough, words_seen=seen)
         if look is SecondLook.CONTRAST:
             # A label printed pale or washed out, whose lines the detector did not find or the recogniser did not
-            # read: the frame with its local contrast equalised, read afresh, with every other look. Only where the
-            # print is faint: on a woven label the equalised thread grid made digits read as others that still added
-            # up to 100 (docs/vision.md).
+            # read: the frame with its local contrast equalised, read afresh, then against the vocabulary
+            # (``EQUALISED_LOOKS``). Only where the print is faint: on a woven label the equalised thread grid made
+            # digits read as others that still added up to 100 (docs/vision.md).
             if not _faint(frame, read):
                 return []
-            return self.read(_equalised(frame), enough, [other for other in looks if other is not look])
+            return self.read(_equalised(frame), enough, EQUALISED_LOOKS)
         if smoothed.image is None:
             smoothed.image = _smoothed(frame, read)
         if look is SecondLook.SMOOTHED:

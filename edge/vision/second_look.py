@@ -16,15 +16,18 @@ class SecondLook(StrEnum):
     # The first pass's lines decoded against the care-label vocabulary (``label_lexicon``), read in the frame and
     # then in the smoothed image: woven letters the other looks still misread.
     LEXICON = "lexicon"
-    # The frame with its local contrast equalised, read afresh with every other look: a label printed pale or washed
-    # out, whose lines the detector did not find. Last: it reads the whole frame again.
+    # The frame with its local contrast equalised, read afresh and then against the vocabulary (``EQUALISED_LOOKS``):
+    # a label printed faint, whose lines the detector did not find. Last: it reads the whole frame again.
     CONTRAST = "contrast"
 
 
 # What each kind of item is read again as, in order: plastics in relief; care labels smoothed first (woven labels),
-# then in relief (a label washed pale), then against the label's vocabulary, and last all of that again at full
-# contrast (faint print).
+# then in relief (a label washed pale), then against the label's vocabulary, and last at full contrast (faint print).
 PLASTIC_LOOKS: tuple[SecondLook, ...] = (SecondLook.RELIEF,)
+# What the contrast look reads its equalised frame as after the first pass: against the vocabulary only. Smoothed and
+# in relief as well, it read one tuning label more of the 160 unread it was tried on, made one wrong answer on the
+# faint tuning labels, and took a third more time on the labels it read (docs/vision.md).
+EQUALISED_LOOKS: tuple[SecondLook, ...] = (SecondLook.LEXICON,)
 LABEL_LOOKS: tuple[SecondLook, ...] = (
     SecondLook.SMOOTHED,
     SecondLook.RELIEF,
