@@ -1296,13 +1296,18 @@ def _garbled_word(tokens: list[_Token], at: int) -> bool:
     return all(_slips(word, title) >= _SLIPS_CAP for title in _TITLES)
 
 
+def _first_on_line(tokens: list[_Token], at: int) -> bool:
+    return at == 0 or tokens[at - 1].text == "\n"
+
+
 def _header_remains(tokens: list[_Token], at: int) -> bool:
     """A colon first on its line, or a single letter first on its line before a colon (``:100%Baumwolle``,
     ``r:100%Baumwolle``): what is left of a header whose rest faded or was cut off (``Futter:``), not a word. Two
     letters may be a language code (``EN: 100% cotton``)."""
-    first_on_line = at == 0 or tokens[at - 1].text == "\n"
     text = tokens[at].text
-    return first_on_line and (text == ":" or (len(text) == 1 and text.isalpha() and tokens[at + 1].text == ":"))
+    return _first_on_line(tokens, at) and (
+        text == ":" or (len(text) == 1 and text.isalpha() and tokens[at + 1].text == ":")
+    )
 
 
 # Abbreviations a label writes before its article, model or lot number (``art. 4471-02``, ``RN 52469``): before a
@@ -1318,8 +1323,7 @@ def _ends_header(tokens: list[_Token], at: int) -> bool:
     after = tokens[at + 1].text
     if after == ":":
         return True
-    first_on_line = at == 0 or tokens[at - 1].text == "\n"
-    if not first_on_line or after != "." or tokens[at].text in _NUMBER_ABBREVIATIONS:
+    if not _first_on_line(tokens, at) or after != "." or tokens[at].text in _NUMBER_ABBREVIATIONS:
         return False
     return at + 2 == len(tokens) or tokens[at + 2].text == "\n" or tokens[at + 2].text.endswith("%")
 
@@ -1506,7 +1510,7 @@ def _fibre_cut_off(tokens: list[_Token], fibres: set[str]) -> bool:
     part, did not read, and what did read may be another part's composition passing for the label's (a lining's
     ``100% polyester`` under a lost shell)."""
     for i, token in enumerate(tokens):
-        alone = (i == 0 or tokens[i - 1].text == "\n") and (i + 1 == len(tokens) or tokens[i + 1].text == "\n")
+        alone = _first_on_line(tokens, i) and (i + 1 == len(tokens) or tokens[i + 1].text == "\n")
         word = token.text
         if not (alone and token.kind is _Kind.BARRIER and word.isalpha() and len(word) >= _CUT_NAME_MIN):
             continue
