@@ -226,6 +226,16 @@ def runs(hub: Hub, station: str, version: str) -> bool:
     return view is not None and view.heartbeat is not None and view.heartbeat.model_version == version
 
 
+def model_versions(hub: Hub) -> dict[str, str | None]:
+    """Each station's model version as its last heartbeat told the hub (None: no heartbeat yet): said when a wait for
+    a rollout fails, to tell a station never heard from one that heard and kept its model."""
+    versions: dict[str, str | None] = {}
+    for station in STATIONS:
+        view = live(hub, station)
+        versions[station] = view.heartbeat.model_version if view is not None and view.heartbeat is not None else None
+    return versions
+
+
 def uploaded(hub: Hub) -> Counter[str | None]:
     """Captures in the hub's dataset folder, per station (from each capture's metadata)."""
     return Counter(s.meta.station for s in iter_samples(hub.settings.captures.folder / SITE, STREAM))
@@ -270,8 +280,9 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
     bundles = bundle_versions(train_model(tmp_path / "v1"), ["v1"], tmp_path / "bundles")
     with Station(configs[0], seed=1) as canary, Station(configs[1], seed=2) as other:
         # Both stations run a first model, v1: the "previous" version of the agreement view.
-        hub.publish_model(bundles[V1], [(SITE, s) for s in STATIONS])
-        assert wait_until(lambda: all(runs(hub, s, V1) for s in STATIONS), 60)
+        sent = hub.publish_model(bundles[V1], [(SITE, s) for s in STATIONS])
+        assert all(message_id is not None for _, message_id in sent), sent  # the hub's connection took both
+        assert wait_until(lambda: all(runs(hub, s, V1) for s in STATIONS), 60), model_versions(hub)
 
         # Sorting: each confirmed press is a labelled frame, uploaded in the background.
         in_parallel((canary, CAPTURES), (other, CAPTURES))
@@ -295,7 +306,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         body = {"site": SITE, "stream": STREAM, "version": new, "canary": [CANARY], "others": [OTHER]}
         answer = admin.post("/api/fleet/rollouts", json=body)
         assert answer.status_code == 201, answer.text
-        assert wait_until(lambda: runs(hub, CANARY, new), 60)
+        assert wait_until(lambda: runs(hub, CANARY, new), 60), model_versions(hub)
         assert runs(hub, OTHER, V1)
 
         # The canary sorts until the hub's check has its items and rolls on; then the other station gets it.
@@ -310,7 +321,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         logger.info("rollout: %s", rollout["reason"])
         assert rollout["state"] == "rolled_on" and rollout["previous_version"] == V1, rollout
         assert "roll on" in rollout["reason"] and "previous" in rollout["reason"], rollout
-        assert wait_until(lambda: runs(hub, OTHER, new), 60)
+        assert wait_until(lambda: runs(hub, OTHER, new), 60), model_versions(hub)
 
         # Events afterwards carry the new version, at both stations.
         in_parallel((canary, AFTER), (other, AFTER))
