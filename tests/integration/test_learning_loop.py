@@ -221,19 +221,20 @@ def live(hub: Hub, station: str) -> LiveStation | None:
     return next((v for v in hub.live.stations() if v.station == station), None)
 
 
-def runs(hub: Hub, station: str, version: str) -> bool:
+def model_version(hub: Hub, station: str) -> str | None:
+    """The model version the station's last heartbeat told the hub (None: no heartbeat yet)."""
     view = live(hub, station)
-    return view is not None and view.heartbeat is not None and view.heartbeat.model_version == version
+    return view.heartbeat.model_version if view is not None and view.heartbeat is not None else None
+
+
+def runs(hub: Hub, station: str, version: str) -> bool:
+    return model_version(hub, station) == version
 
 
 def model_versions(hub: Hub) -> dict[str, str | None]:
-    """Each station's model version as its last heartbeat told the hub (None: no heartbeat yet): said when a wait for
-    a rollout fails, to tell a station never heard from one that heard and kept its model."""
-    versions: dict[str, str | None] = {}
-    for station in STATIONS:
-        view = live(hub, station)
-        versions[station] = view.heartbeat.model_version if view is not None and view.heartbeat is not None else None
-    return versions
+    """Every station's ``model_version``: said when a wait for a rollout fails, to tell a station never heard from
+    one that heard and kept its model."""
+    return {station: model_version(hub, station) for station in STATIONS}
 
 
 def uploaded(hub: Hub) -> Counter[str | None]:
