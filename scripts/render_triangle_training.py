@@ -12,6 +12,8 @@ and from the held-apart test set's renderer (which it never imports). It draws w
 * raised relief in the item's own colour, shaded by one low side light from any direction, from faint (a few grey
   levels) to strong, over some diffuse light (a sunk, debossed marking is a held-out style and is never drawn here),
   or printed in ink, down to a pale print;
+* with ``matte`` (``--matte``), on a grained, matte surface (a textured mould, a sand-blasted tub) whose coarse grain
+  has edges in every direction, as strong as a faint relief's;
 * triangle sides 40-200 px in a 640x480 frame, any turn, perspective, a curved surface, blur, noise, glare, dirt
   (specks and smudges), JPEG; a printed or raised distractor line (a lot number, a date) beside the triangle in some
   frames.
@@ -246,6 +248,14 @@ def _background(rng: random.Random, np_rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def _matte(rng: random.Random, np_rng: np.random.Generator) -> np.ndarray:
+    """A grained, matte surface (a textured mould, a sand-blasted tub): noise blurred 0.8-2 px, of 2-6 grey levels
+    (standard deviation), coarser and stronger than the fine grain every background has. Its edges point every way,
+    as a relief's do, and the faint relief of a triangle drowns in them."""
+    noise = cv2.GaussianBlur(np_rng.normal(0, 1, (HEIGHT, WIDTH)).astype(np.float32), (0, 0), rng.uniform(0.8, 2.0))
+    return np.asarray(noise / max(float(noise.std()), 1e-6) * rng.uniform(2, 6), np.float32)
+
+
 def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, stroke: float) -> np.ndarray:
     """Shading of a raised relief lit by one low light: slopes facing the light bright, the far side in shadow."""
     height = cv2.GaussianBlur(mask, (0, 0), max(0.6, stroke * rng.uniform(0.15, 0.4)))
@@ -262,10 +272,15 @@ def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, s
 
 
 def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
-    rng: random.Random, np_rng: np.random.Generator, digit: int | None = None, variety: bool = False
+    rng: random.Random,
+    np_rng: np.random.Generator,
+    digit: int | None = None,
+    variety: bool = False,
+    matte: bool = False,
 ) -> TriangleFrame:
     """One frame. ``variety``: the digit in shapes beyond the tuning fonts (``varied_digit``) and steeper
-    perspective; off, the frames are those this renderer has always drawn for a seed."""
+    perspective; ``matte``: a grained, matte surface (``_matte``). Both off, the frames are those this renderer has
+    always drawn for a seed."""
     digit = digit if digit is not None else rng.randint(1, 7)
     names, polymer = RESIN[digit]
     abbreviation = rng.choice(names) if rng.random() < 0.6 else None
@@ -282,6 +297,8 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     if rng.random() < 0.5:
         warped = _curve(np_rng, warped, centre, side)
     img = _background(rng, np_rng)
+    if matte:
+        img += _matte(rng, np_rng)[..., None]
     raised = rng.random() < 0.6
     stroke = side / 20
     distractor_box = None
@@ -353,13 +370,13 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     )
 
 
-def write(out: Path, count: int, seed: int, variety: bool = False) -> int:
+def write(out: Path, count: int, seed: int, variety: bool = False, matte: bool = False) -> int:
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     if out.exists():
         shutil.rmtree(out)
     for i in range(count):
-        item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety)
+        item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety, matte=matte)
         capture_id = f"tri-{i:04d}"
         image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
         image_path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,8 +398,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=210)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--variety", action="store_true", help="digits beyond the tuning fonts (varied_digit)")
+    parser.add_argument("--matte", action="store_true", help="every item's surface grained and matte (_matte)")
     args = parser.parse_args()
-    print(f"wrote {write(args.out, args.count, args.seed, args.variety)} frames to {args.out}")  # noqa: T201
+    print(f"wrote {write(args.out, args.count, args.seed, args.variety, args.matte)} frames to {args.out}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -53,3 +53,21 @@ def test_variety_changes_the_digit_and_nothing_when_off() -> None:
     # The varied digit still sits inside its triangle.
     middle = varied.digit_box.mean(axis=0)
     assert np.hypot(*(middle - np.array(varied.centre))) < 0.3 * varied.side
+
+
+def test_matte_grains_the_surface_under_the_same_triangle() -> None:
+    def frame(matte: bool) -> renderer.TriangleFrame:
+        return renderer.render_frame(random.Random(5), np.random.default_rng(5), digit=6, matte=matte)
+
+    smooth, grained = frame(False), frame(True)
+
+    # The same triangle where it was (the grain draws after the geometry; what is drawn after it differs) ...
+    assert (smooth.digit, smooth.centre, smooth.side) == (grained.digit, grained.centre, grained.side)
+
+    # ... on another surface: grain of 2-6 grey levels, blurred (neighbouring pixels alike), over the whole frame.
+    assert not np.array_equal(smooth.frame, grained.frame)
+    for seed in range(5):
+        grain = renderer._matte(random.Random(seed), np.random.default_rng(seed))
+        assert grain.shape == (renderer.HEIGHT, renderer.WIDTH)
+        assert 2 - 1e-3 <= float(grain.std()) <= 6 + 1e-3
+        assert np.corrcoef(grain[:, :-1].ravel(), grain[:, 1:].ravel())[0, 1] > 0.5
