@@ -74,6 +74,10 @@ VARIETY_FRAMES = 6000
 # The training-only frames are rendered in this many processes, chunk i at seed + i (a chunk's first frames are those
 # a smaller run rendered at that seed).
 CHUNKS = 2
+# Frames on grained, matte surfaces (render_frame(..., matte=True)), chunk i at MATTE_SEED + i, each chunk split
+# 80/10/10 as the plain frames are: the validation split that sets the alone threshold holds them too.
+MATTE_SEED = 5151
+MATTE_FRAMES = 2000
 MEMBERS = 3
 EPOCHS = 12
 BATCH = 128
@@ -88,30 +92,37 @@ def both(view: UprightTriangle) -> np.ndarray:
     return np.concatenate([crop_histograms(standardised_crops(grey)), grey.ravel().astype(np.float32)])
 
 
-def _collect(frames: int, seed: int, cache: Path | None, variety: bool = False) -> Frames:
+def _collect(frames: int, seed: int, cache: Path | None, variety: bool = False, matte: bool = False) -> Frames:
     if cache is not None and cache.is_file():
         return train_triangle_reader._load(cache)
-    data = train_triangle_reader.collect(frames, seed, features=both, variety=variety)
+    data = train_triangle_reader.collect(frames, seed, features=both, variety=variety, matte=matte)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         train_triangle_reader._save(cache, data)
     return data
 
 
-def _collect_chunks(frames: int, seed: int, cache: Path | None, variety: bool = False) -> Frames:
-    """``frames`` frames in CHUNKS chunks, chunk i at seed + i, one process each."""
+def _collect_chunks(
+    frames: int, seed: int, cache: Path | None, variety: bool = False, matte: bool = False
+) -> list[Frames]:
+    """``frames`` frames in CHUNKS chunks, chunk i at seed + i, one process each; the frames of each chunk."""
     if not frames:
         return []
     each = frames // CHUNKS
-    suffix = "v" if variety else ""
+    suffix = ("v" if variety else "") + ("m" if matte else "")
     with ProcessPoolExecutor(CHUNKS) as pool:
         jobs = [
             pool.submit(
-                _collect, each, seed + i, cache / f"views-{seed + i}{suffix}-{each}.npz" if cache else None, variety
+                _collect,
+                each,
+                seed + i,
+                cache / f"views-{seed + i}{suffix}-{each}.npz" if cache else None,
+                variety,
+                matte,
             )
             for i in range(CHUNKS)
         ]
-        return [frame for job in jobs for frame in job.result()]
+        return [job.result() for job in jobs]
 
 
 def _network() -> torch.nn.Module:
@@ -217,6 +228,8 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     parser.add_argument("--extra-seed", type=int, default=EXTRA_SEED)
     parser.add_argument("--variety-frames", type=int, default=VARIETY_FRAMES)
     parser.add_argument("--variety-seed", type=int, default=VARIETY_SEED)
+    parser.add_argument("--matte-frames", type=int, default=MATTE_FRAMES, help="on grained surfaces, split too")
+    parser.add_argument("--matte-seed", type=int, default=MATTE_SEED)
     parser.add_argument("--members", type=int, default=MEMBERS, help="networks in the ensemble (seeds seed+k)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--out", type=Path, default=Path("edge/vision/weights") / CNN_MODEL_NAME)
@@ -227,14 +240,12 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     data = _collect(args.frames, args.seed, args.cache / f"views-{args.seed}.npz" if args.cache else None)
     extra = _collect_chunks(args.extra_frames, args.extra_seed, args.cache)
     variety = _collect_chunks(args.variety_frames, args.variety_seed, args.cache, variety=True)
-    rendered = args.frames + args.extra_frames + args.variety_frames
+    matte = _collect_chunks(args.matte_frames, args.matte_seed, args.cache, matte=True)
+    rendered = args.frames + args.extra_frames + args.variety_frames + args.matte_frames
     print(f"rendered and cut {rendered} frames in {time.time() - started:.0f} s")  # noqa: T201
-    n = len(data)
-    splits = {
-        "train": data[: int(0.8 * n)] + extra + variety,
-        "val": data[int(0.8 * n) : int(0.9 * n)],
-        "test": data[int(0.9 * n) :],
-    }
+    parts = [train_triangle_reader.split_frames(part) for part in (data, *matte)]
+    splits = {name: [frame for part in parts for frame in part[k]] for k, name in enumerate(("train", "val", "test"))}
+    splits["train"] += [frame for chunk in (*extra, *variety) for frame in chunk]
     _, x_train, y_train = _split(splits["train"])
     members = []
     for k in range(args.members):
@@ -300,7 +311,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     }
     card = ModelCard(
         name="resin-digit-cnn",
-        version="2.1.0",
+        version="2.2.0",
         kind="classifier",
         created=datetime.now(UTC),
         sha256="0" * 64,
@@ -327,7 +338,8 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
             dataset=f"scripts/render_triangle_training.py, {args.frames} frames at seed {args.seed} (split 80/10/10 "
             f"by frame), {args.extra_frames} at seeds {args.extra_seed}.. and {args.variety_frames} with varied digits "
             f"(Hershey stroke fonts, slanted, condensed, widened, thinned and thickened tuning fonts, steeper "
-            f"perspective) at seeds {args.variety_seed}.. (train only); tuning fonts only, views cut by "
+            f"perspective) at seeds {args.variety_seed}.. (train only), {args.matte_frames} on grained matte surfaces "
+            f"at seeds {args.matte_seed}.. (each chunk split 80/10/10); tuning fonts only, views cut by "
             "edge.vision.resin_triangle.upright_views",
             seed=args.seed,
             counts=counts,

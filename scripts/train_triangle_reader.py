@@ -54,6 +54,18 @@ ALONE_MIN_ANSWERS = 30
 ALONE_MARGIN_STEPS = 1
 
 
+# Frames more on grained, matte surfaces (render_frame(..., matte=True)), split as the plain ones are.
+MATTE_FRAMES = 600
+MATTE_SEED = 16216
+Frames = list[tuple[int, list[np.ndarray], list[int]]]
+
+
+def split_frames(data: Frames) -> tuple[Frames, Frames, Frames]:
+    """80 % train, 10 % validation, 10 % test, by frame, in the order rendered."""
+    n = len(data)
+    return data[: int(0.8 * n)], data[int(0.8 * n) : int(0.9 * n)], data[int(0.9 * n) :]
+
+
 def _angle_between(a: float, b: float) -> float:
     return abs((a - b + 180) % 360 - 180)
 
@@ -63,16 +75,17 @@ def collect(
     seed: int,
     features: Callable[[UprightTriangle], np.ndarray] = view_features,
     variety: bool = False,
-) -> list[tuple[int, list[np.ndarray], list[int]]]:
+    matte: bool = False,
+) -> Frames:
     """Per frame: (digit, ``features`` of each view, label of each view), then (0, ...) for the views of each place
     in it that is no triangle: a random place, the places the reader's scan (``triangle_candidates``) would try away
-    from the triangle, and the distractor line (a lot number) as the text detector boxes it. ``variety``: frames
-    rendered with ``render_frame(..., variety=True)``."""
+    from the triangle, and the distractor line (a lot number) as the text detector boxes it. ``variety``, ``matte``:
+    frames rendered with ``render_frame(..., variety=True)``, ``render_frame(..., matte=True)``."""
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     out = []
     for _ in range(frames):
-        item = render_frame(rng, np_rng, variety=variety)
+        item = render_frame(rng, np_rng, variety=variety, matte=matte)
         # What a detector boxes: the whole triangle, or only its digit; a little off either way.
         box = item.box if rng.random() < 0.6 else item.digit_box
         box = box + np_rng.normal(0, 0.06 * item.side, (1, 2)).astype(np.float32)
@@ -125,14 +138,14 @@ def collect(
     return out
 
 
-def _save(path: Path, data: list[tuple[int, list[np.ndarray], list[int]]]) -> None:
+def _save(path: Path, data: Frames) -> None:
     sizes = np.array([len(f) for _, f, _ in data])
     feats = np.concatenate([np.stack(f) for _, f, _ in data if f]) if data else np.zeros((0, FEATURES))
     labels = np.array([label for _, _, ls in data for label in ls])
     np.savez_compressed(path, digits=np.array([d for d, _, _ in data]), sizes=sizes, feats=feats, labels=labels)
 
 
-def _load(path: Path) -> list[tuple[int, list[np.ndarray], list[int]]]:
+def _load(path: Path) -> Frames:
     with np.load(path) as saved:  # each access to an npz member decompresses it again: read each once
         digits, sizes, feats, labels = (saved[k] for k in ("digits", "sizes", "feats", "labels"))
     out, start = [], 0
@@ -178,19 +191,27 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=Path("edge/vision/weights") / MODEL_NAME)
     parser.add_argument("--cache", type=Path, help="keep the cut crops' features here and reuse them (.npz)")
+    parser.add_argument("--matte-frames", type=int, default=MATTE_FRAMES, help="more frames, on grained surfaces")
+    parser.add_argument("--matte-seed", type=int, default=MATTE_SEED)
     args = parser.parse_args()
     started = time.time()
-    if args.cache is not None and args.cache.is_file():
-        data = _load(args.cache)
-    else:
-        data = collect(args.frames, args.seed)
-        if args.cache is not None:
-            _save(args.cache, data)
-    print(f"rendered and cut {args.frames} frames in {time.time() - started:.0f} s")  # noqa: T201
-    n = len(data)
-    splits = {"train": data[: int(0.8 * n)], "val": data[int(0.8 * n) : int(0.9 * n)], "test": data[int(0.9 * n) :]}
+    parts = []
+    for frames, seed, matte, suffix in (
+        (args.frames, args.seed, False, ""),
+        (args.matte_frames, args.matte_seed, True, "m"),
+    ):
+        cache = args.cache.with_name(f"{args.cache.stem}{suffix}{args.cache.suffix}") if args.cache else None
+        if cache is not None and cache.is_file():
+            parts.append(_load(cache))
+            continue
+        parts.append(collect(frames, seed, matte=matte) if frames else [])
+        if cache is not None:
+            _save(cache, parts[-1])
+    print(f"rendered and cut {args.frames} + {args.matte_frames} frames in {time.time() - started:.0f} s")  # noqa: T201
+    plain, grained = split_frames(parts[0]), split_frames(parts[1])
+    splits = {name: plain[k] + grained[k] for k, name in enumerate(("train", "val", "test"))}
 
-    def stack(part: list[tuple[int, list[np.ndarray], list[int]]]) -> tuple[np.ndarray, np.ndarray]:
+    def stack(part: Frames) -> tuple[np.ndarray, np.ndarray]:
         feats = [f for _, fs, _ in part for f in fs]
         labels = [label for _, _, ls in part for label in ls]
         return np.stack(feats).astype(np.float32), np.array(labels, np.int64)
@@ -204,7 +225,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     ece_before = expected_calibration_error(softmax(val_logits), y_val)
     ece_after = expected_calibration_error(softmax(val_logits / temperature), y_val)
 
-    def per_frame(part: list[tuple[int, list[np.ndarray], list[int]]]) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    def per_frame(part: Frames) -> list[tuple[int, np.ndarray, np.ndarray]]:
         out = []
         for digit, feats, labels in part:
             probs = softmax(logits_of(weights, np.stack(feats)) / temperature) if feats else np.zeros((0, 8))
@@ -256,7 +277,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     }
     card = ModelCard(
         name="resin-digit",
-        version="1.1.0",
+        version="1.2.0",
         kind="classifier",
         created=datetime.now(UTC),
         sha256="0" * 64,
@@ -276,7 +297,8 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         preprocessing=Preprocessing(size=CROP_SIZE),
         classes=CLASSES,
         training=TrainingInfo(
-            dataset=f"scripts/render_triangle_training.py, {args.frames} frames (tuning fonts only), views cut by "
+            dataset=f"scripts/render_triangle_training.py, {args.frames} frames and {args.matte_frames} on grained "
+            f"surfaces (--matte, seed {args.matte_seed}), tuning fonts only, views cut by "
             "edge.vision.resin_triangle.upright_views",
             seed=args.seed,
             counts=counts,
