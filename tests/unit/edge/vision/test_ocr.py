@@ -41,6 +41,7 @@ from edge.vision.triangle_reader import (
     STEADY_MIN,
     TriangleDigitReader,
     TriangleVote,
+    steadiness_needed,
 )
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
@@ -670,21 +671,19 @@ def test_a_rescanned_place_answers_alone_only_where_no_other_place_claims_anothe
     assert sure and all(vote.alone == DIGIT_ALONE and vote.digit is None for vote in sure)
 
 
-def test_a_rescanned_place_answers_alone_only_steadier_than_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rescanned_place_answers_alone_only_steadier_than_elsewhere() -> None:
     # A varied-digit tuning frame (--seed 780 --variety): a 43 px plain LDPE triangle whose 4, in an unusual shape,
-    # reads as a sure 6 in every place. The rescanned place that would answer alone holds its 6 at a steadiness under
-    # RESCAN_STEADY_MIN (0.78 with the recogniser of 2026-12-05, between STEADY_MIN and RESCAN_STEADY_MIN; 0.63 with
-    # version 2.1 of the convolutional one, which STEADY_MIN stops as well). With the ordinary rule lowered under that
-    # steadiness, the rescan's own rule still stops the wrong answer; lowered too, the wrong answer comes through.
-    reading, votes, again = _read_triangle_frame("varied780-0108", "ldpe")
+    # read as a sure 6 in every place. Its rescanned place held that 6 at a steadiness under RESCAN_STEADY_MIN (0.78
+    # with the recogniser of 2026-12-05; 0.63 with version 2.1 of the convolutional one), and with both steadiness
+    # rules lowered under it the wrong answer (PS) came through. With the recognisers of 2026-12-07 (trained on
+    # grained surfaces too) and the outline test's coherence weighing, no place of it is rescanned with a steadiness
+    # any more: the frame still gives no answer, and the rule itself is held here for every digit.
+    reading, votes, _ = _read_triangle_frame("varied780-0108", "ldpe")
     assert reading is None
-    steadied = [vote.steadiness for vote in votes if vote.rescanned and vote.steadiness is not None]
-    assert steadied and max(steadied) < RESCAN_STEADY_MIN
-    monkeypatch.setattr("edge.vision.triangle_reader.STEADY_MIN", min(steadied) - 0.01)
-    assert again() is None
-    monkeypatch.setattr("edge.vision.triangle_reader.RESCAN_STEADY_MIN", min(steadied) - 0.01)
-    reading = again()
-    assert reading is not None and reading.polymer == "ps"  # the wrong answer the stricter steadiness stops
+    assert not any(vote.rescanned and vote.steadiness is not None for vote in votes)
+    for digit in range(1, 8):
+        assert steadiness_needed(digit, rescanned=True) >= RESCAN_STEADY_MIN > STEADY_MIN
+        assert steadiness_needed(digit, rescanned=True) >= steadiness_needed(digit)
 
 
 def test_a_1_alone_gives_nothing_where_the_ocr_reads_a_7_in_its_view(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -720,9 +719,11 @@ def test_the_relief_look_scans_for_triangles_off_the_lines_the_frame_read_as_wor
 
     assert meta.truth is not None and polymer() in (None, meta.truth.polymer)
     reading_triangles = MarkingOcr._read_triangles
-    # The same reader with the frame's words forgotten in the relief look: the wrong answer the carry stops.
+    # The same reader with the frame's words forgotten in the relief look gave that wrong answer (PVC) until the
+    # recognisers of 2026-12-07 (trained on grained surfaces too) and the outline test's coherence weighing; since,
+    # the place at the end of the line reads no sure 3, and the frame gives no wrong answer either way.
     monkeypatch.setattr(MarkingOcr, "_read_triangles", lambda self, *args: reading_triangles(self, *args[:7]))
-    assert polymer() == "pvc"
+    assert polymer() in (None, meta.truth.polymer)
 
 
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:
