@@ -62,6 +62,7 @@ from edge.vision.triangle_reader import (
 from scripts import small_cnn, train_triangle_reader
 from scripts.render_triangle_training import DEFAULT_SEED
 from scripts.small_mlp import softmax
+from scripts.train_triangle_reader import Frames
 
 if TYPE_CHECKING:
     import torch
@@ -82,7 +83,6 @@ MEMBERS = 3
 EPOCHS = 12
 BATCH = 128
 PIXELS = 2 * CROP * CROP
-Frames = list[tuple[int, list[np.ndarray], list[int]]]
 
 
 def both(view: UprightTriangle) -> np.ndarray:
@@ -243,8 +243,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     matte = _collect_chunks(args.matte_frames, args.matte_seed, args.cache, matte=True)
     rendered = args.frames + args.extra_frames + args.variety_frames + args.matte_frames
     print(f"rendered and cut {rendered} frames in {time.time() - started:.0f} s")  # noqa: T201
-    parts = [train_triangle_reader.split_frames(part) for part in (data, *matte)]
-    splits = {name: [frame for part in parts for frame in part[k]] for k, name in enumerate(("train", "val", "test"))}
+    splits = train_triangle_reader.split_frames(data, *matte)
     splits["train"] += [frame for chunk in (*extra, *variety) for frame in chunk]
     _, x_train, y_train = _split(splits["train"])
     members = []

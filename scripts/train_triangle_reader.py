@@ -60,10 +60,16 @@ MATTE_SEED = 16216
 Frames = list[tuple[int, list[np.ndarray], list[int]]]
 
 
-def split_frames(data: Frames) -> tuple[Frames, Frames, Frames]:
-    """80 % train, 10 % validation, 10 % test, by frame, in the order rendered."""
-    n = len(data)
-    return data[: int(0.8 * n)], data[int(0.8 * n) : int(0.9 * n)], data[int(0.9 * n) :]
+def split_frames(*parts: Frames) -> dict[str, Frames]:
+    """Each part split by frame, in the order rendered, 80 % train, 10 % validation, 10 % test; the parts' splits
+    joined in the order given."""
+    splits: dict[str, Frames] = {"train": [], "val": [], "test": []}
+    for data in parts:
+        n = len(data)
+        splits["train"] += data[: int(0.8 * n)]
+        splits["val"] += data[int(0.8 * n) : int(0.9 * n)]
+        splits["test"] += data[int(0.9 * n) :]
+    return splits
 
 
 def _angle_between(a: float, b: float) -> float:
@@ -208,8 +214,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         if cache is not None:
             _save(cache, parts[-1])
     print(f"rendered and cut {args.frames} + {args.matte_frames} frames in {time.time() - started:.0f} s")  # noqa: T201
-    plain, grained = split_frames(parts[0]), split_frames(parts[1])
-    splits = {name: plain[k] + grained[k] for k, name in enumerate(("train", "val", "test"))}
+    splits = split_frames(*parts)
 
     def stack(part: Frames) -> tuple[np.ndarray, np.ndarray]:
         feats = [f for _, fs, _ in part for f in fs]
