@@ -93,6 +93,11 @@ TRIANGLE_MIN_SIDE = 16  # the detector may box a small triangle's digit alone
 TRIANGLE_SEVEN_SCORE = 0.5  # a 7 read this well beside a confident 1 (a turned 7) makes it a 7
 FAINT_THRESH = 0.15  # a blob this faint is no text line, but may be an embossed triangle
 WORD_SCORE = 0.5  # a line read as a word this well is text: no triangle is scanned for on or beside it
+# How far beside such a line (in the line's heights) a scanned place is still on the text: the OCR's box holds the
+# letters it read, and a letter it cut off beyond the box turns a curve or a corner into the view of a triangle. At one
+# height, the committed set's >PVC< (pla-0208) turned 120° gave a sure, steady 2 on the C at 1.14 heights from the
+# line (HDPE for a PVC item); at 1.25 no tuning frame lost an answer (docs/vision.md, "A scanned place beside a word").
+WORD_MARGIN = 1.25
 SCAN_MAX_WORDS = 3  # a frame with this many lines read as words is text (a care label): no scan for triangles
 TRIANGLE_DIGIT_SCORE = 0.85  # a resin digit is a strong claim (it names the polymer): ask for a confident reading
 # A 1 the recogniser reads alone gives nothing where the OCR reads a 7 in the same view at least this well: a 7 read as
@@ -1037,9 +1042,9 @@ def _distinct_triangles(frame: np.ndarray, candidates: list[tuple[int | None, np
 
 
 def _near_any(point: np.ndarray, boxes: list[np.ndarray]) -> bool:
-    """Whether ``point`` lies in one of ``boxes`` or within a box height of it."""
+    """Whether ``point`` lies in one of ``boxes`` or within ``WORD_MARGIN`` box heights of it."""
     for box in boxes:
-        margin = float(min(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])))
+        margin = WORD_MARGIN * float(min(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])))
         if cv2.pointPolygonTest(box.astype(np.float32), (float(point[0]), float(point[1])), True) >= -margin:
             return True
     return False

@@ -726,6 +726,29 @@ def test_the_relief_look_scans_for_triangles_off_the_lines_the_frame_read_as_wor
     assert polymer() in (None, meta.truth.polymer)
 
 
+def test_a_scanned_place_a_little_beyond_a_word_line_is_on_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The committed set's embossed >PVC<, turned 120° (bench/vision.py's turned rows): most of the line runs off the
+    # frame, the OCR boxes the letters it read (NCS), and the scan finds a place 1.14 line heights off that box whose
+    # view cuts the C's curve, read by the recogniser as a sure, steady 2: HDPE for a PVC item. WORD_MARGIN keeps the
+    # scan off it.
+    frame, meta = _frame("plastic", "pvc", "pla-0208")
+    h, w = frame.shape[:2]
+    turned = cv2.warpAffine(
+        frame, cv2.getRotationMatrix2D((w / 2, h / 2), 120.0, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
+    turned = cv2.imdecode(cv2.imencode(".jpg", turned, [cv2.IMWRITE_JPEG_QUALITY, 100])[1], cv2.IMREAD_COLOR)
+    ocr = MarkingOcr(threads=1)
+
+    def polymer() -> str | None:
+        reading = read_polymer([line.text for line in ocr.read(turned, polymer_readable, PLASTIC_LOOKS)])
+        return None if reading is None else reading.polymer
+
+    assert meta.truth is not None and meta.truth.polymer == "pvc"
+    assert polymer() in (None, "pvc")
+    monkeypatch.setattr("edge.vision.ocr.WORD_MARGIN", 1.0)
+    assert polymer() == "hdpe"  # the wrong answer the margin stops
+
+
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:
     # A varied-digit tuning frame (--seed 780 --variety) where a candidate's digit region is cut off at the window's
     # edge: the recogniser's resize failed on the empty crop, and the whole frame with it.
