@@ -8,7 +8,8 @@ and from the held-apart test set's renderer (which it never imports). It draws w
   (rounded corners are a held-out style and are never drawn here), thin strokes (1/34-1/16 of the side) or thick
   ones (1/12-1/7, where the digit sits in a small interior);
 * the digit 1-7 inside, in regular or emboldened strokes; the abbreviation under the base (PET/PETE, HDPE/PE-HD,
-  PVC/V, LDPE/PE-LD, PP, PS, OTHER/O) or, in about 40 % of frames, none;
+  PVC/V, LDPE/PE-LD, PP, PS, OTHER/O) or, in about 40 % of frames, none; with ``sevens`` (``--sevens``), half the
+  7s over the code of one polymer of category 7 instead (PC, ABS, PA, PMMA), which names the item;
 * raised relief in the item's own colour, shaded by one low side light from any direction, from faint (a few grey
   levels) to strong, over some diffuse light (a sunk, debossed marking is a held-out style and is never drawn here),
   or printed in ink, down to a pale print;
@@ -52,6 +53,9 @@ RESIN: dict[int, tuple[tuple[str, ...], str]] = {
     6: (("PS",), "ps"),
     7: (("OTHER", "O"), "other"),
 }
+# Code 7 is a category: with ``sevens``, half the 7s carry the code of one polymer of it instead, which names the item
+# (a PC water jug marked 7 over PC). Drawn nowhere by default, so the frames of a seed stay those drawn before.
+SEVEN_POLYMERS: tuple[tuple[str, str], ...] = (("PC", "pc"), ("ABS", "abs"), ("PA", "pa"), ("PMMA", "pmma"))
 DISTRACTORS = ("LOT 2319", "05/27", "MADE IN EU", "250 ml", "L 4471", "2026", "EXP 11/26", "15")
 COLOURS = ((235, 235, 232), (40, 40, 40), (200, 60, 40), (40, 120, 200), (60, 160, 80), (230, 200, 60), (180, 180, 185))
 _FONTS = [str(p) for p in font_paths(TUNING_FONTS)]
@@ -271,19 +275,28 @@ def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, s
     return np.asarray(shade / peak * strength + diffuse, np.float32)
 
 
+def _marking(rng: random.Random, digit: int, sevens: bool) -> tuple[str | None, str]:
+    """The abbreviation under the triangle (or None) and the polymer the item is."""
+    names, polymer = RESIN[digit]
+    if sevens and digit == 7 and rng.random() < 0.5:
+        return rng.choice(SEVEN_POLYMERS)
+    return (rng.choice(names) if rng.random() < 0.6 else None), polymer
+
+
 def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     rng: random.Random,
     np_rng: np.random.Generator,
     digit: int | None = None,
     variety: bool = False,
     matte: bool = False,
+    sevens: bool = False,
 ) -> TriangleFrame:
     """One frame. ``variety``: the digit in shapes beyond the tuning fonts (``varied_digit``) and steeper
-    perspective; ``matte``: a grained, matte surface (``_matte``). Both off, the frames are those this renderer has
-    always drawn for a seed."""
+    perspective; ``matte``: a grained, matte surface (``_matte``); ``sevens``: half the 7s over the code of a
+    polymer of category 7 (``SEVEN_POLYMERS``). All off, the frames are those this renderer has always drawn for a
+    seed."""
     digit = digit if digit is not None else rng.randint(1, 7)
-    names, polymer = RESIN[digit]
-    abbreviation = rng.choice(names) if rng.random() < 0.6 else None
+    abbreviation, polymer = _marking(rng, digit, sevens)
     mask_img, geometry = _content(rng, digit, abbreviation, variety)
     side = rng.uniform(40, 200)
     scale = side / float(geometry["side"])  # type: ignore[arg-type]
@@ -370,13 +383,13 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     )
 
 
-def write(out: Path, count: int, seed: int, variety: bool = False, matte: bool = False) -> int:
+def write(out: Path, count: int, seed: int, variety: bool = False, matte: bool = False, sevens: bool = False) -> int:
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     if out.exists():
         shutil.rmtree(out)
     for i in range(count):
-        item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety, matte=matte)
+        item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety, matte=matte, sevens=sevens)
         capture_id = f"tri-{i:04d}"
         image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
         image_path.parent.mkdir(parents=True, exist_ok=True)
@@ -399,8 +412,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--variety", action="store_true", help="digits beyond the tuning fonts (varied_digit)")
     parser.add_argument("--matte", action="store_true", help="every item's surface grained and matte (_matte)")
+    parser.add_argument("--sevens", action="store_true", help="half the 7s over PC, ABS, PA or PMMA (SEVEN_POLYMERS)")
     args = parser.parse_args()
-    print(f"wrote {write(args.out, args.count, args.seed, args.variety, args.matte)} frames to {args.out}")  # noqa: T201
+    written = write(args.out, args.count, args.seed, args.variety, args.matte, args.sevens)
+    print(f"wrote {written} frames to {args.out}")  # noqa: T201
 
 
 if __name__ == "__main__":

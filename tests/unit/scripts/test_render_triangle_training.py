@@ -71,3 +71,19 @@ def test_matte_grains_the_surface_under_the_same_triangle() -> None:
         assert grain.shape == (renderer.HEIGHT, renderer.WIDTH)
         assert 2 - 1e-3 <= float(grain.std()) <= 6 + 1e-3
         assert np.corrcoef(grain[:, :-1].ravel(), grain[:, 1:].ravel())[0, 1] > 0.5
+
+
+def test_sevens_puts_a_category_seven_polymer_under_half_the_sevens_and_leaves_other_digits_alone() -> None:
+    def frame(seed: int, digit: int, sevens: bool) -> renderer.TriangleFrame:
+        return renderer.render_frame(random.Random(seed), np.random.default_rng(seed), digit=digit, sevens=sevens)
+
+    sevens = [frame(seed, 7, True) for seed in range(40)]
+    named = [item for item in sevens if item.polymer != "other"]
+    # Each polymer of category 7 written under its 7, and the item is that polymer ...
+    assert {(item.abbreviation, item.polymer) for item in named} <= set(renderer.SEVEN_POLYMERS)
+    assert 10 <= len(named) <= 30
+    # ... the others as before: OTHER, O or nothing, and "other".
+    assert all(item.abbreviation in (None, "OTHER", "O") for item in sevens if item.polymer == "other")
+    # Off, or on another digit, the frames a seed has always given.
+    for seed in range(3):
+        np.testing.assert_array_equal(frame(seed, 4, True).frame, frame(seed, 4, False).frame)
