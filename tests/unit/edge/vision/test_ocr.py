@@ -59,6 +59,22 @@ def _frame(stream: str, label: str, capture_id: str) -> tuple[np.ndarray, Captur
     return frame, CaptureMeta.model_validate_json(meta.read_bytes())
 
 
+def _turned_as_bench_writes_it(frame: np.ndarray, turn: float) -> np.ndarray:
+    """``frame`` turned ``turn`` degrees about its centre and through JPEG at quality 100, as bench/vision.py's
+    turned rows have it."""
+    h, w = frame.shape[:2]
+    turned = cv2.warpAffine(
+        frame, cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
+    return cv2.imdecode(cv2.imencode(".jpg", turned, [cv2.IMWRITE_JPEG_QUALITY, 100])[1], cv2.IMREAD_COLOR)
+
+
+def _polymer(ocr: MarkingOcr, frame: np.ndarray) -> str | None:
+    """The polymer the reader and the parser give ``frame``, as the station reads a plastic item."""
+    reading = read_polymer([line.text for line in ocr.read(frame, polymer_readable, PLASTIC_LOOKS)])
+    return None if reading is None else reading.polymer
+
+
 def _joined(lines: list[OcrLine]) -> str:
     return re.sub(r"\s+", "", " ".join(line.text for line in lines)).upper()
 
@@ -706,24 +722,15 @@ def test_the_relief_look_scans_for_triangles_off_the_lines_the_frame_read_as_wor
     # reads MADE IN EU only, the relief image boxes no line at all, and its scan found a place at the end of that line
     # where the recogniser read a sure, steady 3 in one view: PVC for an HDPE item.
     frame, meta = _frame("plastic", "hdpe", "pla-0146")
-    h, w = frame.shape[:2]
-    turned = cv2.warpAffine(
-        frame, cv2.getRotationMatrix2D((w / 2, h / 2), 120.0, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
-    )
-    turned = cv2.imdecode(cv2.imencode(".jpg", turned, [cv2.IMWRITE_JPEG_QUALITY, 100])[1], cv2.IMREAD_COLOR)
+    turned = _turned_as_bench_writes_it(frame, 120.0)
     ocr = MarkingOcr(threads=1)
-
-    def polymer() -> str | None:
-        reading = read_polymer([line.text for line in ocr.read(turned, polymer_readable, PLASTIC_LOOKS)])
-        return None if reading is None else reading.polymer
-
-    assert meta.truth is not None and polymer() in (None, meta.truth.polymer)
+    assert meta.truth is not None and _polymer(ocr, turned) in (None, meta.truth.polymer)
     reading_triangles = MarkingOcr._read_triangles
     # The same reader with the frame's words forgotten in the relief look gave that wrong answer (PVC) until the
     # recognisers of 2026-12-07 (trained on grained surfaces too) and the outline test's coherence weighing; since,
     # the place at the end of the line reads no sure 3, and the frame gives no wrong answer either way.
     monkeypatch.setattr(MarkingOcr, "_read_triangles", lambda self, *args: reading_triangles(self, *args[:7]))
-    assert polymer() in (None, meta.truth.polymer)
+    assert _polymer(ocr, turned) in (None, meta.truth.polymer)
 
 
 def test_a_scanned_place_a_little_beyond_a_word_line_is_on_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -732,21 +739,12 @@ def test_a_scanned_place_a_little_beyond_a_word_line_is_on_the_text(monkeypatch:
     # view cuts the C's curve, read by the recogniser as a sure, steady 2: HDPE for a PVC item. WORD_MARGIN keeps the
     # scan off it.
     frame, meta = _frame("plastic", "pvc", "pla-0208")
-    h, w = frame.shape[:2]
-    turned = cv2.warpAffine(
-        frame, cv2.getRotationMatrix2D((w / 2, h / 2), 120.0, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
-    )
-    turned = cv2.imdecode(cv2.imencode(".jpg", turned, [cv2.IMWRITE_JPEG_QUALITY, 100])[1], cv2.IMREAD_COLOR)
+    turned = _turned_as_bench_writes_it(frame, 120.0)
     ocr = MarkingOcr(threads=1)
-
-    def polymer() -> str | None:
-        reading = read_polymer([line.text for line in ocr.read(turned, polymer_readable, PLASTIC_LOOKS)])
-        return None if reading is None else reading.polymer
-
     assert meta.truth is not None and meta.truth.polymer == "pvc"
-    assert polymer() in (None, "pvc")
+    assert _polymer(ocr, turned) in (None, "pvc")
     monkeypatch.setattr("edge.vision.ocr.WORD_MARGIN", 1.0)
-    assert polymer() == "hdpe"  # the wrong answer the margin stops
+    assert _polymer(ocr, turned) == "hdpe"  # the wrong answer the margin stops
 
 
 def test_an_empty_digit_crop_reads_as_nothing_instead_of_failing(ocr: MarkingOcr) -> None:
