@@ -103,6 +103,7 @@ class Station:
         )
         updates = ModelUpdates.from_config(config, mqtt, self.vision)
         assert updates is not None, "the station does not follow the hub's models"
+        self.mqtt, self.updates = mqtt, updates
         journal = Journal(config.journal.path)
         self.agent = StationAgent(
             config, self.reopen_scale, self.buttons, journal, mqtt, vision=self.vision, models=updates
@@ -231,10 +232,19 @@ def runs(hub: Hub, station: str, version: str) -> bool:
     return model_version(hub, station) == version
 
 
-def model_versions(hub: Hub) -> dict[str, str | None]:
+def model_versions(hub: Hub, *stations: Station) -> dict[str, str | None]:
     """Every station's ``model_version``: said when a wait for a rollout fails, to tell a station never heard from
-    one that heard and kept its model."""
-    return {station: model_version(hub, station) for station in STATIONS}
+    one that heard and kept its model; with ``stations``, what each says of itself as well (a heartbeat from a station
+    without a model names no version either)."""
+    versions: dict[str, str | None] = {station: model_version(hub, station) for station in STATIONS}
+    for station in stations:
+        view = live(hub, station.id)
+        versions[f"{station.id} itself"] = (
+            f"heartbeat heard: {view is not None and view.heartbeat is not None}; "
+            f"MQTT connected: {station.mqtt.connected.is_set()}, problem: {station.mqtt.problem}; "
+            f"model {station.updates.current_version}, error: {station.updates.error}"
+        )
+    return versions
 
 
 def uploaded(hub: Hub) -> Counter[str | None]:
@@ -283,7 +293,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         # Both stations run a first model, v1: the "previous" version of the agreement view.
         sent = hub.publish_model(bundles[V1], [(SITE, s) for s in STATIONS])
         assert all(message_id is not None for _, message_id in sent), sent  # the hub's connection took both
-        assert wait_until(lambda: all(runs(hub, s, V1) for s in STATIONS), 60), model_versions(hub)
+        assert wait_until(lambda: all(runs(hub, s, V1) for s in STATIONS), 60), model_versions(hub, canary, other)
 
         # Sorting: each confirmed press is a labelled frame, uploaded in the background.
         in_parallel((canary, CAPTURES), (other, CAPTURES))
@@ -307,7 +317,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         body = {"site": SITE, "stream": STREAM, "version": new, "canary": [CANARY], "others": [OTHER]}
         answer = admin.post("/api/fleet/rollouts", json=body)
         assert answer.status_code == 201, answer.text
-        assert wait_until(lambda: runs(hub, CANARY, new), 60), model_versions(hub)
+        assert wait_until(lambda: runs(hub, CANARY, new), 60), model_versions(hub, canary, other)
         assert runs(hub, OTHER, V1)
 
         # The canary sorts until the hub's check has its items and rolls on; then the other station gets it.
@@ -322,7 +332,7 @@ def test_two_stations_capture_the_hub_trains_and_rolls_out_through_the_canary(
         logger.info("rollout: %s", rollout["reason"])
         assert rollout["state"] == "rolled_on" and rollout["previous_version"] == V1, rollout
         assert "roll on" in rollout["reason"] and "previous" in rollout["reason"], rollout
-        assert wait_until(lambda: runs(hub, OTHER, new), 60), model_versions(hub)
+        assert wait_until(lambda: runs(hub, OTHER, new), 60), model_versions(hub, canary, other)
 
         # Events afterwards carry the new version, at both stations.
         in_parallel((canary, AFTER), (other, AFTER))
