@@ -93,13 +93,8 @@ def both(view: UprightTriangle) -> np.ndarray:
 
 
 def _collect(frames: int, seed: int, cache: Path | None, variety: bool = False, matte: bool = False) -> Frames:
-    if cache is not None and cache.is_file():
-        return train_triangle_reader._load(cache)
-    data = train_triangle_reader.collect(frames, seed, features=both, variety=variety, matte=matte)
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        train_triangle_reader._save(cache, data)
-    return data
+    """The frames' views as this network takes them (``both``), cached as the dense recogniser's are."""
+    return train_triangle_reader.collected(frames, seed, cache, features=both, variety=variety, matte=matte)
 
 
 def _collect_chunks(

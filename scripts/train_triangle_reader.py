@@ -144,6 +144,25 @@ def collect(
     return out
 
 
+def collected(
+    frames: int,
+    seed: int,
+    cache: Path | None,
+    features: Callable[[UprightTriangle], np.ndarray] = view_features,
+    variety: bool = False,
+    matte: bool = False,
+) -> Frames:
+    """``collect``'s frames, read from ``cache`` where that file exists, else collected (none for 0 frames) and
+    kept there."""
+    if cache is not None and cache.is_file():
+        return _load(cache)
+    data = collect(frames, seed, features=features, variety=variety, matte=matte) if frames else []
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        _save(cache, data)
+    return data
+
+
 def _save(path: Path, data: Frames) -> None:
     sizes = np.array([len(f) for _, f, _ in data])
     feats = np.concatenate([np.stack(f) for _, f, _ in data if f]) if data else np.zeros((0, FEATURES))
@@ -207,12 +226,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         (args.matte_frames, args.matte_seed, True, "m"),
     ):
         cache = args.cache.with_name(f"{args.cache.stem}{suffix}{args.cache.suffix}") if args.cache else None
-        if cache is not None and cache.is_file():
-            parts.append(_load(cache))
-            continue
-        parts.append(collect(frames, seed, matte=matte) if frames else [])
-        if cache is not None:
-            _save(cache, parts[-1])
+        parts.append(collected(frames, seed, cache, matte=matte))
     print(f"rendered and cut {args.frames} + {args.matte_frames} frames in {time.time() - started:.0f} s")  # noqa: T201
     splits = split_frames(*parts)
 
