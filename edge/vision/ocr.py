@@ -46,7 +46,7 @@ from edge.vision.ctc import greedy_path
 from edge.vision.label_lexicon import ALTERNATIVE_SPAN, DOMINANCE, LabelLexicon, NumberSlot, Segment, segment_text
 from edge.vision.model_files import ModelFileError
 from edge.vision.resin_triangle import UprightTriangle, triangle_candidates, upright_views
-from edge.vision.second_look import EQUALISED_LOOKS, PLASTIC_LOOKS, SecondLook
+from edge.vision.second_look import EQUALISED_LOOKS, MEDIAN_LOOKS, PLASTIC_LOOKS, SecondLook
 from edge.vision.triangle_finder import TriangleFinder
 from edge.vision.triangle_reader import (
     CODE_SHARE,
@@ -79,6 +79,7 @@ RELIEF_GAIN = 4.0
 # of 26 px), a fixed 2 px read 52 of 103 woven labels and this share 58; near, 69 and 68 of 102 (docs/vision.md).
 SMOOTH_SHARE = 0.055
 SMOOTH_SIGMA_RANGE = (0.7, 3.0)  # px: the blur for lines of 13-55 px; smaller or larger lines get the nearest end
+MEDIAN_SIZE = 3  # px: the median look's filter (``SecondLook.MEDIAN``); a thread of a woven label is 1-4 px
 # The equalised image (``SecondLook.CONTRAST``): CLAHE on the lightness, its clip limit and tiles per side; OpenCV's
 # usual values, untuned (docs/vision.md, "Faint labels at full contrast").
 EQUALISE_CLIP = 3.0
@@ -358,6 +359,12 @@ class MarkingOcr:
             if not _faint(frame, read):
                 return []
             return self.read(_equalised(frame), enough, EQUALISED_LOOKS)
+        if look is SecondLook.MEDIAN:
+            # Woven letters no other look read: a 3x3 median filter takes out the thread grid's single-pixel stripes
+            # and specks where a blur only spreads them, and the detector and the smoothed and vocabulary looks get
+            # cleaner strokes to work on (on woven tuning labels, read afresh it gave nothing, smoothed and against
+            # the vocabulary a third of those every other look left unread; docs/vision.md).
+            return self.read(cv2.medianBlur(frame, MEDIAN_SIZE), enough, MEDIAN_LOOKS)
         if smoothed.image is None:
             smoothed.image = _smoothed(frame, read)
         if look is SecondLook.SMOOTHED:

@@ -19,18 +19,26 @@ class SecondLook(StrEnum):
     # The frame with its local contrast equalised, read afresh and then against the vocabulary (``EQUALISED_LOOKS``):
     # a label printed faint, whose lines the detector did not find. Last: it reads the whole frame again.
     CONTRAST = "contrast"
+    # The frame through a 3x3 median filter, read afresh, then smoothed and against the vocabulary (``MEDIAN_LOOKS``):
+    # woven letters whose thread grid broke every other look's reading. Last of all: it reads the whole frame again.
+    MEDIAN = "median"
 
 
 # What each kind of item is read again as, in order: plastics in relief; care labels smoothed first (woven labels),
-# then in relief (a label washed pale), then against the label's vocabulary, and last at full contrast (faint print).
+# then in relief (a label washed pale), then against the label's vocabulary, at full contrast (faint print), and last
+# through a median filter (woven labels none of the others read).
 PLASTIC_LOOKS: tuple[SecondLook, ...] = (SecondLook.RELIEF,)
 # What the contrast look reads its equalised frame as after the first pass: against the vocabulary only. Smoothed and
 # in relief as well, it read one tuning label more of the 160 unread it was tried on, made one wrong answer on the
 # faint tuning labels, and took a third more time on the labels it read (docs/vision.md).
 EQUALISED_LOOKS: tuple[SecondLook, ...] = (SecondLook.LEXICON,)
+# What the median look reads its filtered frame as after the first pass: smoothed, then against the vocabulary (the
+# woven tuning labels it read came out of these two; the first pass alone read none of them, docs/vision.md).
+MEDIAN_LOOKS: tuple[SecondLook, ...] = (SecondLook.SMOOTHED, SecondLook.LEXICON)
 LABEL_LOOKS: tuple[SecondLook, ...] = (
     SecondLook.SMOOTHED,
     SecondLook.RELIEF,
     SecondLook.LEXICON,
     SecondLook.CONTRAST,
+    SecondLook.MEDIAN,
 )

@@ -764,8 +764,12 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
             if phrase in _FIBRE_BY_KEY:
                 fibre = _FIBRE_BY_KEY[phrase]
                 after_unknown = bool(tokens) and tokens[-1].kind is _Kind.BARRIER
-                if size == 1 and after_unknown and _glued_to_another(words[i - 1], phrase, fibre):
-                    # "aod acryl": modacryl split and slipped (m read as a), not acryl; neither reading is safe.
+                unknown_after = i + 1 < len(words) and words[i + 1] not in _FIBRE_BY_KEY
+                glued_before = after_unknown and _glued_to_another(words[i - 1], phrase, fibre)
+                glued_after = unknown_after and _glued_to_another(phrase, words[i + 1], fibre)
+                if size == 1 and (glued_before or glued_after):
+                    # "aod acryl": modacryl split and slipped (m read as a), not acryl; "elastam ultiester":
+                    # elastomultiester split and slipped, not elastam (elastane). Neither reading is safe.
                     tokens.append(_Token(_Kind.BARRIER, phrase))
                 else:
                     tokens.append(_Token(_Kind.NAME, phrase, fibre))
@@ -789,8 +793,11 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
                 i += split
                 continue
             token = _word_token(word, header=last and before_colon)
-            if token.fuzzy and i > 0 and _glued_to_another(words[i - 1], word, token.name):
-                token = _Token(_Kind.BARRIER, word)  # "tr aacetaat": triacetaat split and slipped, not acetaat
+            glued_before = i > 0 and _glued_to_another(words[i - 1], word, token.name)
+            glued_after = not last and _glued_to_another(word, words[i + 1], token.name)
+            if token.fuzzy and (glued_before or glued_after):
+                # "tr aacetaat": triacetaat split and slipped, not acetaat; "elasta dieen": elastodieen, not elastan
+                token = _Token(_Kind.BARRIER, word)
             tokens.append(token)
             size = 1
         i += size
@@ -935,7 +942,10 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 words.append(item)
                 i += 1
                 continue
-            found, excluded = _words_to_tokens(words, excluded, before_colon=item == ":")
+            # A line's first words right before a percentage end where a header's colon would (``Forroi 100%``: the
+            # colon read as a letter): left a word, the lining's ``100% algodon`` joined the shell's equal one.
+            opens = len(words) == i and raw[i + 1 : i + 2] == ["%"]
+            found, excluded = _words_to_tokens(words, excluded, before_colon=item == ":" or opens)
             tokens += found
             words = []
             if item[0].isdigit():
@@ -957,8 +967,12 @@ def _tokenise(lines: Sequence[str]) -> list[_Token]:
                 tokens.append(_Token(_Kind.SEPARATOR, item))
                 i += 1
         # A line of one word is read as a header may be, one slip off (``Futten``, ``Lininq``): a lining header whose
-        # colon was lost, read as nothing, would let the lining's composition pass for the shell's, or hide it.
-        tokens += _words_to_tokens(words, excluded, before_colon=len(raw) == 1)[0]
+        # colon was lost, read as nothing, would let the lining's composition pass for the shell's, or hide it. So is
+        # a line of a header's words after nothing but a speck OCR saw beside them (``1 issu principal``): its
+        # composition passed for the label's with its lining left out.
+        specks = all(len(item) == 1 for item in raw[: len(raw) - len(words)])
+        header = len(raw) == 1 or (specks and _fuzzy_phrase_part(words) is not None)
+        tokens += _words_to_tokens(words, excluded, before_colon=header)[0]
         tokens.append(_Token(_Kind.SEPARATOR, "\n"))
     return _promote_numbers(_join_header_runs(_join_runs(_confirm_names(tokens))))
 
@@ -1123,6 +1137,7 @@ class _NameGroup:
     fibres: set[str] = field(default_factory=set)
     texts: list[str] = field(default_factory=list)
     qualifiers: list[str] = field(default_factory=list)  # kept for the evidence only ("100% pima cotton")
+    line: int = 0  # the line of its first name
 
 
 @dataclass(slots=True)
@@ -1130,6 +1145,7 @@ class _Segment:
     part: str
     explicit: bool  # opened by a part header
     items: list[_Token | _NameGroup] = field(default_factory=list)  # percentages, name groups, barriers
+    lines: list[int] = field(default_factory=list)  # the line of each of ``items``
 
 
 def _segments(tokens: list[_Token]) -> list[_Segment] | None:
@@ -1137,8 +1153,10 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
     segments = [_Segment("main", explicit=False)]
     previous: _Token | _NameGroup | None = None  # the last token that was not a separator
     qualifiers: list[str] = []  # qualifiers since it
+    line = 0
     for token in tokens:
         current = segments[-1]
+        line += token.text == "\n"
         if token.kind is _Kind.SEPARATOR:
             if token.text in QUALIFIERS:
                 qualifiers.append(token.text)
@@ -1157,12 +1175,14 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
                 previous.fibres.add(token.name)
                 previous.texts.append(token.text)
                 continue
-            group = _NameGroup({token.name}, [token.text], before)
+            group = _NameGroup({token.name}, [token.text], before, line)
             current.items.append(group)
+            current.lines.append(line)
             previous = group
             continue
         else:
             current.items.append(token)
+            current.lines.append(line)
         previous = token
     if isinstance(previous, _NameGroup):
         previous.qualifiers += qualifiers
@@ -1173,12 +1193,14 @@ def _pairs(segment: _Segment) -> list[tuple[_Token, _NameGroup]] | None:
     """Percentages paired with their names, or ``None`` when they do not pair up cleanly."""
     items = segment.items
     kept: list[_Token | _NameGroup] = []
+    lines: list[int] = []
     for i, item in enumerate(items):
         if isinstance(item, _NameGroup):
             around = items[i - 1 : i] + items[i + 1 : i + 2]
             if not any(isinstance(t, _Token) and t.kind is _Kind.PERCENT for t in around):
                 continue  # a fibre named in a sentence, away from any percentage
         kept.append(item)
+        lines.append(segment.lines[i])
     significant = [i for i, item in enumerate(kept) if not (isinstance(item, _Token) and item.kind is _Kind.BARRIER)]
     if not significant:
         return []
@@ -1194,7 +1216,25 @@ def _pairs(segment: _Segment) -> list[tuple[_Token, _NameGroup]] | None:
             return None  # two percentages or two name groups in a row
         pairs.append((percent, names))
     first_kinds = {isinstance(kept[i], _Token) for i in significant[::2]}
-    return pairs if len(first_kinds) == 1 else None  # one order for the whole part
+    if len(first_kinds) != 1:
+        return None  # one order for the whole part
+    if first_kinds == {False} and _torn_from_its_line(kept, lines, significant):
+        return None
+    return pairs
+
+
+def _torn_from_its_line(kept: list[_Token | _NameGroup], lines: list[int], significant: list[int]) -> bool:
+    """Whether names paired before their percentages (``polyester 65%``) took a percentage from the next line that
+    its own line goes on to name (``lana`` above ``82% polyamide 18%``): that line pairs the other way, so a fibre
+    took another's percentage (wool 82 %, polyamide 18 % for 82 % polyamide, 18 % elastane, the elastane cut)."""
+    for name_at, percent_at in zip(significant[::2], significant[1::2], strict=True):
+        after = significant.index(percent_at) + 1
+        if lines[name_at] == lines[percent_at] or after >= len(significant):
+            continue
+        following = significant[after]
+        if isinstance(kept[following], _NameGroup) and lines[following] == lines[percent_at]:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -1287,9 +1327,12 @@ def _garbled_header(tokens: list[_Token]) -> str:
 
 def _garbled_word(tokens: list[_Token], at: int) -> bool:
     """Whether the word at ``at`` may be a garbled part header by its letters and where it ends (see
-    ``_garbled_header``): unknown, three letters or more, no title nor a title two slips off."""
+    ``_garbled_header``): unknown, three letters or more, no title nor a title two slips off. A qualifier counts as
+    unknown there, since none ends a header: ``pur.`` alone on its line above a lining's ``10% polyamid`` is
+    ``Futter:`` garbled into the French for pure (the shell's second fibre lost, the lining's 10 % made it add up)."""
     word = tokens[at].text
-    if not (tokens[at].kind is _Kind.BARRIER and word.isalpha() and _ends_header(tokens, at)):
+    unknown = tokens[at].kind is _Kind.BARRIER or (tokens[at].kind is _Kind.SEPARATOR and word in QUALIFIERS)
+    if not (unknown and word.isalpha() and _ends_header(tokens, at)):
         return False
     if len(word) < _MIN_PIECE or word in _TITLES or word in _PART_BY_KEY:
         return False  # a title, or a header named in an exclusion ("Exclusive of trims: 100% cotton")
