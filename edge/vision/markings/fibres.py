@@ -46,13 +46,16 @@ Fibre names
     d'agneau: wool. Lycra, spandex: elastane. Tencel: lyocell. Lurex, metallised fibre: metallic. Words of 6 letters or
     more that are one OCR slip (one letter changed, added, missing, or two swapped) from exactly one fibre are read as
     that fibre (``polyestcr``), right beside a percentage only, and only if no other fibre's name is within two slips
-    (``iacetaat``: acetate, or triacetate with its start lost). A name, as it stands or by one slip, right after an
-    unknown word is no name when the two written together are within two slips of another fibre (``aod acryl``:
-    modacryl split and its m misread; ``tr aacetaat``). A fibre the table does not know is an unknown word.
+    (``iacetaat``: acetate, or triacetate with its start lost). A name, as it stands or by one slip, right after or
+    right before an unknown word is no name when the two written together are within two slips of another fibre
+    (``aod acryl``: modacryl split and its m misread; ``tr aacetaat``; ``elastam ultiester``, ``elasta dieen``). A
+    fibre the table does not know is an unknown word.
 Pairing
     Names and percentages pair in the order the label uses, decided by which comes first in a part: ``65% polyester 35%
     cotton`` or ``polyester 65% cotton 35%``. Lines read upside down arrive in reverse order; that flips the order of a
-    percentage and its name on the next line consistently, so those still pair right. Pairs must alternate strictly: two
+    percentage and its name on the next line consistently, so those still pair right. Names before their percentages
+    never take one from the next line where that line goes on to name a fibre right after it (``lana`` above ``82%
+    polyamide 18%``: that line pairs the other way; the part is spoilt). Pairs must alternate strictly: two
     percentages in a row (a table read column by column) spoil the part. An unknown word between a percentage and its
     name (``100% bamboo``, ``30% less water``) spoils the part. A fibre name inside a sentence (between unknown words
     and away from any percentage: ``use the wool programme``) is ignored. Temperatures (``30°``, ``40 °C``, ``30
@@ -63,8 +66,9 @@ Exclusions
     "escluso", "senza"... (``_EXCLUSION``) the rest of the line, up to a number or a colon, is what the composition
     leaves out (``exclusive of trims, elastic and decoration``, ``exclusief garnering``, ``ohne Zutaten``, ``hors
     garnitures``): no fibre name or header there counts. A word of 6 letters or more one slip from such a word, and
-    within two slips of no fibre or part name, is one too (``exceplo adornos``). After a comma in such a list, a
-    header with its colon starts a part again (``exclusive of trim, Lining: 100% polyester``).
+    within two slips of no fibre or part name, is one too (``exceplo adornos``), and so is a word that starts with
+    one of 6 letters or more (``exclusiveof trims``). After a comma in such a list, a header with its colon starts a
+    part again (``exclusive of trim, Lining: 100% polyester``).
 Parts
     Headers name a part: main (shell, outer, body, main fabric, bovenstof, buitenstof, Obermaterial, Oberstoff,
     Außenmaterial, tissu principal, tissu extérieur, extérieur, tejido principal, exterior, tessuto principale,
@@ -72,14 +76,17 @@ Parts
     before any header is the main part; a label with no header has one part, ``main``. Several headers of the same part
     in a row (``Bovenstof/Outer/Obermaterial:``) are one header. A word of 5 letters or more one slip from exactly one
     header, right before a colon or alone on its line, is that header (``Linlng:``, ``Futten``), and so are the last
-    words before a colon one slip from exactly one header of as many words (``Tissu prlncipal:``). A header of 8
-    letters or more may be two slips off, where every other part's header is 5 slips or more away and no fibre's
-    name within two (``Bovenslol:``, ``Garnenng``, ``Tissu pnncipal:``). An unknown word in a slash run of one part's
-    headers, one slip from a header of that part and of no other (``Lining / ooublure / Voering:``, ``Trin /
+    words before a colon one slip from exactly one header of as many words (``Tissu prlncipal:``), or making up their
+    line but for specks of one character (``1 issu principal``). A line's first words right before a percentage end
+    where a colon would (``Forroi 100%algodon``, ``Lning 100% polyamide``: a colon lost or read as a letter). A
+    header of 8 letters or more may be two slips off, where every other part's header is 5 slips or more away and no
+    fibre's name within two (``Bovenslol:``, ``Garnenng``, ``Tissu pnncipal:``). An unknown word in a slash run of one
+    part's headers, one slip from a header of that part and of no other (``Lining / ooublure / Voering:``, ``Trin /
     Garniture``), is that header. An unknown word
     before a colon and a composition is a header OCR garbled and gives ``None`` (read as nothing, the second
     composition would join the first, and two equal ones would hide a part; before the first percentage, a lining
-    under a shell that did not read would pass for the main part); titles (``_TITLES``: Composition, Samenstelling,
+    under a shell that did not read would pass for the main part), and so does a qualifier there (``pur.`` alone on
+    its line for ``Futter:``); titles (``_TITLES``: Composition, Samenstelling,
     ..., and words two slips from one), words of two letters (language codes) and an article number's abbreviation
     with its full stop (``art.``, ``ref.``) are not headers. A colon first on its line, or a single letter and a colon
     first on its line (``:100%Baumwolle``, ``r:100%``), before a composition is what is left of a header that faded or
@@ -822,9 +829,11 @@ def _word_token(word: str, header: bool) -> _Token:
 
 @cache
 def _fuzzy_exclusion(word: str) -> bool:
-    """``word`` is one OCR slip from an exclusion word (``exceplo``, ``exclusiet``; see ``_one_slip_from_only``):
-    what follows it is left out, as after the word itself."""
-    return _one_slip_from_only(word, _EXCLUSION)
+    """``word`` is one OCR slip from an exclusion word (``exceplo``, ``exclusiet``; see ``_one_slip_from_only``), or
+    starts with one of 6 letters or more, the next word glued on (``exclusiveof trims``: left a word, ``trims`` was a
+    trim header with no composition after it): what follows it is left out, as after the word itself."""
+    glued = any(len(term) >= _FUZZY_MIN_LENGTH and word.startswith(term) for term in _EXCLUSION)
+    return glued or _one_slip_from_only(word, _EXCLUSION)
 
 
 @cache

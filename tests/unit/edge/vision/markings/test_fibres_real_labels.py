@@ -230,6 +230,13 @@ LANGUAGES_REPEATED = [
     case("name-above-a-percentage-first-line", ["RN 52469", "lana", "82%.polyamide 18%/sar /en/tan"], None),
     case("names-before-percentages-one-a-line", ["wol", "80%", "polyamide", "20%"], main(wool=80, polyamide=20)),
     case("names-before-percentages-on-one-line", ["wol 80% polyamide 20%"], main(wool=80, polyamide=20)),
+    # An exclusion word with the next word glued on (``exclusiveof``): still an exclusion, so ``trims`` after it is
+    # no trim header without a composition (a far tuning label of four languages read so).
+    case("exclusion-glued-to-the-next-word",
+         ["Shell/Tejidoprincipal/Obermaterial/Tessutoprincipale:", "cotton/algodon/Baumwolle/cotone48%",
+          "modal, modal, Modal, modal 47%", "elastane-elastano-Elasthan-elastan5%",
+          "Lining/Foro/Futter/Fodera:visose,viscosaViskose,Viscosa 100%", "exclusiveof trims"],
+         {"main": {"cotton": 48, "modal": 47, "elastane": 5}, "lining": {"viscose": 100}}),
     # A name one slip off before an unknown word, the two together one slip from another fibre (``elasta dieen``:
     # elastodieen split and slipped; found by the property test below): neither reading is safe.
     case("fuzzy-name-split-from-another", ["100% elasta dieen"], None),
