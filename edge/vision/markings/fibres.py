@@ -800,9 +800,8 @@ def _words_to_tokens(words: list[str], excluded: _Exclusion, before_colon: bool)
                 i += split
                 continue
             token = _word_token(word, header=last and before_colon)
-            glued_before = i > 0 and _glued_to_another(words[i - 1], word, token.name)
-            glued_after = not last and _glued_to_another(word, words[i + 1], token.name)
-            if token.fuzzy and (glued_before or glued_after):
+            glued_before = token.fuzzy and i > 0 and _glued_to_another(words[i - 1], word, token.name)
+            if glued_before or (token.fuzzy and not last and _glued_to_another(word, words[i + 1], token.name)):
                 # "tr aacetaat": triacetaat split and slipped, not acetaat; "elasta dieen": elastodieen, not elastan
                 token = _Token(_Kind.BARRIER, word)
             tokens.append(token)
@@ -1146,7 +1145,6 @@ class _NameGroup:
     fibres: set[str] = field(default_factory=set)
     texts: list[str] = field(default_factory=list)
     qualifiers: list[str] = field(default_factory=list)  # kept for the evidence only ("100% pima cotton")
-    line: int = 0  # the line of its first name
 
 
 @dataclass(slots=True)
@@ -1184,7 +1182,7 @@ def _segments(tokens: list[_Token]) -> list[_Segment] | None:
                 previous.fibres.add(token.name)
                 previous.texts.append(token.text)
                 continue
-            group = _NameGroup({token.name}, [token.text], before, line)
+            group = _NameGroup({token.name}, [token.text], before)
             current.items.append(group)
             current.lines.append(line)
             previous = group
