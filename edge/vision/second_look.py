@@ -17,7 +17,7 @@ class SecondLook(StrEnum):
     # then in the smoothed image: woven letters the other looks still misread.
     LEXICON = "lexicon"
     # The frame with its local contrast equalised, read afresh and then against the vocabulary (``EQUALISED_LOOKS``):
-    # a label printed faint, whose lines the detector did not find. Last: it reads the whole frame again.
+    # a label printed faint, whose lines the detector did not find. Late: it reads the whole frame again.
     CONTRAST = "contrast"
     # The frame through a 3x3 median filter, read afresh, then smoothed and against the vocabulary (``MEDIAN_LOOKS``):
     # woven letters whose thread grid broke every other look's reading. Last of all: it reads the whole frame again.
