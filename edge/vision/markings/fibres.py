@@ -1234,12 +1234,9 @@ def _torn_from_its_line(kept: list[_Token | _NameGroup], lines: list[int], signi
     """Whether names paired before their percentages (``polyester 65%``) took a percentage from the next line that
     its own line goes on to name (``lana`` above ``82% polyamide 18%``): that line pairs the other way, so a fibre
     took another's percentage (wool 82 %, polyamide 18 % for 82 % polyamide, 18 % elastane, the elastane cut)."""
-    for name_at, percent_at in zip(significant[::2], significant[1::2], strict=True):
-        after = significant.index(percent_at) + 1
-        if lines[name_at] == lines[percent_at] or after >= len(significant):
-            continue
-        following = significant[after]
-        if isinstance(kept[following], _NameGroup) and lines[following] == lines[percent_at]:
+    for k in range(0, len(significant) - 2, 2):  # a pair with something after it
+        name_at, percent_at, following = significant[k : k + 3]
+        if lines[name_at] != lines[percent_at] == lines[following] and isinstance(kept[following], _NameGroup):
             return True
     return False
 
