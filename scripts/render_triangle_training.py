@@ -1,4 +1,5 @@
-"""Render recycling triangles to TUNE and TRAIN the triangle reader on (never to report field figures with).
+"""Render recycling triangles, and ISO 11469 codes moulded into plastic, to TUNE and TRAIN the marking reader on (never
+to report field figures with).
 
 This is the triangle reader's own renderer, written apart from ``scripts/render_vision_evalset.py`` (the committed set)
 and from the held-apart test set's renderer (which it never imports). It draws with the tuning fonts only
@@ -18,6 +19,9 @@ and from the held-apart test set's renderer (which it never imports). It draws w
 * triangle sides 40-200 px in a 640x480 frame, any turn, perspective, a curved surface, blur, noise, glare, dirt
   (specks and smudges), JPEG; a printed or raised distractor line (a lot number, a date) beside the triangle in some
   frames.
+
+With ``--codes`` (``render_code_frame``), an ISO 11469 code (``>PE-HD<``, ``ISO_CODES``) takes the triangle's place,
+in the same looks: raised in three frames of four, 16-64 px, in the tuning fonts.
 
 ``render_frame`` returns the frame, its truth and the triangle's geometry; ``scripts/train_triangle_reader.py`` cuts
 its training crops from such frames through the reader's own ``upright_views``, so it learns on what the reader sees.
@@ -275,6 +279,101 @@ def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, s
     return np.asarray(shade / peak * strength + diffuse, np.float32)
 
 
+def _finish(
+    rng: random.Random, np_rng: np.random.Generator, img: np.ndarray, centre: np.ndarray, side: float
+) -> np.ndarray:
+    """What the camera and the item's wear add to a drawn marking ``side`` px across about ``centre``: glare, dirt
+    (specks and a smudge), blur, grey noise and JPEG. The frame, BGR uint8."""
+    if rng.random() < 0.25:  # glare: a soft bright spot
+        yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+        gx, gy = centre + np_rng.normal(0, side * 0.4, 2)
+        spot = np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * (side * rng.uniform(0.15, 0.5)) ** 2))
+        img += (spot * rng.uniform(40, 140))[..., None]
+    if rng.random() < 0.3:  # dirt: dark specks
+        for _ in range(rng.randint(3, 25)):
+            x, y = centre + np_rng.normal(0, side * 0.6, 2)
+            cv2.circle(img, (int(x), int(y)), rng.randint(1, 3), tuple([rng.uniform(0, 80)] * 3), -1)
+    if rng.random() < 0.2:  # dirt: a soft smudge across part of the marking
+        smudge = np.zeros((HEIGHT, WIDTH), np.float32)
+        x, y = centre + np_rng.normal(0, side * 0.3, 2)
+        axes = (max(2, int(side * rng.uniform(0.1, 0.35))), max(2, int(side * rng.uniform(0.05, 0.2))))
+        cv2.ellipse(smudge, (int(x), int(y)), axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
+        smudge = cv2.GaussianBlur(smudge, (0, 0), max(1.0, side * 0.05))
+        img -= (smudge * rng.uniform(15, 60))[..., None]
+    sigma = rng.uniform(0, 1.6) * min(1.0, side / 80)
+    if sigma > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img += np_rng.normal(0, rng.uniform(0, 4), img.shape[:2]).astype(np.float32)[..., None]  # grey noise
+    frame = np.clip(img, 0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 92)])
+    if ok:
+        frame = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    return frame
+
+
+# ISO 11469 codes as moulded into an item's wall (``render_code_frame``), and the polymer each names.
+ISO_CODES: tuple[tuple[str, str], ...] = (
+    (">PP<", "pp"),
+    (">PE-HD<", "hdpe"),
+    (">PE-LD<", "ldpe"),
+    (">HDPE<", "hdpe"),
+    (">PET<", "pet"),
+    (">PS<", "ps"),
+    (">PVC<", "pvc"),
+    (">ABS<", "abs"),
+    (">PC<", "pc"),
+    (">PMMA<", "pmma"),
+    (">PP-T20<", "pp"),
+    (">PA6<", "pa"),
+    (">PC+ABS<", "pc-abs"),
+    (">POM<", "other"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFrame:
+    frame: np.ndarray  # BGR uint8, 640x480
+    code: str  # as moulded, brackets and all
+    polymer: str
+    height: float  # px: the font size the code was drawn at
+    style: str  # "code-raised" or "code-printed"
+
+
+def render_code_frame(rng: random.Random, np_rng: np.random.Generator, matte: bool = False) -> CodeFrame:
+    """One frame of an ISO 11469 code (``ISO_CODES``) in a tuning font, 16-64 px: raised in the item's own colour
+    under one low side light (three in four) or printed, in the same looks as the triangles (turn, perspective, a
+    curved surface, glare, dirt, blur, noise, JPEG; ``matte``: on a grained surface)."""
+    code, polymer = rng.choice(ISO_CODES)
+    height = rng.uniform(16, 64)
+    font = _font(rng, round(height))
+    x0, y0, x1, y1 = font.getbbox(code)
+    pad = int(height)
+    w, h = int(x1 - x0) + 2 * pad, int(y1 - y0) + 2 * pad
+    mask_img = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(mask_img).text((pad - x0, pad - y0), code, font=font, fill=255)
+    mask = np.asarray(mask_img, np.float32) / 255.0
+    homography = _transform(rng, w, h, (w / 2, h / 2), 1.0)
+    warped = cv2.warpPerspective(mask, homography, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    centre = _map(homography, [(w / 2, h / 2)])[0]
+    length = float(x1 - x0)
+    if rng.random() < 0.5:
+        warped = _curve(np_rng, warped, centre, length)
+    img = _background(rng, np_rng)
+    if matte:
+        img += _matte(rng, np_rng)[..., None]
+    if rng.random() < 0.75:
+        img += _raised(np_rng, rng, warped, height / 8)[..., None]
+        style = "code-raised"
+    else:
+        base = float(img.mean())
+        ink = rng.uniform(10, 70) if base > 120 else rng.uniform(170, 250)
+        alpha = warped * rng.uniform(0.25, 1.0)
+        img = img * (1 - alpha[..., None]) + ink * alpha[..., None]
+        style = "code-printed"
+    # The camera's blur and the dirt scale with the letters' height as the triangles' with half their side.
+    return CodeFrame(_finish(rng, np_rng, img, centre, 2 * height), code, polymer, height, style)
+
+
 def _marking(rng: random.Random, digit: int, sevens: bool) -> tuple[str | None, str]:
     """The abbreviation under the triangle (or None) and the polymer the item is."""
     names, polymer = RESIN[digit]
@@ -283,7 +382,7 @@ def _marking(rng: random.Random, digit: int, sevens: bool) -> tuple[str | None, 
     return (rng.choice(names) if rng.random() < 0.6 else None), polymer
 
 
-def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
+def render_frame(
     rng: random.Random,
     np_rng: np.random.Generator,
     digit: int | None = None,
@@ -336,30 +435,7 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
         alpha = warped * rng.uniform(0.25, 1.0)  # down to a pale print
         img = img * (1 - alpha[..., None]) + ink * alpha[..., None]
         style = "printed"
-    if rng.random() < 0.25:  # glare: a soft bright spot
-        yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-        gx, gy = centre + np_rng.normal(0, side * 0.4, 2)
-        spot = np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * (side * rng.uniform(0.15, 0.5)) ** 2))
-        img += (spot * rng.uniform(40, 140))[..., None]
-    if rng.random() < 0.3:  # dirt: dark specks
-        for _ in range(rng.randint(3, 25)):
-            x, y = centre + np_rng.normal(0, side * 0.6, 2)
-            cv2.circle(img, (int(x), int(y)), rng.randint(1, 3), tuple([rng.uniform(0, 80)] * 3), -1)
-    if rng.random() < 0.2:  # dirt: a soft smudge across part of the marking
-        smudge = np.zeros((HEIGHT, WIDTH), np.float32)
-        x, y = centre + np_rng.normal(0, side * 0.3, 2)
-        axes = (max(2, int(side * rng.uniform(0.1, 0.35))), max(2, int(side * rng.uniform(0.05, 0.2))))
-        cv2.ellipse(smudge, (int(x), int(y)), axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
-        smudge = cv2.GaussianBlur(smudge, (0, 0), max(1.0, side * 0.05))
-        img -= (smudge * rng.uniform(15, 60))[..., None]
-    sigma = rng.uniform(0, 1.6) * min(1.0, side / 80)
-    if sigma > 0.3:
-        img = cv2.GaussianBlur(img, (0, 0), sigma)
-    img += np_rng.normal(0, rng.uniform(0, 4), img.shape[:2]).astype(np.float32)[..., None]  # grey noise
-    frame = np.clip(img, 0, 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 92)])
-    if ok:
-        frame = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    frame = _finish(rng, np_rng, img, centre, side)
     apex = corners[0]
     up = math.degrees(math.atan2(float(apex[1] - centre[1]), float(apex[0] - centre[0])))
     x0, y0, x1, y1 = geometry["digit_box"]  # type: ignore[misc]
@@ -383,11 +459,21 @@ def render_frame(  # noqa: PLR0915 -- one look after another, each a few lines
     )
 
 
-def write(out: Path, count: int, seed: int, variety: bool = False, matte: bool = False, sevens: bool = False) -> int:
+def write(
+    out: Path,
+    count: int,
+    seed: int,
+    variety: bool = False,
+    matte: bool = False,
+    sevens: bool = False,
+    codes: bool = False,
+) -> int:
     rng = random.Random(seed)
     np_rng = np.random.default_rng(seed)
     if out.exists():
         shutil.rmtree(out)
+    if codes:
+        return _write_codes(out, count, rng, np_rng, matte)
     for i in range(count):
         item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety, matte=matte, sevens=sevens)
         capture_id = f"tri-{i:04d}"
@@ -405,6 +491,24 @@ def write(out: Path, count: int, seed: int, variety: bool = False, matte: bool =
     return count
 
 
+def _write_codes(out: Path, count: int, rng: random.Random, np_rng: np.random.Generator, matte: bool) -> int:
+    for i in range(count):
+        item = render_code_frame(rng, np_rng, matte)
+        capture_id = f"iso-{i:04d}"
+        image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(image_path), item.frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        style = f"{item.style}{'-matte' if matte else ''} height={round(item.height)}"
+        meta = CaptureMeta(
+            capture_id=capture_id,
+            stream="plastic",
+            label=item.polymer,
+            truth=MarkingTruth(text=item.code, polymer=item.polymer, style=style),
+        )
+        meta_path.write_text(meta.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, required=True)
@@ -413,8 +517,9 @@ def main() -> None:
     parser.add_argument("--variety", action="store_true", help="digits beyond the tuning fonts (varied_digit)")
     parser.add_argument("--matte", action="store_true", help="every item's surface grained and matte (_matte)")
     parser.add_argument("--sevens", action="store_true", help="half the 7s over PC, ABS, PA or PMMA (SEVEN_POLYMERS)")
+    parser.add_argument("--codes", action="store_true", help="ISO 11469 codes instead of triangles (render_code_frame)")
     args = parser.parse_args()
-    written = write(args.out, args.count, args.seed, args.variety, args.matte, args.sevens)
+    written = write(args.out, args.count, args.seed, args.variety, args.matte, args.sevens, args.codes)
     print(f"wrote {written} frames to {args.out}")  # noqa: T201
 
 

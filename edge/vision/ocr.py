@@ -42,6 +42,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from edge.vision.code_lexicon import IsoCodeLexicon
 from edge.vision.ctc import greedy_path
 from edge.vision.label_lexicon import ALTERNATIVE_SPAN, DOMINANCE, LabelLexicon, NumberSlot, Segment, segment_text
 from edge.vision.model_files import ModelFileError
@@ -294,6 +295,7 @@ class MarkingOcr:
         )
         self._digits_only = self._mask(lambda ch: "1" <= ch <= "7")
         self._lexicon = LabelLexicon(self._charset)
+        self._codes = IsoCodeLexicon(self._charset)
         self._det_input = self._det.get_inputs()[0].name
         self._rec_input = self._rec.get_inputs()[0].name
         logger.info("MarkingOcr loaded from %s (%s threads, det side %s)", folder, threads, det_max_side)
@@ -324,9 +326,9 @@ class MarkingOcr:
         if enough is None and self._plausibility(lines, self.plausible_score) > 0:
             return lines
         best = lines
-        smoothed = _SmoothedImage()
+        earlier = _EarlierLooks(symbols=[line for line in lines if any(map(_is_resin_symbol, line.text))])
         for look in looks:
-            again = self._second_look(look, frame, read, enough, smoothed)
+            again = self._second_look(look, frame, read, enough, earlier)
             if enough is not None and enough([line.text for line in again]):
                 return again
             if self._plausibility(again, 0.0) > self._plausibility(best, 0.0):
@@ -339,7 +341,7 @@ class MarkingOcr:
         frame: np.ndarray,
         read: list[Reading],
         enough: Callable[[list[str]], bool] | None,
-        smoothed: _SmoothedImage,
+        earlier: _EarlierLooks,
     ) -> list[OcrLine]:
         """The lines of one second look at ``frame``, whose first pass read ``read`` (see ``read``)."""
         if look is SecondLook.RELIEF:
@@ -350,7 +352,19 @@ class MarkingOcr:
             # digit the recogniser is sure of may answer beside it.
             known = reusable(read, self.flip_below) if self.relief_reuse else None
             seen = [r.box for r in read if _reads_as_word(r.text, r.score)]
-            return self._read_once(_relief(frame), known=known, alone_beside_words=True, enough=enough, words_seen=seen)
+            earlier.relief = _relief(frame)
+            lines = self._read_once(
+                earlier.relief,
+                known=known,
+                read=earlier.relief_read,
+                alone_beside_words=True,
+                enough=enough,
+                words_seen=seen,
+            )
+            earlier.relief_symbols = [line for line in lines if any(map(_is_resin_symbol, line.text))]
+            return lines
+        if look is SecondLook.CODES:
+            return self._read_codes(frame, read, earlier, enough)
         if look is SecondLook.CONTRAST:
             # A label printed pale or washed out, whose lines the detector did not find or the recogniser did not
             # read: the frame with its local contrast equalised, read afresh, then against the vocabulary
@@ -365,14 +379,39 @@ class MarkingOcr:
             # cleaner strokes to work on (on woven tuning labels, read afresh it gave nothing, smoothed and against
             # the vocabulary a third of those every other look left unread; docs/vision.md).
             return self.read(cv2.medianBlur(frame, MEDIAN_SIZE), enough, MEDIAN_LOOKS)
-        if smoothed.image is None:
-            smoothed.image = _smoothed(frame, read)
+        if earlier.smoothed is None:
+            earlier.smoothed = _smoothed(frame, read)
         if look is SecondLook.SMOOTHED:
             # Woven letters: the detector found the lines, the recogniser misread their striped, squared-off strokes.
             # The same boxes are read again, every one, with the thread grid blurred away (a woven line can read
             # confidently and wrong).
-            return self._read_once(smoothed.image, boxes_from=read, outputs=smoothed.outputs)
-        return self._read_lexicon(frame, read, (smoothed.image, smoothed.outputs), enough) or []
+            return self._read_once(earlier.smoothed, boxes_from=read, outputs=earlier.smoothed_outputs)
+        return self._read_lexicon(frame, read, (earlier.smoothed, earlier.smoothed_outputs), enough) or []
+
+    def _read_codes(
+        self, frame: np.ndarray, read: list[Reading], earlier: _EarlierLooks, enough: Callable[[list[str]], bool] | None
+    ) -> list[OcrLine]:
+        """The code look: an ISO 11469 code moulded into the plastic, read with its brackets and a letter or so wrong.
+        The boxes the frame's first pass read, then those its relief look read (``earlier``), each line decoded
+        against the ISO codes where the recogniser supports one (``code_lexicon``), beside the triangle digits the
+        same pass read (a code that contradicts one gives no answer; a digit another pass read is not taken over, as
+        the lines that stopped it there are not). The first reading ``enough`` accepts, or nothing."""
+        if enough is None:
+            return []
+        passes = ((frame, read, earlier.symbols), (earlier.relief, earlier.relief_read, earlier.relief_symbols))
+        for image, readings, symbols in passes:
+            if image is None or not readings:
+                continue
+            boxes, flipped = [r.box for r in readings], [r.turned for r in readings]
+            outputs: dict[int, np.ndarray] = {}
+            self._recognise(_the_way_read([_crop(image, box) for box in boxes], flipped), outputs=outputs)
+            decoded = {i: self._codes.decode(_masked(probs, self._allowed)) for i, probs in outputs.items()}
+            # A line no code is decoded from keeps what its pass read (reading a box again may batch it otherwise).
+            texts = [(decoded.get(i) or r.text, r.score) for i, r in enumerate(readings)]
+            lines = self._in_order(boxes, texts, flipped, symbols)
+            if enough([line.text for line in lines]):
+                return lines
+        return []
 
     def _read_lexicon(
         self,
@@ -1109,12 +1148,18 @@ def flip_votes(upright: list[tuple[str, float]], turned: list[tuple[str, float]]
 
 
 @dataclass(slots=True)
-class _SmoothedImage:
-    """The smoothed image of a frame, blurred once for the looks that read it, and the recogniser's output per box
-    there, kept so that a later look decodes it anew instead of reading it again."""
+class _EarlierLooks:
+    """What the looks at one frame keep for the looks after them: the smoothed image, blurred once for the looks that
+    read it, and the recogniser's output per box there (a later look decodes it anew instead of reading it again);
+    the relief image and its pass's readings; the triangle digits (resin symbol lines) the first pass and the relief
+    pass read."""
 
-    image: np.ndarray | None = None
-    outputs: dict[int, np.ndarray] = field(default_factory=dict)
+    smoothed: np.ndarray | None = None
+    smoothed_outputs: dict[int, np.ndarray] = field(default_factory=dict)
+    relief: np.ndarray | None = None
+    relief_read: list[Reading] = field(default_factory=list)
+    symbols: list[OcrLine] = field(default_factory=list)
+    relief_symbols: list[OcrLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,15 @@ class SecondLook(StrEnum):
     # The frame through a 3x3 median filter, read afresh, then smoothed and against the vocabulary (``MEDIAN_LOOKS``):
     # woven letters whose thread grid broke every other look's reading. Last of all: it reads the whole frame again.
     MEDIAN = "median"
+    # The lines of the frame's first pass and of its relief image decoded against the ISO 11469 codes
+    # (``code_lexicon``): a moulded code read with its brackets as letters and a letter of it wrong.
+    CODES = "codes"
 
 
-# What each kind of item is read again as, in order: plastics in relief; care labels smoothed first (woven labels),
-# then in relief (a label washed pale), then against the label's vocabulary, at full contrast (faint print), and last
-# through a median filter (woven labels none of the others read).
-PLASTIC_LOOKS: tuple[SecondLook, ...] = (SecondLook.RELIEF,)
+# What each kind of item is read again as, in order: plastics in relief, then their lines against the ISO codes; care
+# labels smoothed first (woven labels), then in relief (a label washed pale), then against the label's vocabulary, at
+# full contrast (faint print), and last through a median filter (woven labels none of the others read).
+PLASTIC_LOOKS: tuple[SecondLook, ...] = (SecondLook.RELIEF, SecondLook.CODES)
 # What the contrast look reads its equalised frame as after the first pass: against the vocabulary only. Smoothed and
 # in relief as well, it read one tuning label more of the 160 unread it was tried on, made one wrong answer on the
 # faint tuning labels, and took a third more time on the labels it read (docs/vision.md).

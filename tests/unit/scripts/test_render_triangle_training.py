@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 
+from edge.vision.markings.plastics import read_polymer
 from scripts import render_triangle_training as renderer
 from scripts.font_split import HELD_OUT_FONTS, TUNING_FONTS, font_paths
 
@@ -87,3 +88,17 @@ def test_sevens_puts_a_category_seven_polymer_under_half_the_sevens_and_leaves_o
     # Off, or on another digit, the frames a seed has always given.
     for seed in range(3):
         np.testing.assert_array_equal(frame(seed, 4, True).frame, frame(seed, 4, False).frame)
+
+
+def test_code_frames_hold_a_code_the_parser_names_raised_or_printed() -> None:
+    for code, polymer in renderer.ISO_CODES:
+        reading = read_polymer([code])
+        assert reading is not None and reading.polymer == polymer
+    rng, np_rng = random.Random(2), np.random.default_rng(2)
+    items = [renderer.render_code_frame(rng, np_rng, matte=True) for _ in range(24)]
+    assert {item.style for item in items} == {"code-raised", "code-printed"}
+    for item in items:
+        assert item.frame.shape == (renderer.HEIGHT, renderer.WIDTH, 3)
+        assert 16 <= item.height <= 64
+        assert (item.code, item.polymer) in renderer.ISO_CODES
+        assert item.frame.std() > 1  # something is drawn on the plastic
