@@ -10,23 +10,15 @@ import pytest
 from edge.vision import code_lexicon
 from edge.vision.code_lexicon import ANSWERING, COMPETING, IsoCodeLexicon
 from edge.vision.markings.plastics import read_polymer
+from tests.unit.edge.vision.recogniser_output import Step, recogniser_output
 
 # A recogniser's classes: the blank, Latin letters in both cases, digits, signs, the space.
 CHARSET = ["", *"abcdefghijklmnopqrstuvwxyz", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ", *"0123456789", *"<>()+-/.", " "]
 LEXICON = IsoCodeLexicon(CHARSET)
-Step = str | dict[str, float]  # a character read for sure, or how sure of each
 
 
 def _output(steps: list[Step]) -> npt.NDArray[np.float32]:
-    """Each step a character (with the rest of its probability spread thinly), then a blank step."""
-    rows = []
-    for step in steps:
-        chances = {step: 0.98} if isinstance(step, str) else step
-        row = np.full(len(CHARSET), 1e-4, np.float32)
-        for ch, p in chances.items():
-            row[CHARSET.index(ch)] = p
-        rows += [row / row.sum(), np.eye(len(CHARSET), dtype=np.float32)[0] * 0.98 + 0.02 / len(CHARSET)]
-    return np.stack(rows)
+    return recogniser_output(CHARSET, steps)
 
 
 def test_every_code_is_one_the_parser_reads_and_names_its_polymer() -> None:

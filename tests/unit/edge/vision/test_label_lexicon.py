@@ -7,23 +7,15 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.vision.label_lexicon import ALTERNATIVE_SPAN, LabelLexicon, NumberSlot
+from tests.unit.edge.vision.recogniser_output import Step, recogniser_output
 
 # A recogniser's classes: the blank, Latin letters in both cases, one accented letter, digits, signs, the space.
 CHARSET = ["", *"abcdefghijklmnopqrstuvwxyz", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ó", *"0123456789", *"%°/:-]", " "]
 LEXICON = LabelLexicon(CHARSET)
-Step = str | dict[str, float]  # a character read for sure, or how sure of each
 
 
 def _output(steps: list[Step]) -> npt.NDArray[np.float32]:
-    """Each step a character (with the rest of its probability spread thinly), then a blank step."""
-    rows = []
-    for step in steps:
-        chances = {step: 0.98} if isinstance(step, str) else step
-        row = np.full(len(CHARSET), 1e-4, np.float32)
-        for ch, p in chances.items():
-            row[CHARSET.index(ch)] = p
-        rows += [row / row.sum(), np.eye(len(CHARSET), dtype=np.float32)[0] * 0.98 + 0.02 / len(CHARSET)]
-    return np.stack(rows)
+    return recogniser_output(CHARSET, steps)
 
 
 def _unsure(read: str, meant: str, p_meant: float) -> dict[str, float]:
