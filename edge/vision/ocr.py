@@ -21,7 +21,9 @@ pixels). What this reader does instead, each step measured on the rendered evalu
   parser can tell it from other digits, and the abbreviation as a line of its own;
 * a second pass on a high-pass "relief" image when the caller's parser cannot use the first reading (typically an
   embossed marking, maybe beside a printed lot number that did read), or, without a parser, nothing plausible was read;
-  lines that read well in the first pass keep their reading there, only new or weak boxes are recognised again.
+  lines that read well in the first pass keep their reading there, only new or weak boxes are recognised again;
+* for plastics still without an answer, the lines of both passes decoded against the ISO 11469 codes
+  (``code_lexicon``): a moulded code whose brackets were read as letters and a letter of it slipped.
 
 Sessions run with a fixed thread count and no thread spinning, so a station keeps cores for capture and its kiosk.
 """
