@@ -279,6 +279,14 @@ def _raised(np_rng: np.random.Generator, rng: random.Random, mask: np.ndarray, s
     return np.asarray(shade / peak * strength + diffuse, np.float32)
 
 
+def _printed(rng: random.Random, img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``mask`` printed in ink onto ``img``: dark ink on light plastic, light on dark, down to a pale print."""
+    base = float(img.mean())
+    ink = rng.uniform(10, 70) if base > 120 else rng.uniform(170, 250)
+    alpha = mask * rng.uniform(0.25, 1.0)
+    return np.asarray(img * (1 - alpha[..., None]) + ink * alpha[..., None], np.float32)
+
+
 def _finish(
     rng: random.Random, np_rng: np.random.Generator, img: np.ndarray, centre: np.ndarray, side: float
 ) -> np.ndarray:
@@ -365,10 +373,7 @@ def render_code_frame(rng: random.Random, np_rng: np.random.Generator, matte: bo
         img += _raised(np_rng, rng, warped, height / 8)[..., None]
         style = "code-raised"
     else:
-        base = float(img.mean())
-        ink = rng.uniform(10, 70) if base > 120 else rng.uniform(170, 250)
-        alpha = warped * rng.uniform(0.25, 1.0)
-        img = img * (1 - alpha[..., None]) + ink * alpha[..., None]
+        img = _printed(rng, img, warped)
         style = "code-printed"
     # The camera's blur and the dirt scale with the letters' height as the triangles' with half their side.
     return CodeFrame(_finish(rng, np_rng, img, centre, 2 * height), code, polymer, height, style)
@@ -430,10 +435,7 @@ def render_frame(
         img += _raised(np_rng, rng, warped, stroke)[..., None]
         style = "raised"
     else:
-        base = float(img.mean())
-        ink = rng.uniform(10, 70) if base > 120 else rng.uniform(170, 250)
-        alpha = warped * rng.uniform(0.25, 1.0)  # down to a pale print
-        img = img * (1 - alpha[..., None]) + ink * alpha[..., None]
+        img = _printed(rng, img, warped)
         style = "printed"
     frame = _finish(rng, np_rng, img, centre, side)
     apex = corners[0]
@@ -476,37 +478,31 @@ def write(
         return _write_codes(out, count, rng, np_rng, matte)
     for i in range(count):
         item = render_frame(rng, np_rng, digit=i % 7 + 1, variety=variety, matte=matte, sevens=sevens)
-        capture_id = f"tri-{i:04d}"
-        image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
-        image_path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(image_path), item.frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
         text = f"{item.digit}\n{item.abbreviation}" if item.abbreviation else str(item.digit)
-        meta = CaptureMeta(
-            capture_id=capture_id,
-            stream="plastic",
-            label=item.polymer,
-            truth=MarkingTruth(text=text, polymer=item.polymer, style=f"{item.style} size={round(item.side)}"),
-        )
-        meta_path.write_text(meta.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
+        _write_sample(out, f"tri-{i:04d}", item.frame, text, item.polymer, f"{item.style} size={round(item.side)}")
     return count
 
 
 def _write_codes(out: Path, count: int, rng: random.Random, np_rng: np.random.Generator, matte: bool) -> int:
     for i in range(count):
         item = render_code_frame(rng, np_rng, matte)
-        capture_id = f"iso-{i:04d}"
-        image_path, meta_path = sample_paths(out, "plastic", item.polymer, capture_id)
-        image_path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(image_path), item.frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
         style = f"{item.style}{'-matte' if matte else ''} height={round(item.height)}"
-        meta = CaptureMeta(
-            capture_id=capture_id,
-            stream="plastic",
-            label=item.polymer,
-            truth=MarkingTruth(text=item.code, polymer=item.polymer, style=style),
-        )
-        meta_path.write_text(meta.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
+        _write_sample(out, f"iso-{i:04d}", item.frame, item.code, item.polymer, style)
     return count
+
+
+def _write_sample(out: Path, capture_id: str, frame: np.ndarray, text: str, polymer: str, style: str) -> None:
+    """One frame and its sidecar in the evaluation layout (``DIR/plastic/<polymer>/<id>.jpg``)."""
+    image_path, meta_path = sample_paths(out, "plastic", polymer, capture_id)
+    image_path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(image_path), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    meta = CaptureMeta(
+        capture_id=capture_id,
+        stream="plastic",
+        label=polymer,
+        truth=MarkingTruth(text=text, polymer=polymer, style=style),
+    )
+    meta_path.write_text(meta.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
 
 
 def main() -> None:
