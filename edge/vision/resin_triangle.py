@@ -64,6 +64,13 @@ SCAN_CAPPED_MIN_SIXFOLD = 0.25
 REACHES = (0.6, 2.0)
 BASE_MARGIN = 40  # px of the window's sides left out of the base-line profile (other marks sit beside a triangle)
 MAX_BASE_SHARE = 0.85  # a base spanning more of the window means the window was cut too tight: zoom out once
+# Under one low side light the side the light grazes shows almost no edge; where that side is the upright view's base,
+# its base-line test fails and the one view that holds the digit upright is lost (on grained tuning frames 24 of 102
+# triangles whose outline passed had two views, 6 of them without the upright one). With two apex-up views found,
+# the third is cut with its base where their base lines put the triangle's third side (``_completed_view``): the
+# perpendiculars through their midpoints meet at the centre, whose distances to the two sides may differ at most by
+# this ratio (a found "view" at a stroke of the digit or at a line under the triangle puts them far apart).
+MAX_DEPTH_RATIO = 1.6
 # Where the text sits relative to the flat base, in units of the base line's length L (which runs from arrowhead
 # tip to arrow tail, about 0.8 of the triangle's side). Digit: between the base and the apex, centred. Abbreviation:
 # under the base, about as wide as the base.
@@ -250,25 +257,31 @@ def upright_views(frame: np.ndarray, box: np.ndarray) -> list[UprightTriangle]:
 
 
 def _apex_up_views(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> list[UprightTriangle]:
-    views = []
+    found: dict[int, UprightTriangle] = {}
     # Six turns put a side level; three of them put it at the bottom. Nearest the frame's upright first.
-    for turn in sorted(range(6), key=lambda k: abs(((angle + 60 * k + 180) % 360) - 180)):
+    order = sorted(range(6), key=lambda k: abs(((angle + 60 * k + 180) % 360) - 180))
+    for turn in order:
         view = _view(frame, centre, radius, angle + 60 * turn)
         if view is not None and view.base_length > MAX_BASE_SHARE * (WINDOW - 2 * BASE_MARGIN):
             view = _view(frame, centre, 2 * radius, angle + 60 * turn)  # cut too tight: zoom out
         if view is not None:
-            views.append(view)
-            if len(views) == 3:
+            found[turn] = view
+            if len(found) == 3:
                 break
-    return views
+    if len(found) == 2:
+        first, second = found
+        # Apex-up turns are every other one: two found, the third is the other turn of their parity.
+        if (first - second) % 2 == 0:
+            third = next(turn for turn in range(first % 2, 6, 2) if turn not in found)
+            view = _completed_view(frame, centre, radius, angle + 60 * third, found[first], found[second])
+            if view is not None:
+                found[third] = view
+    return [found[turn] for turn in order if turn in found]
 
 
 def _view(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> UprightTriangle | None:
     """The frame turned by ``angle`` round ``centre``, ``radius`` px about it filling the window; None if apex down."""
-    scale = WINDOW / (2 * radius)
-    matrix = np.asarray(cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale), np.float64)
-    matrix[:, 2] += WINDOW / 2 - centre
-    window = cv2.warpAffine(frame, matrix, (WINDOW, WINDOW), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    window, matrix = _window(frame, centre, radius, angle)
     grey = cv2.cvtColor(window, cv2.COLOR_BGR2GRAY) if window.ndim == 3 else window
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.5)
     vertical = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
@@ -287,6 +300,53 @@ def _view(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) ->
     if columns.size < 2:
         return None
     return UprightTriangle(window, cv2.invertAffineTransform(matrix), base_y, int(columns.min()), int(columns.max()))
+
+
+def _window(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """The frame turned by ``angle`` round ``centre``, ``radius`` px about it filling the window, and the 2x3 affine
+    mapping the frame to the window."""
+    scale = WINDOW / (2 * radius)
+    matrix = np.asarray(cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale), np.float64)
+    matrix[:, 2] += WINDOW / 2 - centre
+    window = cv2.warpAffine(frame, matrix, (WINDOW, WINDOW), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return window, matrix
+
+
+def _completed_view(
+    frame: np.ndarray, centre: np.ndarray, radius: float, angle: float, one: UprightTriangle, other: UprightTriangle
+) -> UprightTriangle | None:
+    """The third apex-up view of a triangle whose other two were found, its base line placed where their base lines
+    put the third side (``COMPLETED_VIEWS``), or None where the two do not agree on the triangle's centre."""
+    (middle_1, out_1, length_1), (middle_2, out_2, length_2) = _side(one), _side(other)
+    # The perpendiculars through two sides' midpoints meet at the triangle's centre; the third side's midpoint lies
+    # as far out from it, on the side the two normals' sum points away from.
+    try:
+        depth_1, depth_2 = np.linalg.solve(np.column_stack([-out_1, out_2]), middle_2 - middle_1)
+    except np.linalg.LinAlgError:
+        return None
+    if min(depth_1, depth_2) <= 0 or max(depth_1, depth_2) > MAX_DEPTH_RATIO * min(depth_1, depth_2):
+        return None
+    outward = -(out_1 + out_2) / max(float(np.linalg.norm(out_1 + out_2)), 1e-6)
+    middle = middle_1 - depth_1 * out_1 + (depth_1 + depth_2) / 2 * outward
+    length = (length_1 + length_2) / 2
+    for reach in (radius, 2 * radius):  # zoomed out, as a found view is, when the base would fill the window
+        half = length / 2 * WINDOW / (2 * reach)
+        if 2 * half > MAX_BASE_SHARE * (WINDOW - 2 * BASE_MARGIN):
+            continue
+        window, matrix = _window(frame, centre, reach, angle)
+        x, y = matrix @ np.array([middle[0], middle[1], 1.0])
+        if not WINDOW / 2 < y < WINDOW:  # apex up: the base below the window's centre
+            return None
+        return UprightTriangle(window, cv2.invertAffineTransform(matrix), round(y), round(x - half), round(x + half))
+    return None
+
+
+def _side(view: UprightTriangle) -> tuple[np.ndarray, np.ndarray, float]:
+    """A view's base line in the frame: its midpoint, its outward normal (the window's down) and its length."""
+    middle = view.to_frame @ np.array([(view.base_left + view.base_right) / 2, view.base_y, 1.0])
+    down = view.to_frame[:, :2] @ np.array([0.0, 1.0])
+    scale = float(np.linalg.norm(down))
+    return middle, down / scale, view.base_length * scale
 
 
 def _tighten(region: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

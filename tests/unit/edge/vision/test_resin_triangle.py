@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.vision import resin_triangle
 from edge.vision.resin_triangle import MIN_SIXFOLD, sixfold_orientation, triangle_candidates, upright_views
 
 CENTRE = (320, 240)
@@ -26,6 +27,21 @@ def _frame(turn: float = 0.0) -> np.ndarray:
     cv2.putText(frame, "PVC", (275, 330), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (40, 40, 40), 3)
     matrix = cv2.getRotationMatrix2D(CENTRE, turn, 1.0)
     return np.asarray(cv2.warpAffine(frame, matrix, (640, 480), borderMode=cv2.BORDER_REPLICATE))
+
+
+def _grazed(base: int) -> np.ndarray:
+    """A triangle with a 3 inside, its bottom side drawn in grey ``base`` on the plastic's 200: what a low light along
+    that side leaves of it (the other two sides dark, 40)."""
+    frame = np.full((480, 640, 3), 200, np.uint8)
+    corners = [
+        (round(CENTRE[0] + 80 * math.cos(math.radians(a))), round(CENTRE[1] + 80 * math.sin(math.radians(a))))
+        for a in (-90, 30, 150)
+    ]
+    cv2.line(frame, corners[0], corners[1], (40, 40, 40), 5)
+    cv2.line(frame, corners[2], corners[0], (40, 40, 40), 5)
+    cv2.line(frame, corners[1], corners[2], (base, base, base), 5)
+    cv2.putText(frame, "3", (300, 270), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (40, 40, 40), 5)
+    return frame
 
 
 def _similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -89,6 +105,37 @@ def test_a_box_holding_only_the_digit_finds_the_triangle_round_it() -> None:
     _, corners = views[0].digit()
     assert np.linalg.norm(corners.mean(axis=0) - np.array(CENTRE)) < 25
     assert 40 < np.linalg.norm(corners[0] - corners[1]) < 120
+
+
+def test_the_view_whose_base_the_light_grazes_is_completed_from_the_other_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = upright_views(_grazed(base=40), BOX)[0]  # the upright view with its base drawn like the other sides
+
+    views = upright_views(_grazed(base=200), BOX)  # the bottom side not seen at all
+
+    assert len(views) == 3
+    upright = views[0]
+    assert np.allclose(upright.to_frame, drawn.to_frame, atol=0.5)  # the same turn, scale and place
+    # The base where the drawn one is found (within 5 % of its length: the other sides' lines are found on their
+    # strokes' edges).
+    assert abs(upright.base_y - drawn.base_y) <= 0.05 * drawn.base_length
+    assert abs(upright.base_left - drawn.base_left) <= 0.1 * drawn.base_length
+    assert abs(upright.base_right - drawn.base_right) <= 0.1 * drawn.base_length
+    # Found by its own base line, that view is not there: the other two are.
+    monkeypatch.setattr(resin_triangle, "_completed_view", lambda *_: None)
+    found = upright_views(_grazed(base=200), BOX)
+    assert len(found) == 2
+    assert not any(np.allclose(view.to_frame, drawn.to_frame, atol=0.5) for view in found)
+
+
+def test_two_views_that_disagree_on_the_centre_are_not_completed() -> None:
+    one, other = upright_views(_grazed(base=200), BOX)[1:]
+    centre = BOX.mean(axis=0)
+    # The second view's base line moved well inside the triangle (a stroke of the digit taken for the base).
+    moved = resin_triangle.UprightTriangle(
+        other.window, other.to_frame, other.base_y - 40, other.base_left, other.base_right
+    )
+
+    assert resin_triangle._completed_view(_grazed(base=200), centre, 150.0, 0.0, one, moved) is None
 
 
 def test_a_straight_edge_text_and_cloth_are_not_triangles() -> None:
