@@ -12,7 +12,8 @@ region looks like a triangle rather than text (measured, unweighted by coherence
 triangles 0.33-0.6, text lines and lone digits mostly below 0.25). A straight edge is as concentrated; the
 twofold mean, near 1 for it and near 0 for three sides 60° apart, tells them apart. Which of the six turns of that
 angle is upright cannot be told from the outline alone: three put a side flat at the bottom (apex up) and the digit
-decides between them (``upright_views`` returns those three, the most likely first).
+decides between them (``upright_views`` returns those three, the most likely first; where only two show a base line,
+as when a low light grazes the third side, the third is placed by their geometry, ``_completed_view``).
 
 The geometry is in a fixed-size window, turned and scaled so that the triangle spans about half of it.
 """
