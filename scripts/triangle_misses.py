@@ -13,7 +13,8 @@ Reasons, checked in this order for the votes of a frame without an answer (a fra
   abbreviation named another polymer), ``ocr-veto`` (the OCR read another digit), ``one-alone`` (a 1 under
   ``ONE_ALONE``, the surer threshold a 1 alone needs), ``others-read`` (another turn of the triangle read a digit
   too, or it had fewer than three views), ``beside-words`` (a line read as a word, so no digit alone; on a place
-  rescanned after the boxes' triangles gave nothing, also: another place of the frame claimed another digit),
+  rescanned after the boxes' triangles gave nothing, also: another place of the frame claimed another digit, which
+  stops a 1 the OCR confirms too),
   ``below-alone`` (under the card's alone threshold), ``unsteady`` (``TriangleDigitReader.steadiness``, under
   ``ONE_STEADY_MIN`` for a 1, ``RESCAN_STEADY_MIN`` on a place rescanned), ``beside-seven`` (a 1 where the OCR read
   a 7 in the same view, ``ocr.ONE_BESIDE_SEVEN_SCORE``);

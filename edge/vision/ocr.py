@@ -753,7 +753,12 @@ class MarkingOcr:
             index, box, views, span = place.index, place.box, place.views, spans[k]
             contested = places is Places.RESCANNED and bool(mine) and any(digit != mine[k].digit for digit in claims)
             symbol, view, code = self._triangle_vote(
-                views, digits[span], None if probs is None else probs[span], DIGIT_ALONE if contested else alone, places
+                views,
+                digits[span],
+                None if probs is None else probs[span],
+                DIGIT_ALONE if contested else alone,
+                places,
+                contested,
             )
             answered = answered or symbol is not None
             if symbol is None:
@@ -818,6 +823,7 @@ class MarkingOcr:
         probs: np.ndarray | None,
         alone: float = DIGIT_ALONE,
         places: Places = Places.BOXED,
+        contested: bool = False,
     ) -> tuple[tuple[str, float] | None, int | None, tuple[str | None, float, tuple[str, float]] | None]:
         """The resin symbol of one triangle from its apex-up views (or None), the view whose abbreviation counts and
         what that abbreviation reads (code, share, free reading), or None.
@@ -826,7 +832,9 @@ class MarkingOcr:
         lexicon vote (``triangle_reader.vote``). Without the recogniser, the OCR's digit decides alone as before.
         The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
         frame's upright. ``places``: where the views' place came from (told to ``triangle_votes``; a place rescanned
-        answers alone only at ``triangle_reader.RESCAN_STEADY_MIN``).
+        answers alone only at ``triangle_reader.RESCAN_STEADY_MIN``). ``contested``: a place rescanned where another
+        place of the frame claims another digit; ``alone`` is then above 1, and a 1 the OCR confirms gives nothing
+        either (only the abbreviation's PET lets it answer).
         """
         best = _triangle_digit(read)
         ocr_digit = int(read[best][0]) if best is not None else None
@@ -858,6 +866,11 @@ class MarkingOcr:
         seven = read[mine.view][0] == "7" and read[mine.view][1] >= ONE_BESIDE_SEVEN_SCORE
         beside_seven = digit == 1 and digit not in (ocr_digit, code_digit) and seven
         if beside_seven:
+            digit = None
+        # Where other places claim other digits, the two readers agreeing on a 1 is no surer than one reader alone: a
+        # small thick 7 is a 1 to both (three "other" items read PET on fresh tuning frames, seeds 785 and 791; no
+        # other digit the OCR confirmed there was wrong, contested or not).
+        if contested and digit == 1 and code_digit != 1:
             digit = None
         if self._triangle_votes is not None:
             scanned, rescanned = places is not Places.BOXED, places is Places.RESCANNED

@@ -43,6 +43,7 @@ from edge.vision.triangle_reader import (
     TriangleVote,
     steadiness_needed,
 )
+from edge.vision.triangle_reader import vote as triangle_vote
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -706,6 +707,20 @@ def test_a_frame_whose_boxed_triangles_give_nothing_is_scanned_as_well(monkeypat
     reading = again()
     assert reading is not None and reading.polymer == "ldpe"
     assert any(vote.digit == 4 and not vote.scanned for vote in votes)
+
+
+def test_a_1_the_ocr_confirms_on_a_contested_rescanned_place_gives_nothing() -> None:
+    # A tuning frame (render_triangle_training.py --seed 785 --variety): a small raised PP triangle, 45 px. Its places
+    # claim a sure 5, and one rescanned place reads a 1 that the OCR reads too: both readers agreeing, that 1
+    # answered PET for a PP item. Where other places of the frame claim another digit, the agreement on a 1 counts
+    # no more than a digit alone does there (nothing).
+    reading, votes, _ = _read_triangle_frame("tuning785-0340", "pp")
+    assert reading is None or reading.polymer == "pp"
+    ones = [vote for vote in votes if vote.rescanned and vote.reading.digit == 1 and vote.ocr_digit == 1]
+    assert ones and all(vote.digit is None for vote in ones)
+    assert any(vote.reading.digit == 5 and vote.reading.confidence >= 0.9 for vote in votes)
+    # Uncontested, the two readers' 1 would have answered.
+    assert any(triangle_vote(one.reading, 1, one.code, one.code_share)[0] == 1 for one in ones)
 
 
 def test_a_rescanned_place_answers_alone_only_where_no_other_place_claims_another_digit() -> None:
