@@ -317,7 +317,7 @@ def _completed_view(
     frame: np.ndarray, centre: np.ndarray, radius: float, angle: float, one: UprightTriangle, other: UprightTriangle
 ) -> UprightTriangle | None:
     """The third apex-up view of a triangle whose other two were found, its base line placed where their base lines
-    put the third side (``COMPLETED_VIEWS``), or None where the two do not agree on the triangle's centre."""
+    put the third side, or None where the two do not agree on the triangle's centre (``MAX_DEPTH_RATIO``)."""
     (middle_1, out_1, length_1), (middle_2, out_2, length_2) = _side(one), _side(other)
     # The perpendiculars through two sides' midpoints meet at the triangle's centre; the third side's midpoint lies
     # as far out from it, on the side the two normals' sum points away from.
