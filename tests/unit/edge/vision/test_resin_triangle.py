@@ -135,7 +135,10 @@ def test_two_views_that_disagree_on_the_centre_are_not_completed() -> None:
         other.window, other.to_frame, other.base_y - 40, other.base_left, other.base_right
     )
 
-    assert resin_triangle._completed_view(_grazed(base=200), centre, 150.0, 0.0, one, moved) is None
+    frame = _grazed(base=200)
+
+    assert resin_triangle._completed_view(frame, centre, 150.0, 0.0, one, other) is not None  # as found: completed
+    assert resin_triangle._completed_view(frame, centre, 150.0, 0.0, one, moved) is None
 
 
 def test_a_straight_edge_text_and_cloth_are_not_triangles() -> None:
