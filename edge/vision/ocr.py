@@ -756,7 +756,7 @@ class MarkingOcr:
                 views,
                 digits[span],
                 None if probs is None else probs[span],
-                DIGIT_ALONE if contested else alone,
+                alone,
                 places,
                 contested,
             )
@@ -833,9 +833,11 @@ class MarkingOcr:
         The abbreviation is read in the view of the digit, or, when no digit is claimed, in the view nearest the
         frame's upright. ``places``: where the views' place came from (told to ``triangle_votes``; a place rescanned
         answers alone only at ``triangle_reader.RESCAN_STEADY_MIN``). ``contested``: a place rescanned where another
-        place of the frame claims another digit; ``alone`` is then above 1, and a 1 the OCR confirms gives nothing
-        either (only the abbreviation's PET lets it answer).
+        place of the frame claims another digit: no digit alone then (``DIGIT_ALONE``), and a 1 the OCR confirms gives
+        nothing either (only the abbreviation's PET lets it answer).
         """
+        if contested:
+            alone = DIGIT_ALONE
         best = _triangle_digit(read)
         ocr_digit = int(read[best][0]) if best is not None else None
         if probs is None:

@@ -263,7 +263,7 @@ def _apex_up_views(frame: np.ndarray, centre: np.ndarray, radius: float, angle: 
     order = sorted(range(6), key=lambda k: abs(((angle + 60 * k + 180) % 360) - 180))
     for turn in order:
         view = _view(frame, centre, radius, angle + 60 * turn)
-        if view is not None and view.base_length > MAX_BASE_SHARE * (WINDOW - 2 * BASE_MARGIN):
+        if view is not None and _fills_window(view.base_length):
             view = _view(frame, centre, 2 * radius, angle + 60 * turn)  # cut too tight: zoom out
         if view is not None:
             found[turn] = view
@@ -282,7 +282,8 @@ def _apex_up_views(frame: np.ndarray, centre: np.ndarray, radius: float, angle: 
 
 def _view(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> UprightTriangle | None:
     """The frame turned by ``angle`` round ``centre``, ``radius`` px about it filling the window; None if apex down."""
-    window, matrix = _window(frame, centre, radius, angle)
+    matrix = _turning(centre, radius, angle)
+    window = _window(frame, matrix)
     grey = cv2.cvtColor(window, cv2.COLOR_BGR2GRAY) if window.ndim == 3 else window
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.5)
     vertical = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3))
@@ -303,14 +304,23 @@ def _view(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) ->
     return UprightTriangle(window, cv2.invertAffineTransform(matrix), base_y, int(columns.min()), int(columns.max()))
 
 
-def _window(frame: np.ndarray, centre: np.ndarray, radius: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
-    """The frame turned by ``angle`` round ``centre``, ``radius`` px about it filling the window, and the 2x3 affine
-    mapping the frame to the window."""
+def _fills_window(base_length: float) -> bool:
+    """Whether a base line this long (window pixels) means the window was cut too tight (``MAX_BASE_SHARE``)."""
+    return base_length > MAX_BASE_SHARE * (WINDOW - 2 * BASE_MARGIN)
+
+
+def _turning(centre: np.ndarray, radius: float, angle: float) -> np.ndarray:
+    """The 2x3 affine that turns the frame by ``angle`` round ``centre`` and scales ``radius`` px about it to fill
+    the window."""
     scale = WINDOW / (2 * radius)
     matrix = np.asarray(cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale), np.float64)
     matrix[:, 2] += WINDOW / 2 - centre
-    window = cv2.warpAffine(frame, matrix, (WINDOW, WINDOW), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    return window, matrix
+    return matrix
+
+
+def _window(frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The window of ``frame`` that ``matrix`` (``_turning``) maps it to."""
+    return cv2.warpAffine(frame, matrix, (WINDOW, WINDOW), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _completed_view(
@@ -332,12 +342,13 @@ def _completed_view(
     length = (length_1 + length_2) / 2
     for reach in (radius, 2 * radius):  # zoomed out, as a found view is, when the base would fill the window
         half = length / 2 * WINDOW / (2 * reach)
-        if 2 * half > MAX_BASE_SHARE * (WINDOW - 2 * BASE_MARGIN):
+        if _fills_window(2 * half):
             continue
-        window, matrix = _window(frame, centre, reach, angle)
+        matrix = _turning(centre, reach, angle)
         x, y = matrix @ np.array([middle[0], middle[1], 1.0])
         if not WINDOW / 2 < y < WINDOW:  # apex up: the base below the window's centre
             return None
+        window = _window(frame, matrix)
         return UprightTriangle(window, cv2.invertAffineTransform(matrix), round(y), round(x - half), round(x + half))
     return None
 
