@@ -296,7 +296,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
     }
     card = ModelCard(
         name="resin-digit",
-        version="1.2.0",
+        version="1.3.0",
         kind="classifier",
         created=datetime.now(UTC),
         sha256="0" * 64,

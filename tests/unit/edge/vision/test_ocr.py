@@ -22,6 +22,7 @@ from edge.vision.ocr import (
     MarkingOcr,
     OcrLine,
     OcrUnavailable,
+    Places,
     Reading,
     alone_threshold,
     cheapest_ways,
@@ -32,6 +33,7 @@ from edge.vision.ocr import (
     reusable,
     same_box,
 )
+from edge.vision.resin_triangle import WINDOW, UprightTriangle
 from edge.vision.second_look import LABEL_LOOKS, PLASTIC_LOOKS, SecondLook
 from edge.vision.triangle_reader import (
     DIGIT_ALONE,
@@ -43,7 +45,6 @@ from edge.vision.triangle_reader import (
     TriangleVote,
     steadiness_needed,
 )
-from edge.vision.triangle_reader import vote as triangle_vote
 
 EVAL_ROOT = Path(__file__).resolve().parents[4] / "tests" / "data" / "vision_eval"
 
@@ -670,9 +671,11 @@ def test_a_sure_and_steady_1_alone_reads_pet(monkeypatch: pytest.MonkeyPatch) ->
     assert not vote.scanned
     monkeypatch.setattr("edge.vision.triangle_reader.ONE_ALONE", 1.01)  # as before: a 1 never alone
     again()
-    # The same place gives nothing (the frame is then scanned, and a place where the OCR reads the 1 too answers).
-    boxed = [vote for vote in votes if not vote.scanned]
-    assert boxed and all(vote.digit is None for vote in boxed)
+    # The same place gives nothing (the frame is then scanned, and a place where the OCR reads the 1 too may answer:
+    # with the recognisers of 2026-12-07, one the text detector boxes in a later look).
+    first = votes[0]
+    assert not first.scanned and first.reading.digit == 1 and first.reading.confidence >= ONE_ALONE
+    assert first.digit is None
 
 
 def test_a_triangle_whose_upright_base_the_light_grazes_reads_in_its_completed_view(
@@ -709,18 +712,35 @@ def test_a_frame_whose_boxed_triangles_give_nothing_is_scanned_as_well(monkeypat
     assert any(vote.digit == 4 and not vote.scanned for vote in votes)
 
 
-def test_a_1_the_ocr_confirms_on_a_contested_rescanned_place_gives_nothing() -> None:
-    # A tuning frame (render_triangle_training.py --seed 785 --variety): a small raised PP triangle, 45 px. Its places
-    # claim a sure 5, and one rescanned place reads a 1 that the OCR reads too: both readers agreeing, that 1
-    # answered PET for a PP item. Where other places of the frame claim another digit, the agreement on a 1 counts
-    # no more than a digit alone does there (nothing).
+def _blank_views() -> list[UprightTriangle]:
+    """Three apex-up views of an empty grey window: nothing under their bases, so no abbreviation is read."""
+    window = np.full((WINDOW, WINDOW, 3), 128, np.uint8)
+    to_frame = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    return [UprightTriangle(window, to_frame, 200, 100, 220) for _ in range(3)]
+
+
+def _sure_digit(digit: int, confidence: float) -> np.ndarray:
+    """The recogniser's probabilities of three views: ``digit`` at ``confidence`` in the first, "none" in the others."""
+    probs = np.zeros((3, 8), np.float32)
+    probs[:, 0] = 1.0
+    probs[0, 0], probs[0, digit] = 1.0 - confidence, confidence
+    return probs
+
+
+def test_a_1_the_ocr_confirms_on_a_contested_rescanned_place_gives_nothing(ocr: MarkingOcr) -> None:
+    # Seen on a tuning frame (render_triangle_training.py --seed 785 --variety, tests/data/triangles/tuning785-0340):
+    # a small raised PP triangle whose places claimed a sure 5, and one rescanned place read a 1 that the OCR read
+    # too: both readers agreeing, that 1 answered PET for a PP item. Where other places of the frame claim another
+    # digit, the agreement on a 1 counts no more than a digit alone does there (nothing).
+    views, probs = _blank_views(), _sure_digit(1, 0.95)
+    read = [("1", 0.95), ("", 0.0), ("", 0.0)]
+    uncontested = ocr._triangle_vote(views, read, probs, DIGIT_ALONE, Places.RESCANNED, contested=False)[0]
+    assert uncontested is not None and uncontested[0] == "\u2673"  # PET
+    assert ocr._triangle_vote(views, read, probs, DIGIT_ALONE, Places.RESCANNED, contested=True)[0] is None
+    # The frame itself reads nothing wrong (the recognisers of 2026-12-07 hold its 1s under ONE_WITH_OCR).
     reading, votes, _ = _read_triangle_frame("tuning785-0340", "pp")
     assert reading is None or reading.polymer == "pp"
-    ones = [vote for vote in votes if vote.rescanned and vote.reading.digit == 1 and vote.ocr_digit == 1]
-    assert ones and all(vote.digit is None for vote in ones)
-    assert any(vote.reading.digit == 5 and vote.reading.confidence >= 0.9 for vote in votes)
-    # Uncontested, the two readers' 1 would have answered.
-    assert any(triangle_vote(one.reading, 1, one.code, one.code_share)[0] == 1 for one in ones)
+    assert all(vote.digit is None for vote in votes if vote.rescanned and vote.reading.digit == 1)
 
 
 def test_a_rescanned_place_answers_alone_only_where_no_other_place_claims_another_digit() -> None:
@@ -751,17 +771,23 @@ def test_a_rescanned_place_answers_alone_only_steadier_than_elsewhere() -> None:
         assert steadiness_needed(digit, rescanned=True) >= steadiness_needed(digit)
 
 
-def test_a_1_alone_gives_nothing_where_the_ocr_reads_a_7_in_its_view(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A varied-digit tuning frame (--seed 778 --variety): a printed 7 in a stroke font with an O under it. The
-    # recogniser reads its upright view as a sure and steady 1; the OCR reads that view as a 7, too unsure to vote.
-    # "other" read as PET is the costliest mistake, so the OCR's 7 stops the 1.
-    reading, votes, again = _read_triangle_frame("varied778-0020", "other")
+def test_a_1_alone_gives_nothing_where_the_ocr_reads_a_7_in_its_view(
+    ocr: MarkingOcr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen on a varied-digit tuning frame (--seed 778 --variety, tests/data/triangles/varied778-0020): a printed 7 in
+    # a stroke font with an O under it, whose upright view the recogniser read as a sure and steady 1 while the OCR
+    # read that view as a 7, too unsure to vote. "other" read as PET is the costliest mistake, so the OCR's 7 stops
+    # the 1.
+    monkeypatch.setattr(TriangleDigitReader, "steadiness", lambda *_: 1.0)
+    views, probs = _blank_views(), _sure_digit(1, 0.99)
+    alone = 0.9
+    unsure_seven = [("7", 0.58), ("", 0.0), ("", 0.0)]
+    assert ocr._triangle_vote(views, unsure_seven, probs, alone)[0] is None
+    answered = ocr._triangle_vote(views, [("", 0.0)] * 3, probs, alone)[0]
+    assert answered is not None and answered[0] == "\u2673"  # without the 7: PET, alone
+    # The frame itself reads nothing wrong.
+    reading, _, _ = _read_triangle_frame("varied778-0020", "other")
     assert reading is None or reading.polymer == "other"
-    ones = [vote for vote in votes if vote.reading.digit == 1 and vote.reading.confidence >= ONE_ALONE]
-    assert ones and all(vote.digit is None for vote in ones)
-    monkeypatch.setattr("edge.vision.ocr.ONE_BESIDE_SEVEN_SCORE", 1.01)
-    reading = again()
-    assert reading is not None and reading.polymer == "pet"  # the wrong answer the rule stops
 
 
 def test_the_relief_look_scans_for_triangles_off_the_lines_the_frame_read_as_words(
