@@ -737,7 +737,8 @@ def test_a_1_the_ocr_confirms_on_a_contested_rescanned_place_gives_nothing(ocr: 
     uncontested = ocr._triangle_vote(views, read, probs, DIGIT_ALONE, Places.RESCANNED, contested=False)[0]
     assert uncontested is not None and uncontested[0] == "\u2673"  # PET
     assert ocr._triangle_vote(views, read, probs, DIGIT_ALONE, Places.RESCANNED, contested=True)[0] is None
-    # The frame itself reads nothing wrong (the recognisers of 2026-12-07 hold its 1s under ONE_WITH_OCR).
+    # The frame itself reads nothing wrong (with the recognisers of 2026-12-07 its 1 would not answer uncontested
+    # either).
     reading, votes, _ = _read_triangle_frame("tuning785-0340", "pp")
     assert reading is None or reading.polymer == "pp"
     assert all(vote.digit is None for vote in votes if vote.rescanned and vote.reading.digit == 1)
