@@ -284,15 +284,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
         "view_accuracy_test": float((small_cnn.forward(members, x_test).argmax(axis=1) == y_test).mean()),
     }
     val_frames, test_frames = per_frame(splits["val"]), per_frame(splits["test"])
-    alone = 1.01
-    thresholds = train_triangle_reader.ALONE_THRESHOLDS
-    for threshold in thresholds:
-        precision, coverage, wrong = train_triangle_reader.triangle_precision(val_frames, threshold, alone=True)
-        answered = round(coverage * sum(1 for f in val_frames if f[0]))
-        print(f"product alone at {threshold}: val precision {precision:.4f} coverage {coverage:.3f} wrong {wrong}")  # noqa: T201
-        if precision >= train_triangle_reader.ALONE_PRECISION and answered >= train_triangle_reader.ALONE_MIN_ANSWERS:
-            alone = thresholds[min(len(thresholds) - 1, thresholds.index(threshold) + PRODUCT_MARGIN_STEPS)]
-            break
+    alone = train_triangle_reader.calibrated_alone(val_frames, PRODUCT_MARGIN_STEPS, "product alone")
     metrics[ALONE_METRIC] = alone
     for name, frames in (("val", val_frames), ("test", test_frames)):
         precision, coverage, wrong = train_triangle_reader.triangle_precision(frames, alone, alone=True)

@@ -194,6 +194,21 @@ def export(weights: dict[str, np.ndarray], temperature: float, path: Path, featu
     )
 
 
+def calibrated_alone(
+    val_frames: list[tuple[int, np.ndarray, np.ndarray]], margin_steps: int, name: str = "alone"
+) -> float:
+    """The lowest of ``ALONE_THRESHOLDS`` at which a digit alone is right on at least ``ALONE_PRECISION`` of what it
+    answers on ``val_frames`` (``triangle_precision``), answering at least ``ALONE_MIN_ANSWERS`` triangles, then
+    ``margin_steps`` further up the grid; above 1 (never alone) when none passes. Each try is printed as ``name``."""
+    for threshold in ALONE_THRESHOLDS:
+        precision, coverage, wrong = triangle_precision(val_frames, threshold, alone=True)
+        answered = round(coverage * sum(1 for f in val_frames if f[0]))
+        print(f"{name} at {threshold}: val precision {precision:.4f} coverage {coverage:.3f} wrong {wrong}")  # noqa: T201
+        if precision >= ALONE_PRECISION and answered >= ALONE_MIN_ANSWERS:
+            return ALONE_THRESHOLDS[min(len(ALONE_THRESHOLDS) - 1, ALONE_THRESHOLDS.index(threshold) + margin_steps)]
+    return 1.01
+
+
 def triangle_precision(
     frames: list[tuple[int, np.ndarray, np.ndarray]], threshold: float, alone: bool = False
 ) -> tuple[float, float, int]:
@@ -269,15 +284,7 @@ def main() -> None:  # noqa: PLR0915 -- one step after another
             metrics[f"{name}_triangles_only_precision_at_{threshold}"] = precision
     # The threshold for the digit alone (triangle_reader.DIGIT_ALONE), chosen on the validation split only.
     val_frames, test_frames = per_frame(splits["val"]), per_frame(splits["test"])
-    alone = 1.01
-    for threshold in ALONE_THRESHOLDS:
-        precision, coverage, wrong = triangle_precision(val_frames, threshold, alone=True)
-        answered = round(coverage * sum(1 for f in val_frames if f[0]))
-        print(f"alone at {threshold}: val precision {precision:.4f} coverage {coverage:.3f} wrong {wrong}")  # noqa: T201
-        if precision >= ALONE_PRECISION and answered >= ALONE_MIN_ANSWERS:
-            step = min(len(ALONE_THRESHOLDS) - 1, ALONE_THRESHOLDS.index(threshold) + ALONE_MARGIN_STEPS)
-            alone = ALONE_THRESHOLDS[step]
-            break
+    alone = calibrated_alone(val_frames, ALONE_MARGIN_STEPS)
     metrics[ALONE_METRIC] = alone
     for name, frames in (("val", val_frames), ("test", test_frames)):
         precision, coverage, wrong = triangle_precision(frames, alone, alone=True)
